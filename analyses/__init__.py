@@ -1,0 +1,1 @@
+"""Statistics, the funnel-effect battery and studies."""

@@ -1,0 +1,5 @@
+import sys
+
+from borderscape.cli import main
+
+sys.exit(main())

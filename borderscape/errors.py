@@ -1,0 +1,27 @@
+"""The typed errors of borderscape (defined in :mod:`borderscape.geo.errors`)."""
+
+from borderscape.geo.errors import (
+    BorderscapeError,
+    ChecksumError,
+    CRSError,
+    DownloadError,
+    IngestError,
+    InputError,
+    RasterError,
+    SourceError,
+    SourceNotFound,
+    StudyError,
+)
+
+__all__ = [
+    "BorderscapeError",
+    "ChecksumError",
+    "CRSError",
+    "DownloadError",
+    "IngestError",
+    "InputError",
+    "RasterError",
+    "SourceError",
+    "SourceNotFound",
+    "StudyError",
+]

@@ -1,0 +1,4 @@
+"""Rasters, CRSs, terrain, cost models, visibility and sampling.
+
+This floor knows nothing of deaths or towers: only arrays, transforms, CRSs and geometries.
+"""

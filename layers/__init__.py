@@ -1,0 +1,1 @@
+"""Sources, fetching, ingest into typed layers, and their quality reports."""

@@ -1,0 +1,477 @@
+"""The source catalog: one entry per public source.
+
+Every entry says who publishes the data, under which licence, how to cite it, where to get
+it, which file names belong to it (so that any folder can serve as a mirror, including the
+layout of the project's shared data folder), and which reader turns it into a layer.
+
+Mirror rule
+-----------
+Files are found by the entry's :class:`FilePattern` globs, matched against file names
+anywhere under the mirror folder.  Patterns are listed in order of preference (the layout a
+researcher should use first).  Among files matching the same pattern the newest is used —
+newest by the latest date written in the file name (``2024-09`` beats ``2020-06``), then by
+modification time — and the choice is reported.  A pattern with ``parts=True`` matches a
+set of files that together form one dataset (for example one JSON file per year).  An
+explicit file given by the user overrides the mirror.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from borderscape.geo.errors import SourceError
+
+# Expected regions (lon_min, lat_min, lon_max, lat_max), used to detect swapped or
+# sign-flipped coordinates.
+ARIZONA_SONORA = (-115.5, 30.0, -108.5, 35.0)
+US_MEXICO_BORDER = (-118.0, 25.0, -96.0, 34.0)
+MEDITERRANEAN_ATLANTIC = (-25.0, 20.0, 40.0, 48.0)
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+@dataclass(frozen=True)
+class FilePattern:
+    """File names that belong to a source.
+
+    Attributes
+    ----------
+    glob
+        ``fnmatch`` pattern for a file name (not a path), case-insensitive.
+    format
+        How the file is read: ``csv``, ``json-records``, ``kml``, ``kmz``, ``shp``,
+        ``geojson``, ``gpkg``, ``geotiff``, ``netcdf``, ``zip``.
+    parts
+        True when all files matching the pattern together form one dataset.
+    note
+        What this layout is (shown to users when it is chosen).
+    """
+
+    glob: str
+    format: str
+    parts: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One public source.
+
+    Attributes
+    ----------
+    id
+        Stable identifier used on the command line (``borderscape ingest pcome``).
+    title, publisher, licence, citation
+        What it is, who publishes it, on what terms, and how to cite it.
+    urls
+        Landing pages where a person can find and download the data.
+    patterns
+        File names that belong to the source, in order of preference.
+    loader
+        Name of the reader in :mod:`borderscape.layers.ingest` that turns a file into a layer.
+    kind
+        Kind of layer: ``deaths``, ``sensors``, ``context``, ``table`` or ``raster``.
+    how_to_get
+        Plain instructions for a user who has no copy.
+    downloads
+        Direct file URLs that ``borderscape fetch`` may download (empty when the publisher
+        offers no stable direct link, or the file is user-supplied).
+    tile_url
+        For elevation tiles: a URL template with ``{name}`` (see :func:`dem_tile_names`).
+    region
+        Expected lon/lat bounding box of the data, used to detect swapped or sign-flipped
+        coordinates (``None`` for non-spatial tables).
+    caveats
+        Limits every output built on this source must state.
+    user_supplied
+        True when the project cannot ship or fetch the data and the user supplies it.
+    """
+
+    id: str
+    title: str
+    publisher: str
+    urls: tuple[str, ...]
+    licence: str
+    citation: str
+    patterns: tuple[FilePattern, ...]
+    loader: str
+    kind: str
+    how_to_get: str
+    downloads: tuple[str, ...] = ()
+    tile_url: str | None = None
+    region: tuple[float, float, float, float] | None = None
+    caveats: str = ""
+    user_supplied: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+_SOURCES: tuple[Source, ...] = (
+    Source(
+        id="pcome",
+        title="Arizona OpenGIS Initiative for Deceased Migrants (recovered remains)",
+        publisher="Pima County Office of the Medical Examiner (PCOME) and Humane Borders, Inc.",
+        urls=("https://humaneborders.info/", "https://humaneborders.org/migrant-death-mapping/"),
+        licence="No licence stated; published publicly by Humane Borders / PCOME for research and advocacy",
+        citation="Arizona OpenGIS Initiative for Deceased Migrants, Humane Borders, Inc. and Pima County Office of the Medical Examiner",
+        patterns=(FilePattern("ogis_deaths_*.csv", "csv", note="OGIS export (one row per case)"),
+                  FilePattern("*OpenGIS*.csv", "csv", note="OGIS export as downloaded")),
+        loader="pcome",
+        kind="deaths",
+        how_to_get="Export the records as CSV from the map at humaneborders.info (Arizona OpenGIS Initiative "
+                   "for Deceased Migrants) and put the file in your data folder, or pass it as FILE.",
+        region=ARIZONA_SONORA,
+        caveats="Remains are recorded where they were found, not where the person died; skeletal remains may be "
+                "years old; only remains found and reported to the Pima County OME are counted, so deaths are undercounted.",
+    ),
+    Source(
+        id="pcome-terrain",
+        title="PCOME body locations vs random points with 10 m-DEM terrain covariates",
+        publisher="J. White (HarvardX capstone), from PCOME/Humane Borders locations and USGS 3DEP",
+        urls=("https://github.com/InnovativeGeospatial/EdX_Capstone_JW",),
+        licence="No licence stated (derived analysis table; underlying USGS data public domain)",
+        citation="White, J. (2024). Examining environmental elements relative to mortality sites in Arizona, USA. HarvardX capstone.",
+        patterns=(FilePattern("Capstone_Mortality_Dataset*.csv", "csv"),),
+        loader="pcome_terrain",
+        kind="deaths",
+        how_to_get="Download Capstone_Mortality_Dataset.csv from the InnovativeGeospatial/EdX_Capstone_JW repository.",
+        downloads=("https://raw.githubusercontent.com/InnovativeGeospatial/EdX_Capstone_JW/main/Capstone_Mortality_Dataset.csv",),
+        region=ARIZONA_SONORA,
+        caveats="Undated; random points were drawn by the author with an undocumented sampling frame.",
+    ),
+    Source(
+        id="iom-mmp",
+        title="IOM Missing Migrants Project: incidents of deaths and disappearances on migration routes",
+        publisher="International Organization for Migration (IOM), Missing Migrants Project",
+        urls=("https://missingmigrants.iom.int/downloads", "https://data.humdata.org/dataset/ioms-missing-migrants-project"),
+        licence="CC BY-IGO 3.0 (as declared on HDX); cite IOM Missing Migrants Project",
+        citation="IOM Missing Migrants Project, missingmigrants.iom.int",
+        patterns=(FilePattern("[0-9][0-9][0-9][0-9].json", "json-records", parts=True,
+                              note="API records, one JSON file per year"),
+                  FilePattern("MissingMigrants-Global-*.csv", "csv", note="official CSV export"),
+                  FilePattern("Missing_Migrants_Global_Figures*.csv", "csv", note="official CSV export")),
+        loader="iom_mmp",
+        kind="deaths",
+        how_to_get="Download the global CSV from missingmigrants.iom.int/downloads (or run `borderscape fetch iom-mmp`).",
+        downloads=("https://missingmigrants.iom.int/sites/g/files/tmzbdl601/files/report-migrant-incident/Missing_Migrants_Global_Figures_allData.csv",),
+        region=WORLD,
+        caveats="Counts are minimum estimates; many coordinates are regional centroids (see source_quality and "
+                "coordinate precision); IOM revises past records.",
+    ),
+    Source(
+        id="iom-mmp-europe",
+        title="IOM Missing Migrants, Europe-bound routes, cleaned (2014 to 2026-05)",
+        publisher="G. Coppola et al. (Hertie School), from IOM Missing Migrants Project",
+        urls=("https://github.com/giocopp/Missing-Migrants-Count",),
+        licence="CC BY 4.0 (repository); underlying data IOM Missing Migrants Project",
+        citation="IOM Missing Migrants Project; cleaned by giocopp/Missing-Migrants-Count (2026)",
+        patterns=(FilePattern("iom_europe*.csv", "csv"),),
+        loader="iom_mmp",
+        kind="deaths",
+        how_to_get="Download data/raw/iom_europe.csv from the giocopp/Missing-Migrants-Count repository.",
+        region=(-30.0, 5.0, 50.0, 60.0),
+        caveats="A third party's cleaning of IOM data; counts are minimum estimates.",
+    ),
+    Source(
+        id="eff-towers",
+        title="EFF map of surveillance towers at the U.S.–Mexico border",
+        publisher="Electronic Frontier Foundation (EFF)",
+        urls=("https://www.eff.org/",),
+        licence="As stated by EFF with the dataset (EFF publishes its work under CC BY 4.0)",
+        citation="Electronic Frontier Foundation, surveillance towers at the U.S.–Mexico border (dataset and map).",
+        patterns=(FilePattern("*tower*.csv", "csv"), FilePattern("*tower*.geojson", "geojson"),
+                  FilePattern("*tower*.kml", "kml")),
+        loader="towers",
+        kind="sensors",
+        how_to_get="Download EFF's border surveillance tower data (CSV) from the EFF website, where it accompanies "
+                   "its map of CBP towers, and pass it with --towers FILE, put it in your data folder, or run "
+                   "`borderscape fetch eff-towers --url URL`.",
+        region=US_MEXICO_BORDER,
+        caveats="Tower positions are compiled from public records, satellite imagery and field visits; "
+                "deployment dates are incomplete and defaults per tower type are assumptions stated in the study file.",
+        user_supplied=True,
+    ),
+    Source(
+        id="ibwc-boundary",
+        title="U.S.–Mexico international boundary line",
+        publisher="International Boundary and Water Commission (IBWC), U.S. Section",
+        urls=("https://www.ibwc.gov/gis-data/",),
+        licence="U.S. Government work, public domain",
+        citation="International Boundary and Water Commission, U.S.–Mexico boundary (GIS data).",
+        patterns=(FilePattern("us_mex_boundary*.kmz", "kmz"), FilePattern("US_Mex_Boundary*.shp", "shp"),
+                  FilePattern("us_mex_boundary*.zip", "zip")),
+        loader="boundary",
+        kind="context",
+        how_to_get="Download us_mex_boundary.zip from the IBWC GIS data page (or run `borderscape fetch ibwc-boundary`).",
+        downloads=("https://www.ibwc.gov/GIS_Maps/downloads/us_mex_boundary.zip",),
+        region=US_MEXICO_BORDER,
+    ),
+    Source(
+        id="tiger-roads-az",
+        title="TIGER/Line 2021 Arizona primary and secondary roads",
+        publisher="U.S. Census Bureau",
+        urls=("https://www.census.gov/geographies/mapping-files/time-series/geo/tiger-line-file.html",),
+        licence="U.S. Government work, public domain",
+        citation="U.S. Census Bureau, TIGER/Line Shapefiles 2021, Primary and Secondary Roads, Arizona.",
+        patterns=(FilePattern("tl_*_04_prisecroads.shp", "shp"), FilePattern("tl_*_04_prisecroads.zip", "zip")),
+        loader="roads",
+        kind="context",
+        how_to_get="Run `borderscape fetch tiger-roads-az`, or download tl_2021_04_prisecroads.zip from the Census TIGER/Line site.",
+        downloads=("https://www2.census.gov/geo/tiger/TIGER2021/PRISECROADS/tl_2021_04_prisecroads.zip",),
+        region=(-115.0, 31.0, -109.0, 37.1),
+        caveats="Primary and secondary roads only: no local roads, tracks or Border Patrol drag roads.",
+    ),
+    Source(
+        id="usbp-stations",
+        title="U.S. Border Patrol stations (geocoded addresses, 2019)",
+        publisher="U.S. Customs and Border Protection station list, geocoded by dtex/cc2kml",
+        urls=("https://www.cbp.gov/border-security/along-us-borders/border-patrol-sectors", "https://github.com/dtex/cc2kml"),
+        licence="Station list: U.S. Government work; geocoding: no licence stated",
+        citation="U.S. Customs and Border Protection, Border Patrol stations; geocoded by dtex/cc2kml (2019).",
+        patterns=(FilePattern("cbp_stations*.kml", "kml"), FilePattern("cbp.kml", "kml")),
+        loader="stations",
+        kind="context",
+        how_to_get="Download docs/cbp.kml from the dtex/cc2kml repository.",
+        downloads=("https://raw.githubusercontent.com/dtex/cc2kml/master/docs/cbp.kml",),
+        region=(-125.0, 17.0, -66.0, 50.0),
+        caveats="Geocoded street addresses of station buildings; no interior checkpoints.",
+    ),
+    Source(
+        id="hb-water-stations",
+        title="Humane Borders water stations (digitised from the 2000–2019 poster)",
+        publisher="Humane Borders, Inc. (poster); digitised by chezumcade05-sys/Migrant-deaths-paper",
+        urls=("https://humaneborders.org/", "https://github.com/chezumcade05-sys/Migrant-deaths-paper"),
+        licence="Humane Borders permits reproduction with credit",
+        citation="Humane Borders, Inc., Migrant Deaths, Rescue Beacons, Water Stations 2000–2019 (poster).",
+        patterns=(FilePattern("water_stations*.csv", "csv"), FilePattern("Water Stations*.csv", "csv")),
+        loader="water_stations",
+        kind="context",
+        how_to_get="Download 'data/Water Stations 2000-2019.csv' from chezumcade05-sys/Migrant-deaths-paper.",
+        region=ARIZONA_SONORA,
+        caveats="Positions read off a poster: uncertain by about 5 miles (8 km); no dates.",
+    ),
+    Source(
+        id="cbp-encounters",
+        title="CBP Southwest land border encounters by sector and month",
+        publisher="U.S. Customs and Border Protection (via IOM Global Data Institute gdidata)",
+        urls=("https://www.cbp.gov/document/stats/nationwide-encounters", "https://github.com/iom/gdidata"),
+        licence="U.S. Government work, public domain",
+        citation="U.S. Customs and Border Protection, Nationwide Encounters; compiled in iom/gdidata (irreg_usa).",
+        patterns=(FilePattern("cbp_sw_border_encounters*.csv", "csv"), FilePattern("*nationwide-encounters*.csv", "csv")),
+        loader="cbp_encounters",
+        kind="table",
+        how_to_get="Download the Southwest Land Border Encounters CSV from cbp.gov (Nationwide Encounters page).",
+        caveats="Encounters are events, not people (repeat crossings); sector detail starts in October 2019.",
+    ),
+    Source(
+        id="frontex-incidents",
+        title="Frontex JO Hermes/Triton/Themis boat incidents, Central Mediterranean (PAD-194)",
+        publisher="Frontex (public access to documents), processed by G. Coppola (thesis-cmr-mortality)",
+        urls=("https://www.frontex.europa.eu/about-frontex/transparency-office/public-access-to-documents/",
+              "https://github.com/giocopp/thesis-cmr-mortality"),
+        licence="Frontex documents released under public access; no licence file in the processing repository",
+        citation="Frontex, JO Themis/Triton incident data (PAD-194); processed by Coppola (2026), thesis-cmr-mortality.",
+        patterns=(FilePattern("frontex_pad194*.csv", "csv"), FilePattern("frontex_incidents*.csv", "csv")),
+        loader="frontex_incidents",
+        kind="deaths",
+        how_to_get="Request PAD-194 from Frontex, or download the processed file from giocopp/thesis-cmr-mortality.",
+        region=MEDITERRANEAN_ATLANTIC,
+        caveats="Only boats Frontex recorded; about 20% have detection coordinates, some averaged over several boats.",
+    ),
+    Source(
+        id="frontex-detections",
+        title="Frontex monthly detections of illegal border crossings by route and nationality",
+        publisher="European Border and Coast Guard Agency (Frontex), via IOM gdidata",
+        urls=("https://www.frontex.europa.eu/what-we-do/monitoring-and-risk-analysis/migratory-map/",
+              "https://github.com/iom/gdidata"),
+        licence="Frontex data are published for re-use with attribution",
+        citation="Frontex, Monthly detections of illegal border crossings; compiled in iom/gdidata (frontex).",
+        patterns=(FilePattern("frontex_detections*.csv", "csv"), FilePattern("Monthly_detections_of_IBC*.csv", "csv")),
+        loader="frontex_detections",
+        kind="table",
+        how_to_get="Download the monthly detections file from the Frontex Migratory Map page.",
+        caveats="Detections, not people; Frontex revises recent months.",
+    ),
+    Source(
+        id="imo-srr",
+        title="IMO search-and-rescue regions (Italy, Libya, Malta, Tunisia)",
+        publisher="International Maritime Organization (IMO) GISIS Global SAR Plan",
+        urls=("https://gisis.imo.org/", "https://github.com/giocopp/thesis-cmr-mortality"),
+        licence="IMO GISIS data; no licence file in the copying repository",
+        citation="IMO GISIS, Global SAR Plan (COMSAR module), RCC areas exported 2026-04-07.",
+        patterns=(FilePattern("imo_gisis_srr*.geojson", "geojson"), FilePattern("*RCCAreas*.gml", "gml", parts=True)),
+        loader="srr",
+        kind="context",
+        how_to_get="Export the RCC areas from IMO GISIS (Global SAR Plan), or use the GML files in giocopp/thesis-cmr-mortality.",
+        region=MEDITERRANEAN_ATLANTIC,
+        caveats="Polygons as filed: they cross land, overlap, and the Libyan SRR (declared June 2018) is contested.",
+    ),
+    Source(
+        id="frontex-opareas",
+        title="Frontex Triton/Themis operational areas (APPROXIMATE buffers)",
+        publisher="G. Coppola (thesis-cmr-mortality), approximating Frontex operational plans",
+        urls=("https://github.com/giocopp/thesis-cmr-mortality",),
+        licence="No licence file in the repository",
+        citation="Coppola (2026), thesis-cmr-mortality, approximate Frontex operational areas.",
+        patterns=(FilePattern("frontex_operational_areas*.geojson", "geojson"),),
+        loader="areas",
+        kind="sensors",
+        how_to_get="Use frontex_operational_areas_APPROXIMATE_triton_themis.geojson from giocopp/thesis-cmr-mortality.",
+        region=MEDITERRANEAN_ATLANTIC,
+        caveats="Approximate buffers, not the official operational plan polygons.",
+    ),
+    Source(
+        id="unhcr-arrivals",
+        title="UNHCR Mediterranean sea and land arrivals by country and month (2014-01 to 2019-11)",
+        publisher="UNHCR Operational Data Portal, compiled by Klem & Tenney (FXB Center, Harvard)",
+        urls=("https://data.unhcr.org/en/situations/mediterranean", "https://github.com/stklem/med_migration"),
+        licence="CC BY 3.0 IGO (UNHCR Operational Data Portal)",
+        citation="UNHCR Operational Data Portal, Mediterranean situation; compiled by stklem/med_migration (2020).",
+        patterns=(FilePattern("unhcr_monthly_arrivals_by_country*.csv", "csv"), FilePattern("unhcr_arrivals*.csv", "csv")),
+        loader="unhcr_arrivals",
+        kind="table",
+        how_to_get="Download monthly arrivals from data.unhcr.org (Mediterranean situation).",
+        caveats="Arrivals only; Spain land/sea split from 2017; December 2019 missing.",
+    ),
+    Source(
+        id="unhcr-italy-daily",
+        title="UNHCR daily sea arrivals to Italy (2015-10 to 2026-03)",
+        publisher="UNHCR Operational Data Portal, via giocopp/thesis-cmr-mortality",
+        urls=("https://data.unhcr.org/en/situations/mediterranean/location/5205",),
+        licence="CC BY 3.0 IGO (UNHCR Operational Data Portal)",
+        citation="UNHCR Operational Data Portal, Italy sea arrivals (daily).",
+        patterns=(FilePattern("unhcr_daily_sea_arrivals_italy*.csv", "csv"), FilePattern("unhcr_daily_arrivals_italy*.csv", "csv")),
+        loader="unhcr_daily",
+        kind="table",
+        how_to_get="Download the daily sea-arrivals series for Italy from data.unhcr.org.",
+        caveats="Days with no reported arrivals are absent (zero).",
+    ),
+    Source(
+        id="iom-med-monthly",
+        title="IOM monthly Mediterranean and Atlantic arrivals, interceptions and deaths by route (2014–2025)",
+        publisher="IOM Missing Migrants Project compilation ('ALL MED DATA'), via giocopp/thesis-cmr-mortality",
+        urls=("https://missingmigrants.iom.int/", "https://github.com/giocopp/thesis-cmr-mortality"),
+        licence="No licence file; IOM data public with attribution",
+        citation="IOM Missing Migrants Project, ALL MED DATA 2010–2025 (12 Aug 2025); processed by Coppola (2026).",
+        patterns=(FilePattern("iom_med_atlantic_crossings*.csv", "csv"), FilePattern("iom_med_crossings_monthly*.csv", "csv")),
+        loader="iom_med_monthly",
+        kind="table",
+        how_to_get="Use data/processed/iom_med_crossings_monthly.RDS (as CSV) from giocopp/thesis-cmr-mortality.",
+        caveats="Arrivals and interceptions are national figures compiled by IOM; deaths are minimum estimates.",
+    ),
+    Source(
+        id="gshhg",
+        title="GSHHG shorelines and WDBII borders (2.3.7)",
+        publisher="P. Wessel & W. H. F. Smith, SOEST, University of Hawai'i",
+        urls=("https://www.soest.hawaii.edu/pwessel/gshhg/",),
+        licence="LGPL-3.0-or-later",
+        citation="Wessel, P. & Smith, W. H. F. (1996). A global, self-consistent, hierarchical, high-resolution "
+                 "shoreline database. J. Geophys. Res. 101(B4), 8741–8743. GSHHG 2.3.7.",
+        patterns=(FilePattern("gshhg_full_shorelines*.gpkg", "gpkg"), FilePattern("gshhg_*shorelines*.geojson", "geojson"),
+                  FilePattern("GSHHS_*_L1.shp", "shp")),
+        loader="shorelines",
+        kind="context",
+        how_to_get="Run `borderscape fetch gshhg` (the shapefile bundle), or install Debian's gmt-gshhg-full and extract with GMT.",
+        downloads=("https://www.soest.hawaii.edu/pwessel/gshhg/gshhg-shp-2.3.7.zip",),
+        region=WORLD,
+        caveats="1:250,000-scale shoreline: offsets of 100–500 m occur.",
+    ),
+    Source(
+        id="dem-copernicus",
+        title="Copernicus DEM GLO-30 (30 m) elevation tiles",
+        publisher="European Space Agency / Copernicus (Airbus DEM data)",
+        urls=("https://spacedata.copernicus.eu/collections/copernicus-digital-elevation-model",
+              "https://registry.opendata.aws/copernicus-dem/"),
+        licence="Copernicus DEM licence (free use with attribution: © DLR e.V. 2010–2014 and © Airbus Defence and Space GmbH 2014–2018, provided under COPERNICUS by the European Union and ESA)",
+        citation="European Space Agency (2021). Copernicus Global Digital Elevation Model GLO-30. doi:10.5270/ESA-c5d3d65",
+        patterns=(FilePattern("Copernicus_DSM_*_DEM.tif", "geotiff", parts=True),),
+        loader="dem",
+        kind="raster",
+        how_to_get="Run `borderscape fetch dem-copernicus --bbox W,S,E,N`: it downloads the 1°×1° tiles of the box.",
+        tile_url="https://copernicus-dem-30m.s3.amazonaws.com/{name}/{name}.tif",
+        caveats="A surface model (includes vegetation and buildings); 30 m cells.",
+    ),
+    Source(
+        id="dem-3dep",
+        title="USGS 3D Elevation Program 1 arc-second (≈30 m) DEM tiles",
+        publisher="U.S. Geological Survey",
+        urls=("https://www.usgs.gov/3d-elevation-program",),
+        licence="U.S. Government work, public domain",
+        citation="U.S. Geological Survey, 3D Elevation Program 1 arc-second Digital Elevation Model.",
+        patterns=(FilePattern("USGS_1_*.tif", "geotiff", parts=True),),
+        loader="dem",
+        kind="raster",
+        how_to_get="Run `borderscape fetch dem-3dep --bbox W,S,E,N`: it downloads the 1°×1° tiles of the box (U.S. only).",
+        tile_url="https://prd-tnm.s3.amazonaws.com/StagedProducts/Elevation/1/TIFF/current/{name}/USGS_1_{name}.tif",
+        caveats="U.S. territory only: Sonora has no 3DEP coverage.",
+    ),
+    Source(
+        id="etopo1",
+        title="ETOPO1 bedrock relief at 0.1° (coarse, with bathymetry)",
+        publisher="NOAA NGDC (resampled by the pybacktrack package)",
+        urls=("https://www.ncei.noaa.gov/products/etopo-global-relief-model",),
+        licence="U.S. Government work, public domain",
+        citation="Amante, C. & Eakins, B. W. (2009). ETOPO1 1 Arc-Minute Global Relief Model. NOAA Technical Memorandum NESDIS NGDC-24.",
+        patterns=(FilePattern("etopo1_0.1deg_*.tif", "geotiff"),),
+        loader="dem",
+        kind="raster",
+        how_to_get="Download ETOPO from NOAA NCEI, or install the pybacktrack package which bundles a 0.1° copy.",
+        caveats="About 10 km cells: for regional context only, far too coarse for walking cost.",
+    ),
+)
+
+CATALOG: dict[str, Source] = {s.id: s for s in _SOURCES}
+
+
+def get_source(source_id: str) -> Source:
+    """The catalog entry of ``source_id``.
+
+    Raises
+    ------
+    SourceError
+        When the id is unknown; the message lists the known ids.
+    """
+    try:
+        return CATALOG[source_id]
+    except KeyError:
+        raise SourceError(
+            f"unknown source {source_id!r}",
+            remedy=f"use one of: {', '.join(sorted(CATALOG))} (see `borderscape sources`)",
+        ) from None
+
+
+def dem_tile_names(source_id: str, bbox: tuple[float, float, float, float]) -> list[str]:
+    """Names of the 1°×1° elevation tiles that cover a lon/lat bounding box.
+
+    Parameters
+    ----------
+    source_id
+        ``dem-copernicus`` or ``dem-3dep``.
+    bbox
+        (west, south, east, north) in decimal degrees.
+
+    Returns
+    -------
+    list of str
+        Copernicus names such as ``Copernicus_DSM_COG_10_N31_00_W112_00_DEM`` (tile named by
+        its south-west corner) or 3DEP names such as ``n32w112`` (named by its north-west
+        corner), in row-major order from the north-west.
+    """
+    import math
+
+    west, south, east, north = bbox
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise SourceError(f"invalid bounding box {bbox}", remedy="give --bbox WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north")
+    lats = range(math.floor(south), math.ceil(north))
+    lons = range(math.floor(west), math.ceil(east))
+    names: list[str] = []
+    for lat in sorted(lats, reverse=True):
+        for lon in lons:
+            if source_id == "dem-copernicus":
+                ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
+                names.append(f"Copernicus_DSM_COG_10_{ns}{abs(lat):02d}_00_{ew}{abs(lon):03d}_00_DEM")
+            elif source_id == "dem-3dep":
+                top = lat + 1
+                ns, ew = ("n" if top >= 0 else "s"), ("e" if lon >= 0 else "w")
+                names.append(f"{ns}{abs(top):02d}{ew}{abs(lon):03d}")
+            else:
+                raise SourceError(f"{source_id!r} has no elevation tiles", remedy="use dem-copernicus or dem-3dep")
+    return names
