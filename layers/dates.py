@@ -62,6 +62,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
                             ts = ts.tz_convert("UTC").tz_localize(None)
                     else:
                         ts = pd.to_datetime(text, format=fmt)
+                    ts = ts.as_unit("ns")  # years outside 1677–2262 raise OutOfBoundsDatetime (a ValueError)
                 except (ValueError, OverflowError):
                     errors[i] = f"invalid date {text[:30]!r}"
                     break

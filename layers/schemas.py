@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from borderscape.geo.errors import CRSError, InputError
+from borderscape.geo.raster import Raster
 from borderscape.layers.quality import QualityReport
 
 LEDGER_COLUMNS = ("row", "status", "reason")
@@ -39,7 +40,8 @@ SENSORS = {
     "swath_m": "float64",              # swath width for tracks, metres
     "active_from": "datetime64[ns]",   # first day active (NaT: unknown, defaults per kind apply)
     "active_to": "datetime64[ns]",     # last day active (NaT: still active / unknown)
-    "status": "string",                # the source's status text
+    "deployment": "string",            # the source's deployment status text (existing, proposed, removed ...);
+                                       # not "status", which is the ledger's column
     "source_id": "string",
 }
 
@@ -89,6 +91,38 @@ def conform(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     out = frame.copy()
     for column, dtype in SCHEMAS[kind].items():
         if column not in out.columns:
-            out[column] = pd.Series(pd.NA if dtype != "datetime64[ns]" else pd.NaT, index=out.index)
+            empty = {"datetime64[ns]": pd.NaT, "float64": float("nan")}.get(dtype, pd.NA)
+            out[column] = pd.Series(empty, index=out.index)
         out[column] = out[column].astype(dtype)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class RasterLayer:
+    """An ingested raster (elevation): the grid and what happened to every cell.
+
+    The report counts cells: valid cells are kept, nodata cells (and cells with values that
+    cannot be elevations) are quarantined with the reason.
+
+    Attributes
+    ----------
+    source
+        Catalog id.
+    raster
+        The checked grid (:class:`borderscape.geo.raster.Raster`); quarantined cells are nodata.
+    report
+        The quality report (``rows_read`` = number of cells).
+    kind
+        Always ``raster``.
+    """
+
+    source: str
+    raster: "Raster"
+    report: QualityReport
+    kind: str = "raster"
+
+    def __post_init__(self) -> None:
+        if self.raster.crs is None:
+            raise CRSError(f"raster layer {self.source!r} has no CRS", remedy="set the CRS the grid is in")
+        if self.raster.array.size != self.report.rows_read:
+            raise AssertionError("a raster layer's report counts every cell: size must equal rows_read")
