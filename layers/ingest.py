@@ -1,0 +1,390 @@
+"""Ingest: a raw file becomes a typed layer plus a quality report.
+
+Reader contract
+---------------
+Every catalog entry names a ``loader``; :data:`READERS` maps that name to a reader::
+
+    def read_x(located: Located, *, keep_personal: bool) -> Layer
+
+``located``
+    A :class:`borderscape.layers.fetch.Located` (``located.paths`` are the file(s) to read,
+    ``located.format`` is the catalog's format name of the chosen pattern, ``located.source``
+    is the :class:`~borderscape.layers.catalog.Source`).  Readers only read ``located.paths``;
+    they never search for files themselves.
+``keep_personal``
+    False by default: the reader removes personal identifiers (names of people, case or
+    record numbers that identify a person) and lists them in ``report.removed_columns``.
+    True keeps them, for a researcher's own layer file only.
+
+A reader returns a :class:`borderscape.layers.schemas.Layer` whose
+
+* ``frame`` holds EVERY input record, in input order, with the ledger columns ``row``,
+  ``status`` and ``reason`` (:meth:`Ledger.annotate`); quarantined rows stay in the frame;
+* ``frame`` is a GeoDataFrame in EPSG:4326 for spatial kinds (``deaths``, ``sensors``,
+  ``context``; rows that cannot be located get an empty geometry and are quarantined), a
+  plain DataFrame for ``table`` layers; a ``deaths`` or ``sensors`` frame has the schema
+  columns (:func:`borderscape.layers.schemas.conform`);
+* ``report`` comes from ``ledger.report(source=..., files=[], removed_columns=...,
+  notes=...)``: :func:`ingest` fills ``report.files`` afterwards (path, sha256, how found),
+  so readers pass ``files=[]``;
+* ``kept + repaired + quarantined == rows_read == len(frame)`` (checked by ``Layer``).
+
+Raster sources return a :class:`borderscape.layers.schemas.RasterLayer` (one ledger entry
+per cell: valid cells kept, nodata cells quarantined with reason ``nodata``).
+
+A reader raises a :class:`~borderscape.geo.errors.BorderscapeError` subclass (usually
+:class:`~borderscape.geo.errors.IngestError`) for a file it cannot read at all, with a
+remedy; it never lets a raw exception escape.  Readers never log or print a value of a
+personal column.
+
+Reader modules (``readers_us``, ``readers_med``) must not import this module (it imports
+them); shared helpers — :func:`~borderscape.layers.readers_us.read_vector`,
+:func:`~borderscape.layers.readers_us.check_geometries`,
+:func:`~borderscape.layers.readers_us.parse_count`,
+:func:`~borderscape.layers.readers_us.finish` … — live in
+:mod:`borderscape.layers.readers_us`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from borderscape.geo.errors import CRSError, InputError, SourceError
+from borderscape.layers.catalog import get_source
+from borderscape.layers.coords import locate, parse_column, parse_pair_column
+from borderscape.layers.quality import Ledger
+from borderscape.layers.fetch import sha256_file
+from borderscape.layers.fetch import locate as locate_files
+from borderscape.layers.readers_med import READERS as _MED_READERS
+from borderscape.layers.readers_us import READERS as _US_READERS
+from borderscape.layers.readers_us import (
+    check_geometries,
+    finish,
+    parse_count,
+    parse_date_column,
+    parse_float,
+    points_from_columns,
+    quarantine_unreadable,
+    read_vector,
+    text_column,
+)
+from borderscape.layers.schemas import SCHEMAS, Layer, RasterLayer
+from borderscape.layers.tables import read_table
+
+
+#: loader name (the catalog's ``Source.loader``) → reader
+READERS: dict[str, Callable[..., Layer | RasterLayer]] = {**_US_READERS, **_MED_READERS}
+
+#: Roles a column mapping may name, per kind of layer (geometry roles are common to all).
+GEOMETRY_ROLES = ("lat", "lon", "latlon", "wkt", "x", "y")
+ROLES: dict[str, tuple[str, ...]] = {
+    "deaths": ("date", "dead", "missing", "cause", "location_precision", "record_id"),
+    "sensors": ("kind", "height", "range", "swath", "active_from", "active_to", "deployment", "name"),
+    "context": ("name", "kind", "date"),
+}
+#: Column names that identify a person in a deaths table (names, case numbers).
+PERSONAL_COLUMN = re.compile(r"(^|[^a-z])(names?|surname|first.?name|last.?name|full.?name|decedent|"
+                             r"ml.?(number|no)|case.?(number|no|id))([^a-z]|$)", re.I)
+_VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz")
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def ingest(source_id: str, file: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None,
+           keep_personal: bool = False) -> Layer | RasterLayer:
+    """Ingest a catalog source into a typed layer with its quality report.
+
+    Parameters
+    ----------
+    source_id
+        Catalog id (``pcome``, ``ibwc-boundary`` …; see ``borderscape sources``).
+    file
+        An explicit file (overrides the mirror), or a folder to search.
+    data_dir
+        Local mirror folder (default: ``BORDERSCAPE_DATA``, then the download cache).
+    keep_personal
+        Keep names and case numbers in the layer (for a researcher's own file; rendered
+        outputs never show them).  Removed by default.
+
+    Returns
+    -------
+    Layer or RasterLayer
+        Every input row (cell) with its status; ``report.files`` lists each file read with
+        its sha256 and how it was found.
+
+    Raises
+    ------
+    SourceError, SourceNotFound, IngestError, CRSError
+        Unknown source, no file found, or a file that cannot be read.
+    """
+    source = get_source(source_id)
+    reader = READERS.get(source.loader)
+    if reader is None:
+        raise SourceError(f"no reader for source {source.id!r} (loader {source.loader!r})",
+                          remedy="this source cannot be ingested by this version of borderscape")
+    located = locate_files(source.id, file=file, data_dir=data_dir)
+    layer = reader(located, keep_personal=keep_personal)
+    files = [{"path": str(p), "sha256": h, "how": located.how, "format": located.format, "chosen": located.describe()}
+             for p, h in zip(located.paths, located.sha256)]
+    return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
+
+
+def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str], keep: Sequence[str] = (),
+                region: tuple[float, float, float, float] | None = None, crs: str | None = None,
+                keep_personal: bool = False) -> Layer:
+    """Ingest a file that has no catalog entry, given which column plays which role.
+
+    Parameters
+    ----------
+    kind
+        ``deaths``, ``sensors`` or ``context``.
+    path
+        A delimited text file (CSV, TSV …) or a vector file (GeoJSON, GeoPackage,
+        shapefile or zipped shapefile, KML, KMZ; read with pyogrio and reprojected to
+        EPSG:4326 — a GeoPackage or shapefile without a CRS is an error, a GeoJSON without
+        a ``crs`` member is WGS84 by RFC 7946).
+    columns
+        Role → column of the file.  Geometry of a table: ``lat`` + ``lon`` (decimal degrees
+        or degrees–minutes–seconds), ``latlon`` (one ``"lat, lon"`` text), ``wkt`` (WKT
+        geometry, lon-first), or ``x`` + ``y`` (in ``crs``; lon/lat degrees when ``crs`` is
+        not given).  Attributes: deaths — ``date``, ``dead``, ``missing``, ``cause``,
+        ``location_precision``, ``record_id``; sensors — ``kind``, ``height`` (m), ``range``
+        (m), ``swath`` (m), ``active_from``, ``active_to``, ``deployment`` (the source's
+        status text: existing, proposed …), ``name``; context —
+        ``name``, ``kind``, ``date``.
+    keep
+        More columns to keep verbatim (by their name in the file).  Only mapped and kept
+        columns reach the layer.
+    region
+        Expected (west, south, east, north) in degrees: swapped or sign-flipped coordinates
+        are repaired against it, others outside quarantined.  ``None``: only the valid
+        range of degrees is checked.
+    crs
+        CRS of ``x``/``y`` (e.g. ``EPSG:32612``).
+    keep_personal
+        Needed to keep a column of a deaths table whose name says it identifies a person
+        (name, surname, case/ML number …; see :data:`PERSONAL_COLUMN`), for a researcher's
+        own file only.
+
+    Returns
+    -------
+    Layer
+        ``source`` is ``kind``; rows that cannot be placed are quarantined with the reason.
+
+    Raises
+    ------
+    InputError
+        Unknown kind or role, a mapped column absent from the file, or a personal column
+        in ``keep`` without ``keep_personal``.
+    IngestError, CRSError
+        A file that is not a table or vector file, or a vector file without a CRS.
+    """
+    if kind not in ROLES:
+        raise InputError(f"unknown layer kind {kind!r}", remedy="use deaths, sensors or context")
+    columns = dict(columns)
+    personal = [c for c in list(keep) + list(columns.values()) if PERSONAL_COLUMN.search(str(c))] if kind == "deaths" else []
+    if personal and not keep_personal:
+        raise InputError(f"column(s) {personal} look like names or case numbers of people",
+                         remedy="leave them out; to keep them in your own research file only, add --keep-personal "
+                                "(keep_personal=True)")
+    allowed = GEOMETRY_ROLES + ROLES[kind]
+    unknown = sorted(set(columns) - set(allowed))
+    if unknown:
+        raise InputError(f"unknown role(s) {unknown} for a {kind} layer", remedy=f"map columns to: {', '.join(allowed)}")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"the file {path} does not exist", remedy="check the path")
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    if suffix in _VECTOR_SUFFIXES:
+        geo_roles = sorted(set(columns) & set(GEOMETRY_ROLES))
+        if geo_roles:
+            raise InputError(f"{path.name} is a vector file with its own geometry; do not map {geo_roles}",
+                             remedy="map only attribute columns (date, kind, ...)")
+        frame, notes = read_vector(path)
+        raw = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+        raw = raw.where(raw.notna(), None)
+        _check_columns(raw, columns, keep, path)
+        ledger = Ledger(len(raw))
+        geometry = check_geometries(frame.geometry, ledger, region)
+    else:
+        if suffix not in _TABLE_SUFFIXES:
+            notes.append(f"{path.name}: suffix {suffix or '(none)'} not recognised; read as delimited text")
+        table = read_table(path)
+        raw = table.frame
+        notes += table.notes
+        _check_columns(raw, columns, keep, path)
+        ledger = Ledger(len(raw))
+        geometry = _table_geometry(raw, columns, ledger, region, crs)
+    out = _attributes(kind, raw, columns, ledger, notes)
+    for col in keep:
+        if col in out.columns or col in ("row", "status", "reason", "geometry", "source_id") or (
+                kind in SCHEMAS and col in SCHEMAS[kind]):
+            raise InputError(f"kept column {col!r} has the name of a layer column", remedy="rename it in the file")
+        out[col] = raw[col].astype(object).where(raw[col].notna(), None).map(lambda v: v if v is None else str(v)).astype("string")
+    if "source_id" in out.columns or kind in ("deaths", "sensors"):
+        out["source_id"] = kind
+    layer = finish(kind, kind, out, ledger, geometry=geometry, notes=notes)
+    files = [{"path": str(path), "sha256": sha256_file(path), "how": "file", "format": suffix.lstrip(".")}]
+    return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
+
+
+def _check_columns(raw: pd.DataFrame, columns: Mapping[str, str], keep: Sequence[str], path: Path) -> None:
+    wanted = list(columns.values()) + list(keep)
+    absent = [c for c in wanted if c not in raw.columns]
+    if absent:
+        shown = ", ".join(repr(str(c)) for c in list(raw.columns)[:40])
+        raise InputError(f"{path.name} has no column(s) {absent}", remedy=f"use the file's column names: {shown}")
+
+
+def _table_geometry(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
+                    region: tuple[float, float, float, float] | None, crs: str | None) -> gpd.GeoSeries:
+    n = len(raw)
+    if "lat" in columns and "lon" in columns:
+        return points_from_columns(raw[columns["lat"]], raw[columns["lon"]], ledger, region)[0]
+    elif "latlon" in columns:
+        lat, lon, err = parse_pair_column(raw[columns["latlon"]])
+        quarantine_unreadable(ledger, raw[columns["latlon"]], err, "'lat, lon' text cannot be read")
+    elif "x" in columns and "y" in columns:
+        x, x_err = parse_column(raw[columns["x"]])
+        y, y_err = parse_column(raw[columns["y"]])
+        quarantine_unreadable(ledger, raw[columns["x"]], x_err, "x cannot be read")
+        quarantine_unreadable(ledger, raw[columns["y"]], y_err, "y cannot be read")
+        if crs is None:
+            lon, lat = x, y
+        else:
+            try:
+                src = CRS.from_user_input(crs)
+            except ProjCRSError as exc:
+                raise CRSError(f"unknown CRS {crs!r}", remedy="give an EPSG code such as EPSG:32612") from exc
+            with np.errstate(invalid="ignore"):
+                lon, lat = Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(x, y)
+            lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+            lon[~np.isfinite(lon)] = np.nan
+            lat[~np.isfinite(lat)] = np.nan
+    elif "wkt" in columns:
+        geoms = np.full(n, None, dtype=object)
+        texts = raw[columns["wkt"]].tolist()
+        bad = np.zeros(n, dtype=bool)
+        for i, t in enumerate(texts):
+            if t is None or not str(t).strip():
+                continue
+            try:
+                geoms[i] = shapely.from_wkt(str(t))
+            except (shapely.errors.GEOSException, ValueError, TypeError):
+                bad[i] = True
+        ledger.quarantine(bad, "WKT geometry cannot be read")
+        return check_geometries(gpd.GeoSeries(geoms, crs="EPSG:4326"), ledger, region)
+    else:
+        raise InputError("no coordinates mapped",
+                         remedy="map lat=COL,lon=COL, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL")
+    return locate(lat, lon, ledger, region)
+
+
+def _attributes(kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
+                notes: list[str]) -> pd.DataFrame:
+    out = pd.DataFrame(index=raw.index)
+
+    def col(role: str) -> pd.Series:
+        return raw[columns[role]].map(lambda v: v if v is None else str(v))
+
+    if "date" in columns:
+        out["date"], precision = parse_date_column(col("date"), ledger, "date")
+        if kind == "deaths":
+            out["date_precision"] = pd.array(precision, dtype="string")
+    if kind == "deaths":
+        if "dead" in columns:
+            out["dead"] = parse_count(col("dead"), ledger, "dead")
+        else:
+            out["dead"] = 1
+            notes.append("no 'dead' column mapped: each row counts one dead person")
+        if "missing" in columns:
+            out["missing"] = parse_count(col("missing"), ledger, "missing")
+        for role in ("cause", "location_precision", "record_id"):
+            if role in columns:
+                out[role] = text_column(col(role))
+    elif kind == "sensors":
+        for role, name in (("height", "height_m"), ("range", "range_m"), ("swath", "swath_m")):
+            if role in columns:
+                out[name] = parse_float(col(role), ledger, role)
+                with np.errstate(invalid="ignore"):
+                    ledger.quarantine((out[name] < 0).fillna(False).to_numpy(dtype=bool), f"{role} is negative")
+        for role in ("active_from", "active_to"):
+            if role in columns:
+                out[role], _ = parse_date_column(col(role), ledger, role)
+        for role in ("kind", "deployment", "name"):
+            if role in columns:
+                out[role] = text_column(col(role))
+    else:
+        for role in ("name", "kind"):
+            if role in columns:
+                out[role] = text_column(col(role))
+    return out
+
+
+def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
+    """Write a layer atomically (temporary file in the same folder, then rename).
+
+    ``.parquet`` → GeoParquet (plain Parquet for table layers), ``.gpkg`` → GeoPackage
+    (spatial layers), ``.csv`` → CSV (geometry as WKT), ``.tif``/``.tiff`` → GeoTIFF
+    (raster layers only).
+
+    Raises
+    ------
+    InputError
+        A suffix that does not fit the layer (a raster to ``.parquet``, a table to ``.gpkg`` …).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if isinstance(layer, RasterLayer):
+        if suffix not in (".tif", ".tiff"):
+            raise InputError(f"{layer.source} is a raster layer and cannot be written as {suffix or 'a file without suffix'}",
+                             remedy="use an output name ending in .tif (GeoTIFF)")
+        return layer.raster.write(path)
+    frame = layer.frame
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    if suffix == ".parquet":
+        def write(tmp: str) -> None:
+            frame.to_parquet(tmp, index=False)
+    elif suffix == ".gpkg":
+        if not spatial:
+            raise InputError(f"{layer.source} is a table without geometry", remedy="write it as .parquet or .csv")
+
+        def write(tmp: str) -> None:
+            out = frame.copy()
+            for c in out.columns:
+                if isinstance(out[c].dtype, pd.CategoricalDtype):
+                    out[c] = out[c].astype(str)
+            out.to_file(tmp, driver="GPKG", layer=layer.source, engine="pyogrio")
+    elif suffix == ".csv":
+        def write(tmp: str) -> None:
+            out = pd.DataFrame(frame.copy())
+            if spatial:
+                out[frame.geometry.name] = frame.geometry.to_wkt()
+            out.to_csv(tmp, index=False)
+    else:
+        raise InputError(f"cannot write a layer as {suffix or 'a file without suffix'}",
+                         remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .csv, or .tif for rasters")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    os.remove(tmp)  # the writers create the file themselves (GDAL refuses an empty GeoPackage)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
