@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import geopandas as gpd
+import rasterio.merge
 import rasterio.windows
 from affine import Affine
 from pyproj import CRS
@@ -72,8 +73,8 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
     def xy(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -334,28 +335,40 @@ def mosaic(paths: list[str | os.PathLike], *, bounds: tuple[float, float, float,
     right, top = np.ceil(right / res) * res, np.ceil(top / res) * res
     width, height = int(round((right - left) / res)), int(round((top - bottom) / res))
     transform = Affine(res, 0.0, left, 0.0, -res, top)
-    out = np.full((height, width), np.nan, dtype=np.float32)
-    used = 0
+    box = (left, bottom, right, top)
+    groups: dict[str, list[Any]] = {}  # tiles that overlap the box, by CRS, in the order given
     for path in paths:
         try:
             with rasterio.open(path) as src:
                 if src.crs is None:
                     raise CRSError(f"DEM tile {path} has no CRS",
                                    remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry")
-                tile_box = transform_bounds(dst_crs.to_wkt(), src.crs, left, bottom, right, top, densify_pts=21)
+                b = transform_bounds(dst_crs.to_wkt(), src.crs, *box, densify_pts=21)
                 sb = src.bounds
-                if tile_box[0] >= sb.right or tile_box[2] <= sb.left or tile_box[1] >= sb.top or tile_box[3] <= sb.bottom:
-                    continue
-                tile = np.full_like(out, np.nan)
-                warp_reproject(rasterio.band(src, 1), tile, dst_transform=transform, dst_crs=dst_crs.to_wkt(),
-                               src_nodata=src.nodata, dst_nodata=np.nan, resampling=_resampling(resampling))
+                if b[0] < sb.right and b[2] > sb.left and b[1] < sb.top and b[3] > sb.bottom:
+                    groups.setdefault(src.crs.to_wkt(), []).append(path)
         except rasterio.errors.RasterioIOError as exc:
             raise RasterError(f"cannot read DEM tile {path}: {exc}",
                               remedy="check the file; fetch it again if it is truncated") from exc
-        fill = np.isnan(out) & ~np.isnan(tile)
-        out[fill] = tile[fill]
-        used += 1
-    if used == 0:
+    if not groups:
         raise RasterError(f"none of the {len(paths)} DEM tiles overlaps the bounds {bounds}",
                           remedy="fetch the tiles that cover the study area, and check the bounds' CRS")
+    out = np.full((height, width), np.nan, dtype=np.float32)
+    for src_wkt, group in groups.items():
+        # merge the tiles in their own CRS first, so that resampling sees across the seams
+        # (on the first tile's grid, with a margin of 3 cells for the resampling kernel)
+        with rasterio.open(group[0]) as first:
+            rx, ry = first.res
+            x0, y0 = first.bounds.left, first.bounds.top
+        b = transform_bounds(dst_crs.to_wkt(), src_wkt, *box, densify_pts=21)
+        snapped = (x0 + (np.floor((b[0] - x0) / rx) - 3) * rx, y0 + (np.floor((b[1] - y0) / ry) - 3) * ry,
+                   x0 + (np.ceil((b[2] - x0) / rx) + 3) * rx, y0 + (np.ceil((b[3] - y0) / ry) + 3) * ry)
+        merged, merged_transform = rasterio.merge.merge(group, bounds=snapped, dtype="float32",
+                                                        nodata=np.nan, indexes=[1])
+        tile = np.full_like(out, np.nan)
+        warp_reproject(merged[0], tile, src_transform=merged_transform, src_crs=src_wkt,
+                       dst_transform=transform, dst_crs=dst_crs.to_wkt(), src_nodata=np.nan,
+                       dst_nodata=np.nan, resampling=_resampling(resampling))
+        fill = np.isnan(out) & ~np.isnan(tile)
+        out[fill] = tile[fill]
     return Raster(out, transform, dst_crs, np.nan)

@@ -1,0 +1,333 @@
+"""Walking-cost models: the cost of one move between neighbouring cells.
+
+A model turns a move — signed elevation difference ``dz`` (metres, target minus origin, so
+positive is uphill), horizontal distance ``d`` (metres) and one per-cell value (Pandolf's
+terrain factor η, r.walk's friction) — into a cost in the model's units (s or kJ).  Cost
+depends on the direction of travel through the sign of ``dz``; the slope of a move is
+``S = dz / d`` (rise over run).
+
+The registry :data:`MODELS` records, for every model, its units, parameters (with defaults
+and units), the one parameter that may vary per cell, and its reference.  The move cost is
+evaluated by :func:`move_cost`, a numba function called inside the accumulated-cost kernel
+(:mod:`borderscape.geo.costdistance`), so no per-direction cost arrays are ever built.
+
+Every model's cost of a move is floored at 0 (Dijkstra needs non-negative moves); with the
+default parameters no model reaches the floor.
+
+The models (S = dz/d; G = 100·S, percent grade)
+------------------------------------------------
+``tobler`` — seconds.  Tobler's hiking function: speed v = 6·exp(−3.5·|S + 0.05|) km/h on a
+path, ×3/5 off path (``off_path=1``); t = d / v.  Fastest, 6 km/h, on a 5 % descent; 5.04 km/h
+on the flat.  Tobler, W. (1993), NCGIA Technical Report 93-1.
+
+``pandolf`` — kJ.  Metabolic rate of walking with a load (Pandolf, Givoni & Goldman 1977,
+J. Appl. Physiol. 43, 577–581), W body mass (kg), L load (kg), V speed (m/s), η terrain factor:
+M = 1.5·W + 2.0·(W + L)·(L/W)² + η·(W + L)·(1.5·V² + 0.35·V·G)  [watts].
+Downhill (G < 0) with ``santee=1`` the Santee et al. (2001, Aviat. Space Environ. Med. 72,
+562–566; 2003, J. Thermal Biology 28, 505–511) correction is subtracted:
+CF = η·[G·(W + L)·V / 3.5 − (W + L)·(G + 6)² / W + (25 − V²)].
+M is floored at the standing rate 1.5·W + 2.0·(W + L)·(L/W)².  Energy of a move
+E = M · (d / V) / 1000 kJ.  η may vary per cell (land cover): it is the model's cell parameter.
+
+``naismith`` — seconds.  Naismith's rule (1892): t = d / 5 km/h + 1 h per 600 m of ascent, with
+Langmuir's (1984) descent corrections: −10 min per 300 m of descent on slopes of 5°–12°,
++10 min per 300 m on slopes steeper than 12°.
+
+``irmischer`` — seconds.  Irmischer & Clarke (2018, Cartogr. Geogr. Inf. Sci. 45, 177–186):
+on road v = 0.11 + exp(−(G + 5)² / 1800) m/s; off road (``off_path=1``)
+v = 0.11 + 0.67·exp(−(G + 2)² / 1800) m/s; t = d / v.
+
+``rwalk`` — seconds (plus weighted friction).  GRASS ``r.walk`` (after Aitken 1977 and
+Langmuir 1984): T = a·d + b·dz (S ≥ 0) | c·dz (slope_factor ≤ S < 0) | d·dz (S < slope_factor)
++ λ·F̄·d with a = 0.72 s/m, b = 6.0, c = 1.9998, d = −1.9998 s/m, slope_factor = −0.2125 and
+λ = 1 by default; F̄ is the friction averaged over the cells of the move (the cell parameter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numba
+import numpy as np
+
+from borderscape.geo.errors import InputError
+
+TOBLER, PANDOLF, NAISMITH, IRMISCHER, RWALK = 0, 1, 2, 3, 4
+NPARAMS = 7  # the most parameters of any model; kernels take them as a tuple of this length
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a cost model: name, default, unit and meaning."""
+
+    name: str
+    default: float
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """A walking-cost model in the registry.
+
+    Attributes
+    ----------
+    name
+        Registry key (``tobler``, ``pandolf``, ``naismith``, ``irmischer``, ``rwalk``).
+    model_id
+        Integer code used inside the numba kernels.
+    units
+        Units of the cost of a move and of accumulated cost (``s`` or ``kJ``).
+    params
+        Parameters in the order the kernel reads them.
+    cell_param
+        Name of the parameter that may be a raster (one value per cell), or ``None``.
+    formula
+        The formula in one line.
+    reference
+        Bibliographic reference.
+    """
+
+    name: str
+    model_id: int
+    units: str
+    params: tuple[Param, ...]
+    cell_param: str | None
+    formula: str
+    reference: str
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the parameters, in kernel order."""
+        return tuple(p.name for p in self.params)
+
+    def pack(self, values: Mapping[str, float] | None = None) -> np.ndarray:
+        """Parameters as a float64 vector in kernel order, defaults filled in.
+
+        Raises
+        ------
+        InputError
+            For an unknown parameter name or a value out of range.
+        """
+        values = dict(values or {})
+        unknown = sorted(set(values) - set(self.param_names))
+        if unknown:
+            raise InputError(f"model {self.name!r} has no parameter {', '.join(unknown)}",
+                             remedy="valid parameters: " + ", ".join(
+                                 f"{p.name} ({p.unit}, default {p.default:g})" for p in self.params))
+        out = np.array([float(values.get(p.name, p.default)) for p in self.params], dtype=np.float64)
+        if not np.all(np.isfinite(out)):
+            raise InputError(f"parameters of model {self.name!r} must be finite numbers")
+        _check(self, dict(zip(self.param_names, out)))
+        return out
+
+    def cost(self, dz: np.ndarray | float, d: np.ndarray | float, cell_value: np.ndarray | float | None = None,
+             **params: float) -> np.ndarray:
+        """Cost of moves (vectorised), in :attr:`units`.
+
+        Parameters
+        ----------
+        dz
+            Elevation difference, target minus origin, metres (positive uphill).
+        d
+            Horizontal distance, metres (> 0).
+        cell_value
+            Value of :attr:`cell_param` for the move (e.g. η); default the parameter's value.
+        **params
+            Parameter values overriding the defaults.
+        """
+        p = self.pack(params)
+        dz_a, d_a = np.broadcast_arrays(np.asarray(dz, dtype=np.float64), np.asarray(d, dtype=np.float64))
+        if cell_value is None:
+            cv = np.full(dz_a.shape, p[self.param_names.index(self.cell_param)] if self.cell_param else 0.0)
+        else:
+            cv = np.broadcast_to(np.asarray(cell_value, dtype=np.float64), dz_a.shape)
+        return _cost_many(self.model_id, padded(p), dz_a.ravel(), d_a.ravel(),
+                          np.ascontiguousarray(cv).ravel()).reshape(dz_a.shape)
+
+
+def _check(model: CostModel, v: dict[str, float]) -> None:
+    def bad(name: str, why: str) -> None:
+        raise InputError(f"parameter {name}={v[name]:g} of model {model.name!r} {why}")
+
+    for name in ("W", "V", "speed_kmh", "climb_m_per_h"):
+        if name in v and v[name] <= 0:
+            bad(name, "must be > 0")
+    for name in ("L", "eta", "friction"):
+        if name in v and v[name] < 0:
+            bad(name, "must be ≥ 0")
+    for name in ("off_path", "santee", "langmuir"):
+        if name in v and v[name] not in (0.0, 1.0):
+            bad(name, "must be 0 or 1")
+
+
+MODELS: dict[str, CostModel] = {
+    m.name: m for m in (
+        CostModel(
+            "tobler", TOBLER, "s",
+            (Param("off_path", 0.0, "0/1", "1: off-path speed, 3/5 of the on-path speed"),),
+            None,
+            "v = 6·exp(−3.5·|S + 0.05|) km/h (×0.6 off path); t = d / v",
+            "Tobler, W. (1993). Three presentations on geographical analysis and modeling: "
+            "non-isotropic geographic modeling. NCGIA Technical Report 93-1.",
+        ),
+        CostModel(
+            "pandolf", PANDOLF, "kJ",
+            (Param("W", 70.0, "kg", "body mass"),
+             Param("L", 0.0, "kg", "load carried"),
+             Param("V", 1.25, "m/s", "walking speed"),
+             Param("eta", 1.0, "1", "terrain factor η (1 = treadmill/road; 1.2 dirt road, "
+                                    "1.5 light brush, 1.8 heavy brush, 2.1 swamp, 2.5 loose sand)"),
+             Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction")),
+            "eta",
+            "M = 1.5W + 2.0(W+L)(L/W)² + η(W+L)(1.5V² + 0.35VG) [W], G = 100·S; downhill "
+            "(G<0, santee=1): M −= η[G(W+L)V/3.5 − (W+L)(G+6)²/W + (25 − V²)]; E = M·d/V / 1000 kJ",
+            "Pandolf, K. B., Givoni, B. & Goldman, R. F. (1977). Predicting energy expenditure with "
+            "loads while standing or walking very slowly. J. Appl. Physiol. 43(4), 577–581. "
+            "Santee, W. R., Blanchard, L. A., Speckman, K. L., Gonzalez, J. A. & Wallace, R. F. "
+            "(2003). Load carriage model development and testing with field trials. "
+            "J. Thermal Biology 28, 505–511 (correction first given by Santee et al. 2001, "
+            "Aviat. Space Environ. Med. 72, 562–566).",
+        ),
+        CostModel(
+            "naismith", NAISMITH, "s",
+            (Param("speed_kmh", 5.0, "km/h", "speed on the flat"),
+             Param("climb_m_per_h", 600.0, "m/h", "ascent rate: one extra hour per this many metres up"),
+             Param("langmuir", 1.0, "0/1", "1: apply Langmuir's descent corrections")),
+            None,
+            "t = d/v + 3600·max(dz,0)/climb; Langmuir: descent at 5°–12°: −10 min per 300 m, "
+            "steeper than 12°: +10 min per 300 m",
+            "Naismith, W. W. (1892). Scottish Mountaineering Club Journal 2, 136. "
+            "Langmuir, E. (1984). Mountaincraft and Leadership. Scottish Sports Council/MLTB.",
+        ),
+        CostModel(
+            "irmischer", IRMISCHER, "s",
+            (Param("off_path", 0.0, "0/1", "1: the off-road fit"),),
+            None,
+            "on road v = 0.11 + exp(−(100S + 5)²/1800) m/s; off road v = 0.11 + 0.67·exp(−(100S + 2)²/1800) m/s; "
+            "t = d / v",
+            "Irmischer, I. J. & Clarke, K. C. (2018). Measuring and modeling the speed of human "
+            "navigation. Cartography and Geographic Information Science 45(2), 177–186.",
+        ),
+        CostModel(
+            "rwalk", RWALK, "s",
+            (Param("a", 0.72, "s/m", "time per metre on the flat"),
+             Param("b", 6.0, "s/m", "time per metre climbed"),
+             Param("c", 1.9998, "s/m", "time per metre of moderate descent (multiplies dz < 0)"),
+             Param("d", -1.9998, "s/m", "time per metre of steep descent (multiplies dz < 0)"),
+             Param("slope_factor", -0.2125, "1", "S below which a descent is steep (tan 12°)"),
+             Param("lambda", 1.0, "1", "weight of the friction term"),
+             Param("friction", 0.0, "s/m", "friction cost per metre (averaged over the cells of a move)")),
+            "friction",
+            "T = a·d + {b·dz if S ≥ 0; c·dz if slope_factor ≤ S < 0; d·dz if S < slope_factor} + λ·F̄·d",
+            "GRASS GIS r.walk (Fontanari 2002) after Aitken, R. (1977), Wilderness areas in Scotland, "
+            "PhD thesis, Univ. Aberdeen, and Langmuir (1984), Mountaincraft and Leadership.",
+        ),
+    )
+}
+
+
+def get_model(name: str) -> CostModel:
+    """The registered model called ``name``.
+
+    Raises
+    ------
+    InputError
+        Listing the valid model names when ``name`` is not one of them.
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise InputError(f"unknown cost model {name!r}",
+                         remedy="choose one of: " + ", ".join(MODELS)) from None
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> float:
+    """Cost of one move (numba).
+
+    Parameters
+    ----------
+    model_id
+        :attr:`CostModel.model_id`.
+    p
+        Parameters from :meth:`CostModel.pack` as a tuple of :data:`NPARAMS` floats, padded
+        with zeros (a tuple is passed by value: no reference counting in the inner loop).
+    dz
+        Elevation difference target − origin, metres.
+    d
+        Horizontal distance, metres.
+    cell
+        Value of the model's cell parameter for this move (η for Pandolf, friction for r.walk);
+        ignored by models without one.
+
+    Returns
+    -------
+    float
+        Cost in the model's units (s or kJ), ≥ 0.
+    """
+    s = dz / d
+    if model_id == TOBLER:
+        v = 6.0 * np.exp(-3.5 * abs(s + 0.05)) / 3.6
+        if p[0] == 1.0:
+            v *= 0.6
+        cost = d / v
+    elif model_id == PANDOLF:
+        w, load, v, santee = p[0], p[1], p[2], p[4]
+        g = 100.0 * s
+        stand = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2
+        m = stand + cell * (w + load) * (1.5 * v * v + 0.35 * v * g)
+        if santee == 1.0 and g < 0.0:
+            m -= cell * (g * (w + load) * v / 3.5 - (w + load) * (g + 6.0) ** 2 / w + (25.0 - v * v))
+        if m < stand:
+            m = stand
+        cost = m * (d / v) / 1000.0
+    elif model_id == NAISMITH:
+        cost = d / (p[0] / 3.6)
+        if dz > 0.0:
+            cost += dz * 3600.0 / p[1]
+        elif dz < 0.0 and p[2] == 1.0:
+            angle = np.degrees(np.arctan(-s))
+            if angle > 12.0:
+                cost += -dz * 2.0
+            elif angle >= 5.0:
+                cost -= -dz * 2.0
+    elif model_id == IRMISCHER:
+        x = 100.0 * s
+        if p[0] == 1.0:
+            v = 0.11 + 0.67 * np.exp(-(x + 2.0) ** 2 / 1800.0)
+        else:
+            v = 0.11 + np.exp(-(x + 5.0) ** 2 / 1800.0)
+        cost = d / v
+    else:  # RWALK
+        if s >= 0.0:
+            climb = p[1] * dz
+        elif s < p[4]:
+            climb = p[3] * dz
+        else:
+            climb = p[2] * dz
+        cost = p[0] * d + climb + p[5] * cell * d
+    return cost if cost > 0.0 else 0.0
+
+
+def padded(p: np.ndarray) -> np.ndarray:
+    """Packed parameters padded with zeros to :data:`NPARAMS` values, for the kernels."""
+    out = np.zeros(NPARAMS)
+    out[:p.shape[0]] = p
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def as_tuple(p: np.ndarray) -> tuple:
+    """The :data:`NPARAMS` padded parameters as a tuple (numba)."""
+    return (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+
+
+@numba.njit(cache=True)
+def _cost_many(model_id: int, p: np.ndarray, dz: np.ndarray, d: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    pt = as_tuple(p)
+    out = np.empty(dz.shape[0])
+    for i in range(dz.shape[0]):
+        out[i] = move_cost(model_id, pt, dz[i], d[i], cell[i])
+    return out
