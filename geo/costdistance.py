@@ -19,7 +19,7 @@ A move goes from a cell ``o`` to a neighbour ``t``: 8 neighbours (rook and bisho
   averaged over the cells of the move: the two cells for a rook/bishop move, and four for a
   knight's move — ``o``, ``t`` and the two cells the move passes between (for a move
   (−2, −1): (−1, 0) and (−1, −1)), exactly as r.walk and r.cost do.
-* cost of the move = :func:`borderscape.geo.costmodels.move_cost` (model, parameters, dz, d,
+* cost of the move = :func:`borderscape.geo.costkernel.move_cost` (model, parameters, dz, d,
   averaged cell value) × averaged multiplier.
 
 A move into an impassable cell (a barrier, or a cell with no elevation, or with a NaN
@@ -40,19 +40,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 import geopandas as gpd
-import numba
 import numpy as np
 import shapely
 from rasterio.features import rasterize
 
-from borderscape.geo.costmodels import as_tuple, get_model, move_cost, padded
+from borderscape.geo.costkernel import BLOCKED, accumulate, padded, trace
+from borderscape.geo.costmodels import get_model
 from borderscape.geo.crs import require_projected, to_crs
 from borderscape.geo.errors import InputError, RasterError
 from borderscape.geo.raster import Raster
-
-# neighbour offsets (row, col) in r.walk's order
-_DR = np.array([0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1], dtype=np.int64)
-_DC = np.array([-1, 1, 0, 0, -1, 1, 1, -1, -1, 1, 1, -1, -2, 2, 2, -2], dtype=np.int64)
 
 _PAD = 2  # impassable cells around the grid in the kernel (a knight's move spans 2)
 
@@ -86,164 +82,7 @@ class CostSurface:
     travel: str = "from_sources"
 
 
-# -- the kernel ---------------------------------------------------------------------------
-# An indexed 4-ary min-heap: parallel arrays of keys (cost) and flat cell indices, and
-# pos[cell] = the cell's place in the heap (−1 never queued, −2 settled, −3 impassable).  A
-# cell whose cost improves moves up in place (decrease-key), so each cell is popped once.
-_SETTLED, _BLOCKED = -2, -3
 
-
-@numba.njit(cache=True, inline="always")
-def _sift_up(keys, vals, pos, i, key, val):
-    while i > 0:
-        parent = (i - 1) >> 2
-        if keys[parent] <= key:
-            break
-        keys[i] = keys[parent]
-        vals[i] = vals[parent]
-        pos[vals[i]] = i
-        i = parent
-    keys[i] = key
-    vals[i] = val
-    pos[val] = i
-
-
-@numba.njit(cache=True, inline="always")
-def _sift_down(keys, vals, pos, n, key, val):
-    i = 0
-    while True:
-        first = 4 * i + 1
-        if first >= n:
-            break
-        child = first
-        best = keys[first]
-        last = min(first + 4, n)
-        for j in range(first + 1, last):
-            if keys[j] < best:
-                best = keys[j]
-                child = j
-        if best >= key:
-            break
-        keys[i] = best
-        vals[i] = vals[child]
-        pos[vals[i]] = i
-        i = child
-    keys[i] = key
-    vals[i] = val
-    pos[val] = i
-
-
-@numba.njit(cache=True)
-def _grow(a):
-    out = np.empty(2 * a.shape[0], dtype=a.dtype)
-    out[:a.shape[0]] = a
-    return out
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _accumulate(z, width, xres, yres, cellv, mult, pos, src, model_id, p, nmoves, max_cost, reverse):
-    """Dijkstra on flat arrays of a grid padded with 2 impassable cells on every side.
-
-    ``z``, ``pos`` and (unless of length 1, a constant) ``cellv`` and ``mult`` are the padded
-    grid raveled, ``width`` its number of columns and ``src`` flat indices of sources.
-    ``pos`` comes in as −1 (passable) or −3 (impassable) and is used as the heap's index.
-    """
-    pt = as_tuple(p)
-    size = z.shape[0]
-    acc = np.full(size, np.inf)
-    back = np.full(size, -1, dtype=np.int8)
-    const_cell = cellv.shape[0] == 1
-    const_mult = mult.shape[0] == 1
-    off = np.empty(16, dtype=np.int64)
-    off1 = np.zeros(16, dtype=np.int64)  # the two cells a knight's move passes between
-    off2 = np.zeros(16, dtype=np.int64)
-    dist = np.empty(16)
-    for k in range(16):
-        off[k] = _DR[k] * width + _DC[k]
-        dist[k] = np.sqrt((_DC[k] * xres) ** 2 + (_DR[k] * yres) ** 2)
-        if _DR[k] == 2 or _DR[k] == -2:
-            off1[k] = (_DR[k] // 2) * width
-            off2[k] = (_DR[k] // 2) * width + _DC[k]
-        elif _DC[k] == 2 or _DC[k] == -2:
-            off1[k] = _DC[k] // 2
-            off2[k] = _DR[k] * width + _DC[k] // 2
-    keys = np.empty(max(1024, 4 * src.shape[0]))
-    vals = np.empty(keys.shape[0], dtype=np.int64)
-    n = 0
-    for i in range(src.shape[0]):
-        j = src[i]
-        if pos[j] == _BLOCKED or acc[j] == 0.0:
-            continue
-        acc[j] = 0.0
-        back[j] = 0
-        if n == keys.shape[0]:
-            keys = _grow(keys)
-            vals = _grow(vals)
-        _sift_up(keys, vals, pos, n, 0.0, j)
-        n += 1
-    while n > 0:
-        key = keys[0]
-        idx = vals[0]
-        n -= 1
-        if n > 0:
-            _sift_down(keys, vals, pos, n, keys[n], vals[n])
-        pos[idx] = _SETTLED
-        if key > max_cost:
-            break
-        z0 = np.float64(z[idx])
-        for k in range(nmoves):
-            j = idx + off[k]
-            if pos[j] < -1 or acc[j] <= key:  # settled or impassable, or no move makes it cheaper
-                continue
-            if k >= 8:
-                j1 = idx + off1[k]
-                j2 = idx + off2[k]
-                if pos[j1] == _BLOCKED or pos[j2] == _BLOCKED:
-                    continue
-                cv = cellv[0] if const_cell else (cellv[idx] / 4.0 + cellv[j] / 4.0 + cellv[j1] / 4.0 + cellv[j2] / 4.0)
-                mv = mult[0] if const_mult else (mult[idx] / 4.0 + mult[j] / 4.0 + mult[j1] / 4.0 + mult[j2] / 4.0)
-            else:
-                cv = cellv[0] if const_cell else cellv[idx] / 2.0 + cellv[j] / 2.0
-                mv = mult[0] if const_mult else mult[idx] / 2.0 + mult[j] / 2.0
-            dz = np.float64(z[j]) - z0
-            if reverse:
-                dz = -dz
-            new = key + move_cost(model_id, pt, dz, dist[k], cv) * mv
-            if new < acc[j]:
-                acc[j] = new
-                back[j] = k + 1
-                if pos[j] >= 0:
-                    _sift_up(keys, vals, pos, pos[j], new, j)
-                else:
-                    if n == keys.shape[0]:
-                        keys = _grow(keys)
-                        vals = _grow(vals)
-                    _sift_up(keys, vals, pos, n, new, j)
-                    n += 1
-    for i in range(size):
-        if acc[i] > max_cost:
-            acc[i] = np.nan
-            back[i] = -1
-        elif acc[i] == np.inf:
-            acc[i] = np.nan
-    return acc, back
-
-
-@numba.njit(cache=True)
-def _trace(back, r, c):
-    """Cells (row, col) from a cell back to its source, following backlinks."""
-    out_r = [r]
-    out_c = [c]
-    while back[r, c] > 0:
-        k = back[r, c] - 1
-        r -= _DR[k]
-        c -= _DC[k]
-        out_r.append(r)
-        out_c.append(c)
-    return np.array(out_r), np.array(out_c)
-
-
-# -- helpers --------------------------------------------------------------------------------
 def _same_grid(dem: Raster, other: Raster, what: str) -> None:
     if other.shape != dem.shape or not other.transform.almost_equals(dem.transform) or other.crs != dem.crs:
         raise RasterError(f"{what} is not on the DEM's grid (shape, transform and CRS must match)",
@@ -405,9 +244,9 @@ def accumulated_cost(
     rows, cols = source_cells(dem, sources)
     xres, yres = dem.res
     pos = np.full(shape, -1, dtype=np.int32)
-    pos[blocked] = _BLOCKED
+    pos[blocked] = BLOCKED
     del blocked
-    acc, back = _accumulate(z.ravel(), shape[1], float(xres), float(yres), cv.ravel(), mv.ravel(),
+    acc, back = accumulate(z.ravel(), shape[1], float(xres), float(yres), cv.ravel(), mv.ravel(),
                             pos.ravel(), (rows + _PAD) * shape[1] + cols + _PAD, cm.model_id, padded(p),
                             int(neighbours), np.inf if max_cost is None else float(max_cost),
                             travel == "to_sources")
@@ -453,7 +292,7 @@ def least_cost_paths(surface: CostSurface, targets: gpd.GeoDataFrame | gpd.GeoSe
         if not inside or back[r, c] < 0:
             costs.append(np.nan), lengths.append(np.nan), ncells.append(0), geoms.append(None)
             continue
-        pr, pc = _trace(back, int(r), int(c))
+        pr, pc = trace(back, int(r), int(c))
         if surface.travel == "from_sources":
             pr, pc = pr[::-1], pc[::-1]
         x, y = grid.xy(pr, pc)

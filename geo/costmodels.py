@@ -8,7 +8,7 @@ depends on the direction of travel through the sign of ``dz``; the slope of a mo
 
 The registry :data:`MODELS` records, for every model, its units, parameters (with defaults
 and units), the one parameter that may vary per cell, and its reference.  The move cost is
-evaluated by :func:`move_cost`, a numba function called inside the accumulated-cost kernel
+evaluated by :func:`borderscape.geo.costkernel.move_cost`, a numba function called inside the accumulated-cost kernel
 (:mod:`borderscape.geo.costdistance`), so no per-direction cost arrays are ever built.
 
 Every model's cost of a move is floored at 0 (Dijkstra needs non-negative moves); with the
@@ -48,13 +48,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-import numba
 import numpy as np
 
 from borderscape.geo.errors import InputError
 
-TOBLER, PANDOLF, NAISMITH, IRMISCHER, RWALK = 0, 1, 2, 3, 4
-NPARAMS = 7  # the most parameters of any model; kernels take them as a tuple of this length
+from borderscape.geo.costkernel import IRMISCHER, NAISMITH, PANDOLF, RWALK, TOBLER, cost_many, padded
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ class CostModel:
             cv = np.full(dz_a.shape, p[self.param_names.index(self.cell_param)] if self.cell_param else 0.0)
         else:
             cv = np.broadcast_to(np.asarray(cell_value, dtype=np.float64), dz_a.shape)
-        return _cost_many(self.model_id, padded(p), dz_a.ravel(), d_a.ravel(),
+        return cost_many(self.model_id, padded(p), dz_a.ravel(), d_a.ravel(),
                           np.ascontiguousarray(cv).ravel()).reshape(dz_a.shape)
 
 
@@ -241,93 +239,3 @@ def get_model(name: str) -> CostModel:
     except KeyError:
         raise InputError(f"unknown cost model {name!r}",
                          remedy="choose one of: " + ", ".join(MODELS)) from None
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> float:
-    """Cost of one move (numba).
-
-    Parameters
-    ----------
-    model_id
-        :attr:`CostModel.model_id`.
-    p
-        Parameters from :meth:`CostModel.pack` as a tuple of :data:`NPARAMS` floats, padded
-        with zeros (a tuple is passed by value: no reference counting in the inner loop).
-    dz
-        Elevation difference target − origin, metres.
-    d
-        Horizontal distance, metres.
-    cell
-        Value of the model's cell parameter for this move (η for Pandolf, friction for r.walk);
-        ignored by models without one.
-
-    Returns
-    -------
-    float
-        Cost in the model's units (s or kJ), ≥ 0.
-    """
-    s = dz / d
-    if model_id == TOBLER:
-        v = 6.0 * np.exp(-3.5 * abs(s + 0.05)) / 3.6
-        if p[0] == 1.0:
-            v *= 0.6
-        cost = d / v
-    elif model_id == PANDOLF:
-        w, load, v, santee = p[0], p[1], p[2], p[4]
-        g = 100.0 * s
-        stand = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2
-        m = stand + cell * (w + load) * (1.5 * v * v + 0.35 * v * g)
-        if santee == 1.0 and g < 0.0:
-            m -= cell * (g * (w + load) * v / 3.5 - (w + load) * (g + 6.0) ** 2 / w + (25.0 - v * v))
-        if m < stand:
-            m = stand
-        cost = m * (d / v) / 1000.0
-    elif model_id == NAISMITH:
-        cost = d / (p[0] / 3.6)
-        if dz > 0.0:
-            cost += dz * 3600.0 / p[1]
-        elif dz < 0.0 and p[2] == 1.0:
-            angle = np.degrees(np.arctan(-s))
-            if angle > 12.0:
-                cost += -dz * 2.0
-            elif angle >= 5.0:
-                cost -= -dz * 2.0
-    elif model_id == IRMISCHER:
-        x = 100.0 * s
-        if p[0] == 1.0:
-            v = 0.11 + 0.67 * np.exp(-(x + 2.0) ** 2 / 1800.0)
-        else:
-            v = 0.11 + np.exp(-(x + 5.0) ** 2 / 1800.0)
-        cost = d / v
-    else:  # RWALK
-        if s >= 0.0:
-            climb = p[1] * dz
-        elif s < p[4]:
-            climb = p[3] * dz
-        else:
-            climb = p[2] * dz
-        cost = p[0] * d + climb + p[5] * cell * d
-    return cost if cost > 0.0 else 0.0
-
-
-def padded(p: np.ndarray) -> np.ndarray:
-    """Packed parameters padded with zeros to :data:`NPARAMS` values, for the kernels."""
-    out = np.zeros(NPARAMS)
-    out[:p.shape[0]] = p
-    return out
-
-
-@numba.njit(cache=True, inline="always")
-def as_tuple(p: np.ndarray) -> tuple:
-    """The :data:`NPARAMS` padded parameters as a tuple (numba)."""
-    return (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
-
-
-@numba.njit(cache=True)
-def _cost_many(model_id: int, p: np.ndarray, dz: np.ndarray, d: np.ndarray, cell: np.ndarray) -> np.ndarray:
-    pt = as_tuple(p)
-    out = np.empty(dz.shape[0])
-    for i in range(dz.shape[0]):
-        out[i] = move_cost(model_id, pt, dz[i], d[i], cell[i])
-    return out
