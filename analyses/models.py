@@ -1,0 +1,459 @@
+"""Regression models: counts on grid cells, residual Moran's I, case–control logistic.
+
+* :func:`count_regression` — Poisson or negative-binomial (NB2) regression of counts per
+  cell (e.g. remains recovered per grid cell) on covariates (e.g. share of the cell
+  covered by towers, mean slope), with an exposure offset; reports rate ratios.
+* :func:`morans_i` — Moran's I of model residuals on a spatial weights matrix (are the
+  residuals still clustered in space?), analytical and permutation inference.
+* :func:`case_control_logit` — logistic regression of recovery locations against
+  background points with heteroskedasticity-robust (sandwich) standard errors; reports
+  odds ratios.
+
+These models describe associations in PAST data. The module offers no prediction: it must
+not be used to score places or people.
+
+References
+----------
+Cameron, A.C. & Trivedi, P.K. (2013). Regression Analysis of Count Data, 2nd ed. CUP
+(Poisson, NB2, exposure offsets).
+Moran, P.A.P. (1950). Notes on continuous stochastic phenomena. Biometrika 37, 17–23.
+Cliff, A.D. & Ord, J.K. (1981). Spatial Processes. Pion (moments of I under normality).
+Keating, K.A. & Cherry, S. (2004). Use and interpretation of logistic regression in
+habitat-selection studies. J. Wildlife Management 68, 774–789 (use–availability designs).
+White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator.
+Econometrica 48, 817–838.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import sparse, stats
+
+from borderscape.analyses.results import StatResult
+from borderscape.geo.errors import InputError
+
+__all__ = ["CountModel", "LogitModel", "count_regression", "morans_i", "case_control_logit"]
+
+
+@dataclass(frozen=True, eq=False)
+class CountModel:
+    """A fitted count regression.
+
+    Attributes
+    ----------
+    rate_ratios
+        One :class:`StatResult` per covariate: ``exp(beta)``, the multiplicative change
+        of the expected rate per unit of the covariate, with Wald CI and p-value.
+    baseline_rate
+        ``exp(beta_0)``: expected count per unit exposure when all covariates are 0.
+    alpha
+        NB2 dispersion ``alpha`` (``Var = mu + alpha mu^2``) with its Wald CI and the test
+        of ``alpha = 0`` (None for Poisson).
+    fitted
+        Expected counts ``mu_i`` on the data's index.
+    residuals
+        Pearson residuals ``(y - mu) / sqrt(Var)`` on the data's index.
+    log_likelihood, aic
+        Of the fit.
+    pearson_dispersion
+        ``sum(residuals^2) / (n - p)``; values well above 1 under Poisson signal
+        overdispersion.
+    family, method
+        The model and the reference.
+    n
+        Number of cells.
+    """
+
+    rate_ratios: tuple[StatResult, ...]
+    baseline_rate: StatResult
+    alpha: StatResult | None
+    fitted: pd.Series
+    residuals: pd.Series
+    log_likelihood: float
+    aic: float
+    pearson_dispersion: float
+    family: str
+    method: str
+    n: int
+
+
+@dataclass(frozen=True, eq=False)
+class LogitModel:
+    """A fitted case–control logistic regression.
+
+    Attributes
+    ----------
+    odds_ratios
+        One :class:`StatResult` per covariate: ``exp(beta)`` with robust CI and p-value.
+    n_cases, n_controls
+        Numbers of cases (1) and background points (0).
+    cov_type
+        The sandwich estimator used (``"HC0"`` … ``"HC3"``).
+    log_likelihood
+        Of the fit.
+    method
+        The model and references.
+    """
+
+    odds_ratios: tuple[StatResult, ...]
+    n_cases: int
+    n_controls: int
+    cov_type: str
+    log_likelihood: float
+    method: str
+
+
+def _design(data: pd.DataFrame, covariates: Sequence[str]) -> np.ndarray:
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    missing = [c for c in covariates if c not in data.columns]
+    if missing:
+        raise InputError(f"covariate columns {missing} are not in the data.")
+    if len(set(covariates)) != len(covariates):
+        raise InputError("covariates must be distinct columns.")
+    x = data[list(covariates)].to_numpy(dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise InputError("covariates contain NaN or infinity.", remedy="Drop or fill those rows.")
+    return np.column_stack([np.ones(len(data)), x])
+
+
+def _outcome(data: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in data.columns:
+        raise InputError(f"column {column!r} is not in the data.")
+    y = data[column].to_numpy(dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise InputError(f"{column!r} contains NaN or infinity.")
+    return y
+
+
+def _ratio_records(
+    names: Sequence[str],
+    params: np.ndarray,
+    bse: np.ndarray,
+    stat: np.ndarray,
+    pvalues: np.ndarray,
+    confidence: float,
+    n: int,
+    method: str,
+    label: str,
+    extra: dict[str, Any],
+) -> tuple[StatResult, ...]:
+    zc = stats.norm.ppf(0.5 + confidence / 2.0)
+    out = []
+    for k, name in enumerate(names):
+        b, se = float(params[k]), float(bse[k])
+        out.append(
+            StatResult(
+                name=f"{label} per unit of {name}",
+                estimate=math.exp(b),
+                ci=(math.exp(b - zc * se), math.exp(b + zc * se)),
+                p_value=float(pvalues[k]),
+                n=n,
+                method=method,
+                statistic=float(stat[k]),
+                parameters={**extra, "coefficient": b, "se": se, "confidence": confidence},
+            )
+        )
+    return tuple(out)
+
+
+def count_regression(
+    data: pd.DataFrame,
+    count: str,
+    covariates: Sequence[str],
+    *,
+    exposure: str | None = None,
+    family: str = "poisson",
+    confidence: float = 0.95,
+) -> CountModel:
+    """Poisson or negative-binomial regression of counts with an exposure offset.
+
+    ``y_i ~ Poisson(mu_i)`` or ``NB2(mu_i, alpha)`` (``Var y_i = mu_i + alpha mu_i^2``),
+    ``log mu_i = log E_i + beta_0 + sum_k beta_k x_ik``, with ``E_i`` the exposure (e.g.
+    cell area in km², or crossings) so ``exp(beta_k)`` is a rate ratio (Cameron &
+    Trivedi 2013, ch. 3). Poisson is fitted as a statsmodels GLM (IRLS); NB2 by maximum
+    likelihood of ``(beta, alpha)`` jointly (statsmodels ``NegativeBinomial``,
+    ``loglike_method="nb2"``). Wald CIs ``exp(beta +- z se)``; model-based standard errors.
+
+    Parameters
+    ----------
+    data
+        One row per cell (a GeoDataFrame is fine).
+    count
+        Column of non-negative integer counts.
+    covariates
+        Numeric covariate columns; an intercept is added.
+    exposure
+        Column of positive exposures; None for unit exposure.
+    family
+        ``"poisson"`` or ``"negbin"``.
+    confidence
+        Level of the intervals.
+
+    Returns
+    -------
+    CountModel
+    """
+    if family not in ("poisson", "negbin"):
+        raise InputError(f"family must be 'poisson' or 'negbin', got {family!r}.")
+    y = _outcome(data, count)
+    if (y < 0).any() or (y != np.round(y)).any():
+        raise InputError(f"{count!r} must hold non-negative integer counts.")
+    x = _design(data, covariates)
+    names = [covariates] if isinstance(covariates, str) else list(covariates)
+    if exposure is None:
+        offset = np.zeros(len(y))
+    else:
+        e = _outcome(data, exposure)
+        if (e <= 0).any():
+            raise InputError(f"exposure {exposure!r} must be positive in every row.")
+        offset = np.log(e)
+    n = len(y)
+    if n <= x.shape[1] + (family == "negbin"):
+        raise InputError("too few rows for the number of covariates.")
+    if family == "poisson":
+        fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
+        mu = np.asarray(fit.mu)
+        var = mu
+        alpha_rec = None
+        method = "Poisson GLM with log link and log-exposure offset (Cameron & Trivedi 2013), Wald CIs"
+        params, bse, tv, pv = fit.params, fit.bse, fit.tvalues, fit.pvalues
+    else:
+        model = sm.NegativeBinomial(y, x, loglike_method="nb2", offset=offset)
+        fit = model.fit(disp=0, maxiter=200)
+        if not fit.mle_retvals.get("converged", True):
+            fit = model.fit(method="bfgs", disp=0, maxiter=2000)
+            if not fit.mle_retvals.get("converged", True):
+                raise InputError(
+                    "the negative-binomial fit did not converge.",
+                    remedy="Rescale covariates, or use family='poisson' if alpha is near 0.",
+                )
+        params, bse, tv, pv = fit.params[:-1], fit.bse[:-1], fit.tvalues[:-1], fit.pvalues[:-1]
+        a, a_se = float(fit.params[-1]), float(fit.bse[-1])
+        mu = np.exp(x @ params + offset)
+        var = mu + a * mu**2
+        zc = stats.norm.ppf(0.5 + confidence / 2.0)
+        alpha_rec = StatResult(
+            name="NB2 dispersion alpha (Var = mu + alpha mu^2)",
+            estimate=a,
+            ci=(a - zc * a_se, a + zc * a_se),
+            p_value=float(fit.pvalues[-1]),
+            n=n,
+            method="maximum likelihood (statsmodels NegativeBinomial nb2), Wald CI and z-test",
+            statistic=float(fit.tvalues[-1]),
+            parameters={"se": a_se, "confidence": confidence},
+        )
+        method = (
+            "negative binomial (NB2) maximum likelihood with log-exposure offset "
+            "(Cameron & Trivedi 2013), Wald CIs"
+        )
+    resid = (y - mu) / np.sqrt(var)
+    extra = {"family": family, "exposure": exposure, "count": count}
+    records = _ratio_records(
+        ["intercept", *names], np.asarray(params), np.asarray(bse), np.asarray(tv),
+        np.asarray(pv), confidence, n, method, "rate ratio", extra,
+    )
+    baseline = StatResult(
+        name="baseline rate exp(beta_0) per unit exposure",
+        estimate=records[0].estimate,
+        ci=records[0].ci,
+        p_value=records[0].p_value,
+        n=n,
+        method=method,
+        statistic=records[0].statistic,
+        parameters=records[0].parameters,
+    )
+    return CountModel(
+        rate_ratios=records[1:],
+        baseline_rate=baseline,
+        alpha=alpha_rec,
+        fitted=pd.Series(mu, index=data.index, name="fitted"),
+        residuals=pd.Series(resid, index=data.index, name="pearson_residual"),
+        log_likelihood=float(fit.llf),
+        aic=float(fit.aic),
+        pearson_dispersion=float((resid**2).sum() / (n - x.shape[1])),
+        family=family,
+        method=method,
+        n=n,
+    )
+
+
+def morans_i(
+    values: pd.Series | np.ndarray,
+    weights: sparse.sparray | sparse.spmatrix,
+    *,
+    permutations: int = 999,
+    seed: int | np.random.Generator | None = None,
+    confidence: float = 0.95,
+) -> StatResult:
+    """Global Moran's I (e.g. of model residuals) with analytical and permutation inference.
+
+    Weights are row-standardised (``w_ij / sum_j w_ij``; rows with no neighbour stay
+    zero), ``z = y - ybar``, ``S0 = sum_ij w_ij``::
+
+        I = (n / S0) * sum_ij w_ij z_i z_j / sum_i z_i^2,     E[I] = -1 / (n - 1)
+
+    The z-score uses the variance of I under normality (Cliff & Ord 1981, eq. 2.33), as
+    ``esda.Moran(..., transformation="r")``'s ``z_norm``. The p-value is the two-sided
+    permutation p-value ``(1 + #{|I* - E[I]| >= |I - E[I]|}) / (permutations + 1)`` (total
+    randomisation, whose exact mean is ``E[I]``), or the normal p-value when
+    ``permutations == 0``. For regression residuals both are approximations (residuals are
+    not exchangeable); they are standard diagnostics. The interval is
+    ``I +- z_{1-a/2} sqrt(Var_norm[I])`` (null variance; a rough guide only).
+
+    Parameters
+    ----------
+    values
+        One value per feature (e.g. ``CountModel.residuals``).
+    weights
+        ``(n, n)`` non-negative weights with zero diagonal (e.g. from
+        :func:`borderscape.analyses.hotspots.contiguity_weights`).
+    permutations
+        Number of random permutations (0: normal p-value only).
+    seed
+        Seed or Generator.
+    confidence
+        Level of the interval.
+
+    Returns
+    -------
+    StatResult
+        estimate = I, statistic = z (normality), parameters: ``expected``,
+        ``variance_norm``, ``p_norm``.
+    """
+    y = np.asarray(values, dtype=np.float64).ravel()
+    n = y.size
+    if n < 4 or not np.isfinite(y).all():
+        raise InputError("Moran's I needs at least 4 finite values.")
+    w = sparse.csr_array(weights, dtype=np.float64)
+    if w.shape != (n, n):
+        raise InputError(f"weights have shape {w.shape}, expected ({n}, {n}).")
+    if (w.data < 0).any() or w.diagonal().any():
+        raise InputError("weights must be non-negative with a zero diagonal.")
+    rows = np.asarray(w.sum(axis=1)).ravel()
+    scale = np.divide(1.0, rows, out=np.zeros(n), where=rows > 0)
+    w = sparse.csr_array(sparse.diags_array(scale) @ w)
+    z = y - y.mean()
+    z2 = float(z @ z)
+    if z2 == 0:
+        raise InputError("Moran's I is undefined for constant values.")
+    s0 = float(w.sum())
+    i_obs = float(n / s0 * (z @ (w @ z)) / z2)
+    expected = -1.0 / (n - 1)
+    ws = w + w.T
+    s1 = float((ws.multiply(ws)).sum()) / 2.0
+    s2 = float(((np.asarray(w.sum(axis=1)).ravel() + np.asarray(w.sum(axis=0)).ravel()) ** 2).sum())
+    var_norm = (n * n * s1 - n * s2 + 3 * s0 * s0) / ((n * n - 1) * s0 * s0) - expected**2
+    z_norm = (i_obs - expected) / math.sqrt(var_norm)
+    p_norm = float(2 * stats.norm.sf(abs(z_norm)))
+    params: dict[str, Any] = {
+        "expected": expected,
+        "variance_norm": var_norm,
+        "p_norm": p_norm,
+        "permutations": permutations,
+        "transformation": "row-standardised",
+        "confidence": confidence,
+    }
+    if permutations > 0:
+        rng = np.random.default_rng(seed)
+        params["seed"] = seed if not isinstance(seed, np.random.Generator) else "generator"
+        extreme, done = 0, 0
+        tol = 1e-12 * max(1.0, abs(i_obs - expected))
+        while done < permutations:
+            size = min(1000, permutations - done)
+            zp = rng.permuted(np.broadcast_to(z, (size, n)), axis=1).T
+            sims = n / s0 * np.einsum("ij,ij->j", zp, w @ zp) / z2
+            extreme += int((np.abs(sims - expected) >= abs(i_obs - expected) - tol).sum())
+            done += size
+        p = (1.0 + extreme) / (permutations + 1.0)
+        method = "Moran's I (Moran 1950), row-standardised weights, two-sided permutation p-value"
+    else:
+        p = p_norm
+        method = "Moran's I (Moran 1950), row-standardised weights, normal p-value (Cliff & Ord 1981)"
+    half = stats.norm.ppf(0.5 + confidence / 2.0) * math.sqrt(var_norm)
+    return StatResult(
+        name="Moran's I",
+        estimate=i_obs,
+        ci=(i_obs - half, i_obs + half),
+        p_value=float(p),
+        n=n,
+        method=method,
+        statistic=float(z_norm),
+        parameters=params,
+    )
+
+
+def case_control_logit(
+    data: pd.DataFrame,
+    outcome: str,
+    covariates: Sequence[str],
+    *,
+    cov_type: str = "HC1",
+    confidence: float = 0.95,
+) -> LogitModel:
+    """Case–control (use–availability) logistic regression with robust standard errors.
+
+    ``logit P(case_i) = beta_0 + sum_k beta_k x_ik`` fitted by maximum likelihood
+    (statsmodels ``Logit``), cases = remains recovery locations (``outcome == 1``),
+    controls = background points sampled from the study area (``outcome == 0``). Because
+    the ratio of controls to cases is set by design, ``beta_0`` is not interpretable and is
+    not reported; ``exp(beta_k)`` are odds ratios (Keating & Cherry 2004). Standard
+    errors are White's sandwich estimator (``cov_type`` HC0–HC3; White 1980), Wald CIs.
+
+    Parameters
+    ----------
+    data
+        Cases and background points, one row each.
+    outcome
+        Column of 1 (case) / 0 (background).
+    covariates
+        Numeric covariate columns (e.g. distance to the nearest tower in km).
+    cov_type
+        ``"HC0"``, ``"HC1"``, ``"HC2"`` or ``"HC3"``.
+    confidence
+        Level of the intervals.
+
+    Returns
+    -------
+    LogitModel
+    """
+    if cov_type not in ("HC0", "HC1", "HC2", "HC3"):
+        raise InputError(f"cov_type must be one of HC0..HC3, got {cov_type!r}.")
+    y = _outcome(data, outcome)
+    if not np.isin(y, (0, 1)).all():
+        raise InputError(f"{outcome!r} must be 0 (background) or 1 (case).")
+    n_cases = int(y.sum())
+    if n_cases == 0 or n_cases == len(y):
+        raise InputError("need both cases (1) and background points (0).")
+    x = _design(data, covariates)
+    names = [covariates] if isinstance(covariates, str) else list(covariates)
+    fit = sm.Logit(y, x).fit(disp=0, cov_type=cov_type, maxiter=100)
+    if not fit.mle_retvals.get("converged", True):
+        raise InputError(
+            "the logistic fit did not converge (perfect separation?).",
+            remedy="Check covariates that split cases from background perfectly.",
+        )
+    method = (
+        "case-control logistic regression (Keating & Cherry 2004), maximum likelihood, "
+        f"{cov_type} sandwich standard errors (White 1980), Wald CIs"
+    )
+    records = _ratio_records(
+        names, np.asarray(fit.params)[1:], np.asarray(fit.bse)[1:], np.asarray(fit.tvalues)[1:],
+        np.asarray(fit.pvalues)[1:], confidence, len(y), method, "odds ratio",
+        {"cov_type": cov_type, "outcome": outcome},
+    )
+    return LogitModel(
+        odds_ratios=records,
+        n_cases=n_cases,
+        n_controls=len(y) - n_cases,
+        cov_type=cov_type,
+        log_likelihood=float(fit.llf),
+        method=method,
+    )

@@ -1,0 +1,172 @@
+"""Count models, residual Moran's I and case-control logistic regression."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+from borderscape.analyses import hotspots as hs
+from borderscape.analyses import models as md
+from borderscape.geo.errors import InputError
+
+esda = pytest.importorskip("esda")
+libpysal = pytest.importorskip("libpysal")
+
+
+@pytest.fixture(scope="module")
+def cells():
+    """A 30 x 30 grid of 1 km cells with covariates and planted count processes."""
+    rng = np.random.default_rng(0)
+    n = 900
+    rows, cols = np.divmod(np.arange(n), 30)
+    df = pd.DataFrame(
+        {
+            "row": rows,
+            "col": cols,
+            "coverage": rng.uniform(0, 1, n),  # share of the cell seen by towers
+            "slope": rng.normal(0, 1, n),  # standardised terrain slope
+            "area_km2": rng.uniform(0.5, 1.5, n),
+        }
+    )
+    mu = df["area_km2"] * np.exp(-0.5 + 0.8 * df["coverage"] + 0.3 * df["slope"])
+    df["poisson"] = rng.poisson(mu)
+    alpha = 0.7
+    df["negbin"] = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
+    return df
+
+
+def test_poisson_equals_statsmodels_formula_glm(cells):
+    res = md.count_regression(cells, "poisson", ["coverage", "slope"], exposure="area_km2")
+    ref = smf.glm("poisson ~ coverage + slope", cells, family=sm.families.Poisson(),
+                  offset=np.log(cells["area_km2"])).fit()
+    ci = ref.conf_int()
+    for rec, name in zip(res.rate_ratios, ["coverage", "slope"]):
+        assert rec.estimate == pytest.approx(np.exp(ref.params[name]), rel=1e-8)
+        assert rec.ci == pytest.approx(tuple(np.exp(ci.loc[name])), rel=1e-8)
+        assert rec.p_value == pytest.approx(ref.pvalues[name], rel=1e-6, abs=1e-300)
+    assert res.baseline_rate.estimate == pytest.approx(np.exp(ref.params["Intercept"]), rel=1e-8)
+    np.testing.assert_allclose(res.residuals.to_numpy(), ref.resid_pearson, rtol=1e-8)
+    assert res.log_likelihood == pytest.approx(ref.llf)
+    assert res.alpha is None and res.n == 900
+
+
+def test_negbin_equals_statsmodels_formula(cells):
+    res = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2",
+                              family="negbin")
+    ref = smf.negativebinomial("negbin ~ coverage + slope", cells,
+                               exposure=cells["area_km2"]).fit(disp=0)
+    for rec, name in zip(res.rate_ratios, ["coverage", "slope"]):
+        assert rec.estimate == pytest.approx(np.exp(ref.params[name]), rel=1e-5)
+        assert rec.parameters["se"] == pytest.approx(ref.bse[name], rel=1e-4)
+    assert res.alpha.estimate == pytest.approx(ref.params["alpha"], rel=1e-4)
+    mu = np.asarray(res.fitted)
+    expected = (cells["negbin"] - mu) / np.sqrt(mu + res.alpha.estimate * mu**2)
+    np.testing.assert_allclose(res.residuals, expected, rtol=1e-10)
+
+
+def test_planted_rate_ratios_recovered(cells):
+    pois = md.count_regression(cells, "poisson", ["coverage", "slope"], exposure="area_km2")
+    nb = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2",
+                             family="negbin")
+    for res in (pois, nb):
+        lo, hi = res.rate_ratios[0].ci
+        assert lo < np.exp(0.8) < hi
+        lo, hi = res.rate_ratios[1].ci
+        assert lo < np.exp(0.3) < hi
+    assert nb.alpha.ci[0] < 0.7 < nb.alpha.ci[1]
+    # the NB data are overdispersed for a Poisson model, the Poisson data are not
+    assert md.count_regression(cells, "negbin", ["coverage", "slope"],
+                               exposure="area_km2").pearson_dispersion > 1.3
+    assert 0.85 < pois.pearson_dispersion < 1.15
+
+
+def _grid_gdf(df):
+    return gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df["col"] * 1000.0, df["row"] * 1000.0), crs=32612
+    )
+
+
+def test_morans_i_equals_esda(cells):
+    grid = _grid_gdf(cells)
+    w = hs.contiguity_weights(grid, rule="queen")
+    res = md.count_regression(cells, "poisson", ["coverage", "slope"], exposure="area_km2")
+    ours = md.morans_i(res.residuals, w, permutations=999, seed=1)
+    neighbours = {i: list(w.indices[w.indptr[i] : w.indptr[i + 1]]) for i in range(w.shape[0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.Moran(res.residuals.to_numpy(), libpysal.weights.W(neighbours),
+                         transformation="r", permutations=0)
+    assert ours.estimate == pytest.approx(ref.I, rel=1e-10)
+    assert ours.parameters["expected"] == pytest.approx(ref.EI)
+    assert ours.parameters["variance_norm"] == pytest.approx(ref.VI_norm, rel=1e-10)
+    assert ours.statistic == pytest.approx(ref.z_norm, rel=1e-10)
+    assert ours.parameters["p_norm"] == pytest.approx(ref.p_norm, rel=1e-8)  # two-tailed
+    # permutation p of a null residual field agrees with the normal p up to MC error
+    assert abs(ours.p_value - ours.parameters["p_norm"]) < 0.06
+    again = md.morans_i(res.residuals, w, permutations=999, seed=1)
+    assert again == ours
+
+
+def test_morans_i_flags_an_omitted_spatial_covariate():
+    rng = np.random.default_rng(3)
+    n_side = 25
+    rows, cols = np.divmod(np.arange(n_side**2), n_side)
+    # a smooth spatial field (e.g. distance to a corridor) that drives counts
+    field = np.sin(cols / 4.0) + np.cos(rows / 5.0)
+    df = pd.DataFrame({"row": rows, "col": cols, "field": field,
+                       "noise": rng.normal(size=n_side**2)})
+    df["y"] = rng.poisson(np.exp(0.5 + 0.9 * field))
+    w = hs.contiguity_weights(_grid_gdf(df), rule="rook")
+    omitted = md.count_regression(df, "y", ["noise"])
+    included = md.count_regression(df, "y", ["noise", "field"])
+    bad = md.morans_i(omitted.residuals, w, permutations=499, seed=0)
+    good = md.morans_i(included.residuals, w, permutations=499, seed=0)
+    assert bad.estimate > 0.3 and bad.p_value == pytest.approx(1 / 500)
+    assert abs(good.estimate) < 0.1 and good.p_value > 0.01
+
+
+def test_logit_robust_equals_statsmodels_and_recovers_planted_odds_ratio():
+    rng = np.random.default_rng(4)
+    n = 1500
+    df = pd.DataFrame({"dist_tower_km": rng.uniform(0, 20, n), "slope": rng.normal(0, 1, n)})
+    eta = -1.0 + 0.08 * df["dist_tower_km"] - 0.4 * df["slope"]
+    df["case"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(int)
+    for cov in ("HC0", "HC1", "HC3"):
+        res = md.case_control_logit(df, "case", ["dist_tower_km", "slope"], cov_type=cov)
+        ref = smf.logit("case ~ dist_tower_km + slope", df).fit(disp=0, cov_type=cov)
+        ci = ref.conf_int()
+        for rec, name in zip(res.odds_ratios, ["dist_tower_km", "slope"]):
+            assert rec.estimate == pytest.approx(np.exp(ref.params[name]), rel=1e-8)
+            assert rec.parameters["se"] == pytest.approx(ref.bse[name], rel=1e-8)
+            assert rec.ci == pytest.approx(tuple(np.exp(ci.loc[name])), rel=1e-8)
+            assert rec.p_value == pytest.approx(ref.pvalues[name], rel=1e-8)
+    assert res.n_cases + res.n_controls == n
+    # planted log odds ratios within 3 standard errors (95% CI coverage: calibration script)
+    for rec, truth in zip(res.odds_ratios, (0.08, -0.4)):
+        assert abs(rec.parameters["coefficient"] - truth) < 3 * rec.parameters["se"]
+    assert res.odds_ratios[0].ci[0] < np.exp(0.08) < res.odds_ratios[0].ci[1]
+
+
+def test_input_errors_and_no_mutation(cells):
+    before = cells.copy()
+    md.count_regression(cells, "poisson", ["coverage"], exposure="area_km2")
+    pd.testing.assert_frame_equal(cells, before)
+    with pytest.raises(InputError):
+        md.count_regression(cells.assign(poisson=-1), "poisson", ["coverage"])
+    with pytest.raises(InputError):
+        md.count_regression(cells.assign(area_km2=0.0), "poisson", ["coverage"],
+                            exposure="area_km2")
+    with pytest.raises(InputError):
+        md.count_regression(cells, "poisson", ["missing"])
+    with pytest.raises(InputError):
+        md.count_regression(cells, "poisson", ["coverage"], family="gamma")
+    with pytest.raises(InputError):
+        md.case_control_logit(cells, "poisson", ["coverage"])
+    with pytest.raises(InputError):
+        md.morans_i(np.ones(10), np.zeros((10, 10)))
