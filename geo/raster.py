@@ -7,7 +7,6 @@ a guess.  Inputs are never modified in place: every operation returns a new ``Ra
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from rasterio.warp import calculate_default_transform, transform_bounds
 from rasterio.warp import reproject as warp_reproject
 
 from borderscape.geo.crs import local_crs, to_crs
+from borderscape.geo.files import atomic_path
 from borderscape.geo.errors import CRSError, RasterError
 
 
@@ -247,22 +247,13 @@ class Raster:
     def write(self, path: str | os.PathLike, *, compress: str = "deflate") -> Path:
         """Write a GeoTIFF atomically (a temporary file in the same folder, then rename)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".tif", dir=path.parent, prefix=f".{path.name}.")
-        os.close(fd)
-        try:
-            profile = {
-                "driver": "GTiff", "height": self.shape[0], "width": self.shape[1], "count": 1,
-                "dtype": self.array.dtype, "crs": self.crs.to_wkt(), "transform": self.transform,
-                "nodata": self.nodata, "compress": compress,
-            }
-            with rasterio.open(tmp, "w", **profile) as dst:
-                dst.write(self.array, 1)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        profile = {
+            "driver": "GTiff", "height": self.shape[0], "width": self.shape[1], "count": 1,
+            "dtype": self.array.dtype, "crs": self.crs.to_wkt(), "transform": self.transform,
+            "nodata": self.nodata, "compress": compress,
+        }
+        with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(self.array, 1)
         return path
 
 

@@ -36,6 +36,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
 from urllib.request import Request, urlopen
 
+from borderscape.geo.files import write_text_atomic
 from borderscape.geo.errors import (
     ChecksumError,
     DownloadError,
@@ -503,10 +504,7 @@ def _record(index: Path, record: DownloadRecord, source_id: str | None) -> None:
         key = str(record.path.resolve())
     entries[key] = {"url": record.url, "path": key, "sha256": record.sha256, "size": record.size,
                     "fetched": record.fetched, "source": source_id}
-    index.parent.mkdir(parents=True, exist_ok=True)
-    tmp = index.parent / f".{index.name}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"files": entries}, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, index)
+    write_text_atomic(index, json.dumps({"files": entries}, indent=1, sort_keys=True))
 
 
 def _attempt(url: str, part: Path, timeout: float, progress: Progress | None) -> str:

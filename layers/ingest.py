@@ -50,7 +50,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -61,6 +60,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
+from borderscape.geo.files import atomic_path
 from borderscape.geo.errors import CRSError, InputError, SourceError
 from borderscape.layers.catalog import get_source
 from borderscape.layers.coords import locate, parse_column, parse_pair_column
@@ -376,15 +376,6 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
     else:
         raise InputError(f"cannot write a layer as {suffix or 'a file without suffix'}",
                          remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .csv, or .tif for rasters")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    os.remove(tmp)  # the writers create the file themselves (GDAL refuses an empty GeoPackage)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        write(str(tmp))
     return path

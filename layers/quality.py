@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from borderscape.geo.files import write_text_atomic
 
 STATUSES = ("kept", "repaired", "quarantined")
 
@@ -147,19 +148,3 @@ class QualityReport:
 def usable(layer: pd.DataFrame) -> pd.DataFrame:
     """The rows of a layer that location analyses may use (not quarantined)."""
     return layer[layer["status"] != "quarantined"]
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write text to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
+
+from borderscape.geo.files import atomic_path
 
 from borderscape.errors import InputError
 
@@ -42,17 +42,8 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, float]:
 
 
 def _write_atomic_vector(gdf, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    os.remove(tmp)  # the driver creates the file itself
-    try:
+    with atomic_path(path) as tmp:
         gdf.to_file(tmp, layer="paths" if path.suffix.lower() == ".gpkg" else None)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @click.command("cost")
