@@ -16,7 +16,7 @@ from borderscape.geo.synthetic import fractal_dem
 @pytest.fixture()
 def files(tmp_path):
     dem = fractal_dem((60, 80), rng=np.random.default_rng(11), relief=300)
-    dem_path = dem.write(tmp_path / "dem.tif")
+    dem.write(tmp_path / "dem.tif")
     left, bottom, right, top = dem.bounds
     border = gpd.GeoDataFrame({"name": ["border"]},
                               geometry=[shapely.LineString([(left, bottom + 200), (right, bottom + 900)])],

@@ -7,8 +7,6 @@ skipped when absent, unless BORDERSCAPE_REQUIRE_PEERS=1 (CI), in which case the 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -19,6 +17,8 @@ from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.terrain import aspect, ruggedness, slope
 
+from peers import require_peer, run_grass
+
 pytestmark = pytest.mark.conformance
 
 SHAPE = (200, 200)
@@ -27,23 +27,6 @@ SHAPE = (200, 200)
 GRASS_OUTDIR = np.array([0, 180, 270, 90, 315, 225, 135, 45, 292.5, 247.5, 112.5, 67.5, 337.5, 202.5,
                          157.5, 22.5])
 RES = 30.0
-
-
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("BORDERSCAPE_REQUIRE_PEERS") == "1":
-            pytest.fail(f"{tool} is required (BORDERSCAPE_REQUIRE_PEERS=1) but not installed")
-        pytest.skip(f"{tool} not installed")
-    return path
-
-
-def grass(workdir, script: str) -> None:
-    need("grass")
-    (workdir / "run.sh").write_text("set -e\n" + script)
-    proc = subprocess.run(["grass", "--tmp-location", "EPSG:32612", "--exec", "bash", "run.sh"],
-                          cwd=workdir, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +54,7 @@ def agreement(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
 def test_rwalk_matches_grass_rwalk(terrain, knight):
     d, dem, friction, coords, src = terrain
     tag = "k" if knight else "8"
-    grass(d, f"""
+    run_grass(d, f"""
 r.in.gdal input=dem.tif output=dem -o --quiet --overwrite
 r.in.gdal input=fric.tif output=fric -o --quiet --overwrite
 g.region raster=dem
@@ -96,7 +79,7 @@ r.out.gdal input=dir output=dir_{tag}.tif type=Float64 -c --quiet
 
 def test_rwalk_cut_off_matches_grass(terrain):
     d, dem, friction, coords, src = terrain
-    grass(d, f"""
+    run_grass(d, f"""
 r.in.gdal input=dem.tif output=dem -o --quiet --overwrite
 g.region raster=dem
 r.mapcalc "zero = 0.0" --quiet --overwrite
@@ -119,7 +102,7 @@ def test_isotropic_friction_matches_grass_rcost(terrain, knight):
     """r.cost accumulates friction × distance in cells; ours in metres (rwalk with a=b=c=d=0)."""
     d, dem, friction, coords, src = terrain
     tag = "k" if knight else "8"
-    grass(d, f"""
+    run_grass(d, f"""
 r.in.gdal input=fric.tif output=fric -o --quiet --overwrite
 g.region raster=fric
 r.cost {'-k' if knight else ''} input=fric output=cost start_coordinates={coords} --quiet
@@ -134,7 +117,7 @@ r.out.gdal input=cost output=cost_{tag}.tif type=Float64 -c --quiet
 
 @pytest.mark.parametrize("what", ["slope", "aspect", "TRI"])
 def test_terrain_matches_gdaldem(terrain, what):
-    need("gdaldem")
+    require_peer("gdaldem")
     d, dem, _, _, _ = terrain
     extra = ["-alg", "Riley"] if what == "TRI" else []
     subprocess.run(["gdaldem", what, str(d / "dem.tif"), str(d / f"{what}.tif"), "-q", *extra], check=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import re
 from pathlib import Path
 
 import geopandas as gpd

@@ -18,6 +18,7 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 
+from peers import require_peer
 from borderscape.geo.errors import BorderscapeError, CRSError, IngestError, InputError
 from borderscape.geo.raster import Raster
 from borderscape.layers.catalog import CATALOG
@@ -470,18 +471,6 @@ def test_dem_tiles_are_merged(tmp_path):
 # --------------------------------------------------------------------------- conformance with GDAL
 
 
-def _peer(tool: str) -> str:
-    import os
-    import shutil
-
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("BORDERSCAPE_REQUIRE_PEERS") == "1":
-            pytest.fail(f"{tool} is required (BORDERSCAPE_REQUIRE_PEERS=1) but not installed")
-        pytest.skip(f"{tool} not installed")
-    return path
-
-
 @pytest.mark.conformance
 def test_vector_reprojection_matches_ogr2ogr(data_dir, tmp_path):
     """NAD27 / UTM 11N polygons and NAD83 lines reprojected by us vs by GDAL's ogr2ogr."""
@@ -489,7 +478,7 @@ def test_vector_reprojection_matches_ogr2ogr(data_dir, tmp_path):
 
     from borderscape.layers.ingest import ingest_file
 
-    ogr2ogr = _peer("ogr2ogr")
+    ogr2ogr = require_peer("ogr2ogr")
     for shp, columns in ((data_dir / "usgs-southwest-deserts/deserts_sw.shp", {"name": "NAME"}),
                          (data_dir / "tiger-2021-arizona-roads/tl_2021_04_prisecroads.shp", {"name": "FULLNAME"})):
         ref_path = tmp_path / f"{shp.stem}.geojson"
@@ -507,7 +496,7 @@ def test_vector_reprojection_matches_ogr2ogr(data_dir, tmp_path):
 def test_dem_cell_counts_match_gdalinfo(tmp_path):
     import subprocess
 
-    gdalinfo = _peer("gdalinfo")
+    gdalinfo = require_peer("gdalinfo")
     _dem(tmp_path / "d.tif")
     info = json.loads(subprocess.run([gdalinfo, "-json", "-stats", str(tmp_path / "d.tif")], check=True,
                                      capture_output=True, text=True).stdout)
