@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -35,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from machine import describe
 from borderscape.geo.costdistance import accumulated_cost, source_cells
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
@@ -65,19 +65,6 @@ out = accumulated_cost(dem, src, model="rwalk")
 elapsed, cpu = time.perf_counter() - t, time.process_time() - c
 print(first, elapsed, cpu, status("VmHWM") - rss_before)
 """
-
-def hardware() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    return f"{model}; nproc={os.cpu_count()}; RAM {mem:.0f} GiB; {platform.platform()}; Python {platform.python_version()}"
-
 
 def border_line(dem: Raster) -> gpd.GeoSeries:
     """A wavy east–west 'border' a few cells north of the southern edge."""
@@ -113,7 +100,7 @@ def main() -> None:
     ap.add_argument("--skip-grass", action="store_true", help="do not run GRASS r.walk")
     args = ap.parse_args()
     n = args.size
-    print(f"hardware: {hardware()}")
+    print(f"hardware: {describe('scikit-image')}")
     dem = fractal_dem((n, n), res=30.0, relief=600, rng=np.random.default_rng(42))
     border = border_line(dem)
     rows, cols = source_cells(dem, border)

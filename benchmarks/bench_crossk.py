@@ -10,8 +10,6 @@ are inflated: compare the printed load average and the CPU times.
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 
 import numpy as np
@@ -19,25 +17,13 @@ import pointpats
 from scipy.spatial import cKDTree
 from shapely.geometry import Polygon, box
 
+from machine import describe
 from borderscape.analyses import pointpattern as pp
 
 SIDE = 10_000.0
 N_A, N_B, N_SIM = 3000, 300, 999
 RADII = np.linspace(SIDE / 80, SIDE / 4, 20)
 SEED = 1
-
-
-def hardware() -> str:
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (f"{model}; {cores} cores usable (nproc), load average {load[0]:.2f} at start; "
-            f"Python {platform.python_version()}, numpy {np.__version__}, pointpats {pointpats.__version__}")
 
 
 def reference(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
@@ -65,7 +51,7 @@ def reference(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
 
 def main() -> None:
     print(__doc__.splitlines()[0])
-    print("hardware:", hardware())
+    print("hardware:", describe('pointpats'))
     try:
         pointpats.k(np.random.default_rng(0).random((10, 2)), support=(0.5,), edge_correction="translation")
         print("pointpats: edge correction accepted (unexpected)")

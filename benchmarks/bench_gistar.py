@@ -12,8 +12,6 @@ cost with a warm cache; target < 2 s).
 
 from __future__ import annotations
 
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -23,31 +21,13 @@ import geopandas as gpd
 import numpy as np
 from scipy import stats
 
+from machine import describe
 from borderscape.analyses import hotspots as hs
 
 N_PERM = 9999
 SEED = 20240601
 CELL = 1000.0
 BAND = 1500.0  # up to 8 neighbours on the square lattice (queen-like)
-
-
-def hardware() -> str:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import esda
-    import numba
-
-    return (
-        f"nproc={os.cpu_count()} cpu={model!r} python={platform.python_version()} "
-        f"numpy={np.__version__} numba={numba.__version__} esda={esda.__version__}"
-    )
 
 
 def make_cells() -> gpd.GeoDataFrame:
@@ -92,7 +72,7 @@ def main() -> None:
     import esda
     import libpysal
 
-    print("hardware:", hardware())
+    print("hardware:", describe('esda'))
     grid = make_cells()
     y = grid["count"].to_numpy(np.float64)
     w = hs.distance_band_weights(grid, BAND)

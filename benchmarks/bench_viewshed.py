@@ -13,8 +13,6 @@ Our kernels run on one core unless --parallel (coverage_count(parallel=True)) is
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import subprocess
 import tempfile
@@ -25,23 +23,9 @@ import numba
 import numpy as np
 import rasterio
 
+from machine import describe
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.viewshed import coverage_count, viewshed
-
-
-def hardware() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gdal = subprocess.run(["gdalinfo", "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{model}; nproc={os.cpu_count()} (cores usable: {len(os.sched_getaffinity(0))}); "
-            f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
-            f"numba {numba.__version__}; {gdal}")
 
 
 def gdal_viewshed(dem_path: Path, out: Path, x: float, y: float, oh: float, md: float) -> None:
@@ -84,7 +68,8 @@ def main() -> None:
     ap.add_argument("--parallel", action="store_true", help="also time coverage_count(parallel=True)")
     args = ap.parse_args()
 
-    print("hardware:", hardware())
+    print("hardware:", describe())
+    print("peer:", subprocess.run(["gdalinfo", "--version"], capture_output=True, text=True).stdout.strip())
     rng = np.random.default_rng(args.seed)
     dem = fractal_dem((args.size, args.size), res=args.res, relief=600, rng=rng)
     with tempfile.TemporaryDirectory(prefix="bench_viewshed_") as tmp:
