@@ -18,6 +18,10 @@ from typing import Any, Mapping
 from borderscape.geo.errors import StudyError
 
 
+#: The batteries of tests a study can run (see :mod:`borderscape.analyses.funnel`).
+BATTERIES = ("funnel", "maritime")
+
+
 @dataclass(frozen=True)
 class Intervention:
     """A dated change in surveillance or policy (e.g. the first SBInet towers)."""
@@ -61,6 +65,7 @@ class Study:
     sensors: Mapping[str, SensorDefaults]
     parameters: Mapping[str, Mapping[str, Any]]
     caveats: tuple[str, ...] = ()
+    battery: str = "funnel"
     path: Path | None = field(default=None, compare=False)
 
     def parameter(self, section: str, key: str, default: Any = None) -> Any:
@@ -192,6 +197,10 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Study:
         if not isinstance(table, Mapping):
             raise StudyError(f"study key 'parameters.{section}' must be a table of parameters, got {table!r}")
     seed = _get(data, "study.seed", int, "an integer, e.g. 20190601")
+    battery = _get(data, "study.battery", str, '"funnel" (desert crossings) or "maritime" (sea crossings)',
+                   required=False, default="funnel")
+    if battery not in BATTERIES:
+        raise StudyError(f"study key 'study.battery' must be one of {', '.join(repr(b) for b in BATTERIES)}, got {battery!r}")
     caveats = tuple(_get(data, "study.caveats", list, '["...", ...]', required=False, default=[]))
     return Study(
         name=name,
@@ -208,5 +217,6 @@ def _parse(data: Mapping[str, Any], path: Path | None) -> Study:
         sensors=sensors,
         parameters={k: dict(v) for k, v in parameters.items()},
         caveats=tuple(str(c) for c in caveats),
+        battery=battery,
         path=path,
     )

@@ -44,6 +44,7 @@ def test_a_users_copy_loads(tmp_path):
     assert study.bbox == (-112.0, 31.0, -110.0, 32.5)
     assert study.interventions[0].date == dt.date(2006, 9, 21)
     assert study.sensors["IFT"].range_m == 12000.0 and study.crs == "auto"
+    assert study.battery == "funnel"
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,7 @@ def test_a_users_copy_loads(tmp_path):
         (('date = "2006-09-21"', 'date = "soon"'), "periods.interventions[0].date"),
         (("range_m = 12000", 'range_m = "far"'), "sensors.IFT.range_m"),
         (('name = "test"\n', ""), "study.name"),
+        (("seed = 7", 'seed = 7\nbattery = "forecast"'), "study.battery"),
     ],
 )
 def test_malformed_study_names_the_key(tmp_path, change, key):
