@@ -764,6 +764,43 @@ def _merge_tiles(paths: Sequence[Path]) -> Raster:
     return Raster(array[0], transform, crs, nodata)
 
 
+# --------------------------------------------------------------------------- environment grid
+
+#: Spacing of the az-env-grid cell centres, degrees.
+ENV_GRID_CELL_DEG = 0.044
+_ENV_COLUMNS = ("row", "col", "longitude", "latitude", "slope_deg", "july_tmax_c", "ndvi")
+
+
+def read_env_grid(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+    """Southern Arizona environmental grid: one point per 0.044° cell centre (a ``context`` layer).
+
+    Columns: ``grid_row``, ``grid_col`` (the grid's own indices), ``slope_deg`` (mean slope of
+    the cell, degrees, from USGS 3DEP), ``july_tmax_c`` (mean July maximum temperature,
+    °C, PRISM 2014–2023) and ``ndvi`` (NAIP, unitless); ``cell_deg`` = 0.044.  Empty values
+    are normal (slope and NDVI are missing south of the border, where the inputs end) and
+    stay missing (NaN) without a reason; non-numeric text is quarantined, as are centres
+    that cannot be placed in the Arizona–Sonora region.
+    """
+    path = one_path(located, "az-env-grid")
+    table = read_table(path)
+    raw = table.frame
+    _require(raw, list(_ENV_COLUMNS), path.name)
+    ledger = Ledger(len(raw))
+    geometry, _, _ = points_from_columns(raw["latitude"], raw["longitude"], ledger, ARIZONA_SONORA)
+    out = pd.DataFrame({
+        "grid_row": parse_count(raw["row"], ledger, "row"),
+        "grid_col": parse_count(raw["col"], ledger, "col"),
+        "slope_deg": parse_float(raw["slope_deg"], ledger, "slope_deg"),
+        "july_tmax_c": parse_float(raw["july_tmax_c"], ledger, "july_tmax_c"),
+        "ndvi": parse_float(raw["ndvi"], ledger, "ndvi"),
+        "cell_deg": ENV_GRID_CELL_DEG,
+        "feature": "environment grid cell centre",
+        "source_id": "az-env-grid",
+    })
+    return finish("az-env-grid", "context", out, ledger, geometry=geometry,
+                  notes=table.notes + ["cell centres of a 0.044° grid; missing slope/NDVI are normal south of the border"])
+
+
 #: loader name (catalog) → reader
 READERS: dict[str, Callable[..., Layer | RasterLayer]] = {
     "pcome": read_pcome,
@@ -775,6 +812,7 @@ READERS: dict[str, Callable[..., Layer | RasterLayer]] = {
     "water_stations": read_water_stations,
     "cbp_encounters": read_cbp_encounters,
     "dem": read_dem,
+    "env_grid": read_env_grid,
 }
 
 __all__ = ["READERS", "read_vector", "check_geometries", "parse_count", "parse_float", "parse_date_column",

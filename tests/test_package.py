@@ -78,7 +78,7 @@ def test_readme_lists_every_catalog_source():
 
 def test_cli_help_is_fast_and_lists_commands():
     out = subprocess.run([sys.executable, "-m", "borderscape", "--help"], capture_output=True, text=True, check=True)
-    for command in ("sources", "fetch", "ingest", "terrain"):
+    for command in ("sources", "fetch", "ingest", "terrain", "run", "demo"):
         assert command in out.stdout
     # --help must not import the heavy floors (numba kernels, geopandas)
     probe = "import sys; from borderscape.cli import cli; print('numba' in sys.modules, 'geopandas' in sys.modules)"

@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("borderscape.cli.sources:fetch", "Download sources into the cache (checksummed, resumable)."),
     "ingest": ("borderscape.cli.ingest:ingest", "Turn a source file into a typed layer and a quality report."),
     "terrain": ("borderscape.cli.terrain:terrain", "Walking cost, least-cost paths and viewsheds as GeoTIFFs."),
+    "run": ("borderscape.cli.run:run", "Run a study's funnel-effect tests and write results, tables, figures and a map."),
+    "demo": ("borderscape.cli.run:demo", "The whole pipeline on a simulated world (offline; outputs say SIMULATED DATA)."),
 }
 
 

@@ -1,0 +1,72 @@
+"""``borderscape run`` and ``borderscape demo``: the funnel-effect study, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from borderscape.run import RunOutput
+
+
+def _summary(result: RunOutput) -> None:
+    """A short table of the outcomes on standard output (plain text when not a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    simulated = result.results["simulated"]
+    table = Table(title=("SIMULATED DATA — " if simulated else "") + f"{result.results['study']}: funnel-effect tests")
+    for column in ("id", "status", "estimate", "95% CI", "p", "n"):
+        table.add_column(column, overflow="fold")
+    for t in result.results["tests"]:
+        ci = t["ci"]
+        table.add_row(
+            t["id"], t["status"],
+            "" if t["estimate"] is None else f"{t['estimate']:.4g}",
+            "" if ci is None or None in ci else f"[{ci[0]:.3g}, {ci[1]:.3g}]",
+            "" if t["p_value"] is None else f"{t['p_value']:.3g}",
+            "" if t["n"] is None else str(t["n"]),
+        )
+    console = Console(width=None if Console().is_terminal else 110)
+    console.print(table)
+    skipped = [t for t in result.results["tests"] if t["status"] == "skipped"]
+    if skipped:
+        console.print(f"{len(skipped)} test(s) skipped; the reasons and remedies are in results.json and map.html.",
+                      highlight=False)
+    console.print(f"outputs written to {result.out}", highlight=False)
+
+
+@click.command()
+@click.argument("study")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
+@click.option("--towers", type=click.Path(path_type=Path), default=None,
+              help="A file of surveillance towers (CSV, GeoJSON or KML; EFF's layout or similar).")
+@click.option("--dem", type=click.Path(path_type=Path), default=None,
+              help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: out/<study name>).")
+@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+def run(study: str, data_dir: Path | None, towers: Path | None, dem: Path | None, out: Path | None,
+        seed: int | None) -> None:
+    """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
+
+    Writes results.json, tables/, figures/, map.html and provenance.json into the output
+    folder. Tests whose layers are missing are skipped with the reason and what to supply.
+    """
+    from borderscape.run import run_study
+
+    _summary(run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed))
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder (default: out/demo).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated world and the tests.")
+def demo(out: Path | None, seed: int) -> None:
+    """Run the whole pipeline offline on a SIMULATED world with a known answer.
+
+    Every output says SIMULATED DATA.
+    """
+    from borderscape.run import run_demo
+
+    _summary(run_demo(out=out, seed=seed))

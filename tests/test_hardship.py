@@ -1,0 +1,311 @@
+"""H2 hardship, H4 mortality rate, H5 hot spots (analyses/hardship.py) and the az-env-grid reader."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats import rates
+
+from borderscape.analyses.funnel import StudyInputs, inputs_from_world, world_study
+from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots
+from borderscape.analyses.study import Intervention, load_study
+from borderscape.analyses.worlds import simulate_world
+from borderscape.layers.ingest import ingest
+from borderscape.layers.quality import usable
+from borderscape.layers.readers_us import read_env_grid
+
+FUNCS = (h2_hardship, h4_mortality_rate, h5_hotspots)
+
+
+def _conserved(layer) -> None:
+    r = layer.report
+    assert r.kept + r.repaired + r.quarantined == r.rows_read == len(layer.frame)
+
+
+def _by_id(section) -> dict:
+    return {o.id: o for o in section.outcomes}
+
+
+# --------------------------------------------------------------------------- az-env-grid reader
+
+def test_env_grid_real_file(data_dir):
+    layer = ingest("az-env-grid", data_dir=data_dir)
+    raw = pd.read_csv(next((data_dir / "az-environmental-grid-0044deg").glob("*.csv")))
+    assert layer.report.rows_read == 11280 == len(raw)
+    _conserved(layer)
+    f = layer.frame
+    assert f.crs.to_epsg() == 4326 and (f.geometry.geom_type == "Point").all()
+    # missing values are normal, not quarantine reasons
+    assert layer.report.quarantined == 0
+    assert int(f["slope_deg"].notna().sum()) == int(raw["slope_deg"].notna().sum()) == 11028
+    assert int(f["ndvi"].isna().sum()) == int(raw["ndvi"].isna().sum())
+    np.testing.assert_allclose(f.geometry.x.to_numpy(), raw["longitude"].to_numpy())
+    np.testing.assert_allclose(f.geometry.y.to_numpy(), raw["latitude"].to_numpy())
+    np.testing.assert_allclose(f["july_tmax_c"].to_numpy(), raw["july_tmax_c"].to_numpy())
+    assert f["grid_row"].max() == 79 and f["grid_col"].max() == 140
+    assert np.allclose(np.unique(np.round(np.diff(np.sort(raw["longitude"].unique())), 6)), f["cell_deg"].iloc[0])
+
+
+def test_env_grid_hostile_rows(tmp_path):
+    p = tmp_path / "danger_index_environmental_layers_test.csv"
+    p.write_text("row,col,longitude,latitude,slope_deg,july_tmax_c,ndvi\n"
+                 "0,0,-111.0,32.0,1.5,40.1,0.05\n"        # kept
+                 "0,1,-110.956,32.0,,40.2,\n"             # missing values: kept
+                 "0,2,-110.912,32.0,steep,40.3,0.1\n"     # text: quarantined
+                 "0,3,-60.0,32.0,2.0,40.0,0.1\n"          # outside the region: quarantined
+                 "0,4,32.0,-110.868,2.0,40.0,0.1\n")      # swapped: repaired
+    layer = read_env_grid(p)
+    _conserved(layer)
+    assert layer.frame["status"].tolist() == ["kept", "kept", "quarantined", "quarantined", "repaired"]
+    assert math.isnan(layer.frame.loc[1, "slope_deg"]) and layer.frame.loc[1, "reason"] == ""
+    assert "slope_deg is not a number" in layer.report.reasons
+    assert layer.frame.geometry.iloc[4].equals(shapely.Point(-110.868, 32.0))
+
+
+# --------------------------------------------------------------------------- real data
+
+@pytest.fixture(scope="module")
+def real(data_dir):
+    study = load_study("arizona-sonora")
+    layers = {role: ingest(sid, data_dir=data_dir) for role, sid in study.layers.items() if role not in ("towers", "dem")}
+    inputs = StudyInputs(layers=layers, missing={"towers": "supply --towers FILE", "dem": "supply --dem FILE"})
+    sections = {f.__name__: f(study, inputs, np.random.default_rng(7)) for f in FUNCS}
+    return study, inputs, sections
+
+
+def test_real_data_runs_h2_h4_h5(real):
+    study, inputs, sections = real
+    outcomes = {o.id: o for s in sections.values() for o in s.outcomes}
+    for key in ("H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.road_distance.trend",
+                "H2.case_control", "H4", "H4.rate_ratio", "H4.its.2020-03-21", "H5"):
+        o = outcomes[key]
+        assert o.status == "ran", (key, o.reason)
+        assert np.isfinite(o.estimate) and o.ci[0] <= o.estimate <= o.ci[1] and 0 < o.p_value <= 1 and o.n > 0
+        assert o.method
+    energy = outcomes["H2.energy"]
+    assert energy.status == "skipped" and "--dem" in energy.reason
+    # tower-era interventions lie before the CBP sector series: skipped with the reason
+    its = outcomes["H4.its.2006-09-21"]
+    assert its.status == "skipped" and "months of the series" in its.reason
+
+
+def test_real_h2_road_distance_against_geopandas(real):
+    study, inputs, sections = real
+    records = sections["h2_hardship"].tables["h2_records"]
+    deaths = usable(inputs.get("deaths").frame)
+    deaths = deaths[~deaths.geometry.is_empty & deaths.geometry.notna()].to_crs(study.crs)
+    roads = usable(inputs.get("roads").frame).to_crs(study.crs).geometry.union_all()
+    pick = np.random.default_rng(0).choice(len(deaths), 50, replace=False)
+    expected = deaths.geometry.iloc[pick].distance(roads).to_numpy()
+    np.testing.assert_allclose(records["road_distance"].to_numpy()[pick], expected, rtol=1e-9, atol=1e-6)
+    # the headline is the difference of the medians of the records after and before the split
+    o = _by_id(sections["h2_hardship"])["H2.road_distance"]
+    after = records.loc[records["period"] == "after", "road_distance"]
+    before = records.loc[records["period"] == "before", "road_distance"]
+    assert o.estimate == pytest.approx(after.median() - before.median())
+    assert o.parameters["split"] == "2006-09-21"
+    # no personal data in the tables
+    assert set(records.columns) <= {"date", "year", "road_distance", "water_distance", "slope", "ruggedness",
+                                    "energy", "period"}
+
+
+def test_real_h2_trend_and_case_control_against_references(real):
+    study, inputs, sections = real
+    out = _by_id(sections["h2_hardship"])
+    yearly = sections["h2_hardship"].tables["h2_yearly"]
+    counts = sections["h2_hardship"].tables["h2_records"].groupby("year")["road_distance"].size()
+    keep = yearly.set_index("year").loc[counts[counts >= 3].index, "road_distance"]
+    ts = stats.theilslopes(keep.to_numpy(), keep.index.to_numpy(dtype=float))
+    assert out["H2.road_distance.trend"].estimate == pytest.approx(ts.slope)
+    tau = stats.kendalltau(keep.index.to_numpy(), keep.to_numpy())
+    assert out["H2.road_distance.trend"].p_value == pytest.approx(tau.pvalue, rel=0.15)
+    t = usable(inputs.get("terrain_covariates").frame)
+    z = (t["slope"] - t["slope"].mean()) / t["slope"].std(ddof=1)
+    y = (t["point_type"] == "BodyLocation").astype(float)
+    fit = sm.GLM(y.to_numpy(), sm.add_constant(z.to_numpy()), family=sm.families.Binomial()).fit(cov_type="HC1")
+    o = out["H2.case_control"]
+    assert o.estimate == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
+    assert o.ci[0] == pytest.approx(math.exp(fit.conf_int()[1, 0]), rel=1e-4)
+
+
+def test_real_h4_against_independent_counts(real, data_dir):
+    study, inputs, sections = real
+    enc = inputs.get("encounters").frame
+    enc = enc[enc["area_of_responsibility"] == "Tucson Sector"]
+    monthly_enc = enc.groupby(enc["month"].dt.to_period("M"))["encounters"].sum()
+    deaths = inputs.get("deaths").frame
+    monthly_d = deaths.groupby(deaths["date"].dt.to_period("M")).size()  # every dated row, quarantined too
+    months = monthly_enc.index[(monthly_enc.index >= monthly_d.index.min()) & (monthly_enc.index <= monthly_d.index.max())]
+    d = int(monthly_d.reindex(months, fill_value=0).sum())
+    e = float(monthly_enc.loc[months].sum())
+    out = _by_id(sections["h4_mortality_rate"])
+    h4 = out["H4"]
+    assert h4.n == d and h4.estimate == pytest.approx(d / e * 1e5)
+    lo, hi = rates.confint_poisson(d, e / 1e5, method="exact-c")
+    assert h4.ci == pytest.approx((lo, hi))
+    table = sections["h4_mortality_rate"].tables["h4_monthly"]
+    assert table["deaths"].sum() == d and len(table) == len(months)
+    # rate after / before Title 42: a quasi-Poisson GLM fitted directly with statsmodels
+    rr = out["H4.rate_ratio"]
+    months_ = table["month"]
+    post = (months_ >= pd.Timestamp("2020-03-01")).astype(float).to_numpy()
+    x = sm.add_constant(np.column_stack([post, np.sin(2 * np.pi * months_.dt.month / 12),
+                                         np.cos(2 * np.pi * months_.dt.month / 12)]))
+    fit = sm.GLM(table["deaths"].to_numpy(), x, family=sm.families.Poisson(),
+                 offset=np.log(table["encounters"].to_numpy(dtype=float))).fit(scale="X2")
+    assert fit.scale > 1  # real months are overdispersed
+    assert rr.estimate == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
+    assert rr.ci == pytest.approx(tuple(np.exp(fit.conf_int()[1])), rel=1e-4)
+    assert rr.p_value == pytest.approx(fit.pvalues[1], rel=1e-3) and h4.p_value == rr.p_value
+
+
+def test_real_h5_periods_and_table(real):
+    study, inputs, sections = real
+    sec = sections["h5_hotspots"]
+    cells = sec.tables["h5_cells"]
+    assert isinstance(cells, gpd.GeoDataFrame) and cells.crs.to_epsg() == 4326
+    for o in sec.outcomes:
+        if o.id.startswith("H5.") and o.status == "ran":
+            period = cells[cells["period"] == o.id[3:]]
+            assert o.estimate == pytest.approx((period["hot"] == 1).mean())
+            assert o.p_value == pytest.approx(period["gi_q"].min())
+    h5 = _by_id(sec)["H5"]
+    assert h5.parameters["split"] == "2006-09-21" and h5.n == h5.parameters["hot_before"] + h5.parameters["hot_after"]
+
+
+def test_real_terrain_fallback_to_environment_grid(real):
+    study, inputs, _ = real
+    layers = {k: v for k, v in inputs.layers.items() if k != "terrain_covariates"}
+    out = _by_id(h2_hardship(study, StudyInputs(layers=layers), np.random.default_rng(1)))
+    assert out["H2.slope"].status == "ran" and "environment-grid" in out["H2.slope"].parameters["source"]
+    assert out["H2.ruggedness"].status == "skipped" and "--dem" in out["H2.ruggedness"].reason
+    assert out["H2.case_control"].status == "skipped" and "terrain_covariates" in out["H2.case_control"].reason
+
+
+# --------------------------------------------------------------------------- simulated worlds
+
+WORLD = dict(size=128, walkers=3000)
+
+
+@pytest.fixture(scope="module")
+def worlds():
+    return {(seed, alpha): simulate_world(seed=seed, alpha=alpha, **WORLD) for seed in (1, 2, 3) for alpha in (0.0, 3.0)}
+
+
+def _run(world, seed=0):
+    study = world_study(world, seed=seed)
+    inputs = inputs_from_world(world)
+    return {o.id: o for f, rng in zip(FUNCS, np.random.default_rng(seed).spawn(3))
+            for o in f(study, inputs, rng).outcomes}
+
+
+def test_world_runs_every_test_with_a_dem(worlds):
+    out = _run(worlds[(1, 3.0)])
+    for key in ("H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.energy", "H2.energy.trend",
+                "H4", "H4.rate_ratio", "H4.its.2010-01-01"):
+        assert out[key].status == "ran", (key, out[key].reason)
+    # no background table in a world: skipped with the reason
+    assert out["H2.case_control"].status == "skipped"
+
+
+def test_world_energy_against_accumulated_cost(worlds):
+    from borderscape.geo.costdistance import accumulated_cost
+    from borderscape.geo.sample import sample_points
+    from borderscape.analyses.worlds import WALKER
+
+    world = worlds[(2, 0.0)]
+    study = world_study(world)
+    sec = h2_hardship(study, inputs_from_world(world), np.random.default_rng(0))
+    surface = accumulated_cost(world.dem, world.border.frame.to_crs(world.dem.crs).geometry, model="pandolf",
+                               params=WALKER)
+    expected = sample_points(surface.cost, world.remains.frame.to_crs(world.dem.crs))
+    np.testing.assert_allclose(sec.tables["h2_records"]["energy"].to_numpy(), expected.to_numpy())
+
+
+def test_world_planted_effect_found_and_null_not(worlds):
+    """Worlds with the same seed share everything but α.  The planted funnel raises deaths per encounter
+    after the intervention and moves where remains lie relative to roads (the direction depends on the
+    world's terrain, so the test is two-sided); the null worlds show neither.  Rates over hundreds of
+    worlds: benchmarks/calibrate_funnel_hardship.py."""
+    planted, null = [_run(worlds[(s, 3.0)]) for s in (1, 2, 3)], [_run(worlds[(s, 0.0)]) for s in (1, 2, 3)]
+    assert all(o["H4.rate_ratio"].p_value < 0.05 and o["H4.rate_ratio"].estimate > 1 for o in planted)
+    assert all(o["H4.rate_ratio"].p_value > 0.05 for o in null)
+    assert sum(o["H2.road_distance"].p_value < 0.05 for o in planted) >= 2
+    assert all(o["H2.road_distance"].p_value > 0.05 and o["H2.energy"].p_value > 0.05 for o in null)
+    # the difference is an after-minus-before contrast: in the null world it is small next to the planted one
+    assert sum(abs(p["H2.road_distance"].estimate) > abs(n["H2.road_distance"].estimate)
+               for p, n in zip(planted, null)) >= 2
+
+
+def test_same_inputs_and_seed_give_identical_outcomes(worlds):
+    world = worlds[(1, 3.0)]
+    a, b = _run(world, seed=5), _run(world, seed=5)
+    assert [o.to_dict() for o in a.values()] == [o.to_dict() for o in b.values()]
+    c = _run(world, seed=6)
+    assert a["H2.road_distance"].ci != c["H2.road_distance"].ci  # the seed drives the resampling
+
+
+def test_missing_layers_are_skipped_with_remedy(worlds):
+    world = worlds[(1, 0.0)]
+    study = world_study(world)
+    layers = {k: v for k, v in world.layers.items() if k not in ("roads", "dem", "encounters")}
+    inputs = StudyInputs(layers=layers, missing={"roads": "name one under [layers] roads"})
+    out = {o.id: o for f in FUNCS for o in f(study, inputs, np.random.default_rng(0)).outcomes}
+    assert out["H2.road_distance"].status == "skipped" and "[layers] roads" in out["H2.road_distance"].reason
+    assert out["H2.energy"].status == "skipped" and "--dem" in out["H2.energy"].reason
+    assert out["H2.slope"].status == "skipped" and "--dem" in out["H2.slope"].reason
+    assert out["H4"].status == "skipped" and "encounters" in out["H4"].reason
+    assert out["H2.water_distance"].status == "ran"
+    assert out["H5"].status == "skipped" and "--dem" in out["H5"].reason
+    none = {o.id: o for f in FUNCS for o in f(study, StudyInputs(layers={}), np.random.default_rng(0)).outcomes}
+    assert all(o.status == "skipped" and o.reason for o in none.values())
+
+
+def test_h4_its_against_statsmodels_quasi_poisson():
+    """The level change equals a quasi-Poisson GLM fitted directly with statsmodels (overdispersed series)."""
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2015-01-01", periods=72, freq="MS")
+    enc = rng.integers(5000, 20000, len(months)).astype(float)
+    mu = enc * 2e-3 * np.exp(0.4 * (months >= "2018-06-01")) * rng.gamma(4.0, 0.25, len(months))
+    deaths = rng.poisson(mu)
+    frame = pd.DataFrame({"date": np.repeat(months, deaths) + pd.Timedelta(days=3), "dead": 1})
+    frame["row"], frame["status"], frame["reason"] = np.arange(len(frame)), "kept", ""
+    table = pd.DataFrame({"month": months, "encounters": enc.astype(int), "row": 0, "status": "kept", "reason": ""})
+    study = dataclasses.replace(load_study("arizona-sonora"), interventions=(Intervention("test", pd.Timestamp("2018-06-15").date()),))
+    inputs = StudyInputs(layers={"deaths": frame, "encounters": table})
+    out = _by_id(h4_mortality_rate(study, inputs, np.random.default_rng(0)))
+    o = out["H4.its.2018-06-15"]
+    t = (months - months[0]).days.to_numpy() / 365.25
+    t0 = (pd.Timestamp("2018-06-01") - months[0]).days / 365.25
+    post = (months >= "2018-06-01").astype(float)
+    x = sm.add_constant(np.column_stack([t, post, (t - t0) * post, np.sin(2 * np.pi * months.month / 12),
+                                         np.cos(2 * np.pi * months.month / 12)]))
+    fit = sm.GLM(deaths, x, family=sm.families.Poisson(), offset=np.log(enc)).fit(scale="X2")
+    assert fit.scale > 1
+    assert o.estimate == pytest.approx(math.exp(fit.params[2]), rel=1e-6)
+    assert o.ci == pytest.approx(tuple(np.exp(fit.conf_int()[2])), rel=1e-4)
+    assert o.p_value == pytest.approx(fit.pvalues[2], rel=1e-3)
+    assert out["H4"].n == deaths.sum()
+
+
+def test_unprojected_dem_is_skipped_not_raised(worlds):
+    """A DEM in degrees cannot give slopes or energy in metres: the tests say so instead of crashing."""
+    from borderscape.geo.raster import Raster
+    from affine import Affine
+    from pyproj import CRS
+
+    world = worlds[(1, 0.0)]
+    wrong = Raster(world.dem.array, Affine(0.001, 0, -111.5, 0, -0.001, 32.0), CRS.from_epsg(4326), world.dem.nodata)
+    layers = {**world.layers, "dem": wrong}
+    out = {o.id: o for f in FUNCS for o in f(world_study(world), StudyInputs(layers=layers), np.random.default_rng(0)).outcomes}
+    for key in ("H2.slope", "H2.energy", "H5"):
+        assert out[key].status == "skipped" and "DEM" in out[key].reason, key
+    assert out["H2.road_distance"].status == "ran" and out["H4"].status == "ran"
