@@ -138,6 +138,27 @@ def mortality_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = F
     return fig
 
 
+def mortality_per_crossing(table: pd.DataFrame, *, footer: str, simulated: bool = False,
+                           interventions: Sequence[object] = ()):
+    """Dead and missing per 1,000 attempted crossings by route and month, with exact 95 % intervals.
+
+    ``table`` has ``route``, ``month``, ``rate``, ``ci_low`` and ``ci_high`` (rates as shares).
+    """
+    routes = list(dict.fromkeys(table["route"]))
+    fig, axes = _figure("Dead and missing per 1,000 attempted sea crossings, by month", footer,
+                        simulated=simulated, panels=len(routes))
+    for ax, route, colour in zip(axes, routes, PALETTE):
+        part = (table[table["route"] == route].assign(month=lambda t: pd.to_datetime(t["month"]))
+                .set_index("month").sort_index()[["rate", "ci_low", "ci_high"]].astype(float)
+                .asfreq("MS").reset_index())  # months without a rate become gaps, not interpolated lines
+        ax.fill_between(part["month"], 1e3 * part["ci_low"], 1e3 * part["ci_high"], color=colour, alpha=0.25, lw=0)
+        ax.plot(part["month"], 1e3 * part["rate"], color=colour, lw=1.2)
+        ax.set_ylabel(f"{route}\nper 1,000", fontsize=8)
+        ax.set_ylim(bottom=0)
+        _interventions(ax, [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()])
+    return fig
+
+
 def coverage_growth(table: pd.DataFrame, *, footer: str, simulated: bool = False):
     """Area inside the coverage of active sensors by epoch.
 

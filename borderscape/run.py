@@ -48,6 +48,7 @@ import shapely
 from pyproj import CRS
 
 from borderscape import figures
+from borderscape.analyses.maritime import read_sensor_file
 from borderscape.analyses.funnel import Battery, StudyInputs, inputs_from_world, run_battery, world_study
 from borderscape.analyses.study import Study, load_study
 from borderscape.errors import BorderscapeError, InputError, RasterError, SourceNotFound
@@ -66,6 +67,9 @@ ROLE_READER = {
     "roads": "tiger-roads-az", "water_stations": "hb-water-stations", "stations": "usbp-stations",
     "encounters": "cbp-encounters", "environment": "az-env-grid", "towers": "eff-towers",
 }
+#: Roles of a maritime study whose user files (stations, tracks, areas) are read in the format
+#: documented in :func:`borderscape.analyses.maritime.sea_coverage`.
+SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
 #: Command-line options that supply a role directly.
 ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)",
                "dem": "--dem FILE (an elevation GeoTIFF)"}
@@ -271,6 +275,11 @@ def assemble_inputs(study: Study, *, data_dir: str | os.PathLike | None = None,
             records.append(_record(role, value, [{"path": str(p.resolve()), "sha256": h, "how": located.how}
                                                  for p, h in zip(located.paths, located.sha256)]))
             continue
+        if path is not None and role in SENSOR_FILE_ROLES:
+            layers[role] = read_sensor_file(path)
+            records.append(_record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path),
+                                                   "how": how}]))
+            continue
         source_id = value if is_id else (ROLE_READER[role] if explicit else reader_for(path, role))
         if source_id is None:
             raise InputError(f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",
@@ -437,10 +446,23 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
                          "reported, and deaths are undercounted.", simulated=simulated)
         fig = figures.mortality_over_time(h4, footer=footer, simulated=simulated, interventions=dates)
         written += save_figure(fig, folder, "mortality_per_encounter")
+    rates = battery.tables.get("mortality_per_crossing")
+    if rates is not None and len(rates):
+        footer = _footer(records, ("crossings", "deaths"),
+                         "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
+                         "missing, from national figures compiled by IOM.", simulated=simulated)
+        written += save_figure(figures.mortality_per_crossing(rates, footer=footer, simulated=simulated,
+                                                              interventions=dates), folder, "mortality_per_crossing")
     coverage = coverage_table(battery.rasters)
     if len(coverage):
-        footer = _footer(records, ("towers", "dem"), "coverage is modelled from tower positions, assumed heights "
-                         "and ranges and a DEM; it is what towers could see, not what was watched.", simulated=simulated)
+        if study.battery == "maritime":
+            roles, caveat = (("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
+                             "coverage is the approximate operational areas plus any stations and tracks supplied; "
+                             "it is where surveillance could reach, not what was watched.")
+        else:
+            roles, caveat = (("towers", "dem"), "coverage is modelled from tower positions, assumed heights and "
+                             "ranges and a DEM; it is what towers could see, not what was watched.")
+        footer = _footer(records, roles, caveat, simulated=simulated)
         written += save_figure(figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder,
                                 "coverage_growth")
     return written
