@@ -41,15 +41,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import rasterio.enums
 import rasterio.features
 import shapely
@@ -68,9 +65,7 @@ from borderscape.geo.crs import local_crs
 from borderscape.geo.errors import BorderscapeError, InputError
 from borderscape.geo.radar import coastal_coverage, swath_count
 from borderscape.geo.raster import Raster
-from borderscape.layers.ingest import ingest_file
 from borderscape.layers.quality import usable
-from borderscape.layers.schemas import Layer
 
 #: The WGS84 ellipsoid used for every distance (pyproj.Geod; Karney 2013 geodesics).
 GEOD = Geod(ellps="WGS84")
@@ -668,68 +663,6 @@ def _active(frame: gpd.GeoDataFrame, date: pd.Timestamp) -> np.ndarray:
     return ((af.isna() | (af <= date)) & (at.isna() | (date <= at))).to_numpy()
 
 
-#: The documented user format: attribute of the sensors layer → column name in the file
-#: (``lon``/``lat`` only for delimited text; vector files carry their geometry).
-SENSOR_FILE_COLUMNS = {"lon": "lon", "lat": "lat", "height": "height_m", "range": "range_m", "swath": "swath_m",
-                       "active_from": "active_from", "active_to": "active_to", "name": "name", "kind": "kind"}
-
-
-def read_sensor_file(path: str | os.PathLike) -> Layer:
-    """Ingest a user's coastal stations, aerial tracks or operational areas in the documented
-    format (see :func:`sea_coverage`): a CSV with ``lon``, ``lat`` and any of ``height_m``,
-    ``range_m``, ``swath_m``, ``active_from``, ``active_to``, ``name``, ``kind``; or a GeoJSON
-    / KML file whose features carry those properties.
-
-    Parameters
-    ----------
-    path
-        The file.
-
-    Returns
-    -------
-    Layer
-        A ``sensors`` layer (EPSG:4326) with the ingest ledger.
-
-    Raises
-    ------
-    InputError
-        A CSV without ``lon`` and ``lat`` columns.
-    """
-    path = Path(path)
-    tabular = path.suffix.lower() in (".csv", ".tsv", ".txt")
-    if tabular:
-        fields = [str(c) for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
-        if not {"lon", "lat"} <= set(fields):
-            raise InputError(f"{path.name} has no lon and lat columns (found {', '.join(fields)})",
-                             remedy="name the columns lon, lat, height_m, range_m, active_from, active_to")
-    else:
-        fields = [str(c) for c in pyogrio.read_info(path)["fields"]]
-    columns = {role: col for role, col in SENSOR_FILE_COLUMNS.items()
-               if col in fields and (tabular or role not in ("lon", "lat"))}
-    return ingest_file("sensors", path, columns=columns)
-
-
-#: One small example file of each user format documented in :func:`sea_coverage` (file name →
-#: text); illustrative positions and values, not real sensors.
-EXAMPLES: dict[str, str] = {
-    "stations.csv": ("name,lon,lat,height_m,range_m,active_from,active_to\n"
-                     "example-A,14.20,36.40,60,45000,2012-01-01,\n"
-                     "example-B,12.90,35.60,80,50000,2015-06-01,2020-12-31\n"),
-    "tracks.geojson": ('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                       '"properties": {"name": "patrol-1", "swath_m": 40000, "active_from": "2017-01-01", '
-                       '"active_to": "2017-12-31"}, '
-                       '"geometry": {"type": "LineString", "coordinates": [[12.5, 34.8], [14.8, 35.4]]}}]}\n'),
-    "areas.kml": ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
-                  '<Placemark><name>area-1</name><ExtendedData>\n'
-                  '  <Data name="active_from"><value>2016-01-01</value></Data>\n'
-                  '  <Data name="active_to"><value>2018-12-31</value></Data></ExtendedData>\n'
-                  '  <Polygon><outerBoundaryIs><LinearRing><coordinates>\n'
-                  '    13.0,34.5 14.0,34.5 14.0,35.2 13.0,35.2 13.0,34.5\n'
-                  '  </coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>\n'
-                  '</Document></kml>\n'),
-}
-
-
 def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFrame | None = None,
                  tracks: gpd.GeoDataFrame | None = None, areas: gpd.GeoDataFrame | None = None,
                  dem: Raster | None = None, target_height: float = 2.0) -> list[SeaCoverage]:
@@ -746,9 +679,9 @@ def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFra
     Every layer is EPSG:4326 as ingested (reprojected to the grid); a row counts on a date
     when ``active_from <= date <= active_to`` (empty = open).
 
-    User formats (read with :func:`read_sensor_file`, i.e.
+    User formats (read with :func:`borderscape.layers.ingest.read_sensor_file`, i.e.
     :func:`borderscape.layers.ingest.ingest_file` as ``sensors`` with
-    :data:`SENSOR_FILE_COLUMNS`); :data:`EXAMPLES` holds one small file of each (positions
+    :data:`borderscape.layers.ingest.SENSOR_FILE_COLUMNS`); :data:`borderscape.layers.ingest.SENSOR_FILE_EXAMPLES` holds one small file of each (positions
     and values are illustrative, not real sensors):
 
     ``stations.csv`` — one row per coastal station; ``height_m`` antenna height above the

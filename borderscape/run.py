@@ -48,7 +48,6 @@ import shapely
 from pyproj import CRS
 
 from borderscape import figures
-from borderscape.analyses.maritime import read_sensor_file
 from borderscape.analyses.funnel import Battery, StudyInputs, inputs_from_world, run_battery, world_study
 from borderscape.analyses.study import Study, load_study
 from borderscape.errors import BorderscapeError, InputError, RasterError, SourceNotFound
@@ -57,7 +56,7 @@ from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.geo.raster import Raster, mosaic
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.fetch import locate, remedy_for, sha256_file
-from borderscape.layers.ingest import ingest
+from borderscape.layers.ingest import ingest, read_sensor_file
 from borderscape.layers.schemas import Layer, RasterLayer
 
 SIMULATED = "SIMULATED DATA"
@@ -68,7 +67,7 @@ ROLE_READER = {
     "encounters": "cbp-encounters", "environment": "az-env-grid", "towers": "eff-towers",
 }
 #: Roles of a maritime study whose user files (stations, tracks, areas) are read in the format
-#: documented in :func:`borderscape.analyses.maritime.sea_coverage`.
+#: documented in :func:`borderscape.layers.ingest.read_sensor_file`.
 SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
 #: Command-line options that supply a role directly.
 ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)",

@@ -56,6 +56,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
@@ -379,3 +380,65 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         write(str(tmp))
     return path
+
+
+#: The documented user format: attribute of the sensors layer → column name in the file
+#: (``lon``/``lat`` only for delimited text; vector files carry their geometry).
+SENSOR_FILE_COLUMNS = {"lon": "lon", "lat": "lat", "height": "height_m", "range": "range_m", "swath": "swath_m",
+                       "active_from": "active_from", "active_to": "active_to", "name": "name", "kind": "kind"}
+
+
+def read_sensor_file(path: str | os.PathLike) -> Layer:
+    """Ingest a user's coastal stations, aerial tracks or operational areas in the documented
+    format (see :func:`borderscape.analyses.maritime.sea_coverage`): a CSV with ``lon``, ``lat`` and any of ``height_m``,
+    ``range_m``, ``swath_m``, ``active_from``, ``active_to``, ``name``, ``kind``; or a GeoJSON
+    / KML file whose features carry those properties.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    Layer
+        A ``sensors`` layer (EPSG:4326) with the ingest ledger.
+
+    Raises
+    ------
+    InputError
+        A CSV without ``lon`` and ``lat`` columns.
+    """
+    path = Path(path)
+    tabular = path.suffix.lower() in (".csv", ".tsv", ".txt")
+    if tabular:
+        fields = [str(c) for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
+        if not {"lon", "lat"} <= set(fields):
+            raise InputError(f"{path.name} has no lon and lat columns (found {', '.join(fields)})",
+                             remedy="name the columns lon, lat, height_m, range_m, active_from, active_to")
+    else:
+        fields = [str(c) for c in pyogrio.read_info(path)["fields"]]
+    columns = {role: col for role, col in SENSOR_FILE_COLUMNS.items()
+               if col in fields and (tabular or role not in ("lon", "lat"))}
+    return ingest_file("sensors", path, columns=columns)
+
+
+#: One small example file of each user sensor format (:func:`read_sensor_file`) (file name →
+#: text); illustrative positions and values, not real sensors.
+SENSOR_FILE_EXAMPLES: dict[str, str] = {
+    "stations.csv": ("name,lon,lat,height_m,range_m,active_from,active_to\n"
+                     "example-A,14.20,36.40,60,45000,2012-01-01,\n"
+                     "example-B,12.90,35.60,80,50000,2015-06-01,2020-12-31\n"),
+    "tracks.geojson": ('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                       '"properties": {"name": "patrol-1", "swath_m": 40000, "active_from": "2017-01-01", '
+                       '"active_to": "2017-12-31"}, '
+                       '"geometry": {"type": "LineString", "coordinates": [[12.5, 34.8], [14.8, 35.4]]}}]}\n'),
+    "areas.kml": ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
+                  '<Placemark><name>area-1</name><ExtendedData>\n'
+                  '  <Data name="active_from"><value>2016-01-01</value></Data>\n'
+                  '  <Data name="active_to"><value>2018-12-31</value></Data></ExtendedData>\n'
+                  '  <Polygon><outerBoundaryIs><LinearRing><coordinates>\n'
+                  '    13.0,34.5 14.0,34.5 14.0,35.2 13.0,35.2 13.0,34.5\n'
+                  '  </coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>\n'
+                  '</Document></kml>\n'),
+}

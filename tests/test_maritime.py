@@ -17,6 +17,7 @@ from scipy import stats
 from borderscape.analyses import maritime
 from borderscape.analyses.funnel import StudyInputs, run_battery
 from borderscape.analyses.study import load_study
+from borderscape.layers.ingest import SENSOR_FILE_EXAMPLES, read_sensor_file
 from borderscape.geo.raster import Raster
 from borderscape.layers.ingest import ingest, ingest_file
 
@@ -234,11 +235,11 @@ def test_a_headland_hides_the_sea_behind_it():
 
 def test_documented_user_formats_are_generated_ingested_and_combined(tmp_path):
     """Write the documented example files, ingest each, and build coverage from them."""
-    for name, text in maritime.EXAMPLES.items():
+    for name, text in SENSOR_FILE_EXAMPLES.items():
         (tmp_path / name).write_text(text)
-    stations = maritime.read_sensor_file(tmp_path / "stations.csv").frame
-    tracks = maritime.read_sensor_file(tmp_path / "tracks.geojson").frame
-    areas = maritime.read_sensor_file(tmp_path / "areas.kml").frame
+    stations = read_sensor_file(tmp_path / "stations.csv").frame
+    tracks = read_sensor_file(tmp_path / "tracks.geojson").frame
+    areas = read_sensor_file(tmp_path / "areas.kml").frame
     assert len(stations) == 2 and stations["height_m"].tolist() == [60.0, 80.0]
     assert stations["active_to"].isna().tolist() == [True, False]
     assert tracks.geometry.iloc[0].geom_type == "LineString" and tracks["swath_m"].iloc[0] == 40000
@@ -264,8 +265,8 @@ def test_documented_user_formats_are_generated_ingested_and_combined(tmp_path):
 def test_study_with_user_stations_gets_coverage_rasters_per_epoch(tmp_path):
     import dataclasses
 
-    (tmp_path / "stations.csv").write_text(maritime.EXAMPLES["stations.csv"])
-    stations = maritime.read_sensor_file(tmp_path / "stations.csv")
+    (tmp_path / "stations.csv").write_text(SENSOR_FILE_EXAMPLES["stations.csv"])
+    stations = read_sensor_file(tmp_path / "stations.csv")
     study = dataclasses.replace(load_study("central-med"), bbox=(12.0, 34.0, 15.5, 37.0), resolution_m=2000.0)
     dem = _grid(shape=(170, 190), res=2000.0, x0=220_000.0, y0=4_060_000.0)
     section = maritime.m2_distances(study, StudyInputs({"coastal_stations": stations, "dem": dem}),
@@ -338,11 +339,10 @@ def test_run_reads_a_users_aerial_tracks_file(data_dir, tmp_path):
 
     from importlib.resources import files
 
-    from borderscape.analyses.maritime import EXAMPLES
     from borderscape.cli import main
 
     text = files("borderscape.analyses").joinpath("studies/central-med.toml").read_text(encoding="utf-8")
-    (tmp_path / "tracks.geojson").write_text(EXAMPLES["tracks.geojson"])
+    (tmp_path / "tracks.geojson").write_text(SENSOR_FILE_EXAMPLES["tracks.geojson"])
     study = tmp_path / "mine.toml"
     study.write_text(text.replace('coastline = "gshhg"', 'coastline = "gshhg"\naerial_tracks = "tracks.geojson"', 1))
     out = tmp_path / "out"
