@@ -23,7 +23,7 @@ the tower programme).
 the number of bootstrap resamples), ``hotspot_cell_m``, ``hotspot_band_m``, ``fdr_alpha``
 (0.05), ``hotspot_periods`` (a list of ``"YYYY-MM-DD"`` boundaries; default the study's
 interventions).  ``[parameters.hardship]``: ``split``, ``terrain_join_m`` (100),
-``environment_join_m`` (3500), ``min_per_year`` (3).  ``[parameters.h4]``: ``sectors``
+``environment_join_m`` (3500), ``min_per_year`` (3), ``energy_segments`` (4).  ``[parameters.h4]``: ``sectors``
 (``["Tucson Sector"]``), ``min_months`` (3, the floor of a segmented regression), ``per`` (100000).
 
 Randomness: each function spawns its child generators from ``rng`` in a fixed order, so the
@@ -37,6 +37,8 @@ Bernal, J. L., Cummins, S. & Gasparrini, A. (2017). Interrupted time series regr
 evaluation of public health interventions: a tutorial. Int. J. Epidemiol. 46(1), 348–355.
 Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28, 437–442.
 Getis, A. & Ord, J. K. (1992); Ord, J. K. & Getis, A. (1995). Geogr. Anal. 24(3); 27(4).
+van Elteren, P. H. (1960). On the combination of independent two-sample tests of Wilcoxon. Bull. Int. Stat.
+Inst. 37, 351–361.
 Simes, R. J. (1986). An improved Bonferroni procedure for multiple tests of significance.
 Biometrika 73(3), 751–754.
 """
@@ -69,7 +71,7 @@ from borderscape.geo.sample import sample_points, zonal_stats
 from borderscape.geo.terrain import ruggedness, slope
 from borderscape.layers.quality import usable
 
-__all__ = ["h2_hardship", "h4_mortality_rate", "h5_hotspots", "COVARIATES"]
+__all__ = ["h2_hardship", "h4_mortality_rate", "h5_hotspots", "stratified_rank_test", "COVARIATES"]
 
 #: H2 covariates: sub-id → (plain name, unit).
 COVARIATES: dict[str, tuple[str, str]] = {
@@ -171,6 +173,72 @@ def _say(exc: BorderscapeError) -> str:
     return " ".join(str(exc).split())
 
 
+def stratified_rank_test(values: np.ndarray, after: np.ndarray, strata: np.ndarray | None = None) -> tuple[float, float]:
+    """Two-sided stratified Wilcoxon–Mann–Whitney test (van Elteren 1960) of after against before.
+
+    Within stratum ``s`` (``n_s`` values, ``m_s`` after, ``n_s - m_s`` before) the rank sum
+    ``W_s`` of the after-values has ``E_s = m_s (n_s + 1) / 2`` and the tie-corrected variance
+    ``V_s = m_s (n_s - m_s) / 12 * ((n_s + 1) - sum_t (t^3 - t) / (n_s (n_s - 1)))`` (``t``
+    the sizes of tied groups).  With weights ``1 / (n_s + 1)`` (van Elteren's locally most
+    powerful weights)::
+
+        z = sum_s (W_s - E_s) / (n_s + 1) / sqrt(sum_s V_s / (n_s + 1)^2),   p = 2 * (1 - Phi(|z|)).
+
+    One stratum gives the Mann–Whitney U test (normal approximation, no continuity
+    correction).  Strata without values on both sides add nothing.  z > 0: after-values are
+    larger.
+
+    Parameters
+    ----------
+    values
+        One value per record (any unit).
+    after
+        Boolean, True for records from the split date.
+    strata
+        Integer stratum per record (e.g. the border segment); None for one stratum.
+
+    Returns
+    -------
+    (z, p)
+        The standard normal statistic and its two-sided p-value (NaN, NaN when no stratum
+        has values on both sides or all values tie).
+
+    References
+    ----------
+    van Elteren, P. H. (1960). On the combination of independent two-sample tests of
+    Wilcoxon. Bull. Int. Stat. Inst. 37, 351–361.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    after = np.asarray(after, dtype=bool)
+    strata = np.zeros(values.size, dtype=np.int64) if strata is None else np.asarray(strata)
+    num = var = 0.0
+    for s in np.unique(strata):
+        inside = strata == s
+        x, g = values[inside], after[inside]
+        n, m = x.size, int(g.sum())
+        if m == 0 or m == n:
+            continue
+        _, ties = np.unique(x, return_counts=True)
+        v = m * (n - m) / 12.0 * ((n + 1) - float(np.sum(ties.astype(np.float64) ** 3 - ties)) / (n * (n - 1)))
+        num += (float(stats.rankdata(x)[g].sum()) - m * (n + 1) / 2.0) / (n + 1)
+        var += v / (n + 1) ** 2
+    if not var > 0:
+        return math.nan, math.nan
+    z = num / math.sqrt(var)
+    return z, float(2.0 * stats.norm.sf(abs(z)))
+
+
+def _border_segments(points: gpd.GeoDataFrame, border: Any, k: int) -> np.ndarray:
+    """Segment (0 … k-1) of each point along the border: equal-count bands of the position of
+    its nearest border point (metres along the border line; the easting when the border does not
+    merge into one line)."""
+    line = shapely.line_merge(shapely.union_all(_geoms(border, points.crs)))
+    along = shapely.line_locate_point(line, points.geometry.values) if isinstance(
+        line, shapely.LineString) else np.asarray(points.geometry.x)
+    edges = np.quantile(along, np.linspace(0.0, 1.0, k + 1)[1:-1])
+    return np.searchsorted(edges, along, side="right")
+
+
 def _ran(id: str, result: StatResult, name: str, **extra: Any) -> Outcome:
     outcome = Outcome.ran(id, result, name=name)
     return dataclasses.replace(outcome, parameters={**outcome.parameters, **extra})
@@ -235,10 +303,12 @@ def _energy_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> t
 
 
 def _h2_covariate(key: str, values: pd.Series, dates: pd.Series, split: dt.date | None, settings: dict[str, Any],
-                  rng: np.random.Generator, min_per_year: int, source: str) -> tuple[list[Outcome], pd.Series]:
+                  rng: np.random.Generator, min_per_year: int, source: str,
+                  strata: np.ndarray | None) -> tuple[list[Outcome], pd.Series]:
     name, unit = COVARIATES[key]
     ok = values.notna().to_numpy() & dates.notna().to_numpy()
     v, d = values.to_numpy(dtype=np.float64)[ok], dates[ok]
+    strata = None if strata is None else strata[ok]
     outcomes: list[Outcome] = []
     # headline: pre/post around the split date
     if split is None:
@@ -251,14 +321,25 @@ def _h2_covariate(key: str, values: pd.Series, dates: pd.Series, split: dt.date 
             outcomes.append(Outcome.skipped(f"H2.{key}", f"{name}: after vs before {split}",
                                             f"Fewer than 2 records with a {key} on one side of {split} "
                                             f"({int((~post).sum())} before, {int(post.sum())} after)."))
+        elif np.unique(v).size < 2:
+            outcomes.append(Outcome.skipped(f"H2.{key}", f"{name}: after vs before {split}",
+                                            f"Every record has the same {key}: no rank test is possible."))
         else:
             comp = compare_samples(v[post], v[~post], statistic="median", permutations=settings["permutations"],
                                    resamples=settings["permutations"], ci_method="percentile",
                                    confidence=settings["confidence"], seed=rng)
-            outcomes.append(_ran(f"H2.{key}", comp.difference,
+            z, p = stratified_rank_test(v, post, strata)
+            test = ("Mann-Whitney U test" if strata is None else
+                    f"van Elteren (1960) stratified Wilcoxon test over {int(np.unique(strata).size)} border segments "
+                    "(equal-count bands of the position along the border)")
+            result = dataclasses.replace(comp.difference, p_value=p, statistic=z, method=(
+                f"difference of medians with a percentile bootstrap CI ({settings['permutations']} resamples); "
+                f"p-value: two-sided {test} of the records after against before, normal approximation, tie-corrected"))
+            outcomes.append(_ran(f"H2.{key}", result,
                                  f"{name}: median after minus median before {split} ({unit})",
                                  split=split.isoformat(), unit=unit, source=source,
-                                 median_before=float(np.median(v[~post])), median_after=float(np.median(v[post]))))
+                                 median_before=float(np.median(v[~post])), median_after=float(np.median(v[post])),
+                                 rank_z=z, strata=1 if strata is None else int(np.unique(strata).size)))
     # trend: Mann-Kendall on yearly medians
     years = d.dt.year.to_numpy()
     frame = pd.DataFrame({"year": years, "v": v})
@@ -287,9 +368,20 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
 
     For each covariate two outcomes:
 
-    * ``H2.<covariate>``: median after the split date minus median before; two-sample
-      permutation p-value and percentile bootstrap CI (``permutations`` draws each;
-      :func:`~borderscape.analyses.trends.compare_samples`).
+    * ``H2.<covariate>``: median after the split date minus median before, with a
+      percentile bootstrap CI (``permutations`` resamples;
+      :func:`~borderscape.analyses.trends.compare_samples`); the p-value is the two-sided
+      rank test of the records after against before (:func:`stratified_rank_test`), which
+      has more power for a shift of the whole distribution than a test of medians.  For the
+      energy from the border the test is stratified by border segment
+      (``[parameters.hardship] energy_segments``, default 4 equal-count bands of the position
+      of the nearest border point along the border): the energy accumulated from the border
+      depends strongly on where along the border a record lies, so records are compared
+      with records of the same segment.  Slope, ruggedness and the distances are properties
+      of the place itself, and a sideways displacement along the border is part of the
+      effect, so they are not stratified.  Two-sided: in simulated worlds avoidance lowers
+      the energy from the border at remains (diverted walkers die nearer the border) while it
+      raises slope and ruggedness, so no single direction is right for every covariate.
     * ``H2.<covariate>.trend``: Mann–Kendall test and Theil–Sen slope (per year) of the
       yearly medians, over the years with at least ``min_per_year`` records
       (:func:`~borderscape.analyses.trends.mann_kendall`).  Yearly medians, not records,
@@ -345,10 +437,13 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         reasons.update(why)
         sources.update({k: note for k in terrain})
         energy, note = _energy_at(study, inputs, points)
+        strata = None
         if energy is None:
             reasons["energy"] = note
         else:
             values["energy"], sources["energy"] = energy, note
+            strata = _border_segments(points, inputs.get("border"),
+                                      int(study.parameter("hardship", "energy_segments", 4)))
         yearly_cols = []
         for (key, (name, _)), child in zip(COVARIATES.items(), children):
             if key not in values:
@@ -356,7 +451,7 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                 outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", reasons.get(key, "")))
                 continue
             got, yearly = _h2_covariate(key, values[key], points["date"], split, settings, child, min_per_year,
-                                        sources[key])
+                                        sources[key], strata if key == "energy" else None)
             outcomes.extend(got)
             yearly_cols.append(yearly)
         records = pd.DataFrame({"date": points["date"].to_numpy(), "year": points["date"].dt.year.to_numpy()})

@@ -15,7 +15,7 @@ from scipy import stats
 from statsmodels.stats import rates
 
 from borderscape.analyses.funnel import StudyInputs, inputs_from_world, world_study
-from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots
+from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots, stratified_rank_test
 from borderscape.analyses.study import Intervention, load_study
 from borderscape.analyses.worlds import simulate_world
 from borderscape.layers.ingest import ingest
@@ -111,6 +111,9 @@ def test_real_h2_road_distance_against_geopandas(real):
     after = records.loc[records["period"] == "after", "road_distance"]
     before = records.loc[records["period"] == "before", "road_distance"]
     assert o.estimate == pytest.approx(after.median() - before.median())
+    # its p-value is the two-sided Mann-Whitney test of the same records (scipy as the reference)
+    ref = stats.mannwhitneyu(after.dropna(), before.dropna(), method="asymptotic", use_continuity=False)
+    assert o.p_value == pytest.approx(ref.pvalue, rel=1e-6)
     assert o.parameters["split"] == "2006-09-21"
     # no personal data in the tables
     assert set(records.columns) <= {"date", "year", "road_distance", "water_distance", "slope", "ruggedness",
@@ -309,3 +312,78 @@ def test_unprojected_dem_is_skipped_not_raised(worlds):
     for key in ("H2.slope", "H2.energy", "H5"):
         assert out[key].status == "skipped" and "DEM" in out[key].reason, key
     assert out["H2.road_distance"].status == "ran" and out["H4"].status == "ran"
+
+
+# --------------------------------------------------------------------------- the H2 rank test
+
+def test_rank_test_with_one_stratum_is_scipy_mann_whitney():
+    rng = np.random.default_rng(11)
+    values = np.round(rng.normal(size=300), 1)  # many ties
+    after = rng.random(300) < 0.4
+    values[after] += 0.3
+    z, p = stratified_rank_test(values, after)
+    ref = stats.mannwhitneyu(values[after], values[~after], method="asymptotic", use_continuity=False)
+    assert p == pytest.approx(ref.pvalue, rel=1e-9) and z > 0
+    z2, p2 = stratified_rank_test(-values, after)
+    assert z2 == pytest.approx(-z) and p2 == pytest.approx(p)
+
+
+def test_stratified_rank_test_against_a_stratified_permutation_test():
+    """Reference: permute the after/before labels within strata and recompute van Elteren's
+    weighted sum of rank-sum deviations; the two-sided permutation p-value matches the normal one."""
+    rng = np.random.default_rng(12)
+    strata = rng.integers(0, 4, 240)
+    values = 10.0 * strata + rng.normal(size=240)
+    after = rng.random(240) < np.array([0.2, 0.4, 0.6, 0.8])[strata]
+    values[after] += 0.35
+    z, p = stratified_rank_test(values, after, strata)
+
+    def weighted_sum(labels):
+        total = 0.0
+        for s in range(4):
+            m = strata == s
+            n, k = m.sum(), labels[m].sum()
+            total += (stats.rankdata(values[m])[labels[m]].sum() - k * (n + 1) / 2) / (n + 1)
+        return total
+
+    observed = weighted_sum(after)
+    draws = 4000
+    perm = rng.spawn(1)[0]
+    null = np.empty(draws)
+    for i in range(draws):
+        labels = after.copy()
+        for s in range(4):
+            idx = np.flatnonzero(strata == s)
+            labels[idx] = perm.permutation(after[idx])
+        null[i] = weighted_sum(labels)
+    p_perm = (1 + np.sum(np.abs(null) >= abs(observed))) / (draws + 1)
+    assert p == pytest.approx(p_perm, abs=0.015)
+    assert observed / null.std() == pytest.approx(z, rel=0.05)
+
+
+def test_stratified_rank_test_on_simulated_confounded_strata():
+    """Known answer: the strata differ in level and in their share of after-records, so pooling confounds.
+    Without a shift the stratified test rejects at about its level while the pooled one almost always
+    rejects; with a shift of 0.5 SD within every stratum the stratified test finds it."""
+    rng = np.random.default_rng(13)
+    reject = {"null": 0, "pooled": 0, "shift": 0}
+    worlds = 300
+    for _ in range(worlds):
+        strata = rng.integers(0, 4, 200)
+        after = rng.random(200) < np.array([0.2, 0.4, 0.6, 0.8])[strata]
+        values = 3.0 * strata + rng.normal(size=200)
+        reject["null"] += stratified_rank_test(values, after, strata)[1] <= 0.05
+        reject["pooled"] += stratified_rank_test(values, after)[1] <= 0.05
+        reject["shift"] += stratified_rank_test(values + 0.5 * after, after, strata)[1] <= 0.05
+    assert 0.02 <= reject["null"] / worlds <= 0.09
+    assert reject["pooled"] / worlds > 0.9
+    assert reject["shift"] / worlds > 0.8
+    assert math.isnan(stratified_rank_test(np.ones(10), np.arange(10) < 5)[1])
+
+
+def test_world_h2_energy_headline_is_stratified_by_border_segment(worlds):
+    out = _run(worlds[(1, 3.0)])
+    energy, slope = out["H2.energy"], out["H2.slope"]
+    assert energy.parameters["strata"] == 4 and "van Elteren" in energy.method
+    assert slope.parameters["strata"] == 1 and "Mann-Whitney" in slope.method
+    assert energy.p_value == pytest.approx(2 * stats.norm.sf(abs(energy.parameters["rank_z"])))
