@@ -120,6 +120,7 @@ from borderscape.analyses.results import StatResult
 from borderscape.analyses.study import Study
 from borderscape.geo.costdistance import accumulated_cost, least_cost_paths
 from borderscape.geo.costmodels import get_model
+from borderscape.geo.parallel import current
 from borderscape.geo.raster import Raster
 from borderscape.geo.viewshed import coverage_count
 from borderscape.layers.quality import usable
@@ -699,6 +700,16 @@ def _paired_tests(free: np.ndarray, avoid: np.ndarray, dist_km: np.ndarray, n_pe
                 p_slope=p_slope)
 
 
+def _routes(multiplier: np.ndarray | None, *, dem: Raster, target: Any, params: dict[str, float],
+            origins: gpd.GeoSeries) -> tuple[np.ndarray, list]:
+    """Least-energy routes from ``origins`` to ``target`` under a cost multiplier: energies
+    (kJ, :func:`route_energy`) and LineStrings (None where unreachable)."""
+    surface = accumulated_cost(dem, target, model="pandolf", params=params, multiplier=multiplier,
+                               travel="to_sources")
+    geoms = list(least_cost_paths(surface, origins).geometry)
+    return np.array([route_energy(dem, g, params) if g is not None else np.nan for g in geoms]), geoms
+
+
 def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
     """H3 routes: how much more energy do routes that avoid active coverage cost?
 
@@ -708,6 +719,10 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     under the names body_mass_kg, load_kg, speed_m_s, terrain_factor);
     ``[parameters.statistics] permutations``, ``confidence``; ``[parameters.displacement]
     bootstrap``; ``[parameters.viewshed]`` as for H1.
+
+    The cost surfaces — unconstrained, then one per epoch — and their routes are independent
+    tasks of the run's executor (:func:`borderscape.geo.parallel.current`: ``--workers`` /
+    ``--scheduler``); the numbers do not depend on it.
 
     Parameters
     ----------
@@ -769,15 +784,12 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
         target[0] = dem.valid_mask()[0]
     origin_pts = gpd.GeoSeries(gpd.points_from_xy(origins[:, 0], origins[:, 1]), crs=dem.crs)
 
-    def routes(multiplier: np.ndarray | None) -> tuple[np.ndarray, list]:
-        surface = accumulated_cost(dem, target, model="pandolf", params=params, multiplier=multiplier,
-                                   travel="to_sources")
-        paths = least_cost_paths(surface, origin_pts)
-        geoms = list(paths.geometry)
-        energy = np.array([route_energy(dem, g, params) if g is not None else np.nan for g in geoms])
-        return energy, geoms
-
-    free, free_geoms = routes(None)
+    # one task per cost surface (unconstrained, then one per epoch), on the run's executor
+    # float32, as accumulated_cost reads multipliers: half the bytes sent to workers, same numbers
+    mults = [None] + [np.where(cov[k].array > 0, np.nan if avoidance == "impassable" else float(avoidance),
+                               1.0).astype(np.float32) for k in epochs]
+    surfaces = current().map(_routes, mults, dem=dem, target=target, params=params, origins=origin_pts)
+    free, free_geoms = surfaces[0]
     avoiding: dict[int, list] = {}
     confidence = float(study.parameter("statistics", "confidence", 0.95))
     n_perm = int(study.parameter("statistics", "permutations", 999))
@@ -799,10 +811,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     outcomes: list[Outcome] = []
     per_epoch: dict[int, StatResult] = {}
     slopes: dict[int, StatResult] = {}
-    for k in epochs:
-        covered = cov[k].array > 0
-        mult = np.where(covered, np.nan if avoidance == "impassable" else float(avoidance), 1.0)
-        avoid, avoid_geoms = routes(mult)
+    for k, (avoid, avoid_geoms) in zip(epochs, surfaces[1:]):
         avoiding[k] = avoid_geoms
         start = str(dep.changes[k])
         add_rows("avoiding", start, avoid, avoid_geoms)

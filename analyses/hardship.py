@@ -9,10 +9,13 @@ that merely lacks a layer.
 Conventions
 -----------
 *Locations.*  Remains are the rows of the ``deaths`` layer that are not quarantined
-(:func:`borderscape.layers.quality.usable`) and have a point; distances are in metres in the
-study's CRS (``[region] crs``), or in the local UTM zone (:func:`borderscape.geo.crs.local_crs`)
-when it is ``"auto"``.  *Counts by period* (H4) include every dated row, quarantined ones too:
-a wrong location does not make a death less real.
+(:func:`borderscape.layers.quality.usable`), have a point, are dated inside the study period
+(``[period] start`` … ``end``) and lie inside the study's bounding box; the rows left out are
+counted by reason under ``excluded_records`` in the parameters of every H2 and H5 outcome that
+ran.  Distances are in metres in the study's CRS (``[region] crs``), or in the local UTM zone
+(:func:`borderscape.geo.crs.local_crs`) when it is ``"auto"``.  *Counts by month* (H4) include
+every row dated in the study period, quarantined ones too (a wrong location does not make a
+death less real); the region of H4 is the Border Patrol sectors of ``[parameters.h4]``.
 
 *The split date.*  Pre/post comparisons (H2) and the headline of H5 compare the records
 before and from the split date: ``[parameters.hardship] split = "YYYY-MM-DD"``, by default the
@@ -48,6 +51,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -116,15 +120,41 @@ def _frame(layer: Any) -> pd.DataFrame:
     return layer.frame if hasattr(layer, "frame") else layer
 
 
-def _located(layer: Any, crs: CRS | None, study: Study) -> gpd.GeoDataFrame:
-    """Usable rows with a point geometry, projected; columns ``date``, ``geometry``."""
+def _in_period(dates: pd.Series, study: Study) -> np.ndarray:
+    """True where a date lies in the study period ``[period] start`` … ``end`` (inclusive)."""
+    d = pd.to_datetime(dates)
+    return ((d >= pd.Timestamp(study.start)) & (d <= pd.Timestamp(study.end))).to_numpy(dtype=bool)
+
+
+def _located(layer: Any, crs: CRS | None, study: Study) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Usable rows with a point geometry, dated inside the study period and lying inside the
+    study's bounding box, projected; columns ``date``, ``geometry``.
+
+    Returns the points and the number of usable located rows left out, by reason
+    (``undated``, ``outside the study period``, ``outside the study region``), which the
+    outcomes report under ``excluded_records``: nothing is dropped silently.
+    """
     frame = usable(_frame(layer))
     geom = frame.geometry.values
-    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
-    frame = frame[ok]
-    out = gpd.GeoDataFrame({"date": pd.to_datetime(frame["date"]) if "date" in frame else pd.NaT},
-                           geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
-    return out.to_crs(crs if crs is not None else _work_crs(study, out))
+    frame = frame[~(shapely.is_missing(geom) | shapely.is_empty(geom))]
+    dates = pd.to_datetime(frame["date"]) if "date" in frame else pd.Series(pd.NaT, index=frame.index)
+    lonlat = gpd.GeoSeries(frame.geometry.values, crs=frame.crs).to_crs("EPSG:4326")
+    west, south, east, north = study.bbox
+    inside = shapely.contains_xy(shapely.box(west, south, east, north), lonlat.x.to_numpy(), lonlat.y.to_numpy())
+    dated = dates.notna().to_numpy()
+    in_period = _in_period(dates, study)
+    excluded = {"undated": int((~dated).sum()), "outside the study period": int((dated & ~in_period).sum()),
+                "outside the study region": int((in_period & ~inside).sum())}
+    keep = in_period & inside
+    out = gpd.GeoDataFrame({"date": dates[keep]}, geometry=frame.geometry.values[keep], crs=frame.crs,
+                           index=frame.index[keep])
+    return out.to_crs(crs if crs is not None else _work_crs(study, out)), excluded
+
+
+def _with_excluded(outcomes: list[Outcome], excluded: Mapping[str, int]) -> list[Outcome]:
+    """The outcomes that ran, with the counts of records left out in their parameters."""
+    return [dataclasses.replace(o, parameters={**o.parameters, "excluded_records": dict(excluded)})
+            if o.status == "ran" else o for o in outcomes]
 
 
 def _geoms(layer: Any, crs: CRS) -> np.ndarray:
@@ -417,7 +447,7 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
             outcomes.append(Outcome.skipped(f"H2.{key}", name, why))
             outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", why))
     else:
-        points = _located(deaths, None, study)
+        points, excluded = _located(deaths, None, study)
         values: dict[str, pd.Series] = {}
         reasons: dict[str, str] = {}
         sources: dict[str, str] = {}
@@ -465,6 +495,7 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                            axis=1)
         yearly.index.name = "year"
         tables["h2_yearly"] = yearly.reset_index()
+        outcomes = _with_excluded(outcomes, excluded)
     outcomes.extend(_case_control(inputs, settings))
     return Section(outcomes=outcomes, tables=tables)
 
@@ -505,7 +536,8 @@ def _garwood(count: int, confidence: float) -> tuple[float, float]:
 
 
 def _monthly(study: Study, inputs: StudyInputs) -> tuple[pd.DataFrame | None, str, list[str]]:
-    """Monthly deaths (every dated row) and encounters of the chosen sectors, in the months of both."""
+    """Monthly deaths (every row dated in the study period) and encounters of the chosen sectors, in the
+    months of the study period that have encounter counts (months without a death count 0)."""
     enc = usable(_frame(inputs.get("encounters")))
     if not {"month", "encounters"} <= set(enc.columns):
         return None, "The encounters table lacks the columns month and encounters.", []
@@ -525,13 +557,13 @@ def _monthly(study: Study, inputs: StudyInputs) -> tuple[pd.DataFrame | None, st
     months = pd.to_datetime(enc["month"]).dt.to_period("M")
     encounters = enc["encounters"].astype("Float64").groupby(months.to_numpy()).sum(min_count=1).astype(float)
     deaths = _frame(inputs.get("deaths"))
-    dated = deaths[pd.to_datetime(deaths["date"]).notna()]
+    dated = deaths[_in_period(deaths["date"], study)]
     dmonth = pd.to_datetime(dated["date"]).dt.to_period("M")
     dead = pd.to_numeric(dated["dead"], errors="coerce").fillna(0).to_numpy() if "dead" in dated else np.ones(len(dated))
     per_month = pd.Series(dead, index=dmonth.to_numpy()).groupby(level=0).sum()
     if per_month.empty or encounters.dropna().empty:
         return None, "No dated deaths or no encounter counts.", sectors
-    first, last = per_month.index.min(), per_month.index.max()
+    first, last = pd.Period(study.start, "M"), pd.Period(study.end, "M")
     span = encounters[(encounters.index >= first) & (encounters.index <= last) & (encounters > 0)]
     if span.empty:
         return None, "The deaths and the encounters share no month.", sectors
@@ -545,8 +577,8 @@ def _monthly(study: Study, inputs: StudyInputs) -> tuple[pd.DataFrame | None, st
 def h4_mortality_rate(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
     """H4: deaths per encounter, and its change at intervention dates (interrupted time series).
 
-    Remains per month (by reporting date; every dated row, quarantined locations included)
-    against CBP encounters of the sectors ``[parameters.h4] sectors`` (default the Tucson
+    Remains per month (by reporting date; every row dated in the study period, quarantined
+    locations included) against CBP encounters of the sectors ``[parameters.h4] sectors`` (default the Tucson
     Sector, whose area holds the Pima County records) in the months both cover.
 
     * ``H4``: D / E · ``per`` over the whole overlap (D deaths, E encounters), with the
@@ -739,11 +771,16 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
       (:func:`~borderscape.analyses.trends.compare_samples`, statistic ``mean``).  Slope per
       cell: zonal mean of the DEM's slope, else the mean ``slope_deg`` of the environment grid
       centres inside the cell (nearest within ``environment_join_m`` when none).  The cells
-      of a period are not independent (hot spots cluster), so this p-value is optimistic;
-      see the calibration in ``benchmarks/calibrate_funnel_hardship.py``.
+      of a period are not independent (hot spots cluster), so this p-value is optimistic.
+      Not yet calibrated: in simulated worlds of 160 × 160 cells (40,000 walkers,
+      ``benchmarks/calibrate_funnel_hardship.py``) it could run in only 61 of 200 null and 37
+      of 100 planted worlds (too few FDR hot cells on one side of the split), and found the
+      planted effect in 5 % of those: read it as a description, not as evidence.
     * ``H5.<start>/<end>``: per period (boundaries ``hotspot_periods``, default the study's
       interventions), the share of cells that are hot, with its Clopper–Pearson interval;
       the p-value is Simes' (1986) global test that no cell is hot (the smallest BH q-value).
+      It describes a period; it is not a test of the funnel effect (remains cluster along
+      routes whether or not surveillance moved them: 45 % of null worlds have a hot cell).
 
     Parameters
     ----------
@@ -768,8 +805,7 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     why = inputs.why_missing("deaths")
     if why:
         return Section([Outcome.skipped("H5", name, why)])
-    points = _located(inputs.get("deaths"), None, study)
-    points = points[points["date"].notna()]
+    points, excluded = _located(inputs.get("deaths"), None, study)
     if len(points) < 3:
         return Section([Outcome.skipped("H5", name, "Fewer than 3 located, dated remains.")])
     xmin, ymin, xmax, ymax = points.total_bounds
@@ -812,7 +848,7 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     tables = {"h5_cells": pd.concat(cells, ignore_index=True).to_crs("EPSG:4326")} if cells else {}
     outcomes.insert(0, _h5_headline(study, points, grid, slope_cells, slope_note, first, last, cell, band, settings,
                                     rng_split, rng_compare, name))
-    return Section(outcomes=outcomes, tables=tables)
+    return Section(outcomes=_with_excluded(outcomes, excluded), tables=tables)
 
 
 def _h5_headline(study: Study, points: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, slope_cells: pd.Series | None,

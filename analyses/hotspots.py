@@ -36,6 +36,7 @@ from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
 from borderscape.geo.errors import CRSError, InputError
+from borderscape.geo.parallel import Executor, resolve, spawn_chunks
 
 __all__ = [
     "GiStar",
@@ -588,6 +589,18 @@ def _crand_extreme(
     return extreme
 
 
+#: Conditional permutations per chunk of Gi* (a fixed unit of work and of seeding).
+PERM_CHUNK = 250
+
+
+def _crand_chunk(chunk: tuple[int, np.random.Generator], *, y: np.ndarray, k_other: np.ndarray, lag: np.ndarray,
+                 total: float) -> np.ndarray:
+    """Extreme counts per feature over one chunk of conditional permutations."""
+    size, gen = chunk
+    uniform = gen.random((size, int(k_other.max())))
+    return _crand_extreme(y, k_other, lag, _permuted_ids(uniform, y.shape[0] - 1), total)
+
+
 def gi_star_weights(
     values: pd.Series | np.ndarray,
     weights: sparse.sparray | sparse.spmatrix,
@@ -595,6 +608,7 @@ def gi_star_weights(
     permutations: int = 0,
     seed: int | np.random.Generator | None = None,
     index: pd.Index | None = None,
+    executor: Executor | None = None,
 ) -> GiStar:
     """Getis–Ord Gi* for given binary neighbour weights.
 
@@ -630,6 +644,10 @@ def gi_star_weights(
         Seed or Generator for the permutations (required for reproducibility).
     index
         Index for the result; default ``values.index`` or ``0..n-1``.
+    executor
+        Runs the chunks of :data:`PERM_CHUNK` permutations (:mod:`borderscape.geo.parallel`;
+        default the run's executor, else serial).  Each chunk draws from its own generator
+        spawned in order from ``seed``, so the p-values do not depend on the executor.
 
     Returns
     -------
@@ -670,10 +688,11 @@ def gi_star_weights(
     if permutations > 0:
         rng = np.random.default_rng(seed)
         params["seed"] = seed if not isinstance(seed, np.random.Generator) else "generator"
-        kmax = int(k_other.max())
-        uniform = rng.random((int(permutations), kmax))
-        ids = _permuted_ids(uniform, n - 1)
-        extreme = _crand_extreme(y, k_other, lag, ids, total)
+        # fixed chunks of permutations, each from its own spawned generator: the counts are the
+        # same whatever runs the chunks (borderscape.geo.parallel)
+        parts = resolve(executor).map(_crand_chunk, spawn_chunks(rng, int(permutations), PERM_CHUNK),
+                                      y=y, k_other=k_other, lag=lag, total=total)
+        extreme = np.sum(parts, axis=0)
         p = (1.0 + extreme) / (permutations + 1.0)
         method = (
             "Getis-Ord Gi* (Ord & Getis 1995), two-sided pseudo p-value by conditional "

@@ -68,6 +68,7 @@ from shapely.geometry import box
 
 from borderscape.analyses.results import StatResult
 from borderscape.geo.errors import CRSError, InputError
+from borderscape.geo.parallel import Executor, SerialExecutor, resolve, spawn_chunks
 from borderscape.geo.raster import Raster
 
 __all__ = [
@@ -972,11 +973,18 @@ def _statistic(statistic: str | Callable[..., np.ndarray], cross: bool, win: _Wi
     return ("cross-" if cross else "") + name, f
 
 
+def _simulate_chunk(chunk: tuple[int, np.random.Generator], *, simulate: Simulator,
+                    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+    """The statistic of ``size`` patterns drawn with the chunk's generator, (size, len(radii))."""
+    size, gen = chunk
+    return np.array([stat(*simulate(gen)) for _ in range(size)], dtype=float).reshape(size, -1)
+
+
 def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str | Callable[..., np.ndarray] = "L",
              null: NullModel | None = None, n_sim: int = 999, seed: int | None = None,
              rng: np.random.Generator | None = None, correction: str | None = None,
              kind: str = "global", alternative: str = "two-sided", alpha: float = 0.05,
-             workers: int = 1) -> Envelope:
+             workers: int = 1, executor: Executor | None = None) -> Envelope:
     """Monte Carlo envelope and test of a K, L or G function against a null model.
 
     The statistic is computed for the data and for ``n_sim`` patterns simulated from ``null``.
@@ -1021,9 +1029,15 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     alpha
         Level of the envelope (0.05 gives 95 % envelopes).
     workers
-        Threads that evaluate the statistic on the simulated patterns (default 1: serial).
-        The patterns are always drawn in order from one generator, so the numbers do not
-        depend on ``workers``; a callable ``statistic`` must then be thread-safe.
+        Threads that evaluate the chunks of simulations in this process (default 1: serial);
+        a callable ``statistic`` must then be thread-safe.  Ignored when a Dask executor runs
+        the chunks.
+    executor
+        Runs the chunks of simulations (:mod:`borderscape.geo.parallel`); default the one
+        installed by the run (``--workers``/``--scheduler``), else serial.  The ``n_sim``
+        draws are cut into chunks of :data:`~borderscape.geo.parallel.SIM_CHUNK`, each drawn
+        from its own generator spawned in order from ``seed``/``rng`` (which is not
+        advanced), so the numbers are the same for any ``workers`` and any executor.
 
     Returns
     -------
@@ -1051,15 +1065,16 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     name, stat = _statistic(statistic, pb is not None, win, r, correction)
     simulate = null.prepare(pa, pb, win)
     observed = stat(pa, pb)
-    sims = np.empty((n_sim, len(r)))
-    if workers == 1:
-        for s in range(n_sim):
-            sims[s] = stat(*simulate(gen))
-    else:
+    # fixed chunks of draws, each from its own generator spawned in order from ``gen``: the
+    # numbers do not depend on threads, Dask workers or their number
+    chunks = spawn_chunks(gen, n_sim)
+    ex = resolve(executor)
+    if workers > 1 and isinstance(ex, SerialExecutor):
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for s0 in range(0, n_sim, 64):
-                patterns = [simulate(gen) for _ in range(s0, min(s0 + 64, n_sim))]
-                sims[s0:s0 + len(patterns)] = list(pool.map(lambda ab: stat(*ab), patterns))
+            parts = list(pool.map(lambda c: _simulate_chunk(c, simulate=simulate, stat=stat), chunks))
+    else:
+        parts = ex.map(_simulate_chunk, chunks, simulate=simulate, stat=stat)
+    sims = np.vstack(parts)
     allc = np.vstack([observed[None, :], sims])
     centre = np.nanmean(allc, axis=0)
     dev = _deviation(allc, centre, alternative)

@@ -1,7 +1,7 @@
 """Calibration and power of H2, H4 and H5 (analyses/hardship.py) on simulated worlds.
 
 Run:  nice .venv/bin/python benchmarks/calibrate_funnel_hardship.py [--null 200] [--planted 100]
-      [--alpha 3] [--size 160] [--walkers 12000] [--permutations 999] [--seed 1] [--jobs 1]
+      [--alpha 3] [--size 160] [--walkers 40000] [--permutations 999] [--seed 1] [--jobs 1]
 
 Worlds come from :func:`borderscape.analyses.worlds.simulate_world`: α = 0 is the null
 (surveillance does not change routes, so nothing about the remains changes at the
@@ -12,6 +12,10 @@ of worlds rejected at 5% with a 95% Wilson interval (target: 0.05 ± 0.02 under 
 ≥ 0.80 with the effect), and how many worlds the sub-test ran in.  Everything is seeded: the
 same arguments give the same table, whatever ``--jobs`` (worker processes, 1 by default).  The world is smaller than simulate_world's default
 (``--size`` cells of 90 m) so that hundreds of worlds run in minutes on 2 cores.
+
+The default of 40,000 walkers per world is the smallest tried at which
+every pre/post H2 test reaches 80 % power at α = 3: with 12,000 walkers slope, ruggedness and energy
+reached only 65–74 % (300 null + 150 planted worlds).  300 worlds take about 40 minutes with ``--jobs 2``.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def main() -> None:
     parser.add_argument("--planted", type=int, default=100, help="worlds with the planted effect")
     parser.add_argument("--alpha", type=float, default=3.0, help="avoidance strength of the planted worlds")
     parser.add_argument("--size", type=int, default=160, help="cells per side (90 m)")
-    parser.add_argument("--walkers", type=int, default=12000)
+    parser.add_argument("--walkers", type=int, default=40000)
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (explicit; 1 = none)")

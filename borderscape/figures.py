@@ -1,19 +1,28 @@
 """Static figures of a study run (matplotlib): PNG and SVG, each with its sources and caveats.
 
-Three charts, each built from plain tables so that they can be checked and redrawn:
+Charts and maps, each built from plain tables so that they can be checked and redrawn:
 
 * :func:`hardship_over_time` — per year, the median (and interquartile range) of a hardship
   measure at the places where remains were recovered (distance to the nearest road, to the
   nearest water station, slope …);
 * :func:`mortality_over_time` — recovered remains per 10,000 Border Patrol encounters, by month;
-* :func:`coverage_growth` — the area inside the coverage of active sensors, by epoch.
+* :func:`mortality_per_crossing` — dead and missing per 1,000 attempted sea crossings, by month;
+* :func:`coverage_growth` — the area inside the coverage of active sensors, by epoch;
+* :func:`envelope_chart` — a K/L-function's deviation from its null, with the Monte Carlo envelope;
+* :func:`hotspots_by_period` — small multiples of Gi* hot and cold cells, one map per period;
+* :func:`study_area_map` — the study area: context lines and areas, sensors, coverage, and
+  remains or incidents counted per grid cell (no single record is drawn).
 
-:func:`yearly_quantiles` summarises per-record measures by year.  Every figure carries a footer naming its sources and its main caveat, and
-the title of a figure of simulated data begins with ``SIMULATED DATA``.
+:func:`yearly_quantiles` summarises per-record measures by year.  Every figure carries a
+footer naming its sources and its main caveat, and the title of a figure of simulated data
+begins with ``SIMULATED DATA``.  Colours are the Okabe–Ito palette (Okabe & Ito 2008), safe for
+colour-blind readers.  Texts are drawn with ``parse_math=False``, so a ``$`` in a user's title
+is shown as it is, and matplotlib's SVG writer escapes ``<``, ``>`` and ``&``.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -71,19 +80,26 @@ def yearly_quantiles(records: pd.DataFrame, measures: Mapping[str, tuple[str, st
 
 # -- figures ----------------------------------------------------------------------------------
 
-def _figure(title: str, footer: str, *, simulated: bool, panels: int = 1):
+def _figure(title: str, footer: str, *, simulated: bool, panels: int = 1, ncols: int = 1,
+            panel_height: float = 2.6, sharex: bool = True):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    height = 2.6 * panels + 1.4
-    fig, axes = plt.subplots(panels, 1, figsize=(9, height), squeeze=False, sharex=True)
-    fig.suptitle(f"{SIMULATED} — {title}" if simulated else title, fontsize=12)
+    nrows = math.ceil(panels / ncols)
     lines = textwrap.wrap(footer, 150)
-    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, va="bottom", ha="left", color="#333333")
-    fig.subplots_adjust(bottom=(0.45 + 0.13 * len(lines)) / height, top=1 - 0.55 / height, hspace=0.25)
-    return fig, [ax for row in axes for ax in row]
+    head = 0.55 + 0.2 * (len(textwrap.wrap(title, 110)) - 1)
+    height = panel_height * nrows + 0.85 + head + 0.13 * len(lines)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9, height), squeeze=False, sharex=sharex)
+    fig.suptitle("\n".join(textwrap.wrap(f"{SIMULATED} — {title}" if simulated else title, 110)), fontsize=12,
+                 parse_math=False)
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, va="bottom", ha="left", color="#333333", parse_math=False)
+    fig.subplots_adjust(bottom=(0.45 + 0.13 * len(lines)) / height, top=1 - head / height, hspace=0.3)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[panels:]:
+        fig.delaxes(ax)
+    return fig, flat[:panels]
 
 
 def _interventions(ax, dates: Sequence[object]) -> None:
@@ -115,7 +131,7 @@ def hardship_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = Fa
         x = pd.to_datetime(part["year"].astype(str) + "-07-01")
         ax.fill_between(x, scale * part["q25"], scale * part["q75"], color=colour, alpha=0.25, lw=0)
         ax.plot(x, scale * part["median"], color=colour, marker="o", ms=3)
-        ax.set_ylabel("\n".join(textwrap.wrap(f"{measure} ({unit})", 28)), fontsize=8)
+        ax.set_ylabel("\n".join(textwrap.wrap(f"{measure} ({unit})", 28)), fontsize=8, parse_math=False)
         _interventions(ax, interventions)
     return fig
 
@@ -153,7 +169,7 @@ def mortality_per_crossing(table: pd.DataFrame, *, footer: str, simulated: bool 
                 .asfreq("MS").reset_index())  # months without a rate become gaps, not interpolated lines
         ax.fill_between(part["month"], 1e3 * part["ci_low"], 1e3 * part["ci_high"], color=colour, alpha=0.25, lw=0)
         ax.plot(part["month"], 1e3 * part["rate"], color=colour, lw=1.2)
-        ax.set_ylabel(f"{route}\nper 1,000", fontsize=8)
+        ax.set_ylabel(f"{route}\nper 1,000", fontsize=8, parse_math=False)
         ax.set_ylim(bottom=0)
         _interventions(ax, [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()])
     return fig
@@ -173,4 +189,259 @@ def coverage_growth(table: pd.DataFrame, *, footer: str, simulated: bool = False
         ax.bar([str(e) for e in table["epoch"]], table["area_km2"], color=PALETTE[0])
     ax.set_ylim(bottom=0)
     ax.set_ylabel("area covered (km²)", fontsize=8)
+    return fig
+
+
+def envelope_chart(table: pd.DataFrame, *, statistic: str, footer: str, simulated: bool = False):
+    """A K/L-function's deviation from its null model by radius, with the Monte Carlo envelope.
+
+    Plots ``observed − centre`` (line and points) and the band ``low − centre`` …
+    ``high − centre``: the null's acceptance region (the envelope of the simulated patterns,
+    Baddeley et al. 2014, *Ecological Monographs* 84(3)).  Where the observed curve leaves the
+    band the test rejects at that radius.  With a single row (only the summary at the radius
+    of largest deviation is known) the chart is one point with its acceptance interval.
+
+    Parameters
+    ----------
+    table
+        ``r`` (metres), ``observed``, ``centre``, ``low``, ``high`` (the statistic's units; for
+        L, metres); ``high`` may be NaN for a one-sided envelope.
+    statistic
+        Plain name of the function, e.g. ``cross-L(remains, sensors)``.
+    footer, simulated
+        As for the other figures.
+    """
+    table = table.sort_values("r")
+    r_km = table["r"].to_numpy(dtype=float) / 1e3
+    dev = (table["observed"] - table["centre"]).to_numpy(dtype=float)
+    low = (table["low"] - table["centre"]).to_numpy(dtype=float)
+    high = (table["high"] - table["centre"]).to_numpy(dtype=float)
+    fig, (ax,) = _figure(f"{statistic}: observed minus expected, with the envelope of the null model", footer,
+                         simulated=simulated)
+    if len(table) > 1:
+        ax.fill_between(r_km, low, np.where(np.isfinite(high), high, np.nanmax(np.r_[dev, low, 0.0])),
+                        color=PALETTE[5], alpha=0.35, lw=0, label="envelope under the null")
+        ax.plot(r_km, dev, color=PALETTE[1], marker="o", ms=3, label="observed")
+    else:
+        top = high if np.isfinite(high).all() else np.maximum(low, dev) + 0.1 * np.abs(np.r_[dev, low]).max()
+        ax.vlines(r_km, low, top, color=PALETTE[5], lw=10, alpha=0.6, label="acceptance region under the null")
+        ax.plot(r_km, dev, "o", color=PALETTE[1], ms=7, label="observed (radius of largest deviation)")
+        ax.set_xlim(r_km[0] * 0.5, r_km[0] * 1.5)
+    ax.axhline(0.0, color="#777777", lw=0.8)
+    ax.set_xlabel("radius r (km)", fontsize=8)
+    ax.set_ylabel("observed − expected (m)", fontsize=8)
+    ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def _draw_lines(ax, geoms: gpd.GeoSeries, **style) -> None:
+    """Lines (and polygon boundaries) as one LineCollection (geopandas' plot is slower)."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    arr = np.asarray(geoms.values)
+    polygons = np.isin(shapely.get_type_id(arr), (3, 6))  # Polygon, MultiPolygon: draw their rings
+    arr = np.where(polygons, shapely.boundary(arr), arr)
+    parts = shapely.get_parts(arr)
+    lines = [shapely.get_coordinates(g) for g in parts if g.geom_type in ("LineString", "LinearRing")]
+    ax.add_collection(LineCollection(lines, **style))
+
+
+def _draw_polygons(ax, geoms: gpd.GeoSeries, **style) -> None:
+    """Polygons (exterior rings; holes are not drawn) as one PolyCollection."""
+    import shapely
+    from matplotlib.collections import PolyCollection
+
+    parts = shapely.get_parts(geoms.values)
+    rings = [shapely.get_coordinates(shapely.get_exterior_ring(g)) for g in parts if g.geom_type == "Polygon"]
+    ax.add_collection(PolyCollection(rings, **style))
+
+
+def _bare(ax) -> None:
+    """A map panel: no ticks and no axis labels."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+
+def hotspots_by_period(cells: gpd.GeoDataFrame, *, footer: str, simulated: bool = False,
+                       context: gpd.GeoSeries | None = None, what: str = "remains"):
+    """Small multiples of Gi* hot and cold spots: one map per period.
+
+    Parameters
+    ----------
+    cells
+        One row per cell and period (``h5_cells`` / ``m5_cells`` of the battery): ``period``
+        (label), ``hot`` (+1 hot, −1 cold, 0 neither, after the FDR correction) and the cell
+        polygon, in a projected CRS or EPSG:4326 (then drawn in the local UTM zone).
+    footer, simulated
+        As for the other figures.
+    context
+        Lines drawn thinly under every panel (coastline, border), any CRS.
+    what
+        What was counted, for the title (``remains``, ``incidents``).
+
+    Notes
+    -----
+    Gi* (Ord & Getis 1995) marks cells whose neighbourhood holds more (hot) or fewer (cold)
+    records than the study area on average; a hot spot describes where records were found in
+    a past period, not where anyone will cross.
+    """
+    from borderscape.geo.crs import local_crs
+    from borderscape.geo.errors import CRSError
+
+    frame = cells
+    if frame.crs is None:
+        raise CRSError("the hot-spot cells have no CRS", remedy="set the CRS of the cells' coordinates")
+    if frame.crs.is_geographic:
+        frame = frame.to_crs(local_crs(frame))
+    periods = list(dict.fromkeys(frame["period"]))
+    ncols = min(3, len(periods))
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    pad = 0.04 * max(xmax - xmin, ymax - ymin)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    aspect = (ymax - ymin) / max(xmax - xmin, 1.0)
+    fig, axes = _figure(f"Gi* hot and cold spots of {what}, by period (Benjamini–Hochberg FDR)", footer,
+                        simulated=simulated, panels=len(periods), ncols=ncols, sharex=False,
+                        panel_height=min(4.0, max(1.6, 2.9 * aspect)))
+    lines = None
+    if context is not None and len(context):
+        lines = context.to_crs(frame.crs).clip((xmin, ymin, xmax, ymax)).simplify((xmax - xmin) / 400)
+        lines = lines[lines.length > (xmax - xmin) / 60]  # islets would not show at this scale
+    for ax, period in zip(axes, periods):
+        part = frame[frame["period"] == period]
+        if lines is not None and len(lines):
+            _draw_lines(ax, lines, colors="#888888", linewidths=0.4)
+        hot, cold = part[part["hot"] == 1], part[part["hot"] == -1]
+        if len(hot):
+            _draw_polygons(ax, hot.geometry, facecolors=PALETTE[1], linewidths=0)
+        if len(cold):
+            _draw_polygons(ax, cold.geometry, facecolors=PALETTE[0], linewidths=0)
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_aspect("equal")
+        _bare(ax)
+        ax.set_title(f"{period}\n{len(hot)} hot, {len(cold)} cold of {len(part)} cells", fontsize=7, parse_math=False)
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color=PALETTE[1], label="hot spot"), Patch(color=PALETTE[0], label="cold spot")],
+               loc="upper right", fontsize=7, frameon=False)
+    return fig
+
+
+#: How :func:`study_area_map` draws each role: (kind, colour, label).
+MAP_STYLE: dict[str, tuple[str, str, str]] = {
+    "operational_areas": ("area", PALETTE[5], "operational areas (approximate)"),
+    "sar_regions": ("outline", PALETTE[3], "search-and-rescue regions"),
+    "coastline": ("line", "#555555", "coastline"),
+    "border": ("line", "#000000", "border"),
+    "roads": ("line", "#aaaaaa", "roads"),
+    "water_stations": ("point", PALETTE[2], "water stations"),
+    "towers": ("sensor", PALETTE[0], "surveillance towers"),
+    "coastal_stations": ("sensor", PALETTE[0], "coastal stations"),
+}
+
+
+def cell_counts(points: gpd.GeoSeries, cell_m: float, origin: tuple[float, float]) -> pd.DataFrame:
+    """Points counted per square cell of side ``cell_m`` metres (projected CRS).
+
+    Cell (i, j) holds the points with ``floor((x − x0) / cell_m) = i`` and
+    ``floor((y − y0) / cell_m) = j``; returns ``x``, ``y`` (cell centres, metres) and ``count``
+    for the non-empty cells.
+    """
+    xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    if not len(xy):
+        return pd.DataFrame({"x": [], "y": [], "count": []})
+    ij = np.floor((xy - np.asarray(origin, dtype=float)) / cell_m).astype(np.int64)
+    keys, counts = np.unique(ij, axis=0, return_counts=True)
+    return pd.DataFrame({"x": origin[0] + (keys[:, 0] + 0.5) * cell_m, "y": origin[1] + (keys[:, 1] + 0.5) * cell_m,
+                         "count": counts})
+
+
+def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries, title: str, footer: str,
+                   cell_m: float, records: gpd.GeoSeries | None = None, what: str = "recovered remains",
+                   coverage: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
+                   simulated: bool = False):
+    """A map of the study area: context, sensors, coverage and records counted per cell.
+
+    Parameters
+    ----------
+    layers
+        Context layers by role (see :data:`MAP_STYLE`; other roles are ignored), any CRS.
+    box
+        The study area as one polygon; its CRS (projected, metres) is the map's.
+    title, footer, simulated
+        As for the other figures.
+    cell_m
+        Side of the counting cells (metres).  Records are drawn as circles of area
+        proportional to the count of their cell: no single record is shown.
+    records
+        Points (remains, incidents); those outside ``box`` are left out.
+    what
+        What the records are, for the legend.
+    coverage
+        A boolean array (True = covered) and its extent (left, right, bottom, top, metres).
+    """
+    crs = box.crs
+    clip = box.iloc[0]
+    left, bottom, right, top = clip.bounds
+    aspect = (top - bottom) / (right - left)
+    fig, (ax,) = _figure(title, footer, simulated=simulated, panel_height=min(7.0, max(2.5, 5.7 * aspect)))
+    fig.subplots_adjust(left=0.02, right=0.66)
+    handles = []
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if coverage is not None and coverage[0].any():
+        from matplotlib.colors import ListedColormap
+
+        ax.imshow(np.where(coverage[0], 1.0, np.nan), extent=coverage[1], cmap=ListedColormap([PALETTE[4]]),
+                  alpha=0.35, interpolation="nearest", zorder=1)
+        handles.append(Patch(color=PALETTE[4], alpha=0.35, label="coverage of active sensors (latest epoch)"))
+    for role, (kind, colour, label) in MAP_STYLE.items():
+        frame = layers.get(role)
+        if frame is None or not len(frame):
+            continue
+        geoms = frame.geometry.to_crs(crs).clip(clip)
+        geoms = geoms[~(geoms.is_empty | geoms.isna())]
+        if not len(geoms):
+            continue
+        if kind == "area":
+            _draw_polygons(ax, geoms, facecolors=colour, alpha=0.25, edgecolors=colour, linewidths=0.6, zorder=2)
+            handles.append(Patch(facecolor=colour, alpha=0.4, edgecolor=colour, label=label))
+        elif kind == "outline":
+            _draw_lines(ax, geoms, colors=colour, linewidths=0.9, linestyles="--", zorder=3)
+            handles.append(Line2D([], [], color=colour, ls="--", label=label))
+        elif kind == "line":
+            geoms = geoms.simplify((right - left) / 1500)  # about a third of a point at print size
+            _draw_lines(ax, geoms[geoms.length > (right - left) / 300], colors=colour,
+                        linewidths=0.5 if role != "border" else 1.4, zorder=3)
+            handles.append(Line2D([], [], color=colour, label=label))
+        else:
+            marker, size = ("^", 22) if kind == "sensor" else ("s", 10)
+            ax.scatter(geoms.x, geoms.y, marker=marker, s=size, color=colour, zorder=5, lw=0)
+            handles.append(Line2D([], [], marker=marker, color=colour, ls="", label=label))
+    if records is not None and len(records):
+        pts = records.to_crs(crs)
+        pts = pts[pts.within(clip)]
+        counts = cell_counts(pts, cell_m, (left, bottom))
+        if len(counts):
+            biggest = float(counts["count"].max())
+            ax.scatter(counts["x"], counts["y"], s=120 * counts["count"] / biggest, color=PALETTE[1], alpha=0.6,
+                       lw=0, zorder=4)
+            handles.append(Line2D([], [], marker="o", color=PALETTE[1], alpha=0.6, ls="",
+                                  label=textwrap.fill(f"{what}: {len(pts):,}, counted per {cell_m / 1e3:g} km "
+                                                      f"cell (largest circle: {int(biggest):,})", 34)))
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.set_aspect("equal")
+    _bare(ax)
+    bar = 10 ** math.floor(math.log10((right - left) / 4))
+    x0, y0 = left + 0.03 * (right - left), bottom + 0.04 * (top - bottom)
+    ax.plot([x0, x0 + bar], [y0, y0], color="#000000", lw=2, zorder=6)
+    ax.text(x0 + bar / 2, y0 + 0.015 * (top - bottom), f"{bar / 1e3:g} km", ha="center", va="bottom", fontsize=7,
+            zorder=6)
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

@@ -11,10 +11,12 @@ catalog id in the data mirror or cache, or a file path), runs
 ``tables/``
     Each table behind the outcomes as CSV, and as GeoParquet when it has geometry.
 ``figures/``
-    Hardship over time, mortality per encounter, coverage growth (PNG and SVG).
+    A map of the study area, hardship over time, mortality per encounter or per crossing,
+    coverage growth, hot spots by period and the cross-L envelope, where their data exist
+    (PNG at 300 dpi and SVG).
 ``map.html``
-    A static, self-contained map of aggregated remains, border and roads, with sources and
-    caveats.
+    The interactive, self-contained Leaflet map of :mod:`borderscape.webmap` (layer
+    control, time slider, clusters), with sources and caveats.
 ``provenance.json``
     Every input file with its path and sha256, package versions, parameters, seed, and the
     start and finish times (the only timestamps of a run).
@@ -29,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fnmatch
-import html
 import json
 import math
 import os
@@ -405,7 +406,8 @@ def coverage_table(rasters: Mapping[str, Raster]) -> pd.DataFrame:
 
 
 def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
-    """Write a matplotlib figure as ``stem.png`` (150 dpi) and ``stem.svg``, atomically, then close it.
+    """Write a matplotlib figure as ``stem.png`` (300 dpi, for print) and ``stem.svg``, atomically,
+    then close it.
 
     Creation dates are left out of both files' metadata; the SVG keeps its text as text.
     """
@@ -413,7 +415,7 @@ def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
     import matplotlib.pyplot as plt
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": stem}):
-        written = [_atomic(folder / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=150,
+        written = [_atomic(folder / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=300,
                                                                            metadata={"Software": None})),
                    _atomic(folder / f"{stem}.svg", lambda tmp: fig.savefig(tmp, format="svg",
                                                                            metadata={"Date": None, "Creator": None}))]
@@ -422,13 +424,21 @@ def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
 
 
 def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> list[Path]:
-    """The hardship, mortality and coverage figures, from the battery's tables and rasters
-    (``h2_records``, ``h4_monthly``, coverage rasters); a figure whose table is absent is not drawn."""
+    """The figures of a run, from the inputs and the battery's tables and rasters; a figure
+    whose table is absent is not drawn.
+
+    ``study_area`` (map), ``hardship_over_time`` (``h2_records``), ``mortality_per_encounter``
+    (``h4_monthly``), ``mortality_per_crossing``, ``coverage_growth`` (coverage rasters),
+    ``hotspots_by_period`` (``h5_cells`` / ``m5_cells``) and ``cross_l_envelope`` (outcome
+    ``H1.cross_k``: the battery keeps only the envelope at the radius of largest deviation, so
+    the chart shows that radius).
+    """
     from borderscape.analyses.hardship import COVARIATES
 
     records = assembled.records
     dates = [i.date for i in study.interventions]
     written: list[Path] = []
+    written += save_figure(study_map(study, assembled, battery, simulated=simulated), folder, "study_area")
     h2 = battery.tables.get("h2_records")
     if h2 is not None and "year" in h2.columns:
         table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=int(study.parameter("h2", "min_per_year", 3)))
@@ -464,124 +474,80 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
         footer = _footer(records, roles, caveat, simulated=simulated)
         written += save_figure(figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder,
                                 "coverage_growth")
+    maritime = study.battery == "maritime"
+    cells = battery.tables.get("m5_cells" if maritime else "h5_cells")
+    if cells is not None and len(cells):
+        context = [figures.usable(layer.frame).geometry for role in ("coastline", "border")
+                   if isinstance(layer := assembled.inputs.layers.get(role), Layer)]
+        footer = _footer(records, ("deaths", "coastline", "border"),
+                         "hot spots show where records were found in a past period (Gi*, false discovery rate "
+                         "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
+                         simulated=simulated)
+        fig = figures.hotspots_by_period(cells, footer=footer, simulated=simulated,
+                                         context=pd.concat(context) if context else None,
+                                         what="incidents" if maritime else "remains")
+        written += save_figure(fig, folder, "hotspots_by_period")
+    cross = next((o for o in battery.outcomes if o.id == "H1.cross_k" and o.status == "ran"), None)
+    if cross is not None and "r" in cross.parameters:
+        table = pd.DataFrame({"r": [float(cross.parameters["r"])], "observed": [cross.estimate], "centre": [0.0],
+                              "low": [cross.ci[0]], "high": [cross.ci[1]]})
+        footer = _footer(records, ("deaths", "towers", "dem"),
+                         "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
+                         "are those active at the end of the study; remains are found where people died, not where "
+                         "they walked.", simulated=simulated)
+        written += save_figure(figures.envelope_chart(table, statistic="Cross-L of remains around active sensors",
+                                                      footer=footer, simulated=simulated), folder, "cross_l_envelope")
     return written
+
+
+def study_map(study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> Any:
+    """The static map of the study area (:func:`borderscape.figures.study_area_map`): context layers,
+    sensors, the latest coverage raster in the study's CRS, and remains (or sea incidents with dead
+    or missing) counted per ``hotspot_cell_m`` cell, leaving out coarse (whole-degree) positions."""
+    crs = study_crs(study)
+    box = gpd.GeoSeries([_study_box(study)], crs="EPSG:4326").to_crs(crs)
+    layers = {role: figures.usable(layer.frame) for role, layer in assembled.inputs.layers.items()
+              if isinstance(layer, Layer) and isinstance(layer.frame, gpd.GeoDataFrame)}
+    deaths = layers.get("deaths")
+    points = None
+    if deaths is not None:
+        precise = ~deaths["location_precision"].astype("string").str.contains("coarse|no coordinates", na=False) \
+            if "location_precision" in deaths.columns else np.ones(len(deaths), bool)
+        points = deaths[precise & (deaths.geometry.geom_type == "Point")].geometry
+    names = [n for n in sorted(battery.rasters) if "coverage" in n.lower() and battery.rasters[n].crs == crs]
+    coverage = None
+    if names:
+        r = battery.rasters[names[-1]]
+        left, bottom, right, top = r.bounds
+        coverage = (np.asarray(r.valid_mask() & (np.nan_to_num(r.array.astype(float)) > 0)), (left, right, bottom, top))
+    maritime = study.battery == "maritime"
+    roles = ("deaths", "coastline", "sar_regions", "operational_areas") if maritime else \
+        ("deaths", "border", "roads", "towers", "water_stations", "dem")
+    footer = _footer(assembled.records, roles,
+                     "remains are found where people died, not where they walked; deaths are undercounted; "
+                     "positions are often approximate, so records are counted per cell.", simulated=simulated)
+    return figures.study_area_map(layers, box=box, title=f"{study.title}: the study area", footer=footer,
+                                  cell_m=float(study.parameter("statistics", "hotspot_cell_m", 5000.0)),
+                                  records=points, coverage=coverage, simulated=simulated,
+                                  what="incidents with dead or missing" if maritime else "recovered remains")
 
 
 # -- the map ----------------------------------------------------------------------------------
 
-def _svg_path(geom: Any, fx: Callable, fy: Callable) -> str:
-    parts = []
-    for line in shapely.get_parts(shapely.boundary(geom) if geom.geom_type.endswith("Polygon") else geom):
-        xy = shapely.get_coordinates(line)
-        if len(xy) < 2:
-            continue
-        parts.append("M" + " L".join(f"{fx(x):.1f},{fy(y):.1f}" for x, y in xy))
-    return " ".join(parts)
-
-
-def _num(value: float | None, fmt: str) -> str:
-    return "" if value is None else format(value, fmt)
-
-
-def _test_row(t: Mapping[str, Any]) -> str:
-    e = html.escape
-    ci = t["ci"]
-    ci_text = "" if ci is None or None in ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
-    cells = (t["id"], t["name"], t["status"], _num(t["estimate"], ".4g"), ci_text, _num(t["p_value"], ".3g"),
-             "" if t["n"] is None else str(t["n"]), t["reason"])
-    return "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>"
-
-
 def map_html(study: Study, assembled: Assembled, results: Mapping[str, Any], *, simulated: bool,
-             width: int = 960) -> str:
-    """A static, self-contained HTML page: an SVG map of aggregated remains, border, roads and
-    towers, with the outcomes, sources, licences and caveats.
-
-    Remains are counted per square cell of ``[parameters.statistics] hotspot_cell_m`` (default
-    5 km) and drawn as circles of area proportional to the count; no single record is shown.
-    Every text is escaped with :func:`html.escape`.  No script and no external request.
+             battery: Battery | None = None) -> str:
+    """The interactive, self-contained Leaflet map of a run (:mod:`borderscape.webmap`): remains
+    aggregated into clusters, border, roads, towers and the other inputs, coverage by epoch,
+    modelled routes and hot spots from ``battery``, a time slider, the outcomes, and every
+    source's publisher, licence, citation and caveats.  Every text is escaped; popups show
+    no personal data; no network request.
     """
-    # The interactive Leaflet map (layer control, time slider) comes with issue 7 (`borderscape map`);
-    # this page is its static, script-free predecessor.
-    crs = study_crs(study)
-    box = gpd.GeoSeries([_study_box(study)], crs="EPSG:4326").to_crs(crs)
-    left, bottom, right, top = box.total_bounds
-    scale = width / (right - left)
-    height = int(math.ceil((top - bottom) * scale))
-    fx = lambda x: (x - left) * scale  # noqa: E731
-    fy = lambda y: (top - y) * scale  # noqa: E731
-    clip = box.iloc[0]
-    layers = assembled.inputs.layers
-    svg: list[str] = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-                      f'height="{height}" role="img" aria-label="Map of the study area">',
-                      f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f4ee"/>']
-    for role, colour, w in (("roads", "#999999", 0.6), ("border", "#222222", 1.8)):
-        layer = layers.get(role)
-        if not isinstance(layer, Layer):
-            continue
-        geoms = figures.usable(layer.frame).geometry.to_crs(crs).clip(clip).simplify(scale and 1.0 / scale)
-        d = " ".join(_svg_path(g, fx, fy) for g in geoms if g is not None and not g.is_empty)
-        if d:
-            svg.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="{w}"><title>{html.escape(role)}</title></path>')
-    towers = layers.get("towers")
-    if isinstance(towers, Layer):
-        pts = figures.usable(towers.frame).geometry.to_crs(crs).clip(clip)
-        for p in pts:
-            x, y = fx(p.x), fy(p.y)
-            svg.append(f'<path d="M{x:.1f},{y - 4:.1f} L{x + 3.5:.1f},{y + 3:.1f} L{x - 3.5:.1f},{y + 3:.1f} Z" '
-                       f'fill="#0072B2"/>')
-    deaths = layers.get("deaths")
-    cell = float(study.parameter("statistics", "hotspot_cell_m", 5000.0))
-    n_remains = 0
-    if isinstance(deaths, Layer):
-        pts = figures.usable(deaths.frame).geometry.to_crs(crs).clip(clip)
-        xy = shapely.get_coordinates(pts.values)
-        n_remains = len(xy)
-        if n_remains:
-            keys = pd.DataFrame({"i": np.floor((xy[:, 0] - left) / cell).astype(int),
-                                 "j": np.floor((xy[:, 1] - bottom) / cell).astype(int)})
-            counts = keys.value_counts().sort_index()
-            biggest = counts.max()
-            for (i, j), n in counts.items():
-                cx, cy = fx(left + (i + 0.5) * cell), fy(bottom + (j + 0.5) * cell)
-                r = max(1.5, 0.75 * cell * scale * math.sqrt(n / biggest))
-                svg.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}" fill="#D55E00" fill-opacity="0.6">'
-                           f'<title>{int(n)} remains recovered in this {cell / 1000:g} km cell</title></circle>')
-    svg.append("</svg>")
-    e = html.escape
-    banner = f'<p class="sim">{SIMULATED}: a generated world; nothing here is a real place, tower or person.</p>' \
-        if simulated else ""
-    rows = "".join(_test_row(t) for t in results["tests"])
-    sources = "".join(f"<li><b>{e(s['id'])}</b> ({e(s['role'])}): {e(s['publisher'])}. Licence: {e(s['licence'])}. "
-                      f"Cite: {e(s['citation'])}. Caveat: {e(s['caveats'])}</li>" for s in results["sources"])
-    caveats = "".join(f"<li>{e(c)}</li>" for c in results["caveats"])
-    title = f"{SIMULATED} — {study.title}" if simulated else study.title
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1000px; margin: 1em auto; color: #222; }}
-.sim {{ background: #fde2e2; border: 2px solid #b00; padding: .5em; font-weight: bold; }}
-table {{ border-collapse: collapse; font-size: 85%; }} td, th {{ border: 1px solid #ccc; padding: 2px 4px; vertical-align: top; }}
-.legend span {{ margin-right: 1.5em; }}
-</style></head><body>
-{banner}<h1>{e(title)}</h1>
-<p>{e(study.description)}</p>
-<figure>{''.join(svg)}
-<figcaption class="legend"><span style="color:#D55E00">&#9679; recovered remains, counted per {cell / 1000:g} km cell
-({n_remains} located records; circle area proportional to the count)</span>
-<span style="color:#222">&#9472; border</span><span style="color:#999">&#9472; roads</span>
-<span style="color:#0072B2">&#9650; surveillance towers (where given)</span></figcaption></figure>
-<h2>Tests of the funnel effect</h2>
-<table><tr><th>id</th><th>test</th><th>status</th><th>estimate</th><th>CI</th><th>p</th><th>n</th><th>notes / reason</th></tr>
-{rows}</table>
-<h2>Caveats</h2><ul>{caveats}</ul>
-<h2>Sources and licences</h2><ul>{sources}</ul>
-<p>Made with borderscape {e(_versions()['borderscape'] or '')}, for accountability about past surveillance:
-it forecasts no crossing and ranks no place.</p>
-</body></html>
-"""
+    from borderscape import webmap
+
+    layers = webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters if battery else {},
+                                       battery.tables if battery else {})
+    return webmap.build_map(layers, title=study.title, sources=results["sources"], caveats=results["caveats"],
+                            simulated=simulated, bbox=study.bbox, outcomes=results["tests"])
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -627,7 +593,8 @@ def write_outputs(out: Path, study: Study, assembled: Assembled, battery: Batter
     files = [write_json(out / "results.json", results)]
     files += write_tables(out / "tables", battery.tables, simulated=simulated)
     files += write_figures(out / "figures", study, assembled, battery, simulated=simulated)
-    files.append(write_text_atomic(out / "map.html", map_html(study, assembled, results, simulated=simulated)))
+    files.append(write_text_atomic(out / "map.html", map_html(study, assembled, results, simulated=simulated,
+                                                                     battery=battery)))
     if simulated:
         files.append(write_text_atomic(out / "README.txt", (
             f"{SIMULATED}\n\nEverything in this folder was made by `borderscape demo` from a generated world "
@@ -650,7 +617,8 @@ def write_outputs(out: Path, study: Study, assembled: Assembled, battery: Batter
 def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None = None,
               towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
               out: str | os.PathLike | None = None, seed: int | None = None,
-              progress: bool | None = None) -> RunOutput:
+              progress: bool | None = None, workers: int | None = None,
+              scheduler: str | None = None) -> RunOutput:
     """Run a study's funnel-effect battery and write every output.
 
     Parameters
@@ -667,6 +635,11 @@ def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike |
         Overrides the study's seed.
     progress
         Show progress: None (default) only on a terminal.
+    workers, scheduler
+        Run the viewsheds, routes and simulations on a local Dask cluster of ``workers``
+        processes, or on the cluster of the scheduler at ``scheduler``
+        (:func:`borderscape.geo.parallel.open_executor`); None/1: in this process.  The
+        numbers, and results.json, are the same; provenance.json records both.
 
     Returns
     -------
@@ -676,32 +649,40 @@ def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike |
     ------
     StudyError
         Unknown or malformed study.
+    DaskMissing
+        ``workers`` > 1 or ``scheduler`` without Dask installed.
     BorderscapeError
         An input that exists but cannot be read (an unreadable DEM …).
     """
+    from borderscape.geo.parallel import open_executor
+
     started = dt.datetime.now(dt.timezone.utc)
     st = study if isinstance(study, Study) else load_study(study)
     seed = st.seed if seed is None else int(seed)
     out = Path(out) if out is not None else Path("out") / st.name
-    with _progress(len(st.layers) + 4, progress) as step:
+    with open_executor(workers, scheduler), _progress(len(st.layers) + 4, progress) as step:
         assembled = assemble_inputs(st, data_dir=data_dir, towers=towers, dem=dem, step=lambda r: step(f"reading {r}"))
         step("running the battery")
         battery = run_battery(st, assembled.inputs, seed=seed)
         step("writing outputs")
         options = {"data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
                    "towers": None if towers is None else str(Path(towers).resolve()),
-                   "dem": None if dem is None else str(Path(dem).resolve()), "out": str(out.resolve())}
+                   "dem": None if dem is None else str(Path(dem).resolve()), "out": str(out.resolve()),
+                   "workers": workers, "scheduler": scheduler}
         return write_outputs(out, st, assembled, battery, seed=seed, simulated=False, started=started, options=options)
 
 
-def run_demo(*, out: str | os.PathLike | None = None, seed: int = 0, progress: bool | None = None) -> RunOutput:
+def run_demo(*, out: str | os.PathLike | None = None, seed: int = 0, progress: bool | None = None,
+             workers: int | None = None, scheduler: str | None = None) -> RunOutput:
     """Simulate a world (:func:`borderscape.analyses.worlds.simulate_world`), run the battery
-    on it and write the same outputs as :func:`run_study`, each marked ``SIMULATED DATA``."""
+    on it and write the same outputs as :func:`run_study`, each marked ``SIMULATED DATA``.
+    ``workers`` and ``scheduler`` as in :func:`run_study`."""
     from borderscape.analyses.worlds import simulate_world
+    from borderscape.geo.parallel import open_executor
 
     started = dt.datetime.now(dt.timezone.utc)
     out = Path(out) if out is not None else Path("out") / "demo"
-    with _progress(3, progress) as step:
+    with open_executor(workers, scheduler), _progress(3, progress) as step:
         step("simulating a world")
         world = simulate_world(seed=seed)
         study = world_study(world, seed=seed)
@@ -714,4 +695,5 @@ def run_demo(*, out: str | os.PathLike | None = None, seed: int = 0, progress: b
         battery = run_battery(study, inputs, seed=seed)
         step("writing outputs")
         return write_outputs(out, study, assembled, battery, seed=seed, simulated=True, started=started,
-                             options={"out": str(out.resolve()), "world": dict(world.truth.params)})
+                             options={"out": str(out.resolve()), "world": dict(world.truth.params),
+                                      "workers": workers, "scheduler": scheduler})

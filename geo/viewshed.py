@@ -63,6 +63,7 @@ import numba
 import numpy as np
 
 from borderscape.geo.errors import InputError, RasterError
+from borderscape.geo.parallel import Executor, SerialExecutor, resolve
 from borderscape.geo.raster import Raster
 
 #: Mean earth radius (IUGG), metres.
@@ -405,6 +406,7 @@ def coverage_count(
     date: np.datetime64 | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     parallel: bool = False,
+    executor: Executor | None = None,
 ) -> Raster:
     """Cumulative viewshed: how many observers see each cell.
 
@@ -437,6 +439,12 @@ def coverage_count(
         Spread observers over numba's threads (``numba.set_num_threads`` or the
         ``NUMBA_NUM_THREADS`` environment variable set how many); each thread keeps its own
         int32 count layer, so memory grows by 4 bytes per cell per thread.  Same result.
+    executor
+        Where the viewsheds run (:mod:`borderscape.geo.parallel`; default the run's executor,
+        else serial).  With a Dask executor the observers, sorted west to east, go in groups
+        of 16 to the workers, each with only the DEM window their ranges cover; each
+        observer's viewshed is computed in exactly the window it gets serially, and integer
+        counts add up exactly, so the result is the same.
 
     Returns
     -------
@@ -459,9 +467,15 @@ def coverage_count(
     count = np.zeros(dem.shape, np.int32)
     if active.any():
         rows, cols = _observer_cells(dem, x[active], y[active])
-        z = _float_dem(dem, 0, dem.shape[0], 0, dem.shape[1])
         heights, ranges = heights[active], ranges[active]
         total = rows.size
+        ex = resolve(executor)
+        if not isinstance(ex, SerialExecutor):
+            count = _coverage_distributed(ex, dem, rows, cols, heights, ranges, float(target_height), resx, resy, curv)
+            if progress is not None:
+                progress(total, total)
+            return dem.with_array(count, nodata=None)
+        z = _float_dem(dem, 0, dem.shape[0], 0, dem.shape[1])
         nthreads = numba.get_num_threads() if parallel else 1
         layers = np.zeros((nthreads,) + dem.shape, np.int32) if parallel else None
         step = _CHUNK * nthreads
@@ -477,6 +491,41 @@ def coverage_count(
         if parallel:
             count = layers.sum(axis=0, dtype=np.int32)
     return dem.with_array(count, nodata=None)
+
+
+def _coverage_task(task: tuple, *, target_height: float, resx: float, resy: float, curv: float
+                   ) -> tuple[int, int, np.ndarray]:
+    """One group of observers on its DEM window: (row, col of the window, int32 counts)."""
+    zw, rows, cols, heights, ranges, r0, c0 = task
+    count = np.zeros(zw.shape, np.int32)
+    _coverage(zw, rows, cols, heights, ranges, target_height, resx, resy, curv, count)
+    return r0, c0, count
+
+
+def _coverage_distributed(ex: Executor, dem: Raster, rows: np.ndarray, cols: np.ndarray, heights: np.ndarray,
+                          ranges: np.ndarray, target_height: float, resx: float, resy: float, curv: float) -> np.ndarray:
+    """Coverage counts with groups of :data:`_CHUNK` observers as tasks on ``ex``.
+
+    Each group carries the DEM window that is the union of its observers' range windows, so
+    each observer sees exactly the window :func:`_coverage` gives it on the whole DEM.
+    """
+    nrows, ncols = dem.shape
+    order = np.lexsort((rows, cols))  # west to east: neighbours share windows
+    hr = np.ceil(ranges / resy).astype(np.int64)
+    wr = np.ceil(ranges / resx).astype(np.int64)
+    tasks = []
+    for start in range(0, rows.size, _CHUNK):
+        i = order[start:start + _CHUNK]
+        r0 = max(0, int((rows[i] - hr[i]).min()))
+        r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
+        c0 = max(0, int((cols[i] - wr[i]).min()))
+        c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
+        tasks.append((_float_dem(dem, r0, r1, c0, c1), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0))
+    count = np.zeros(dem.shape, np.int32)
+    for r0, c0, part in ex.map(_coverage_task, tasks, target_height=target_height, resx=resx, resy=resy,
+                               curv=curv):
+        count[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
+    return count
 
 
 def _active(n: int, active_from, active_to, date) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -31,9 +32,10 @@ def test_demo_writes_every_output_flagged_simulated(demo):
     assert prov["simulated"] is True and prov["seed"] == 3 and prov["options"]["world"]["alpha"] == 1.0
     assert MARK in (demo / "README.txt").read_text(encoding="utf-8")
     page = (demo / "map.html").read_text(encoding="utf-8")
-    assert page.count(MARK) >= 2 and "<script" not in page.lower()
+    assert page.count(MARK) >= 2 and 'id="bs-data"' in page and not re.search(r"<script[^>]*\bsrc=", page)
     figures = sorted((demo / "figures").glob("*.svg"))
-    assert {p.stem for p in figures} == {"hardship_over_time", "mortality_per_encounter", "coverage_growth"}
+    assert {p.stem for p in figures} == {"hardship_over_time", "mortality_per_encounter", "coverage_growth", "study_area",
+                                          "hotspots_by_period", "cross_l_envelope"}
     for svg in figures:
         assert MARK in svg.read_text(encoding="utf-8"), svg.name  # title and footer (text kept as text)
         assert svg.with_suffix(".png").read_bytes().startswith(b"\x89PNG")

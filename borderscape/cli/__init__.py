@@ -22,7 +22,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("borderscape.cli.ingest:ingest", "Turn a source file into a typed layer and a quality report."),
     "terrain": ("borderscape.cli.terrain:terrain", "Walking cost, least-cost paths and viewsheds as GeoTIFFs."),
     "run": ("borderscape.cli.run:run", "Run a study's funnel-effect tests and write results, tables, figures and a map."),
+    "map": ("borderscape.cli.map:map_command", "An interactive, self-contained Leaflet map of a study or of layers."),
     "demo": ("borderscape.cli.run:demo", "The whole pipeline on a simulated world (offline; outputs say SIMULATED DATA)."),
+    "brief": ("borderscape.cli.brief:brief_command", "A study's briefing: self-contained HTML page (print styles) and PDF."),
 }
 
 

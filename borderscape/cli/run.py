@@ -36,6 +36,12 @@ def _summary(result: RunOutput) -> None:
     console.print(f"outputs written to {result.out}", highlight=False)
 
 
+_WORKERS = click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help="Worker processes of a local Dask cluster (needs borderscape[dask]); 1 or none: serial.")
+_SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
+                          help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs borderscape[dask]).")
+
+
 @click.command()
 @click.argument("study")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
@@ -47,26 +53,33 @@ def _summary(result: RunOutput) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: out/<study name>).")
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+@_WORKERS
+@_SCHEDULER
 def run(study: str, data_dir: Path | None, towers: Path | None, dem: Path | None, out: Path | None,
-        seed: int | None) -> None:
+        seed: int | None, workers: int | None, scheduler: str | None) -> None:
     """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
 
     Writes results.json, tables/, figures/, map.html and provenance.json into the output
     folder. Tests whose layers are missing are skipped with the reason and what to supply.
+    With --workers N or --scheduler ADDRESS the viewsheds, routes and simulations run on Dask;
+    results.json is the same as without.
     """
     from borderscape.run import run_study
 
-    _summary(run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed))
+    _summary(run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed, workers=workers,
+                       scheduler=scheduler))
 
 
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder (default: out/demo).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated world and the tests.")
-def demo(out: Path | None, seed: int) -> None:
+@_WORKERS
+@_SCHEDULER
+def demo(out: Path | None, seed: int, workers: int | None, scheduler: str | None) -> None:
     """Run the whole pipeline offline on a SIMULATED world with a known answer.
 
     Every output says SIMULATED DATA.
     """
     from borderscape.run import run_demo
 
-    _summary(run_demo(out=out, seed=seed))
+    _summary(run_demo(out=out, seed=seed, workers=workers, scheduler=scheduler))

@@ -1,0 +1,220 @@
+"""Scaling out on Dask: a generated whole-border world with 1 worker (serial) and 2 workers.
+
+The world: the US–Mexico border as a 3,000 km × 100 km strip at 90 m (1,112 × 33,334 cells,
+a fractal DEM), 500 towers along the border (heights 10–40 m, ranges 8–12 km) and 10,000
+remains.  Stages, each timed serially (no Dask) and on a local Dask cluster of 2
+single-threaded worker processes, with the same numbers checked equal:
+
+1. coverage of 4 epochs of deployment, up to 500 towers (per-sensor viewsheds in groups of 16,
+   each group with the DEM window of its ranges);
+2. slope of the whole strip by tiles with a 1-cell halo, read and written by windows;
+3. H3's least-energy routes: 6 cost surfaces (unconstrained + 5 epochs of coverage) with 50
+   origins each, on a 600 km window of the border (6 whole-border surfaces would take
+   several minutes);
+4. a Monte Carlo envelope of cross-L(remains, towers), 999 simulations in chunks of 100;
+5. Gi* hot spots of the remains on 5 km cells, 9,999 conditional permutations in chunks;
+6. accumulated cost by tiles with boundary exchange on a 1,112 × 4,000 window (tiles of 1,024).
+
+Prints the time of each stage, the speed-up, and the peak resident memory of the driver and
+of each worker.  Run:  nice .venv/bin/python benchmarks/bench_scale.py
+(``--columns 3000`` runs a 270 km strip, to check the script quickly.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import describe  # noqa: E402
+
+from borderscape.analyses import hotspots  # noqa: E402
+from borderscape.analyses.displacement import _routes  # noqa: E402
+from borderscape.analyses.pointpattern import CSR, envelope  # noqa: E402
+from borderscape.geo import parallel, tiles  # noqa: E402
+from borderscape.geo.raster import Raster  # noqa: E402
+from borderscape.geo.synthetic import fractal_dem  # noqa: E402
+from borderscape.geo.viewshed import coverage_count  # noqa: E402
+
+SEED = 2026
+RES = 90.0
+SHAPE = (1_112, 33_334)  # 100 km × 3,000 km
+N_TOWERS = 500
+N_REMAINS = 10_000
+ROUTE_COLS = 6_667  # 600 km window for the routes
+EPOCHS = 4
+COST_COLS = 4_000
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process, MiB (VmHWM: unlike ru_maxrss, not inherited by a
+    worker process from the process that started it)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
+
+
+def world(tmp: Path, columns: int) -> dict:
+    rng = np.random.default_rng(SEED)
+    t = time.perf_counter()
+    dem = fractal_dem((SHAPE[0], columns), res=RES, relief=1200, base=300, rng=rng, origin=(-1_500_000.0, 3_500_000.0),
+                      crs="EPSG:5070")
+    path = tmp / "border.tif"  # a tiled GeoTIFF, as a COG would be: windows read only their blocks
+    with rasterio.open(path, "w", driver="GTiff", width=dem.shape[1], height=dem.shape[0], count=1,
+                       dtype="float32", crs=dem.crs, transform=dem.transform, tiled=True, blockxsize=256,
+                       blockysize=256, compress="deflate") as dst:
+        dst.write(dem.array, 1)
+    left, bottom, right, top = dem.bounds
+    # towers within 15 km north of the border (the south edge)
+    tx = rng.uniform(left + 1_000, right - 1_000, N_TOWERS)
+    ty = rng.uniform(bottom + 1_000, bottom + 15_000, N_TOWERS)
+    heights = rng.uniform(10, 40, N_TOWERS)
+    ranges = rng.uniform(8_000, 12_000, N_TOWERS)
+    # remains: most within 40 km of the border, denser in a few corridors
+    centres = rng.uniform(left, right, 12)
+    cx = centres[rng.integers(0, 12, N_REMAINS)] + rng.normal(0, 60_000, N_REMAINS)
+    rx = np.clip(cx, left + 1, right - 1)
+    ry = np.clip(bottom + rng.exponential(20_000, N_REMAINS), bottom + 1, top - 1)
+    print(f"world: DEM {SHAPE[0]} × {columns} cells at {RES:g} m ({dem.array.nbytes / 2**20:.0f} MiB float32), "
+          f"{N_TOWERS} towers, {N_REMAINS} remains; generated in {time.perf_counter() - t:.1f} s")
+    return dict(dem=dem, path=path, tx=tx, ty=ty, heights=heights, ranges=ranges, rx=rx, ry=ry, rng=rng)
+
+
+class Clock:
+    """Wall time and CPU time of a stage: this process's, plus every worker's on a cluster."""
+
+    def __init__(self, ex: parallel.Executor) -> None:
+        self.client = getattr(ex, "client", None)
+        self.stream = None
+        if self.client is not None:
+            from distributed import get_task_stream
+
+            self.stream = get_task_stream(client=self.client)
+            self.stream.__enter__()
+        self.wall = time.perf_counter()
+        self.cpu = self._cpu()
+
+    def _cpu(self) -> float:
+        workers = sum(self.client.run(time.process_time).values()) if self.client is not None else 0.0
+        return time.process_time() + workers
+
+    def stop(self) -> tuple[float, float, float]:
+        """Wall s, CPU s, and the mean number of tasks computing at once (1 when serial)."""
+        wall, cpu = time.perf_counter() - self.wall, self._cpu() - self.cpu
+        if self.stream is None:
+            return wall, cpu, 1.0
+        self.stream.__exit__(None, None, None)
+        busy = sum(ss["stop"] - ss["start"] for task in self.stream.data for ss in task["startstops"]
+                   if ss["action"] == "compute")
+        return wall, cpu, busy / wall
+
+
+def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[float, float, float], object]]:
+    """Each stage's (wall, CPU) seconds and a result to compare across executors."""
+    out: dict[str, tuple[tuple[float, float, float], object]] = {}
+    dem: Raster = w["dem"]
+
+    # coverage of each of 4 epochs of deployment (the towers switched on in 4 waves, west first)
+    t = Clock(ex)
+    wave = np.argsort(np.argsort(w["tx"])) * EPOCHS // N_TOWERS
+    covs = [coverage_count(dem, w["tx"], w["ty"], w["heights"], w["ranges"], target_height=1.7,
+                           active_from=np.where(wave <= k, np.datetime64("2000-01-01"), np.datetime64("2100-01-01")),
+                           date="2050-01-01", executor=ex).array for k in range(EPOCHS)]
+    cov = covs[-1]
+    out[f"coverage ({EPOCHS} epochs, up to 500 towers)"] = (t.stop(), np.stack(covs))
+
+    t = Clock(ex)
+    slope_path = tiles.terrain_tiled(w["path"], tmp / f"slope{ex.workers}.tif", tile=1024, executor=ex)
+    out["slope by tiles (66 tiles)"] = (t.stop(), Raster.read(slope_path).array)
+
+    sub = Raster(dem.array[:, :ROUTE_COLS].copy(), dem.transform, dem.crs, dem.nodata)
+    covered = cov[:, :ROUTE_COLS] > 0
+    rng = np.random.default_rng(SEED + 1)
+    mults = [None] + [np.where(covered & (rng.random(covered.shape) < share), 2.0, 1.0).astype(np.float32)
+                      for share in (0.2, 0.4, 0.6, 0.8, 1.0)]
+    left, bottom, right, top = sub.bounds
+    ox = np.linspace(left + 2_000, right - 2_000, 50)
+    origins = gpd.GeoSeries(gpd.points_from_xy(ox, np.full(50, bottom + 200.0)), crs=sub.crs)
+    target = np.zeros(sub.shape, bool)
+    target[0] = True
+    params = {"W": 60.0, "L": 20.0, "V": 1.2, "eta": 1.2}
+    t = Clock(ex)
+    routes = ex.map(_routes, mults, dem=sub, target=target, params=params, origins=origins)
+    out["routes (6 surfaces × 50 origins)"] = (t.stop(), np.concatenate([e for e, _ in routes]))
+
+    left, bottom, right, top = dem.bounds
+    window = shapely.box(left, bottom, right, top)
+    a = np.column_stack([w["rx"], w["ry"]])
+    b = np.column_stack([w["tx"], w["ty"]])
+    t = Clock(ex)
+    env = envelope(a, b, window=window, radii=np.linspace(2_500, 25_000, 10), statistic="L", null=CSR(),
+                   n_sim=999, seed=SEED, alternative="less", executor=ex)
+    out["envelope cross-L (999 sims)"] = (t.stop(), env.simulated)
+
+    pts = gpd.GeoSeries(gpd.points_from_xy(w["rx"], w["ry"]), crs=dem.crs)
+    grid = hotspots.square_grid(pts, 5_000, bounds=dem.bounds)
+    wts = hotspots.distance_band_weights(grid, 10_000)
+    counts = grid["count"].astype(float)
+    t = Clock(ex)
+    gi = hotspots.gi_star_weights(counts, wts, permutations=9_999, seed=SEED, executor=ex)
+    out["Gi* (9,999 permutations)"] = (t.stop(), gi.p.to_numpy())
+
+    sub = Raster(dem.array[:, :COST_COLS].copy(), dem.transform, dem.crs, dem.nodata)
+    src = np.zeros(sub.shape, bool)
+    src[-1, :] = True
+    t = Clock(ex)
+    tc = tiles.accumulated_cost_tiled(sub, src, model="pandolf", params=params, tile=1024, executor=ex)
+    out[f"tiled cost ({tc.rounds} rounds, {tc.solves} solves)"] = (t.stop(), tc.cost.array)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--columns", type=int, default=SHAPE[1], help="DEM columns (default: 3,000 km at 90 m)")
+    columns = parser.parse_args().columns
+    print(describe("dask", "distributed"))
+    print(f"nproc {os.cpu_count()}; load average {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        w = world(tmp, columns)
+        _warm()
+        with parallel.open_executor(None) as ex:
+            serial = stages(w, ex, tmp)
+        serial_rss = peak_rss_mib()
+        with parallel.open_executor(2) as ex:
+            ex.client.run(_warm)
+            dask = stages(w, ex, tmp)
+            workers_rss = ex.client.run(peak_rss_mib)
+    print(f"\n{'stage':38s} {'1 worker: wall s':>16s} {'2 workers: wall s':>17s} {'speed-up':>8s}  "
+          f"{'CPU s 1 / 2':>12s}  {'tasks at once':>11s}  same numbers")
+    t1 = t2 = c1 = c2 = 0.0
+    for (name, ((s1, u1, _), r1)), (_, ((s2, u2, k2), r2)) in zip(serial.items(), dask.items()):
+        same = np.array_equal(r1, r2, equal_nan=True)
+        print(f"{name:38s} {s1:16.2f} {s2:17.2f} {s1 / s2:7.2f}x  {u1:5.1f} / {u2:5.1f}  {k2:11.2f}  {same}")
+        t1, t2, c1, c2 = t1 + s1, t2 + s2, c1 + u1, c2 + u2
+    print(f"{'all parallel stages':38s} {t1:16.2f} {t2:17.2f} {t1 / t2:7.2f}x  {c1:5.1f} / {c2:5.1f}")
+    print("CPU s: this process (and, with 2 workers, the workers too); tasks at once: time the workers spent "
+          "computing tasks / wall time (2 = both busy throughout); CPU / wall below the tasks at once means the "
+          "cores were busy with other work")
+    print(f"peak RSS: driver {serial_rss:.0f} MiB (includes generating the world by FFT); "
+          + ", ".join(f"worker {i} {v:.0f} MiB" for i, v in enumerate(workers_rss.values())))
+    print(f"load average at the end {os.getloadavg()}")
+
+
+def _warm() -> None:
+    """Import the modules of the stages (in the driver and on each worker) before timing."""
+    from borderscape.analyses import displacement, hotspots, pointpattern  # noqa: F401
+    from borderscape.geo import costdistance, terrain, tiles, viewshed  # noqa: F401
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""``borderscape brief``: a study's briefing as a self-contained HTML page and a PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("study")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
+@click.option("--towers", type=click.Path(path_type=Path), default=None,
+              help="A file of surveillance towers (CSV, GeoJSON or KML).")
+@click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF.")
+@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+def brief_command(study: str, data_dir: Path | None, towers: Path | None, dem: Path | None, seed: int | None,
+                  out: Path) -> None:
+    """Write a briefing of STUDY (a shipped name such as central-med, a TOML file, or `demo`).
+
+    Runs the study into OUT/run/ (results.json, tables, figures, map, provenance), then writes
+    OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf: headline numbers with
+    their uncertainty in plain language, maps, charts, method, caveats, sources and licences.
+    """
+    from borderscape.brief import write_brief
+
+    result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
+    tests = result.run.results["tests"]
+    ran = sum(t["status"] == "ran" for t in tests)
+    click.echo(f"{ran} of {len(tests)} tests ran; briefing written to {result.html} and {result.pdf}")

@@ -1,0 +1,50 @@
+"""``borderscape map``: an interactive, self-contained Leaflet map of a study or of layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("study", required=False)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
+@click.option("--layer", "layers", multiple=True, type=click.Path(path_type=Path),
+              help="A layer written by `borderscape ingest ... --out FILE` (.parquet or .gpkg); repeatable.")
+@click.option("--towers", type=click.Path(path_type=Path), default=None, help="A towers file, as for `borderscape run`.")
+@click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF, as for `borderscape run`.")
+@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path), help="The HTML file to write.")
+@click.option("--self-contained", is_flag=True,
+              help="Write one file with Leaflet and the data inlined (default: Leaflet is copied into "
+                   "<stem>_files/ beside the map and referenced relatively).")
+@click.option("--tiles", type=click.Choice(["none", "osm"]), default="none", show_default=True,
+              help="Basemap: none (the study's own border, coasts and roads) or OpenStreetMap tiles "
+                   "(the only network request the map ever makes).")
+@click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
+@click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
+def map_command(study: str | None, data_dir: Path | None, layers: tuple[Path, ...], towers: Path | None,
+                dem: Path | None, seed: int | None, out: Path, self_contained: bool, tiles: str, embed: bool,
+                embed_url: str | None) -> None:
+    """An interactive map of STUDY (a shipped name or a TOML file) and/or of --layer files.
+
+    Layers can be switched on and off, a slider filters remains, incidents, sensors and
+    coverage by year, and records are aggregated into circles. The map states every source's
+    publisher, licence and citation and the caveats; popups show no personal data.
+
+    \b
+    Examples:
+      borderscape map arizona-sonora --data-dir ../shared/data --out map.html --self-contained
+      borderscape map --layer deaths.parquet --layer towers.parquet --out map.html --embed
+    """
+    from borderscape.webmap import embed_snippet, write_map
+
+    written = write_map(out, study=study, data_dir=data_dir, layers=layers, towers=towers, dem=dem, seed=seed,
+                        self_contained=self_contained, tiles=tiles)
+    size = written.stat().st_size
+    click.echo(f"wrote {written} ({size / 1e6:.2f} MB)", err=embed)
+    if embed:
+        title = f"Map: {study}" if study else "Map of " + ", ".join(p.name for p in layers)
+        click.echo(embed_snippet(embed_url or written.name, title=title))

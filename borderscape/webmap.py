@@ -1,0 +1,1063 @@
+"""Interactive, self-contained Leaflet maps (``borderscape map``).
+
+A map is one HTML file: Leaflet 1.9.4 (from the ``django-js-lib-leaflet`` package, never a
+CDN), a small script of our own (grid clustering, a time slider by year, a legend), and the
+data as JSON inside ``<script type="application/json">``.  It makes no network request, except
+OpenStreetMap tiles when asked for (``tiles="osm"``); by default the background is the
+study's own vector context (border, coastlines, roads).
+
+Safety and privacy
+    Every text from data is put on the page with DOM ``textContent`` (never ``innerHTML``);
+    the JSON has ``<``, ``>`` and ``&`` written as ``\\u003c`` … so no data can close the
+    script element; titles, sources and caveats in the HTML are escaped with
+    :func:`html.escape`.  Popups show only allow-listed fields per kind of layer
+    (:data:`FIELDS`): never a record id, name, age or sex.  Dates of deaths are shown to the
+    month and their coordinates rounded to 3 decimals (about 100 m).
+
+Aggregation
+    Points of deaths layers are binned into square cells of :data:`CLUSTER_PX` screen pixels
+    at the current zoom (recomputed on zoom, pan and a change of year); a cell with several
+    records is one circle whose area grows with the count, a single record shows its own
+    popup.  This keeps all 17,846 IOM incidents smooth with a few hundred SVG elements.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from borderscape.errors import CRSError, InputError
+from borderscape.figures import usable
+from borderscape.geo.files import atomic_path, write_text_atomic
+from borderscape.layers.catalog import CATALOG
+from borderscape.layers.schemas import DEATHS, SENSORS
+
+SIMULATED = "SIMULATED DATA"
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+GREY = "#8C8C8C"
+#: Popup fields allowed per kind of layer (every other column stays out of the file).
+FIELDS = {
+    "deaths": ("date", "dead", "missing", "cause", "location_precision", "source_id"),
+    "sensors": ("kind", "deployment", "height_m", "active"),
+    "context": ("name", "fullname", "feature", "kind", "type", "operation", "rcc", "country_iso3"),
+}
+LABELS = {"date": "date (month)", "location_precision": "location precision", "source_id": "source",
+          "height_m": "height (m)", "active": "active (years)", "fullname": "name", "rcc": "rescue centre",
+          "country_iso3": "country", "count": "records in cell", "gi_z": "Gi* z-score", "period": "period",
+          "energy_kj": "energy (kJ)", "length_m": "length (m)", "epoch": "coverage from"}
+#: Decimals kept in coordinates: deaths ~100 m, everything else ~10 m.
+DEATHS_DECIMALS = 3
+DECIMALS = 4
+#: Size of a clustering cell, screen pixels.
+CLUSTER_PX = 48
+TILES = ("none", "osm")
+OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+PRIVACY_CAVEAT = ("Privacy: the map shows no record id, name, age or sex; dates of deaths are shown to the month "
+                  "and their positions rounded to 0.001° (about 100 m); places with several records are "
+                  "aggregated into circles whose area grows with the count.")
+MAP_CAVEAT = ("Remains and incidents are shown where they were found or reported, not where people walked or "
+              "sailed; deaths are undercounted.")
+#: Study roles drawn on a study map: role -> (group, name, colour); roles not listed are not drawn.
+ROLES = {
+    "deaths": ("Remains and incidents", None, OKABE_ITO["vermillion"]),
+    "incidents": ("Remains and incidents", None, OKABE_ITO["purple"]),
+    "towers": ("Surveillance", "Surveillance towers", OKABE_ITO["blue"]),
+    "coastal_stations": ("Surveillance", "Coastal radar stations", OKABE_ITO["blue"]),
+    "aerial_tracks": ("Surveillance", "Aerial surveillance tracks", OKABE_ITO["blue"]),
+    "operational_areas": ("Surveillance", "Operational areas", OKABE_ITO["blue"]),
+    "sar_regions": ("Context", "Search and rescue regions", OKABE_ITO["green"]),
+    "border": ("Context", "Border", OKABE_ITO["black"]),
+    "coastline": ("Context", "Coastline", GREY),
+    "roads": ("Context", "Roads", GREY),
+    "water_stations": ("Context", "Water stations", OKABE_ITO["sky_blue"]),
+    "stations": ("Context", "Border Patrol stations", OKABE_ITO["yellow"]),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class MapLayer:
+    """One layer of a web map.
+
+    Attributes
+    ----------
+    name
+        Shown in the layer control and the legend.
+    group
+        ``Remains and incidents``, ``Surveillance``, ``Coverage``, ``Routes``, ``Hot spots``,
+        ``Context`` (orders the layer control).
+    kind
+        ``points``, ``lines`` or ``areas``.
+    frame
+        GeoDataFrame in EPSG:4326 holding only the geometry and the popup/year columns.
+    fields
+        Columns shown in popups, in order (already allow-listed).
+    colour
+        CSS colour of the layer.
+    years
+        ``(first, last)``: columns of the first and last year a feature is shown by the time
+        slider (integers; missing = open-ended); None: always shown.
+    cluster
+        Aggregate points into screen-grid cells.
+    decimals
+        Decimals kept in coordinates.
+    visible
+        Shown when the map opens.
+    note
+        Legend text after the name.
+    source
+        Catalog id (for the attribution), or ''.
+    fill
+        Opacity of the fill of areas (0: outline only).
+    """
+
+    name: str
+    group: str
+    kind: str
+    frame: gpd.GeoDataFrame
+    fields: tuple[str, ...] = ()
+    colour: str = OKABE_ITO["black"]
+    years: tuple[str, str] | None = None
+    cluster: bool = False
+    decimals: int = DECIMALS
+    visible: bool = True
+    note: str = ""
+    source: str = ""
+    fill: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("points", "lines", "areas"):
+            raise InputError(f"map layer {self.name!r}: kind must be points, lines or areas, not {self.kind!r}")
+        if self.frame.crs is None or not self.frame.crs.equals("EPSG:4326"):
+            raise InputError(f"map layer {self.name!r} must be in EPSG:4326", remedy="reproject it with to_crs(4326)")
+
+
+@dataclass(frozen=True)
+class StudyMap:
+    """What :func:`study_map` gathers for :func:`build_map`."""
+
+    layers: tuple[MapLayer, ...]
+    title: str
+    sources: tuple[Mapping[str, str], ...]
+    caveats: tuple[str, ...]
+    simulated: bool
+    bbox: tuple[float, float, float, float] | None = None
+    outcomes: tuple[Mapping[str, Any], ...] = ()
+
+
+# -- layers from frames ---------------------------------------------------------------------
+
+def _family(geoms: gpd.GeoSeries) -> np.ndarray:
+    """``points``, ``lines`` or ``areas`` for each geometry."""
+    kinds = geoms.geom_type.fillna("").to_numpy()
+    return np.where(np.char.endswith(kinds.astype(str), "Point"), "points",
+                    np.where(np.char.endswith(kinds.astype(str), "Polygon"), "areas", "lines"))
+
+
+def _year(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, errors="coerce").dt.year.astype("Int64")
+
+
+def _month_text(dates: pd.Series, precision: pd.Series | None) -> pd.Series:
+    """Dates to the month (``YYYY-MM``), or the year where the source only gives a year."""
+    d = pd.to_datetime(dates, errors="coerce")
+    text = d.dt.strftime("%Y-%m")
+    if precision is not None:
+        year_only = precision.astype("string").fillna("") == "year"
+        text = text.where(~year_only.to_numpy(), d.dt.strftime("%Y"))
+    return text.astype("object").where(d.notna().to_numpy(), None)
+
+
+def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: str, colour: str,
+                      source: str = "", visible: bool = True) -> list[MapLayer]:
+    """Map layers (one per geometry family) from an ingested layer's frame, keeping only the
+    allow-listed popup fields of its kind (:data:`FIELDS`).
+
+    Parameters
+    ----------
+    frame
+        A layer's GeoDataFrame (any CRS; quarantined rows and empty geometries are left out).
+    kind
+        ``deaths``, ``sensors`` or ``context`` (anything else is drawn as context).
+    name, group, colour, source, visible
+        See :class:`MapLayer`.
+
+    Returns
+    -------
+    list of MapLayer
+        Deaths points are clustered and get a ``year`` column for the time slider; sensors
+        get ``year_from``/``year_to`` from ``active_from``/``active_to``.
+    """
+    if frame.crs is None:
+        raise CRSError(f"layer {name!r} has no CRS", remedy="set the CRS the coordinates are in")
+    rows = usable(frame).to_crs("EPSG:4326")
+    out = gpd.GeoDataFrame(geometry=rows.geometry.values, crs="EPSG:4326")
+    years = None
+    if kind == "deaths":
+        out["date"] = _month_text(rows["date"], rows.get("date_precision")).to_numpy()
+        out["year"] = _year(rows["date"]).to_numpy()
+        years = ("year", "year")
+        for c in ("dead", "missing", "cause", "location_precision", "source_id"):
+            out[c] = rows[c].to_numpy() if c in rows.columns else None
+    elif kind == "sensors":
+        first = _year(rows["active_from"]) if "active_from" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        last = _year(rows["active_to"]) if "active_to" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        out["year_from"], out["year_to"] = first.to_numpy(), last.to_numpy()
+        years = ("year_from", "year_to")
+        out["active"] = [None if pd.isna(a) and pd.isna(b) else f"{'?' if pd.isna(a) else a}–{'' if pd.isna(b) else b}"
+                         for a, b in zip(first, last)]
+        for c in ("kind", "deployment", "height_m"):
+            out[c] = rows[c].to_numpy() if c in rows.columns else None
+    else:
+        kind = "context"
+        for c in FIELDS["context"]:
+            if c in rows.columns:
+                out[c] = rows[c].to_numpy()
+    fields = tuple(c for c in FIELDS[kind] if c in out.columns and out[c].notna().any())
+    families = _family(out.geometry)
+    layers = []
+    for family in ("areas", "lines", "points"):
+        part = out[families == family]
+        if not len(part):
+            continue
+        suffix = "" if len(set(families)) == 1 else f" ({family})"
+        layers.append(MapLayer(name=name + suffix, group=group, kind=family, frame=part.reset_index(drop=True),
+                               fields=fields, colour=colour, years=years, cluster=kind == "deaths" and family == "points",
+                               decimals=DEATHS_DECIMALS if kind == "deaths" else DECIMALS, visible=visible,
+                               note="circle area grows with the number of records" if kind == "deaths" else "",
+                               source=source, fill=0.0 if kind == "context" else 0.25))
+    return layers
+
+
+def coverage_layers(rasters: Mapping[str, Any], *, until: int | None = None) -> list[MapLayer]:
+    """One area layer per coverage epoch from the battery's rasters (``h1_coverage_<date>`` or
+    ``coverage_<date>``; a cell > 0 is covered), vectorised with :func:`rasterio.features.shapes`.
+
+    Each epoch is shown by the time slider from its start year until the year before the next
+    epoch starts (the last one until ``until``, or open-ended).
+    """
+    from rasterio import features
+
+    epochs = sorted((m.group(1), key) for key in rasters if (m := re.fullmatch(r"(?:h1_)?coverage_(\d{4}-\d{2}-\d{2})", key)))
+    layers = []
+    for i, (date, key) in enumerate(epochs):
+        raster = rasters[key]
+        covered = np.asarray(raster.array > 0) & raster.valid_mask()
+        if not covered.any():
+            continue
+        polys = [shapely.geometry.shape(g) for g, v in features.shapes(covered.astype(np.uint8), mask=covered,
+                                                                       transform=raster.transform) if v == 1]
+        union = shapely.union_all(polys)
+        start = int(date[:4])
+        end = int(epochs[i + 1][0][:4]) - 1 if i + 1 < len(epochs) else until
+        frame = gpd.GeoDataFrame({"epoch": [date], "year_from": pd.array([start], "Int64"),
+                                  "year_to": pd.array([end], "Int64")}, geometry=[union], crs=raster.crs).to_crs("EPSG:4326")
+        layers.append(MapLayer(name=f"Coverage from {date}", group="Coverage", kind="areas", frame=frame,
+                               fields=("epoch",), colour=OKABE_ITO["sky_blue"], years=("year_from", "year_to"),
+                               visible=i == len(epochs) - 1,
+                               note="what sensors could see (modelled), not what was watched"))
+    return layers
+
+
+def _period_years(period: pd.Series) -> tuple[pd.Series, pd.Series]:
+    parts = period.astype(str).str.split("/", expand=True)
+    return (pd.to_datetime(parts[0], errors="coerce").dt.year.astype("Int64"),
+            pd.to_datetime(parts[1], errors="coerce").dt.year.astype("Int64"))
+
+
+def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
+    """Layers from the battery's tables that carry geometry: modelled routes (``h3_routes``)
+    and Gi* hot-spot cells of remains or incidents (``h5_cells``, ``m5_cells``; hot cells only)."""
+    layers = []
+    routes = tables.get("h3_routes")
+    if isinstance(routes, gpd.GeoDataFrame) and len(routes):
+        r = routes.to_crs("EPSG:4326")
+        for kind, name, colour in (("unconstrained", "Modelled routes, unconstrained", OKABE_ITO["green"]),
+                                   ("avoiding", "Modelled routes avoiding coverage", OKABE_ITO["orange"])):
+            part = r[(r["kind"] == kind).to_numpy() & r.geometry.notna().to_numpy()]
+            if not len(part):
+                continue
+            start = _year(part["epoch_start"]) if "epoch_start" in part.columns else pd.Series(pd.NA, index=part.index, dtype="Int64")
+            frame = gpd.GeoDataFrame({"epoch": part.get("epoch_start", pd.Series(None, index=part.index)).astype("object").to_numpy(),
+                                      "energy_kj": part["energy_kj"].round(0).to_numpy() if "energy_kj" in part else None,
+                                      "year_from": (start if kind == "avoiding" else pd.Series(pd.NA, index=part.index, dtype="Int64")).to_numpy(),
+                                      "year_to": pd.array([pd.NA] * len(part), "Int64")},
+                                     geometry=part.geometry.values, crs="EPSG:4326")
+            layers.append(MapLayer(name=name, group="Routes", kind="lines", frame=frame,
+                                   fields=("epoch", "energy_kj") if kind == "avoiding" else ("energy_kj",),
+                                   colour=colour, years=("year_from", "year_to"),
+                                   note="least-energy model, not observed paths"))
+    for key in ("h5_cells", "m5_cells"):
+        cells = tables.get(key)
+        if not isinstance(cells, gpd.GeoDataFrame) or not len(cells) or "hot" not in cells.columns:
+            continue
+        hot = cells[(cells["hot"] == 1).to_numpy()].to_crs("EPSG:4326")
+        if not len(hot):
+            continue
+        first, last = _period_years(hot["period"])
+        frame = gpd.GeoDataFrame({"period": hot["period"].astype(str).to_numpy(), "count": hot["count"].to_numpy(),
+                                  "gi_z": hot["gi_z"].round(2).to_numpy(), "year_from": first.to_numpy(),
+                                  "year_to": last.to_numpy()}, geometry=hot.geometry.values, crs="EPSG:4326")
+        layers.append(MapLayer(name="Hot spots of deaths (Gi*, past periods)", group="Hot spots", kind="areas",
+                               frame=frame, fields=("period", "count", "gi_z"), colour=OKABE_ITO["orange"],
+                               years=("year_from", "year_to"), visible=False,
+                               note="cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)"))
+    return layers
+
+
+# -- reading written layers -----------------------------------------------------------------
+
+def read_layer_file(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Read a layer written by ``borderscape ingest … --out FILE`` (GeoParquet or GeoPackage).
+
+    Returns
+    -------
+    frame, kind, source
+        The GeoDataFrame; ``deaths``/``sensors`` when it has that schema's columns, else
+        ``context``; the catalog id in its ``source_id`` column (the GeoPackage layer name,
+        else ``file``).
+
+    Raises
+    ------
+    InputError
+        A missing file, a format without CRS (CSV) or a table without geometry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"the layer file {path} does not exist", remedy="check the path given with --layer")
+    suffix = path.suffix.lower()
+    source = "file"
+    try:
+        if suffix == ".parquet":
+            frame = gpd.read_parquet(path)
+        elif suffix == ".gpkg":
+            import pyogrio
+
+            names = [n for n, _ in pyogrio.list_layers(path)]
+            source = names[0] if names else source
+            frame = gpd.read_file(path, layer=source, engine="pyogrio")
+        else:
+            raise InputError(f"--layer {path.name}: a map reads layers written as .parquet or .gpkg",
+                             remedy=f"write it with `borderscape ingest … --out {path.stem}.parquet`")
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a typed error
+        raise InputError(f"cannot read the layer file {path.name}: {exc}",
+                         remedy="give a layer written by `borderscape ingest … --out FILE.parquet`") from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise InputError(f"{path.name} is a table without geometry", remedy="map only spatial layers")
+    if frame.crs is None:
+        raise CRSError(f"{path.name} has no CRS", remedy="re-ingest it; written layers carry EPSG:4326")
+    kind = "deaths" if set(DEATHS) <= set(frame.columns) else "sensors" if set(SENSORS) <= set(frame.columns) else "context"
+    if "source_id" in frame.columns and frame["source_id"].notna().any():
+        source = str(frame["source_id"].dropna().astype(str).mode().iloc[0])
+    return frame, kind, source
+
+
+def _source_entry(source: str, role: str = "") -> dict[str, str] | None:
+    src = CATALOG.get(source)
+    if src is None:
+        return None
+    return {"role": role, "id": src.id, "publisher": src.publisher, "licence": src.licence,
+            "citation": src.citation, "caveats": src.caveats}
+
+
+def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], list[dict[str, str]]]:
+    """Map layers and source entries for files given with ``--layer``."""
+    layers: list[MapLayer] = []
+    sources: list[dict[str, str]] = []
+    palette = {"deaths": [OKABE_ITO["vermillion"], OKABE_ITO["purple"], OKABE_ITO["orange"]],
+               "sensors": [OKABE_ITO["blue"], OKABE_ITO["sky_blue"]],
+               "context": [OKABE_ITO["black"], GREY, OKABE_ITO["green"], OKABE_ITO["yellow"]]}
+    used = {k: 0 for k in palette}
+    for path in paths:
+        frame, kind, source = read_layer_file(path)
+        src = CATALOG.get(source)
+        name = src.title if src is not None else Path(path).stem
+        group = {"deaths": "Remains and incidents", "sensors": "Surveillance"}.get(kind, "Context")
+        colour = palette[kind][used[kind] % len(palette[kind])]
+        used[kind] += 1
+        layers += layers_from_frame(frame, kind=kind, name=name, group=group, colour=colour, source=source)
+        entry = _source_entry(source, kind) or {
+            "role": kind, "id": Path(path).name, "publisher": "user-supplied file", "licence": "as stated by its publisher",
+            "citation": "cite the file's publisher", "caveats": "a user-supplied file: check its provenance"}
+        if entry not in sources:
+            sources.append(entry)
+    return layers, sources
+
+
+# -- a study --------------------------------------------------------------------------------
+
+def _name_for(role: str, source: str) -> str:
+    default = ROLES.get(role, ("", None, ""))[1]
+    if default:
+        return default
+    src = CATALOG.get(source)
+    return src.title if src is not None else role.replace("_", " ").capitalize()
+
+
+def layers_from_inputs(study: Any, layers: Mapping[str, Any], rasters: Mapping[str, Any],
+                       tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
+    """The map layers of a study: its inputs (roles of :data:`ROLES`, clipped to a margin
+    around the study area, deaths kept whole), coverage by epoch, routes and hot spots."""
+    from borderscape.layers.schemas import Layer
+
+    west, south, east, north = study.bbox
+    mx, my = (east - west) * 0.25, (north - south) * 0.25
+    box = (west - mx, south - my, east + mx, north + my)
+    out: list[MapLayer] = []
+    for role in ROLES:
+        layer = layers.get(role)
+        if not isinstance(layer, Layer) or not isinstance(layer.frame, gpd.GeoDataFrame):
+            continue
+        group, _, colour = ROLES[role]
+        frame = layer.frame
+        if layer.kind != "deaths":
+            frame = usable(frame).to_crs("EPSG:4326").clip(box)
+        out += layers_from_frame(frame, kind=layer.kind, name=_name_for(role, layer.source), group=group,
+                                 colour=colour, source=layer.source)
+    until = int(str(study.end)[:4]) if getattr(study, "end", None) is not None else None
+    return out + coverage_layers(rasters, until=until) + table_layers(tables)
+
+
+def study_map(study: Any, *, data_dir: str | os.PathLike | None = None, towers: str | os.PathLike | None = None,
+              dem: str | os.PathLike | None = None, seed: int | None = None,
+              extra_layers: Sequence[str | os.PathLike] = ()) -> StudyMap:
+    """Gather a study's map: its inputs (as :func:`borderscape.run.assemble_inputs` finds them),
+    the battery's coverage rasters, routes and hot spots (:func:`borderscape.analyses.funnel.run_battery`,
+    the same code as ``borderscape run``), plus any ``extra_layers`` files.
+
+    Parameters
+    ----------
+    study
+        A shipped study name, a TOML path or a :class:`borderscape.analyses.study.Study`.
+    data_dir, towers, dem
+        As for ``borderscape run``.
+    seed
+        Overrides the study's seed (the battery's permutations).
+    extra_layers
+        Files written by ``borderscape ingest … --out FILE``.
+    """
+    from borderscape.analyses.funnel import run_battery
+    from borderscape.analyses.study import Study, load_study
+    from borderscape.run import assemble_inputs
+
+    st = study if isinstance(study, Study) else load_study(study)
+    assembled = assemble_inputs(st, data_dir=data_dir, towers=towers, dem=dem)
+    battery = run_battery(st, assembled.inputs, seed=st.seed if seed is None else int(seed))
+    layers = layers_from_inputs(st, assembled.inputs.layers, battery.rasters, battery.tables)
+    sources = [r.public() for r in sorted(assembled.records, key=lambda r: (r.role, r.source))]
+    more, more_sources = file_layers(extra_layers)
+    sources += [s for s in more_sources if s not in sources]
+    return StudyMap(tuple(layers + more), st.title, tuple(sources), tuple(st.caveats), False, tuple(st.bbox),
+                    tuple(o.to_dict() for o in battery.outcomes))
+
+
+# -- the page -------------------------------------------------------------------------------
+
+def _leaflet_dir() -> Any:
+    return resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+
+
+def _leaflet_css_inline() -> str:
+    """leaflet.css with its images as data: URIs (no file request)."""
+    folder = _leaflet_dir()
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(m: re.Match) -> str:
+        png = (folder / "images" / m.group(1)).read_bytes()
+        return "url(data:image/png;base64," + base64.b64encode(png).decode("ascii") + ")"
+
+    return re.sub(r"url\(images/([A-Za-z0-9_-]+\.png)\)", data_uri, css)
+
+
+def _script_text(js: str) -> str:
+    """JavaScript safe inside a ``<script>`` element."""
+    return re.sub(r"<(/script|!--)", r"<\\\1", js, flags=re.IGNORECASE)
+
+
+def _json_for_html(data: Any) -> str:
+    """JSON with ``<``, ``>`` and ``&`` escaped, safe inside ``<script type="application/json">``."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for a popup cell (None for missing)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return int(value) if float(value).is_integer() else round(float(value), 2)
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _encode(column: pd.Series) -> dict[str, list]:
+    """Dictionary encoding: distinct values and one code per feature (-1: missing)."""
+    values: list = []
+    index: dict = {}
+    codes = []
+    for v in column.tolist():
+        p = _plain(v)
+        if p is None:
+            codes.append(-1)
+            continue
+        if p not in index:
+            index[p] = len(values)
+            values.append(p)
+        codes.append(index[p])
+    return {"values": values, "codes": codes}
+
+
+def _flat(coords: np.ndarray, decimals: int) -> list[float]:
+    """``[lon, lat, lon, lat …]`` rounded."""
+    return [round(float(v), decimals) for v in np.asarray(coords, float)[:, :2].ravel()]
+
+
+def _geometry(geom: Any, kind: str, decimals: int) -> list:
+    if kind == "lines":
+        return [_flat(shapely.get_coordinates(g), decimals) for g in shapely.get_parts(geom)
+                if shapely.get_num_coordinates(g) >= 2]
+    polys = []
+    for poly in shapely.get_parts(geom):
+        rings = [poly.exterior, *poly.interiors]
+        polys.append([_flat(shapely.get_coordinates(r), decimals) for r in rings if shapely.get_num_coordinates(r) >= 4])
+    return [p for p in polys if p]
+
+
+def _layer_data(layer: MapLayer, tolerance: float) -> dict[str, Any]:
+    frame = layer.frame
+    geoms = frame.geometry.values
+    if layer.kind != "points" and tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    frame, geoms = frame[keep], geoms[keep]
+    if layer.kind == "points":
+        pts = shapely.get_coordinates(shapely.centroid(geoms))
+        geometry: Any = _flat(pts, layer.decimals) if len(pts) else []
+    else:
+        geometry = [_geometry(g, layer.kind, layer.decimals) for g in geoms]
+    years = None
+    if layer.years is not None:
+        first, last = (pd.array(frame[c], dtype="Int64") for c in layer.years)
+        years = [[None if pd.isna(a) else int(a), None if pd.isna(b) else int(b)] for a, b in zip(first, last)]
+    return {"name": layer.name, "group": layer.group, "kind": layer.kind, "colour": layer.colour,
+            "cluster": layer.cluster, "visible": layer.visible, "note": layer.note, "n": int(len(frame)),
+            "fill": layer.fill,
+            "fields": list(layer.fields), "props": {f: _encode(frame[f]) for f in layer.fields},
+            "years": years, "geometry": geometry}
+
+
+GROUP_ORDER = ("Remains and incidents", "Hot spots", "Surveillance", "Coverage", "Routes", "Context")
+
+
+def _bounds(layers: Sequence[MapLayer]) -> tuple[float, float, float, float]:
+    boxes = [ly.frame.total_bounds for ly in layers if len(ly.frame)]
+    if not boxes:
+        return (-180.0, -60.0, 180.0, 75.0)
+    b = np.array(boxes)
+    return (float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3])))
+
+
+def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> str:
+    e = html.escape
+
+    def num(v: Any, fmt: str) -> str:
+        return "" if v is None else format(v, fmt)
+
+    rows = []
+    for t in outcomes:
+        ci = t.get("ci")
+        ci_text = "" if ci is None or None in ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
+        cells = (t["id"], t.get("name", ""), t["status"], num(t.get("estimate"), ".4g"), ci_text, num(t.get("p_value"), ".3g"),
+                 "" if t.get("n") is None else str(t["n"]), t.get("reason") or "")
+        rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+    return "".join(rows)
+
+
+def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mapping[str, str]],
+              caveats: Sequence[str], simulated: bool = False, self_contained: bool = True, tiles: str = "none",
+              assets_url: str | None = None, bbox: Sequence[float] | None = None,
+              outcomes: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The HTML text of an interactive Leaflet map.
+
+    Parameters
+    ----------
+    layers
+        Map layers, drawn in the order of :data:`GROUP_ORDER` then as given.
+    title
+        Page title (escaped).
+    sources
+        ``{"id", "publisher", "licence", "citation", "caveats"}`` per source (escaped), shown in
+        the "Sources, licences and caveats" panel.
+    caveats
+        Caveats of the study (escaped); the map's own privacy caveat is added.
+    simulated
+        Mark every title ``SIMULATED DATA``.
+    self_contained
+        Inline Leaflet (its CSS images as data: URIs); else reference ``assets_url``.
+    tiles
+        ``none`` (vector context only) or ``osm`` (OpenStreetMap tiles: the only network request).
+    assets_url
+        Relative URL of the folder holding ``leaflet.js``/``leaflet.css`` (without self_contained).
+    bbox
+        ``(west, south, east, north)`` in degrees to open on (default: the layers' extent).
+    outcomes
+        Results of the battery (``results.json`` ``tests``), listed in a panel.
+
+    Returns
+    -------
+    str
+        One HTML document; lines and areas simplified to about half a screen pixel at the
+        opening view (tolerance = larger side of the extent / 2048, degrees).
+    """
+    if tiles not in TILES:
+        raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
+    if not self_contained and not assets_url:
+        raise InputError("a map that is not self-contained needs assets_url", remedy="pass assets_url or self_contained=True")
+    e = html.escape
+    west, south, east, north = tuple(bbox) if bbox is not None else _bounds(layers)
+    tolerance = max(east - west, north - south) / 2048.0
+    ordered = sorted(layers, key=lambda ly: GROUP_ORDER.index(ly.group) if ly.group in GROUP_ORDER else len(GROUP_ORDER))
+    sources_ids = {s.get("id") for s in sources}
+    attribution = [str(s.get("id", "")) for s in sources]
+    for ly in ordered:
+        entry = _source_entry(ly.source)
+        if entry is not None and entry["id"] not in sources_ids:
+            sources = [*sources, entry]
+            sources_ids.add(entry["id"])
+            attribution.append(entry["id"])
+    data = {"layers": [_layer_data(ly, tolerance) for ly in ordered], "labels": LABELS,
+            "bounds": [[south, west], [north, east]], "tiles": tiles,
+            "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
+            "attribution": sorted(set(attribution)),
+            "simulated": simulated, "cluster_px": CLUSTER_PX}
+    shown_title = f"{SIMULATED} — {title}" if simulated else title
+    all_caveats = list(caveats) + [MAP_CAVEAT, PRIVACY_CAVEAT]
+    if simulated:
+        all_caveats.insert(0, f"{SIMULATED}: a generated world; nothing here is a real place, tower or person.")
+    if tiles == "osm":
+        all_caveats.append("Basemap tiles are requested from OpenStreetMap (the only network request of this map).")
+    source_items = "".join(
+        f"<li><b>{e(str(s.get('id', '')))}</b>: {e(str(s.get('publisher', '')))}. Licence: {e(str(s.get('licence', '')))}. "
+        f"Cite: {e(str(s.get('citation', '')))}." + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "") + "</li>"
+        for s in sources)
+    source_items += ("<li><b>Leaflet 1.9.4</b>: © Volodymyr Agafonkin and contributors. Licence: BSD-2-Clause "
+                     "(bundled from the django-js-lib-leaflet package).</li>")
+    if tiles == "osm":
+        source_items += f"<li><b>Basemap</b>: {e(OSM_ATTRIBUTION)}.</li>"
+    caveat_items = "".join(f"<li>{e(c)}</li>" for c in all_caveats)
+    tests = ""
+    if outcomes:
+        tests = ("<details><summary>Funnel-effect tests</summary><table><tr><th>id</th><th>test</th><th>status</th><th>estimate</th>"
+                 f"<th>CI</th><th>p</th><th>n</th><th>notes / reason</th></tr>{_outcome_rows(outcomes)}</table></details>")
+    banner = (f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or '
+              'person.</div>') if simulated else ""
+    if self_contained:
+        folder = _leaflet_dir()
+        head_assets = f"<style>\n{_leaflet_css_inline()}\n</style>"
+        leaflet_js = f"<script>\n{_script_text((folder / 'leaflet.js').read_text(encoding='utf-8'))}\n</script>"
+    else:
+        base = e(assets_url.rstrip("/"), quote=True)
+        head_assets = f'<link rel="stylesheet" href="{base}/leaflet.css">'
+        leaflet_js = f'<script src="{base}/leaflet.js"></script>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(shown_title)}</title>
+{head_assets}
+<style>{_CSS}</style>
+</head><body>
+<header>{banner}<h1>{e(shown_title)}</h1></header>
+<div id="bs-map" role="region" aria-label="{e(shown_title, quote=True)}"></div>
+<div id="bs-info" class="bs-panel"><details><summary>Sources, licences and caveats</summary>
+<h2>Caveats</h2><ul>{caveat_items}</ul>
+<h2>Sources and licences</h2><ul>{source_items}</ul>
+<p>Made with borderscape, for accountability about past surveillance: it forecasts no crossing and ranks no place.</p>
+</details>{tests}</div>
+<script type="application/json" id="bs-data">{_json_for_html(data)}</script>
+{leaflet_js}
+<script>
+{_script_text(_JS)}
+</script>
+</body></html>
+"""
+
+
+_CSS = """
+html, body { height: 100%; margin: 0; font-family: sans-serif; color: #222; }
+body { display: flex; flex-direction: column; }
+header h1 { font-size: 1.05rem; margin: .35rem .6rem; }
+.bs-simulated { background: #fde2e2; border: 2px solid #b00; padding: .3rem .6rem; font-weight: bold; }
+#bs-map { flex: 1 1 auto; min-height: 320px; background: #f7f4ee; }
+.bs-panel { max-height: 35vh; overflow: auto; font-size: .8rem; padding: 0 .6rem; border-top: 1px solid #ccc; }
+.bs-panel h2 { font-size: .9rem; margin: .4rem 0 .2rem; }
+.bs-panel table { border-collapse: collapse; } .bs-panel td, .bs-panel th { border: 1px solid #ccc; padding: 1px 3px; vertical-align: top; }
+.leaflet-control-layers { max-height: 45vh; overflow: auto; font-size: 12px; }
+.bs-legend { max-height: 30vh; overflow: auto; max-width: 45vw; }
+.bs-legend, .bs-years { background: #fff; padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 1.4; }
+.bs-legend .bs-swatch { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -2px; border: 1px solid #333; }
+.bs-legend .bs-note { color: #555; }
+.bs-years input { width: 180px; vertical-align: middle; }
+.bs-popup table { border-collapse: collapse; } .bs-popup th { text-align: left; padding-right: 6px; font-weight: normal; color: #555; }
+"""
+
+_JS = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("bs-data").textContent);
+  var esc = function (s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  };
+  var map = L.map("bs-map", {zoomSnap: 0.5, minZoom: 1, maxZoom: 18});
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="A JavaScript library for interactive maps">Leaflet</a>');
+  if (data.tiles === "osm") {
+    L.tileLayer(data.osm.url, {maxZoom: 18, attribution: esc(data.osm.attribution)}).addTo(map);
+  }
+  if (data.attribution.length) {
+    map.attributionControl.addAttribution("Data: " + esc(data.attribution.join(", ")) + " (publishers and licences under “Sources”)");
+  }
+  map.fitBounds(data.bounds, {maxZoom: 12});
+  var year = null;  // null: all years
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  function value(spec, field, i) {
+    var p = spec.props[field], c = p.codes[i];
+    return c < 0 ? null : p.values[c];
+  }
+  function popup(spec, i) {
+    var box = el("div", null, "bs-popup");
+    box.appendChild(el("b", spec.name));
+    var table = el("table");
+    spec.fields.forEach(function (f) {
+      var v = value(spec, f, i);
+      if (v === null) { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", data.labels[f] || f.replace(/_/g, " ")));
+      tr.appendChild(el("td", v));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    return box;
+  }
+  function active(spec, i) {
+    if (year === null || !spec.years) { return true; }
+    var y = spec.years[i];
+    return (y[0] === null || y[0] <= year) && (y[1] === null || year <= y[1]);
+  }
+  // popups are opened on the map (not bound to a marker), so that redrawing the clusters after
+  // the popup pans the map does not close it; their content is built only when clicked
+  function onClick(layer, content) {
+    layer.on("click", function (e) {
+      L.popup().setLatLng(e.latlng).setContent(content()).openOn(map);
+    });
+  }
+  function latlngs(flat) {
+    var out = [];
+    for (var k = 0; k < flat.length; k += 2) { out.push([flat[k + 1], flat[k]]); }
+    return out;
+  }
+
+  var layers = data.layers.map(function (spec) {
+    var group = L.layerGroup(), features = [];
+    var style = {color: spec.colour, weight: spec.kind === "areas" ? 1 : 2, fillColor: spec.colour,
+                 fillOpacity: spec.fill, fill: spec.kind === "areas" && spec.fill > 0,
+                 className: "bs-" + spec.kind};
+    if (spec.kind === "points") {
+      var n = spec.geometry.length / 2;
+      spec.px = new Float64Array(n); spec.py = new Float64Array(n);
+      for (var i = 0; i < n; i++) {
+        var p = map.project([spec.geometry[2 * i + 1], spec.geometry[2 * i]], 0);
+        spec.px[i] = p.x; spec.py[i] = p.y;
+      }
+    } else {
+      spec.geometry.forEach(function (g, i) {
+        var shape = spec.kind === "lines"
+          ? L.polyline(g.map(latlngs), style)
+          : L.polygon(g.map(function (poly) { return poly.map(latlngs); }), style);
+        if (spec.fields.length) { onClick(shape, function () { return popup(spec, i); }); }
+        features.push(shape);
+      });
+    }
+    return {spec: spec, group: group, features: features};
+  });
+
+  function marker(spec, lat, lng, radius, cls) {
+    return L.circleMarker([lat, lng], {radius: radius, color: "#333", weight: 1, fillColor: spec.colour,
+                                       fillOpacity: 0.75, className: cls});
+  }
+  function cellPopup(spec, cell) {
+    var box = el("div", null, "bs-popup");
+    box.appendChild(el("b", spec.name));
+    var table = el("table");
+    var rows = [["records", cell.n]];
+    if (cell.dead !== null) { rows.push(["dead", cell.dead]); }
+    if (cell.missing !== null) { rows.push(["missing", cell.missing]); }
+    if (cell.y0 !== null) { rows.push(["years", cell.y0 === cell.y1 ? cell.y0 : cell.y0 + "–" + cell.y1]); }
+    rows.forEach(function (r) {
+      var tr = el("tr"); tr.appendChild(el("th", r[0])); tr.appendChild(el("td", r[1])); table.appendChild(tr);
+    });
+    box.appendChild(table);
+    box.appendChild(el("div", "Zoom in to see single records."));
+    return box;
+  }
+  function drawPoints(entry) {
+    var spec = entry.spec, group = entry.group;
+    group.clearLayers();
+    var n = spec.px.length, scale = Math.pow(2, map.getZoom()), size = data.cluster_px;
+    var view = map.getPixelBounds().pad(0.25);
+    var cells = new Map(), k, cell;
+    for (var i = 0; i < n; i++) {
+      if (!active(spec, i)) { continue; }
+      var x = spec.px[i] * scale, y = spec.py[i] * scale;
+      if (x < view.min.x || x > view.max.x || y < view.min.y || y > view.max.y) { continue; }
+      if (!spec.cluster) {
+        var m = marker(spec, spec.geometry[2 * i + 1], spec.geometry[2 * i], 5, "bs-point");
+        if (spec.fields.length) { onClick(m, popup.bind(null, spec, i)); }
+        group.addLayer(m);
+        continue;
+      }
+      k = Math.floor(x / size) + ":" + Math.floor(y / size);
+      cell = cells.get(k);
+      if (!cell) { cell = {n: 0, sx: 0, sy: 0, first: i, dead: null, missing: null, y0: null, y1: null}; cells.set(k, cell); }
+      cell.n += 1; cell.sx += x; cell.sy += y;
+      ["dead", "missing"].forEach(function (f) {
+        if (!spec.props[f]) { return; }
+        var v = value(spec, f, i);
+        if (v !== null) { cell[f] = (cell[f] || 0) + Number(v); }
+      });
+      if (spec.years && spec.years[i][0] !== null) {
+        var yy = spec.years[i][0];
+        cell.y0 = cell.y0 === null ? yy : Math.min(cell.y0, yy);
+        cell.y1 = cell.y1 === null ? yy : Math.max(cell.y1, yy);
+      }
+    }
+    cells.forEach(function (c) {
+      var m;
+      if (c.n === 1) {
+        m = marker(spec, spec.geometry[2 * c.first + 1], spec.geometry[2 * c.first], 5, "bs-point bs-single");
+        onClick(m, popup.bind(null, spec, c.first));
+      } else {
+        var ll = map.unproject([c.sx / c.n, c.sy / c.n], map.getZoom());
+        m = marker(spec, ll.lat, ll.lng, Math.min(size / 2 - 2, 4 + 1.6 * Math.sqrt(c.n)), "bs-point bs-cluster");
+        onClick(m, cellPopup.bind(null, spec, c));
+      }
+      group.addLayer(m);
+    });
+  }
+  function drawShapes(entry) {
+    entry.features.forEach(function (f, i) {
+      var on = active(entry.spec, i), has = entry.group.hasLayer(f);
+      if (on && !has) { entry.group.addLayer(f); } else if (!on && has) { entry.group.removeLayer(f); }
+    });
+  }
+  function redraw() {
+    layers.forEach(function (entry) {
+      if (!map.hasLayer(entry.group)) { return; }
+      if (entry.spec.kind === "points") { drawPoints(entry); } else { drawShapes(entry); }
+    });
+  }
+
+  // layer control: areas first so that points stay on top
+  var overlays = {};
+  var order = layers.slice().sort(function (a, b) {
+    var rank = {areas: 0, lines: 1, points: 2};
+    return rank[a.spec.kind] - rank[b.spec.kind];
+  });
+  order.forEach(function (entry) { if (entry.spec.visible) { entry.group.addTo(map); } });
+  layers.forEach(function (entry) {
+    overlays['<span class="bs-layer-name">' + esc(entry.spec.group + ": " + entry.spec.name) + "</span>"] = entry.group;
+  });
+  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+
+  // legend of the visible layers
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "bs-legend");
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  legend.addTo(map);
+  function updateLegend() {
+    var div = legend.getContainer();
+    div.textContent = "";
+    layers.forEach(function (entry) {
+      if (!map.hasLayer(entry.group)) { return; }
+      var row = el("div");
+      var sw = el("span", null, "bs-swatch");
+      sw.style.background = entry.spec.colour;
+      if (entry.spec.kind === "points") { sw.style.borderRadius = "50%"; }
+      if (entry.spec.kind === "lines") { sw.style.height = "3px"; sw.style.border = "none"; sw.style.verticalAlign = "3px"; }
+      row.appendChild(sw);
+      row.appendChild(el("span", entry.spec.name));
+      if (entry.spec.note) { row.appendChild(el("span", " — " + entry.spec.note, "bs-note")); }
+      div.appendChild(row);
+    });
+    if (data.simulated) { div.appendChild(el("b", "SIMULATED DATA")); }
+  }
+
+  // time slider by year
+  var years = [];
+  data.layers.forEach(function (spec) {
+    if (!spec.years) { return; }
+    spec.years.forEach(function (y) {
+      [y[0], y[1]].forEach(function (v) { if (v !== null) { years.push(v); } });
+    });
+  });
+  if (years.length) {
+    var lo = Math.min.apply(null, years), hi = Math.max.apply(null, years);
+    var slider = L.control({position: "bottomleft"});
+    slider.onAdd = function () {
+      var div = L.DomUtil.create("div", "bs-years");
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      var label = el("label", "Year: ");
+      var input = el("input");
+      input.type = "range"; input.min = String(lo - 1); input.max = String(hi); input.step = "1";
+      input.value = String(lo - 1); input.id = "bs-year";
+      input.setAttribute("aria-label", "Year shown (leftmost: all years)");
+      var shown = el("output", "all years");
+      shown.id = "bs-year-shown";
+      input.addEventListener("input", function () {
+        var v = Number(input.value);
+        year = v < lo ? null : v;
+        shown.textContent = year === null ? "all years" : String(year);
+        redraw();
+      });
+      label.appendChild(input);
+      div.appendChild(label);
+      div.appendChild(el("span", " "));
+      div.appendChild(shown);
+      return div;
+    };
+    slider.addTo(map);
+  }
+
+  map.on("overlayadd overlayremove", function () { redraw(); updateLegend(); });
+  map.on("zoomend moveend", redraw);
+  redraw();
+  updateLegend();
+  window.borderscapeMap = map;
+}());
+"""
+
+
+# -- files ----------------------------------------------------------------------------------
+
+def _copy_assets(folder: Path) -> None:
+    """Copy leaflet.js, leaflet.css and images/ into ``folder`` (atomically, file by file)."""
+    src = _leaflet_dir()
+    for name in ("leaflet.js", "leaflet.css"):
+        with atomic_path(folder / name) as tmp:
+            tmp.write_bytes((src / name).read_bytes())
+    for png in (src / "images").iterdir():
+        if png.name.endswith(".png"):
+            with atomic_path(folder / "images" / png.name) as tmp:
+                tmp.write_bytes(png.read_bytes())
+
+
+def write_map(out: str | os.PathLike, *, study: Any = None, data_dir: str | os.PathLike | None = None,
+              layers: Sequence[str | os.PathLike] = (), towers: str | os.PathLike | None = None,
+              dem: str | os.PathLike | None = None, seed: int | None = None, self_contained: bool = True,
+              tiles: str = "none") -> Path:
+    """Write the map of a study and/or of ingested layer files.
+
+    Parameters
+    ----------
+    out
+        The HTML file.  Without ``self_contained``, Leaflet is copied into ``<stem>_files/``
+        beside it and referenced relatively (the folder is written first, the HTML last).
+    study
+        A shipped study name or TOML path; optional when ``layers`` are given.
+    data_dir, towers, dem, seed
+        As for ``borderscape run``.
+    layers
+        Files written by ``borderscape ingest … --out FILE`` (GeoParquet or GeoPackage).
+    self_contained, tiles
+        See :func:`build_map`.
+
+    Returns
+    -------
+    Path
+        The HTML file written.
+
+    Raises
+    ------
+    InputError
+        Neither a study nor a layer file.
+    """
+    if study is None and not layers:
+        raise InputError("nothing to map: give a STUDY, or one or more --layer FILE",
+                         remedy="borderscape map arizona-sonora --out map.html, or "
+                                "borderscape map --layer deaths.parquet --out map.html")
+    if tiles not in TILES:
+        raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
+    if study is not None:
+        gathered = study_map(study, data_dir=data_dir, towers=towers, dem=dem, seed=seed, extra_layers=layers)
+    else:
+        map_layers, sources = file_layers(layers)
+        simulated = False
+        gathered = StudyMap(tuple(map_layers), "Map of " + ", ".join(Path(p).name for p in layers), tuple(sources),
+                            (), simulated)
+    out = Path(out)
+    assets = None
+    if not self_contained:
+        folder = out.parent / f"{out.stem}_files"
+        _copy_assets(folder)
+        assets = folder.name
+    text = build_map(gathered.layers, title=gathered.title, sources=gathered.sources, caveats=gathered.caveats,
+                     simulated=gathered.simulated, self_contained=self_contained, tiles=tiles, assets_url=assets,
+                     bbox=gathered.bbox, outcomes=gathered.outcomes)
+    return write_text_atomic(out, text)
+
+
+def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:
+    """A responsive ``<iframe>`` snippet for embedding a map in a web page.
+
+    Parameters
+    ----------
+    src
+        URL (or relative path) of the map file.
+    title
+        The iframe's accessible title (escaped).
+    aspect
+        CSS ``aspect-ratio`` of the wrapper, such as ``4 / 3`` or ``16 / 9``.
+
+    Returns
+    -------
+    str
+        A ``<div>`` wrapper of full width with the aspect ratio, holding a lazily loaded,
+        sandboxed (``allow-scripts`` only) iframe.
+    """
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*", aspect):
+        raise InputError(f"aspect {aspect!r} is not a ratio", remedy="write it like 4 / 3 or 16 / 9")
+    e = html.escape
+    return (f'<div style="position:relative;width:100%;aspect-ratio:{e(aspect.strip())};">'
+            f'<iframe src="{e(src, quote=True)}" title="{e(title, quote=True)}" loading="lazy" sandbox="allow-scripts" '
+            'style="position:absolute;inset:0;width:100%;height:100%;border:0;"></iframe></div>')

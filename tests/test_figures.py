@@ -1,0 +1,137 @@
+"""The print figures of borderscape.figures, on small synthetic frames with known content."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from PIL import Image
+
+from borderscape import figures
+from borderscape.run import save_figure
+
+HOSTILE = "<img src=x onerror=alert(1)> & $x^2$"
+CRS = "EPSG:32633"
+
+
+def _saved(fig, folder, stem):
+    paths = save_figure(fig, folder, stem)
+    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.svg"]
+    png, svg = paths
+    with Image.open(png) as im:
+        dpi = im.info["dpi"]
+    assert dpi[0] == pytest.approx(300, abs=0.01) and dpi[1] == pytest.approx(300, abs=0.01)
+    text = svg.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    return text
+
+
+def _cells(periods: list[str], hot: dict[str, list[int]]) -> gpd.GeoDataFrame:
+    """A 5 × 4 grid of 10 km cells per period; ``hot[period]`` lists (+1/−1 per cell index)."""
+    boxes = [shapely.box(400_000 + 10_000 * i, 3_500_000 + 10_000 * j, 410_000 + 10_000 * i, 3_510_000 + 10_000 * j)
+             for j in range(4) for i in range(5)]
+    frames = []
+    for period in periods:
+        flags = np.zeros(len(boxes), dtype=int)
+        for k, v in enumerate(hot.get(period, [])):
+            flags[k] = v
+        frames.append(gpd.GeoDataFrame({"period": period, "hot": flags}, geometry=boxes, crs=CRS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_hotspot_small_multiples_have_one_panel_per_period(tmp_path):
+    periods = ["2000-01-01/2005-01-01", "2005-01-01/2010-01-01", "2010-01-01/2015-01-01", "2015-01-01/2020-01-01"]
+    cells = _cells(periods, {periods[1]: [1, 1, -1], periods[3]: [0, 1]})
+    coast = gpd.GeoSeries([shapely.MultiLineString([[(395_000, 3_495_000), (455_000, 3_545_000)],
+                                                    [(400_000, 3_540_000), (420_000, 3_520_000)]]),
+                           shapely.Point(410_000, 3_510_000)], crs=CRS)
+    fig = figures.hotspots_by_period(cells, footer="Sources: synthetic.", context=coast)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(fig.axes) == len(panels) == 4  # the two unused slots of the 2 × 3 grid are removed
+    titles = [ax.get_title() for ax in panels]
+    assert [t.split("\n")[0] for t in titles] == periods
+    assert titles[1].endswith("2 hot, 1 cold of 20 cells") and titles[0].endswith("0 hot, 0 cold of 20 cells")
+    # the hot and cold cells are drawn as polygons: 2 + 1 in panel 2, 1 in panel 4, none in panel 1
+    polys = [sum(len(c.get_paths()) for c in ax.collections if type(c).__name__ == "PolyCollection") for ax in panels]
+    assert polys == [0, 3, 0, 1]
+    lines = [sum(len(c.get_segments()) for c in ax.collections if type(c).__name__ == "LineCollection")
+             for ax in panels]
+    assert lines == [2, 2, 2, 2]  # both parts of the multi-line in every panel; the point is not a line
+    _saved(fig, tmp_path, "hotspots")
+
+
+def test_hotspots_in_degrees_are_drawn_in_metres(tmp_path):
+    cells = _cells(["a/b"], {"a/b": [1]}).to_crs("EPSG:4326")
+    fig = figures.hotspots_by_period(cells, footer="f")
+    (ax,) = fig.axes
+    x0, x1 = ax.get_xlim()
+    assert 40_000 < x1 - x0 < 60_000  # 50 km of cells plus a margin, in UTM metres
+    _saved(fig, tmp_path, "hotspots_deg")
+
+
+def test_cell_counts_match_a_histogram():
+    rng = np.random.default_rng(7)
+    xy = rng.uniform([0, 0], [50_000, 30_000], size=(500, 2))
+    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+    counts = figures.cell_counts(pts, 10_000, (0.0, 0.0))
+    hist, _, _ = np.histogram2d(xy[:, 0], xy[:, 1], bins=[np.arange(0, 50_001, 10_000), np.arange(0, 30_001, 10_000)])
+    assert counts["count"].sum() == 500
+    for row in counts.itertuples():
+        assert row.count == hist[int(row.x // 10_000), int(row.y // 10_000)]
+    assert len(counts) == np.count_nonzero(hist)
+
+
+def test_study_area_map_escapes_user_text_and_counts_per_cell(tmp_path):
+    box = gpd.GeoSeries([shapely.box(400_000, 3_500_000, 500_000, 3_560_000)], crs=CRS)
+    border = gpd.GeoDataFrame(geometry=[shapely.LineString([(390_000, 3_510_000), (510_000, 3_505_000)])], crs=CRS)
+    towers = gpd.GeoDataFrame(geometry=gpd.points_from_xy([420_000, 450_000, 900_000], [3_520_000, 3_530_000, 0]),
+                              crs=CRS)
+    # 7 records in one 5 km cell, 2 in another, 1 outside the box (left out)
+    xs = [402_000] * 7 + [452_000] * 2 + [600_000]
+    records = gpd.GeoSeries(gpd.points_from_xy(xs, [3_502_000] * 10), crs=CRS).to_crs("EPSG:4326")
+    covered = np.zeros((12, 20), dtype=bool)
+    covered[2:5, 3:9] = True
+    fig = figures.study_area_map({"border": border, "towers": towers}, box=box, title=HOSTILE,
+                                 footer="Sources: synthetic. " + HOSTILE, cell_m=5_000, records=records,
+                                 coverage=(covered, (400_000, 500_000, 3_500_000, 3_560_000)))
+    (ax,) = fig.axes
+    scatters = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
+    sizes = [sorted(np.round(s.get_sizes(), 3).tolist()) for s in scatters]
+    assert [round(120 * 2 / 7, 3), 120.0] in sizes  # circle areas proportional to the counts 2 and 7
+    assert any(len(s.get_offsets()) == 2 and s.get_offsets()[:, 0].min() == 420_000 for s in scatters)  # towers in box
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts()).replace("\n", " ")
+    assert "recovered remains: 9, counted per 5 km cell (largest circle: 7)" in legend
+    svg = _saved(fig, tmp_path, "map")
+    assert "<img" not in svg and "onerror=alert(1)&gt;" in svg and "&lt;img src=x" in svg
+    assert "$x^2$" in svg  # shown as typed, not parsed as mathtext
+
+
+def test_envelope_chart_curve_and_single_radius(tmp_path):
+    r = np.linspace(1_000, 10_000, 10)
+    table = pd.DataFrame({"r": r, "observed": r - 300, "centre": r, "low": r - 200, "high": r + 200})
+    fig = figures.envelope_chart(table, statistic="cross-L " + HOSTILE, footer="f")
+    (ax,) = fig.axes
+    line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
+    assert np.allclose(line.get_xdata(), r / 1e3) and np.allclose(line.get_ydata(), -300)
+    svg = _saved(fig, tmp_path, "envelope")
+    assert "<img" not in svg and "&lt;img" in svg
+    one = pd.DataFrame({"r": [5_000.0], "observed": [-1404.6], "centre": [0.0], "low": [-1394.8], "high": [np.nan]})
+    fig = figures.envelope_chart(one, statistic="cross-L", footer="f", simulated=True)
+    (ax,) = fig.axes
+    point = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
+    assert point.get_xdata()[0] == 5.0 and point.get_ydata()[0] == pytest.approx(-1404.6)
+    assert "SIMULATED DATA" in _saved(fig, tmp_path, "envelope1")
+
+
+def test_existing_charts_are_print_quality(tmp_path):
+    rates = pd.DataFrame({"route": "central", "month": ["2016-01", "2016-02", "2016-04"], "rate": [0.02, 0.01, 0.03],
+                          "ci_low": [0.01, 0.005, 0.02], "ci_high": [0.03, 0.02, 0.04]})
+    _saved(figures.mortality_per_crossing(rates, footer="f", interventions=["2016-02-15"]), tmp_path, "rates")
+    cov = pd.DataFrame({"epoch": ["2014-01-01", "2016-01-01"], "area_km2": [0.0, 1200.0]})
+    _saved(figures.coverage_growth(cov, footer="f"), tmp_path, "coverage")
+    yearly = figures.yearly_quantiles(pd.DataFrame({"year": [2001] * 4 + [2002] * 4, "d": [1.0, 2, 3, 4, 5, 6, 7, 8]}),
+                                      {"d": (HOSTILE, "m")})
+    svg = _saved(figures.hardship_over_time(yearly, footer="f"), tmp_path, "hardship")
+    assert "<img" not in svg and "&lt;img" in svg

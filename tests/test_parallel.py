@@ -1,0 +1,147 @@
+"""Dask execution gives the same numbers as one process (borderscape.geo.parallel)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from borderscape.analyses import hotspots, pointpattern
+from borderscape.cli import main
+from borderscape.geo import parallel
+from borderscape.geo.errors import InputError
+from borderscape.geo.synthetic import fractal_dem
+from borderscape.geo.viewshed import coverage_count
+
+
+
+@pytest.fixture(scope="module")
+def dask_ex():
+    """One local cluster of 2 single-threaded worker processes for the module."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        client.wait_for_workers(2)
+        yield parallel.DaskExecutor(client)
+
+
+def _scaled(x, *, factor):
+    return x * factor
+
+
+def _fail(x):
+    if x == 3:
+        raise InputError("item 3 is bad", remedy="leave it out")
+    return x
+
+
+def test_demo_results_identical_with_1_and_2_workers(tmp_path):
+    pytest.importorskip("distributed")
+    one, two = tmp_path / "w1", tmp_path / "w2"
+    assert main(["demo", "--out", str(one), "--seed", "3", "--workers", "1"]) == 0
+    assert main(["demo", "--out", str(two), "--seed", "3", "--workers", "2"]) == 0
+    assert (one / "results.json").read_bytes() == (two / "results.json").read_bytes()
+    tests = {t["id"]: t for t in json.loads((two / "results.json").read_text())["tests"]}
+    assert tests["H1.cross_k"]["status"] == "ran" and tests["H3"]["status"] == "ran"  # envelope and routes ran
+    prov = [json.loads((d / "provenance.json").read_text())["options"] for d in (one, two)]
+    assert (prov[0]["workers"], prov[1]["workers"], prov[1]["scheduler"]) == (1, 2, None)
+
+
+def test_map_keeps_order_and_passes_shared_arguments(dask_ex):
+    big = np.arange(50_000.0)  # scattered once
+    assert dask_ex.workers == 2
+    assert dask_ex.map(_scaled, list(range(20)), factor=3) == [3 * i for i in range(20)]
+    got = dask_ex.map(_scaled, [1.0, 2.0], factor=big)
+    np.testing.assert_array_equal(got[1], 2.0 * big)
+    assert parallel.SerialExecutor().map(_scaled, [1, 2], factor=2) == [2, 4]
+    assert dask_ex.map(_scaled, [], factor=1) == []
+
+
+def test_a_task_error_comes_back_typed(dask_ex):
+    for ex in (dask_ex, parallel.SerialExecutor()):
+        with pytest.raises(InputError, match="item 3 is bad") as info:
+            ex.map(_fail, [1, 2, 3, 4])
+        assert info.value.remedy == "leave it out"
+
+
+def test_without_dask_more_workers_is_a_typed_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    with pytest.raises(parallel.DaskMissing, match=r'pip install "borderscape\[dask\]"'):
+        with parallel.open_executor(2):
+            pass
+    with parallel.open_executor(1) as ex, parallel.open_executor(None) as ex2:  # serial needs no Dask
+        assert isinstance(ex, parallel.SerialExecutor) and isinstance(ex2, parallel.SerialExecutor)
+    assert main(["demo", "--out", str(tmp_path / "x"), "--workers", "2"]) == 2
+    assert "borderscape[dask]" in capsys.readouterr().err
+    with pytest.raises(InputError, match="not both"):
+        with parallel.open_executor(2, "tcp://127.0.0.1:1"):
+            pass
+
+
+def test_installed_executor_is_scoped(dask_ex):
+    assert isinstance(parallel.current(), parallel.SerialExecutor)
+    with parallel.using(dask_ex):
+        assert parallel.current() is dask_ex
+    assert isinstance(parallel.current(), parallel.SerialExecutor)
+
+
+def test_chunks_and_seeds_do_not_depend_on_workers():
+    assert parallel.chunk_sizes(250) == [100, 100, 50]
+    a = parallel.spawn_chunks(np.random.default_rng(7), 250)
+    b = parallel.spawn_chunks(np.random.default_rng(7), 250)
+    assert [s for s, _ in a] == [100, 100, 50]
+    assert [g.random() for _, g in a] == [g.random() for _, g in b]
+    draws = [g.random() for _, g in parallel.spawn_chunks(np.random.default_rng(7), 250)]
+    assert len(set(draws)) == 3  # independent streams
+
+
+def test_envelope_same_numbers_serial_threads_and_dask(dask_ex):
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0, 1000, (80, 2)), rng.uniform(0, 1000, (15, 2))
+    kw = dict(window=shapely.box(0, 0, 1000, 1000), radii=np.linspace(20, 200, 8), n_sim=249)
+    serial = pointpattern.envelope(a, b, seed=5, **kw)
+    threads = pointpattern.envelope(a, b, seed=5, workers=2, **kw)
+    with parallel.using(dask_ex):
+        dask = pointpattern.envelope(a, b, seed=5, **kw)
+    for e in (threads, dask):
+        np.testing.assert_array_equal(e.simulated, serial.simulated)
+        assert e.p_value == serial.p_value and np.array_equal(e.low, serial.low)
+    assert serial.simulated.shape == (249, 8) and len({tuple(r) for r in serial.simulated}) == 249
+
+
+def test_gi_star_permutations_same_serial_and_dask(dask_ex):
+    rng = np.random.default_rng(3)
+    n = 200
+    y = rng.poisson(2.0, n).astype(float)
+    i, j = np.triu_indices(n, 1)
+    keep = rng.random(i.size) < 0.03
+    from scipy import sparse
+    w = sparse.coo_array((np.ones(2 * keep.sum()), (np.r_[i[keep], j[keep]], np.r_[j[keep], i[keep]])), shape=(n, n))
+    serial = hotspots.gi_star_weights(pd.Series(y), w, permutations=2500, seed=11)
+    remote = hotspots.gi_star_weights(pd.Series(y), w, permutations=2500, seed=11, executor=dask_ex)
+    pd.testing.assert_series_equal(serial.p, remote.p)
+    assert serial.p.min() < 0.05 < serial.p.max()
+
+
+def test_coverage_same_serial_and_dask(dask_ex):
+    dem = fractal_dem((160, 200), res=30, rng=np.random.default_rng(4))
+    rng = np.random.default_rng(5)
+    rows, cols = rng.integers(5, 155, 40), rng.integers(5, 195, 40)
+    x, y = dem.xy(rows, cols)
+    ranges = rng.uniform(400, 1500, 40)
+    serial = coverage_count(dem, x, y, 10.0, ranges, target_height=1.7)
+    remote = coverage_count(dem, x, y, 10.0, ranges, target_height=1.7, executor=dask_ex)
+    assert serial.array.max() >= 3
+    assert np.array_equal(serial.array, remote.array)
+
+
+def test_scheduler_address_reaches_an_existing_cluster(dask_ex):
+    address = dask_ex.client.scheduler.address
+    with parallel.open_executor(scheduler=address) as ex:
+        assert isinstance(ex, parallel.DaskExecutor) and ex.workers == 2 and parallel.current() is ex
+        assert ex.map(_scaled, [1, 2, 3], factor=2) == [2, 4, 6]
+    assert dask_ex.map(_scaled, [5], factor=2) == [10]  # the cluster outlives the connection

@@ -1,0 +1,104 @@
+"""Tiled processing of rasters larger than memory: every tiled result equals the whole-raster one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from borderscape.geo import terrain, tiles
+from borderscape.geo.costdistance import accumulated_cost
+from borderscape.geo.errors import InputError
+from borderscape.geo.raster import Raster
+from borderscape.geo.synthetic import fractal_dem
+from borderscape.geo.viewshed import coverage_count
+
+
+@pytest.fixture(scope="module")
+def dem() -> Raster:
+    d = fractal_dem((150, 170), res=30, rng=np.random.default_rng(1))
+    a = d.array.astype(np.float32)
+    a[60:64, 100:103] = np.nan  # a hole: kernels next to it give NaN, paths go round it
+    return d.with_array(a, nodata=np.nan)
+
+
+@pytest.fixture(scope="module")
+def dem_file(dem, tmp_path_factory):
+    path = tmp_path_factory.mktemp("tiles") / "dem.tif"
+    dem.write(path)
+    return path
+
+
+def test_tile_grid_covers_every_cell_once_with_cut_halos():
+    grid = tiles.tile_grid((150, 170), 64, 3)
+    seen = np.zeros((150, 170), int)
+    for t in grid:
+        seen[t.r0:t.r1, t.c0:t.c1] += 1
+        assert t.hr0 == max(0, t.r0 - 3) and t.hc1 == min(170, t.c1 + 3)
+    assert (seen == 1).all() and len(grid) == 3 * 3
+    with pytest.raises(InputError):
+        tiles.tile_grid((10, 10), 0, 1)
+
+
+@pytest.mark.parametrize("measure", ["slope", "aspect", "ruggedness"])
+def test_terrain_by_tiles_equals_whole_raster(dem, dem_file, tmp_path, measure):
+    out = tiles.terrain_tiled(dem_file, tmp_path / f"{measure}.tif", measure=measure, tile=64)
+    whole = getattr(terrain, measure)(dem).array
+    tiled = Raster.read(out).array
+    assert tiled.dtype == np.float32 and np.isfinite(whole).sum() > 0.9 * whole.size
+    assert np.array_equal(tiled, whole, equal_nan=True)
+
+
+def test_coverage_by_tiles_equals_whole_raster(dem, dem_file, tmp_path):
+    rows = np.array([20, 100, 140, 75, 5, 130])
+    cols = np.array([30, 160, 10, 85, 150, 90])
+    x, y = dem.xy(rows, cols)
+    ranges = np.array([900.0, 1500, 600, 2000, 1200, 700])
+    heights = np.array([10.0, 15, 8, 20, 12, 30])
+    out = tiles.coverage_tiled(dem_file, tmp_path / "cov.tif", x, y, heights, ranges, target_height=1.7, tile=50)
+    whole = coverage_count(dem, x, y, heights, ranges, target_height=1.7).array
+    assert whole.max() >= 2 and (whole > 0).sum() > 1000  # overlapping viewsheds across tile edges
+    assert np.array_equal(Raster.read(out).array, whole)
+
+
+def test_tiles_are_read_by_windows_never_whole(dem, dem_file, tmp_path, monkeypatch):
+    windows = []
+    real = tiles.read_window
+
+    def spy(path, tile, band=1):
+        r = real(path, tile, band)
+        windows.append(r.shape)
+        return r
+
+    monkeypatch.setattr(tiles, "read_window", spy)
+    tiles.terrain_tiled(dem_file, tmp_path / "s.tif", tile=40)
+    assert len(windows) == 4 * 5
+    assert max(h * w for h, w in windows) <= 42 * 42 < dem.array.size / 10
+
+
+def _cost_case(dem):
+    rng = np.random.default_rng(2)
+    sources = np.zeros(dem.shape, bool)
+    sources[75, 80] = sources[10, 5] = True
+    mult = np.where(rng.random(dem.shape) < 0.05, np.nan, rng.uniform(1, 3, dem.shape))
+    return sources, mult
+
+
+@pytest.mark.parametrize("travel", ["from_sources", "to_sources"])
+def test_tiled_accumulated_cost_equals_whole_raster_dijkstra(dem, travel):
+    sources, mult = _cost_case(dem)
+    whole = accumulated_cost(dem, sources, model="pandolf", multiplier=mult, travel=travel).cost.array
+    tiled = tiles.accumulated_cost_tiled(dem, sources, model="pandolf", multiplier=mult, travel=travel, tile=40)
+    assert tiled.rounds > 2  # paths cross tile borders: boundary values were exchanged
+    assert np.array_equal(np.isnan(tiled.cost.array), np.isnan(whole))
+    np.testing.assert_allclose(tiled.cost.array, whole, rtol=1e-12, equal_nan=True)
+
+
+def test_tiled_accumulated_cost_with_constant_cost_and_one_tile(dem):
+    sources = np.zeros(dem.shape, bool)
+    sources[0, :] = True
+    whole = accumulated_cost(dem, sources, model="tobler").cost.array
+    one = tiles.accumulated_cost_tiled(dem, sources, model="tobler", tile=1000)
+    assert one.rounds == 1 and one.solves == 1
+    np.testing.assert_allclose(one.cost.array, whole, rtol=1e-12, equal_nan=True)
+    many = tiles.accumulated_cost_tiled(dem, sources, model="tobler", tile=32)
+    np.testing.assert_allclose(many.cost.array, whole, rtol=1e-12, equal_nan=True)

@@ -1,0 +1,294 @@
+"""``borderscape map`` and :mod:`borderscape.webmap` without a browser: size, self-containment,
+escaping, the allow-list of popup fields, the data round trip, the files mode, the embed
+snippet and the CLI errors.  (tests/test_browser_map.py opens the maps in Chromium.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from affine import Affine
+from pyproj import CRS
+
+from borderscape import webmap
+from borderscape.cli import main
+from borderscape.errors import InputError
+from borderscape.geo.raster import Raster
+from borderscape.layers.ingest import ingest
+from test_no_names import count_names, name_forms
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+MB5 = 5 * 1024 * 1024
+REMOTE_ASSET = re.compile(r"<script[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//|<link[^>]*\bhref\s*=\s*[\"']?\s*(https?:)?//",
+                          re.IGNORECASE)
+
+
+def map_data(page: str) -> dict:
+    """The JSON embedded in a map page."""
+    m = re.search(r'<script type="application/json" id="bs-data">(.*?)</script>', page, re.DOTALL)
+    assert m, "no data element"
+    return json.loads(m.group(1))
+
+
+def layer_named(data: dict, start: str) -> dict:
+    found = [ly for ly in data["layers"] if ly["name"].startswith(start)]
+    assert len(found) == 1, [ly["name"] for ly in data["layers"]]
+    return found[0]
+
+
+def column(layer: dict, field: str) -> list:
+    p = layer["props"][field]
+    return [None if c < 0 else p["values"][c] for c in p["codes"]]
+
+
+def deaths_file(path: Path, causes: list[str], *, extra: dict | None = None) -> Path:
+    """A deaths layer as ``borderscape ingest`` writes it (GeoParquet, EPSG:4326)."""
+    n = len(causes)
+    frame = gpd.GeoDataFrame({
+        "date": pd.to_datetime(["2012-03-17"] * n), "date_kind": "reported", "date_precision": "day",
+        "dead": pd.array([1] * n, "Int64"), "missing": pd.array([0] * n, "Int64"), "cause": causes,
+        "location_precision": "exact", "source_id": "deaths", "record_id": [f"REC-SECRET-{i}" for i in range(n)],
+        "row": np.arange(n), "status": "kept", "reason": "", **(extra or {})},
+        geometry=gpd.points_from_xy(np.linspace(-111.5, -110.5, n), np.full(n, 31.8)), crs="EPSG:4326")
+    frame.to_parquet(path, index=False)
+    return path
+
+
+# -- the real studies --------------------------------------------------------------------
+
+def study_map_file(study: str, data_dir: Path, tmp_path_factory) -> Path:
+    """The self-contained map of a real study, built once per test session (the battery behind it
+    takes 10–30 s), also used by tests/test_browser_map.py."""
+    out = tmp_path_factory.getbasetemp() / "webmap-studies" / f"{study}.html"
+    if not out.is_file():
+        assert main(["map", study, "--data-dir", str(data_dir), "--out", str(out), "--self-contained"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def arizona(data_dir, tmp_path_factory):
+    return study_map_file("arizona-sonora", data_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def central_med(data_dir, tmp_path_factory):
+    return study_map_file("central-med", data_dir, tmp_path_factory)
+
+
+def test_arizona_map_is_one_small_file_without_remote_assets(arizona, data_dir):
+    page = arizona.read_text(encoding="utf-8")
+    assert arizona.stat().st_size < MB5
+    assert not REMOTE_ASSET.search(page)
+    assert not re.search(r"<script[^>]*\bsrc=|<link[^>]*\bhref=", page)  # everything inlined
+    assert "url(images/" not in page and "url(data:image/png;base64," in page  # Leaflet's CSS images inlined
+    assert not (arizona.parent / "arizona-sonora_files").exists()  # one file, no _files folder
+    data = map_data(page)
+    remains = layer_named(data, "Arizona OpenGIS Initiative")
+    # every located, not quarantined PCOME record is in the map, rounded to 3 decimals
+    frame = ingest("pcome", data_dir=data_dir).frame
+    usable = frame[(frame["status"] != "quarantined").to_numpy()]
+    assert remains["n"] == len(usable) == len(remains["geometry"]) // 2 == 4239
+    xy = np.array(remains["geometry"]).reshape(-1, 2)
+    raw = shapely.get_coordinates(usable.geometry.values)
+    assert np.abs(xy - raw).max() <= 0.0005 + 1e-9 and np.allclose(xy * 1000, np.round(xy * 1000), atol=1e-6)
+    assert remains["cluster"] is True and remains["fields"] == ["date", "dead", "missing", "cause",
+                                                                 "location_precision", "source_id"]
+    years = pd.to_datetime(usable["date"]).dt.year.to_numpy()
+    assert [y[0] for y in remains["years"]] == years.tolist()
+    assert set(column(remains, "date")) <= {f"{y}-{m:02d}" for y in range(1980, 2025) for m in range(1, 13)}
+    names = [ly["name"] for ly in data["layers"]]
+    for expected_name in ("Border", "Roads", "Water stations", "Border Patrol stations",
+                          "Hot spots of deaths (Gi*, past periods)"):
+        assert expected_name in names
+    for text in ("Pima County", "Licence:", "International Boundary and Water Commission",
+                 "Remains are recorded where they were found", "Leaflet 1.9.4", "about 100 m"):
+        assert text in page
+
+
+def test_arizona_map_holds_no_name_of_the_dead(arizona, data_dir):
+    assert count_names(arizona.read_text(encoding="utf-8"), name_forms(data_dir)) == 0
+
+
+def test_a_layer_that_kept_names_gives_a_map_without_them(data_dir, tmp_path, capsys):
+    """Positive control in tests/test_no_names.py: the --keep-personal layer holds > 2000 names."""
+    src = data_dir / "ogis-pima-ome-humane-borders" / "ogis_deaths_1981_2024-09.csv"
+    layer = tmp_path / "mine.parquet"
+    assert main(["ingest", "pcome", str(src), "--keep-personal", "--out", str(layer)]) == 0
+    assert main(["map", "--layer", str(layer), "--out", str(tmp_path / "m.html")]) == 0
+    capsys.readouterr()
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert count_names(page, name_forms(data_dir)) == 0
+    data = map_data(page)
+    assert all(set(ly["fields"]) <= set(webmap.FIELDS["deaths"]) for ly in data["layers"])
+
+
+def test_central_med_map_holds_every_incident_under_5_mb(central_med, data_dir):
+    page = central_med.read_text(encoding="utf-8")
+    assert central_med.stat().st_size < MB5 and not REMOTE_ASSET.search(page)
+    data = map_data(page)
+    iom = layer_named(data, "IOM Missing Migrants Project")
+    frame = ingest("iom-mmp", data_dir=data_dir).frame
+    located = frame[(frame["status"] != "quarantined").to_numpy() & frame.geometry.notna().to_numpy()
+                    & ~frame.geometry.is_empty.to_numpy()]
+    assert iom["n"] == len(located) > 17000
+    names = [ly["name"] for ly in data["layers"]]
+    assert any(n.startswith("Coverage from ") for n in names)
+    assert {"Search and rescue regions", "Coastline", "Operational areas"} <= set(names)
+    assert sum(ly["visible"] for ly in data["layers"] if ly["group"] == "Coverage") == 1  # the last epoch
+    assert "International Organization for Migration" in page and "CC BY-IGO 3.0" in page
+
+
+# -- escaping and the allow-list ---------------------------------------------------------
+
+def test_hostile_text_is_escaped_and_kept_as_text(tmp_path, capsys):
+    layer = deaths_file(tmp_path / "hostile.parquet", [HOSTILE, "exposure", "</script><script>alert(2)</script>"])
+    out = tmp_path / "m.html"
+    assert main(["map", "--layer", str(layer), "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<img" not in page.lower() and "alert(2)</script>" not in page
+    assert page.lower().count("</script>") == page.lower().count("<script")  # no element closed early
+    data = map_data(page)
+    assert column(data["layers"][0], "cause") == [HOSTILE, "exposure", "</script><script>alert(2)</script>"]
+    assert "REC-SECRET" not in page  # record ids stay out
+
+
+def test_only_allow_listed_fields_reach_the_file(tmp_path):
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning", "exposure"], extra={
+        "name": ["Secretname Alpha", "Secretname Beta"], "age": [34, 51], "sex": ["secretsex", "secretsex"],
+        "notes": ["secretnote", "secretnote"]})
+    page = webmap.build_map(webmap.file_layers([layer])[0], title="t", sources=[], caveats=[])
+    for secret in ("Secretname", "secretsex", "secretnote", "REC-SECRET", '"age"', '"sex"'):
+        assert secret not in page
+    data = map_data(page)
+    assert data["layers"][0]["fields"] == ["date", "dead", "missing", "cause", "location_precision", "source_id"]
+    assert column(data["layers"][0], "date") == ["2012-03", "2012-03"]  # to the month
+
+
+def test_titles_sources_and_caveats_are_escaped():
+    frame = gpd.GeoDataFrame({"name": [HOSTILE]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs="EPSG:4326")
+    layers = webmap.layers_from_frame(frame, kind="context", name=HOSTILE, group="Context", colour="#000000")
+    page = webmap.build_map(layers, title=HOSTILE, caveats=[HOSTILE], simulated=True,
+                            sources=[{"id": HOSTILE, "publisher": HOSTILE, "licence": HOSTILE, "citation": HOSTILE}])
+    assert "<img" not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
+    data = map_data(page)
+    assert data["layers"][0]["name"] == HOSTILE and column(data["layers"][0], "name") == [HOSTILE]
+    assert page.count(webmap.SIMULATED) >= 3  # banner, title, heading
+
+
+def test_json_for_html_round_trips_and_cannot_close_the_element():
+    value = {"a": ["</script>", "<!--", "&amp;", "\u2028\u2029", "ü"]}
+    text = webmap._json_for_html(value)
+    assert not re.search(r"[<>&\u2028\u2029]", text)
+    assert json.loads(text) == value
+
+
+# -- layers from the battery -------------------------------------------------------------
+
+def test_coverage_is_vectorised_to_the_covered_cells():
+    """A 10 × 10 grid of 1 km cells (UTM 12N) with a 3 × 4 covered block: the polygon's area is
+    12 km² (to the reprojection's rounding) and its years run to the next epoch."""
+    crs = CRS.from_epsg(32612)
+    a = np.zeros((10, 10), np.uint8)
+    a[2:5, 3:7] = 1
+    t = Affine(1000.0, 0, 500_000.0, 0, -1000.0, 3_500_000.0)
+    r1, r2 = Raster(a, t, crs, None), Raster(np.zeros_like(a), t, crs, None)
+    b = a.copy()
+    b[0, 0] = 2
+    layers = webmap.coverage_layers({"h1_coverage_2008-02-22": r1, "h1_coverage_2011-01-14": Raster(b, t, crs, None),
+                                     "h1_coverage_2012-01-01": r2}, until=2020)
+    assert [ly.name for ly in layers] == ["Coverage from 2008-02-22", "Coverage from 2011-01-14"]
+    area = layers[0].frame.to_crs(crs).geometry.area.iloc[0]
+    assert area == pytest.approx(12e6, rel=1e-9)
+    assert layers[1].frame.to_crs(crs).geometry.area.iloc[0] == pytest.approx(13e6, rel=1e-9)
+    assert (layers[0].frame["year_from"].iloc[0], layers[0].frame["year_to"].iloc[0]) == (2008, 2010)
+    assert (layers[1].frame["year_from"].iloc[0], layers[1].frame["year_to"].iloc[0]) == (2011, 2011)
+
+
+def test_sensor_years_and_hot_cells():
+    towers = gpd.GeoDataFrame({"kind": ["IFT", "RVSS"], "height_m": [24.0, 18.0], "deployment": ["existing", "removed"],
+                               "active_from": pd.to_datetime(["2008-05-01", None]),
+                               "active_to": pd.to_datetime([None, "2015-01-01"]), "name": ["x", "y"],
+                               "status": "kept"}, geometry=gpd.points_from_xy([-111, -110], [31.5, 31.6]), crs="EPSG:4326")
+    data = webmap._layer_data(webmap.layers_from_frame(towers, kind="sensors", name="Towers", group="Surveillance",
+                                                       colour="#0072B2")[0], 0.0)
+    assert data["years"] == [[2008, None], [None, 2015]] and column(data, "active") == ["2008–", "?–2015"]
+    assert "name" not in data["fields"] and data["cluster"] is False
+    box = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1)]
+    cells = gpd.GeoDataFrame({"period": ["2000-01-01/2006-09-21"] * 3, "count": [5, 0, 9], "gi_z": [3.1, -1.0, 2.5],
+                              "hot": [1, 0, 1]}, geometry=box, crs="EPSG:4326")
+    hot = webmap.table_layers({"h5_cells": cells})
+    assert len(hot) == 1 and hot[0].frame["count"].tolist() == [5, 9]
+    assert hot[0].frame["year_from"].tolist() == [2000, 2000] and hot[0].frame["year_to"].tolist() == [2006, 2006]
+
+
+# -- files, tiles, embed, CLI errors -----------------------------------------------------
+
+def test_files_mode_writes_leaflet_beside_the_map(tmp_path):
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
+    out = webmap.write_map(tmp_path / "site" / "deaths.html", layers=[layer], self_contained=False)
+    page = out.read_text(encoding="utf-8")
+    refs = re.findall(r'<script[^>]*\bsrc="([^"]+)"|<link[^>]*\bhref="([^"]+)"', page)
+    assert sorted("".join(r) for r in refs) == ["deaths_files/leaflet.css", "deaths_files/leaflet.js"]
+    for ref in ("deaths_files/leaflet.js", "deaths_files/leaflet.css", "deaths_files/images/layers.png"):
+        assert (out.parent / ref).is_file(), ref
+    assert not REMOTE_ASSET.search(page) and len(page) < 100_000  # Leaflet not inlined
+    assert sorted(p.name for p in out.parent.iterdir()) == ["deaths.html", "deaths_files"]
+
+
+def test_tiles_only_when_asked(tmp_path):
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
+    plain = webmap.build_map(webmap.file_layers([layer])[0], title="t", sources=[], caveats=[])
+    osm = webmap.build_map(webmap.file_layers([layer])[0], title="t", sources=[], caveats=[], tiles="osm")
+    assert "openstreetmap" not in plain.lower()
+    assert map_data(osm)["tiles"] == "osm" and "© OpenStreetMap contributors (ODbL)" in osm
+    with pytest.raises(InputError):
+        webmap.build_map([], title="t", sources=[], caveats=[], tiles="google")
+
+
+def test_embed_snippet_is_escaped_and_sandboxed(tmp_path, capsys):
+    snippet = webmap.embed_snippet('map.html?a=1&b="2"', title=HOSTILE, aspect="16 / 9")
+    assert "<img" not in snippet and 'title="&lt;img src=x onerror=alert(1)&gt;"' in snippet
+    assert 'src="map.html?a=1&amp;b=&quot;2&quot;"' in snippet
+    assert 'sandbox="allow-scripts"' in snippet and 'loading="lazy"' in snippet and "aspect-ratio:16 / 9" in snippet
+    with pytest.raises(InputError):
+        webmap.embed_snippet("m.html", title="t", aspect="16/9;background:url(x)")
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
+    assert main(["map", "--layer", str(layer), "--out", str(tmp_path / "m.html"), "--embed"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().startswith("<div") and '<iframe src="m.html"' in out and 'title="Map of d.parquet"' in out
+
+
+def test_cli_errors_are_typed(tmp_path, capsys):
+    assert main(["map", "--out", str(tmp_path / "m.html")]) == 2
+    assert "nothing to map" in capsys.readouterr().err
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["map", "--layer", str(csv), "--out", str(tmp_path / "m.html")]) == 2
+    assert ".parquet" in capsys.readouterr().err
+    assert main(["map", "--layer", str(tmp_path / "absent.parquet"), "--out", str(tmp_path / "m.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_demo_run_writes_the_interactive_map_marked_simulated(tmp_path, capsys):
+    """``borderscape demo`` (and ``run``) write map.html through this module: towers, coverage by
+    epoch and modelled routes from the battery, all marked SIMULATED DATA."""
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--seed", "3"]) == 0
+    capsys.readouterr()
+    page = (tmp_path / "demo" / "map.html").read_text(encoding="utf-8")
+    assert page.count(webmap.SIMULATED) >= 3 and not REMOTE_ASSET.search(page)
+    data = map_data(page)
+    assert data["simulated"] is True
+    groups = {ly["group"] for ly in data["layers"]}
+    assert {"Remains and incidents", "Surveillance", "Coverage", "Routes", "Context"} <= groups
+    towers = layer_named(data, "Surveillance towers")
+    assert towers["n"] > 0 and "active" in towers["fields"]
+    results = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
+    for t in results["tests"]:
+        assert f"<td>{t['id']}</td>" in page  # every outcome is listed
