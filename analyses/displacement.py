@@ -565,7 +565,8 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                             "covered_share": share, "alternative": "less"})))
 
     # H1.cross_k: remains after deployment against the sensors active at the end
-    outcomes.append(_cross_k(study, dem, dep, records, pre, last_epoch, min_bg, rng, common))
+    cross, cross_table = _cross_k(study, dem, dep, records, pre, last_epoch, min_bg, rng, common)
+    outcomes.append(cross)
 
     record_table = pd.DataFrame({"date": records["date"], "epoch_start": epoch_start,
                                  "background": pre, "covered": covered, "expected_area_share": e_area})
@@ -579,16 +580,20 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         "records_covered": [int(covered[epoch == k].sum()) for k in needed],
     })
     rasters = {f"h1_coverage_{dep.changes[k]}": cov[k] for k in needed if k >= 0}
-    return Section(outcomes, tables={"h1_records": record_table, "h1_epochs": epoch_table}, rasters=rasters)
+    tables = {"h1_records": record_table, "h1_epochs": epoch_table}
+    if cross_table is not None:
+        tables["h1_cross_l"] = cross_table
+    return Section(outcomes, tables=tables, rasters=rasters)
 
 
 def _cross_k(study: Study, dem: Raster, dep: Deployment, records: pd.DataFrame, pre: np.ndarray, last_epoch: int,
-             min_bg: int, rng: np.random.Generator, common: dict[str, Any]) -> Outcome:
+             min_bg: int, rng: np.random.Generator, common: dict[str, Any]) -> tuple[Outcome, pd.DataFrame | None]:
+    """The ``H1.cross_k`` outcome and the envelope table ``h1_cross_l`` (r, observed, centre, low, high)."""
     name = "cross-L between remains after deployment and the sensors active at the end of the study"
     sensors = dep.active(last_epoch)
     post = ~pre
     if sensors.sum() < 1 or post.sum() < 2:
-        return Outcome.skipped("H1.cross_k", name, "fewer than 2 post-deployment remains or no active sensor")
+        return Outcome.skipped("H1.cross_k", name, "fewer than 2 post-deployment remains or no active sensor"), None
     left, bottom, right, top = dem.bounds
     window = shapely.box(left, bottom, right, top)
     side = min(right - left, top - bottom)
@@ -609,10 +614,12 @@ def _cross_k(study: Study, dem: Raster, dep: Deployment, records: pd.DataFrame, 
                        alternative="less")
     result = env.summary()
     params = {**common, **dict(result.parameters), "radii_m": radii.tolist(), "sensors": int(sensors.sum())}
+    table = pd.DataFrame({"r": env.radii, "observed": env.observed, "centre": env.centre, "low": env.low,
+                          "high": env.high})
     return Outcome.ran("H1.cross_k", StatResult(name=name + ": " + result.name, estimate=result.estimate,
                                                 ci=result.ci, p_value=result.p_value, n=result.n,
                                                 method=result.method, statistic=result.statistic,
-                                                parameters=params))
+                                                parameters=params)), table
 
 
 # -- H3 ---------------------------------------------------------------------------------------

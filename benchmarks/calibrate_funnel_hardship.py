@@ -2,6 +2,7 @@
 
 Run:  nice .venv/bin/python benchmarks/calibrate_funnel_hardship.py [--null 200] [--planted 100]
       [--alpha 3] [--size 160] [--walkers 40000] [--permutations 999] [--seed 1] [--jobs 1]
+      [--only H2 H4 H5]
 
 Worlds come from :func:`borderscape.analyses.worlds.simulate_world`: α = 0 is the null
 (surveillance does not change routes, so nothing about the remains changes at the
@@ -56,6 +57,8 @@ def p_values(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, flo
     rng = np.random.default_rng(seed)
     out: dict[str, float] = {}
     for func, child in zip((h2_hardship, h4_mortality_rate, h5_hotspots), rng.spawn(3)):
+        if args.only and func.__name__.split("_")[0].upper() not in args.only:
+            continue
         period = 0
         for o in func(study, inputs, child).outcomes:
             if o.status != "ran" or o.p_value is None or not math.isfinite(o.p_value):
@@ -78,6 +81,8 @@ def main() -> None:
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (explicit; 1 = none)")
+    parser.add_argument("--only", nargs="*", default=[], choices=["H2", "H4", "H5"],
+                        help="run only these hypotheses (same worlds, same generators)")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()

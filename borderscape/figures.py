@@ -89,11 +89,11 @@ def _figure(title: str, footer: str, *, simulated: bool, panels: int = 1, ncols:
 
     nrows = math.ceil(panels / ncols)
     lines = textwrap.wrap(footer, 150)
-    head = 0.55 + 0.2 * (len(textwrap.wrap(title, 110)) - 1)
+    heading = textwrap.wrap(f"{SIMULATED} — {title}" if simulated else title, 90)  # 90 characters fit 9 in at 12 pt
+    head = 0.55 + 0.2 * (len(heading) - 1)
     height = panel_height * nrows + 0.85 + head + 0.13 * len(lines)
     fig, axes = plt.subplots(nrows, ncols, figsize=(9, height), squeeze=False, sharex=sharex)
-    fig.suptitle("\n".join(textwrap.wrap(f"{SIMULATED} — {title}" if simulated else title, 110)), fontsize=12,
-                 parse_math=False)
+    fig.suptitle("\n".join(heading), fontsize=12, parse_math=False)
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, va="bottom", ha="left", color="#333333", parse_math=False)
     fig.subplots_adjust(bottom=(0.45 + 0.13 * len(lines)) / height, top=1 - head / height, hspace=0.3)
     flat = [ax for row in axes for ax in row]
@@ -198,8 +198,7 @@ def envelope_chart(table: pd.DataFrame, *, statistic: str, footer: str, simulate
     Plots ``observed − centre`` (line and points) and the band ``low − centre`` …
     ``high − centre``: the null's acceptance region (the envelope of the simulated patterns,
     Baddeley et al. 2014, *Ecological Monographs* 84(3)).  Where the observed curve leaves the
-    band the test rejects at that radius.  With a single row (only the summary at the radius
-    of largest deviation is known) the chart is one point with its acceptance interval.
+    band the test rejects at that radius.
 
     Parameters
     ----------
@@ -218,15 +217,9 @@ def envelope_chart(table: pd.DataFrame, *, statistic: str, footer: str, simulate
     high = (table["high"] - table["centre"]).to_numpy(dtype=float)
     fig, (ax,) = _figure(f"{statistic}: observed minus expected, with the envelope of the null model", footer,
                          simulated=simulated)
-    if len(table) > 1:
-        ax.fill_between(r_km, low, np.where(np.isfinite(high), high, np.nanmax(np.r_[dev, low, 0.0])),
-                        color=PALETTE[5], alpha=0.35, lw=0, label="envelope under the null")
-        ax.plot(r_km, dev, color=PALETTE[1], marker="o", ms=3, label="observed")
-    else:
-        top = high if np.isfinite(high).all() else np.maximum(low, dev) + 0.1 * np.abs(np.r_[dev, low]).max()
-        ax.vlines(r_km, low, top, color=PALETTE[5], lw=10, alpha=0.6, label="acceptance region under the null")
-        ax.plot(r_km, dev, "o", color=PALETTE[1], ms=7, label="observed (radius of largest deviation)")
-        ax.set_xlim(r_km[0] * 0.5, r_km[0] * 1.5)
+    ax.fill_between(r_km, low, np.where(np.isfinite(high), high, np.nanmax(np.r_[dev, low, 0.0])),
+                    color=PALETTE[5], alpha=0.35, lw=0, label="envelope under the null")
+    ax.plot(r_km, dev, color=PALETTE[1], marker="o", ms=3, label="observed")
     ax.axhline(0.0, color="#777777", lw=0.8)
     ax.set_xlabel("radius r (km)", fontsize=8)
     ax.set_ylabel("observed − expected (m)", fontsize=8)

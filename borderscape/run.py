@@ -429,9 +429,8 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
 
     ``study_area`` (map), ``hardship_over_time`` (``h2_records``), ``mortality_per_encounter``
     (``h4_monthly``), ``mortality_per_crossing``, ``coverage_growth`` (coverage rasters),
-    ``hotspots_by_period`` (``h5_cells`` / ``m5_cells``) and ``cross_l_envelope`` (outcome
-    ``H1.cross_k``: the battery keeps only the envelope at the radius of largest deviation, so
-    the chart shows that radius).
+    ``hotspots_by_period`` (``h5_cells`` / ``m5_cells``) and ``cross_l_envelope`` (``h1_cross_l``:
+    the observed cross-L, the null's centre and its global envelope at every radius of ``H1.cross_k``).
     """
     from borderscape.analyses.hardship import COVARIATES
 
@@ -487,10 +486,8 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
                                          context=pd.concat(context) if context else None,
                                          what="incidents" if maritime else "remains")
         written += save_figure(fig, folder, "hotspots_by_period")
-    cross = next((o for o in battery.outcomes if o.id == "H1.cross_k" and o.status == "ran"), None)
-    if cross is not None and "r" in cross.parameters:
-        table = pd.DataFrame({"r": [float(cross.parameters["r"])], "observed": [cross.estimate], "centre": [0.0],
-                              "low": [cross.ci[0]], "high": [cross.ci[1]]})
+    table = battery.tables.get("h1_cross_l")
+    if table is not None:
         footer = _footer(records, ("deaths", "towers", "dem"),
                          "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
                          "are those active at the end of the study; remains are found where people died, not where "

@@ -51,6 +51,8 @@ SIMULATED = "SIMULATED DATA"
 OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
 GREY = "#8C8C8C"
+#: Colours of sensor layers, one per kind, in turn.
+SENSOR_COLOURS = tuple(OKABE_ITO[c] for c in ("blue", "orange", "purple", "sky_blue", "yellow", "black"))
 #: Popup fields allowed per kind of layer (every other column stays out of the file).
 FIELDS = {
     "deaths": ("date", "dead", "missing", "cause", "location_precision", "source_id"),
@@ -206,6 +208,16 @@ def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: s
     """
     if frame.crs is None:
         raise CRSError(f"layer {name!r} has no CRS", remedy="set the CRS the coordinates are in")
+    if kind == "sensors" and "kind" in frame.columns and frame["kind"].dropna().nunique() > 1:
+        # sensors by kind: one layer each (IFT, RVSS, aerostat …), colours from the palette in turn
+        kinds = sorted(frame["kind"].dropna().astype(str).unique())
+        colours = [colour, *(c for c in SENSOR_COLOURS if c != colour)]
+        unknown = frame[frame["kind"].isna()]
+        parts = [(k, frame[frame["kind"].astype("string") == k]) for k in kinds]
+        parts += [("kind not stated", unknown)] if len(unknown) else []
+        return [layer for i, (k, part) in enumerate(parts)
+                for layer in layers_from_frame(part, kind="sensors", name=f"{name}: {k}", group=group,
+                                               colour=colours[i % len(colours)], source=source, visible=visible)]
     rows = usable(frame).to_crs("EPSG:4326")
     out = gpd.GeoDataFrame(geometry=rows.geometry.values, crs="EPSG:4326")
     years = None

@@ -108,21 +108,20 @@ def test_study_area_map_escapes_user_text_and_counts_per_cell(tmp_path):
     assert "$x^2$" in svg  # shown as typed, not parsed as mathtext
 
 
-def test_envelope_chart_curve_and_single_radius(tmp_path):
+def test_envelope_chart_draws_the_curve_and_its_band(tmp_path):
     r = np.linspace(1_000, 10_000, 10)
     table = pd.DataFrame({"r": r, "observed": r - 300, "centre": r, "low": r - 200, "high": r + 200})
     fig = figures.envelope_chart(table, statistic="cross-L " + HOSTILE, footer="f")
     (ax,) = fig.axes
     line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
     assert np.allclose(line.get_xdata(), r / 1e3) and np.allclose(line.get_ydata(), -300)
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == pytest.approx(-200) and band[:, 1].max() == pytest.approx(200)
     svg = _saved(fig, tmp_path, "envelope")
     assert "<img" not in svg and "&lt;img" in svg
-    one = pd.DataFrame({"r": [5_000.0], "observed": [-1404.6], "centre": [0.0], "low": [-1394.8], "high": [np.nan]})
-    fig = figures.envelope_chart(one, statistic="cross-L", footer="f", simulated=True)
-    (ax,) = fig.axes
-    point = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
-    assert point.get_xdata()[0] == 5.0 and point.get_ydata()[0] == pytest.approx(-1404.6)
-    assert "SIMULATED DATA" in _saved(fig, tmp_path, "envelope1")
+    one_sided = table.assign(high=np.nan)
+    assert "SIMULATED DATA" in _saved(figures.envelope_chart(one_sided, statistic="cross-L", footer="f",
+                                                             simulated=True), tmp_path, "envelope1")
 
 
 def test_existing_charts_are_print_quality(tmp_path):

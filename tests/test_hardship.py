@@ -193,7 +193,64 @@ def test_real_h5_periods_and_table(real):
             assert o.estimate == pytest.approx((period["hot"] == 1).mean())
             assert o.p_value == pytest.approx(period["gi_q"].min())
     h5 = _by_id(sec)["H5"]
-    assert h5.parameters["split"] == "2006-09-21" and h5.n == h5.parameters["hot_before"] + h5.parameters["hot_after"]
+    assert h5.status == "ran", h5.reason
+    assert h5.parameters["split"] == "2006-09-21"
+    assert h5.n == h5.parameters["records_before"] + h5.parameters["records_after"]
+    assert h5.ci[0] <= h5.estimate <= h5.ci[1] and 0 < h5.p_value <= 1
+
+
+def test_gi_star_z_is_esda_column_by_column():
+    from esda.getisord import G_Local
+    from libpysal.weights import WSP
+
+    from borderscape.analyses.hardship import gi_star_z
+    from borderscape.analyses.hotspots import distance_band_weights, square_grid
+
+    rng = np.random.default_rng(4)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(0, 9000, 300), rng.uniform(0, 9000, 300)),
+                           crs="EPSG:32612")
+    grid = square_grid(pts, 1000.0)
+    weights = distance_band_weights(grid, 1500.0)
+    counts = rng.poisson(3.0, size=(len(grid), 4)).astype(float)
+    z = gi_star_z(counts, weights)
+    w = WSP(weights.tocsr()).to_W(silence_warnings=True)
+    for k in range(counts.shape[1]):
+        ref = G_Local(counts[:, k], w, transform="B", star=True, permutations=0)
+        np.testing.assert_allclose(z[:, k], ref.Zs, rtol=1e-9, atol=1e-12)
+    assert np.all(gi_star_z(np.ones((len(grid), 1)), weights) == 0)  # no variation: no hot spot
+
+
+def _h5_case(shift: bool, seed: int):
+    """Remains on a 10 x 10 grid of 1 km cells whose slope is the column number (degrees): before the
+    split a cluster in column 2; after it, in column 8 (``shift``) or again in column 2."""
+    from borderscape.analyses.hardship import _h5_headline
+    from borderscape.analyses.hotspots import square_grid
+
+    rng = np.random.default_rng(seed)
+    def cloud(col, n):
+        return np.c_[rng.normal(col * 1000 + 500, 150, n), rng.normal(5500, 150, n)]
+    before = np.r_[cloud(2, 60), rng.uniform(0, 10000, (40, 2))]
+    after = np.r_[cloud(8 if shift else 2, 60), rng.uniform(0, 10000, (40, 2))]
+    xy = np.clip(np.r_[before, after], 1, 9999)
+    dates = pd.to_datetime(["2005-06-01"] * len(before) + ["2015-06-01"] * len(after))
+    points = gpd.GeoDataFrame({"date": dates}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32612")
+    grid = square_grid(points, 1000.0, bounds=(0, 0, 10000, 10000))
+    slopes = pd.Series(np.floor(grid.geometry.centroid.x.to_numpy() / 1000.0), index=grid.index)
+    study = load_study("arizona-sonora")
+    study = dataclasses.replace(study, parameters={**study.parameters, "hardship": {"split": "2010-01-01"}})
+    settings = {"confidence": 0.95, "permutations": 499, "fdr_alpha": 0.05}
+    return _h5_headline(study, points, grid, slopes, "column number", dates.min(), dates.max(), 1000.0, 1500.0,
+                        settings, np.random.default_rng(seed + 1), np.random.default_rng(seed + 2), "H5")
+
+
+def test_h5_headline_finds_a_moved_hot_spot_and_not_a_fixed_one():
+    moved = _h5_case(True, 0)
+    assert moved.status == "ran" and moved.p_value <= 0.01
+    # hot-spot intensity sits around column 2 before and column 8 after: about 6 degrees steeper
+    assert 4.5 < moved.estimate < 6.5 and moved.ci[0] < moved.estimate < moved.ci[1]
+    fixed = [_h5_case(False, seed) for seed in range(10)]
+    assert all(abs(o.estimate) < 1.0 for o in fixed)
+    assert sum(o.p_value <= 0.05 for o in fixed) <= 2
 
 
 def test_real_terrain_fallback_to_environment_grid(real):

@@ -215,10 +215,13 @@ def test_sensor_years_and_hot_cells():
                                "active_from": pd.to_datetime(["2008-05-01", None]),
                                "active_to": pd.to_datetime([None, "2015-01-01"]), "name": ["x", "y"],
                                "status": "kept"}, geometry=gpd.points_from_xy([-111, -110], [31.5, 31.6]), crs="EPSG:4326")
-    data = webmap._layer_data(webmap.layers_from_frame(towers, kind="sensors", name="Towers", group="Surveillance",
-                                                       colour="#0072B2")[0], 0.0)
-    assert data["years"] == [[2008, None], [None, 2015]] and column(data, "active") == ["2008–", "?–2015"]
-    assert "name" not in data["fields"] and data["cluster"] is False
+    layers = webmap.layers_from_frame(towers, kind="sensors", name="Towers", group="Surveillance", colour="#0072B2")
+    assert [ly.name for ly in layers] == ["Towers: IFT", "Towers: RVSS"]  # sensors by kind
+    assert layers[0].colour == "#0072B2" and layers[1].colour != layers[0].colour
+    data = [webmap._layer_data(ly, 0.0) for ly in layers]
+    assert [d["years"] for d in data] == [[[2008, None]], [[None, 2015]]]
+    assert [column(d, "active") for d in data] == [["2008–"], ["?–2015"]]
+    assert all("name" not in d["fields"] and d["cluster"] is False for d in data)
     box = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1)]
     cells = gpd.GeoDataFrame({"period": ["2000-01-01/2006-09-21"] * 3, "count": [5, 0, 9], "gi_z": [3.1, -1.0, 2.5],
                               "hot": [1, 0, 1]}, geometry=box, crs="EPSG:4326")
@@ -287,8 +290,14 @@ def test_demo_run_writes_the_interactive_map_marked_simulated(tmp_path, capsys):
     assert data["simulated"] is True
     groups = {ly["group"] for ly in data["layers"]}
     assert {"Remains and incidents", "Surveillance", "Coverage", "Routes", "Context"} <= groups
-    towers = layer_named(data, "Surveillance towers")
-    assert towers["n"] > 0 and "active" in towers["fields"]
+    # sensors by kind: one layer per kind of tower, each its own colour, together every tower
+    towers = [ly for ly in data["layers"] if ly["name"].startswith("Surveillance towers: ")]
+    kinds = {ly["name"].split(": ", 1)[1] for ly in towers}
+    assert len(towers) >= 2 and len({ly["colour"] for ly in towers}) == len(towers)
+    assert all(ly["n"] > 0 and "active" in ly["fields"] and ly["props"]["kind"]["values"] == [ly["name"].split(": ", 1)[1]]
+               for ly in towers)
+    world = json.loads((tmp_path / "demo" / "provenance.json").read_text(encoding="utf-8"))["options"]["world"]
+    assert kinds <= set(world["tower_kinds"]) and sum(ly["n"] for ly in towers) == world["towers"]
     results = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
     for t in results["tests"]:
         assert f"<td>{t['id']}</td>" in page  # every outcome is listed
