@@ -68,7 +68,7 @@ from shapely.geometry import box
 
 from borderscape.analyses.results import StatResult
 from borderscape.geo.errors import CRSError, InputError
-from borderscape.geo.parallel import Executor, SerialExecutor, resolve, spawn_chunks
+from borderscape.geo.parallel import Executor, SerialExecutor, groups, resolve, spawn_chunks
 from borderscape.geo.raster import Raster
 
 __all__ = [
@@ -980,6 +980,12 @@ def _simulate_chunk(chunk: tuple[int, np.random.Generator], *, simulate: Simulat
     return np.array([stat(*simulate(gen)) for _ in range(size)], dtype=float).reshape(size, -1)
 
 
+def _simulate_group(chunks: list[tuple[int, np.random.Generator]], *, simulate: Simulator,
+                    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+    """:func:`_simulate_chunk` over consecutive chunks, rows stacked in order."""
+    return np.vstack([_simulate_chunk(c, simulate=simulate, stat=stat) for c in chunks])
+
+
 def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str | Callable[..., np.ndarray] = "L",
              null: NullModel | None = None, n_sim: int = 999, seed: int | None = None,
              rng: np.random.Generator | None = None, correction: str | None = None,
@@ -1073,7 +1079,8 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(lambda c: _simulate_chunk(c, simulate=simulate, stat=stat), chunks))
     else:
-        parts = ex.map(_simulate_chunk, chunks, simulate=simulate, stat=stat)
+        # several chunks per task (a few tasks per worker): fewer round trips, same rows in order
+        parts = ex.map(_simulate_group, groups(chunks, 2 * ex.workers), simulate=simulate, stat=stat)
     sims = np.vstack(parts)
     allc = np.vstack([observed[None, :], sims])
     centre = np.nanmean(allc, axis=0)

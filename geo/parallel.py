@@ -1,7 +1,10 @@
 """Run independent pieces of work in this process or on a Dask cluster, with the same numbers.
 
-An :class:`Executor` has one method, ``map(func, items, **shared) -> list``: the results of
-``func(item, **shared)`` in the order of ``items``.  :class:`SerialExecutor` runs them in a
+An :class:`Executor` has ``map(func, items, **shared) -> list``: the results of
+``func(item, **shared)`` in the order of ``items``; ``imap`` (the same results one by one, with
+a bounded number of tasks in flight, so the caller writes or adds up each result while the
+workers compute the next); and ``put``/``drop`` (data placed on the workers once, for tasks
+of several rounds to receive by handle).  :class:`SerialExecutor` runs them in a
 loop in this process (no Dask import); :class:`DaskExecutor` sends them to the workers of a
 ``dask.distributed`` cluster — a local one (``LocalCluster(n_workers=N,
 threads_per_worker=1, processes=True)``) or an existing one reached by its scheduler address —
@@ -31,7 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -78,6 +83,43 @@ class Executor(Protocol):
         """
         ...
 
+    def imap(self, func: Callable[..., Any], items: Iterable[Any], *, ahead: int, **shared: Any) -> Iterator[Any]:
+        """The results of ``func(item, **shared)`` one by one, in the order of ``items``.
+
+        ``items`` is consumed lazily, at most ``ahead`` tasks beyond the result being handed
+        out are in flight, so the caller can use (write, add up) each result while the
+        workers compute the next ones, and neither the items nor the results are ever all
+        in memory.
+
+        Parameters
+        ----------
+        func, **shared
+            As in :meth:`map`.
+        items
+            One per task; may be a generator.
+        ahead
+            Tasks kept in flight (≥ 1).
+
+        Returns
+        -------
+        Iterator
+            The results, in the order of ``items``.
+        """
+        ...
+
+
+    def put(self, values: Sequence[Any]) -> list[Any]:
+        """Place data where the tasks run, once, for many later tasks.
+
+        Returns one handle per value; a handle placed inside an item of :meth:`imap` reaches
+        the task as the value itself.  Release the handles with :meth:`drop`.
+        """
+        ...
+
+    def drop(self, handles: Sequence[Any]) -> None:
+        """Forget the data placed by :meth:`put`."""
+        ...
+
 
 class SerialExecutor:
     """Runs every task in a loop in this process."""
@@ -87,6 +129,17 @@ class SerialExecutor:
     def map(self, func: Callable[..., Any], items: Sequence[Any], **shared: Any) -> list[Any]:
         """See :meth:`Executor.map`."""
         return [func(item, **shared) for item in items]
+
+    def imap(self, func: Callable[..., Any], items: Iterable[Any], *, ahead: int, **shared: Any) -> Iterator[Any]:
+        """See :meth:`Executor.imap` (one task at a time here)."""
+        return (func(item, **shared) for item in items)
+
+    def put(self, values: Sequence[Any]) -> list[Any]:
+        """See :meth:`Executor.put`: the values themselves."""
+        return list(values)
+
+    def drop(self, handles: Sequence[Any]) -> None:
+        """See :meth:`Executor.drop` (nothing to do)."""
 
 
 class DaskExecutor:
@@ -128,9 +181,53 @@ class DaskExecutor:
         finally:
             for f in futures + scattered:
                 f.release()
-            for k, v in sent.items():
-                if v is not shared[k]:
-                    v.release()
+            self._release(sent, shared)
+
+    def imap(self, func: Callable[..., Any], items: Iterable[Any], *, ahead: int, **shared: Any) -> Iterator[Any]:
+        """See :meth:`Executor.imap`; each item travels with its task, ``shared`` is scattered once."""
+        if ahead < 1:
+            raise InputError(f"ahead must be ≥ 1, got {ahead}")
+        sent = {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
+                for k, v in shared.items()}
+        items = iter(items)
+        flight: deque[Any] = deque(self.client.submit(func, item, pure=False, **sent)
+                                   for item in itertools.islice(items, ahead))
+        try:
+            while flight:
+                future = flight.popleft()
+                for item in itertools.islice(items, 1):
+                    flight.append(self.client.submit(func, item, pure=False, **sent))
+                result = future.result()  # re-raises a task's exception with its type
+                future.release()
+                yield result
+        finally:
+            for future in flight:
+                future.release()
+            self._release(sent, shared)
+
+    def put(self, values: Sequence[Any]) -> list[Any]:
+        """See :meth:`Executor.put`: futures, the values dealt round-robin to the workers (a
+        task then runs where its data is)."""
+        values = list(values)
+        handles: list[Any] = [None] * len(values)
+        addresses = sorted(self.client.scheduler_info()["workers"])
+        for w, address in enumerate(addresses):
+            idx = list(range(w, len(values), len(addresses)))
+            if idx:
+                for i, f in zip(idx, self.client.scatter([values[i] for i in idx], workers=[address], hash=False)):
+                    handles[i] = f
+        return handles
+
+    def drop(self, handles: Sequence[Any]) -> None:
+        """See :meth:`Executor.drop`: releases the futures."""
+        for f in handles:
+            f.release()
+
+    @staticmethod
+    def _release(sent: dict[str, Any], shared: dict[str, Any]) -> None:
+        for k, v in sent.items():
+            if v is not shared[k]:
+                v.release()
 
 
 def _worth_scattering(value: Any) -> bool:
@@ -216,6 +313,19 @@ def open_executor(workers: int | None = None, scheduler: str | None = None) -> I
 def chunk_sizes(total: int, chunk: int = SIM_CHUNK) -> list[int]:
     """``total`` split into consecutive chunks of ``chunk`` (the last one shorter)."""
     return [min(chunk, total - s) for s in range(0, int(total), int(chunk))]
+
+
+def groups(items: Sequence[Any], n: int) -> list[list[Any]]:
+    """``items`` cut into at most ``n`` consecutive groups whose sizes differ by at most one.
+
+    For sending several small units (Monte Carlo chunks) as one task: the units and their
+    order stay the same, only the number of round trips to the workers falls.
+    """
+    items = list(items)
+    n = max(1, min(int(n), len(items)))
+    q, r = divmod(len(items), n)
+    bounds = [i * q + min(i, r) for i in range(n + 1)]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def spawn_chunks(rng: np.random.Generator, total: int,

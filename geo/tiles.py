@@ -4,8 +4,12 @@ A raster is cut into rectangular tiles (:func:`tile_grid`).  A kernel that looks
 around a cell gets each tile with a halo of ``h`` cells on every side (cut at the raster's
 edges), computes, and keeps the tile's core; the core results are then those of the whole
 raster, bit for bit.  Tiles are read with rasterio windows (:func:`read_window`), processed as
-tasks of an executor (:mod:`borderscape.geo.parallel`) in batches, and written by windows into
-the output GeoTIFF, so neither the input nor the output raster is ever whole in memory.
+tasks of an executor (:mod:`borderscape.geo.parallel`), a few per worker in flight, and written by
+windows into the output GeoTIFF as they come back (the workers compute the next tiles while
+this process compresses and writes), so neither the input nor the output raster is ever whole
+in memory.  Writing one GeoTIFF is done by one process: with deflate it can take as long as
+the kernel, so ``terrain_tiled`` speeds up with workers only until the writer is busy all the
+time.
 The input should be a tiled GeoTIFF (a COG, or ``gdal_translate -co TILED=YES``): in a striped
 file every window decompresses whole rows of the raster.  The workers open the files
 themselves: on a remote cluster (``--scheduler``) the paths must be readable there (a shared
@@ -25,8 +29,12 @@ file system, or a GDAL URL such as ``/vsis3/…``).
   is the cost of a real path, so values only decrease, and a tile's Dijkstra finds every
   improvement that enters through its halo; rounds stop when no core value changes, which
   is then the whole-raster Dijkstra result (up to the rounding of equal-cost paths taken in
-  another order, ~1e-15 relative).  A worker holds one tile and its halo; the driver keeps the
-  float64 cost grid (8 bytes per cell, e.g. a ``numpy.memmap``).  The number of rounds grows
+  another order, ~1e-15 relative).  The elevations, mask and multiplier of each tile (with its
+  halo) go to a worker once (:meth:`~borderscape.geo.parallel.Executor.put`), so the workers
+  together hold them once (5 to 9 bytes per cell); each round sends only the float64 costs of
+  the tiles it solves, and all of a round's results are in before any is merged, so the
+  rounds do not depend on the executor.  The driver keeps the float64 cost grid (8 bytes per
+  cell, e.g. a ``numpy.memmap``).  The number of rounds grows
   with how many times the least-cost paths cross tile boundaries in opposite directions;
   on terrain with a smooth cost field it is the number of tiles from the sources to the far
   edge plus one or two.
@@ -36,7 +44,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +63,8 @@ from borderscape.geo.parallel import Executor, resolve
 from borderscape.geo.raster import Raster
 from borderscape.geo.viewshed import EARTH_RADIUS_M, REFRACTION_DEFAULT, coverage_count
 
-#: Tiles processed per batch and per worker before their results are written out.
-_BATCH_PER_WORKER = 4
+#: Tiles in flight per worker while this process writes the finished ones out.
+_AHEAD_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -118,11 +126,6 @@ def _profile(path: str | Path) -> tuple[tuple[int, int], dict[str, Any]]:
                                              blockxsize=256, blockysize=256, compress="deflate")
 
 
-def _batches(tiles: list[Tile], size: int) -> Iterator[list[Tile]]:
-    for i in range(0, len(tiles), size):
-        yield tiles[i:i + size]
-
-
 def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, nodata: Any,
            task: Callable[..., np.ndarray], executor: Executor | None, **shared: Any) -> Path:
     """Run ``task(tile, path=..., **shared) -> core array`` over the tiles, writing by windows."""
@@ -130,10 +133,11 @@ def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, 
     ex = resolve(executor)
     profile.update(dtype=dtype, nodata=nodata)
     out = Path(out)
+    grid = tile_grid(shape, tile, halo)
     with atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        for batch in _batches(tile_grid(shape, tile, halo), _BATCH_PER_WORKER * ex.workers):
-            for t, core in zip(batch, ex.map(task, batch, path=str(path), **shared)):
-                dst.write(core, 1, window=rasterio.windows.Window(t.c0, t.r0, t.c1 - t.c0, t.r1 - t.r0))
+        # the workers compute the next tiles while this process compresses and writes each core
+        for t, core in zip(grid, ex.imap(task, grid, ahead=_AHEAD_PER_WORKER * ex.workers, path=str(path), **shared)):
+            dst.write(core, 1, window=rasterio.windows.Window(t.c0, t.r0, t.c1 - t.c0, t.r1 - t.r0))
     return out
 
 
@@ -278,7 +282,7 @@ def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p,
 
 def _cost_task(item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float,
                reverse: bool) -> np.ndarray:
-    t, z, blocked, mult, acc = item
+    t, (z, blocked, mult), acc = item
     acc = acc.copy()
     _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse)
     return acc[t.core]
@@ -359,32 +363,44 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     ex = resolve(executor)
     xres, yres = dem.res
     rounds = solves = 0
-    while active:
-        rounds += 1
-        if rounds > max_rounds:
-            raise RasterError(f"tiled accumulated cost did not converge in {max_rounds} rounds",
-                              remedy="use larger tiles or raise max_rounds")
-        order = sorted(active)
-        items = []
-        for i in order:
-            t = tiles[i]
-            win = (slice(t.hr0, t.hr1), slice(t.hc0, t.hc1))
-            items.append((t, z[win], blocked[win], mult if mult.shape == (1, 1) else mult[win], acc[win]))
-        results = ex.map(_cost_task, items, xres=float(xres), yres=float(yres), model_id=cm.model_id, p=p,
-                         cv=cv, reverse=travel == "to_sources")
-        solves += len(order)
-        active = set()
-        for i, core in zip(order, results):
-            t = tiles[i]
-            old = acc[t.r0:t.r1, t.c0:t.c1]
-            better = core < old
-            if better.any():
-                old[better] = core[better]
-                tr, tc = divmod(i, ntc)
-                # its neighbours see new halo values; the tile itself is consistent with its halo
-                for dr in (-1, 0, 1):
-                    for dc in (-1, 0, 1):
-                        if (dr or dc) and 0 <= tr + dr < ntr and 0 <= tc + dc < ntc:
-                            active.add((tr + dr) * ntc + tc + dc)
+    windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in tiles]
+    # what does not change between rounds goes to the workers once; each round sends the costs
+    static = ex.put([(z[w], blocked[w], mult if mult.shape == (1, 1) else mult[w]) for w in windows])
+    try:
+        while active:
+            rounds += 1
+            if rounds > max_rounds:
+                raise RasterError(f"tiled accumulated cost did not converge in {max_rounds} rounds",
+                                  remedy="use larger tiles or raise max_rounds")
+            order = sorted(active)
+            # every solve of a round sees the costs of the round before (all results are in
+            # before any is merged), whatever runs them
+            items = [(tiles[i], static[i], acc[windows[i]]) for i in order]
+            results = list(ex.imap(_cost_task, items, ahead=len(items), xres=float(xres), yres=float(yres),
+                                   model_id=cm.model_id, p=p, cv=cv, reverse=travel == "to_sources"))
+            solves += len(order)
+            active = _merge(acc, tiles, order, results, ntr, ntc)
+    finally:
+        ex.drop(static)
     cost = np.where(np.isfinite(acc), acc, np.nan)
     return TiledCost(dem.with_array(cost, nodata=np.nan), rounds, solves)
+
+
+def _merge(acc: np.ndarray, tiles: list[Tile], order: list[int], results: list[np.ndarray], ntr: int,
+           ntc: int) -> set[int]:
+    """Lower ``acc`` (in place) to the solved cores; the tiles next to a changed core."""
+    active = set()
+    for i, core in zip(order, results):
+        t = tiles[i]
+        old = acc[t.r0:t.r1, t.c0:t.c1]
+        better = core < old
+        if better.any():
+            old[better] = core[better]
+            tr, tc = divmod(i, ntc)
+            # its neighbours see new halo values; the tile itself is consistent with its halo
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    if (dr or dc) and 0 <= tr + dr < ntr and 0 <= tc + dc < ntc:
+                        active.add((tr + dr) * ntc + tc + dc)
+    return active
+

@@ -57,7 +57,7 @@ memory. *ACM J. Experimental Algorithmics* 13 (r.viewshed).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numba
 import numpy as np
@@ -74,6 +74,11 @@ REFRACTION_DEFAULT = 1.0 / 7.0
 _MAX_CELL_ASPECT = 4.0
 #: Observers handled per kernel call between progress reports.
 _CHUNK = 16
+#: Groups of observers per worker on an executor: few enough that sending a task costs little
+#: next to computing it, enough that the workers finish together.
+_TASKS_PER_WORKER = 4
+#: Groups in flight per worker while the counts of finished ones are added up here.
+_AHEAD_PER_WORKER = 3
 
 
 # --------------------------------------------------------------------------------------
@@ -288,10 +293,15 @@ def _curv_factor(curvature: bool, refraction: float, earth_radius: float) -> flo
 
 def _float_dem(dem: Raster, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
     """Window of the DEM as float64 with NaN on nodata (a copy; the input is untouched)."""
-    z = dem.array[r0:r1, c0:c1].astype(np.float64)
+    return _as_float(dem.array[r0:r1, c0:c1], dem.nodata)
+
+
+def _as_float(a: np.ndarray, nodata: float | None) -> np.ndarray:
+    """``a`` as float64 with NaN on ``nodata`` (a copy)."""
+    z = a.astype(np.float64)
     mask = np.ones(z.shape, dtype=bool)
-    if dem.nodata is not None and not np.isnan(dem.nodata):
-        mask &= dem.array[r0:r1, c0:c1] != dem.nodata
+    if nodata is not None and not np.isnan(nodata):
+        mask &= a != nodata
     mask &= ~np.isnan(z)
     z[~mask] = np.nan
     return z
@@ -441,8 +451,8 @@ def coverage_count(
         int32 count layer, so memory grows by 4 bytes per cell per thread.  Same result.
     executor
         Where the viewsheds run (:mod:`borderscape.geo.parallel`; default the run's executor,
-        else serial).  With a Dask executor the observers, sorted west to east, go in groups
-        of 16 to the workers, each with only the DEM window their ranges cover; each
+        else serial).  With a Dask executor the observers, sorted west to east, go in about
+        four groups per worker, each with only the DEM window their ranges cover; each
         observer's viewshed is computed in exactly the window it gets serially, and integer
         counts add up exactly, so the result is the same.
 
@@ -493,10 +503,11 @@ def coverage_count(
     return dem.with_array(count, nodata=None)
 
 
-def _coverage_task(task: tuple, *, target_height: float, resx: float, resy: float, curv: float
-                   ) -> tuple[int, int, np.ndarray]:
+def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float,
+                   curv: float) -> tuple[int, int, np.ndarray]:
     """One group of observers on its DEM window: (row, col of the window, int32 counts)."""
-    zw, rows, cols, heights, ranges, r0, c0 = task
+    window, rows, cols, heights, ranges, r0, c0 = task
+    zw = _as_float(window, nodata)
     count = np.zeros(zw.shape, np.int32)
     _coverage(zw, rows, cols, heights, ranges, target_height, resx, resy, curv, count)
     return r0, c0, count
@@ -504,26 +515,32 @@ def _coverage_task(task: tuple, *, target_height: float, resx: float, resy: floa
 
 def _coverage_distributed(ex: Executor, dem: Raster, rows: np.ndarray, cols: np.ndarray, heights: np.ndarray,
                           ranges: np.ndarray, target_height: float, resx: float, resy: float, curv: float) -> np.ndarray:
-    """Coverage counts with groups of :data:`_CHUNK` observers as tasks on ``ex``.
+    """Coverage counts with groups of observers as tasks on ``ex``: about
+    :data:`_TASKS_PER_WORKER` groups per worker, each of at least :data:`_CHUNK` observers.
 
-    Each group carries the DEM window that is the union of its observers' range windows, so
-    each observer sees exactly the window :func:`_coverage` gives it on the whole DEM.
+    Each group carries the DEM window that is the union of its observers' range windows (in
+    the DEM's own dtype, converted on the worker), so each observer sees exactly the window
+    :func:`_coverage` gives it on the whole DEM.  Windows are cut as tasks are sent and the
+    counts added as they come back, while the workers compute the next groups.
     """
     nrows, ncols = dem.shape
     order = np.lexsort((rows, cols))  # west to east: neighbours share windows
     hr = np.ceil(ranges / resy).astype(np.int64)
     wr = np.ceil(ranges / resx).astype(np.int64)
-    tasks = []
-    for start in range(0, rows.size, _CHUNK):
-        i = order[start:start + _CHUNK]
-        r0 = max(0, int((rows[i] - hr[i]).min()))
-        r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
-        c0 = max(0, int((cols[i] - wr[i]).min()))
-        c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
-        tasks.append((_float_dem(dem, r0, r1, c0, c1), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0))
+    size = max(_CHUNK, math.ceil(rows.size / (_TASKS_PER_WORKER * ex.workers)))
+
+    def tasks() -> Iterator[tuple]:
+        for start in range(0, rows.size, size):
+            i = order[start:start + size]
+            r0 = max(0, int((rows[i] - hr[i]).min()))
+            r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
+            c0 = max(0, int((cols[i] - wr[i]).min()))
+            c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
+            yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0
+
     count = np.zeros(dem.shape, np.int32)
-    for r0, c0, part in ex.map(_coverage_task, tasks, target_height=target_height, resx=resx, resy=resy,
-                               curv=curv):
+    for r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers, nodata=dem.nodata,
+                                target_height=target_height, resx=resx, resy=resy, curv=curv):
         count[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
     return count
 

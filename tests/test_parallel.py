@@ -12,8 +12,9 @@ import shapely
 
 from borderscape.analyses import hotspots, pointpattern
 from borderscape.cli import main
-from borderscape.geo import parallel
+from borderscape.geo import parallel, tiles
 from borderscape.geo.errors import InputError
+from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.viewshed import coverage_count
 
@@ -31,6 +32,17 @@ def dask_ex():
 
 def _scaled(x, *, factor):
     return x * factor
+
+
+def _counted(n, seen):
+    for i in range(n):
+        seen.append(i)
+        yield i
+
+
+def _sum_placed(item, *, offset):
+    i, (a, b) = item
+    return i + float(a.sum() + b.sum()) + offset
 
 
 def _fail(x):
@@ -145,3 +157,58 @@ def test_scheduler_address_reaches_an_existing_cluster(dask_ex):
         assert isinstance(ex, parallel.DaskExecutor) and ex.workers == 2 and parallel.current() is ex
         assert ex.map(_scaled, [1, 2, 3], factor=2) == [2, 4, 6]
     assert dask_ex.map(_scaled, [5], factor=2) == [10]  # the cluster outlives the connection
+
+
+def test_imap_keeps_order_streams_and_raises_typed(dask_ex):
+    big = np.arange(50_000.0)
+    for ex in (dask_ex, parallel.SerialExecutor()):
+        seen: list[int] = []
+        it = ex.imap(_scaled, _counted(12, seen), ahead=3, factor=big)
+        first = next(it)
+        assert np.array_equal(first, 0 * big)
+        assert len(seen) <= 4  # only `ahead` tasks beyond the one handed out were sent
+        rest = list(it)
+        assert [r[1] for r in rest] == [float(i) for i in range(1, 12)]
+        with pytest.raises(InputError, match="item 3 is bad"):
+            list(ex.imap(_fail, [1, 2, 3, 4], ahead=2))
+
+
+def test_put_places_data_once_and_tasks_get_the_values(dask_ex):
+    values = [(np.full(30_000, float(i)), np.ones(3)) for i in range(5)]
+    expected = [i + 30_000.0 * i + 3.0 + 0.5 for i in range(5)]
+    for ex in (dask_ex, parallel.SerialExecutor()):
+        handles = ex.put(values)
+        try:
+            for _ in range(2):  # used by two rounds of tasks, sent once
+                got = list(ex.imap(_sum_placed, list(enumerate(handles)), ahead=5, offset=0.5))
+                assert got == expected
+        finally:
+            ex.drop(handles)
+    handles = dask_ex.put(values)
+    held = dask_ex.client.who_has(handles)
+    assert len({w for ws in held.values() for w in ws}) == 2  # dealt to both workers
+    dask_ex.drop(handles)
+
+
+def test_groups_are_consecutive_and_balanced():
+    assert parallel.groups(list(range(10)), 4) == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]]
+    assert parallel.groups([1, 2], 8) == [[1], [2]]
+    assert parallel.groups([], 3) == []
+
+
+def test_tiled_terrain_and_cost_same_serial_and_dask(dask_ex, tmp_path):
+    dem = fractal_dem((150, 170), res=30, rng=np.random.default_rng(1))
+    path = tmp_path / "dem.tif"
+    dem.write(path)
+    one = tiles.terrain_tiled(path, tmp_path / "s1.tif", tile=40)
+    two = tiles.terrain_tiled(path, tmp_path / "s2.tif", tile=40, executor=dask_ex)
+    a1, a2 = (Raster.read(p).array for p in (one, two))
+    assert np.isfinite(a1).mean() > 0.9 and np.array_equal(a1, a2, equal_nan=True)
+    src = np.zeros(dem.shape, bool)
+    src[-1, :] = True
+    mult = np.random.default_rng(2).uniform(1, 3, dem.shape).astype(np.float32)
+    kw = dict(model="tobler", multiplier=mult, tile=48)
+    serial = tiles.accumulated_cost_tiled(dem, src, **kw)
+    remote = tiles.accumulated_cost_tiled(dem, src, executor=dask_ex, **kw)
+    assert serial.rounds > 2 and (serial.rounds, serial.solves) == (remote.rounds, remote.solves)
+    assert np.array_equal(serial.cost.array, remote.cost.array, equal_nan=True)
