@@ -62,7 +62,7 @@ from pyproj import CRS
 from scipy import sparse, stats
 
 from borderscape.analyses.funnel import Outcome, Section, StudyInputs
-from borderscape.analyses.hotspots import distance_band_weights, fdr_bh, gi_star_by_window, square_grid
+from borderscape.analyses.hotspots import cell_index, distance_band_weights, fdr_bh, gi_star_by_window, square_grid
 from borderscape.analyses.models import case_control_logit, count_regression
 from borderscape.analyses.results import StatResult
 from borderscape.analyses.study import Study
@@ -898,12 +898,7 @@ def _h5_headline(study: Study, points: gpd.GeoDataFrame, grid: gpd.GeoDataFrame,
                                            "[[periods.interventions]] or set [parameters.hardship] split.")
     s = pd.Timestamp(split)
     after = (points["date"] >= s).to_numpy()
-    point_idx, cell_hit = grid.sindex.query(points.geometry.values, predicate="intersects")
-    order = np.lexsort((cell_hit, point_idx))
-    point_idx, cell_hit = point_idx[order], cell_hit[order]
-    first_hit = np.r_[True, point_idx[1:] != point_idx[:-1]]
-    cell_idx = np.full(len(points), -1, dtype=np.int64)
-    cell_idx[point_idx[first_hit]] = cell_hit[first_hit]
+    cell_idx = cell_index(grid, points)
     inside = cell_idx >= 0
     cell_idx, after = cell_idx[inside], after[inside]
     if after.sum() < 2 or (~after).sum() < 2:

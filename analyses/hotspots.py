@@ -242,13 +242,43 @@ def _check_cell_size(cell_size: float) -> float:
     return float(cell_size)
 
 
+def cell_index(
+    grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries
+) -> np.ndarray:
+    """The grid row of the cell each point falls in (-1 for a point in no cell).
+
+    A point on a boundary shared by several cells goes to the cell that comes first in the
+    grid's row order.
+
+    Parameters
+    ----------
+    grid
+        Polygon cells in a projected CRS.
+    points
+        Points in the same CRS.
+    """
+    _require_projected(grid, "grid")
+    _require_projected(points, "points")
+    if not grid.crs.equals(points.crs):
+        raise CRSError(
+            "grid and points are in different CRSs.", remedy="Project the points to grid.crs."
+        )
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    out = np.full(len(geoms), -1, dtype=np.int64)
+    if len(geoms) == 0:
+        return out
+    point_idx, cell_idx = grid.sindex.query(geoms.to_numpy(), predicate="intersects")
+    order = np.lexsort((cell_idx, point_idx))
+    point_idx, cell_idx = point_idx[order], cell_idx[order]
+    first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else np.zeros(0, dtype=bool)
+    out[point_idx[first]] = cell_idx[first]
+    return out
+
+
 def count_points(
     grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries
 ) -> tuple[np.ndarray, int]:
-    """Count points per grid cell.
-
-    A point on a boundary shared by several cells is counted once, in the cell that comes
-    first in the grid's row order.
+    """Count points per grid cell (:func:`cell_index`).
 
     Parameters
     ----------
@@ -262,26 +292,9 @@ def count_points(
     counts, outside
         Integer counts aligned to the rows of ``grid``, and the number of points in no cell.
     """
-    _require_projected(grid, "grid")
-    _require_projected(points, "points")
-    if not grid.crs.equals(points.crs):
-        raise CRSError(
-            "grid and points are in different CRSs.", remedy="Project the points to grid.crs."
-        )
-    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    counts = np.zeros(len(grid), dtype=np.int64)
-    if len(geoms) == 0:
-        return counts, 0
-    point_idx, cell_idx = grid.sindex.query(geoms.to_numpy(), predicate="intersects")
-    if len(point_idx):
-        order = np.lexsort((cell_idx, point_idx))
-        point_idx, cell_idx = point_idx[order], cell_idx[order]
-        first = np.r_[True, point_idx[1:] != point_idx[:-1]]
-        counts += np.bincount(cell_idx[first], minlength=len(grid))
-        inside = int(first.sum())
-    else:
-        inside = 0
-    return counts, len(geoms) - inside
+    idx = cell_index(grid, points)
+    inside = idx >= 0
+    return np.bincount(idx[inside], minlength=len(grid)).astype(np.int64), int((~inside).sum())
 
 
 def square_grid(
