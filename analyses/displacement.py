@@ -46,8 +46,9 @@ p = P(X ≤ O) (one-sided, fewer).  Estimate O/E − 1; CI: percentile bootstrap
 This test assumes that, without surveillance, remains would be spread evenly over the
 corridor; they are not (they gather along routes, and near roads where bodies are found), so
 it rejects too often when that assumption fails: in 200 simulated null worlds (α = 0) it
-rejected at the 5 % level in 18.5 % of them, against 4.5 % for ``H1``
-(``benchmarks/calibrate_funnel_displacement.py``).  Prefer ``H1``.
+rejected at the 5 % level in 14.5 % of them, against 4.5 % for ``H1``
+(``benchmarks/calibrate_funnel_displacement.py``).  Prefer ``H1``; ``H1.area`` is a context result
+(:func:`~borderscape.analyses.funnel.tier`).
 
 ``H1.before.<date>`` / ``H1.after.<date>`` (one pair per study intervention).  The coverage
 C_T of the sensors active on the last day before the next intervention (or the study's end);

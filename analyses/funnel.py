@@ -39,6 +39,39 @@ from borderscape.analyses.study import Intervention, SensorDefaults, Study
 from borderscape.geo.raster import Raster
 from borderscape.layers.schemas import Layer, RasterLayer
 
+#: The results that test the funnel effect itself, one or more per hypothesis, checked on simulated
+#: worlds to reject in 5 % ± 2 % of worlds without the effect and in at least 80 % with it
+#: (``benchmarks/calibrate_funnel_*.py``).  Headlines of the briefing.
+PRIMARY = frozenset({"H1", "H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.energy",
+                     "H3.fit", "H4", "H4.rate_ratio", "H5"})
+
+
+def tier(test_id: str) -> str | None:
+    """What a result of the funnel battery is for: ``tier`` in ``results.json`` (None for ids outside
+    it, such as the maritime battery's ``M1`` …).
+
+    * ``primary`` — a test of the funnel effect whose size and power are checked on simulated
+      worlds (:data:`PRIMARY`);
+    * ``secondary`` — another test of the funnel effect (the cross-L envelope ``H1.cross_k``,
+      the trends ``H2.*.trend``, the interrupted time series ``H4.its.*``): its size is checked
+      (5 % ± 2 %), its power is reported but may be lower, because it looks for a different
+      shape of change (a steady trend, a jump of level in one month) than the primary test;
+    * ``context`` — a number that describes the setting and whose null is not "no funnel
+      effect": the area-share comparisons (``H1.area``, ``H1.before/after.*``: remains are not
+      spread evenly even without surveillance), the modelled cost of avoiding coverage (``H3``,
+      ``H3.slope``, ``H3.<epoch>``: a property of the terrain and the coverage), remains against
+      random points (``H2.case_control*``) and the hot spots of one period (``H5.<period>``: remains
+      cluster along routes whatever surveillance does).  Its p-value answers its own null only.
+    """
+    if not test_id.startswith("H"):
+        return None
+    if test_id in PRIMARY:
+        return "primary"
+    if test_id == "H1.cross_k" or test_id.endswith(".trend") or test_id.startswith("H4.its."):
+        return "secondary"
+    return "context"
+
+
 #: Layer roles a study file's ``[layers]`` table may name.
 ROLES = ("deaths", "terrain_covariates", "border", "roads", "water_stations", "stations", "encounters",
          "towers", "dem", "environment")
@@ -63,6 +96,8 @@ class Outcome:
         (``None`` when skipped).
     method
         The test or estimator, with its reference.
+    tier
+        ``primary``, ``secondary`` or ``context`` (:func:`tier`; from the id; None outside the funnel battery).
     parameters
         What is needed to reproduce the number (periods, permutations, seed …).
     """
@@ -77,6 +112,11 @@ class Outcome:
     n: int | None = None
     method: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tier(self) -> str | None:
+        """``primary``, ``secondary`` or ``context`` (:func:`tier`)."""
+        return tier(self.id)
 
     @classmethod
     def ran(cls, id: str, result: StatResult, *, name: str | None = None, reason: str = "") -> "Outcome":
@@ -100,7 +140,7 @@ class Outcome:
             "id": self.id, "name": self.name, "status": self.status, "reason": self.reason,
             "estimate": num(self.estimate),
             "ci": None if self.ci is None else [num(self.ci[0]), num(self.ci[1])],
-            "p_value": num(self.p_value), "n": self.n, "method": self.method,
+            "p_value": num(self.p_value), "n": self.n, "method": self.method, "tier": self.tier,
             "parameters": _jsonable(dict(self.parameters)),
         }
 

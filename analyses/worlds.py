@@ -35,7 +35,10 @@ towers active on tₘ that see a cell, by :func:`borderscape.geo.viewshed.covera
 *Walkers.*  ``walkers`` crossing dates are drawn month by month with intensity
 λ(month) ∝ 1 + s·cos(2π(month − 3)/12) (s = ``seasonality``, a spring peak), each on a uniform
 day of its month; each walker starts at a uniform point along the border and walks to the
-cheapest point of the highway.  The cost of a move between cells i and j is
+cheapest point of the highway.  Walkers also cross during a lead-in of ``lead_in_days`` before
+the period (as many per month, on average, with no tower active): as in real records, the
+remains reported in the first months of the period include people who died before it, so the
+series of reports does not start from zero.  The cost of a move between cells i and j is
 
     c(i → j) = E_pandolf(dz, d) · (m_i + m_j) / 2,    m = exp(α · 1[cell covered])
 
@@ -68,8 +71,8 @@ enough deaths to test.)
 
 where r is the distance (metres) from the death to the nearest road, p_max = ``find_p_max``
 and r_scale = ``find_scale_m``; they are reported D days after the death,
-D ~ Exponential(mean ``find_delay_days``), and only if that date falls in the period (later
-reports are censored).  The reported position is the death's, displaced by a normal error of
+D ~ Exponential(mean ``find_delay_days``), and only if that date falls in the period (earlier
+and later reports are left out).  The reported position is the death's, displaced by a normal error of
 30 m per axis (``GPS``) or, with probability ``imprecise_share``, 700 m (``description``).
 
 *Encounters.*  Monthly encounters ~ Poisson(``encounters_per_walker`` · walkers · λ(month) /
@@ -236,6 +239,7 @@ def simulate_world(
     find_p_max: float = 0.9,
     find_scale_m: float = 3000.0,
     find_delay_days: float = 45.0,
+    lead_in_days: int = 365,
     imprecise_share: float = 0.1,
     encounters_per_walker: float = 1000.0,
     neighbours: int = 8,
@@ -255,7 +259,7 @@ def simulate_world(
     res
         Cell size, metres.
     walkers
-        Number of walkers over the whole period.
+        Number of walkers over the whole period (the lead-in adds its own).
     towers, batches
         Number of towers, deployed in this many equal batches from the intervention on.
     water_stations
@@ -278,6 +282,9 @@ def simulate_world(
         Probability of finding a body on a road, and the distance scale (m) of its decay.
     find_delay_days
         Mean days between death and report.
+    lead_in_days
+        Days before ``start`` in which walkers already cross (their remains count when reported
+        in the period); 0 for none.
     imprecise_share
         Share of reports located by description (700 m error) rather than GPS (30 m).
     encounters_per_walker
@@ -304,13 +311,14 @@ def simulate_world(
            water_stations=water_stations, t_start=t_start, t_end=t_end, t_int=t_int, model=model,
            border_frac=border_frac, highway_frac=highway_frac, seasonality=seasonality,
            death_p_ref=death_p_ref, death_gamma=death_gamma, find_p_max=find_p_max,
-           find_scale_m=find_scale_m, imprecise_share=imprecise_share, neighbours=neighbours)
+           find_scale_m=find_scale_m, imprecise_share=imprecise_share, neighbours=neighbours,
+           lead_in_days=lead_in_days)
     params = dict(alpha=float(alpha), size=size, res=res, walkers=walkers, towers=towers, batches=batches,
                   water_stations=water_stations, start=t_start.isoformat(), end=t_end.isoformat(),
                   intervention=t_int.isoformat(), model=model, border_frac=border_frac,
                   highway_frac=highway_frac, relief=relief, seasonality=seasonality,
                   death_p_ref=death_p_ref, death_gamma=death_gamma, find_p_max=find_p_max,
-                  find_scale_m=find_scale_m, find_delay_days=find_delay_days,
+                  find_scale_m=find_scale_m, find_delay_days=find_delay_days, lead_in_days=lead_in_days,
                   imprecise_share=imprecise_share, encounters_per_walker=encounters_per_walker,
                   neighbours=neighbours, walker=dict(WALKER), tower_kinds={k: list(v) for k, v in TOWER_KINDS.items()},
                   target_height_m=TARGET_HEIGHT_M)
@@ -339,13 +347,17 @@ def simulate_world(
     water_idx = gen.choice(band, size=water_stations, replace=False)
 
     # -- walkers: every random number they need, in a fixed order ---------------------------------
-    dates, month_starts, intensity = _crossing_dates(gen, walkers, t_start, t_end, seasonality)
-    origin_u = gen.random(walkers)
-    death_u = gen.random(walkers)
-    find_u = gen.random(walkers)
-    delay = gen.exponential(find_delay_days, walkers)
-    imprecise = gen.random(walkers) < imprecise_share
-    jitter = gen.standard_normal((walkers, 2))
+    t_lead = t_start - dt.timedelta(days=int(lead_in_days))
+    dates, month_starts, intensity = _crossing_dates(gen, walkers, t_lead, t_start, t_end, seasonality)
+    in_period = month_starts >= np.datetime64(pd.Timestamp(t_start).to_period("M").to_timestamp(), "ns")
+    total = dates.size  # the period's walkers and those of the lead-in
+    origin_u = gen.random(total)
+    death_u = gen.random(total)
+    find_u = gen.random(total)
+    delay = gen.exponential(find_delay_days, total)
+    imprecise = gen.random(total) < imprecise_share
+    jitter = gen.standard_normal((total, 2))
+    month_starts, intensity = month_starts[in_period], intensity[in_period]
     monthly = gen.poisson(encounters_per_walker * walkers * intensity / intensity.sum())
 
     origins = shapely.line_interpolate_point(border_line, origin_u * border_line.length)
@@ -370,7 +382,7 @@ def simulate_world(
     params.update(e_ref_kj=e_ref, death_c=float(death_c))
 
     pandolf = get_model("pandolf")
-    n = walkers
+    n = total
     out = {k: np.full(n, np.nan) for k in ("length_m", "energy_kj", "route_cost", "covered_m", "death_x",
                                            "death_y", "death_energy_kj")}
     died = np.zeros(n, dtype=bool)
@@ -418,7 +430,7 @@ def simulate_world(
     found = died & (find_u < p_find)
     delay_days = (np.floor(delay).astype(np.int64) * np.timedelta64(1, "D")).astype("timedelta64[ns]")
     report_date = np.where(found, dates + delay_days, np.datetime64("NaT", "ns"))
-    reported = found & (report_date <= np.datetime64(t_end, "ns"))
+    reported = found & (report_date >= np.datetime64(t_start, "ns")) & (report_date <= np.datetime64(t_end, "ns"))
 
     walkers_frame = gpd.GeoDataFrame({
         "date": dates, "epoch": epoch, "origin_x": ox, "origin_y": oy,
@@ -477,8 +489,9 @@ def _date(value: str | dt.date, name: str) -> dt.date:
 def _check(*, alpha: float, size: int, res: float, walkers: int, towers: int, batches: int, water_stations: int,
            t_start: dt.date, t_end: dt.date, t_int: dt.date, model: str, border_frac: float, highway_frac: float,
            seasonality: float, death_p_ref: float, death_gamma: float, find_p_max: float, find_scale_m: float,
-           imprecise_share: float, neighbours: int) -> None:
+           imprecise_share: float, neighbours: int, lead_in_days: int) -> None:
     rules = [
+        (lead_in_days >= 0, "lead_in_days must be ≥ 0"),
         (np.isfinite(alpha) and alpha >= 0, "alpha must be a finite number ≥ 0"),
         (size >= 32, "size must be at least 32 cells"),
         (res > 0, "res must be > 0 metres"),
@@ -546,16 +559,20 @@ def _towers(gen: np.random.Generator, dem: Raster, zone_idx: np.ndarray, n: int,
     })
 
 
-def _crossing_dates(gen: np.random.Generator, n: int, t_start: dt.date, t_end: dt.date,
+def _crossing_dates(gen: np.random.Generator, n: int, t_lead: dt.date, t_start: dt.date, t_end: dt.date,
                     seasonality: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted crossing dates (datetime64[ns]), the first days of the months, and their intensity."""
-    months = pd.date_range(pd.Timestamp(t_start).to_period("M").to_timestamp(), pd.Timestamp(t_end), freq="MS")
+    """Sorted crossing dates (datetime64[ns]) of ``n`` walkers in the period and of those of the
+    lead-in (as many per month, on average), the first days of the months from the lead-in on,
+    and their intensity."""
+    months = pd.date_range(pd.Timestamp(t_lead).to_period("M").to_timestamp(), pd.Timestamp(t_end), freq="MS")
     intensity = 1.0 + seasonality * np.cos(2.0 * np.pi * (months.month.to_numpy() - 3) / 12.0)
-    pick = gen.choice(len(months), size=n, p=intensity / intensity.sum())
-    first = np.maximum(months.to_numpy()[pick], np.datetime64(t_start, "ns"))
+    period = months >= pd.Timestamp(t_start).to_period("M").to_timestamp()
+    total = int(round(n * intensity.sum() / intensity[period].sum()))
+    pick = gen.choice(len(months), size=total, p=intensity / intensity.sum())
+    first = np.maximum(months.to_numpy()[pick], np.datetime64(t_lead, "ns"))
     last = np.minimum((months + pd.offsets.MonthEnd(0)).to_numpy()[pick], np.datetime64(t_end, "ns"))
     days = ((last - first) // np.timedelta64(1, "D")).astype(np.int64) + 1
-    dates = first + (np.floor(gen.random(n) * days).astype(np.int64) * np.timedelta64(1, "D")).astype("timedelta64[ns]")
+    dates = first + (np.floor(gen.random(total) * days).astype(np.int64) * np.timedelta64(1, "D")).astype("timedelta64[ns]")
     return np.sort(dates), months.to_numpy(), intensity
 
 

@@ -7,9 +7,8 @@ single-threaded worker processes, with the same numbers checked equal:
 
 1. coverage of 4 epochs of deployment, up to 500 towers (per-sensor viewsheds in groups of 16,
    each group with the DEM window of its ranges);
-2. slope of the whole strip by tiles with a 1-cell halo, read and written by windows (the
-   workers compute the next tiles while the driver compresses and writes; the time to write
-   the output alone, which one process does whatever the number of workers, is printed);
+2. slope of the whole strip by tiles with a 1-cell halo, read by windows; each task writes its
+   tile as a deflate GeoTIFF, and the output is their VRT mosaic;
 3. H3's least-energy routes: 6 cost surfaces (unconstrained + 5 epochs of coverage) with 50
    origins each, on a 600 km window of the border (6 whole-border surfaces would take
    several minutes);
@@ -34,7 +33,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import rasterio
-import rasterio.windows
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -136,7 +134,7 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     out[f"coverage ({EPOCHS} epochs, up to 500 towers)"] = (t.stop(), np.stack(covs))
 
     t = Clock(ex)
-    slope_path = tiles.terrain_tiled(w["path"], tmp / f"slope{ex.workers}.tif", tile=1024, executor=ex)
+    slope_path = tiles.terrain_tiled(w["path"], tmp / f"slope{ex.workers}.vrt", tile=1024, executor=ex)
     out["slope by tiles (66 tiles)"] = (t.stop(), Raster.read(slope_path).array)
 
     sub = Raster(dem.array[:, :ROUTE_COLS].copy(), dem.transform, dem.crs, dem.nodata)
@@ -193,7 +191,6 @@ def main() -> None:
         with parallel.open_executor(None) as ex:
             serial = stages(w, ex, tmp)
         serial_rss = peak_rss_mib()
-        write_s = write_alone(w["path"], next(r for k, (_, r) in serial.items() if k.startswith("slope")), tmp)
         with parallel.open_executor(2) as ex:
             ex.client.run(_warm)
             dask = stages(w, ex, tmp)
@@ -209,24 +206,9 @@ def main() -> None:
     print("CPU s: this process (and, with 2 workers, the workers too); tasks at once: time the workers spent "
           "computing tasks / wall time (2 = both busy throughout); CPU / wall below the tasks at once means the "
           "cores were busy with other work")
-    print(f"slope by tiles: writing the deflate GeoTIFF alone (one process, the part no worker can share) takes "
-          f"{write_s:.2f} s of the stage's 1-worker {next(v[0][0] for k, v in serial.items() if k.startswith('slope')):.2f} s")
     print(f"peak RSS: driver {serial_rss:.0f} MiB (includes generating the world by FFT); "
           + ", ".join(f"worker {i} {v:.0f} MiB" for i, v in enumerate(workers_rss.values())))
     print(f"load average at the end {os.getloadavg()}")
-
-
-def write_alone(dem_path: Path, array: np.ndarray, tmp: Path) -> float:
-    """Seconds to write ``array`` as the tiled stage writes its output (same profile, same
-    tile windows, one process), with nothing computed."""
-    shape, profile = tiles._profile(dem_path)
-    profile.update(dtype="float32", nodata=float("nan"))
-    t = time.perf_counter()
-    with rasterio.open(tmp / "write_alone.tif", "w", **profile) as dst:
-        for g in tiles.tile_grid(shape, 1024, 0):
-            dst.write(array[g.r0:g.r1, g.c0:g.c1], 1,
-                      window=rasterio.windows.Window(g.c0, g.r0, g.c1 - g.c0, g.r1 - g.r0))
-    return time.perf_counter() - t
 
 
 def _warm() -> None:

@@ -2,7 +2,7 @@
 
 Run:  nice .venv/bin/python benchmarks/calibrate_funnel_hardship.py [--null 200] [--planted 100]
       [--alpha 3] [--size 160] [--walkers 40000] [--permutations 999] [--seed 1] [--jobs 1]
-      [--only H2 H4 H5]
+      [--only H2 H4 H5] [--cache DIR]
 
 Worlds come from :func:`borderscape.analyses.worlds.simulate_world`: α = 0 is the null
 (surveillance does not change routes, so nothing about the remains changes at the
@@ -22,18 +22,21 @@ reached only 65–74 % (300 null + 150 planted worlds).  300 worlds take about 4
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import multiprocessing
 import os
+import pathlib
+import pickle
 import platform
 import time
 from collections import defaultdict
 
 import numpy as np
 
-from borderscape.analyses.funnel import inputs_from_world, world_study
+from borderscape.analyses.funnel import inputs_from_world, tier, world_study
 from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots
-from borderscape.analyses.worlds import simulate_world
+from borderscape.analyses.worlds import World, simulate_world
 
 LEVEL = 0.05
 
@@ -49,9 +52,28 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def cached_world(seed: int, alpha: float, args: argparse.Namespace) -> World:
+    """The world of (seed, alpha), simulated or, with ``--cache DIR``, read from the pickle a previous run left."""
+    if not args.cache:
+        return simulate_world(seed=seed, alpha=alpha, size=args.size, walkers=args.walkers)
+    path = pathlib.Path(args.cache) / f"world-s{seed}-a{alpha:g}-n{args.size}-w{args.walkers}.pkl"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    world = simulate_world(seed=seed, alpha=alpha, size=args.size, walkers=args.walkers)
+    # the walkers' routes (~80 MB a world) are not read by H2, H4 or H5: kept out of the cache
+    world = dataclasses.replace(world, truth=dataclasses.replace(world.truth, walkers=world.truth.walkers.iloc[:0]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(world, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return world
+
+
 def p_values(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, float]:
     """p-value of every sub-test that ran, for one world; period-specific H5 ids are pooled as H5.<period k>."""
-    world = simulate_world(seed=seed, alpha=alpha, size=args.size, walkers=args.walkers)
+    world = cached_world(seed, alpha, args)
     study = world_study(world, seed=seed, parameters={"statistics": {"permutations": args.permutations}})
     inputs = inputs_from_world(world)
     rng = np.random.default_rng(seed)
@@ -65,7 +87,7 @@ def p_values(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, flo
                 continue
             key = o.id
             if o.id.startswith("H5.") or o.id.startswith("H4.its."):
-                key = f"{o.id.split('.')[0]}.{'its' if 'its' in o.id else f'period{period}'}"
+                key = f"{o.id.split('.')[0]}.{'its.*' if 'its' in o.id else f'period{period}'}"
                 period += o.id.startswith("H5.")
             out[key] = o.p_value
     return out
@@ -83,6 +105,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (explicit; 1 = none)")
     parser.add_argument("--only", nargs="*", default=[], choices=["H2", "H4", "H5"],
                         help="run only these hypotheses (same worlds, same generators)")
+    parser.add_argument("--cache", default="", help="folder that keeps the simulated worlds (pickles) for reruns")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
@@ -100,7 +123,7 @@ def main() -> None:
             rejected[(key, label)].append(p <= LEVEL)
     elapsed = time.perf_counter() - start
     keys = sorted({k for k, _ in rejected})
-    print(f"\n{'sub-test':28s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}")
+    print(f"\n{'sub-test':28s} {'tier':10s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}")
     for key in keys:
         cells = []
         for label in ("null", "planted"):
@@ -108,7 +131,7 @@ def main() -> None:
             k, n = int(np.sum(r)), len(r)
             lo, hi = wilson(k, n)
             cells.append(f"{k / n if n else math.nan:6.3f} [{lo:.3f}, {hi:.3f}] ({n:3d})")
-        print(f"{key:28s} {cells[0]:>36s}   {cells[1]:>38s}")
+        print(f"{key:28s} {tier(key):10s} {cells[0]:>36s}   {cells[1]:>38s}")
     print(f"\ntotal time {elapsed:.0f} s for {args.null + args.planted} worlds")
 
 

@@ -181,6 +181,20 @@ def interval_words(test: Mapping[str, Any]) -> str:
     return f"{kind} {number(lo)} to {number(hi)}"
 
 
+#: How the briefing explains the ``tier`` of the funnel battery's results.
+TIERS_NOTE = ("<p>Each result is marked <i>primary</i>, <i>secondary</i> or <i>context</i>. A primary result tests the "
+              "funnel effect and was checked on simulated worlds: it found a planted effect in at least 80&nbsp;% of "
+              "them and a false one in about 5&nbsp;%. A secondary result also tests the funnel effect and is as "
+              "reliable when there is no effect, but looks for another shape of change (a steady trend, a jump in one "
+              "month) and finds the planted effect less often. A context result describes the setting (how remains "
+              "cluster, the modelled cost of avoiding coverage); its p-value does not test the funnel effect.</p>")
+
+
+def _tier_tag(test: Mapping[str, Any]) -> str:
+    """`` (primary)`` … after a result's id, when it has a tier."""
+    return f' <span class="tier">({html.escape(test["tier"])})</span>' if test.get("tier") else ""
+
+
 def headline(test: Mapping[str, Any]) -> str:
     """One plain sentence for a test that ran: what was compared, the estimate with its unit,
     the interval, n and the p-value in words (plain text; escape it for HTML)."""
@@ -305,7 +319,7 @@ def brief_html(results: Mapping[str, Any], *, title: str, description: str, figu
         done = [t for t in members if t["status"] == "ran"]
         if not done:
             continue
-        items = "".join(f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code> {e(headline(t))}{note(t)}</li>'
+        items = "".join(f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code>{_tier_tag(t)} {e(headline(t))}{note(t)}</li>'
                         for t in done)
         detail.append(f"<h3>{e(prefix)} · {e(HYPOTHESES.get(prefix, prefix))}</h3><ul class=\"findings\">{items}</ul>")
     skipped_rows = "".join(f"<tr><td><code>{e(t['id'])}</code></td><td>{e(t['name'])}</td><td>{e(t['reason'])}</td></tr>"
@@ -350,6 +364,7 @@ with many tests about 1 in 20 would reach that by chance alone.</p>
 {_figures(figures)}
 
 <h2 id="results">Every result</h2>
+{TIERS_NOTE if any(t.get("tier") for t in tests) else ""}
 {''.join(detail) or '<p>No test ran.</p>'}
 <h3 id="skipped">Tests that could not run</h3>
 {skipped_html}

@@ -3,13 +3,14 @@
 A raster is cut into rectangular tiles (:func:`tile_grid`).  A kernel that looks ``h`` cells
 around a cell gets each tile with a halo of ``h`` cells on every side (cut at the raster's
 edges), computes, and keeps the tile's core; the core results are then those of the whole
-raster, bit for bit.  Tiles are read with rasterio windows (:func:`read_window`), processed as
-tasks of an executor (:mod:`borderscape.geo.parallel`), a few per worker in flight, and written by
-windows into the output GeoTIFF as they come back (the workers compute the next tiles while
-this process compresses and writes), so neither the input nor the output raster is ever whole
-in memory.  Writing one GeoTIFF is done by one process: with deflate it can take as long as
-the kernel, so ``terrain_tiled`` speeds up with workers only until the writer is busy all the
-time.
+raster, bit for bit.  Tiles are read with rasterio windows (:func:`read_window`) and processed
+as tasks of an executor (:mod:`borderscape.geo.parallel`); each task writes its core as its own
+deflate-compressed GeoTIFF in the folder ``<name>_tiles`` beside the output, and the output is a
+GDAL VRT mosaic of them (``<name>.vrt``; rasterio and every GDAL tool read it as one raster;
+``gdal_translate name.vrt name.tif`` makes one file).  So neither the input nor the output is
+ever whole in memory, no raster data travel back to this process, and compression, the
+costliest part of writing, is shared by the workers (written into one GeoTIFF by one process,
+it took as long as the slope kernel and bounded the speed-up).
 The input should be a tiled GeoTIFF (a COG, or ``gdal_translate -co TILED=YES``): in a striped
 file every window decompresses whole rows of the raster.  The workers open the files
 themselves: on a remote cluster (``--scheduler``) the paths must be readable there (a shared
@@ -25,15 +26,20 @@ file system, or a GDAL URL such as ``/vsis3/…``).
   path may wander through any tile.  Strategy: tiles with iterative boundary exchange, a
   Bellman–Ford over tiles.  Every round, each tile whose surroundings changed solves a
   Dijkstra over its core plus a 1-cell halo, seeded with the sources it holds (cost 0) and
-  with the current costs of its halo and core cells; its core keeps the result.  Every value
+  with the current costs of its halo and core cells; its core keeps the result.  A tile solved
+  before is seeded from its halo ring only: its core is already the fixpoint of its previous
+  halo, so only improvements that enter through the halo can change it, and the solve visits
+  just the cells they lower (later rounds cost a fraction of the first).  Every value
   is the cost of a real path, so values only decrease, and a tile's Dijkstra finds every
   improvement that enters through its halo; rounds stop when no core value changes, which
   is then the whole-raster Dijkstra result (up to the rounding of equal-cost paths taken in
   another order, ~1e-15 relative).  The elevations, mask and multiplier of each tile (with its
   halo) go to a worker once (:meth:`~borderscape.geo.parallel.Executor.put`), so the workers
-  together hold them once (5 to 9 bytes per cell); each round sends only the float64 costs of
-  the tiles it solves, and all of a round's results are in before any is merged, so the
-  rounds do not depend on the executor.  The driver keeps the float64 cost grid (8 bytes per
+  together hold them once (5 to 9 bytes per cell, and the positions of the sources); each round
+  sends only float64 costs: the ring around a tile solved for the first time (its core still
+  holds the starting costs), the whole window of one solved again, which sends back only the
+  cells it lowered when they are fewer than half.  All of a round's results are in before any
+  is merged, so the rounds do not depend on the executor.  The driver keeps the float64 cost grid (8 bytes per
   cell, e.g. a ``numpy.memmap``).  The number of rounds grows
   with how many times the least-cost paths cross tile boundaries in opposite directions;
   on terrain with a smooth cost field it is the number of tiles from the sources to the far
@@ -44,6 +50,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +63,7 @@ import numba
 import numpy as np
 import rasterio
 import rasterio.windows
+from affine import Affine
 
 from borderscape.geo import terrain
 from borderscape.geo.costkernel import DC, DR, as_tuple, move_cost, padded
@@ -62,10 +73,6 @@ from borderscape.geo.files import atomic_path
 from borderscape.geo.parallel import Executor, resolve
 from borderscape.geo.raster import Raster
 from borderscape.geo.viewshed import EARTH_RADIUS_M, REFRACTION_DEFAULT, coverage_count
-
-#: Tiles in flight per worker while this process writes the finished ones out.
-_AHEAD_PER_WORKER = 4
-
 
 @dataclass(frozen=True)
 class Tile:
@@ -121,23 +128,73 @@ def read_window(path: str | Path, tile: Tile, band: int = 1) -> Raster:
 
 def _profile(path: str | Path) -> tuple[tuple[int, int], dict[str, Any]]:
     with rasterio.open(path) as src:
-        return (src.height, src.width), dict(driver="GTiff", width=src.width, height=src.height, count=1,
-                                             crs=src.crs, transform=src.transform, tiled=True,
-                                             blockxsize=256, blockysize=256, compress="deflate")
+        return (src.height, src.width), dict(driver="GTiff", count=1, crs=src.crs, transform=src.transform,
+                                             tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+
+
+def _tile_name(t: Tile) -> str:
+    return f"r{t.r0:07d}_c{t.c0:07d}.tif"
+
+
+def _write_task(t: Tile, *, task: Callable[..., np.ndarray], folder: str, profile: Mapping[str, Any],
+                **shared: Any) -> str:
+    """Compute one tile's core and write it (compressed) as its own GeoTIFF in ``folder``."""
+    core = task(t, **shared)
+    transform = profile["transform"] @ Affine.translation(t.c0, t.r0)
+    with rasterio.open(Path(folder) / _tile_name(t), "w", **{**profile, "transform": transform},
+                       width=core.shape[1], height=core.shape[0]) as dst:
+        dst.write(core, 1)
+    return _tile_name(t)
+
+
+def _vrt(shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], folder: str) -> str:
+    """A GDAL VRT mosaic of the tile files (paths relative to the VRT)."""
+    dtype = {"float32": "Float32", "int32": "Int32"}[profile["dtype"]]
+    root = ET.Element("VRTDataset", rasterXSize=str(shape[1]), rasterYSize=str(shape[0]))
+    ET.SubElement(root, "SRS", dataAxisToSRSAxisMapping="1,2").text = profile["crs"].to_wkt()
+    ET.SubElement(root, "GeoTransform").text = ", ".join(repr(float(v)) for v in profile["transform"].to_gdal())
+    band = ET.SubElement(root, "VRTRasterBand", dataType=dtype, band="1")
+    if profile.get("nodata") is not None:
+        ET.SubElement(band, "NoDataValue").text = "nan" if math.isnan(profile["nodata"]) else repr(profile["nodata"])
+    for t in grid:
+        w, h = str(t.c1 - t.c0), str(t.r1 - t.r0)
+        source = ET.SubElement(band, "SimpleSource")
+        ET.SubElement(source, "SourceFilename", relativeToVRT="1").text = f"{folder}/{_tile_name(t)}"
+        ET.SubElement(source, "SourceBand").text = "1"
+        ET.SubElement(source, "SourceProperties", RasterXSize=w, RasterYSize=h, DataType=dtype,
+                      BlockXSize="256", BlockYSize="256")
+        ET.SubElement(source, "SrcRect", xOff="0", yOff="0", xSize=w, ySize=h)
+        ET.SubElement(source, "DstRect", xOff=str(t.c0), yOff=str(t.r0), xSize=w, ySize=h)
+    return ET.tostring(root, encoding="unicode")
 
 
 def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, nodata: Any,
            task: Callable[..., np.ndarray], executor: Executor | None, **shared: Any) -> Path:
-    """Run ``task(tile, path=..., **shared) -> core array`` over the tiles, writing by windows."""
-    shape, profile = _profile(path)
-    ex = resolve(executor)
-    profile.update(dtype=dtype, nodata=nodata)
+    """Run ``task(tile, path=..., **shared) -> core array`` over the tiles; each task writes its
+    core as a GeoTIFF in the folder ``<out stem>_tiles`` beside ``out``, and ``out`` becomes the
+    VRT mosaic of them.  The folder is filled under a temporary name and swapped in whole, then
+    the VRT is written atomically."""
     out = Path(out)
+    if out.suffix.lower() != ".vrt":
+        raise InputError(f"the output of a tiled raster is a GDAL VRT mosaic, not {out.name}",
+                         remedy=f"name it {out.stem}.vrt (gdal_translate turns it into one GeoTIFF if needed)")
+    shape, profile = _profile(path)
+    profile.update(dtype=dtype, nodata=nodata)
+    ex = resolve(executor)
     grid = tile_grid(shape, tile, halo)
-    with atomic_path(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        # the workers compute the next tiles while this process compresses and writes each core
-        for t, core in zip(grid, ex.imap(task, grid, ahead=_AHEAD_PER_WORKER * ex.workers, path=str(path), **shared)):
-            dst.write(core, 1, window=rasterio.windows.Window(t.c0, t.r0, t.c1 - t.c0, t.r1 - t.r0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = out.parent / f"{out.stem}_tiles"
+    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.stem}_tiles."))
+    try:
+        ex.map(_write_task, grid, task=task, folder=str(work), profile=profile, path=str(path), **shared)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    with atomic_path(out) as tmp:
+        tmp.write_text(_vrt(shape, profile, grid, folder.name), encoding="utf-8")
     return out
 
 
@@ -157,7 +214,7 @@ def terrain_tiled(path: str | Path, out: str | Path, *, measure: str = "slope", 
     path
         DEM GeoTIFF (metres, projected CRS).
     out
-        Output GeoTIFF (float32, NaN nodata), written atomically.
+        Output VRT (``….vrt``; float32, NaN nodata) over the tile GeoTIFFs of ``<stem>_tiles/``.
     measure
         ``"slope"`` (degrees), ``"aspect"`` (degrees) or ``"ruggedness"`` (TRI, metres).
     tile
@@ -206,7 +263,7 @@ def coverage_tiled(path: str | Path, out: str | Path, x: np.ndarray, y: np.ndarr
     path
         DEM GeoTIFF (metres, projected CRS).
     out
-        Output GeoTIFF (int32), written atomically.
+        Output VRT (``….vrt``; int32) over the tile GeoTIFFs of ``<stem>_tiles/``.
     x, y, height, range_, target_height, curvature, refraction, earth_radius
         As in :func:`borderscape.geo.viewshed.coverage_count` (metres).
     tile
@@ -236,8 +293,11 @@ def coverage_tiled(path: str | Path, out: str | Path, x: np.ndarray, y: np.ndarr
 # -- accumulated cost by tiles --------------------------------------------------------------
 
 @numba.njit(cache=True, error_model="numpy")
-def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p, cv, reverse):
-    """Dijkstra over a window from every cell with a finite cost in ``acc`` (updated in place).
+def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p, cv, reverse, ring_only):
+    """Dijkstra over a window from every cell with a finite cost in ``acc`` (updated in place),
+    or, with ``ring_only``, from those of the window's outer ring: when the inside already holds
+    the costs of a previous solve, only what comes in through the halo can lower them, so only
+    the cells that improve are visited.
 
     8 neighbours; the cost of a move is ``move_cost(model, p, dz, d, cell) × mean multiplier of
     its two cells``, computed as in :func:`borderscape.geo.costkernel.accumulate`.
@@ -251,7 +311,8 @@ def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p,
     heap.pop()
     for r in range(rows):
         for c in range(cols):
-            if acc[r, c] < np.inf and not blocked[r, c]:
+            ring = r == 0 or r == rows - 1 or c == 0 or c == cols - 1
+            if acc[r, c] < np.inf and not blocked[r, c] and (ring or not ring_only):
                 heap.append((acc[r, c], r * cols + c))
     heapq.heapify(heap)
     done = np.zeros((rows, cols), dtype=np.bool_)
@@ -280,12 +341,33 @@ def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p,
                 heapq.heappush(heap, (new, rr * cols + cc))
 
 
+def _ring(shape: tuple[int, int]) -> np.ndarray:
+    """Flat indices of the outer ring of cells of a window (its halo, or its edge where the
+    raster ends)."""
+    edge = np.ones(shape, dtype=bool)
+    edge[1:-1, 1:-1] = False
+    return np.flatnonzero(edge)
+
+
 def _cost_task(item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float,
-               reverse: bool) -> np.ndarray:
-    t, (z, blocked, mult), acc = item
-    acc = acc.copy()
-    _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse)
-    return acc[t.core]
+               reverse: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """One tile solve.  A first solve gets only its window's ring (its core still holds the
+    starting costs: 0 at sources, ∞ elsewhere) and returns the whole core; a solve again gets the
+    whole window and returns the core cells it lowered (flat indices, costs) when they are few."""
+    t, (z, blocked, mult, sources), given, again = item
+    if again:
+        acc = given.copy()
+    else:
+        acc = np.full(z.shape, np.inf)
+        acc.flat[sources] = 0.0
+        acc.flat[_ring(z.shape)] = given
+    before = acc[t.core].copy() if again else None
+    _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse, again)
+    core = acc[t.core]
+    if before is None:
+        return core
+    lowered = np.flatnonzero(core < before)
+    return (lowered, core.ravel()[lowered]) if lowered.size * 2 < core.size else core
 
 
 @dataclass(frozen=True)
@@ -363,9 +445,15 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     ex = resolve(executor)
     xres, yres = dem.res
     rounds = solves = 0
+    solved: set[int] = set()  # tiles whose core holds the result of a solve
     windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in tiles]
     # what does not change between rounds goes to the workers once; each round sends the costs
-    static = ex.put([(z[w], blocked[w], mult if mult.shape == (1, 1) else mult[w]) for w in windows])
+    # (contiguous copies: the kernel then has one compiled form, whether the tiles stay in this
+    # process or travel to workers)
+    start = np.isfinite(acc)
+    static = ex.put([(np.ascontiguousarray(z[w]), np.ascontiguousarray(blocked[w]),
+                      mult if mult.shape == (1, 1) else np.ascontiguousarray(mult[w]), np.flatnonzero(start[w]))
+                     for w in windows])
     try:
         while active:
             rounds += 1
@@ -375,10 +463,13 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
             order = sorted(active)
             # every solve of a round sees the costs of the round before (all results are in
             # before any is merged), whatever runs them
-            items = [(tiles[i], static[i], acc[windows[i]]) for i in order]
+            # a tile solved before needs its whole window; one never solved, only the ring around it
+            items = [(tiles[i], static[i], acc[windows[i]] if i in solved else acc[windows[i]].ravel()[_ring(
+                acc[windows[i]].shape)], i in solved) for i in order]
             results = list(ex.imap(_cost_task, items, ahead=len(items), xres=float(xres), yres=float(yres),
                                    model_id=cm.model_id, p=p, cv=cv, reverse=travel == "to_sources"))
             solves += len(order)
+            solved.update(order)
             active = _merge(acc, tiles, order, results, ntr, ntc)
     finally:
         ex.drop(static)
@@ -386,16 +477,24 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     return TiledCost(dem.with_array(cost, nodata=np.nan), rounds, solves)
 
 
-def _merge(acc: np.ndarray, tiles: list[Tile], order: list[int], results: list[np.ndarray], ntr: int,
+def _merge(acc: np.ndarray, tiles: list[Tile], order: list[int], results: list, ntr: int,
            ntc: int) -> set[int]:
-    """Lower ``acc`` (in place) to the solved cores; the tiles next to a changed core."""
+    """Lower ``acc`` (in place) to the solved cores (whole, or the lowered cells as flat indices and
+    costs); the tiles next to a changed core."""
     active = set()
     for i, core in zip(order, results):
         t = tiles[i]
         old = acc[t.r0:t.r1, t.c0:t.c1]
-        better = core < old
-        if better.any():
+        if isinstance(core, tuple):
+            idx, values = core
+            changed = idx.size > 0
+            rows, cols = np.divmod(idx, t.c1 - t.c0)
+            old[rows, cols] = values
+        else:
+            better = core < old
+            changed = bool(better.any())
             old[better] = core[better]
+        if changed:
             tr, tc = divmod(i, ntc)
             # its neighbours see new halo values; the tile itself is consistent with its halo
             for dr in (-1, 0, 1):

@@ -505,12 +505,13 @@ def coverage_count(
 
 def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float,
                    curv: float) -> tuple[int, int, np.ndarray]:
-    """One group of observers on its DEM window: (row, col of the window, int32 counts)."""
+    """One group of observers on its DEM window: (row, col of the window, counts in the smallest
+    unsigned type that holds the group's size, so that less travels back)."""
     window, rows, cols, heights, ranges, r0, c0 = task
     zw = _as_float(window, nodata)
     count = np.zeros(zw.shape, np.int32)
     _coverage(zw, rows, cols, heights, ranges, target_height, resx, resy, curv, count)
-    return r0, c0, count
+    return r0, c0, count.astype(np.min_scalar_type(rows.size))
 
 
 def _coverage_distributed(ex: Executor, dem: Raster, rows: np.ndarray, cols: np.ndarray, heights: np.ndarray,

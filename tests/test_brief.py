@@ -109,6 +109,7 @@ def test_central_med_brief_writes_html_and_a_multipage_pdf(central):
     assert "@media print" in page and "@page" in page and "size: A4" in page
     assert "not where they walked; deaths are undercounted" in page
     assert external_references(page) == []
+    assert "(primary)" not in page and "is marked <i>primary</i>" not in page  # the sea's tests have no tier
 
 
 def test_every_number_of_results_json_is_in_the_brief(central):
@@ -156,6 +157,11 @@ def test_demo_brief_says_simulated_and_lists_skipped_tests(demo):
     assert '@top-center { content: "SIMULATED DATA"' in page  # on every printed page
     skipped = [t for t in results["tests"] if t["status"] == "skipped"]
     assert skipped
+    # every result that ran says its tier, and the page says what the tiers mean
+    assert "is marked <i>primary</i>" in page
+    for t in results["tests"]:
+        if t["status"] == "ran":
+            assert re.search(rf'<code>{re.escape(html.escape(t["id"]))}</code> <span class="tier">\({t["tier"]}\)', page)
     for t in skipped:
         assert html.escape(t["reason"]) in page and f"<code>{html.escape(t['id'])}</code>" in page
     figures = {p.stem for p in (demo / "run" / "figures").glob("*.svg")}

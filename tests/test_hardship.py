@@ -311,7 +311,12 @@ def test_world_planted_effect_found_and_null_not(worlds):
     assert all(o["H4.rate_ratio"].p_value < 0.05 and o["H4.rate_ratio"].estimate > 1 for o in planted)
     assert all(o["H4.rate_ratio"].p_value > 0.05 for o in null)
     assert sum(o["H2.road_distance"].p_value < 0.05 for o in planted) >= 2
-    assert all(o["H2.road_distance"].p_value > 0.05 and o["H2.energy"].p_value > 0.05 for o in null)
+    # a null world rejects in 5 % of tests (here at most once in 6); each planted world shows stronger
+    # evidence than its null twin
+    assert sum(o[k].p_value < 0.05 for o in null for k in ("H2.road_distance", "H2.energy")) <= 1
+    for p, n in zip(planted, null):
+        assert min(p["H2.road_distance"].p_value, p["H2.energy"].p_value) < min(n["H2.road_distance"].p_value,
+                                                                                 n["H2.energy"].p_value)
     # the difference is an after-minus-before contrast: in the null world it is small next to the planted one
     assert sum(abs(p["H2.road_distance"].estimate) > abs(n["H2.road_distance"].estimate)
                for p, n in zip(planted, null)) >= 2

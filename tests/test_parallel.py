@@ -200,8 +200,8 @@ def test_tiled_terrain_and_cost_same_serial_and_dask(dask_ex, tmp_path):
     dem = fractal_dem((150, 170), res=30, rng=np.random.default_rng(1))
     path = tmp_path / "dem.tif"
     dem.write(path)
-    one = tiles.terrain_tiled(path, tmp_path / "s1.tif", tile=40)
-    two = tiles.terrain_tiled(path, tmp_path / "s2.tif", tile=40, executor=dask_ex)
+    one = tiles.terrain_tiled(path, tmp_path / "s1.vrt", tile=40)
+    two = tiles.terrain_tiled(path, tmp_path / "s2.vrt", tile=40, executor=dask_ex)
     a1, a2 = (Raster.read(p).array for p in (one, two))
     assert np.isfinite(a1).mean() > 0.9 and np.array_equal(a1, a2, equal_nan=True)
     src = np.zeros(dem.shape, bool)

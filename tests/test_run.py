@@ -85,9 +85,16 @@ def test_run_writes_every_output(plain, data_dir):
     assert results["simulated"] is False
     assert results["caveats"] == list(load_study("arizona-sonora").caveats)
     for t in results["tests"]:
-        assert set(t) == {"id", "name", "status", "reason", "estimate", "ci", "p_value", "n", "method", "parameters"}
+        assert set(t) == {"id", "name", "status", "reason", "estimate", "ci", "p_value", "n", "method", "tier",
+                          "parameters"}
+        assert t["tier"] in {"primary", "secondary", "context"}
         if t["status"] == "ran":
             assert t["estimate"] is not None and t["n"] is not None and t["method"]
+    tiers = {t["id"]: t["tier"] for t in results["tests"]}
+    assert {tiers[k] for k in ("H1", "H2.road_distance", "H2.energy", "H4", "H4.rate_ratio", "H5")} == {"primary"}
+    assert tiers["H2.road_distance.trend"] == "secondary" and tiers["H2.case_control"] == "context"
+    assert {v for k, v in tiers.items() if k.startswith("H4.its.")} == {"secondary"}
+    assert {v for k, v in tiers.items() if k.startswith("H5.")} == {"context"}
     by_source = {s["id"]: s for s in results["sources"]}
     assert {"pcome", "cbp-encounters", "tiger-roads-az", "ibwc-boundary"} <= set(by_source)
     assert all(s["publisher"] and s["licence"] and s["citation"] for s in results["sources"])

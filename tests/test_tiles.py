@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
+import rasterio
+
+from peers import require_peer
 
 from borderscape.geo import terrain, tiles
 from borderscape.geo.costdistance import accumulated_cost
@@ -41,11 +46,34 @@ def test_tile_grid_covers_every_cell_once_with_cut_halos():
 
 @pytest.mark.parametrize("measure", ["slope", "aspect", "ruggedness"])
 def test_terrain_by_tiles_equals_whole_raster(dem, dem_file, tmp_path, measure):
-    out = tiles.terrain_tiled(dem_file, tmp_path / f"{measure}.tif", measure=measure, tile=64)
+    out = tiles.terrain_tiled(dem_file, tmp_path / f"{measure}.vrt", measure=measure, tile=64)
     whole = getattr(terrain, measure)(dem).array
-    tiled = Raster.read(out).array
-    assert tiled.dtype == np.float32 and np.isfinite(whole).sum() > 0.9 * whole.size
-    assert np.array_equal(tiled, whole, equal_nan=True)
+    tiled = Raster.read(out)
+    assert tiled.array.dtype == np.float32 and np.isfinite(whole).sum() > 0.9 * whole.size
+    assert np.array_equal(tiled.array, whole, equal_nan=True)
+    assert tiled.transform == dem.transform and tiled.crs == dem.crs
+    # a mosaic of one compressed GeoTIFF per tile (3 × 3 tiles of 64 over 150 × 170 cells)
+    parts = sorted((tmp_path / f"{measure}_tiles").glob("*.tif"))
+    assert len(parts) == 9 and all(rasterio.open(p).compression.value == "DEFLATE" for p in parts)
+
+
+@pytest.mark.conformance
+def test_gdal_turns_the_mosaic_into_one_geotiff(dem, dem_file, tmp_path):
+    gdal_translate = require_peer("gdal_translate")
+    vrt = tiles.terrain_tiled(dem_file, tmp_path / "slope.vrt", tile=64)
+    subprocess.run([gdal_translate, "-q", str(vrt), str(tmp_path / "one.tif")], check=True, cwd="/")
+    one = Raster.read(tmp_path / "one.tif")
+    assert np.array_equal(one.array, terrain.slope(dem).array, equal_nan=True) and one.transform == dem.transform
+
+
+def test_tiled_output_is_a_vrt_replaced_whole(dem, dem_file, tmp_path):
+    with pytest.raises(InputError, match="VRT"):
+        tiles.terrain_tiled(dem_file, tmp_path / "slope.tif")
+    tiles.terrain_tiled(dem_file, tmp_path / "s.vrt", tile=64)
+    tiles.terrain_tiled(dem_file, tmp_path / "s.vrt", tile=100)  # again, with other tiles: no stale file stays
+    assert len(list((tmp_path / "s_tiles").glob("*.tif"))) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.vrt", "s_tiles"]
+    assert np.array_equal(Raster.read(tmp_path / "s.vrt").array, terrain.slope(dem).array, equal_nan=True)
 
 
 def test_coverage_by_tiles_equals_whole_raster(dem, dem_file, tmp_path):
@@ -54,7 +82,7 @@ def test_coverage_by_tiles_equals_whole_raster(dem, dem_file, tmp_path):
     x, y = dem.xy(rows, cols)
     ranges = np.array([900.0, 1500, 600, 2000, 1200, 700])
     heights = np.array([10.0, 15, 8, 20, 12, 30])
-    out = tiles.coverage_tiled(dem_file, tmp_path / "cov.tif", x, y, heights, ranges, target_height=1.7, tile=50)
+    out = tiles.coverage_tiled(dem_file, tmp_path / "cov.vrt", x, y, heights, ranges, target_height=1.7, tile=50)
     whole = coverage_count(dem, x, y, heights, ranges, target_height=1.7).array
     assert whole.max() >= 2 and (whole > 0).sum() > 1000  # overlapping viewsheds across tile edges
     assert np.array_equal(Raster.read(out).array, whole)
@@ -70,7 +98,7 @@ def test_tiles_are_read_by_windows_never_whole(dem, dem_file, tmp_path, monkeypa
         return r
 
     monkeypatch.setattr(tiles, "read_window", spy)
-    tiles.terrain_tiled(dem_file, tmp_path / "s.tif", tile=40)
+    tiles.terrain_tiled(dem_file, tmp_path / "s.vrt", tile=40)
     assert len(windows) == 4 * 5
     assert max(h * w for h, w in windows) <= 42 * 42 < dem.array.size / 10
 

@@ -265,3 +265,21 @@ def test_towers_written_to_a_file_ingest_back_with_the_real_reader(tmp_path):
     assert layer.report.kept == len(towers) and layer.kind == "sensors"
     pd.testing.assert_frame_equal(layer.frame[cols], towers[cols])
     assert layer.frame.geometry.geom_equals_exact(towers.geometry, tolerance=1e-9).all()
+
+
+def test_lead_in_walkers_are_reported_in_the_period_and_nothing_outside_it():
+    # slow discoveries (mean 200 days), so that many people who crossed in the lead-in are found in the period
+    world = simulate_world(seed=5, alpha=1.0, size=64, walkers=2000, find_delay_days=200.0)
+    wk, start = world.truth.walkers, pd.Timestamp(world.truth.params["start"])
+    end = pd.Timestamp(world.truth.params["end"])
+    before = wk["date"] < start
+    # the lead-in (365 days) crosses at the period's pace: ~2000 / 20 walkers
+    assert 70 <= before.sum() <= 130 and (wk.loc[before, "epoch"] == -1).all()
+    assert wk.loc[before, "reported"].sum() >= 3  # remains of the lead-in reported in the period
+    assert wk.loc[wk["reported"], "report_date"].between(start, end).all()
+    remains = world.remains.frame
+    assert pd.to_datetime(remains["date"]).between(start, end).all() and len(remains) == wk["reported"].sum()
+    none = simulate_world(seed=5, alpha=1.0, size=64, walkers=200, lead_in_days=0).truth.walkers
+    assert (none["date"] >= start).all() and len(none) == 200
+    with pytest.raises(InputError, match="lead_in_days"):
+        simulate_world(seed=5, size=64, walkers=10, lead_in_days=-1)
