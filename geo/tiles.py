@@ -464,8 +464,13 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
             # every solve of a round sees the costs of the round before (all results are in
             # before any is merged), whatever runs them
             # a tile solved before needs its whole window; one never solved, only the ring around it
-            items = [(tiles[i], static[i], acc[windows[i]] if i in solved else acc[windows[i]].ravel()[_ring(
-                acc[windows[i]].shape)], i in solved) for i in order]
+            items = []
+            for i in order:
+                window = acc[windows[i]]
+                given = window if i in solved else window.ravel()[_ring(window.shape)]
+                items.append((tiles[i], static[i], given, i in solved))
+            # (imap, not map: map pins the items round-robin to workers; imap lets the scheduler run
+            # each task where its tile's static data already is)
             results = list(ex.imap(_cost_task, items, ahead=len(items), xres=float(xres), yres=float(yres),
                                    model_id=cm.model_id, p=p, cv=cv, reverse=travel == "to_sources"))
             solves += len(order)
