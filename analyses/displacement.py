@@ -14,10 +14,9 @@ outcomes' parameters); a sensor still lacking one, lying off the DEM or not a po
 out and counted.  A sensor is active on day d when ``active_from ≤ d < active_to`` (NaT:
 open-ended).  The *epochs* are the intervals between consecutive dates at which the active set
 changes; coverage (how many active sensors see a cell, target 1.7 m or
-``[parameters.viewshed] target_height_m``, :func:`borderscape.geo.viewshed.coverage_count`)
-is computed once per epoch, incrementally: the coverage of epoch k is that of epoch k − 1
-plus the viewsheds of the sensors switched on and minus those switched off, so every sensor's
-viewshed is computed at most twice whatever the number of records.
+``[parameters.viewshed] target_height_m``, :func:`borderscape.geo.viewshed.coverage_epochs`)
+is computed for all the epochs needed at once: every sensor's viewshed is computed once and
+added to each epoch it is active in, whatever the number of epochs and records.
 
 H1 — remains inside coverage
 ----------------------------
@@ -123,7 +122,8 @@ from borderscape.geo.costdistance import accumulated_cost, least_cost_paths
 from borderscape.geo.costmodels import get_model
 from borderscape.geo.parallel import current
 from borderscape.geo.raster import Raster
-from borderscape.geo.viewshed import coverage_count
+from borderscape.geo.nearest import nearest
+from borderscape.geo.viewshed import coverage_epochs
 from borderscape.layers.quality import usable
 
 #: How to supply the layers that a study's own files rarely hold, keyed by role: (flag, remedy).
@@ -297,10 +297,9 @@ def epoch_coverage(dep: Deployment, dem: Raster, epochs: list[int], *, target_he
                    curvature: bool = True, refraction: float = 0.13) -> dict[int, Raster]:
     """Coverage count (active sensors that see each cell) for the requested epochs.
 
-    Computed incrementally over the epochs in order: coverage(k) = coverage(k − 1) + the
-    viewsheds of the sensors switched on at ``changes[k]`` − those switched off, by
-    :func:`borderscape.geo.viewshed.coverage_count` (heights, ranges and target height in
-    metres; curvature and refraction as there).
+    One call of :func:`borderscape.geo.viewshed.coverage_epochs` (heights, ranges and target
+    height in metres; curvature and refraction as there): each sensor's viewshed is computed
+    once and added to every requested epoch it is active in.
 
     Returns
     -------
@@ -308,20 +307,10 @@ def epoch_coverage(dep: Deployment, dem: Raster, epochs: list[int], *, target_he
         Epoch → int32 :class:`Raster` on the DEM grid (epochs < 0 have zero coverage).
     """
     wanted = sorted(set(epochs))
-    out: dict[int, Raster] = {}
-    count = np.zeros(dem.shape, np.int32)
-    previous = np.zeros(dep.x.size, dtype=bool)
-    for k in range(-1, (wanted[-1] if wanted else -1) + 1):
-        now = dep.active(k)
-        for sign, mask in ((1, now & ~previous), (-1, previous & ~now)):
-            if mask.any():
-                part = coverage_count(dem, dep.x[mask], dep.y[mask], dep.height[mask], dep.range_[mask],
-                                      target_height=target_height, curvature=curvature, refraction=refraction)
-                count = count + sign * part.array
-        previous = now
-        if k in wanted:
-            out[k] = dem.with_array(count.copy(), nodata=None)
-    return out
+    active = np.stack([dep.active(k) for k in wanted], axis=1) if wanted else np.zeros((dep.x.size, 0), bool)
+    counts = coverage_epochs(dem, dep.x, dep.y, dep.height, dep.range_, active, target_height=target_height,
+                             curvature=curvature, refraction=refraction)
+    return {k: dem.with_array(counts[j], nodata=None) for j, k in enumerate(wanted)}
 
 
 # -- H1 ---------------------------------------------------------------------------------------
@@ -757,7 +746,8 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     dep = deployment(study, inputs.get("towers").frame, dem)
     n_origins = int(study.parameter("routes", "origins", 25))
     destination = str(study.parameter("routes", "destination", "north_edge"))
-    avoidance = study.parameter("routes", "avoidance", 2.0)
+    avoidance = study.parameter("routes", "avoidance", None)  # a number or "impassable": checked below
+    avoidance = 2.0 if avoidance is None else avoidance
     if destination not in ("north_edge", "roads") or not (avoidance == "impassable" or (
             isinstance(avoidance, (int, float)) and not isinstance(avoidance, bool) and avoidance >= 1)):
         return Section([Outcome.skipped("H3", _H3_NAME, (
@@ -879,11 +869,7 @@ def _distance_to_lines(points: np.ndarray, lines: list) -> np.ndarray:
             continue
         xy = shapely.get_coordinates(shapely.simplify(line, 0.0))
         segments.append(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)))
-    tree = shapely.STRtree(np.concatenate(segments))
-    (which, _), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
-    out = np.empty(len(points))
-    out[which] = dist
-    return out
+    return nearest(np.asarray(points), np.concatenate(segments))[1]
 
 
 def _route_fit(study: Study, dep: Deployment, records: pd.DataFrame, record_epoch: np.ndarray, free_geoms: list,

@@ -25,7 +25,7 @@ the tower programme).
 *Parameters* (``[parameters.statistics]``): ``confidence`` (0.95), ``permutations`` (999; also
 the number of bootstrap resamples), ``hotspot_cell_m``, ``hotspot_band_m``, ``fdr_alpha``
 (0.05), ``hotspot_periods`` (a list of ``"YYYY-MM-DD"`` boundaries; default the study's
-interventions).  ``[parameters.hardship]``: ``split``, ``terrain_join_m`` (100),
+interventions).  ``[parameters.hardship]``: ``split``, ``terrain_window_m`` (270), ``terrain_join_m`` (100),
 ``environment_join_m`` (3500), ``min_per_year`` (3), ``energy_segments`` (4).  ``[parameters.h4]``: ``sectors``
 (``["Tucson Sector"]``), ``min_months`` (3, the floor of a segmented regression), ``per`` (100000).
 
@@ -72,7 +72,8 @@ from borderscape.geo.crs import local_crs
 from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.raster import Raster
 from borderscape.geo.sample import sample_points, zonal_stats
-from borderscape.geo.terrain import ruggedness, slope
+from borderscape.geo.nearest import nearest
+from borderscape.geo.terrain import focal_mean, ruggedness, slope
 from borderscape.layers.quality import usable
 
 __all__ = ["h2_hardship", "h4_mortality_rate", "h5_hotspots", "stratified_rank_test", "COVARIATES"]
@@ -165,25 +166,20 @@ def _geoms(layer: Any, crs: CRS) -> np.ndarray:
 
 
 def _nearest_distance(points: gpd.GeoDataFrame, targets: np.ndarray) -> np.ndarray:
-    """Distance (m) from each point to the nearest target geometry (STRtree)."""
-    tree = shapely.STRtree(targets)
-    idx, dist = tree.query_nearest(points.geometry.values, return_distance=True, all_matches=False)
-    out = np.full(len(points), np.nan)
-    out[idx[0]] = dist
-    return out
+    """Distance (m) from each point to the nearest target geometry (:func:`~borderscape.geo.nearest.nearest`)."""
+    return nearest(np.asarray(points.geometry.values), targets)[1]
 
 
 def _nearest_values(points: gpd.GeoDataFrame, source: gpd.GeoDataFrame, columns: list[str],
                     tolerance_m: float) -> pd.DataFrame:
     """Values of the nearest ``source`` point within ``tolerance_m`` metres (NaN beyond)."""
     src = source.to_crs(points.crs)
-    tree = shapely.STRtree(src.geometry.values)
-    idx, dist = tree.query_nearest(points.geometry.values, return_distance=True, all_matches=False,
-                                   max_distance=tolerance_m)
+    index, _ = nearest(np.asarray(points.geometry.values), np.asarray(src.geometry.values), max_distance=tolerance_m)
+    found = index >= 0
     out = pd.DataFrame(np.nan, index=points.index, columns=columns)
     for c in columns:
         values = np.full(len(points), np.nan)
-        values[idx[0]] = src[c].to_numpy(dtype=np.float64)[idx[1]]
+        values[found] = src[c].to_numpy(dtype=np.float64)[index[found]]
         out[c] = values
     return out
 
@@ -284,12 +280,15 @@ def _terrain_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> 
     """
     dem = inputs.dem()
     if dem is not None:
+        window = float(study.parameter("hardship", "terrain_window_m", 270.0))
         try:
-            values = {"slope": sample_points(slope(dem), points), "ruggedness": sample_points(ruggedness(dem), points)}
+            values = {"slope": sample_points(focal_mean(slope(dem), window), points),
+                      "ruggedness": sample_points(focal_mean(ruggedness(dem), window), points)}
         except BorderscapeError as exc:
             why = f"The DEM cannot be used: {_say(exc)}"
             return {}, {"slope": why, "ruggedness": why}, ""
-        return values, {}, "slope (Horn 1981, degrees) and ruggedness (Riley 1999 TRI, metres) of the DEM at each point"
+        return values, {}, (f"slope (Horn 1981, degrees) and ruggedness (Riley 1999 TRI, metres) of the DEM, "
+                            f"each averaged over the {window:g} m square around the point")
     terrain = inputs.get("terrain_covariates")
     if terrain is not None and {"slope", "rough", "point_type"} <= set(_frame(terrain).columns):
         tol = float(study.parameter("hardship", "terrain_join_m", 100.0))
@@ -391,7 +390,10 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     """H2: are remains found in harder places, more so over time and after interventions?
 
     At each located record of the ``deaths`` layer: distance to the nearest road and water
-    station (m, in the study's projected CRS), slope and ruggedness (from the DEM; else the
+    station (m, in the study's projected CRS), slope and ruggedness (from the DEM, each averaged
+    over the square of side ``terrain_window_m`` centred on the record, 3 × 3 cells at 90 m: a
+    record marks where a body was found, within about 100 m, on the way the person was
+    crossing, and the mean describes the terrain of that way rather than of one cell; else the
     pcome-terrain covariates of the nearest body location within ``terrain_join_m``; else
     the slope of the nearest environment-grid cell within ``environment_join_m``), and the
     accumulated Pandolf energy from the border (kJ; needs a DEM and the border).
@@ -614,7 +616,7 @@ def h4_mortality_rate(study: Study, inputs: StudyInputs, rng: np.random.Generato
     del rng
     settings = _settings(study)
     conf = settings["confidence"]
-    per = float(study.parameter("h4", "per", 100000))
+    per = float(study.parameter("h4", "per", 100000.0))
     min_months = int(study.parameter("h4", "min_months", 3))
     name = f"deaths per {per:,.0f} encounters"
     why = inputs.why_missing("deaths", "encounters")

@@ -138,8 +138,8 @@ def _settings(study: Study) -> dict[str, Any]:
         "confidence": float(study.parameter("statistics", "confidence", 0.95)),
         "permutations": int(study.parameter("statistics", "permutations", 999)),
         "hotspot_permutations": int(p.get("hotspot_permutations", 9999)),
-        "cell_m": float(study.parameter("statistics", "hotspot_cell_m", 25000)),
-        "band_m": float(study.parameter("statistics", "hotspot_band_m", 50000)),
+        "cell_m": float(study.parameter("statistics", "hotspot_cell_m", 25000.0)),
+        "band_m": float(study.parameter("statistics", "hotspot_band_m", 50000.0)),
         "fdr_alpha": float(study.parameter("statistics", "fdr_alpha", 0.05)),
     }
 

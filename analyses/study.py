@@ -69,8 +69,22 @@ class Study:
     path: Path | None = field(default=None, compare=False)
 
     def parameter(self, section: str, key: str, default: Any = None) -> Any:
-        """A value of the ``[parameters.<section>]`` table, or ``default``."""
-        return self.parameters.get(section, {}).get(key, default)
+        """A value of the ``[parameters.<section>]`` table, or ``default``.
+
+        When ``default`` is a number the value must be one too (a whole number when
+        ``default`` is an int); otherwise a :class:`StudyError` names the key.
+        """
+        value = self.parameters.get(section, {}).get(key, default)
+        name = f"parameters.{section}.{key}"
+        if isinstance(default, bool) or default is None:
+            return value
+        if isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise StudyError(f"study key {name!r} must be a whole number, got {value!r}")
+            return value
+        if isinstance(default, float):
+            return _number(value, name)
+        return value
 
 
 def shipped_studies() -> list[str]:

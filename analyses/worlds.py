@@ -29,7 +29,7 @@ none is active before the intervention and their number grows after it.  Each to
 on the highest of 8 random cells of the zone between the border and the highway that lies
 within 2 km of a road or within 3 km of the border; its kind is drawn from
 :data:`TOWER_KINDS` (height and range per kind).  The coverage of epoch m is the count of
-towers active on tₘ that see a cell, by :func:`borderscape.geo.viewshed.coverage_count`
+towers active on tₘ that see a cell, by :func:`borderscape.geo.viewshed.coverage_epochs`
 (target 1.7 m above the ground); epoch −1 (before t₀) has no coverage.
 
 *Walkers.*  ``walkers`` crossing dates are drawn month by month with intensity
@@ -110,7 +110,7 @@ from borderscape.geo.costmodels import get_model
 from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import coverage_count
+from borderscape.geo.viewshed import coverage_epochs
 from borderscape.layers.quality import Ledger
 from borderscape.layers.schemas import Layer, conform
 
@@ -366,11 +366,13 @@ def simulate_world(
     # -- epochs of coverage and the routes of each ----------------------------------------------
     epochs = tuple(sorted(set(tower_frame["active_from"].dt.date)))
     tx, ty = tower_frame["x"].to_numpy(), tower_frame["y"].to_numpy()
-    coverage = tuple(coverage_count(dem, tx, ty, tower_frame["height_m"].to_numpy(), tower_frame["range_m"].to_numpy(),
-                                    target_height=TARGET_HEIGHT_M,
-                                    active_from=tower_frame["active_from"].to_numpy(dtype="datetime64[ns]"),
-                                    active_to=tower_frame["active_to"].to_numpy(dtype="datetime64[ns]"),
-                                    date=np.datetime64(e)) for e in epochs)
+    starts = np.array(epochs, dtype="datetime64[ns]")
+    on = tower_frame["active_from"].to_numpy(dtype="datetime64[ns]")[:, None]
+    off = tower_frame["active_to"].to_numpy(dtype="datetime64[ns]")[:, None]
+    active = (np.isnat(on) | (on <= starts)) & (np.isnat(off) | (starts < off))
+    counts = coverage_epochs(dem, tx, ty, tower_frame["height_m"].to_numpy(), tower_frame["range_m"].to_numpy(),
+                             active, target_height=TARGET_HEIGHT_M)
+    coverage = tuple(dem.with_array(c, nodata=None) for c in counts)
     epoch = np.searchsorted(np.array(epochs, dtype="datetime64[D]"), dates.astype("datetime64[D]"), side="right") - 1
     route_params = WALKER if model == "pandolf" else {"off_path": 1.0}
     highway_gs = gpd.GeoSeries([highway], crs=dem.crs)

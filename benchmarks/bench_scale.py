@@ -5,8 +5,9 @@ a fractal DEM), 500 towers along the border (heights 10–40 m, ranges 8–12 km
 remains.  Stages, each timed serially (no Dask) and on a local Dask cluster of 2
 single-threaded worker processes, with the same numbers checked equal:
 
-1. coverage of 4 epochs of deployment, up to 500 towers (per-sensor viewsheds in groups of 16,
-   each group with the DEM window of its ranges);
+1. coverage of 4 epochs of deployment, up to 500 towers switched on in 4 waves, in one call of
+   ``coverage_epochs`` as the pipeline does (each tower's viewshed computed once; groups of
+   towers, each with the DEM window of its ranges);
 2. slope of the whole strip by tiles with a 1-cell halo, read by windows; each task writes its
    tile as a deflate GeoTIFF, and the output is their VRT mosaic;
 3. H3's least-energy routes: 6 cost surfaces (unconstrained + 5 epochs of coverage) with 50
@@ -14,7 +15,9 @@ single-threaded worker processes, with the same numbers checked equal:
    several minutes);
 4. a Monte Carlo envelope of cross-L(remains, towers), 999 simulations in chunks of 100;
 5. Gi* hot spots of the remains on 5 km cells, 9,999 conditional permutations in chunks;
-6. accumulated cost by tiles with boundary exchange on a 1,112 × 4,000 window (tiles of 1,024).
+6. distance to the nearest road of the 10,000 remains and 1,000,000 background points (200,000
+   road segments of 400 m; ``geo.nearest``, the points in chunks, the segments sent once);
+7. accumulated cost by tiles with boundary exchange on a 1,112 × 4,000 window (tiles of 1,024).
 
 Prints the time of each stage, the speed-up, and the peak resident memory of the driver and
 of each worker.  Run:  nice .venv/bin/python benchmarks/bench_scale.py
@@ -43,9 +46,10 @@ from borderscape.analyses import hotspots  # noqa: E402
 from borderscape.analyses.displacement import _routes  # noqa: E402
 from borderscape.analyses.pointpattern import CSR, envelope  # noqa: E402
 from borderscape.geo import parallel, tiles  # noqa: E402
+from borderscape.geo.nearest import nearest  # noqa: E402
 from borderscape.geo.raster import Raster  # noqa: E402
 from borderscape.geo.synthetic import fractal_dem  # noqa: E402
-from borderscape.geo.viewshed import coverage_count  # noqa: E402
+from borderscape.geo.viewshed import coverage_count, coverage_epochs  # noqa: E402
 
 SEED = 2026
 RES = 90.0
@@ -55,6 +59,8 @@ N_REMAINS = 10_000
 ROUTE_COLS = 6_667  # 600 km window for the routes
 EPOCHS = 4
 COST_COLS = 4_000
+N_ROADS = 200_000
+N_BACKGROUND = 1_000_000
 
 
 def peak_rss_mib() -> float:
@@ -85,9 +91,20 @@ def world(tmp: Path, columns: int) -> dict:
     cx = centres[rng.integers(0, 12, N_REMAINS)] + rng.normal(0, 60_000, N_REMAINS)
     rx = np.clip(cx, left + 1, right - 1)
     ry = np.clip(bottom + rng.exponential(20_000, N_REMAINS), bottom + 1, top - 1)
+    # roads: short straight segments (as TIGER's are) spread over the strip; background points
+    # for a case-control comparison, uniform over the strip
+    n_roads = N_ROADS * columns // SHAPE[1]
+    sx, sy = rng.uniform(left, right, n_roads), rng.uniform(bottom, top, n_roads)
+    turn = rng.uniform(0, np.pi, n_roads)
+    roads = shapely.linestrings(np.stack([np.c_[sx, sy], np.c_[sx + 400 * np.cos(turn), sy + 400 * np.sin(turn)]], 1))
+    n_back = N_BACKGROUND * columns // SHAPE[1]
+    points = np.concatenate([shapely.points(rx, ry), shapely.points(rng.uniform(left, right, n_back),
+                                                                    rng.uniform(bottom, top, n_back))])
     print(f"world: DEM {SHAPE[0]} × {columns} cells at {RES:g} m ({dem.array.nbytes / 2**20:.0f} MiB float32), "
-          f"{N_TOWERS} towers, {N_REMAINS} remains; generated in {time.perf_counter() - t:.1f} s")
-    return dict(dem=dem, path=path, tx=tx, ty=ty, heights=heights, ranges=ranges, rx=rx, ry=ry, rng=rng)
+          f"{N_TOWERS} towers, {N_REMAINS} remains, {n_roads} road segments, {n_back} background points; "
+          f"generated in {time.perf_counter() - t:.1f} s")
+    return dict(dem=dem, path=path, tx=tx, ty=ty, heights=heights, ranges=ranges, rx=rx, ry=ry, rng=rng,
+                roads=roads, points=points)
 
 
 class Clock:
@@ -127,11 +144,10 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     # coverage of each of 4 epochs of deployment (the towers switched on in 4 waves, west first)
     t = Clock(ex)
     wave = np.argsort(np.argsort(w["tx"])) * EPOCHS // N_TOWERS
-    covs = [coverage_count(dem, w["tx"], w["ty"], w["heights"], w["ranges"], target_height=1.7,
-                           active_from=np.where(wave <= k, np.datetime64("2000-01-01"), np.datetime64("2100-01-01")),
-                           date="2050-01-01", executor=ex).array for k in range(EPOCHS)]
+    covs = coverage_epochs(dem, w["tx"], w["ty"], w["heights"], w["ranges"], wave[:, None] <= np.arange(EPOCHS),
+                           target_height=1.7, executor=ex)
     cov = covs[-1]
-    out[f"coverage ({EPOCHS} epochs, up to 500 towers)"] = (t.stop(), np.stack(covs))
+    out[f"coverage ({EPOCHS} epochs, up to 500 towers)"] = (t.stop(), covs)
 
     t = Clock(ex)
     slope_path = tiles.terrain_tiled(w["path"], tmp / f"slope{ex.workers}.vrt", tile=1024, executor=ex)
@@ -168,6 +184,10 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     t = Clock(ex)
     gi = hotspots.gi_star_weights(counts, wts, permutations=9_999, seed=SEED, executor=ex)
     out["Gi* (9,999 permutations)"] = (t.stop(), gi.p.to_numpy())
+
+    t = Clock(ex)
+    near = nearest(w["points"], w["roads"], executor=ex)
+    out[f"nearest road ({w['points'].size:,} points)"] = (t.stop(), np.stack(near))
 
     sub = Raster(dem.array[:, :COST_COLS].copy(), dem.transform, dem.crs, dem.nodata)
     src = np.zeros(sub.shape, bool)

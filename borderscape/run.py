@@ -440,7 +440,7 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
     written += save_figure(study_map(study, assembled, battery, simulated=simulated), folder, "study_area")
     h2 = battery.tables.get("h2_records")
     if h2 is not None and "year" in h2.columns:
-        table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=int(study.parameter("h2", "min_per_year", 3)))
+        table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=int(study.parameter("hardship", "min_per_year", 3)))
         if len(table):
             footer = _footer(records, ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
                              "remains are recorded where they were found, not where people died or walked; "

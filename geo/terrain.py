@@ -1,4 +1,5 @@
-"""Terrain derivatives of a DEM: slope (Horn), aspect and the terrain ruggedness index.
+"""Terrain derivatives of a DEM: slope (Horn), aspect and the terrain ruggedness index, and the
+focal mean that summarises any of them over a neighbourhood.
 
 Each function takes a :class:`~borderscape.geo.raster.Raster` of elevations in metres on a
 projected grid and returns a new float32 raster on the same grid.  Cells on the outer edge,
@@ -12,10 +13,14 @@ and cells whose 3×3 window holds a missing value, are NaN (as ``gdaldem`` witho
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
+from scipy import ndimage
 
 from borderscape.geo.crs import require_projected
+from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
 
 _SLOPE, _ASPECT, _TRI = 0, 1, 2
@@ -126,3 +131,38 @@ def ruggedness(dem: Raster) -> Raster:
         float32 metres; NaN on the edge and next to missing cells.
     """
     return _run(dem, _TRI)
+
+
+def focal_mean(raster: Raster, window_m: float) -> Raster:
+    """Mean of the valid cells in a square window of side ``window_m`` centred on each cell.
+
+    The window spans ``2·⌊window_m / (2Δ)⌋ + 1`` cells along each axis (Δ the cell size of that
+    axis; 270 m at 90 m is 3 cells, at 30 m 9 cells), at least the cell itself.  Missing cells and
+    cells outside the grid are left out of the mean, as GRASS ``r.neighbors method=average``
+    does; a cell whose window holds no valid cell is NaN.
+
+    Parameters
+    ----------
+    raster
+        Values on a projected grid (for example :func:`slope` or :func:`ruggedness`).
+    window_m
+        Side of the square window in CRS units (metres); > 0.
+
+    Returns
+    -------
+    Raster
+        float64 means on the same grid, NaN where the window holds no data.
+    """
+    require_projected(raster.crs, name="the raster")
+    if not (math.isfinite(window_m) and window_m > 0):
+        raise InputError(f"the focal window must be a positive number of metres, got {window_m!r}")
+    xres, yres = raster.res
+    size = tuple(2 * int(math.floor(window_m / (2.0 * r) + 1e-9)) + 1 for r in (yres, xres))
+    valid = raster.valid_mask()
+    values = np.where(valid, raster.array, 0.0).astype(np.float64)
+    weight = valid.astype(np.float64)
+    total = ndimage.uniform_filter(values, size=size, mode="constant", cval=0.0)
+    count = ndimage.uniform_filter(weight, size=size, mode="constant", cval=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(count > 0.5 / (size[0] * size[1]), total / count, np.nan)
+    return raster.with_array(out, nodata=np.nan)

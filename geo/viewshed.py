@@ -461,6 +461,48 @@ def coverage_count(
     Raster
         int32 counts on the DEM grid (0 where no active observer sees the cell).
     """
+    n = np.atleast_1d(np.asarray(x)).size
+    active = _active(n, active_from, active_to, date)
+    counts = coverage_epochs(dem, x, y, height, range_, active[:, None], target_height=target_height,
+                             curvature=curvature, refraction=refraction, earth_radius=earth_radius,
+                             progress=progress, parallel=parallel, executor=executor)
+    return dem.with_array(counts[0], nodata=None)
+
+
+def coverage_epochs(
+    dem: Raster,
+    x: np.ndarray,
+    y: np.ndarray,
+    height: np.ndarray | float,
+    range_: np.ndarray | float,
+    active: np.ndarray,
+    *,
+    target_height: float = 0.0,
+    curvature: bool = True,
+    refraction: float = REFRACTION_DEFAULT,
+    earth_radius: float = EARTH_RADIUS_M,
+    progress: Callable[[int, int], None] | None = None,
+    parallel: bool = False,
+    executor: Executor | None = None,
+) -> np.ndarray:
+    """Coverage counts at several epochs, with each observer's viewshed computed once.
+
+    Observers active in the same set of epochs form a group; each group's counts are added to
+    every epoch the group is active in.  With an executor, the groups of all epochs go out as
+    one stream of tasks, so the workers never wait for one epoch to finish before the next.
+
+    Parameters
+    ----------
+    dem, x, y, height, range_, target_height, curvature, refraction, earth_radius, progress, parallel, executor
+        As in :func:`coverage_count`.
+    active
+        Boolean array (observers × epochs): True where the observer counts in that epoch.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 counts, (epochs, rows, cols), the same as :func:`coverage_count` at each epoch.
+    """
     resx, resy = _grid(dem)
     curv = _curv_factor(curvature, refraction, earth_radius)
     x = np.atleast_1d(np.asarray(x, dtype=float))
@@ -468,82 +510,101 @@ def coverage_count(
     n = x.size
     if y.size != n:
         raise InputError(f"x has {n} values but y has {y.size}")
+    active = np.asarray(active, dtype=bool)
+    if active.ndim != 2 or active.shape[0] != n:
+        raise InputError(f"active must be a boolean array of (observers, epochs) = ({n}, …), got shape {active.shape}")
     heights = np.broadcast_to(np.asarray(height, dtype=float), (n,)).copy()
     ranges = np.broadcast_to(np.asarray(range_, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(heights)) or not np.all(np.isfinite(ranges)) or np.any(ranges <= 0):
         raise InputError("observer heights and ranges must be finite and ranges positive",
                          remedy="fill missing heights/ranges (metres) before computing coverage")
-    active = _active(n, active_from, active_to, date)
-    count = np.zeros(dem.shape, np.int32)
-    if active.any():
-        rows, cols = _observer_cells(dem, x[active], y[active])
-        heights, ranges = heights[active], ranges[active]
-        total = rows.size
-        ex = resolve(executor)
-        if not isinstance(ex, SerialExecutor):
-            count = _coverage_distributed(ex, dem, rows, cols, heights, ranges, float(target_height), resx, resy, curv)
-            if progress is not None:
-                progress(total, total)
-            return dem.with_array(count, nodata=None)
-        z = _float_dem(dem, 0, dem.shape[0], 0, dem.shape[1])
-        nthreads = numba.get_num_threads() if parallel else 1
-        layers = np.zeros((nthreads,) + dem.shape, np.int32) if parallel else None
+    counts = np.zeros((active.shape[1],) + dem.shape, np.int32)
+    used = active.any(axis=1)
+    if not used.any():
+        return counts
+    rows, cols = _observer_cells(dem, x[used], y[used])
+    heights, ranges = heights[used], ranges[used]
+    patterns, group = np.unique(active[used], axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    total = rows.size
+    ex = resolve(executor)
+    if not isinstance(ex, SerialExecutor):
+        _coverage_distributed(ex, dem, rows, cols, heights, ranges, group, patterns, float(target_height),
+                              resx, resy, curv, counts)
+        if progress is not None:
+            progress(total, total)
+        return counts
+    z = _float_dem(dem, 0, dem.shape[0], 0, dem.shape[1])
+    nthreads = numba.get_num_threads() if parallel else 1
+    layers = np.zeros((nthreads,) + dem.shape, np.int32) if parallel else None
+    done = 0
+    for g, epochs in enumerate(patterns):
+        members = np.flatnonzero(group == g)
+        count = np.zeros(dem.shape, np.int32)
+        if parallel:
+            layers[:] = 0
         step = _CHUNK * nthreads
-        for start in range(0, total, step):
-            part = slice(start, start + step)
-            args = (z, rows[part], cols[part], heights[part], ranges[part], float(target_height), resx, resy, curv)
+        for start in range(0, members.size, step):
+            i = members[start:start + step]
+            args = (z, rows[i], cols[i], heights[i], ranges[i], float(target_height), resx, resy, curv)
             if parallel:
                 _coverage_parallel(*args, layers)
             else:
                 _coverage(*args, count)
+            done += i.size
             if progress is not None:
-                progress(min(start + step, total), total)
+                progress(done, total)
         if parallel:
             count = layers.sum(axis=0, dtype=np.int32)
-    return dem.with_array(count, nodata=None)
+        for e in np.flatnonzero(epochs):
+            counts[e] += count
+    return counts
 
 
 def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float,
-                   curv: float) -> tuple[int, int, np.ndarray]:
-    """One group of observers on its DEM window: (row, col of the window, counts in the smallest
-    unsigned type that holds the group's size, so that less travels back)."""
-    window, rows, cols, heights, ranges, r0, c0 = task
+                   curv: float) -> tuple[int, int, int, np.ndarray]:
+    """One group of observers on its DEM window: (their epoch pattern, row, col of the window,
+    counts in the smallest unsigned type that holds the group's size, so that less travels back)."""
+    window, rows, cols, heights, ranges, r0, c0, g = task
     zw = _as_float(window, nodata)
     count = np.zeros(zw.shape, np.int32)
     _coverage(zw, rows, cols, heights, ranges, target_height, resx, resy, curv, count)
-    return r0, c0, count.astype(np.min_scalar_type(rows.size))
+    return g, r0, c0, count.astype(np.min_scalar_type(rows.size))
 
 
 def _coverage_distributed(ex: Executor, dem: Raster, rows: np.ndarray, cols: np.ndarray, heights: np.ndarray,
-                          ranges: np.ndarray, target_height: float, resx: float, resy: float, curv: float) -> np.ndarray:
-    """Coverage counts with groups of observers as tasks on ``ex``: about
-    :data:`_TASKS_PER_WORKER` groups per worker, each of at least :data:`_CHUNK` observers.
+                          ranges: np.ndarray, group: np.ndarray, patterns: np.ndarray, target_height: float,
+                          resx: float, resy: float, curv: float, counts: np.ndarray) -> None:
+    """Add to ``counts`` (epochs, rows, cols) the coverage of the observers, sent as tasks on ``ex``:
+    about :data:`_TASKS_PER_WORKER` tasks per worker in all, each of at least :data:`_CHUNK`
+    observers of one epoch pattern (``group`` indexes the rows of ``patterns``).
 
-    Each group carries the DEM window that is the union of its observers' range windows (in
+    Each task carries the DEM window that is the union of its observers' range windows (in
     the DEM's own dtype, converted on the worker), so each observer sees exactly the window
     :func:`_coverage` gives it on the whole DEM.  Windows are cut as tasks are sent and the
-    counts added as they come back, while the workers compute the next groups.
+    counts added as they come back, while the workers compute the next tasks.
     """
     nrows, ncols = dem.shape
-    order = np.lexsort((rows, cols))  # west to east: neighbours share windows
+    order = np.lexsort((rows, cols, group))  # by pattern, then west to east: neighbours share windows
     hr = np.ceil(ranges / resy).astype(np.int64)
     wr = np.ceil(ranges / resx).astype(np.int64)
     size = max(_CHUNK, math.ceil(rows.size / (_TASKS_PER_WORKER * ex.workers)))
 
     def tasks() -> Iterator[tuple]:
-        for start in range(0, rows.size, size):
-            i = order[start:start + size]
-            r0 = max(0, int((rows[i] - hr[i]).min()))
-            r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
-            c0 = max(0, int((cols[i] - wr[i]).min()))
-            c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
-            yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0
+        for g in range(patterns.shape[0]):
+            members = order[group[order] == g]
+            for start in range(0, members.size, size):
+                i = members[start:start + size]
+                r0 = max(0, int((rows[i] - hr[i]).min()))
+                r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
+                c0 = max(0, int((cols[i] - wr[i]).min()))
+                c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
+                yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0, g
 
-    count = np.zeros(dem.shape, np.int32)
-    for r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers, nodata=dem.nodata,
-                                target_height=target_height, resx=resx, resy=resy, curv=curv):
-        count[r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
-    return count
+    for g, r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers, nodata=dem.nodata,
+                                   target_height=target_height, resx=resx, resy=resy, curv=curv):
+        for e in np.flatnonzero(patterns[g]):
+            counts[e, r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
 
 
 def _active(n: int, active_from, active_to, date) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 from borderscape.geo.costdistance import accumulated_cost
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.terrain import aspect, ruggedness, slope
+from borderscape.geo.terrain import aspect, focal_mean, ruggedness, slope
 
 from peers import require_peer, run_grass
 
@@ -135,3 +135,24 @@ def test_terrain_matches_gdaldem(terrain, what):
         assert np.nanmax(diff[~steep]) < 0.1 and np.nanmax(diff[steep]) < 0.01
     else:
         assert np.nanmax(diff) < 1e-3 * (1.0 if what == "slope" else np.nanmax(ref))
+
+
+@pytest.mark.parametrize("size", [3, 7])
+def test_focal_mean_matches_grass_rneighbors(terrain, size):
+    """Our focal mean of the slope (NaN on the DEM's edge) against r.neighbors method=average."""
+    d, dem, _, _, _ = terrain
+    s = slope(dem)
+    s.write(d / "slope.tif")
+    run_grass(d, f"""
+r.in.gdal input=slope.tif output=slope --overwrite -o
+g.region raster=slope
+r.neighbors input=slope output=avg{size} method=average size={size} --overwrite
+r.out.gdal input=avg{size} output=avg{size}.tif format=GTiff type=Float64 --overwrite -c
+""")
+    theirs = Raster.read(d / f"avg{size}.tif")
+    ref = theirs.array.astype(np.float64)
+    if theirs.nodata is not None:
+        ref[ref == theirs.nodata] = np.nan
+    ours = focal_mean(s, size * RES).array
+    assert np.array_equal(np.isnan(ours), np.isnan(ref))
+    assert np.nanmax(np.abs(ours - ref)) < 1e-4

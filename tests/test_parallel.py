@@ -16,7 +16,7 @@ from borderscape.geo import parallel, tiles
 from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import coverage_count
+from borderscape.geo.viewshed import coverage_count, coverage_epochs
 
 
 
@@ -149,6 +149,43 @@ def test_coverage_same_serial_and_dask(dask_ex):
     remote = coverage_count(dem, x, y, 10.0, ranges, target_height=1.7, executor=dask_ex)
     assert serial.array.max() >= 3
     assert np.array_equal(serial.array, remote.array)
+
+
+def test_coverage_epochs_equal_coverage_at_each_epoch_serial_and_dask(dask_ex):
+    dem = fractal_dem((160, 200), res=30, rng=np.random.default_rng(4))
+    rng = np.random.default_rng(6)
+    n = 60
+    x, y = dem.xy(rng.integers(5, 155, n), rng.integers(5, 195, n))
+    heights, ranges = rng.uniform(5, 30, n), rng.uniform(400, 1500, n)
+    # switched on in one of 4 waves, some switched off again later, one never on
+    on = rng.integers(0, 4, n)
+    off = np.where(rng.random(n) < 0.3, on + rng.integers(1, 3, n), 99)
+    epochs = np.arange(4)
+    active = (on[:, None] <= epochs) & (epochs < off[:, None])
+    active[0] = False
+    each = np.stack([coverage_count(dem, x[active[:, k]], y[active[:, k]], heights[active[:, k]],
+                                    ranges[active[:, k]], target_height=1.7).array for k in epochs])
+    serial = coverage_epochs(dem, x, y, heights, ranges, active, target_height=1.7)
+    remote = coverage_epochs(dem, x, y, heights, ranges, active, target_height=1.7, executor=dask_ex)
+    assert serial.shape == (4,) + dem.shape and serial.dtype == np.int32
+    assert len(np.unique(active[active.any(axis=1)], axis=0)) >= 5 and each.max() >= 3
+    assert np.array_equal(serial, each) and np.array_equal(remote, each)
+
+
+def test_nearest_join_same_serial_and_dask(dask_ex, monkeypatch):
+    from borderscape.geo import nearest as nearest_module
+
+    rng = np.random.default_rng(8)
+    x0, y0 = rng.uniform(0, 50_000, 3_000), rng.uniform(0, 5_000, 3_000)
+    roads = shapely.linestrings(np.stack([np.c_[x0, y0], np.c_[x0 + rng.normal(0, 300, 3_000),
+                                                              y0 + rng.normal(0, 300, 3_000)]], axis=1))
+    points = shapely.points(rng.uniform(0, 50_000, 20_001), rng.uniform(0, 5_000, 20_001))
+    points[7] = None
+    serial = nearest_module.nearest(points, roads, max_distance=150.0)
+    monkeypatch.setattr(nearest_module, "PARALLEL_MIN", 1_000)
+    remote = nearest_module.nearest(points, roads, max_distance=150.0, executor=dask_ex)
+    assert np.array_equal(serial[0], remote[0]) and np.array_equal(serial[1], remote[1], equal_nan=True)
+    assert 0 < (serial[0] >= 0).mean() < 1 and serial[0][7] == -1
 
 
 def test_scheduler_address_reaches_an_existing_cluster(dask_ex):

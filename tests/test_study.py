@@ -79,3 +79,18 @@ def test_not_toml_and_unknown_names(tmp_path):
         load_study("atlantis")
     with pytest.raises(StudyError, match="does not exist"):
         load_study(tmp_path / "missing.toml")
+
+
+def test_a_parameter_of_the_wrong_kind_names_the_key(tmp_path):
+    path = tmp_path / "params.toml"
+    path.write_text(GOOD + '\n[parameters.hardship]\nterrain_window_m = "wide"\nmin_per_year = 2.5\n'
+                    'terrain_join_m = 150\n\n[parameters.viewshed]\ncurvature = false\n')
+    study = load_study(path)
+    with pytest.raises(StudyError) as err:
+        study.parameter("hardship", "terrain_window_m", 270.0)
+    assert "'parameters.hardship.terrain_window_m'" in str(err.value) and "number" in str(err.value)
+    with pytest.raises(StudyError, match="'parameters.hardship.min_per_year' must be a whole number"):
+        study.parameter("hardship", "min_per_year", 3)
+    assert study.parameter("hardship", "terrain_join_m", 100.0) == 150.0    # an integer where a float is expected
+    assert study.parameter("hardship", "energy_segments", 4) == 4           # absent: the default
+    assert study.parameter("viewshed", "curvature", True) is False

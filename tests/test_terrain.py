@@ -12,10 +12,10 @@ from pyproj import CRS, Transformer
 from rasterio.warp import transform_bounds
 
 from borderscape.geo.crs import local_crs, require_crs, to_crs, utm_crs
-from borderscape.geo.errors import CRSError, RasterError
+from borderscape.geo.errors import CRSError, InputError, RasterError
 from borderscape.geo.raster import Raster, mosaic
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.terrain import aspect, ruggedness, slope
+from borderscape.geo.terrain import aspect, focal_mean, ruggedness, slope
 
 UTM12 = "EPSG:32612"
 
@@ -162,3 +162,37 @@ def test_ruggedness_riley():
     z[0, 0] = np.nan
     assert np.isnan(ruggedness(dem.with_array(z)).array[1, 1])
     assert np.isfinite(ruggedness(dem.with_array(z)).array[2, 2])
+
+
+def test_focal_mean_window_in_metres_and_missing_cells():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(9, 12))
+    dem = Raster(z, Affine(90, 0, 500_000, 0, -90, 3_600_000), UTM12)
+    # 270 m at 90 m is the 3×3 window; a brute-force mean over the cells inside the grid
+    got = focal_mean(dem, 270.0).array
+    for r in range(9):
+        for c in range(12):
+            assert got[r, c] == pytest.approx(z[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2].mean(), abs=1e-12)
+    # a window smaller than two cells is the cell itself; 450 m at 90 m is 5 × 5
+    np.testing.assert_allclose(focal_mean(dem, 150.0).array, z, atol=1e-12)
+    assert focal_mean(dem, 450.0).array[4, 5] == pytest.approx(z[2:7, 3:8].mean(), abs=1e-12)
+    # cells of different width and height: 270 m is 1 row of 300 m cells and 9 columns of 30 m cells
+    wide = Raster(z, Affine(30, 0, 500_000, 0, -300, 3_600_000), UTM12)
+    assert focal_mean(wide, 270.0).array[4, 5] == pytest.approx(z[4, 1:10].mean(), abs=1e-12)
+    # missing cells are left out of the mean; a window of missing cells only is missing
+    holes = z.copy()
+    holes[0:3, 0:3] = np.nan
+    holes[4, 5] = np.nan
+    got = focal_mean(dem.with_array(holes, nodata=np.nan), 270.0).array
+    assert np.isnan(got[1, 1]) and np.isfinite(got[0, 3])
+    window = holes[3:6, 4:7]
+    assert got[4, 5] == pytest.approx(np.nanmean(window), abs=1e-12)
+    with pytest.raises(InputError, match="positive number of metres"):
+        focal_mean(dem, 0.0)
+
+
+def test_focal_mean_of_a_plane_slope_is_the_slope():
+    dem = plane(0.2, -0.1)
+    s = slope(dem)
+    got = focal_mean(s, 3 * dem.res[0]).array[1:-1, 1:-1]
+    np.testing.assert_allclose(got, np.degrees(np.arctan(np.hypot(0.2, 0.1))), atol=1e-4)

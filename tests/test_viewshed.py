@@ -14,7 +14,7 @@ from pyproj import CRS
 from borderscape.geo.errors import InputError, RasterError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import EARTH_RADIUS_M, coverage_count, curvature_drop, viewshed
+from borderscape.geo.viewshed import EARTH_RADIUS_M, coverage_count, coverage_epochs, curvature_drop, viewshed
 
 RES = 30.0
 
@@ -274,3 +274,12 @@ def test_observer_on_nodata_is_an_error():
     x, y = centre(dem, 6, 6)
     with pytest.raises(InputError, match="nodata"):
         coverage_count(Raster(b, dem.transform, dem.crs, None), [x], [y], 10.0, 100.0)
+
+
+def test_coverage_epochs_checks_the_activity_table():
+    dem = fractal_dem((40, 40), relief=100, rng=np.random.default_rng(1))
+    x, y = dem.xy(np.array([10, 20]), np.array([10, 30]))
+    with pytest.raises(InputError, match="observers, epochs"):
+        coverage_epochs(dem, x, y, 10.0, 300.0, np.ones(2, bool))
+    none = coverage_epochs(dem, x, y, 10.0, 300.0, np.zeros((2, 3), bool))
+    assert none.shape == (3, 40, 40) and not none.any()
