@@ -51,7 +51,7 @@ from pyproj import CRS
 from borderscape import figures
 from borderscape.analyses.funnel import Battery, StudyInputs, inputs_from_world, run_battery, world_study
 from borderscape.analyses.study import Study, load_study
-from borderscape.errors import BorderscapeError, InputError, RasterError, SourceNotFound
+from borderscape.errors import BorderscapeError, InputError, RasterError, SourceNotFound, StudyError
 from borderscape.geo.crs import local_crs
 from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.geo.raster import Raster, mosaic
@@ -667,6 +667,40 @@ def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike |
                    "dem": None if dem is None else str(Path(dem).resolve()), "out": str(out.resolve()),
                    "workers": workers, "scheduler": scheduler}
         return write_outputs(out, st, assembled, battery, seed=seed, simulated=False, started=started, options=options)
+
+
+def run_studies(studies: list[str | os.PathLike | Study], *, data_dir: str | os.PathLike | None = None,
+                towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
+                out: str | os.PathLike | None = None, seed: int | None = None, workers: int | None = None,
+                scheduler: str | None = None) -> list[RunOutput]:
+    """Run several studies, each as one task (:func:`run_study`, into ``out/<study name>``).
+
+    With ``workers`` or ``scheduler`` the studies run at once, one per worker at a time, each
+    serially inside its task; without, one after the other.  Each study's outputs are the same
+    as those of :func:`run_study` alone.  ``towers`` and ``dem`` are given to every study
+    (a whole-border file serves each region); ``seed`` overrides every study's seed.
+
+    Raises
+    ------
+    StudyError
+        An unknown or malformed study, or two studies with the same name (their outputs
+        would overwrite each other).
+    """
+    from borderscape.geo.parallel import open_executor
+
+    loaded = [s if isinstance(s, Study) else load_study(s) for s in studies]
+    names = [s.name for s in loaded]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise StudyError(f"two studies are named {', '.join(twice)}: their outputs would go to the same folder",
+                         remedy="give each study file its own [study] name")
+    base = Path(out) if out is not None else Path("out")
+    with open_executor(workers, scheduler) as ex:
+        return ex.map(_study_task, loaded, data_dir=data_dir, towers=towers, dem=dem, base=base, seed=seed)
+
+
+def _study_task(study: Study, *, base: Path, **options: Any) -> RunOutput:
+    return run_study(study, out=base / study.name, progress=False, **options)
 
 
 def run_demo(*, out: str | os.PathLike | None = None, seed: int = 0, progress: bool | None = None,

@@ -26,7 +26,7 @@ from borderscape.geo.parallel import Executor, SerialExecutor, resolve
 #: than sending the targets).
 PARALLEL_MIN = 200_000
 #: Chunks of points per worker.
-_CHUNKS_PER_WORKER = 4
+_CHUNKS_PER_WORKER = 2
 
 
 def nearest(points: np.ndarray, targets: np.ndarray, *, max_distance: float | None = None,

@@ -451,10 +451,11 @@ def coverage_count(
         int32 count layer, so memory grows by 4 bytes per cell per thread.  Same result.
     executor
         Where the viewsheds run (:mod:`borderscape.geo.parallel`; default the run's executor,
-        else serial).  With a Dask executor the observers, sorted west to east, go in about
-        four groups per worker, each with only the DEM window their ranges cover; each
-        observer's viewshed is computed in exactly the window it gets serially, and integer
-        counts add up exactly, so the result is the same.
+        else serial).  Observers, sorted west to east, are computed in groups, each on only the
+        DEM window their ranges cover (serially groups of 16 per thread; with a Dask executor
+        about four groups per worker, as tasks); each observer sees in its group's window
+        exactly what it sees on the whole DEM, and integer counts add up exactly, so the
+        result is the same.
 
     Returns
     -------
@@ -529,82 +530,69 @@ def coverage_epochs(
     total = rows.size
     ex = resolve(executor)
     if not isinstance(ex, SerialExecutor):
-        _coverage_distributed(ex, dem, rows, cols, heights, ranges, group, patterns, float(target_height),
-                              resx, resy, curv, counts)
+        size = max(_CHUNK, math.ceil(total / (_TASKS_PER_WORKER * ex.workers)))
+
+        def tasks() -> Iterator[tuple]:
+            for g, i, (r0, r1, c0, c1) in _observer_groups(dem.shape, rows, cols, ranges, group, size, resx, resy):
+                yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0, g
+
+        for g, r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers,
+                                       nodata=dem.nodata, target_height=float(target_height), resx=resx, resy=resy,
+                                       curv=curv):
+            for e in np.flatnonzero(patterns[g]):
+                counts[e, r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
         if progress is not None:
             progress(total, total)
         return counts
-    z = _float_dem(dem, 0, dem.shape[0], 0, dem.shape[1])
     nthreads = numba.get_num_threads() if parallel else 1
-    layers = np.zeros((nthreads,) + dem.shape, np.int32) if parallel else None
     done = 0
-    for g, epochs in enumerate(patterns):
-        members = np.flatnonzero(group == g)
-        count = np.zeros(dem.shape, np.int32)
+    for g, i, (r0, r1, c0, c1) in _observer_groups(dem.shape, rows, cols, ranges, group, _CHUNK * nthreads,
+                                                   resx, resy):
+        args = (_float_dem(dem, r0, r1, c0, c1), rows[i] - r0, cols[i] - c0, heights[i], ranges[i],
+                float(target_height), resx, resy, curv)
         if parallel:
-            layers[:] = 0
-        step = _CHUNK * nthreads
-        for start in range(0, members.size, step):
-            i = members[start:start + step]
-            args = (z, rows[i], cols[i], heights[i], ranges[i], float(target_height), resx, resy, curv)
-            if parallel:
-                _coverage_parallel(*args, layers)
-            else:
-                _coverage(*args, count)
-            done += i.size
-            if progress is not None:
-                progress(done, total)
-        if parallel:
+            layers = np.zeros((nthreads, r1 - r0, c1 - c0), np.int32)
+            _coverage_parallel(*args, layers)
             count = layers.sum(axis=0, dtype=np.int32)
-        for e in np.flatnonzero(epochs):
-            counts[e] += count
+        else:
+            count = np.zeros((r1 - r0, c1 - c0), np.int32)
+            _coverage(*args, count)
+        for e in np.flatnonzero(patterns[g]):
+            counts[e, r0:r1, c0:c1] += count
+        done += i.size
+        if progress is not None:
+            progress(done, total)
     return counts
+
+
+def _observer_groups(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, ranges: np.ndarray,
+                     group: np.ndarray, size: int, resx: float, resy: float) -> Iterator[tuple]:
+    """Observers cut into runs of at most ``size`` of one epoch pattern (``group``), west to east
+    within each pattern, each with its DEM window (r0, r1, c0, c1): the union of its observers'
+    range windows, clipped to the DEM.  Each observer sees in that window exactly what it sees
+    on the whole DEM, so counts computed by windows add up to the whole-DEM counts."""
+    nrows, ncols = shape
+    order = np.lexsort((rows, cols, group))  # neighbours share windows
+    hr = np.ceil(ranges / resy).astype(np.int64)
+    wr = np.ceil(ranges / resx).astype(np.int64)
+    for g in np.unique(group):
+        members = order[group[order] == g]
+        for start in range(0, members.size, size):
+            i = members[start:start + size]
+            yield int(g), i, (max(0, int((rows[i] - hr[i]).min())), min(nrows, int((rows[i] + hr[i]).max()) + 1),
+                              max(0, int((cols[i] - wr[i]).min())), min(ncols, int((cols[i] + wr[i]).max()) + 1))
 
 
 def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float,
                    curv: float) -> tuple[int, int, int, np.ndarray]:
-    """One group of observers on its DEM window: (their epoch pattern, row, col of the window,
-    counts in the smallest unsigned type that holds the group's size, so that less travels back)."""
+    """One group of observers on its DEM window (in the DEM's own dtype, converted here): their
+    epoch pattern, the row and column of the window, and the counts in the smallest unsigned type
+    that holds the group's size, so that less travels back."""
     window, rows, cols, heights, ranges, r0, c0, g = task
     zw = _as_float(window, nodata)
     count = np.zeros(zw.shape, np.int32)
     _coverage(zw, rows, cols, heights, ranges, target_height, resx, resy, curv, count)
     return g, r0, c0, count.astype(np.min_scalar_type(rows.size))
-
-
-def _coverage_distributed(ex: Executor, dem: Raster, rows: np.ndarray, cols: np.ndarray, heights: np.ndarray,
-                          ranges: np.ndarray, group: np.ndarray, patterns: np.ndarray, target_height: float,
-                          resx: float, resy: float, curv: float, counts: np.ndarray) -> None:
-    """Add to ``counts`` (epochs, rows, cols) the coverage of the observers, sent as tasks on ``ex``:
-    about :data:`_TASKS_PER_WORKER` tasks per worker in all, each of at least :data:`_CHUNK`
-    observers of one epoch pattern (``group`` indexes the rows of ``patterns``).
-
-    Each task carries the DEM window that is the union of its observers' range windows (in
-    the DEM's own dtype, converted on the worker), so each observer sees exactly the window
-    :func:`_coverage` gives it on the whole DEM.  Windows are cut as tasks are sent and the
-    counts added as they come back, while the workers compute the next tasks.
-    """
-    nrows, ncols = dem.shape
-    order = np.lexsort((rows, cols, group))  # by pattern, then west to east: neighbours share windows
-    hr = np.ceil(ranges / resy).astype(np.int64)
-    wr = np.ceil(ranges / resx).astype(np.int64)
-    size = max(_CHUNK, math.ceil(rows.size / (_TASKS_PER_WORKER * ex.workers)))
-
-    def tasks() -> Iterator[tuple]:
-        for g in range(patterns.shape[0]):
-            members = order[group[order] == g]
-            for start in range(0, members.size, size):
-                i = members[start:start + size]
-                r0 = max(0, int((rows[i] - hr[i]).min()))
-                r1 = min(nrows, int((rows[i] + hr[i]).max()) + 1)
-                c0 = max(0, int((cols[i] - wr[i]).min()))
-                c1 = min(ncols, int((cols[i] + wr[i]).max()) + 1)
-                yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0, g
-
-    for g, r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers, nodata=dem.nodata,
-                                   target_height=target_height, resx=resx, resy=resy, curv=curv):
-        for e in np.flatnonzero(patterns[g]):
-            counts[e, r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
 
 
 def _active(n: int, active_from, active_to, date) -> np.ndarray:

@@ -315,3 +315,19 @@ def test_errors_are_typed(tmp_path, data_dir, capsys):
                      "--out", str(tmp_path / "w")], capsys)
     assert code == 2 and "does not exist" in out
     assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
+
+
+def test_several_studies_at_once_on_two_workers_equal_each_run_alone(plain, data_dir, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("BORDERSCAPE_CACHE", str(plain.parent / "cache"))
+    code, out = run(["run", "arizona-sonora", "western-med", "--data-dir", str(data_dir), "--out", str(tmp_path),
+                     "--workers", "2"], capsys)
+    assert code == 0, out
+    assert (tmp_path / "arizona-sonora" / "results.json").read_bytes() == (plain / "results.json").read_bytes()
+    med = json.loads((tmp_path / "western-med" / "results.json").read_text())
+    assert med["study"] == "western-med" and any(t["status"] == "ran" for t in med["tests"])
+    assert "outputs written to" in out and out.count("funnel-effect tests") == 2
+    # two studies of one name would write into one folder
+    code, out = run(["run", "arizona-sonora", "arizona-sonora", "--data-dir", str(data_dir),
+                     "--out", str(tmp_path / "twice")], capsys)
+    assert code == 2 and "two studies are named arizona-sonora" in out

@@ -43,7 +43,7 @@ _SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
 
 
 @click.command()
-@click.argument("study")
+@click.argument("studies", nargs=-1, required=True, metavar="STUDY [STUDY ...]")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
 @click.option("--towers", type=click.Path(path_type=Path), default=None,
@@ -51,23 +51,29 @@ _SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
 @click.option("--dem", type=click.Path(path_type=Path), default=None,
               help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: out/<study name>).")
+              help="Output folder (default: out/<study name>); with several studies, each goes into OUT/<study name>.")
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @_WORKERS
 @_SCHEDULER
-def run(study: str, data_dir: Path | None, towers: Path | None, dem: Path | None, out: Path | None,
+def run(studies: tuple[str, ...], data_dir: Path | None, towers: Path | None, dem: Path | None, out: Path | None,
         seed: int | None, workers: int | None, scheduler: str | None) -> None:
     """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
 
     Writes results.json, tables/, figures/, map.html and provenance.json into the output
     folder. Tests whose layers are missing are skipped with the reason and what to supply.
     With --workers N or --scheduler ADDRESS the viewsheds, routes and simulations run on Dask;
-    results.json is the same as without.
+    results.json is the same as without. Several studies run one per worker at a time, each
+    into OUT/<study name>, with the same results as run one by one.
     """
-    from borderscape.run import run_study
+    from borderscape.run import run_studies, run_study
 
-    _summary(run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed, workers=workers,
-                       scheduler=scheduler))
+    if len(studies) == 1:
+        _summary(run_study(studies[0], data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed, workers=workers,
+                           scheduler=scheduler))
+        return
+    for result in run_studies(list(studies), data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed,
+                              workers=workers, scheduler=scheduler):
+        _summary(result)
 
 
 @click.command()
