@@ -110,7 +110,7 @@ from borderscape.geo.costmodels import get_model
 from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import coverage_epochs
+from borderscape.geo.viewshed import active_at, coverage_epochs
 from borderscape.layers.quality import Ledger
 from borderscape.layers.schemas import Layer, conform
 
@@ -366,10 +366,8 @@ def simulate_world(
     # -- epochs of coverage and the routes of each ----------------------------------------------
     epochs = tuple(sorted(set(tower_frame["active_from"].dt.date)))
     tx, ty = tower_frame["x"].to_numpy(), tower_frame["y"].to_numpy()
-    starts = np.array(epochs, dtype="datetime64[ns]")
-    on = tower_frame["active_from"].to_numpy(dtype="datetime64[ns]")[:, None]
-    off = tower_frame["active_to"].to_numpy(dtype="datetime64[ns]")[:, None]
-    active = (np.isnat(on) | (on <= starts)) & (np.isnat(off) | (starts < off))
+    active = active_at(len(tower_frame), tower_frame["active_from"].to_numpy(dtype="datetime64[ns]"),
+                       tower_frame["active_to"].to_numpy(dtype="datetime64[ns]"), np.array(epochs, dtype="datetime64[ns]"))
     counts = coverage_epochs(dem, tx, ty, tower_frame["height_m"].to_numpy(), tower_frame["range_m"].to_numpy(),
                              active, target_height=TARGET_HEIGHT_M)
     coverage = tuple(dem.with_array(c, nodata=None) for c in counts)

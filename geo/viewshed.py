@@ -463,7 +463,7 @@ def coverage_count(
         int32 counts on the DEM grid (0 where no active observer sees the cell).
     """
     n = np.atleast_1d(np.asarray(x)).size
-    active = _active(n, active_from, active_to, date)
+    active = active_at(n, active_from, active_to, date)
     counts = coverage_epochs(dem, x, y, height, range_, active[:, None], target_height=target_height,
                              curvature=curvature, refraction=refraction, earth_radius=earth_radius,
                              progress=progress, parallel=parallel, executor=executor)
@@ -595,7 +595,24 @@ def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, r
     return g, r0, c0, count.astype(np.min_scalar_type(rows.size))
 
 
-def _active(n: int, active_from, active_to, date) -> np.ndarray:
+def active_at(n: int, active_from, active_to, date) -> np.ndarray:
+    """Which of ``n`` observers count at ``date``: ``active_from <= date < active_to``, NaT open-ended.
+
+    Parameters
+    ----------
+    n
+        Number of observers.
+    active_from, active_to
+        Arrays of ``numpy.datetime64`` (n,), or None (no bound on that side).
+    date
+        One date (ISO string or ``datetime64``), or a 1-D array of k dates; None only when both
+        bounds are None.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, (n,) for one date, (n, k) for k dates.
+    """
     if active_from is None and active_to is None:
         if date is not None:
             raise InputError("a date was given but no active_from/active_to intervals",
@@ -604,16 +621,15 @@ def _active(n: int, active_from, active_to, date) -> np.ndarray:
     if date is None:
         raise InputError("active_from/active_to were given without a date",
                          remedy="pass date=... (e.g. '2015-06-01')")
-    d = np.datetime64(date, "s")
-    ok = np.ones(n, dtype=bool)
-    if active_from is not None:
-        a = np.asarray(active_from, dtype="datetime64[s]")
-        if a.shape != (n,):
-            raise InputError(f"active_from has shape {a.shape}, expected ({n},)")
-        ok &= np.isnat(a) | (a <= d)
-    if active_to is not None:
-        b = np.asarray(active_to, dtype="datetime64[s]")
+    d = np.asarray(date, dtype="datetime64[s]")
+    ok = np.ones((n,) + d.shape, dtype=bool)
+    for name, bound, inside in (("active_from", active_from, lambda a: a <= d),
+                                ("active_to", active_to, lambda b: d < b)):
+        if bound is None:
+            continue
+        b = np.asarray(bound, dtype="datetime64[s]")
         if b.shape != (n,):
-            raise InputError(f"active_to has shape {b.shape}, expected ({n},)")
-        ok &= np.isnat(b) | (d < b)
+            raise InputError(f"{name} has shape {b.shape}, expected ({n},)")
+        b = b.reshape((n,) + (1,) * d.ndim)
+        ok &= np.isnat(b) | inside(b)
     return ok

@@ -14,7 +14,7 @@ from pyproj import CRS
 from borderscape.geo.errors import InputError, RasterError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import EARTH_RADIUS_M, coverage_count, coverage_epochs, curvature_drop, viewshed
+from borderscape.geo.viewshed import EARTH_RADIUS_M, active_at, coverage_count, coverage_epochs, curvature_drop, viewshed
 
 RES = 30.0
 
@@ -283,3 +283,16 @@ def test_coverage_epochs_checks_the_activity_table():
         coverage_epochs(dem, x, y, 10.0, 300.0, np.ones(2, bool))
     none = coverage_epochs(dem, x, y, 10.0, 300.0, np.zeros((2, 3), bool))
     assert none.shape == (3, 40, 40) and not none.any()
+
+
+def test_active_at_several_dates_is_each_date_in_turn():
+    start = np.array(["2010-01-01", "2012-06-01", "NaT", "2015-01-01"], dtype="datetime64[D]")
+    stop = np.array(["2013-01-01", "NaT", "2011-01-01", "2015-01-01"], dtype="datetime64[D]")
+    dates = np.array(["2009-12-31", "2010-01-01", "2012-12-31", "2013-01-01", "2020-01-01"], dtype="datetime64[D]")
+    table = active_at(4, start, stop, dates)
+    assert table.shape == (4, 5)
+    for k, d in enumerate(dates):
+        np.testing.assert_array_equal(table[:, k], active_at(4, start, stop, d))
+    np.testing.assert_array_equal(table[0], [False, True, True, False, False])   # [from, to)
+    np.testing.assert_array_equal(table[2], [True, True, False, False, False])   # open start
+    assert not table[3].any()                                                     # empty interval
