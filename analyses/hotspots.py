@@ -550,7 +550,7 @@ def contiguity_weights(grid: gpd.GeoDataFrame, *, rule: str = "queen") -> sparse
 # ----------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _permuted_ids(uniform: np.ndarray, n_other: int) -> np.ndarray:
     """Random subsets of ``range(n_other)`` (rows of ``uniform`` -> one subset each).
 
@@ -570,7 +570,7 @@ def _permuted_ids(uniform: np.ndarray, n_other: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _crand_extreme(
     y: np.ndarray, k_other: np.ndarray, lag: np.ndarray, ids: np.ndarray, total: float
 ) -> np.ndarray:

@@ -165,7 +165,7 @@ def _grow(a):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def accumulate(z, width, xres, yres, cellv, mult, pos, src, model_id, p, nmoves, max_cost, reverse):
     """Dijkstra on flat arrays of a grid padded with 2 impassable cells on every side.
 

@@ -26,7 +26,7 @@ from borderscape.geo.raster import Raster
 _SLOPE, _ASPECT, _TRI = 0, 1, 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _window_kernel(z: np.ndarray, xres: float, yres: float, mode: int) -> np.ndarray:
     rows, cols = z.shape
     out = np.full((rows, cols), np.nan, dtype=np.float32)

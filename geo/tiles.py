@@ -24,26 +24,29 @@ file system, or a GDAL URL such as ``/vsis3/…``).
   and its window reaches one radius further);
 * accumulated cost (:func:`accumulated_cost_tiled`): Dijkstra has no bounded halo — a least-cost
   path may wander through any tile.  Strategy: tiles with iterative boundary exchange, a
-  Bellman–Ford over tiles.  Every round, each tile whose surroundings changed solves a
-  Dijkstra over its core plus a 1-cell halo, seeded with the sources it holds (cost 0) and
-  with the current costs of its halo and core cells; its core keeps the result.  A tile solved
-  before is seeded from its halo ring only: its core is already the fixpoint of its previous
-  halo, so only improvements that enter through the halo can change it, and the solve visits
-  just the cells they lower (later rounds cost a fraction of the first).  Every value
-  is the cost of a real path, so values only decrease, and a tile's Dijkstra finds every
-  improvement that enters through its halo; rounds stop when no core value changes, which
-  is then the whole-raster Dijkstra result (up to the rounding of equal-cost paths taken in
-  another order, ~1e-15 relative).  The elevations, mask and multiplier of each tile (with its
-  halo) go to a worker once (:meth:`~borderscape.geo.parallel.Executor.put`), so the workers
-  together hold them once (5 to 9 bytes per cell, and the positions of the sources); each round
-  sends only float64 costs: the ring around a tile solved for the first time (its core still
-  holds the starting costs), the whole window of one solved again, which sends back only the
-  cells it lowered when they are fewer than half.  All of a round's results are in before any
-  is merged, so the rounds do not depend on the executor.  The driver keeps the float64 cost grid (8 bytes per
-  cell, e.g. a ``numpy.memmap``).  The number of rounds grows
-  with how many times the least-cost paths cross tile boundaries in opposite directions;
-  on terrain with a smooth cost field it is the number of tiles from the sources to the far
-  edge plus one or two.
+  Bellman–Ford over tiles.  Every round, each tile whose halo changed solves a Dijkstra over
+  its core plus a 1-cell halo.  The first time, it is seeded with the sources it holds (cost 0)
+  and the current costs of its halo.  Later, it starts from its own previous costs, lowered
+  on the ring to the new halo costs, and is seeded from the ring only: the inside is already
+  the fixpoint of the old ring, so only improvements that enter through the ring can change
+  it, and the solve visits just the cells they lower (later rounds cost a fraction of the
+  first).  Every value is the cost of a real path, so values only decrease; rounds stop when
+  no tile's halo changed, and every tile is then the fixpoint of its halo: the whole-raster
+  Dijkstra result (up to the rounding of equal-cost paths taken in another order, ~1e-15
+  relative).
+
+  What lives where: the elevations, mask and multiplier of each tile (with its halo) go to a
+  worker once (:meth:`~borderscape.geo.parallel.Executor.put`), and each tile's costs stay on
+  the worker that solved it (:meth:`~borderscape.geo.parallel.Executor.keep`), so the workers
+  together hold 13 to 17 bytes per cell.  Each round only the edges travel: the halo ring to
+  a tile, the four sides of its core back (those are all its neighbours' halos hold of it).
+  A neighbour is solved again only when a cell of its halo fell (the one above when the top
+  row fell, the one up-left when the top-left corner fell).  All of a round's edges are in
+  before any is merged, so the rounds do not depend on the executor.  At the end the cores come
+  back once.  The driver keeps the float64 cost grid (8 bytes per cell, e.g. a
+  ``numpy.memmap``).  The number of rounds grows with how many times the least-cost paths
+  cross tile boundaries in opposite directions; on terrain with a smooth cost field it is the
+  number of tiles from the sources to the far edge plus one or two.
 """
 
 from __future__ import annotations
@@ -100,18 +103,30 @@ class Tile:
 
 
 def tile_grid(shape: tuple[int, int], tile: int, halo: int) -> list[Tile]:
-    """Tiles of ``tile`` × ``tile`` cells covering a raster of ``shape``, row by row, with
-    halos of ``halo`` cells cut at its edges."""
+    """Tiles of at most ``tile`` × ``tile`` cells covering a raster of ``shape``, row by row,
+    with halos of ``halo`` cells cut at its edges.
+
+    Each axis is cut into ``ceil(n / tile)`` parts whose sizes differ by at most one cell, so
+    that the tiles, and the tasks that process them, are about equal (1,112 rows in tiles of
+    1,024 are two rows of tiles of 556, not 1,024 and 88).
+    """
     if tile < 1 or halo < 0:
         raise InputError(f"tile size {tile} must be ≥ 1 and halo {halo} ≥ 0")
     rows, cols = shape
+    row_bounds = _even_cuts(rows, tile)
+    col_bounds = _even_cuts(cols, tile)
     out = []
-    for r0 in range(0, rows, tile):
-        for c0 in range(0, cols, tile):
-            r1, c1 = min(rows, r0 + tile), min(cols, c0 + tile)
+    for r0, r1 in zip(row_bounds, row_bounds[1:]):
+        for c0, c1 in zip(col_bounds, col_bounds[1:]):
             out.append(Tile(r0, r1, c0, c1, max(0, r0 - halo), min(rows, r1 + halo), max(0, c0 - halo),
                             min(cols, c1 + halo)))
     return out
+
+
+def _even_cuts(n: int, most: int) -> list[int]:
+    """Bounds cutting ``n`` cells into ``ceil(n / most)`` runs whose lengths differ by at most one."""
+    k = max(1, math.ceil(n / most))
+    return [i * n // k for i in range(k + 1)]
 
 
 def read_window(path: str | Path, tile: Tile, band: int = 1) -> Raster:
@@ -292,7 +307,7 @@ def coverage_tiled(path: str | Path, out: str | Path, x: np.ndarray, y: np.ndarr
 
 # -- accumulated cost by tiles --------------------------------------------------------------
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p, cv, reverse, ring_only):
     """Dijkstra over a window from every cell with a finite cost in ``acc`` (updated in place),
     or, with ``ring_only``, from those of the window's outer ring: when the inside already holds
@@ -349,25 +364,40 @@ def _ring(shape: tuple[int, int]) -> np.ndarray:
     return np.flatnonzero(edge)
 
 
-def _cost_task(item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float,
-               reverse: bool) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """One tile solve.  A first solve gets only its window's ring (its core still holds the
-    starting costs: 0 at sources, ∞ elsewhere) and returns the whole core; a solve again gets the
-    whole window and returns the core cells it lowered (flat indices, costs) when they are few."""
-    t, (z, blocked, mult, sources), given, again = item
-    if again:
-        acc = given.copy()
-    else:
+def _cost_solve(item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float,
+                reverse: bool) -> np.ndarray:
+    """One tile solve; returns the tile's new costs over its window (kept on the worker).
+
+    A first solve (no state yet) starts from the sources it holds (0) and the costs of its
+    halo ring, and searches from all of them.  A solve again starts from its own previous
+    costs with the ring lowered to the new halo costs, and searches from the ring only: the
+    inside is already the fixpoint of the old ring, so only improvements coming in through
+    the ring can change it."""
+    t, (z, blocked, mult, sources), state, ring = item
+    edge = _ring(z.shape)
+    if state is None:
         acc = np.full(z.shape, np.inf)
         acc.flat[sources] = 0.0
-        acc.flat[_ring(z.shape)] = given
-    before = acc[t.core].copy() if again else None
-    _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse, again)
+        acc.flat[edge] = ring
+    else:
+        acc = state.copy()  # the handle's data stays as it was
+        acc.flat[edge] = np.minimum(acc.flat[edge], ring)
+    _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse,
+                     state is not None)
+    return acc
+
+
+def _core_edges(item: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The costs of a solved tile's core along its four sides (top and bottom rows, left and right
+    columns): all that its neighbours' halos hold of it."""
+    t, acc = item
     core = acc[t.core]
-    if before is None:
-        return core
-    lowered = np.flatnonzero(core < before)
-    return (lowered, core.ravel()[lowered]) if lowered.size * 2 < core.size else core
+    return core[0].copy(), core[-1].copy(), core[:, 0].copy(), core[:, -1].copy()
+
+
+def _core_of(item: tuple) -> np.ndarray:
+    t, acc = item
+    return acc[t.core]
 
 
 @dataclass(frozen=True)
@@ -405,7 +435,8 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     travel
         ``"from_sources"`` or ``"to_sources"`` (as in ``accumulated_cost``).
     tile
-        Tile side, cells: a worker holds about ``(tile + 2)² × 30`` bytes.
+        Largest tile side, cells (:func:`tile_grid`): a tile's data and costs take about
+        ``(tile + 2)² × 17`` bytes on its worker, its solve as much again while it runs.
     max_rounds
         Give up (:class:`RasterError`) after this many rounds.
     executor
@@ -445,15 +476,16 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     ex = resolve(executor)
     xres, yres = dem.res
     rounds = solves = 0
-    solved: set[int] = set()  # tiles whose core holds the result of a solve
     windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in tiles]
-    # what does not change between rounds goes to the workers once; each round sends the costs
-    # (contiguous copies: the kernel then has one compiled form, whether the tiles stay in this
-    # process or travel to workers)
+    # what does not change between rounds goes to the workers once (contiguous copies: the kernel
+    # then has one compiled form, whether the tiles stay in this process or travel to workers)
     start = np.isfinite(acc)
     static = ex.put([(np.ascontiguousarray(z[w]), np.ascontiguousarray(blocked[w]),
                       mult if mult.shape == (1, 1) else np.ascontiguousarray(mult[w]), np.flatnonzero(start[w]))
                      for w in windows])
+    state: list[Any] = [None] * len(tiles)  # each solved tile's costs, kept where it was solved
+    shared = dict(xres=float(xres), yres=float(yres), model_id=cm.model_id, p=p, cv=cv,
+                  reverse=travel == "to_sources")
     try:
         while active:
             rounds += 1
@@ -461,50 +493,48 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
                 raise RasterError(f"tiled accumulated cost did not converge in {max_rounds} rounds",
                                   remedy="use larger tiles or raise max_rounds")
             order = sorted(active)
-            # every solve of a round sees the costs of the round before (all results are in
-            # before any is merged), whatever runs them
-            # a tile solved before needs its whole window; one never solved, only the ring around it
-            items = []
-            for i in order:
-                window = acc[windows[i]]
-                given = window if i in solved else window.ravel()[_ring(window.shape)]
-                items.append((tiles[i], static[i], given, i in solved))
-            # (imap, not map: map pins the items round-robin to workers; imap lets the scheduler run
-            # each task where its tile's static data already is)
-            results = list(ex.imap(_cost_task, items, ahead=len(items), xres=float(xres), yres=float(yres),
-                                   model_id=cm.model_id, p=p, cv=cv, reverse=travel == "to_sources"))
+            # every solve of a round sees the halos of the round before (all edges are in before
+            # any is merged), whatever runs them
+            items = [(tiles[i], static[i], state[i], acc[windows[i]].ravel()[_ring(acc[windows[i]].shape)])
+                     for i in order]
+            solved = ex.keep(_cost_solve, items, **shared)
+            edges = list(ex.imap(_core_edges, [(tiles[i], h) for i, h in zip(order, solved)], ahead=len(order)))
+            ex.drop([state[i] for i in order if state[i] is not None])
+            for i, h in zip(order, solved):
+                state[i] = h
             solves += len(order)
-            solved.update(order)
-            active = _merge(acc, tiles, order, results, ntr, ntc)
+            active = _merge_edges(acc, tiles, order, edges, ntr, ntc)
+        done = [i for i in range(len(tiles)) if state[i] is not None]
+        if done:
+            for i, core in zip(done, ex.imap(_core_of, [(tiles[i], state[i]) for i in done], ahead=2 * ex.workers)):
+                t = tiles[i]
+                acc[t.r0:t.r1, t.c0:t.c1] = core
     finally:
         ex.drop(static)
+        ex.drop([h for h in state if h is not None])
     cost = np.where(np.isfinite(acc), acc, np.nan)
     return TiledCost(dem.with_array(cost, nodata=np.nan), rounds, solves)
 
 
-def _merge(acc: np.ndarray, tiles: list[Tile], order: list[int], results: list, ntr: int,
-           ntc: int) -> set[int]:
-    """Lower ``acc`` (in place) to the solved cores (whole, or the lowered cells as flat indices and
-    costs); the tiles next to a changed core."""
+def _merge_edges(acc: np.ndarray, tiles: list[Tile], order: list[int], edges: list, ntr: int,
+                 ntc: int) -> set[int]:
+    """Lower ``acc`` (in place) along the sides of the solved cores; the tiles whose halo holds a
+    lowered cell (the one above when the top row fell, the one up-left when the top-left corner
+    fell, …): only they see a change."""
     active = set()
-    for i, core in zip(order, results):
+    for i, (top, bottom, left, right) in zip(order, edges):
         t = tiles[i]
-        old = acc[t.r0:t.r1, t.c0:t.c1]
-        if isinstance(core, tuple):
-            idx, values = core
-            changed = idx.size > 0
-            rows, cols = np.divmod(idx, t.c1 - t.c0)
-            old[rows, cols] = values
-        else:
-            better = core < old
-            changed = bool(better.any())
-            old[better] = core[better]
-        if changed:
-            tr, tc = divmod(i, ntc)
-            # its neighbours see new halo values; the tile itself is consistent with its halo
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    if (dr or dc) and 0 <= tr + dr < ntr and 0 <= tc + dc < ntc:
-                        active.add((tr + dr) * ntc + tc + dc)
+        sides = ((np.s_[t.r0, t.c0:t.c1], top), (np.s_[t.r1 - 1, t.c0:t.c1], bottom),
+                 (np.s_[t.r0:t.r1, t.c0], left), (np.s_[t.r0:t.r1, t.c1 - 1], right))
+        # compared before any is written: the sides share their corner cells
+        fell = [new < acc[side] for side, new in sides]
+        for (side, new), lower in zip(sides, fell):
+            acc[side][lower] = new[lower]
+        top_fell, bottom_fell, left_fell, right_fell = fell
+        tr, tc = divmod(i, ntc)
+        for (dr, dc), seen in {(-1, 0): top_fell.any(), (1, 0): bottom_fell.any(), (0, -1): left_fell.any(),
+                               (0, 1): right_fell.any(), (-1, -1): top_fell[0], (-1, 1): top_fell[-1],
+                               (1, -1): bottom_fell[0], (1, 1): bottom_fell[-1]}.items():
+            if seen and 0 <= tr + dr < ntr and 0 <= tc + dc < ntc:
+                active.add((tr + dr) * ntc + tc + dc)
     return active
-

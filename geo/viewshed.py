@@ -194,7 +194,7 @@ def _viewshed_window(z, orow, ocol, observer_height, target_height, max_d2, resx
     vis[orow, ocol] = 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _coverage(z, rows, cols, heights, ranges, target_height, resx, resy, curv, count):
     """Add 1 to ``count`` wherever each observer (rows[i], cols[i]) sees the cell."""
     nrows, ncols = z.shape

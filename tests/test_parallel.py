@@ -181,11 +181,18 @@ def test_nearest_join_same_serial_and_dask(dask_ex, monkeypatch):
                                                               y0 + rng.normal(0, 300, 3_000)]], axis=1))
     points = shapely.points(rng.uniform(0, 50_000, 20_001), rng.uniform(0, 5_000, 20_001))
     points[7] = None
+    points[11] = shapely.Point()
+    mixed = points.copy()  # not only points: these travel as WKB
+    mixed[3] = shapely.LineString([(100, 100), (400, 300)])
     serial = nearest_module.nearest(points, roads, max_distance=150.0)
+    serial_mixed = nearest_module.nearest(mixed, roads, max_distance=150.0)
     monkeypatch.setattr(nearest_module, "PARALLEL_MIN", 1_000)
     remote = nearest_module.nearest(points, roads, max_distance=150.0, executor=dask_ex)
-    assert np.array_equal(serial[0], remote[0]) and np.array_equal(serial[1], remote[1], equal_nan=True)
-    assert 0 < (serial[0] >= 0).mean() < 1 and serial[0][7] == -1
+    remote_mixed = nearest_module.nearest(mixed, roads, max_distance=150.0, executor=dask_ex)
+    for a, b in ((serial, remote), (serial_mixed, remote_mixed)):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1], equal_nan=True)
+    assert 0 < (serial[0] >= 0).mean() < 1 and serial[0][7] == serial[0][11] == -1
+    assert np.array_equal(np.delete(serial_mixed[0], 3), np.delete(serial[0], 3))
 
 
 def test_scheduler_address_reaches_an_existing_cluster(dask_ex):
@@ -225,6 +232,41 @@ def test_put_places_data_once_and_tasks_get_the_values(dask_ex):
     held = dask_ex.client.who_has(handles)
     assert len({w for ws in held.values() for w in ws}) == 2  # dealt to both workers
     dask_ex.drop(handles)
+
+
+def _plus(item, *, offset):
+    previous, value = item
+    if value == 13:
+        raise InputError("13 is bad")
+    return (0.0 if previous is None else previous) + value + offset
+
+
+def test_keep_leaves_results_on_the_workers_for_later_rounds(dask_ex):
+    for ex in (dask_ex, parallel.SerialExecutor()):
+        state = ex.keep(_plus, [(None, float(i)) for i in range(4)], offset=0.5)
+        again = ex.keep(_plus, [(h, 10.0) for h in state], offset=0.0)  # each from its own result
+        assert list(ex.imap(_plus, [(h, 0.0) for h in again], ahead=4, offset=0.0)) == [i + 10.5 for i in range(4)]
+        with pytest.raises(InputError, match="13 is bad"):  # raised here, or when a task using it is collected
+            bad = ex.keep(_plus, [(None, 13.0)], offset=0.0)
+            list(ex.imap(_plus, [(h, 0.0) for h in bad], ahead=1, offset=0.0))
+        ex.drop(state + again)
+    state = dask_ex.keep(_plus, [(None, float(i)) for i in range(4)], offset=0.0)
+    distributed = pytest.importorskip("distributed")
+    distributed.wait(state)
+    held = dask_ex.client.who_has(state)
+    assert all(len(ws) == 1 for ws in held.values())  # kept where computed, not sent here
+    dask_ex.drop(state)
+
+
+def test_local_workers_allocate_as_this_process_does(monkeypatch):
+    pytest.importorskip("distributed")
+    import os
+
+    # as in a fresh process (a nanny started earlier in this one left the variable set here)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with parallel.open_executor(2) as ex:
+        env = ex.client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert list(env.values()) == [(None, "1")] * 2  # Dask's trim setting left out, its thread limit kept
 
 
 def test_groups_are_consecutive_and_balanced():

@@ -40,6 +40,10 @@ def test_tile_grid_covers_every_cell_once_with_cut_halos():
         seen[t.r0:t.r1, t.c0:t.c1] += 1
         assert t.hr0 == max(0, t.r0 - 3) and t.hc1 == min(170, t.c1 + 3)
     assert (seen == 1).all() and len(grid) == 3 * 3
+    # tiles of at most 64 cells, as equal as the raster allows: 150 rows as 50 + 50 + 50,
+    # 170 columns as 56 + 57 + 57 (not 64 + 64 + 22)
+    assert sorted({t.r1 - t.r0 for t in grid}) == [50]
+    assert sorted({t.c1 - t.c0 for t in grid}) == [56, 57]
     with pytest.raises(InputError):
         tiles.tile_grid((10, 10), 0, 1)
 
@@ -130,3 +134,20 @@ def test_tiled_accumulated_cost_with_constant_cost_and_one_tile(dem):
     np.testing.assert_allclose(one.cost.array, whole, rtol=1e-12, equal_nan=True)
     many = tiles.accumulated_cost_tiled(dem, sources, model="tobler", tile=32)
     np.testing.assert_allclose(many.cost.array, whole, rtol=1e-12, equal_nan=True)
+
+
+def test_only_tiles_whose_halo_fell_are_solved_again():
+    grid = tiles.tile_grid((9, 9), 3, 1)  # 3 × 3 tiles; the middle one is 4
+    acc = np.full((9, 9), 10.0)
+    t = grid[4]
+    side = np.full(3, 10.0)
+    lowered_corner = side.copy()
+    lowered_corner[0] = 5.0  # only the top-left cell of the core fell (it is on the top row and the left column)
+    active = tiles._merge_edges(acc, grid, [4], [(lowered_corner, side, lowered_corner, side)], 3, 3)
+    assert active == {0, 1, 3}  # up-left, up, left: the tiles whose halo holds that cell
+    assert acc[t.r0, t.c0] == 5.0 and (acc == 5.0).sum() == 1
+    # nothing on the sides fell (only, say, the inside): no neighbour is solved again
+    assert tiles._merge_edges(acc, grid, [4], [(side, side, side, side)], 3, 3) == set()
+    # the bottom row fell: the three tiles below
+    low = np.full(3, 1.0)
+    assert tiles._merge_edges(acc, grid, [4], [(side, low, side, side)], 3, 3) == {6, 7, 8}
