@@ -19,7 +19,9 @@ single-threaded worker processes, with the same numbers checked equal:
    road segments of 400 m; ``geo.nearest``, the points in chunks, the segments sent once).
    The world itself has only the 10,000 remains, whose join stays in one process, so this
    stage is totalled apart from the others;
-7. accumulated cost by tiles with boundary exchange on a 1,112 × 4,000 window (tiles of 1,024).
+7. accumulated cost by tiles with boundary exchange on a 1,112 × 4,000 window (tiles of at most
+   1,024), from a GeoTIFF: each worker reads its tiles' windows, keeps their costs between rounds
+   and writes them at the end (the output a VRT mosaic), as for a raster larger than memory.
 
 Prints the time of each stage, the speed-up, and the peak resident memory of the driver and
 of each worker.  Run:  nice .venv/bin/python benchmarks/bench_scale.py
@@ -195,11 +197,15 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     out[f"nearest road ({w['points'].size:,} points)"] = (t.stop(), np.stack(near))
 
     sub = Raster(dem.array[:, :COST_COLS].copy(), dem.transform, dem.crs, dem.nodata)
+    sub_path = tmp / "cost_window.tif"
+    if not sub_path.exists():
+        sub.write(sub_path)
     src = np.zeros(sub.shape, bool)
     src[-1, :] = True
     t = Clock(ex)
-    tc = tiles.accumulated_cost_tiled(sub, src, model="pandolf", params=params, tile=1024, executor=ex)
-    out[f"tiled cost ({tc.rounds} rounds, {tc.solves} solves)"] = (t.stop(), tc.cost.array)
+    tc = tiles.accumulated_cost_tiled(sub_path, src, model="pandolf", params=params, tile=1024,
+                                      out=tmp / f"cost{ex.workers}.vrt", executor=ex)
+    out[f"tiled cost ({tc.rounds} rounds, {tc.solves} solves)"] = (t.stop(), Raster.read(tc.path).array)
     return out
 
 

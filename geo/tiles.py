@@ -35,18 +35,21 @@ file system, or a GDAL URL such as ``/vsis3/…``).
   Dijkstra result (up to the rounding of equal-cost paths taken in another order, ~1e-15
   relative).
 
-  What lives where: the elevations, mask and multiplier of each tile (with its halo) go to a
-  worker once (:meth:`~borderscape.geo.parallel.Executor.put`), and each tile's costs stay on
-  the worker that solved it (:meth:`~borderscape.geo.parallel.Executor.keep`), so the workers
-  together hold 13 to 17 bytes per cell.  Each round only the edges travel: the halo ring to
-  a tile, the four sides of its core back (those are all its neighbours' halos hold of it).
-  A neighbour is solved again only when a cell of its halo fell (the one above when the top
-  row fell, the one up-left when the top-left corner fell).  All of a round's edges are in
-  before any is merged, so the rounds do not depend on the executor.  At the end the cores come
-  back once.  The driver keeps the float64 cost grid (8 bytes per cell, e.g. a
-  ``numpy.memmap``).  The number of rounds grows with how many times the least-cost paths
-  cross tile boundaries in opposite directions; on terrain with a smooth cost field it is the
-  number of tiles from the sources to the far edge plus one or two.
+  What lives where: the elevations, mask and multiplier of each tile (with its halo) are
+  placed on a worker once — sent from here for an in-memory DEM
+  (:meth:`~borderscape.geo.parallel.Executor.put`), read there by windows for a DEM file —
+  and each tile's costs stay on the worker that solved it
+  (:meth:`~borderscape.geo.parallel.Executor.keep`), so the workers together hold 13 to 17
+  bytes per cell.  Each round only edges travel: the halo ring to a tile, the four sides of its
+  core back (all that its neighbours' halos hold of it).  This process keeps only those sides,
+  as whole raster rows and columns (the first and last of each row and column of tiles).  A
+  neighbour is solved again only when a cell of its halo fell (the one above when the top row
+  fell, the one up-left when the top-left corner fell).  All of a round's edges are in before
+  any is merged, so the rounds do not depend on the executor.  At the end the cores come back
+  once, or, with an output VRT, each worker writes its tiles' costs and no process ever holds
+  the whole grid.  The number of rounds grows with how many times the least-cost paths cross
+  tile boundaries in opposite directions; on terrain with a smooth cost field it is the number
+  of tiles from the sources to the far edge plus one or two.
 """
 
 from __future__ import annotations
@@ -143,28 +146,36 @@ def read_window(path: str | Path, tile: Tile, band: int = 1) -> Raster:
 
 def _profile(path: str | Path) -> tuple[tuple[int, int], dict[str, Any]]:
     with rasterio.open(path) as src:
-        return (src.height, src.width), dict(driver="GTiff", count=1, crs=src.crs, transform=src.transform,
-                                             tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+        return (src.height, src.width), _tile_profile(src.crs, src.transform)
+
+
+def _tile_profile(crs: Any, transform: Affine) -> dict[str, Any]:
+    return dict(driver="GTiff", count=1, crs=crs, transform=transform, tiled=True, blockxsize=256, blockysize=256,
+                compress="deflate")
 
 
 def _tile_name(t: Tile) -> str:
     return f"r{t.r0:07d}_c{t.c0:07d}.tif"
 
 
-def _write_task(t: Tile, *, task: Callable[..., np.ndarray], folder: str, profile: Mapping[str, Any],
-                **shared: Any) -> str:
-    """Compute one tile's core and write it (compressed) as its own GeoTIFF in ``folder``."""
-    core = task(t, **shared)
+def _write_tile(t: Tile, core: np.ndarray, folder: str, profile: Mapping[str, Any]) -> str:
+    """Write one tile's core (compressed) as its own GeoTIFF in ``folder``."""
     transform = profile["transform"] @ Affine.translation(t.c0, t.r0)
     with rasterio.open(Path(folder) / _tile_name(t), "w", **{**profile, "transform": transform},
                        width=core.shape[1], height=core.shape[0]) as dst:
-        dst.write(core, 1)
+        dst.write(core.astype(profile["dtype"], copy=False), 1)
     return _tile_name(t)
+
+
+def _write_task(t: Tile, *, task: Callable[..., np.ndarray], folder: str, profile: Mapping[str, Any],
+                **shared: Any) -> str:
+    """Compute one tile's core and write it."""
+    return _write_tile(t, task(t, **shared), folder, profile)
 
 
 def _vrt(shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], folder: str) -> str:
     """A GDAL VRT mosaic of the tile files (paths relative to the VRT)."""
-    dtype = {"float32": "Float32", "int32": "Int32"}[profile["dtype"]]
+    dtype = {"float32": "Float32", "float64": "Float64", "int32": "Int32"}[profile["dtype"]]
     root = ET.Element("VRTDataset", rasterXSize=str(shape[1]), rasterYSize=str(shape[0]))
     ET.SubElement(root, "SRS", dataAxisToSRSAxisMapping="1,2").text = profile["crs"].to_wkt()
     ET.SubElement(root, "GeoTransform").text = ", ".join(repr(float(v)) for v in profile["transform"].to_gdal())
@@ -183,25 +194,24 @@ def _vrt(shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], f
     return ET.tostring(root, encoding="unicode")
 
 
-def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, nodata: Any,
-           task: Callable[..., np.ndarray], executor: Executor | None, **shared: Any) -> Path:
-    """Run ``task(tile, path=..., **shared) -> core array`` over the tiles; each task writes its
-    core as a GeoTIFF in the folder ``<out stem>_tiles`` beside ``out``, and ``out`` becomes the
-    VRT mosaic of them.  The folder is filled under a temporary name and swapped in whole, then
-    the VRT is written atomically."""
+def _vrt_path(out: str | Path) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".vrt":
         raise InputError(f"the output of a tiled raster is a GDAL VRT mosaic, not {out.name}",
                          remedy=f"name it {out.stem}.vrt (gdal_translate turns it into one GeoTIFF if needed)")
-    shape, profile = _profile(path)
-    profile.update(dtype=dtype, nodata=nodata)
-    ex = resolve(executor)
-    grid = tile_grid(shape, tile, halo)
+    return out
+
+
+def _mosaic(out: Path, shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile],
+            write: Callable[[str], Any]) -> Path:
+    """``write(folder)`` writes the tile GeoTIFFs into a new folder; it becomes ``<out stem>_tiles``
+    beside ``out`` (filled under a temporary name and swapped in whole), and ``out`` the VRT
+    mosaic of them (written atomically)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = out.parent / f"{out.stem}_tiles"
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.stem}_tiles."))
     try:
-        ex.map(_write_task, grid, task=task, folder=str(work), profile=profile, path=str(path), **shared)
+        write(str(work))
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(work, folder)
@@ -211,6 +221,19 @@ def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, 
     with atomic_path(out) as tmp:
         tmp.write_text(_vrt(shape, profile, grid, folder.name), encoding="utf-8")
     return out
+
+
+def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, nodata: Any,
+           task: Callable[..., np.ndarray], executor: Executor | None, **shared: Any) -> Path:
+    """Run ``task(tile, path=..., **shared) -> core array`` over the tiles; each task writes its
+    core as a GeoTIFF, and ``out`` becomes the VRT mosaic of them (:func:`_mosaic`)."""
+    out = _vrt_path(out)
+    shape, profile = _profile(path)
+    profile.update(dtype=dtype, nodata=nodata)
+    ex = resolve(executor)
+    grid = tile_grid(shape, tile, halo)
+    return _mosaic(out, shape, profile, grid, lambda folder: ex.map(
+        _write_task, grid, task=task, folder=folder, profile=profile, path=str(path), **shared))
 
 
 def _terrain_task(t: Tile, *, path: str, measure: str) -> np.ndarray:
@@ -374,17 +397,43 @@ def _cost_solve(item: tuple, *, xres: float, yres: float, model_id: int, p: np.n
     inside is already the fixpoint of the old ring, so only improvements coming in through
     the ring can change it."""
     t, (z, blocked, mult, sources), state, ring = item
-    edge = _ring(z.shape)
     if state is None:
         acc = np.full(z.shape, np.inf)
         acc.flat[sources] = 0.0
-        acc.flat[edge] = ring
     else:
         acc = state.copy()  # the handle's data stays as it was
-        acc.flat[edge] = np.minimum(acc.flat[edge], ring)
+    edge = _ring(z.shape)
+    acc.flat[edge] = np.minimum(acc.flat[edge], ring)
     _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse,
                      state is not None)
     return acc
+
+
+def _static(z: np.ndarray, valid: np.ndarray, mult: np.ndarray | None, sources: np.ndarray) -> tuple:
+    """What a tile solve needs and never changes: elevations (float32, 0 where missing), the mask
+    of impassable cells, the multiplier (or a constant 1) and the flat indices of the passable
+    sources (``sources``: flat indices of all of them), all on the tile's window."""
+    blocked = ~valid
+    if mult is None:
+        mult = np.ones((1, 1), dtype=np.float32)
+    else:
+        mult = np.ascontiguousarray(mult, dtype=np.float32)
+        if np.nanmin(mult, initial=np.inf) < 0:
+            raise InputError("cost multipliers must be ≥ 0")
+        blocked |= ~np.isfinite(mult)
+    z = np.where(blocked, 0.0, z).astype(np.float32)
+    return z, blocked, mult, sources[~blocked.flat[sources]]
+
+
+def _read_static(item: tuple, *, path: str, multiplier: str | None) -> tuple:
+    """:func:`_static` of a tile read from the files by windows (on the worker that keeps it)."""
+    t, sources = item
+    dem = read_window(path, t)
+    mult = None
+    if multiplier is not None:
+        m = read_window(multiplier, t)
+        mult = np.where(m.valid_mask(), m.array, np.nan)  # its nodata cells are impassable
+    return _static(dem.array, dem.valid_mask(), mult, sources)
 
 
 def _core_edges(item: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -397,22 +446,82 @@ def _core_edges(item: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def _core_of(item: tuple) -> np.ndarray:
     t, acc = item
-    return acc[t.core]
+    return np.full((t.r1 - t.r0, t.c1 - t.c0), np.nan) if acc is None else np.where(np.isinf(acc[t.core]), np.nan,
+                                                                                     acc[t.core])
+
+
+def _write_core(item: tuple, *, folder: str, profile: Mapping[str, Any]) -> str:
+    return _write_tile(item[0], _core_of(item), folder, profile)
+
+
+class _Edges:
+    """The costs of every tile's four core sides, as the driver knows them: the first and last row
+    of each row of tiles (whole raster rows) and the first and last column of each column of
+    tiles (whole raster columns), 8 bytes per cell of those lines only.  A tile's halo ring lies
+    on the sides of its neighbours' cores (or of its own, where the raster ends)."""
+
+    def __init__(self, grid: list[Tile], ntr: int, ntc: int, shape: tuple[int, int]) -> None:
+        self.grid, self.ntr, self.ntc = grid, ntr, ntc
+        self.top = [np.full(shape[1], np.inf) for _ in range(ntr)]
+        self.bottom = [np.full(shape[1], np.inf) for _ in range(ntr)]
+        self.left = [np.full(shape[0], np.inf) for _ in range(ntc)]
+        self.right = [np.full(shape[0], np.inf) for _ in range(ntc)]
+
+    def ring(self, i: int) -> np.ndarray:
+        """The costs of tile ``i``'s halo ring, in the order of :func:`_ring` over its window."""
+        t = self.grid[i]
+        tr, tc = divmod(i, self.ntc)
+        above = self.bottom[tr - 1] if tr > 0 else self.top[tr]  # raster row hr0
+        below = self.top[tr + 1] if tr < self.ntr - 1 else self.bottom[tr]  # raster row hr1 - 1
+        before = self.right[tc - 1] if tc > 0 else self.left[tc]  # raster column hc0
+        after = self.left[tc + 1] if tc < self.ntc - 1 else self.right[tc]  # raster column hc1 - 1
+        h = t.hr1 - t.hr0
+        first, last = above[t.hc0:t.hc1], below[t.hc0:t.hc1]
+        if h == 1:
+            return first.copy()
+        inner = np.column_stack([before[t.hr0 + 1:t.hr1 - 1], after[t.hr0 + 1:t.hr1 - 1]])
+        if t.hc1 - t.hc0 == 1:
+            inner = inner[:, :1]
+        return np.concatenate([first, inner.ravel(), last])
+
+    def merge(self, order: list[int], sides: list) -> set[int]:
+        """Lower the lines to the solved cores' sides; the tiles whose halo holds a lowered cell
+        (the one above when the top row fell, the one up-left when the top-left corner fell, …):
+        only they see a change."""
+        active = set()
+        for i, (top, bottom, left, right) in zip(order, sides):
+            t = self.grid[i]
+            tr, tc = divmod(i, self.ntc)
+            fell = []
+            for line, new in ((self.top[tr][t.c0:t.c1], top), (self.bottom[tr][t.c0:t.c1], bottom),
+                              (self.left[tc][t.r0:t.r1], left), (self.right[tc][t.r0:t.r1], right)):
+                lower = new < line
+                line[lower] = new[lower]
+                fell.append(lower)
+            top_fell, bottom_fell, left_fell, right_fell = fell
+            for (dr, dc), seen in {(-1, 0): top_fell.any(), (1, 0): bottom_fell.any(), (0, -1): left_fell.any(),
+                                   (0, 1): right_fell.any(), (-1, -1): top_fell[0], (-1, 1): top_fell[-1],
+                                   (1, -1): bottom_fell[0], (1, 1): bottom_fell[-1]}.items():
+                if seen and 0 <= tr + dr < self.ntr and 0 <= tc + dc < self.ntc:
+                    active.add((tr + dr) * self.ntc + tc + dc)
+        return active
 
 
 @dataclass(frozen=True)
 class TiledCost:
-    """Accumulated cost by tiles: the cost grid (NaN unreached), and how many rounds and tile
-    solves it took."""
+    """Accumulated cost by tiles: the cost grid (NaN unreached) in memory, or the VRT mosaic it
+    was written to; and how many rounds and tile solves it took."""
 
-    cost: Raster
+    cost: Raster | None
+    path: Path | None
     rounds: int
     solves: int
 
 
-def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "tobler",
-                           params: Mapping[str, float] | None = None, multiplier: np.ndarray | None = None,
-                           travel: str = "from_sources", tile: int = 512, max_rounds: int = 1000,
+def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, model: str = "tobler",
+                           params: Mapping[str, float] | None = None,
+                           multiplier: np.ndarray | str | Path | None = None, travel: str = "from_sources",
+                           tile: int = 512, max_rounds: int = 1000, out: str | Path | None = None,
                            executor: Executor | None = None) -> TiledCost:
     """Accumulated cost (Dijkstra, 8 neighbours) by tiles with iterative boundary exchange.
 
@@ -421,17 +530,25 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     cell value and an optional multiplier; the result equals it (relative difference
     ≤ 1e-12: equal-cost paths may be summed in another order).
 
+    For a raster larger than memory, give the DEM (and the multiplier) as files and ``out``:
+    each worker then reads its tiles' windows itself, and writes their costs at the end, and
+    this process holds only the sides of the tiles (and ``sources``, which may be a
+    ``numpy.memmap``).
+
     Parameters
     ----------
     dem
-        Elevations, metres, projected CRS; missing cells are impassable.
+        Elevations, metres, projected CRS; missing cells are impassable.  A :class:`Raster`, or
+        a GeoTIFF path (read by windows where the tiles are solved: on a remote cluster, a path
+        the workers can read).
     sources
         Boolean array on the DEM grid (True = source, cost 0).
     model, params
         Registered cost model and its parameters (:mod:`borderscape.geo.costmodels`).
     multiplier
         Cost multiplier (≥ 0) on the DEM grid, averaged over a move's two cells; NaN is
-        impassable.
+        impassable.  An array with a :class:`Raster` DEM, a raster file on the same grid with
+        a DEM file.
     travel
         ``"from_sources"`` or ``"to_sources"`` (as in ``accumulated_cost``).
     tile
@@ -439,6 +556,10 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
         ``(tile + 2)² × 17`` bytes on its worker, its solve as much again while it runs.
     max_rounds
         Give up (:class:`RasterError`) after this many rounds.
+    out
+        None: the costs come back as a :class:`Raster` (``cost``).  A ``….vrt`` path: each tile's
+        costs are written as a float64 GeoTIFF in ``<stem>_tiles/`` by the worker that holds
+        them, ``out`` is their VRT mosaic (``path``), and the whole grid is never in memory.
     executor
         Runs the tile solves of a round; default the run's, else serial.
 
@@ -453,39 +574,49 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
     cv = float(np.float32(packed[cm.param_names.index(cm.cell_param)])) if cm.cell_param else 0.0
     if travel not in ("from_sources", "to_sources"):
         raise InputError(f"travel must be 'from_sources' or 'to_sources', got {travel!r}")
-    src = np.asarray(sources, dtype=bool)
-    if src.shape != dem.shape:
-        raise InputError(f"sources have shape {src.shape}, the DEM {dem.shape}")
-    blocked = ~dem.valid_mask()
-    z = np.where(blocked, 0.0, dem.array).astype(np.float32)
-    if multiplier is None:
-        mult = np.ones((1, 1), dtype=np.float32)
+    out = None if out is None else _vrt_path(out)
+    in_memory = isinstance(dem, Raster)
+    if in_memory:
+        shape, profile, (xres, yres) = dem.shape, _tile_profile(dem.crs, dem.transform), dem.res
+        if multiplier is not None:
+            multiplier = np.asarray(multiplier)
+            if multiplier.shape != shape:
+                raise InputError(f"the multiplier has shape {multiplier.shape}, the DEM {shape}")
     else:
-        mult = np.asarray(multiplier, dtype=np.float32)
-        if mult.shape != dem.shape:
-            raise InputError(f"the multiplier has shape {mult.shape}, the DEM {dem.shape}")
-        if np.nanmin(mult) < 0:
-            raise InputError("cost multipliers must be ≥ 0")
-        blocked = blocked | ~np.isfinite(mult)
-    acc = np.full(dem.shape, np.inf)
-    acc[src & ~blocked] = 0.0
-    tiles = tile_grid(dem.shape, tile, 1)
-    ntr = math.ceil(dem.shape[0] / tile)
-    ntc = math.ceil(dem.shape[1] / tile)
-    active = {i for i, t in enumerate(tiles) if src[t.r0:t.r1, t.c0:t.c1].any()}
+        shape, profile = _profile(dem)
+        xres, yres = abs(profile["transform"].a), abs(profile["transform"].e)
+        if multiplier is not None:
+            if not isinstance(multiplier, (str, Path)):
+                raise InputError("with a DEM file, give the multiplier as a raster file on the same grid too")
+            mshape, mprofile = _profile(multiplier)
+            if mshape != shape or mprofile["transform"] != profile["transform"]:
+                raise InputError(f"the multiplier {multiplier} is not on the grid of the DEM {dem}",
+                                 remedy="warp it onto the DEM's grid (gdalwarp -te … -tr …)")
+    sources = np.asarray(sources)
+    if sources.shape != shape:
+        raise InputError(f"sources have shape {sources.shape}, the DEM {shape}")
+    grid = tile_grid(shape, tile, 1)
+    ntr, ntc = math.ceil(shape[0] / tile), math.ceil(shape[1] / tile)
+    windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in grid]
+    # the sources of each window as flat indices (few, next to the window's cells)
+    src = [np.flatnonzero(sources[w]) for w in windows]
+    active = {i for i, t in enumerate(grid) if sources[t.r0:t.r1, t.c0:t.c1].any()}
     ex = resolve(executor)
-    xres, yres = dem.res
-    rounds = solves = 0
-    windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in tiles]
-    # what does not change between rounds goes to the workers once (contiguous copies: the kernel
-    # then has one compiled form, whether the tiles stay in this process or travel to workers)
-    start = np.isfinite(acc)
-    static = ex.put([(np.ascontiguousarray(z[w]), np.ascontiguousarray(blocked[w]),
-                      mult if mult.shape == (1, 1) else np.ascontiguousarray(mult[w]), np.flatnonzero(start[w]))
-                     for w in windows])
-    state: list[Any] = [None] * len(tiles)  # each solved tile's costs, kept where it was solved
+    # what does not change between rounds is placed where the tiles are solved, once: sent from
+    # here for a Raster, read there by windows for a file
+    if in_memory:
+        valid = dem.valid_mask()
+        static = ex.put([_static(dem.array[w], valid[w], None if multiplier is None else multiplier[w], src[i])
+                         for i, w in enumerate(windows)])
+    else:
+        static = ex.keep(_read_static, list(zip(grid, src)), path=str(dem),
+                         multiplier=None if multiplier is None else str(multiplier))
+    del src
+    edges = _Edges(grid, ntr, ntc, shape)
+    state: list[Any] = [None] * len(grid)  # each solved tile's costs, kept where it was solved
     shared = dict(xres=float(xres), yres=float(yres), model_id=cm.model_id, p=p, cv=cv,
                   reverse=travel == "to_sources")
+    rounds = solves = 0
     try:
         while active:
             rounds += 1
@@ -493,48 +624,26 @@ def accumulated_cost_tiled(dem: Raster, sources: np.ndarray, *, model: str = "to
                 raise RasterError(f"tiled accumulated cost did not converge in {max_rounds} rounds",
                                   remedy="use larger tiles or raise max_rounds")
             order = sorted(active)
-            # every solve of a round sees the halos of the round before (all edges are in before
-            # any is merged), whatever runs them
-            items = [(tiles[i], static[i], state[i], acc[windows[i]].ravel()[_ring(acc[windows[i]].shape)])
-                     for i in order]
-            solved = ex.keep(_cost_solve, items, **shared)
-            edges = list(ex.imap(_core_edges, [(tiles[i], h) for i, h in zip(order, solved)], ahead=len(order)))
+            # every solve of a round sees the sides of the round before (all are in before any
+            # is merged), whatever runs them
+            solved = ex.keep(_cost_solve, [(grid[i], static[i], state[i], edges.ring(i)) for i in order], **shared)
+            sides = list(ex.imap(_core_edges, [(grid[i], h) for i, h in zip(order, solved)], ahead=len(order)))
             ex.drop([state[i] for i in order if state[i] is not None])
             for i, h in zip(order, solved):
                 state[i] = h
             solves += len(order)
-            active = _merge_edges(acc, tiles, order, edges, ntr, ntc)
-        done = [i for i in range(len(tiles)) if state[i] is not None]
-        if done:
-            for i, core in zip(done, ex.imap(_core_of, [(tiles[i], state[i]) for i in done], ahead=2 * ex.workers)):
-                t = tiles[i]
-                acc[t.r0:t.r1, t.c0:t.c1] = core
+            active = edges.merge(order, sides)
+        items = list(zip(grid, state))
+        ahead = 2 * ex.workers
+        if out is not None:
+            profile.update(dtype="float64", nodata=float("nan"))
+            path = _mosaic(out, shape, profile, grid, lambda folder: list(ex.imap(
+                _write_core, items, ahead=ahead, folder=folder, profile=profile)))
+            return TiledCost(None, path, rounds, solves)
+        cost = np.empty(shape)
+        for t, core in zip(grid, ex.imap(_core_of, items, ahead=ahead)):
+            cost[t.r0:t.r1, t.c0:t.c1] = core
     finally:
         ex.drop(static)
         ex.drop([h for h in state if h is not None])
-    cost = np.where(np.isfinite(acc), acc, np.nan)
-    return TiledCost(dem.with_array(cost, nodata=np.nan), rounds, solves)
-
-
-def _merge_edges(acc: np.ndarray, tiles: list[Tile], order: list[int], edges: list, ntr: int,
-                 ntc: int) -> set[int]:
-    """Lower ``acc`` (in place) along the sides of the solved cores; the tiles whose halo holds a
-    lowered cell (the one above when the top row fell, the one up-left when the top-left corner
-    fell, …): only they see a change."""
-    active = set()
-    for i, (top, bottom, left, right) in zip(order, edges):
-        t = tiles[i]
-        sides = ((np.s_[t.r0, t.c0:t.c1], top), (np.s_[t.r1 - 1, t.c0:t.c1], bottom),
-                 (np.s_[t.r0:t.r1, t.c0], left), (np.s_[t.r0:t.r1, t.c1 - 1], right))
-        # compared before any is written: the sides share their corner cells
-        fell = [new < acc[side] for side, new in sides]
-        for (side, new), lower in zip(sides, fell):
-            acc[side][lower] = new[lower]
-        top_fell, bottom_fell, left_fell, right_fell = fell
-        tr, tc = divmod(i, ntc)
-        for (dr, dc), seen in {(-1, 0): top_fell.any(), (1, 0): bottom_fell.any(), (0, -1): left_fell.any(),
-                               (0, 1): right_fell.any(), (-1, -1): top_fell[0], (-1, 1): top_fell[-1],
-                               (1, -1): bottom_fell[0], (1, 1): bottom_fell[-1]}.items():
-            if seen and 0 <= tr + dr < ntr and 0 <= tc + dc < ntc:
-                active.add((tr + dr) * ntc + tc + dc)
-    return active
+    return TiledCost(Raster(cost, dem.transform, dem.crs, np.nan), None, rounds, solves)

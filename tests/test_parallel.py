@@ -291,3 +291,10 @@ def test_tiled_terrain_and_cost_same_serial_and_dask(dask_ex, tmp_path):
     remote = tiles.accumulated_cost_tiled(dem, src, executor=dask_ex, **kw)
     assert serial.rounds > 2 and (serial.rounds, serial.solves) == (remote.rounds, remote.solves)
     assert np.array_equal(serial.cost.array, remote.cost.array, equal_nan=True)
+    # from files, each worker reading its tiles and writing their costs
+    mult_file = tmp_path / "mult.tif"
+    dem.with_array(mult, nodata=np.nan).write(mult_file)
+    files = tiles.accumulated_cost_tiled(path, src, model="tobler", multiplier=mult_file, tile=48,
+                                         out=tmp_path / "cost.vrt", executor=dask_ex)
+    assert (files.rounds, files.solves) == (serial.rounds, serial.solves)
+    assert np.array_equal(Raster.read(files.path).array, serial.cost.array, equal_nan=True)

@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 import rasterio
+from affine import Affine
 
 from peers import require_peer
 
@@ -138,16 +139,75 @@ def test_tiled_accumulated_cost_with_constant_cost_and_one_tile(dem):
 
 def test_only_tiles_whose_halo_fell_are_solved_again():
     grid = tiles.tile_grid((9, 9), 3, 1)  # 3 × 3 tiles; the middle one is 4
-    acc = np.full((9, 9), 10.0)
-    t = grid[4]
+    edges = tiles._Edges(grid, 3, 3, (9, 9))
     side = np.full(3, 10.0)
+    assert edges.merge([4], [(side, side, side, side)]) == {0, 1, 2, 3, 5, 6, 7, 8}  # from ∞: every cell fell
     lowered_corner = side.copy()
     lowered_corner[0] = 5.0  # only the top-left cell of the core fell (it is on the top row and the left column)
-    active = tiles._merge_edges(acc, grid, [4], [(lowered_corner, side, lowered_corner, side)], 3, 3)
-    assert active == {0, 1, 3}  # up-left, up, left: the tiles whose halo holds that cell
-    assert acc[t.r0, t.c0] == 5.0 and (acc == 5.0).sum() == 1
+    assert edges.merge([4], [(lowered_corner, side, lowered_corner, side)]) == {0, 1, 3}  # up-left, up, left
+    # the rings of the tiles around hold the new value where their halo meets that cell
+    assert edges.ring(0)[-1] == 5.0  # bottom-right corner of tile 0's window
+    ring1 = edges.ring(1)
+    assert ring1[-5:].tolist() == [np.inf, 5.0, 10.0, 10.0, np.inf]  # tile 1's bottom halo row: cols 2..6
     # nothing on the sides fell (only, say, the inside): no neighbour is solved again
-    assert tiles._merge_edges(acc, grid, [4], [(side, side, side, side)], 3, 3) == set()
+    assert edges.merge([4], [(lowered_corner, side, lowered_corner, side)]) == set()
     # the bottom row fell: the three tiles below
-    low = np.full(3, 1.0)
-    assert tiles._merge_edges(acc, grid, [4], [(side, low, side, side)], 3, 3) == {6, 7, 8}
+    assert edges.merge([4], [(lowered_corner, np.full(3, 1.0), lowered_corner, side)]) == {6, 7, 8}
+
+
+@pytest.mark.parametrize("shape", [(1, 40), (40, 1), (2, 30), (23, 31)])
+def test_tiled_cost_on_thin_rasters_equals_whole_raster(shape):
+    dem = fractal_dem(shape, res=30, rng=np.random.default_rng(3)) if min(shape) > 2 else None
+    if dem is None:
+        z = np.random.default_rng(3).uniform(0, 50, shape).astype(np.float32)
+        dem = Raster(z, Affine(30, 0, 0, 0, -30, 0), "EPSG:32612", None)
+    sources = np.zeros(shape, bool)
+    sources[0, 0] = True
+    whole = accumulated_cost(dem, sources, model="tobler").cost.array
+    tiled = tiles.accumulated_cost_tiled(dem, sources, model="tobler", tile=4)
+    np.testing.assert_allclose(tiled.cost.array, whole, rtol=1e-12, equal_nan=True)
+
+
+def test_tiled_cost_from_files_by_windows_equals_in_memory(dem, dem_file, tmp_path, monkeypatch):
+    sources, mult = _cost_case(dem)
+    mult_file = tmp_path / "mult.tif"
+    dem.with_array(mult.astype(np.float32), nodata=np.nan).write(mult_file)
+    kw = dict(model="pandolf", travel="to_sources", tile=40)
+    memory = tiles.accumulated_cost_tiled(dem, sources, multiplier=mult.astype(np.float32), **kw)
+    windows = []
+    real = tiles.read_window
+
+    def spy(path, tile, band=1):
+        r = real(path, tile, band)
+        windows.append(r.shape)
+        return r
+
+    monkeypatch.setattr(tiles, "read_window", spy)
+    files = tiles.accumulated_cost_tiled(dem_file, sources, multiplier=mult_file, out=tmp_path / "cost.vrt", **kw)
+    assert files.cost is None and files.path == tmp_path / "cost.vrt"
+    assert (files.rounds, files.solves) == (memory.rounds, memory.solves)
+    # each tile's DEM and multiplier windows read once, none whole
+    assert len(windows) == 2 * 4 * 5 and max(h * w for h, w in windows) <= 42 * 42
+    written = Raster.read(files.path)
+    assert written.array.dtype == np.float64 and written.transform == dem.transform
+    assert np.array_equal(written.array, memory.cost.array, equal_nan=True)
+    assert len(list((tmp_path / "cost_tiles").glob("*.tif"))) == 4 * 5
+
+
+def test_tiled_cost_from_files_rejects_bad_inputs(dem, dem_file, tmp_path):
+    sources = np.zeros(dem.shape, bool)
+    sources[5, 5] = True
+    negative = tmp_path / "negative.tif"
+    dem.with_array(np.full(dem.shape, -1.0, np.float32), nodata=np.nan).write(negative)
+    with pytest.raises(InputError, match="≥ 0"):
+        tiles.accumulated_cost_tiled(dem_file, sources, multiplier=negative, tile=64)
+    other = tmp_path / "other.tif"
+    fractal_dem((40, 40), res=30, rng=np.random.default_rng(0)).write(other)
+    with pytest.raises(InputError, match="not on the grid"):
+        tiles.accumulated_cost_tiled(dem_file, sources, multiplier=other, tile=64)
+    with pytest.raises(InputError, match="raster file"):
+        tiles.accumulated_cost_tiled(dem_file, sources, multiplier=np.ones(dem.shape), tile=64)
+    with pytest.raises(InputError, match="VRT"):
+        tiles.accumulated_cost_tiled(dem_file, sources, tile=64, out=tmp_path / "cost.tif")
+    with pytest.raises(InputError, match="sources have shape"):
+        tiles.accumulated_cost_tiled(dem_file, sources[:10], tile=64)
