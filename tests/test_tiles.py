@@ -93,16 +93,22 @@ def test_coverage_by_tiles_equals_whole_raster(dem, dem_file, tmp_path):
     assert np.array_equal(Raster.read(out).array, whole)
 
 
-def test_tiles_are_read_by_windows_never_whole(dem, dem_file, tmp_path, monkeypatch):
-    windows = []
+@pytest.fixture
+def windows(monkeypatch) -> list:
+    """The shapes of the windows tiles.read_window reads, in order."""
+    shapes = []
     real = tiles.read_window
 
     def spy(path, tile, band=1):
         r = real(path, tile, band)
-        windows.append(r.shape)
+        shapes.append(r.shape)
         return r
 
     monkeypatch.setattr(tiles, "read_window", spy)
+    return shapes
+
+
+def test_tiles_are_read_by_windows_never_whole(dem, dem_file, tmp_path, windows):
     tiles.terrain_tiled(dem_file, tmp_path / "s.vrt", tile=40)
     assert len(windows) == 4 * 5
     assert max(h * w for h, w in windows) <= 42 * 42 < dem.array.size / 10
@@ -168,21 +174,12 @@ def test_tiled_cost_on_thin_rasters_equals_whole_raster(shape):
     np.testing.assert_allclose(tiled.cost.array, whole, rtol=1e-12, equal_nan=True)
 
 
-def test_tiled_cost_from_files_by_windows_equals_in_memory(dem, dem_file, tmp_path, monkeypatch):
+def test_tiled_cost_from_files_by_windows_equals_in_memory(dem, dem_file, tmp_path, windows):
     sources, mult = _cost_case(dem)
     mult_file = tmp_path / "mult.tif"
     dem.with_array(mult.astype(np.float32), nodata=np.nan).write(mult_file)
     kw = dict(model="pandolf", travel="to_sources", tile=40)
     memory = tiles.accumulated_cost_tiled(dem, sources, multiplier=mult.astype(np.float32), **kw)
-    windows = []
-    real = tiles.read_window
-
-    def spy(path, tile, band=1):
-        r = real(path, tile, band)
-        windows.append(r.shape)
-        return r
-
-    monkeypatch.setattr(tiles, "read_window", spy)
     files = tiles.accumulated_cost_tiled(dem_file, sources, multiplier=mult_file, out=tmp_path / "cost.vrt", **kw)
     assert files.cost is None and files.path == tmp_path / "cost.vrt"
     assert (files.rounds, files.solves) == (memory.rounds, memory.solves)
