@@ -182,9 +182,7 @@ class DaskExecutor:
         items = list(items)
         if not items:
             return []
-        # one-element lists: scatter would otherwise split a dict or list into many futures
-        sent = {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
-                for k, v in shared.items()}
+        sent = self._send(shared)
         # items holding arrays go to the workers as data, not inside the task graph, dealt
         # round-robin so that the tasks (which run where their data is) are spread evenly; each
         # worker's first item goes alone and its task is submitted at once, so that it starts
@@ -219,8 +217,7 @@ class DaskExecutor:
         """See :meth:`Executor.imap`; each item travels with its task, ``shared`` is scattered once."""
         if ahead < 1:
             raise InputError(f"ahead must be ≥ 1, got {ahead}")
-        sent = {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
-                for k, v in shared.items()}
+        sent = self._send(shared)
         items = iter(items)
         flight: deque[Any] = deque(self.client.submit(func, item, pure=False, **sent)
                                    for item in itertools.islice(items, ahead))
@@ -240,8 +237,7 @@ class DaskExecutor:
     def keep(self, func: Callable[..., Any], items: Sequence[Any], **shared: Any) -> list[Any]:
         """See :meth:`Executor.keep`: futures of the results, left on the workers that computed
         them (a task whose item holds handles runs where their data is)."""
-        sent = {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
-                for k, v in shared.items()}
+        sent = self._send(shared)
         try:
             return [self.client.submit(func, item, pure=False, **sent) for item in items]
         finally:
@@ -264,6 +260,12 @@ class DaskExecutor:
         """See :meth:`Executor.drop`: releases the futures."""
         for f in handles:
             f.release()
+
+    def _send(self, shared: dict[str, Any]) -> dict[str, Any]:
+        """The ``shared`` arguments, those worth it scattered to every worker (as one-element
+        lists: scatter would otherwise split a dict or list into many futures)."""
+        return {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
+                for k, v in shared.items()}
 
     @staticmethod
     def _release(sent: dict[str, Any], shared: dict[str, Any]) -> None:

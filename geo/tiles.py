@@ -596,7 +596,8 @@ def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, mod
     if sources.shape != shape:
         raise InputError(f"sources have shape {sources.shape}, the DEM {shape}")
     grid = tile_grid(shape, tile, 1)
-    ntr, ntc = math.ceil(shape[0] / tile), math.ceil(shape[1] / tile)
+    ntc = sum(t.r0 == 0 for t in grid)  # tiles per row of tiles
+    ntr = len(grid) // ntc
     windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in grid]
     # the sources of each window as flat indices (few, next to the window's cells)
     src = [np.flatnonzero(sources[w]) for w in windows]
