@@ -114,7 +114,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from borderscape.analyses.funnel import Outcome, Section, StudyInputs
+from borderscape.analyses.funnel import Outcome, Section
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.pointpattern import CSR, RandomLabelling, cross_l, envelope
 from borderscape.analyses.results import StatResult
 from borderscape.analyses.study import Study

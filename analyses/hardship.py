@@ -61,7 +61,8 @@ import shapely
 from pyproj import CRS
 from scipy import sparse, stats
 
-from borderscape.analyses.funnel import Outcome, Section, StudyInputs
+from borderscape.analyses.funnel import Outcome, Section
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.hotspots import cell_index, distance_band_weights, fdr_bh, gi_star_by_window, square_grid
 from borderscape.analyses.models import case_control_logit, count_regression
 from borderscape.analyses.results import StatResult

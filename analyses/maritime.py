@@ -55,7 +55,8 @@ from affine import Affine
 from pyproj import CRS, Geod
 from scipy import stats
 
-from borderscape.analyses.funnel import Outcome, Section, StudyInputs
+from borderscape.analyses.funnel import Outcome, Section
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.hotspots import fdr_bh, gi_star_by_window, square_grid
 from borderscape.analyses.models import count_regression
 from borderscape.analyses.results import StatResult

@@ -15,6 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+from pyproj import CRS
+
+from borderscape.geo.crs import local_crs
 from borderscape.geo.errors import StudyError
 
 
@@ -85,6 +88,18 @@ class Study:
         if isinstance(default, float):
             return _number(value, name)
         return value
+
+
+def working_crs(study: Study) -> CRS:
+    """The one projected CRS every computation of ``study`` uses (metres).
+
+    ``crs = "auto"`` (any case) is the UTM zone of the centre of the study's bounding box
+    (:func:`borderscape.geo.crs.local_crs`), never of a layer's records, so that every
+    hypothesis, table and figure of a study measures in the same projection.
+    """
+    if study.crs.strip().lower() == "auto":
+        return local_crs(study.bbox, crs="EPSG:4326")
+    return CRS.from_user_input(study.crs)
 
 
 def shipped_studies() -> list[str]:

@@ -49,8 +49,9 @@ import shapely
 from pyproj import CRS
 
 from borderscape import figures
-from borderscape.analyses.funnel import Battery, StudyInputs, inputs_from_world, run_battery, world_study
-from borderscape.analyses.study import Study, load_study
+from borderscape.analyses.funnel import Battery, inputs_from_world, run_battery, world_study
+from borderscape.analyses.inputs import StudyInputs
+from borderscape.analyses.study import Study, load_study, working_crs
 from borderscape.errors import BorderscapeError, InputError, RasterError, SourceNotFound, StudyError
 from borderscape.geo.crs import local_crs
 from borderscape.geo.files import atomic_path, write_text_atomic
@@ -128,11 +129,7 @@ class RunOutput:
 
 # -- inputs ----------------------------------------------------------------------------------
 
-def study_crs(study: Study) -> CRS:
-    """The study's projected CRS (``auto``: the local UTM zone of the bounding box's centre)."""
-    if study.crs.lower() == "auto":
-        return local_crs(study.bbox, crs="EPSG:4326")
-    return CRS.from_user_input(study.crs)
+study_crs = working_crs
 
 
 def _study_box(study: Study) -> shapely.Polygon:

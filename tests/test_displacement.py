@@ -21,7 +21,8 @@ from borderscape.analyses.displacement import (
     poisson_binomial_pmf,
     route_energy,
 )
-from borderscape.analyses.funnel import StudyInputs, inputs_from_world, world_study
+from borderscape.analyses.funnel import inputs_from_world, world_study
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.worlds import World, simulate_world
 from borderscape.geo.costdistance import accumulated_cost
 

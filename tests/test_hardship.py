@@ -14,7 +14,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats import rates
 
-from borderscape.analyses.funnel import StudyInputs, inputs_from_world, world_study
+from borderscape.analyses.funnel import inputs_from_world, world_study
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots, stratified_rank_test
 from borderscape.analyses.study import Intervention, load_study
 from borderscape.analyses.worlds import simulate_world

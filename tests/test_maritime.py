@@ -15,7 +15,8 @@ from pyproj import CRS, Geod
 from scipy import stats
 
 from borderscape.analyses import maritime
-from borderscape.analyses.funnel import StudyInputs, run_battery
+from borderscape.analyses.funnel import run_battery
+from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.study import load_study
 from borderscape.layers.ingest import SENSOR_FILE_EXAMPLES, read_sensor_file
 from borderscape.geo.raster import Raster
