@@ -1,15 +1,44 @@
-"""A study's inputs: the layers it runs on, by role, and why any is missing.
+"""A study's inputs: the layers it runs on, by role, where each came from, and why any is missing.
 
-Assembling them from catalog ids, files and user layers also lives here (moving from the face).
+:func:`assemble_inputs` finds every layer a study names — a catalog id in the data mirror or
+the download cache, or a file path — and ingests it; a DEM is resampled to the study's working
+CRS and cell size and clipped to its region.  A layer that cannot be found is not an error: it
+is recorded in :attr:`StudyInputs.missing` with the reason and the remedy, and the tests that
+need it are skipped.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import math
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from pathlib import Path
 
-from borderscape.geo.raster import Raster
+import shapely
+
+from borderscape.analyses.study import Study, working_crs
+from borderscape.geo.errors import BorderscapeError, InputError, RasterError, SourceNotFound
+from borderscape.geo.raster import Raster, mosaic
+from borderscape.layers.catalog import CATALOG
+from borderscape.layers.fetch import locate, remedy_for, sha256_file
+from borderscape.layers.ingest import ingest, read_sensor_file
 from borderscape.layers.schemas import Layer, RasterLayer
+
+#: The reader used for a file path given under a study's ``[layers]`` (by role).
+ROLE_READER = {
+    "deaths": "pcome", "terrain_covariates": "pcome-terrain", "border": "ibwc-boundary",
+    "roads": "tiger-roads-az", "water_stations": "hb-water-stations", "stations": "usbp-stations",
+    "encounters": "cbp-encounters", "environment": "az-env-grid", "towers": "eff-towers",
+}
+#: Roles of a maritime study whose user files (stations, tracks, areas) are read in the format
+#: documented in :func:`borderscape.layers.ingest.read_sensor_file`.
+SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
+#: Command-line options that supply a role directly.
+ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)",
+               "dem": "--dem FILE (an elevation GeoTIFF)"}
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,3 +76,200 @@ class StudyInputs:
             return None
         return " ".join(f"No {r} layer: {self.missing.get(r, f'name one under [layers] {r} in the study file')}"
                         for r in absent)
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """Where one input layer came from.
+
+    Attributes
+    ----------
+    role
+        The study role (``deaths``, ``towers``, ``dem`` …).
+    source
+        Catalog id, or ``file`` for a file read with no catalog entry.
+    publisher, licence, citation, caveats
+        From the catalog (or stated for a user's file / simulated world).
+    files
+        ``{"path", "sha256", "how"}`` per file read (empty for simulated layers).
+    """
+
+    role: str
+    source: str
+    publisher: str
+    licence: str
+    citation: str
+    caveats: str
+    files: tuple[Mapping[str, str], ...] = ()
+
+    def public(self) -> dict[str, str]:
+        """The entry of ``results.json``'s ``sources`` list (no paths)."""
+        return {"role": self.role, "id": self.source, "publisher": self.publisher, "licence": self.licence,
+                "citation": self.citation, "caveats": self.caveats}
+
+
+@dataclass(frozen=True, eq=False)
+class Assembled:
+    """A study's inputs and the record of where each came from."""
+
+    inputs: StudyInputs
+    records: tuple[InputRecord, ...]
+
+
+def _study_box(study: Study) -> shapely.Polygon:
+    return shapely.box(*study.bbox)
+
+
+def prepare_dem(raster: Raster, study: Study) -> Raster:
+    """A DEM resampled (bilinear) to the study's CRS and cell size and clipped to its bbox.
+
+    Raises
+    ------
+    RasterError
+        When the DEM does not overlap the study's bounding box.
+    """
+    crs = working_crs(study)
+    res = float(study.resolution_m)
+    already = raster.crs == crs and math.isclose(raster.res[0], res) and math.isclose(raster.res[1], res)
+    grid = raster if already else raster.reproject(crs, res=res)
+    clipped = grid.clip(_study_box(study), crs="EPSG:4326", crop=True)
+    if not clipped.valid_mask().any():
+        raise RasterError("the DEM holds no elevation inside the study's bounding box",
+                          remedy=f"give a DEM that covers part of {list(study.bbox)} (west, south, east, north in degrees)")
+    return clipped
+
+
+def read_dem(path: str | os.PathLike, study: Study) -> Raster:
+    """Read a DEM file (only the window over the study area), then :func:`prepare_dem`.
+
+    Raises
+    ------
+    RasterError, CRSError
+        When the file cannot be read as a raster, has no CRS, or misses the study area.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"the DEM file {path} does not exist", remedy="check the path given with --dem")
+    return prepare_dem(Raster.read(path, bounds=study.bbox, bounds_crs="EPSG:4326"), study)
+
+
+def _record(role: str, source_id: str, files: list[dict[str, str]]) -> InputRecord:
+    src = CATALOG.get(source_id)
+    if src is None:
+        return InputRecord(role, "file", "user-supplied file", "as stated by its publisher",
+                           "cite the file's publisher", "a user-supplied file: check its provenance", tuple(files))
+    return InputRecord(role, src.id, src.publisher, src.licence, src.citation, src.caveats, tuple(files))
+
+
+def reader_for(path: Path, role: str) -> str | None:
+    """The catalog source whose file-name patterns match ``path`` (so its reader is used), else
+    the default source of ``role`` (:data:`ROLE_READER`), else None."""
+    name = path.name.lower()
+    for source in CATALOG.values():
+        if any(fnmatch.fnmatchcase(name, p.glob.lower()) for p in source.patterns):
+            return source.id
+    return ROLE_READER.get(role)
+
+
+def _missing_reason(role: str, exc: BorderscapeError, source_id: str) -> str:
+    """Why a role is missing and how to supply it — without any path of this machine."""
+    src = CATALOG[source_id]
+    what = f"source {src.id!r} ({src.title}) was not found in the data folder or the download cache"
+    remedy = exc.remedy or remedy_for(src)
+    if role in ROLE_OPTION:
+        remedy = f"pass {ROLE_OPTION[role]}; or {remedy}"
+    return f"{what}. What to do: {remedy}"
+
+
+def assemble_inputs(study: Study, *, data_dir: str | os.PathLike | None = None,
+                    towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
+                    step: Callable[[str], None] = lambda _: None) -> Assembled:
+    """Find and ingest every layer a study names.
+
+    Parameters
+    ----------
+    study
+        The study; ``study.layers`` maps roles to catalog ids or file paths (relative paths
+        are read relative to the study file).
+    data_dir
+        Local mirror folder (default: ``BORDERSCAPE_DATA``; the face passes ``borderscape.settings.data_dir``).
+    towers
+        A towers file (overrides the study's ``towers`` layer), read with the ``eff-towers``
+        reader.
+    dem
+        An elevation file (overrides the study's ``dem`` layer), resampled to the study's CRS
+        and resolution and clipped to its bounding box.
+    step
+        Called with the role before each layer is read (for progress display).
+
+    Returns
+    -------
+    Assembled
+        The inputs by role, with a ``missing`` reason (and remedy) for each layer not found.
+
+    Raises
+    ------
+    BorderscapeError
+        A file that exists but cannot be read (a missing source is not an error).
+    """
+    roles = dict(study.layers)
+    if towers is not None:
+        roles["towers"] = str(towers)
+    if dem is not None:
+        roles["dem"] = str(dem)
+    layers: dict[str, Layer | RasterLayer | Raster] = {}
+    missing: dict[str, str] = {}
+    records: list[InputRecord] = []
+    given = {r for r, v in (("towers", towers), ("dem", dem)) if v is not None}
+    for role in sorted(roles, key=lambda r: (r not in given, r)):  # files given as options first: fail fast
+        value = roles[role]
+        step(role)
+        explicit = role in given
+        is_id = value in CATALOG and not explicit
+        path = None if is_id else Path(value).expanduser()
+        if path is not None and not path.is_absolute() and study.path is not None and not explicit:
+            path = study.path.parent / path
+        how = "given (option)" if explicit else "given (study file)"
+        if path is not None and not path.exists():
+            if explicit:
+                raise InputError(f"the file {path} does not exist", remedy=f"check the path given with --{role}")
+            missing[role] = (f"{value!r} under [layers] {role} in the study is neither a catalog id (see `borderscape "
+                             "sources`) nor an existing file (a relative path is read from the study file's folder). "
+                             "What to do: correct it")
+            continue
+        if role == "dem":
+            if path is not None:
+                layers[role] = read_dem(path, study)
+                records.append(_record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path),
+                                                       "how": how}]))
+                continue
+            try:
+                located = locate(value, data_dir=data_dir)
+            except SourceNotFound as exc:
+                missing[role] = _missing_reason(role, exc, value)
+                continue
+            layers[role] = prepare_dem(mosaic([str(p) for p in located.paths], bounds=study.bbox,
+                                              crs=working_crs(study), res=float(study.resolution_m)), study)
+            records.append(_record(role, value, [{"path": str(p.resolve()), "sha256": h, "how": located.how}
+                                                 for p, h in zip(located.paths, located.sha256)]))
+            continue
+        if path is not None and role in SENSOR_FILE_ROLES:
+            layers[role] = read_sensor_file(path)
+            records.append(_record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path),
+                                                   "how": how}]))
+            continue
+        source_id = value if is_id else (ROLE_READER[role] if explicit else reader_for(path, role))
+        if source_id is None:
+            raise InputError(f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",
+                             remedy=f"name a catalog id for it (see `borderscape sources`), or use one of the roles "
+                                    f"{', '.join(sorted(ROLE_READER))}")
+        try:
+            layer = ingest(source_id, path, data_dir=data_dir if path is None else None)
+        except SourceNotFound as exc:
+            missing[role] = _missing_reason(role, exc, source_id)
+            continue
+        layers[role] = layer
+        files = [{"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"],
+                  "how": f["how"] if path is None else how} for f in layer.report.files]
+        records.append(_record(role, source_id, files))
+    return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records))

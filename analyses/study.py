@@ -1,34 +1,60 @@
-"""Study files: a region, periods and intervention dates, layers, parameters and a seed.
+"""Studies: a region, periods and intervention dates, layers, sensor defaults, parameters and a seed.
 
-A study is a TOML file.  Two ship with the package (``borderscape.analyses/studies``);
-users copy one and edit it for their own region or period.  :func:`load_study` reads a
-shipped name (``arizona-sonora``) or a path, and a malformed file raises
-:class:`~borderscape.geo.errors.StudyError` naming the key and the form it expects.
+A study is a TOML file.  Four ship with the package (``borderscape.analyses/studies``); users
+copy one and edit it for their own region or period, or edit a study from Python::
+
+    study = load_study("arizona-sonora")
+    finer = study.with_(resolution_m=30, seed=1)
+    quick = study.with_(parameters={"statistics": {"permutations": 99}})
+    finer.params.statistics.permutations        # 999: typed, frozen, with its default
+
+Everything is checked before any work: an unknown key anywhere (with the known keys nearby),
+a value of the wrong kind, NaN or infinity, a value out of range, a bad date, name or CRS, and
+a layer role or parameter section the study's battery does not read raise
+:class:`~borderscape.geo.errors.StudyError` naming the key as a dotted path
+(``parameters.statistics.permutations``), what was given and what is expected.  The
+parameters and their defaults are declared once, in :mod:`borderscape.analyses.params`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal
 
+import pyproj.exceptions
 from pyproj import CRS
 
-from borderscape.geo.crs import local_crs
+from borderscape.analyses.params import (ROLES, SECTIONS, FrozenMap, Parameters, Section, check_bbox,
+                                         check_date, check_keys, check_value, plain, record, spec, unknown_key)
 from borderscape.geo.errors import StudyError
 
+__all__ = ["BATTERIES", "Intervention", "SensorDefaults", "Study", "load_study", "shipped_studies", "working_crs"]
 
-#: The batteries of tests a study can run (see :mod:`borderscape.analyses.funnel`).
+#: The batteries of tests a study can run (funnel: desert crossings, H1 … H5; maritime: sea crossings, M1 … M5).
 BATTERIES = ("funnel", "maritime")
+#: The keys of each table of a study file ("" is the top level).
+TABLES: dict[str, tuple[str, ...]] = {
+    "": ("study", "region", "periods", "layers", "sensors", "parameters"),
+    "study": ("name", "title", "description", "seed", "battery", "caveats"),
+    "region": ("bbox", "crs", "resolution_m"),
+    "periods": ("start", "end", "interventions"),
+}
+SENSOR_KEYS = ("height_m", "range_m", "active_from", "basis")
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
 class Intervention:
     """A dated change in surveillance or policy (e.g. the first SBInet towers)."""
 
+    LABEL: ClassVar[str] = "[[periods.interventions]]"
     name: str
     date: dt.date
     note: str = ""
@@ -52,7 +78,39 @@ class SensorDefaults:
 
 @dataclass(frozen=True)
 class Study:
-    """A study read from a TOML file (see ``analyses/studies/arizona-sonora.toml``)."""
+    """A study, checked whole whenever it is made (from a file, :meth:`with_` or ``dataclasses.replace``).
+
+    Attributes
+    ----------
+    name
+        Short name, ``[A-Za-z0-9._-]+`` (it names the output folder).
+    title, description
+        What the study is about, in words.
+    seed
+        Seed of every random draw (a whole number ≥ 0).
+    bbox
+        Region ``(west, south, east, north)``, decimal degrees.
+    crs
+        ``"auto"`` (the UTM zone of the region's centre) or a projected CRS in metres.
+    resolution_m
+        Cell size of raster computations, m.
+    start, end
+        The study period (inclusive).
+    interventions
+        Dated changes in surveillance or policy.
+    layers
+        Role → catalog id or file path (the roles of the battery, :data:`~borderscape.analyses.params.ROLES`).
+    sensors
+        Sensor kind → :class:`SensorDefaults`.
+    parameters
+        Every ``[parameters.<section>]`` table, typed and with its defaults (:class:`~borderscape.analyses.params.Parameters`).
+    caveats
+        Limits of the data, stated in every output.
+    battery
+        ``"funnel"`` or ``"maritime"``.
+    path
+        The file the study was read from (relative layer paths are read from its folder), or None.
+    """
 
     name: str
     title: str
@@ -66,28 +124,81 @@ class Study:
     interventions: tuple[Intervention, ...]
     layers: Mapping[str, str]
     sensors: Mapping[str, SensorDefaults]
-    parameters: Mapping[str, Mapping[str, Any]]
+    parameters: Parameters
     caveats: tuple[str, ...] = ()
     battery: str = "funnel"
     path: Path | None = field(default=None, compare=False)
 
-    def parameter(self, section: str, key: str, default: Any = None) -> Any:
-        """A value of the ``[parameters.<section>]`` table, or ``default``.
+    def __post_init__(self) -> None:
+        # one road for every study: back to tables, checked whole, then typed
+        for name, value in _fields(_tables(self)).items():
+            object.__setattr__(self, name, value)
 
-        When ``default`` is a number the value must be one too (a whole number when
-        ``default`` is an int); otherwise a :class:`StudyError` names the key.
+    @property
+    def params(self) -> Parameters:
+        """The typed parameters (``study.params.hardship.min_per_year``); the same as :attr:`parameters`."""
+        return self.parameters
+
+    def with_(self, **changes: Any) -> Study:
+        """A new study with ``changes``, checked whole like a study file.
+
+        Parameters
+        ----------
+        **changes
+            Fields of :class:`Study` (``resolution_m=250``, ``seed=1``, ``layers={...}``: a
+            field is replaced whole), except ``parameters``, whose sections are merged key by
+            key into the current ones: ``parameters={"hardship": {"min_per_year": 5}}`` changes
+            one key and keeps the others; ``None`` resets a key to its default.  A
+            :class:`~borderscape.analyses.params.Parameters` replaces them all.
+
+        Raises
+        ------
+        StudyError
+            An unknown field or key, or a value of the wrong kind or out of range.
+
+        Examples
+        --------
+        >>> study = load_study("arizona-sonora")
+        >>> quick = study.with_(seed=1, parameters={"statistics": {"permutations": 99}})
+        >>> quick.seed, quick.params.statistics.permutations, quick.params.statistics.confidence
+        (1, 99, 0.95)
         """
-        value = self.parameters.get(section, {}).get(key, default)
-        name = f"parameters.{section}.{key}"
-        if isinstance(default, bool) or default is None:
-            return value
-        if isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise StudyError(f"study key {name!r} must be a whole number, got {value!r}")
-            return value
-        if isinstance(default, float):
-            return _number(value, name)
-        return value
+        names = [f.name for f in dataclasses.fields(self)]
+        for name, value in changes.items():
+            if name not in names:
+                raise unknown_key(name, value, names, "a Study")
+        new = changes.get("parameters")
+        if isinstance(new, Mapping) and not isinstance(new, Parameters):
+            battery = changes.get("battery", self.battery)
+            merged: dict[str, Any] = {name: _values(s) for name, s in self.parameters.given(battery).items()}
+            for name, table in new.items():
+                if isinstance(table, Mapping) and not isinstance(table, Section):
+                    aliases = SECTIONS[name].ALIASES if name in SECTIONS else {}
+                    named = {aliases.get(k, k): v for k, v in table.items()}
+                    if len(named) < len(table):
+                        twice = next(k for k in table if k in aliases and aliases[k] in table)
+                        raise StudyError(f"study key 'parameters.{name}.{aliases[twice]}' is given twice "
+                                         f"(as {aliases[twice]!r} and {twice!r})", remedy="keep one")
+                    table = {**merged.get(name, {}), **named}
+                merged[name] = table
+            changes["parameters"] = merged
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything that shapes the numbers, JSON-ready, in the layout of a study file.
+
+        Parameters come whole, defaults included (``None``: derived from the data);
+        :meth:`from_dict` reads it back into an equal study.
+        """
+        tables = _tables(self)
+        tables["parameters"] = {n: s.to_dict() for n, s in self.parameters.given(self.battery).items()}
+        out: dict[str, Any] = plain(tables)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: Path | None = None) -> Study:
+        """A study from the tables of a study file (as :func:`tomllib.loads` or :meth:`to_dict` give them)."""
+        return cls(**_fields(data), path=path)
 
 
 def working_crs(study: Study) -> CRS:
@@ -98,8 +209,12 @@ def working_crs(study: Study) -> CRS:
     hypothesis, table and figure of a study measures in the same projection.
     """
     if study.crs.strip().lower() == "auto":
-        return local_crs(study.bbox, crs="EPSG:4326")
-    return CRS.from_user_input(study.crs)
+        from borderscape.geo.crs import local_crs  # here: geopandas is slow to import, a study is not
+
+        auto: CRS = local_crs(study.bbox, crs="EPSG:4326")
+        return auto
+    crs: CRS = CRS.from_user_input(study.crs)
+    return crs
 
 
 def shipped_studies() -> list[str]:
@@ -109,7 +224,7 @@ def shipped_studies() -> list[str]:
 
 
 def load_study(name_or_path: str | Path) -> Study:
-    """Read a study by shipped name or by path.
+    """Read a study by shipped name or by path, and check it whole.
 
     Parameters
     ----------
@@ -119,8 +234,8 @@ def load_study(name_or_path: str | Path) -> Study:
     Raises
     ------
     StudyError
-        When the file is missing, is not TOML, or a key is missing or malformed; the
-        message names the key and the expected form.
+        When the file is missing or is not TOML, or a key is unknown, missing or malformed;
+        the message names the key and what it expects.
     """
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
@@ -139,113 +254,126 @@ def load_study(name_or_path: str | Path) -> Study:
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"study file {path or name_or_path} is not valid TOML: {exc}",
                          remedy="fix the syntax at the line and column given") from exc
-    return _parse(data, path)
+    return Study.from_dict(data, path)
 
 
-# -- validation -----------------------------------------------------------------------------
+# -- checking -------------------------------------------------------------------------------
 
-def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], form: str, *, required: bool = True,
-         default: Any = None) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            if required:
-                raise StudyError(f"study key {key!r} is missing", remedy=f"add it: {key} = {form}")
-            return default
-        node = node[part]
-    if isinstance(node, bool) and kind in (int, float, (int, float)):
-        raise StudyError(f"study key {key!r} must be {form}, got {node!r}")
-    if not isinstance(node, kind):
-        raise StudyError(f"study key {key!r} must be {form}, got {node!r}")
-    return node
+def _values(section: Section) -> dict[str, Any]:
+    return {k: getattr(section, k) for k in section.keys_()}
 
 
-def _date(value: Any, key: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise StudyError(f"study key {key!r} must be a date written YYYY-MM-DD, got {value!r}")
+def _tables(s: Study) -> dict[str, Any]:
+    """A study's fields as the tables of a study file (values as they are, not yet checked)."""
+    def sensor(v: Any) -> Any:
+        return {"height_m": v.height_m, "range_m": v.range_m, "active_from": v.active_from, "basis": v.basis} \
+            if isinstance(v, SensorDefaults) else v
+    items = s.interventions if isinstance(s.interventions, (list, tuple)) else None
+    return {
+        "study": {"name": s.name, "title": s.title, "description": s.description, "seed": s.seed,
+                  "battery": s.battery, "caveats": s.caveats},
+        "region": {"bbox": s.bbox, "crs": s.crs, "resolution_m": s.resolution_m},
+        "periods": {"start": s.start, "end": s.end, "interventions": s.interventions if items is None else [
+            {"name": i.name, "date": i.date, "note": i.note} if isinstance(i, Intervention) else i for i in items]},
+        "layers": s.layers,
+        "sensors": {k: sensor(v) for k, v in s.sensors.items()} if isinstance(s.sensors, Mapping) else s.sensors,
+        "parameters": s.parameters.given(s.battery) if isinstance(s.parameters, Parameters) else s.parameters,
+    }
 
 
-def _number(value: Any, key: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise StudyError(f"study key {key!r} must be a number, got {value!r}")
-    if positive and value <= 0:
-        raise StudyError(f"study key {key!r} must be a positive number, got {value!r}")
-    return float(value)
+def _table(data: Mapping[str, Any], key: str, *, required: bool = True) -> Mapping[str, Any]:
+    if data.get(key) is None:
+        if required:
+            raise StudyError(f"study table [{key}] is missing", remedy=f"add it with its keys: {', '.join(TABLES[key])}")
+        return {}
+    table: Mapping[str, Any] = check_keys(data[key], TABLES[key], key, f"[{key}]")
+    return table
 
 
-def _parse(data: Mapping[str, Any], path: Path | None) -> Study:
-    name = _get(data, "study.name", str, '"my-region" (a short name)')
-    bbox = _get(data, "region.bbox", list, "[west, south, east, north] in decimal degrees")
-    if len(bbox) != 4 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox):
-        raise StudyError(f"study key 'region.bbox' must be [west, south, east, north] in decimal degrees, got {bbox!r}")
-    west, south, east, north = (float(v) for v in bbox)
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise StudyError(f"study key 'region.bbox' must have west < east and south < north within ±180/±90, got {bbox!r}")
-    crs = _get(data, "region.crs", str, '"auto" (a local UTM zone) or "EPSG:32612"', required=False, default="auto")
-    resolution = _number(_get(data, "region.resolution_m", (int, float), "a cell size in metres, e.g. 90"),
-                         "region.resolution_m", positive=True)
-    start = _date(_get(data, "periods.start", (str, dt.date), '"YYYY-MM-DD"'), "periods.start")
-    end = _date(_get(data, "periods.end", (str, dt.date), '"YYYY-MM-DD"'), "periods.end")
+def _need(table: Mapping[str, Any], path: str, form: str) -> Any:
+    key = path.rsplit(".", 1)[-1]
+    if table.get(key) is None:
+        raise StudyError(f"study key {path!r} is missing", remedy=f"add it: {key} = {form}")
+    return table[key]
+
+
+def _name(value: Any) -> str:
+    name: str = check_value(value, str, "study.name")
+    if not _NAME.fullmatch(name) or name in (".", ".."):
+        raise StudyError(f"study key 'study.name' must be a short name of letters, digits and '.', '_', '-' "
+                         f"(it names the output folder), got {name!r}",
+                         remedy='name it like "arizona-sonora-2010s": no spaces, slashes or accents, not "." or ".."')
+    return name
+
+
+def _crs(value: Any) -> str:
+    text: str = check_value(value, str, "region.crs").strip()
+    if text.lower() == "auto":
+        return text
+    form = 'must be "auto" (the local UTM zone) or a projected CRS in metres such as "EPSG:32612"'
+    try:
+        crs = CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError as exc:
+        why = str(exc).splitlines()[0]
+        raise StudyError(f"study key 'region.crs' {form}, got {text!r}, which pyproj cannot read ({why})") from exc
+    if not crs.is_projected:
+        raise StudyError(f"study key 'region.crs' {form}, got {text!r}, a geographic CRS ({crs.name}, degrees)")
+    units = {a.unit_name for a in crs.axis_info[:2]}
+    if not units <= {"metre", "meter"}:
+        raise StudyError(f"study key 'region.crs' {form}, got {text!r}, whose units are {', '.join(sorted(units))}")
+    return text
+
+
+def _sensors(tables: Any) -> FrozenMap:
+    if not isinstance(tables, Mapping):
+        raise StudyError(f"study key 'sensors' must be tables [sensors.<kind>], got {tables!r}")
+    out = {}
+    for kind, table in tables.items():
+        path = f"sensors.{kind}"
+        check_keys(table, SENSOR_KEYS, path, f"[{path}]")
+        active = table.get("active_from")
+        out[str(kind)] = SensorDefaults(
+            kind=str(kind),
+            height_m=check_value(_need(table, f"{path}.height_m", "a height in metres, e.g. 40"), float,
+                                 f"{path}.height_m", {"gt": 0, "unit": "m"}),
+            range_m=check_value(_need(table, f"{path}.range_m", "a range in metres, e.g. 12000"), float,
+                                f"{path}.range_m", {"gt": 0, "unit": "m"}),
+            active_from=None if active is None else check_date(active, f"{path}.active_from"),
+            basis=check_value(table.get("basis", ""), str, f"{path}.basis"))
+    return FrozenMap(out)
+
+
+def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked, typed fields of a :class:`Study` from the tables of a study file."""
+    check_keys(data, TABLES[""], "", "a study file")
+    study, region, periods = _table(data, "study"), _table(data, "region"), _table(data, "periods")
+    name = _name(_need(study, "study.name", '"my-region" (a short name)'))
+    battery = check_value(study.get("battery", "funnel"), Literal["funnel", "maritime"], "study.battery")
+    start = check_date(_need(periods, "periods.start", '"YYYY-MM-DD"'), "periods.start")
+    end = check_date(_need(periods, "periods.end", '"YYYY-MM-DD"'), "periods.end")
     if end <= start:
         raise StudyError(f"study key 'periods.end' ({end}) must come after 'periods.start' ({start})")
-    interventions = []
-    for i, item in enumerate(_get(data, "periods.interventions", list,
-                                  '[{ name = "...", date = "YYYY-MM-DD" }, ...]', required=False, default=[])):
-        key = f"periods.interventions[{i}]"
-        if not isinstance(item, Mapping):
-            raise StudyError(f"study key {key!r} must be a table {{ name = \"...\", date = \"YYYY-MM-DD\" }}, got {item!r}")
-        iname = _get(item, "name", str, '"a name"')
-        interventions.append(Intervention(iname, _date(item.get("date"), f"{key}.date"), str(item.get("note", ""))))
-    layers = _get(data, "layers", Mapping, '{ deaths = "pcome", ... } (catalog ids or file paths)', required=False, default={})
-    for role, value in layers.items():
-        if not isinstance(value, str):
-            raise StudyError(f"study key 'layers.{role}' must be a catalog id or a file path (text), got {value!r}")
-    sensors = {}
-    for kind, spec in _get(data, "sensors", Mapping, "{ IFT = { height_m = ..., range_m = ..., active_from = ... } }",
-                           required=False, default={}).items():
-        key = f"sensors.{kind}"
-        if not isinstance(spec, Mapping):
-            raise StudyError(f"study key {key!r} must be a table {{ height_m = ..., range_m = ..., active_from = \"YYYY-MM-DD\" }}")
-        sensors[kind] = SensorDefaults(
-            kind=kind,
-            height_m=_number(spec.get("height_m"), f"{key}.height_m", positive=True),
-            range_m=_number(spec.get("range_m"), f"{key}.range_m", positive=True),
-            active_from=_date(spec["active_from"], f"{key}.active_from") if "active_from" in spec else None,
-            basis=str(spec.get("basis", "")),
-        )
-    parameters = _get(data, "parameters", Mapping, "tables of parameters per analysis", required=False, default={})
-    for section, table in parameters.items():
-        if not isinstance(table, Mapping):
-            raise StudyError(f"study key 'parameters.{section}' must be a table of parameters, got {table!r}")
-    seed = _get(data, "study.seed", int, "an integer, e.g. 20190601")
-    battery = _get(data, "study.battery", str, '"funnel" (desert crossings) or "maritime" (sea crossings)',
-                   required=False, default="funnel")
-    if battery not in BATTERIES:
-        raise StudyError(f"study key 'study.battery' must be one of {', '.join(repr(b) for b in BATTERIES)}, got {battery!r}")
-    caveats = tuple(_get(data, "study.caveats", list, '["...", ...]', required=False, default=[]))
-    return Study(
+    items = periods.get("interventions", [])
+    if not isinstance(items, (list, tuple)):
+        raise StudyError(f"study key 'periods.interventions' must be a list of tables "
+                         f'{{ name = "...", date = "YYYY-MM-DD" }}, got {items!r}')
+    layers = check_keys(data.get("layers", {}), ROLES[battery], "layers", f"[layers] of a {battery} study")
+    return dict(
         name=name,
-        title=_get(data, "study.title", str, '"a title"', required=False, default=name),
-        description=_get(data, "study.description", str, '"..."', required=False, default=""),
-        seed=seed,
-        bbox=(west, south, east, north),
-        crs=crs,
-        resolution_m=resolution,
+        title=check_value(study.get("title", name), str, "study.title"),
+        description=check_value(study.get("description", ""), str, "study.description"),
+        seed=check_value(_need(study, "study.seed", "a whole number, e.g. 20190601"), int, "study.seed", {"ge": 0}),
+        bbox=check_bbox(_need(region, "region.bbox", "[west, south, east, north] in decimal degrees"), "region.bbox"),
+        crs=_crs(region.get("crs", "auto")),
+        resolution_m=check_value(_need(region, "region.resolution_m", "a cell size in metres, e.g. 90"), float,
+                                 "region.resolution_m", {"gt": 0, "unit": "m"}),
         start=start,
         end=end,
-        interventions=tuple(interventions),
-        layers=dict(layers),
-        sensors=sensors,
-        parameters={k: dict(v) for k, v in parameters.items()},
-        caveats=tuple(str(c) for c in caveats),
+        interventions=tuple(record(Intervention, item, f"periods.interventions[{i}]") for i, item in enumerate(items)),
+        layers=FrozenMap({role: check_value(v, str, f"layers.{role}") for role, v in layers.items()}),
+        sensors=_sensors(data.get("sensors", {})),
+        parameters=Parameters.from_mapping(data.get("parameters", {}), battery),
+        caveats=check_value(study.get("caveats", ()), tuple[str, ...], "study.caveats"),
         battery=battery,
-        path=path,
     )
+

@@ -95,6 +95,7 @@ the tertiary "funnel effect" on the U.S.-Mexico border. J. Borderlands Studies 3
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,15 +103,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from rasterio.features import rasterize
 from scipy import ndimage
 
+from borderscape.analyses.inputs import StudyInputs
+from borderscape.analyses.stats.seeds import Seed, generator
+from borderscape.analyses.study import Intervention, SensorDefaults, Study
 from borderscape.geo.costdistance import accumulated_cost, least_cost_paths
 from borderscape.geo.costmodels import get_model
 from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import active_at, coverage_epochs
+from borderscape.geo.viewshed import REFRACTION_DEFAULT, active_at, coverage_epochs
 from borderscape.layers.quality import Ledger
 from borderscape.layers.schemas import Layer, conform
 
@@ -146,7 +151,7 @@ class Truth:
     intervention
         Date before which no tower is active.
     seed
-        The seed, or None when a generator was passed.
+        The integer seed, or None when a generator was passed.
     params
         Every parameter of :func:`simulate_world` and the derived constants of the death
         model (``e_ref_kj``, ``death_c``).
@@ -217,8 +222,7 @@ class World:
 
 def simulate_world(
     *,
-    seed: int | None = None,
-    rng: np.random.Generator | None = None,
+    seed: Seed | None = None,
     alpha: float = 1.0,
     size: int = 256,
     res: float = 90.0,
@@ -250,8 +254,9 @@ def simulate_world(
 
     Parameters
     ----------
-    seed, rng
-        Exactly one: an integer seed, or a :class:`numpy.random.Generator` (used and advanced).
+    seed
+        An integer, or a :class:`numpy.random.Generator` (used and advanced); required
+        (:func:`borderscape.analyses.stats.seeds.generator`).
     alpha
         Avoidance strength (≥ 0): the cost of a covered cell is multiplied by exp(α).
     size
@@ -299,12 +304,9 @@ def simulate_world(
     Raises
     ------
     InputError
-        For a missing or doubled seed, or a parameter out of range.
+        For a missing seed, or a parameter out of range.
     """
-    if (seed is None) == (rng is None):
-        raise InputError("simulate_world takes exactly one of seed= or rng=",
-                         remedy="pass seed=N (an integer) or rng=numpy.random.default_rng(N)")
-    gen = np.random.default_rng(seed) if rng is None else rng
+    gen = generator(seed, what="simulate_world")
     t_start, t_end, t_int = (_date(v, name) for v, name in
                              ((start, "start"), (end, "end"), (intervention, "intervention")))
     _check(alpha=alpha, size=size, res=res, walkers=walkers, towers=towers, batches=batches,
@@ -468,7 +470,8 @@ def simulate_world(
                                "area_of_responsibility": "simulated sector", "source_id": SIMULATED})
     encounters_layer = _layer("table", encounters, None, None)
 
-    truth = Truth(alpha=float(alpha), intervention=t_int, seed=seed, params=params, epochs=epochs,
+    truth = Truth(alpha=float(alpha), intervention=t_int, seed=None if isinstance(seed, np.random.Generator) else seed,
+                  params=params, epochs=epochs,
                   coverage=coverage, walkers=walkers_frame)
     return World(dem=dem, border=border_layer, roads=roads_layer, water_stations=water_layer, towers=towers_layer,
                  remains=remains, encounters=encounters_layer, truth=truth)
@@ -588,3 +591,38 @@ def _layer(kind: str, frame: pd.DataFrame, geometry: Any, crs: Any) -> Layer:
                                  crs=_WGS84)
     report = ledger.report(source=SIMULATED, files=[], notes=[NOTE])
     return Layer(source=SIMULATED, kind=kind, frame=frame, report=report)
+
+
+def world_study(world: World, *, name: str = "simulated-world", seed: int = 0,
+                parameters: Mapping[str, Mapping[str, Any]] | None = None) -> Study:
+    """A :class:`~borderscape.analyses.study.Study` that describes a simulated world.
+
+    Its region is the lon/lat box of the DEM's corners, its CRS the DEM's, its period and
+    intervention the world's, its sensor defaults the :data:`TOWER_KINDS` (active from the
+    intervention), its walker :data:`WALKER` and its viewshed target :data:`TARGET_HEIGHT_M`;
+    ``parameters`` (section → values) are added on top.
+    """
+    left, bottom, right, top = world.dem.bounds
+    to_ll = Transformer.from_crs(world.dem.crs, _WGS84, always_xy=True)
+    lon, lat = to_ll.transform([left, right, left, right], [bottom, bottom, top, top])
+    start = pd.Timestamp(world.truth.params["start"]).date()
+    end = pd.Timestamp(world.truth.params["end"]).date()
+    params: dict[str, dict[str, Any]] = {
+        "cost": {"model": world.truth.params.get("model", "pandolf"), **WALKER},
+        "viewshed": {"target_height_m": TARGET_HEIGHT_M, "curvature": True, "refraction": REFRACTION_DEFAULT}}
+    for section, values in (parameters or {}).items():
+        params.setdefault(section, {}).update(values)
+    return Study(
+        name=name, title="Simulated world", description="SIMULATED DATA: a generated world with a known answer.",
+        seed=seed, bbox=(min(lon), min(lat), max(lon), max(lat)), crs=world.dem.crs.to_string(),
+        resolution_m=float(world.dem.res[0]), start=start, end=end,
+        interventions=(Intervention("towers deployed (simulated)", world.truth.intervention),),
+        layers={k: "simulated" for k in world.layers},
+        sensors={k: SensorDefaults(k, h, r, world.truth.intervention, "simulated") for k, (h, r, _) in TOWER_KINDS.items()},
+        parameters=params, caveats=("SIMULATED DATA: nothing here is a real place, tower or person.",),
+    )
+
+
+def inputs_from_world(world: World) -> StudyInputs:
+    """The :class:`~borderscape.analyses.inputs.StudyInputs` of a simulated world."""
+    return StudyInputs(layers=dict(world.layers), missing={}, simulated=True)

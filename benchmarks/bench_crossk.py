@@ -18,7 +18,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Polygon, box
 
 from machine import describe
-from borderscape.analyses import pointpattern as pp
+from borderscape.geo.parallel import open_executor
+from borderscape.analyses.stats import pointpattern as pp
 
 SIDE = 10_000.0
 N_A, N_B, N_SIM = 3000, 300, 999
@@ -69,8 +70,8 @@ def main() -> None:
     times, cpu = {}, {}
     for workers in (1, 2):
         t, c = time.perf_counter(), time.process_time()
-        env = pp.envelope(a, b, window=square, radii=RADII, statistic="K", n_sim=N_SIM, seed=SEED,
-                          workers=workers)
+        with open_executor(workers) as ex:
+            env = pp.envelope(a, b, window=square, radii=RADII, statistic="K", n_sim=N_SIM, seed=SEED, executor=ex)
         times[workers], cpu[workers] = time.perf_counter() - t, time.process_time() - c
         print(f"borderscape cross-K translation, {N_SIM} sims, workers={workers}: {times[workers]:.2f} s wall, "
               f"{cpu[workers]:.2f} s CPU (global test p = {env.p_value:.3f})")
@@ -90,8 +91,9 @@ def main() -> None:
     poly = Polygon([(0, 0), (SIDE, 0), (SIDE, 0.6 * SIDE), (0.4 * SIDE, SIDE), (0, 0.8 * SIDE)])
     inside = a[pp._Window.of(poly).contains(a)]
     t = time.perf_counter()
-    pp.envelope(inside, b[pp._Window.of(poly).contains(b)], window=poly, radii=RADII, statistic="K",
-                n_sim=N_SIM, seed=SEED, workers=2)
+    with open_executor(2) as ex:
+        pp.envelope(inside, b[pp._Window.of(poly).contains(b)], window=poly, radii=RADII, statistic="K",
+                    n_sim=N_SIM, seed=SEED, executor=ex)
     print(f"borderscape, pentagon window ({len(inside)} remains), translation via the set-covariance "
           f"grid, {N_SIM} sims, workers=2: {time.perf_counter() - t:.2f} s (no peer)")
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from machine import describe
-from borderscape.analyses import hotspots as hs
+from borderscape.analyses.stats import hotspots as hs
 
 N_PERM = 9999
 SEED = 20240601
@@ -49,7 +49,7 @@ FRESH = r"""
 import time
 t0 = time.perf_counter()
 import numpy as np, geopandas as gpd
-from borderscape.analyses.hotspots import square_grid, gi_star
+from borderscape.analyses.stats.hotspots import square_grid, gi_star
 t1 = time.perf_counter()
 rng = np.random.default_rng(0)
 xy = rng.uniform(0, 20_000, (2000, 2))

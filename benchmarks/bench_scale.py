@@ -46,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import describe  # noqa: E402
 
-from borderscape.analyses import hotspots  # noqa: E402
-from borderscape.analyses.displacement import _routes  # noqa: E402
-from borderscape.analyses.pointpattern import CSR, envelope  # noqa: E402
+from borderscape.analyses.stats import hotspots  # noqa: E402
+from borderscape.analyses.routes import least_energy_routes as _routes  # noqa: E402
+from borderscape.analyses.stats.pointpattern import CSR, envelope  # noqa: E402
 from borderscape.geo import parallel, tiles  # noqa: E402
 from borderscape.geo.nearest import nearest  # noqa: E402
 from borderscape.geo.raster import Raster  # noqa: E402
@@ -268,7 +268,7 @@ def _warm() -> None:
     """Import the modules of the stages and load their numba kernels from the on-disk cache (in
     the driver and on each worker) before timing, by running each kernel once on a tiny world:
     a one-time cost per process, not part of any stage."""
-    from borderscape.analyses import displacement  # noqa: F401
+    from borderscape.analyses.battery import h3_routes  # noqa: F401
 
     dem = fractal_dem((64, 64), res=RES, rng=np.random.default_rng(0), crs="EPSG:5070")
     x, y = dem.xy(np.array([20, 40]), np.array([20, 40]))

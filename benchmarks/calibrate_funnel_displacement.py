@@ -2,14 +2,14 @@
 
 Rejection rates at the 5 % level over null worlds (α = 0: surveillance does not change
 routes) and planted worlds (α > 0), for every outcome of
-:func:`borderscape.analyses.displacement.h1_coverage` and ``h3_routes`` that is a test of
+:func:`borderscape.analyses.battery.h1_coverage.h1_coverage` and ``h3_routes.h3_routes`` that is a test of
 the effect: ``H1`` (background permutation test), ``H1.area`` (area-share Poisson-binomial
 test), ``H1.cross_k`` (cross-L envelope, random labelling), ``H3.fit`` (remains nearer the
 avoiding routes than before deployment).  ``H3`` itself (the extra energy of avoiding
 coverage) has no null of "no avoidance": it is positive in every world, planted or not; its
 rejection rate is printed to show exactly that.
 
-Targets (by the ``tier`` of :func:`borderscape.analyses.funnel.tier`): a primary test rejects in
+Targets (by the ``tier`` of :func:`borderscape.analyses.battery.tier`): a primary test rejects in
 ≥ 80 % of planted worlds and 5 % ± 2 % of null worlds; a secondary one in at most 7 % of null
 worlds (its power is printed); a context result has no null of "no funnel effect".  A Wilson 95 %
 interval is printed with every rate.  World seeds are 0 … n − 1 (null) and 20 000 … (planted,
@@ -30,9 +30,10 @@ import time
 
 import numpy as np
 
-from borderscape.analyses.displacement import h1_coverage, h3_routes
-from borderscape.analyses.funnel import inputs_from_world, tier, world_study
-from borderscape.analyses.worlds import simulate_world
+from borderscape.analyses.battery import tier
+from borderscape.analyses.battery.h1_coverage import h1_coverage
+from borderscape.analyses.battery.h3_routes import h3_routes
+from borderscape.analyses.worlds import inputs_from_world, simulate_world, world_study
 
 TESTS = ("H1", "H1.area", "H1.cross_k", "H3.fit", "H3")
 

@@ -1,4 +1,4 @@
-"""Calibration and power of H2, H4 and H5 (analyses/hardship.py) on simulated worlds.
+"""Calibration and power of H2, H4 and H5 (analyses/battery/h2_hardship.py, h4_rate.py, h5_hotspots.py) on simulated worlds.
 
 Run:  nice .venv/bin/python benchmarks/calibrate_funnel_hardship.py [--null 200] [--planted 100]
       [--alpha 3] [--size 160] [--walkers 40000] [--permutations 999] [--seed 1] [--jobs 1]
@@ -34,9 +34,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from borderscape.analyses.funnel import inputs_from_world, tier, world_study
-from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots
-from borderscape.analyses.worlds import World, simulate_world
+from borderscape.analyses.battery import tier
+from borderscape.analyses.battery.h2_hardship import h2_hardship
+from borderscape.analyses.battery.h4_rate import h4_mortality_rate
+from borderscape.analyses.battery.h5_hotspots import h5_hotspots
+from borderscape.analyses.worlds import World, inputs_from_world, simulate_world, world_study
 
 LEVEL = 0.05
 

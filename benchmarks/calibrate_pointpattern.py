@@ -1,4 +1,4 @@
-"""Calibration of the point-pattern envelope tests of borderscape.analyses.pointpattern.
+"""Calibration of the point-pattern envelope tests of borderscape.analyses.stats.pointpattern.
 
 Size: over many simulated datasets for which the null hypothesis holds, the global
 maximum-deviation test (p = (1 + #{T_sim >= T_obs}) / (n_sim + 1)) must reject at alpha = 5 %
@@ -20,7 +20,7 @@ import shapely
 from affine import Affine
 from shapely.geometry import Polygon, box
 
-from borderscape.analyses import pointpattern as pp
+from borderscape.analyses.stats import pointpattern as pp
 from borderscape.geo.raster import Raster
 
 SQUARE = box(0.0, 0.0, 1000.0, 1000.0)
@@ -116,7 +116,7 @@ def rejection_rate(test: str, *, n_datasets: int, n_sim: int, seed: int, alpha: 
     for _ in range(n_datasets):
         a, b, window, null = null_dataset(test, rng)
         stat = test.split(",")[0].replace("cross-", "")
-        e = pp.envelope(a, b, window=window, radii=RADII, null=null, n_sim=n_sim, rng=rng, statistic=stat)
+        e = pp.envelope(a, b, window=window, radii=RADII, null=null, n_sim=n_sim, seed=rng, statistic=stat)
         rejected += e.p_value <= alpha
     return rejected / n_datasets
 
@@ -128,7 +128,7 @@ def power(scenario: str, *, n_datasets: int, n_sim: int, seed: int, alternative:
     rejected = 0
     for _ in range(n_datasets):
         a, b = planted_dataset(scenario, rng)
-        e = pp.envelope(a, b, window=POLY, radii=RADII, n_sim=n_sim, rng=rng, alternative=alternative)
+        e = pp.envelope(a, b, window=POLY, radii=RADII, n_sim=n_sim, seed=rng, alternative=alternative)
         rejected += e.p_value <= alpha
     return rejected / n_datasets
 

@@ -22,9 +22,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from borderscape.analyses import hotspots as hs
-from borderscape.analyses import models as md
-from borderscape.analyses import trends as tr
+from borderscape.analyses.stats import hotspots as hs
+from borderscape.analyses.stats import models as md
+from borderscape.analyses.stats import trends as tr
 
 ALPHA = 0.05
 

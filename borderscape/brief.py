@@ -1,7 +1,7 @@
 """A briefing of a study run: one self-contained HTML page (with print styles) and a PDF.
 
 :func:`write_brief` (``borderscape brief``) runs the study with
-:func:`borderscape.run.run_study` into ``<out>/run/`` (so every number of the briefing is the
+:func:`borderscape.pipeline.run_study` into ``<out>/run/`` (so every number of the briefing is the
 number of that run's ``results.json``, and the tables, figures, map and provenance lie
 beside it), then writes
 
@@ -34,10 +34,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from borderscape.analyses.study import Study, load_study
+from borderscape.analyses.study import Study
 from borderscape.errors import BorderscapeError, InputError
 from borderscape.geo.files import atomic_path, write_text_atomic
-from borderscape.run import SIMULATED, RunOutput, run_demo, run_study
+from borderscape.output import RunFolder, read_run
+from borderscape.pipeline import SIMULATED, run_demo, run_study
+from borderscape.webmap import static_text
 
 #: Said in every briefing, whatever the study.
 LIMITS = ("Remains are found where people died, not where they walked; deaths are undercounted, and more so "
@@ -93,7 +95,7 @@ class BriefOutput:
 
     html: Path
     pdf: Path
-    run: RunOutput
+    run: RunFolder
 
 
 # -- words and numbers -------------------------------------------------------------------------
@@ -225,45 +227,21 @@ def _svg(path: Path) -> str:
     return f'{head} class="chart" role="img">{rest}'
 
 
-CSS = """
-:root { --ink: #1d1d1d; --muted: #555; --rule: #c9c9c9; --accent: #0072B2; --warn: #D55E00; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: var(--ink); line-height: 1.45;
-       max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; font-size: 15px; }
-h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { border-bottom: 2px solid var(--accent); margin-top: 2rem; }
-h3 { margin-bottom: .3rem; } .meta { color: var(--muted); font-size: .9rem; }
-.sim { background: #fde2e2; border: 2px solid #b00000; padding: .5rem .8rem; font-weight: bold; }
-.limits { border-left: 4px solid var(--warn); padding: .3rem .8rem; background: #fbf3ec; }
-ul.findings li { margin-bottom: .45rem; } sup a { text-decoration: none; }
-figure { margin: 1.2rem 0; } svg.chart { width: 100%; height: auto; display: block; }
-figcaption { font-size: .85rem; color: var(--muted); }
-table { border-collapse: collapse; width: 100%; font-size: .82rem; }
-th, td { border: 1px solid var(--rule); padding: 3px 5px; text-align: left; vertical-align: top; }
-.notes li, .footnotes li, .sources li { font-size: .85rem; margin-bottom: .3rem; }
-@page { size: A4; margin: 18mm 15mm 20mm 15mm;
-        @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; } }
-@media print {
-  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
-  h2 { break-before: page; } h2.first { break-before: auto; }
-  h2, h3 { break-after: avoid; } figure, tr, li { break-inside: avoid; }
-  a { color: inherit; text-decoration: none; } .no-print { display: none; }
-}
-"""
-
-
-def _figures(folder: Path) -> str:
+def _figures(folder: Path, run_link: str) -> str:
     parts = []
     for stem, caption in FIGURES:
         path = folder / f"{stem}.svg"
         if path.is_file():
             parts.append(f'<figure id="fig-{stem}">{_svg(path)}<figcaption>{html.escape(caption)} '
-                         f'<span class="no-print">(Also as <a href="run/figures/{stem}.png">PNG</a> and '
-                         f'<a href="run/figures/{stem}.svg">SVG</a>.)</span></figcaption></figure>')
+                         f'<span class="no-print">(Also as <a href="{run_link}/figures/{stem}.png">PNG</a> and '
+                         f'<a href="{run_link}/figures/{stem}.svg">SVG</a>.)</span></figcaption></figure>')
     return "\n".join(parts) or "<p>No figure could be drawn: the tables behind them are missing.</p>"
 
 
 def brief_html(results: Mapping[str, Any], *, title: str, description: str, figures: Path,
                battery: str = "funnel", period: tuple[str, str] | None = None,
-               interventions: Sequence[tuple[str, str]] = (), version: str | None = None) -> str:
+               interventions: Sequence[tuple[str, str]] = (), version: str | None = None,
+               run_link: str = "run") -> str:
     """The briefing page.
 
     Parameters
@@ -282,6 +260,8 @@ def brief_html(results: Mapping[str, Any], *, title: str, description: str, figu
         ``(date, name)`` of each intervention.
     version
         borderscape's version, printed in the header.
+    run_link
+        Relative URL of the run folder from the briefing's folder (links to the map, tables, figures).
 
     Returns
     -------
@@ -345,7 +325,8 @@ def brief_html(results: Mapping[str, Any], *, title: str, description: str, figu
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="borderscape {e(version or '')}">
 <title>{e(shown_title)}</title>
-<style>{CSS}{sim_page}</style></head>
+<style>
+{static_text('brief.css')}{sim_page}</style></head>
 <body>
 {banner}
 <header><h1>{e(shown_title)}</h1>
@@ -361,7 +342,7 @@ with many tests about 1 in 20 would reach that by chance alone.</p>
 <ul class="findings">{''.join(heads)}</ul>
 
 <h2 id="figures">Maps and charts</h2>
-{_figures(figures)}
+{_figures(figures, e(run_link, quote=True))}
 
 <h2 id="results">Every result</h2>
 {TIERS_NOTE if any(t.get("tier") for t in tests) else ""}
@@ -384,10 +365,10 @@ with many tests about 1 in 20 would reach that by chance alone.</p>
 <h2 id="sources">Sources and licences</h2>
 <ul class="sources">{sources}</ul>
 <section class="no-print"><h3>Files of this briefing</h3><ul>
-<li><a href="run/map.html">The map</a> of the run</li>
-<li><a href="run/results.json">results.json</a>: every number of this briefing</li>
-<li><a href="run/provenance.json">provenance.json</a>: input files with their sha256, parameters, seed, versions</li>
-<li><a href="run/tables/">tables/</a> and <a href="run/figures/">figures/</a> (PNG at 300 dpi and SVG)</li>
+<li><a href="{e(run_link, quote=True)}/map.html">The map</a> of the run</li>
+<li><a href="{e(run_link, quote=True)}/results.json">results.json</a>: every number of this briefing</li>
+<li><a href="{e(run_link, quote=True)}/provenance.json">provenance.json</a>: input files with their sha256, parameters, seed, versions</li>
+<li><a href="{e(run_link, quote=True)}/tables/">tables/</a> and <a href="{e(run_link, quote=True)}/figures/">figures/</a> (PNG at 300 dpi and SVG)</li>
 </ul></section>
 <p class="meta">borderscape is for accountability about past surveillance: it forecasts no crossing, ranks no place
 for enforcement and scores no person.</p>
@@ -427,10 +408,45 @@ def _version() -> str | None:
         return None
 
 
+def brief_from(run_folder: str | os.PathLike, *, out: str | os.PathLike, title: str | None = None,
+               description: str | None = None) -> BriefOutput:
+    """Write ``<out>/brief.html`` and ``<out>/brief.pdf`` from a run folder, recomputing nothing.
+
+    Parameters
+    ----------
+    run_folder
+        A folder written by ``borderscape run`` (:func:`borderscape.output.read_run`).
+    out
+        Output folder (may be the run folder's parent, as :func:`write_brief` does).
+    title, description
+        Override the study's title and description.
+
+    Raises
+    ------
+    InputError
+        ``run_folder`` is not a complete run folder.
+    PDFError
+        The PDF could not be written (``brief.html`` is written first).
+    """
+    run = read_run(run_folder)
+    out = Path(out)
+    st, periods = run.study["study"], run.study["periods"]
+    simulated = bool(run.results.get("simulated"))
+    period = None if simulated else (periods["start"], periods["end"])
+    ivs = () if simulated else tuple((i["date"], i["name"]) for i in periods["interventions"])
+    link = Path(os.path.relpath(run.path.resolve(), out.resolve())).as_posix()
+    page = brief_html(run.results, title=title or st["title"], description=st["description"] if description is None
+                      else description, figures=run.figures, battery=st["battery"], period=period,
+                      interventions=ivs, version=_version(), run_link=link)
+    html_path = write_text_atomic(out / "brief.html", page)
+    pdf_path = write_pdf(html_path, out / "brief.pdf")
+    return BriefOutput(html_path, pdf_path, run)
+
+
 def write_brief(study: str | os.PathLike | Study, *, out: str | os.PathLike, data_dir: str | os.PathLike | None = None,
                 towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
                 seed: int | None = None, progress: bool | None = None) -> BriefOutput:
-    """Run a study into ``<out>/run/`` and write ``<out>/brief.html`` and ``<out>/brief.pdf``.
+    """Run a study into ``<out>/run/``, then :func:`brief_from` that folder.
 
     Parameters
     ----------
@@ -440,7 +456,7 @@ def write_brief(study: str | os.PathLike | Study, *, out: str | os.PathLike, dat
     out
         Output folder.
     data_dir, towers, dem, seed, progress
-        As for :func:`borderscape.run.run_study` (``towers`` and ``dem`` not with ``demo``).
+        As for :func:`borderscape.pipeline.run_study` (``towers`` and ``dem`` not with ``demo``).
 
     Returns
     -------
@@ -460,19 +476,10 @@ def write_brief(study: str | os.PathLike | Study, *, out: str | os.PathLike, dat
             raise InputError("--towers and --dem do not apply to the demo's simulated world",
                              remedy="leave them out, or brief a study file")
         run = run_demo(out=folder, seed=0 if seed is None else seed, progress=progress)
-        title = f"A generated border world (borderscape demo, seed {run.results['seed']})"
-        description = ("A simulated desert border with terrain, roads, towers deployed in stages, and remains whose "
-                       "locations were generated with a planted funnel effect. It shows what a briefing reports "
-                       "and checks that the tests find an effect that is known to be there.")
-        battery, period, ivs = "funnel", None, ()
-    else:
-        st = study if isinstance(study, Study) else load_study(study)
-        run = run_study(st, data_dir=data_dir, towers=towers, dem=dem, out=folder, seed=seed, progress=progress)
-        title, description, battery = st.title, st.description, st.battery
-        period = (st.start.isoformat(), st.end.isoformat())
-        ivs = tuple((i.date.isoformat(), i.name) for i in st.interventions)
-    page = brief_html(run.results, title=title, description=description, figures=folder / "figures",
-                      battery=battery, period=period, interventions=ivs, version=_version())
-    html_path = write_text_atomic(out / "brief.html", page)
-    pdf_path = write_pdf(html_path, out / "brief.pdf")
-    return BriefOutput(html_path, pdf_path, run)
+        return brief_from(folder, out=out, title=f"A generated border world (borderscape demo, seed {run.results['seed']})",
+                          description=("A simulated desert border with terrain, roads, towers deployed in stages, and "
+                                       "remains whose locations were generated with a planted funnel effect. It shows "
+                                       "what a briefing reports and checks that the tests find an effect that is known "
+                                       "to be there."))
+    run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=folder, seed=seed, progress=progress)
+    return brief_from(folder, out=out)

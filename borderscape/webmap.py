@@ -1,8 +1,9 @@
 """Interactive, self-contained Leaflet maps (``borderscape map``).
 
 A map is one HTML file: Leaflet 1.9.4 (from the ``django-js-lib-leaflet`` package, never a
-CDN), a small script of our own (grid clustering, a time slider by year, a legend), and the
-data as JSON inside ``<script type="application/json">``.  It makes no network request, except
+CDN), a small script and stylesheet of our own (grid clustering, a time slider by year, a legend;
+``borderscape/static/map.js`` and ``map.css``, package data read by :func:`static_text`), and
+the data as JSON inside ``<script type="application/json">``.  It makes no network request, except
 OpenStreetMap tiles when asked for (``tiles="osm"``); by default the background is the
 study's own vector context (border, coastlines, roads).
 
@@ -24,6 +25,7 @@ Aggregation
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from borderscape.errors import CRSError, InputError
+from borderscape.errors import BorderscapeError, CRSError, InputError
 from borderscape.figures import usable
 from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.layers.catalog import CATALOG
@@ -448,40 +450,38 @@ def layers_from_inputs(study: Any, layers: Mapping[str, Any], rasters: Mapping[s
     return out + coverage_layers(rasters, until=until) + table_layers(tables)
 
 
-def study_map(study: Any, *, data_dir: str | os.PathLike | None = None, towers: str | os.PathLike | None = None,
-              dem: str | os.PathLike | None = None, seed: int | None = None,
-              extra_layers: Sequence[str | os.PathLike] = ()) -> StudyMap:
-    """Gather a study's map: its inputs (as :func:`borderscape.run.assemble_inputs` finds them),
-    the battery's coverage rasters, routes and hot spots (:func:`borderscape.analyses.funnel.run_battery`,
-    the same code as ``borderscape run``), plus any ``extra_layers`` files.
+# -- the page -------------------------------------------------------------------------------
+
+def static_text(name: str) -> str:
+    """The text of one of borderscape's own front-end files (``borderscape/static/<name>``).
+
+    The map's script and styles (``map.js``, ``map.css``) and the briefing's styles
+    (``brief.css``) are package data, read with :mod:`importlib.resources` (so they are found
+    in a wheel, a zip or an editable install alike) and inlined into the pages by
+    :func:`build_map` and :func:`borderscape.brief.brief_html`.
 
     Parameters
     ----------
-    study
-        A shipped study name, a TOML path or a :class:`borderscape.analyses.study.Study`.
-    data_dir, towers, dem
-        As for ``borderscape run``.
-    seed
-        Overrides the study's seed (the battery's permutations).
-    extra_layers
-        Files written by ``borderscape ingest … --out FILE``.
+    name
+        File name inside ``borderscape/static/``, such as ``map.js``.
+
+    Returns
+    -------
+    str
+        The file's text (UTF-8).
+
+    Raises
+    ------
+    BorderscapeError
+        The file is not there: the installation is incomplete.
     """
-    from borderscape.analyses.funnel import run_battery
-    from borderscape.analyses.study import Study, load_study
-    from borderscape.run import assemble_inputs
+    try:
+        return (resources.files("borderscape") / "static" / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise BorderscapeError(f"borderscape's front-end file static/{name} is missing from the installation",
+                               remedy="reinstall borderscape (`pip install --force-reinstall borderscape`, "
+                                      "or `pip install -e .` in a checkout)") from exc
 
-    st = study if isinstance(study, Study) else load_study(study)
-    assembled = assemble_inputs(st, data_dir=data_dir, towers=towers, dem=dem)
-    battery = run_battery(st, assembled.inputs, seed=st.seed if seed is None else int(seed))
-    layers = layers_from_inputs(st, assembled.inputs.layers, battery.rasters, battery.tables)
-    sources = [r.public() for r in sorted(assembled.records, key=lambda r: (r.role, r.source))]
-    more, more_sources = file_layers(extra_layers)
-    sources += [s for s in more_sources if s not in sources]
-    return StudyMap(tuple(layers + more), st.title, tuple(sources), tuple(st.caveats), False, tuple(st.bbox),
-                    tuple(o.to_dict() for o in battery.outcomes))
-
-
-# -- the page -------------------------------------------------------------------------------
 
 def _leaflet_dir() -> Any:
     return resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
@@ -542,8 +542,14 @@ def _encode(column: pd.Series) -> dict[str, list]:
 
 
 def _flat(coords: np.ndarray, decimals: int) -> list[float]:
-    """``[lon, lat, lon, lat …]`` rounded."""
+    """``[lon, lat, lon, lat …]`` rounded (Python's correctly rounded ``round``)."""
     return [round(float(v), decimals) for v in np.asarray(coords, float)[:, :2].ravel()]
+
+
+def round_coordinates(geoms: Any, decimals: int) -> np.ndarray:
+    """Geometries whose coordinates are rounded exactly as the map writes them (:func:`_flat`)."""
+    return shapely.transform(np.asarray(geoms), lambda c: np.array(
+        [round(float(v), decimals) for v in np.asarray(c, float).ravel()]).reshape(np.shape(c)))
 
 
 def _geometry(geom: Any, kind: str, decimals: int) -> list:
@@ -698,7 +704,8 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(shown_title)}</title>
 {head_assets}
-<style>{_CSS}</style>
+<style>
+{static_text('map.css')}</style>
 </head><body>
 <header>{banner}<h1>{e(shown_title)}</h1></header>
 <div id="bs-map" role="region" aria-label="{e(shown_title, quote=True)}"></div>
@@ -710,273 +717,8 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
 <script type="application/json" id="bs-data">{_json_for_html(data)}</script>
 {leaflet_js}
 <script>
-{_script_text(_JS)}
-</script>
+{_script_text(static_text('map.js'))}</script>
 </body></html>
-"""
-
-
-_CSS = """
-html, body { height: 100%; margin: 0; font-family: sans-serif; color: #222; }
-body { display: flex; flex-direction: column; }
-header h1 { font-size: 1.05rem; margin: .35rem .6rem; }
-.bs-simulated { background: #fde2e2; border: 2px solid #b00; padding: .3rem .6rem; font-weight: bold; }
-#bs-map { flex: 1 1 auto; min-height: 320px; background: #f7f4ee; }
-.bs-panel { max-height: 35vh; overflow: auto; font-size: .8rem; padding: 0 .6rem; border-top: 1px solid #ccc; }
-.bs-panel h2 { font-size: .9rem; margin: .4rem 0 .2rem; }
-.bs-panel table { border-collapse: collapse; } .bs-panel td, .bs-panel th { border: 1px solid #ccc; padding: 1px 3px; vertical-align: top; }
-.leaflet-control-layers { max-height: 45vh; overflow: auto; font-size: 12px; }
-.bs-legend { max-height: 30vh; overflow: auto; max-width: 45vw; }
-.bs-legend, .bs-years { background: #fff; padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 1.4; }
-.bs-legend .bs-swatch { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -2px; border: 1px solid #333; }
-.bs-legend .bs-note { color: #555; }
-.bs-years input { width: 180px; vertical-align: middle; }
-.bs-popup table { border-collapse: collapse; } .bs-popup th { text-align: left; padding-right: 6px; font-weight: normal; color: #555; }
-"""
-
-_JS = r"""
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("bs-data").textContent);
-  var esc = function (s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  };
-  var map = L.map("bs-map", {zoomSnap: 0.5, minZoom: 1, maxZoom: 18});
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="A JavaScript library for interactive maps">Leaflet</a>');
-  if (data.tiles === "osm") {
-    L.tileLayer(data.osm.url, {maxZoom: 18, attribution: esc(data.osm.attribution)}).addTo(map);
-  }
-  if (data.attribution.length) {
-    map.attributionControl.addAttribution("Data: " + esc(data.attribution.join(", ")) + " (publishers and licences under “Sources”)");
-  }
-  map.fitBounds(data.bounds, {maxZoom: 12});
-  var year = null;  // null: all years
-
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    if (cls) { e.className = cls; }
-    return e;
-  }
-  function value(spec, field, i) {
-    var p = spec.props[field], c = p.codes[i];
-    return c < 0 ? null : p.values[c];
-  }
-  function popup(spec, i) {
-    var box = el("div", null, "bs-popup");
-    box.appendChild(el("b", spec.name));
-    var table = el("table");
-    spec.fields.forEach(function (f) {
-      var v = value(spec, f, i);
-      if (v === null) { return; }
-      var tr = el("tr");
-      tr.appendChild(el("th", data.labels[f] || f.replace(/_/g, " ")));
-      tr.appendChild(el("td", v));
-      table.appendChild(tr);
-    });
-    box.appendChild(table);
-    return box;
-  }
-  function active(spec, i) {
-    if (year === null || !spec.years) { return true; }
-    var y = spec.years[i];
-    return (y[0] === null || y[0] <= year) && (y[1] === null || year <= y[1]);
-  }
-  // popups are opened on the map (not bound to a marker), so that redrawing the clusters after
-  // the popup pans the map does not close it; their content is built only when clicked
-  function onClick(layer, content) {
-    layer.on("click", function (e) {
-      L.popup().setLatLng(e.latlng).setContent(content()).openOn(map);
-    });
-  }
-  function latlngs(flat) {
-    var out = [];
-    for (var k = 0; k < flat.length; k += 2) { out.push([flat[k + 1], flat[k]]); }
-    return out;
-  }
-
-  var layers = data.layers.map(function (spec) {
-    var group = L.layerGroup(), features = [];
-    var style = {color: spec.colour, weight: spec.kind === "areas" ? 1 : 2, fillColor: spec.colour,
-                 fillOpacity: spec.fill, fill: spec.kind === "areas" && spec.fill > 0,
-                 className: "bs-" + spec.kind};
-    if (spec.kind === "points") {
-      var n = spec.geometry.length / 2;
-      spec.px = new Float64Array(n); spec.py = new Float64Array(n);
-      for (var i = 0; i < n; i++) {
-        var p = map.project([spec.geometry[2 * i + 1], spec.geometry[2 * i]], 0);
-        spec.px[i] = p.x; spec.py[i] = p.y;
-      }
-    } else {
-      spec.geometry.forEach(function (g, i) {
-        var shape = spec.kind === "lines"
-          ? L.polyline(g.map(latlngs), style)
-          : L.polygon(g.map(function (poly) { return poly.map(latlngs); }), style);
-        if (spec.fields.length) { onClick(shape, function () { return popup(spec, i); }); }
-        features.push(shape);
-      });
-    }
-    return {spec: spec, group: group, features: features};
-  });
-
-  function marker(spec, lat, lng, radius, cls) {
-    return L.circleMarker([lat, lng], {radius: radius, color: "#333", weight: 1, fillColor: spec.colour,
-                                       fillOpacity: 0.75, className: cls});
-  }
-  function cellPopup(spec, cell) {
-    var box = el("div", null, "bs-popup");
-    box.appendChild(el("b", spec.name));
-    var table = el("table");
-    var rows = [["records", cell.n]];
-    if (cell.dead !== null) { rows.push(["dead", cell.dead]); }
-    if (cell.missing !== null) { rows.push(["missing", cell.missing]); }
-    if (cell.y0 !== null) { rows.push(["years", cell.y0 === cell.y1 ? cell.y0 : cell.y0 + "–" + cell.y1]); }
-    rows.forEach(function (r) {
-      var tr = el("tr"); tr.appendChild(el("th", r[0])); tr.appendChild(el("td", r[1])); table.appendChild(tr);
-    });
-    box.appendChild(table);
-    box.appendChild(el("div", "Zoom in to see single records."));
-    return box;
-  }
-  function drawPoints(entry) {
-    var spec = entry.spec, group = entry.group;
-    group.clearLayers();
-    var n = spec.px.length, scale = Math.pow(2, map.getZoom()), size = data.cluster_px;
-    var view = map.getPixelBounds().pad(0.25);
-    var cells = new Map(), k, cell;
-    for (var i = 0; i < n; i++) {
-      if (!active(spec, i)) { continue; }
-      var x = spec.px[i] * scale, y = spec.py[i] * scale;
-      if (x < view.min.x || x > view.max.x || y < view.min.y || y > view.max.y) { continue; }
-      if (!spec.cluster) {
-        var m = marker(spec, spec.geometry[2 * i + 1], spec.geometry[2 * i], 5, "bs-point");
-        if (spec.fields.length) { onClick(m, popup.bind(null, spec, i)); }
-        group.addLayer(m);
-        continue;
-      }
-      k = Math.floor(x / size) + ":" + Math.floor(y / size);
-      cell = cells.get(k);
-      if (!cell) { cell = {n: 0, sx: 0, sy: 0, first: i, dead: null, missing: null, y0: null, y1: null}; cells.set(k, cell); }
-      cell.n += 1; cell.sx += x; cell.sy += y;
-      ["dead", "missing"].forEach(function (f) {
-        if (!spec.props[f]) { return; }
-        var v = value(spec, f, i);
-        if (v !== null) { cell[f] = (cell[f] || 0) + Number(v); }
-      });
-      if (spec.years && spec.years[i][0] !== null) {
-        var yy = spec.years[i][0];
-        cell.y0 = cell.y0 === null ? yy : Math.min(cell.y0, yy);
-        cell.y1 = cell.y1 === null ? yy : Math.max(cell.y1, yy);
-      }
-    }
-    cells.forEach(function (c) {
-      var m;
-      if (c.n === 1) {
-        m = marker(spec, spec.geometry[2 * c.first + 1], spec.geometry[2 * c.first], 5, "bs-point bs-single");
-        onClick(m, popup.bind(null, spec, c.first));
-      } else {
-        var ll = map.unproject([c.sx / c.n, c.sy / c.n], map.getZoom());
-        m = marker(spec, ll.lat, ll.lng, Math.min(size / 2 - 2, 4 + 1.6 * Math.sqrt(c.n)), "bs-point bs-cluster");
-        onClick(m, cellPopup.bind(null, spec, c));
-      }
-      group.addLayer(m);
-    });
-  }
-  function drawShapes(entry) {
-    entry.features.forEach(function (f, i) {
-      var on = active(entry.spec, i), has = entry.group.hasLayer(f);
-      if (on && !has) { entry.group.addLayer(f); } else if (!on && has) { entry.group.removeLayer(f); }
-    });
-  }
-  function redraw() {
-    layers.forEach(function (entry) {
-      if (!map.hasLayer(entry.group)) { return; }
-      if (entry.spec.kind === "points") { drawPoints(entry); } else { drawShapes(entry); }
-    });
-  }
-
-  // layer control: areas first so that points stay on top
-  var overlays = {};
-  var order = layers.slice().sort(function (a, b) {
-    var rank = {areas: 0, lines: 1, points: 2};
-    return rank[a.spec.kind] - rank[b.spec.kind];
-  });
-  order.forEach(function (entry) { if (entry.spec.visible) { entry.group.addTo(map); } });
-  layers.forEach(function (entry) {
-    overlays['<span class="bs-layer-name">' + esc(entry.spec.group + ": " + entry.spec.name) + "</span>"] = entry.group;
-  });
-  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
-
-  // legend of the visible layers
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "bs-legend");
-    L.DomEvent.disableClickPropagation(div);
-    return div;
-  };
-  legend.addTo(map);
-  function updateLegend() {
-    var div = legend.getContainer();
-    div.textContent = "";
-    layers.forEach(function (entry) {
-      if (!map.hasLayer(entry.group)) { return; }
-      var row = el("div");
-      var sw = el("span", null, "bs-swatch");
-      sw.style.background = entry.spec.colour;
-      if (entry.spec.kind === "points") { sw.style.borderRadius = "50%"; }
-      if (entry.spec.kind === "lines") { sw.style.height = "3px"; sw.style.border = "none"; sw.style.verticalAlign = "3px"; }
-      row.appendChild(sw);
-      row.appendChild(el("span", entry.spec.name));
-      if (entry.spec.note) { row.appendChild(el("span", " — " + entry.spec.note, "bs-note")); }
-      div.appendChild(row);
-    });
-    if (data.simulated) { div.appendChild(el("b", "SIMULATED DATA")); }
-  }
-
-  // time slider by year
-  var years = [];
-  data.layers.forEach(function (spec) {
-    if (!spec.years) { return; }
-    spec.years.forEach(function (y) {
-      [y[0], y[1]].forEach(function (v) { if (v !== null) { years.push(v); } });
-    });
-  });
-  if (years.length) {
-    var lo = Math.min.apply(null, years), hi = Math.max.apply(null, years);
-    var slider = L.control({position: "bottomleft"});
-    slider.onAdd = function () {
-      var div = L.DomUtil.create("div", "bs-years");
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      var label = el("label", "Year: ");
-      var input = el("input");
-      input.type = "range"; input.min = String(lo - 1); input.max = String(hi); input.step = "1";
-      input.value = String(lo - 1); input.id = "bs-year";
-      input.setAttribute("aria-label", "Year shown (leftmost: all years)");
-      var shown = el("output", "all years");
-      shown.id = "bs-year-shown";
-      input.addEventListener("input", function () {
-        var v = Number(input.value);
-        year = v < lo ? null : v;
-        shown.textContent = year === null ? "all years" : String(year);
-        redraw();
-      });
-      label.appendChild(input);
-      div.appendChild(label);
-      div.appendChild(el("span", " "));
-      div.appendChild(shown);
-      return div;
-    };
-    slider.addTo(map);
-  }
-
-  map.on("overlayadd overlayremove", function () { redraw(); updateLegend(); });
-  map.on("zoomend moveend", redraw);
-  redraw();
-  updateLegend();
-  window.borderscapeMap = map;
-}());
 """
 
 
@@ -994,23 +736,51 @@ def _copy_assets(folder: Path) -> None:
                 tmp.write_bytes(png.read_bytes())
 
 
-def write_map(out: str | os.PathLike, *, study: Any = None, data_dir: str | os.PathLike | None = None,
-              layers: Sequence[str | os.PathLike] = (), towers: str | os.PathLike | None = None,
-              dem: str | os.PathLike | None = None, seed: int | None = None, self_contained: bool = True,
+def files_map(paths: Sequence[str | os.PathLike]) -> StudyMap:
+    """The map of layer files written by ``borderscape ingest … --out FILE``, with no study.
+
+    Raises
+    ------
+    InputError
+        No file given.
+    """
+    if not paths:
+        raise InputError("nothing to map: give a STUDY, a run folder (--from), or one or more --layer FILE",
+                         remedy="borderscape map arizona-sonora --out map.html, borderscape map --from out/arizona-sonora "
+                                "--out map.html, or borderscape map --layer deaths.parquet --out map.html")
+    layers, sources = file_layers(paths)
+    return StudyMap(tuple(layers), "Map of " + ", ".join(Path(p).name for p in paths), tuple(sources), (), False)
+
+
+def with_files(gathered: StudyMap, paths: Sequence[str | os.PathLike]) -> StudyMap:
+    """``gathered`` with the layers of ``paths`` added (their sources credited once)."""
+    if not paths:
+        return gathered
+    more, more_sources = file_layers(paths)
+    sources = list(gathered.sources) + [s for s in more_sources if s not in gathered.sources]
+    return dataclasses.replace(gathered, layers=gathered.layers + tuple(more), sources=tuple(sources))
+
+
+def render(gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none",
+           assets_url: str | None = None) -> str:
+    """The HTML text of the map of ``gathered`` (:func:`build_map`)."""
+    return build_map(gathered.layers, title=gathered.title, sources=gathered.sources, caveats=gathered.caveats,
+                     simulated=gathered.simulated, self_contained=self_contained, tiles=tiles, assets_url=assets_url,
+                     bbox=gathered.bbox, outcomes=gathered.outcomes)
+
+
+def write_map(out: str | os.PathLike, gathered: StudyMap, *, self_contained: bool = True,
               tiles: str = "none") -> Path:
-    """Write the map of a study and/or of ingested layer files.
+    """Write the map of ``gathered`` (a run's :class:`StudyMap`, or :func:`files_map`).
 
     Parameters
     ----------
     out
         The HTML file.  Without ``self_contained``, Leaflet is copied into ``<stem>_files/``
         beside it and referenced relatively (the folder is written first, the HTML last).
-    study
-        A shipped study name or TOML path; optional when ``layers`` are given.
-    data_dir, towers, dem, seed
-        As for ``borderscape run``.
-    layers
-        Files written by ``borderscape ingest … --out FILE`` (GeoParquet or GeoPackage).
+    gathered
+        What to draw: from a run in memory (``borderscape.Result.map_data()``), a run folder
+        (``borderscape.read_run(folder).map_data()``) or layer files (:func:`files_map`).
     self_contained, tiles
         See :func:`build_map`.
 
@@ -1018,35 +788,16 @@ def write_map(out: str | os.PathLike, *, study: Any = None, data_dir: str | os.P
     -------
     Path
         The HTML file written.
-
-    Raises
-    ------
-    InputError
-        Neither a study nor a layer file.
     """
-    if study is None and not layers:
-        raise InputError("nothing to map: give a STUDY, or one or more --layer FILE",
-                         remedy="borderscape map arizona-sonora --out map.html, or "
-                                "borderscape map --layer deaths.parquet --out map.html")
     if tiles not in TILES:
         raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
-    if study is not None:
-        gathered = study_map(study, data_dir=data_dir, towers=towers, dem=dem, seed=seed, extra_layers=layers)
-    else:
-        map_layers, sources = file_layers(layers)
-        simulated = False
-        gathered = StudyMap(tuple(map_layers), "Map of " + ", ".join(Path(p).name for p in layers), tuple(sources),
-                            (), simulated)
     out = Path(out)
     assets = None
     if not self_contained:
         folder = out.parent / f"{out.stem}_files"
         _copy_assets(folder)
         assets = folder.name
-    text = build_map(gathered.layers, title=gathered.title, sources=gathered.sources, caveats=gathered.caveats,
-                     simulated=gathered.simulated, self_contained=self_contained, tiles=tiles, assets_url=assets,
-                     bbox=gathered.bbox, outcomes=gathered.outcomes)
-    return write_text_atomic(out, text)
+    return write_text_atomic(out, render(gathered, self_contained=self_contained, tiles=tiles, assets_url=assets))
 
 
 def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:

@@ -2,3 +2,7 @@
 
 This floor knows nothing of deaths or towers: only arrays, transforms, CRSs and geometries.
 """
+
+from borderscape.geo.lazy import submodules
+
+__getattr__ = submodules(__name__)

@@ -175,8 +175,9 @@ MODELS: dict[str, CostModel] = {
             (Param("W", 70.0, "kg", "body mass"),
              Param("L", 0.0, "kg", "load carried"),
              Param("V", 1.25, "m/s", "walking speed"),
-             Param("eta", 1.0, "1", "terrain factor η (1 = treadmill/road; 1.2 dirt road, "
-                                    "1.5 light brush, 1.8 heavy brush, 2.1 swamp, 2.5 loose sand)"),
+             Param("eta", 1.0, "1", "terrain factor η, Soule & Goldman (1972) as used by Pandolf et al. "
+                                    "(1977): 1.0 blacktop/treadmill, 1.1 dirt road, 1.2 light brush, "
+                                    "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand"),
              Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction")),
             "eta",
             "M = 1.5W + 2.0(W+L)(L/W)² + η(W+L)(1.5V² + 0.35VG) [W], G = 100·S; downhill "
@@ -186,7 +187,8 @@ MODELS: dict[str, CostModel] = {
             "Santee, W. R., Blanchard, L. A., Speckman, K. L., Gonzalez, J. A. & Wallace, R. F. "
             "(2003). Load carriage model development and testing with field trials. "
             "J. Thermal Biology 28, 505–511 (correction first given by Santee et al. 2001, "
-            "Aviat. Space Environ. Med. 72, 562–566).",
+            "Aviat. Space Environ. Med. 72, 562–566). Terrain factors: Soule, R. G. & Goldman, R. F. "
+            "(1972). Terrain coefficients for energy cost prediction. J. Appl. Physiol. 32(5), 706–708.",
         ),
         CostModel(
             "naismith", NAISMITH, "s",

@@ -23,8 +23,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     Examples
     --------
-    >>> with atomic_path("out/table.csv") as tmp:          # doctest: +SKIP
-    ...     frame.to_csv(tmp)
+    >>> with atomic_path("out/table.csv") as tmp:
+    ...     _ = tmp.write_text("a,b")
+    >>> Path("out/table.csv").read_text()
+    'a,b'
+    >>> sorted(p.name for p in Path("out").iterdir())   # no temporary file is left
+    ['table.csv']
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

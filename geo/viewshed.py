@@ -440,7 +440,8 @@ def coverage_count(
         As in :func:`viewshed`.
     active_from, active_to
         Optional arrays of ``numpy.datetime64``: an observer counts at ``date`` when
-        ``active_from <= date < active_to``; NaT means open-ended.  Requires ``date``.
+        ``active_from <= date <= active_to`` (:func:`active_at`; ``active_to`` is the last day);
+        NaT means open-ended.  Requires ``date``.
     date
         The date at which observers are counted (ISO string or ``datetime64``).
     progress
@@ -596,14 +597,21 @@ def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, r
 
 
 def active_at(n: int, active_from, active_to, date) -> np.ndarray:
-    """Which of ``n`` observers count at ``date``: ``active_from <= date < active_to``, NaT open-ended.
+    """Which of ``n`` observers count at ``date``: ``active_from <= date <= active_to``, NaT open-ended.
+
+    The one rule of the package for whether a sensor is active on a day.  ``active_to`` is the
+    last day a sensor is active (as the sensors schema, :data:`borderscape.layers.schemas`,
+    documents it), so the interval is inclusive at both ends: a sensor whose ``active_to`` is
+    day D counts on D and not on D + 1.  Dates and bounds are compared by calendar day (any
+    time of day is dropped).
 
     Parameters
     ----------
     n
         Number of observers.
     active_from, active_to
-        Arrays of ``numpy.datetime64`` (n,), or None (no bound on that side).
+        Arrays of ``numpy.datetime64`` (n,) — the first and the last day active — or None (no
+        bound on that side).
     date
         One date (ISO string or ``datetime64``), or a 1-D array of k dates; None only when both
         bounds are None.
@@ -621,13 +629,13 @@ def active_at(n: int, active_from, active_to, date) -> np.ndarray:
     if date is None:
         raise InputError("active_from/active_to were given without a date",
                          remedy="pass date=... (e.g. '2015-06-01')")
-    d = np.asarray(date, dtype="datetime64[s]")
+    d = np.asarray(date, dtype="datetime64[D]")
     ok = np.ones((n,) + d.shape, dtype=bool)
     for name, bound, inside in (("active_from", active_from, lambda a: a <= d),
-                                ("active_to", active_to, lambda b: d < b)):
+                                ("active_to", active_to, lambda b: d <= b)):
         if bound is None:
             continue
-        b = np.asarray(bound, dtype="datetime64[s]")
+        b = np.asarray(bound, dtype="datetime64[D]")
         if b.shape != (n,):
             raise InputError(f"{name} has shape {b.shape}, expected ({n},)")
         b = b.reshape((n,) + (1,) * d.ndim)

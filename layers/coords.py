@@ -5,19 +5,21 @@ Accepted forms of one coordinate: decimal degrees (``-110.9281``, ``32,175`` wit
 comma), degrees–minutes–seconds (``32°10'30.4"N``, ``32 10 30.4 N``, ``110d55m41sW``,
 ``W 110 55.7``), and of a pair: one ``"lat, lon"`` string (IOM's ``location_coodinates``)
 or WKT ``POINT (lon lat)``.
+
+These functions parse values and never touch a ledger: what a reader records about a
+coordinate (unreadable, missing, repaired, outside the region) is decided once, in
+:func:`borderscape.layers.parse.locate`.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-
-from borderscape.layers.quality import Ledger
 
 _DECIMAL = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 _HEMI = re.compile(r"[NSEWnsew]")
@@ -175,6 +177,16 @@ class RegionCheck:
     problem: np.ndarray
 
 
+#: Repairs tried, in order, on coordinates outside the expected region: (what, (lat, lon) → (lat, lon)).
+CANDIDATES: tuple[tuple[str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]], ...] = (
+    ("latitude and longitude swapped", lambda a, b: (b, a)),
+    ("longitude sign flipped", lambda a, b: (a, -b)),
+    ("latitude sign flipped", lambda a, b: (-a, b)),
+    ("latitude and longitude swapped, longitude sign flipped", lambda a, b: (b, -a)),
+    ("latitude and longitude sign flipped", lambda a, b: (-a, -b)),
+)
+
+
 def _inside(lat: np.ndarray, lon: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
     west, south, east, north = region
     with np.errstate(invalid="ignore"):
@@ -209,14 +221,7 @@ def check_region(lat: np.ndarray, lon: np.ndarray, region: tuple[float, float, f
     problem[null_island] = "coordinates are (0, 0)"
     ok = ~missing & ~null_island & _inside(lat, lon, region)
     todo = ~missing & ~null_island & ~ok
-    candidates = (
-        ("latitude and longitude swapped", lambda a, b: (b, a)),
-        ("longitude sign flipped", lambda a, b: (a, -b)),
-        ("latitude sign flipped", lambda a, b: (-a, b)),
-        ("latitude and longitude swapped, longitude sign flipped", lambda a, b: (b, -a)),
-        ("latitude and longitude sign flipped", lambda a, b: (-a, -b)),
-    )
-    for what, fix in candidates:
+    for what, fix in CANDIDATES:
         if not todo.any():
             break
         cand_lat, cand_lon = fix(lat, lon)
@@ -229,22 +234,3 @@ def check_region(lat: np.ndarray, lon: np.ndarray, region: tuple[float, float, f
     problem[out_of_range] = "coordinates out of range"
     problem[todo & ~out_of_range] = "outside the expected region"
     return RegionCheck(lat, lon, repair, problem)
-
-
-def locate(lat: np.ndarray, lon: np.ndarray, ledger: Ledger, region: tuple[float, float, float, float] | None) -> gpd.GeoSeries:
-    """Points (EPSG:4326) from parsed coordinates, recording repairs and problems in ``ledger``.
-
-    Rows whose coordinates cannot be placed get an empty geometry and are quarantined with
-    the reason; swapped or sign-flipped rows are repaired (see :func:`check_region`).
-    ``region=None`` only checks the valid range of degrees.
-    """
-    check = check_region(lat, lon, region or (-180.0, -90.0, 180.0, 90.0))
-    for what in sorted({r for r in check.repair if r is not None}):
-        ledger.repair(check.repair == what, what)
-    for why in sorted({p for p in check.problem if p is not None}):
-        ledger.quarantine(check.problem == why, why)
-    ok = np.array([p is None for p in check.problem], dtype=bool)
-    geometry = gpd.points_from_xy(np.where(ok, check.lon, np.nan), np.where(ok, check.lat, np.nan))
-    geometry = gpd.GeoSeries(geometry, crs="EPSG:4326")
-    geometry[~ok] = None
-    return geometry

@@ -18,31 +18,33 @@ Every catalog entry names a ``loader``; :data:`READERS` maps that name to a read
 
 A reader returns a :class:`borderscape.layers.schemas.Layer` whose
 
+* the layer is made by :func:`borderscape.layers.parse.finish` (``finish_raster`` for
+  grids), never assembled by hand;
 * ``frame`` holds EVERY input record, in input order, with the ledger columns ``row``,
-  ``status`` and ``reason`` (:meth:`Ledger.annotate`); quarantined rows stay in the frame;
+  ``status`` and ``reason``; quarantined rows stay in the frame;
 * ``frame`` is a GeoDataFrame in EPSG:4326 for spatial kinds (``deaths``, ``sensors``,
-  ``context``; rows that cannot be located get an empty geometry and are quarantined), a
+  ``context``; rows that cannot be located get no geometry and are quarantined), a
   plain DataFrame for ``table`` layers; a ``deaths`` or ``sensors`` frame has the schema
-  columns (:func:`borderscape.layers.schemas.conform`);
-* ``report`` comes from ``ledger.report(source=..., files=[], removed_columns=...,
-  notes=...)``: :func:`ingest` fills ``report.files`` afterwards (path, sha256, how found),
-  so readers pass ``files=[]``;
+  columns first (:func:`borderscape.layers.schemas.conform`);
+* ``report`` comes from the ledger with ``files=[]``: :func:`ingest` fills
+  ``report.files`` afterwards (path, sha256, how found);
 * ``kept + repaired + quarantined == rows_read == len(frame)`` (checked by ``Layer``).
 
 Raster sources return a :class:`borderscape.layers.schemas.RasterLayer` (one ledger entry
-per cell: valid cells kept, nodata cells quarantined with reason ``nodata``).
+per cell: valid cells kept, nodata cells quarantined with reason ``elevation is missing
+(nodata)``; :func:`borderscape.layers.parse.finish_raster`).
 
 A reader raises a :class:`~borderscape.geo.errors.BorderscapeError` subclass (usually
 :class:`~borderscape.geo.errors.IngestError`) for a file it cannot read at all, with a
 remedy; it never lets a raw exception escape.  Readers never log or print a value of a
 personal column.
 
-Reader modules (``readers_us``, ``readers_med``) must not import this module (it imports
-them); shared helpers — :func:`~borderscape.layers.readers_us.read_vector`,
-:func:`~borderscape.layers.readers_us.check_geometries`,
-:func:`~borderscape.layers.readers_us.parse_count`,
-:func:`~borderscape.layers.readers_us.finish` … — live in
-:mod:`borderscape.layers.readers_us`.
+Every reader, and :func:`ingest_file` here, reads cells, checks geometries and finishes
+its layer with :mod:`borderscape.layers.parse` — one dialect (what is missing, how counts,
+measures, dates and coordinates are read, how the ledger is worded), documented there as a
+table.  Reader modules (``readers_us``, ``readers_med``) must not import this module (it
+imports them); files are opened with :mod:`borderscape.layers.tables` (``read_table``,
+``read_vector``).
 """
 
 from __future__ import annotations
@@ -57,33 +59,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from borderscape.geo.files import atomic_path
 from borderscape.geo.errors import CRSError, InputError, SourceError
+from borderscape.geo.files import atomic_path
+from borderscape.layers import parse
 from borderscape.layers.catalog import get_source
-from borderscape.layers.coords import locate, parse_column, parse_pair_column
-from borderscape.layers.quality import Ledger
-from borderscape.layers.fetch import sha256_file
 from borderscape.layers.fetch import locate as locate_files
+from borderscape.layers.fetch import sha256_file
+from borderscape.layers.quality import Ledger
 from borderscape.layers.readers_med import READERS as _MED_READERS
 from borderscape.layers.readers_us import READERS as _US_READERS
-from borderscape.layers.readers_us import (
-    check_geometries,
-    finish,
-    parse_count,
-    parse_date_column,
-    parse_float,
-    points_from_columns,
-    quarantine_unreadable,
-    read_vector,
-    text_column,
-)
 from borderscape.layers.schemas import SCHEMAS, Layer, RasterLayer
-from borderscape.layers.tables import read_table
-
+from borderscape.layers.tables import read_table, read_vector
 
 #: loader name (the catalog's ``Source.loader``) → reader
 READERS: dict[str, Callable[..., Layer | RasterLayer]] = {**_US_READERS, **_MED_READERS}
@@ -165,8 +154,9 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
         status text: existing, proposed …), ``name``; context —
         ``name``, ``kind``, ``date``.
     keep
-        More columns to keep verbatim (by their name in the file).  Only mapped and kept
-        columns reach the layer.
+        More columns to keep as text (by their name in the file; stripped, missing markers
+        such as ``NA`` read as missing — :func:`borderscape.layers.parse.text`).  Only mapped
+        and kept columns reach the layer.
     region
         Expected (west, south, east, north) in degrees: swapped or sign-flipped coordinates
         are repaired against it, others outside quarantined.  ``None``: only the valid
@@ -182,6 +172,10 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
     -------
     Layer
         ``source`` is ``kind``; rows that cannot be placed are quarantined with the reason.
+        Cells are read as by every catalog reader (:mod:`borderscape.layers.parse`):
+        coordinates are required; ``date`` is optional; ``dead`` and ``missing`` are
+        optional counts; ``height``, ``range`` and ``swath`` are measures that cannot be
+        negative.
 
     Raises
     ------
@@ -218,7 +212,7 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
         raw = raw.where(raw.notna(), None)
         _check_columns(raw, columns, keep, path)
         ledger = Ledger(len(raw))
-        geometry = check_geometries(frame.geometry, ledger, region)
+        geometry = parse.check_geometries(frame.geometry, ledger, region)
     else:
         if suffix not in _TABLE_SUFFIXES:
             notes.append(f"{path.name}: suffix {suffix or '(none)'} not recognised; read as delimited text")
@@ -233,10 +227,10 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
         if col in out.columns or col in ("row", "status", "reason", "geometry", "source_id") or (
                 kind in SCHEMAS and col in SCHEMAS[kind]):
             raise InputError(f"kept column {col!r} has the name of a layer column", remedy="rename it in the file")
-        out[col] = raw[col].astype(object).where(raw[col].notna(), None).map(lambda v: v if v is None else str(v)).astype("string")
+        out[col] = parse.text(raw[col])
     if "source_id" in out.columns or kind in ("deaths", "sensors"):
         out["source_id"] = kind
-    layer = finish(kind, kind, out, ledger, geometry=geometry, notes=notes)
+    layer = parse.finish(kind, kind, out, ledger, geometry=geometry, notes=notes)
     files = [{"path": str(path), "sha256": sha256_file(path), "how": "file", "format": suffix.lstrip(".")}]
     return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
 
@@ -251,17 +245,16 @@ def _check_columns(raw: pd.DataFrame, columns: Mapping[str, str], keep: Sequence
 
 def _table_geometry(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
                     region: tuple[float, float, float, float] | None, crs: str | None) -> gpd.GeoSeries:
-    n = len(raw)
     if "lat" in columns and "lon" in columns:
-        return points_from_columns(raw[columns["lat"]], raw[columns["lon"]], ledger, region)[0]
+        lat, bad_lat = parse.coordinates(raw[columns["lat"]], ledger)
+        lon, bad_lon = parse.coordinates(raw[columns["lon"]], ledger)
+        unreadable = bad_lat | bad_lon
     elif "latlon" in columns:
-        lat, lon, err = parse_pair_column(raw[columns["latlon"]])
-        quarantine_unreadable(ledger, raw[columns["latlon"]], err, "'lat, lon' text cannot be read")
+        lat, lon, unreadable = parse.coordinate_pairs(raw[columns["latlon"]], ledger)
     elif "x" in columns and "y" in columns:
-        x, x_err = parse_column(raw[columns["x"]])
-        y, y_err = parse_column(raw[columns["y"]])
-        quarantine_unreadable(ledger, raw[columns["x"]], x_err, "x cannot be read")
-        quarantine_unreadable(ledger, raw[columns["y"]], y_err, "y cannot be read")
+        x, bad_x = parse.coordinates(raw[columns["x"]], ledger)
+        y, bad_y = parse.coordinates(raw[columns["y"]], ledger)
+        unreadable = bad_x | bad_y
         if crs is None:
             lon, lat = x, y
         else:
@@ -275,22 +268,11 @@ def _table_geometry(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledge
             lon[~np.isfinite(lon)] = np.nan
             lat[~np.isfinite(lat)] = np.nan
     elif "wkt" in columns:
-        geoms = np.full(n, None, dtype=object)
-        texts = raw[columns["wkt"]].tolist()
-        bad = np.zeros(n, dtype=bool)
-        for i, t in enumerate(texts):
-            if t is None or not str(t).strip():
-                continue
-            try:
-                geoms[i] = shapely.from_wkt(str(t))
-            except (shapely.errors.GEOSException, ValueError, TypeError):
-                bad[i] = True
-        ledger.quarantine(bad, "WKT geometry cannot be read")
-        return check_geometries(gpd.GeoSeries(geoms, crs="EPSG:4326"), ledger, region)
+        return parse.check_geometries(parse.wkt_geometries(raw[columns["wkt"]], ledger), ledger, region)
     else:
         raise InputError("no coordinates mapped",
                          remedy="map lat=COL,lon=COL, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL")
-    return locate(lat, lon, ledger, region)
+    return parse.locate(lat, lon, ledger, region, unreadable=unreadable)[0]
 
 
 def _attributes(kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
@@ -298,39 +280,37 @@ def _attributes(kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger
     out = pd.DataFrame(index=raw.index)
 
     def col(role: str) -> pd.Series:
-        return raw[columns[role]].map(lambda v: v if v is None else str(v))
+        return raw[columns[role]]
 
     if "date" in columns:
-        out["date"], precision = parse_date_column(col("date"), ledger, "date")
+        out["date"], precision = parse.dates(col("date"), ledger, "date")
         if kind == "deaths":
             out["date_precision"] = pd.array(precision, dtype="string")
     if kind == "deaths":
         if "dead" in columns:
-            out["dead"] = parse_count(col("dead"), ledger, "dead")
+            out["dead"] = parse.counts(col("dead"), ledger, "dead")
         else:
             out["dead"] = 1
             notes.append("no 'dead' column mapped: each row counts one dead person")
         if "missing" in columns:
-            out["missing"] = parse_count(col("missing"), ledger, "missing")
+            out["missing"] = parse.counts(col("missing"), ledger, "missing")
         for role in ("cause", "location_precision", "record_id"):
             if role in columns:
-                out[role] = text_column(col(role))
+                out[role] = parse.text(col(role))
     elif kind == "sensors":
         for role, name in (("height", "height_m"), ("range", "range_m"), ("swath", "swath_m")):
             if role in columns:
-                out[name] = parse_float(col(role), ledger, role)
-                with np.errstate(invalid="ignore"):
-                    ledger.quarantine((out[name] < 0).fillna(False).to_numpy(dtype=bool), f"{role} is negative")
+                out[name] = parse.measures(col(role), ledger, name, negative_ok=False)
         for role in ("active_from", "active_to"):
             if role in columns:
-                out[role], _ = parse_date_column(col(role), ledger, role)
+                out[role], _ = parse.dates(col(role), ledger, role)
         for role in ("kind", "deployment", "name"):
             if role in columns:
-                out[role] = text_column(col(role))
+                out[role] = parse.text(col(role))
     else:
         for role in ("name", "kind"):
             if role in columns:
-                out[role] = text_column(col(role))
+                out[role] = parse.text(col(role))
     return out
 
 
@@ -390,7 +370,7 @@ SENSOR_FILE_COLUMNS = {"lon": "lon", "lat": "lat", "height": "height_m", "range"
 
 def read_sensor_file(path: str | os.PathLike) -> Layer:
     """Ingest a user's coastal stations, aerial tracks or operational areas in the documented
-    format (see :func:`borderscape.analyses.maritime.sea_coverage`): a CSV with ``lon``, ``lat`` and any of ``height_m``,
+    format (see :func:`borderscape.analyses.sensors.sea_coverage`): a CSV with ``lon``, ``lat`` and any of ``height_m``,
     ``range_m``, ``swath_m``, ``active_from``, ``active_to``, ``name``, ``kind``; or a GeoJSON
     / KML file whose features carry those properties.
 

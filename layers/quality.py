@@ -8,7 +8,9 @@ Every ingested layer carries three columns:
 ``status``
     ``kept``, ``repaired`` or ``quarantined``.
 ``reason``
-    What was repaired and/or why the row is quarantined (``""`` for kept rows).
+    What was repaired and/or why the row is quarantined (``""`` for kept rows), worded
+    ``<subject> <predicate>`` by :mod:`borderscape.layers.parse` for every reader
+    (``quarantined: dead is negative; repaired: coordinates had latitude and longitude swapped``).
 
 A quarantined row stays in the layer with its reason.  Analyses that need what is wrong
 with it (usually the location) leave it out — :func:`usable` — while counts that do not
@@ -59,7 +61,7 @@ class Ledger:
                 self._quarantines[i].append(why)
 
     def quarantine_row(self, i: int, why: str) -> None:
-        """Quarantine one row by position (for per-row reasons such as 'duplicate of row 12')."""
+        """Quarantine one row by position (for per-row reasons such as 'row is a duplicate of row 12')."""
         self._quarantines[i].append(why)
 
     @property

@@ -17,19 +17,22 @@ Loaders (catalog ``loader`` → reader in :data:`READERS`):
 
 Tidy column names
 -----------------
-Table and IOM columns are renamed to lower-case ``snake_case`` (every run of characters
-other than letters and digits becomes ``_``: ``month-year`` → ``month_year``,
-``Arrival Date`` → ``arrival_date``).  The IOM layouts are mapped onto one set of names
+Table and IOM columns are renamed to lower-case ``snake_case`` by
+:func:`borderscape.layers.parse.tidy_columns` (every run of characters other than letters
+and digits becomes ``_``: ``month-year`` → ``month_year``, ``Arrival Date`` →
+``arrival_date``).  The IOM layouts are mapped onto one set of names
 (:data:`IOM_COLUMNS`); UNHCR's older daily layout ``Daily arrived`` becomes
 ``individuals`` as in the newer one.  Every table gains ``date`` (the first day of the month
 for monthly tables) and ``date_precision``; the column the date was read from is kept
 (a source column itself called ``date`` is replaced by the parsed one).
 
-Counts
-------
-Empty cells and the texts ``NA``, ``N/A``, ``NaN``, ``null``, ``None`` are missing values.
-A thousands separator (``1,022``) is removed and recorded as a repair.  A count that is
-not a number, not a whole number, or negative quarantines its row with the reason.
+Cells
+-----
+Every cell is read, every geometry checked and every layer finished by
+:mod:`borderscape.layers.parse` (one dialect for all readers): ``NA``, ``N/A``, ``NaN``,
+``null``, ``None``, ``-`` and empty cells are missing; a thousands separator (``1,022``)
+is removed and recorded as a repair; a count that is not a number, not a whole number, or
+negative quarantines its row and is set missing; reasons read ``dead is negative``.
 """
 
 from __future__ import annotations
@@ -42,19 +45,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from borderscape.geo.errors import IngestError
-from borderscape.layers.catalog import Source
-from borderscape.layers.coords import check_region, decimals, parse_column, parse_pair_column
-from borderscape.layers.dates import parse_dates
+from borderscape.layers import parse
+from borderscape.layers.coords import decimals
+from borderscape.layers.parse import problem
 from borderscape.layers.quality import Ledger
-from borderscape.layers.readers_us import read_vector, snake
-from borderscape.layers.schemas import DEATHS, LEDGER_COLUMNS, Layer, conform
-from borderscape.layers.tables import read_table
-
-#: Texts that mean "no value" in the numeric columns of these sources.
-MISSING_TEXTS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+from borderscape.layers.schemas import Layer
+from borderscape.layers.tables import read_table, read_vector
 
 #: ``location_precision`` of IOM rows whose latitude and longitude are both written as
 #: whole degrees ("32, 12"): regional centroids, not sites.
@@ -95,168 +93,6 @@ _IOM_COUNTS = ("dead", "missing", "dead_and_missing", "survivors", "females", "m
                "source_quality", "year", "month")
 # date column of the layer, in order of preference, with what the date is
 _IOM_DATES = (("incident_date_clean", "incident"), ("incident_date", "incident"), ("reported_date", "reported"))
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _tidy_columns(frame: pd.DataFrame, rename: dict[str, str] | None = None) -> pd.DataFrame:
-    names: list[str] = []
-    for col in frame.columns:
-        key = str(col).strip().lower()
-        name = (rename or {}).get(key) or snake(col)
-        while name in names:  # two columns that tidy to one name keep both
-            name += "_2"
-        names.append(name)
-    out = frame.copy()
-    out.columns = names
-    return out
-
-
-def _is_missing(values: pd.Series) -> np.ndarray:
-    texts = values.astype(object).where(values.notna(), "")
-    return np.array([str(v).strip().lower() in MISSING_TEXTS for v in texts], dtype=bool)
-
-
-def _blank_missing(values: pd.Series) -> pd.Series:
-    """``values`` with the missing-value texts (``NA``, ``""`` …) replaced by None."""
-    return values.astype(object).where(~_is_missing(values), None)
-
-
-def numbers(values: pd.Series, name: str, ledger: Ledger, *, integer: bool, negative_ok: bool = False) -> pd.Series:
-    """Parse a column of numeric texts, recording repairs and problems in ``ledger``.
-
-    Parameters
-    ----------
-    values
-        Texts (or numbers); see the module notes for what counts as missing.
-    name
-        Column name used in the reasons.
-    ledger
-        Ledger of the ingest (one entry per row of ``values``).
-    integer
-        Whole numbers expected (counts): returns ``Int64`` and quarantines fractions.
-    negative_ok
-        Accept negative values (else the row is quarantined, reason ``negative NAME``).
-
-    Returns
-    -------
-    Series
-        ``Int64`` (``integer=True``) or ``float64``, missing where the text was missing or
-        unreadable.
-    """
-    missing = _is_missing(values)
-    texts = pd.Series([None if m else str(v).strip() for v, m in zip(values.tolist(), missing)],
-                      index=values.index, dtype=object)
-    thousands = texts.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
-    if thousands.any():
-        texts[thousands] = texts[thousands].str.replace(",", "", regex=False)
-        ledger.repair(thousands, f"thousands separator removed in {name}")
-    parsed = pd.to_numeric(texts, errors="coerce").astype(float)
-    bad = ~missing & parsed.isna().to_numpy()
-    ledger.quarantine(bad, f"unreadable number in {name}")
-    values_f = parsed.to_numpy()
-    with np.errstate(invalid="ignore"):
-        infinite = np.isinf(values_f)
-        ledger.quarantine(infinite, f"infinite {name}")
-        values_f = np.where(infinite, np.nan, values_f)
-        if not negative_ok:
-            ledger.quarantine(values_f < 0, f"negative {name}")
-        if integer:
-            fraction = ~np.isnan(values_f) & (values_f != np.round(values_f))
-            ledger.quarantine(fraction, f"non-integer {name}")
-            values_f = np.where(fraction, np.nan, values_f)
-    out = pd.Series(values_f, index=values.index, dtype="float64")
-    if integer:
-        return out.round().astype("Int64")
-    return out
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Text column as pandas strings, missing for empty cells; text is kept verbatim."""
-    return values.astype(object).where(values.notna() & (values.astype(object) != ""), None).astype("string")
-
-
-def _unique_map(func: Callable[[pd.Series], tuple], values: pd.Series) -> list:
-    """Apply a column parser to the distinct values only and spread the results back.
-
-    The parsers of :mod:`borderscape.layers.dates` and :mod:`borderscape.layers.coords` work
-    value by value; sources repeat values a lot (34,273 rows, 196 months), so this keeps
-    ingest fast without changing what is parsed.
-    """
-    keys = values.astype(object).where(values.notna(), None)
-    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    has_na = (codes < 0).any()
-    distinct = pd.Series(list(uniques) + ([None] if has_na else []), dtype=object)
-    results = func(distinct)
-    idx = np.where(codes < 0, len(uniques), codes)
-    spread = []
-    for r in results:
-        arr = r.to_numpy() if isinstance(r, pd.Series) else np.asarray(r)
-        spread.append(arr[idx])
-    return spread
-
-
-def _dates(values: pd.Series, name: str, ledger: Ledger) -> tuple[pd.Series, np.ndarray]:
-    dates, precision, errors = _unique_map(parse_dates, values)
-    dates = pd.Series(dates, index=values.index, dtype="datetime64[ns]")
-    missing = dates.isna().to_numpy() & np.array([e is None for e in errors], dtype=bool)
-    ledger.quarantine(missing, f"missing {name}")
-    for why in sorted({e for e in errors if e is not None}):
-        ledger.quarantine(np.array([e == why for e in errors]), f"{name}: {why}")
-    return dates, precision
-
-
-def _points(lat: np.ndarray, lon: np.ndarray, ledger: Ledger, region: tuple[float, float, float, float] | None,
-            *, missing_is_problem: bool, explained: np.ndarray | None = None,
-            what: str = "") -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray, np.ndarray]:
-    """Points (EPSG:4326) from parsed coordinates, checked against ``region``.
-
-    Swapped or sign-flipped coordinates are repaired and the repair recorded
-    (:func:`borderscape.layers.coords.check_region`); rows that cannot be placed get an empty
-    geometry and are quarantined with the reason.  Rows with no coordinates are quarantined
-    (``missing coordinates``) only when ``missing_is_problem`` and not already
-    ``explained`` (for example by an unreadable coordinate text).
-
-    Returns
-    -------
-    geometry : GeoSeries
-    located : ndarray of bool
-        True where a point was made.
-    lat, lon : ndarray of float
-        The coordinates after repair (NaN where not located).
-    """
-    check = check_region(lat, lon, region or (-180.0, -90.0, 180.0, 90.0))
-    for fix in sorted({r for r in check.repair if r is not None}):
-        ledger.repair(check.repair == fix, f"{what}{fix}")
-    for why in sorted({p for p in check.problem if p is not None}):
-        mask = check.problem == why
-        if why == "missing coordinates":
-            if not missing_is_problem:
-                continue
-            if explained is not None:
-                mask = mask & ~explained
-        ledger.quarantine(mask, f"{what}{why}")
-    ok = np.array([p is None for p in check.problem], dtype=bool)
-    lat_ok, lon_ok = np.where(ok, check.lat, np.nan), np.where(ok, check.lon, np.nan)
-    geometry = gpd.GeoSeries(gpd.points_from_xy(np.where(ok, check.lon, 0.0), np.where(ok, check.lat, 0.0)),
-                             crs="EPSG:4326")
-    geometry[~ok] = None
-    return geometry, ok, lat_ok, lon_ok
-
-
-def _finish(frame: pd.DataFrame, ledger: Ledger, source: Source, *, kind: str, notes: list[str],
-            geometry: gpd.GeoSeries | None = None) -> Layer:
-    """Order the columns (schema, own, geometry, ledger), annotate and wrap in a Layer."""
-    out = conform(frame, kind) if kind in ("deaths", "sensors") else frame
-    first = list(DEATHS) if kind == "deaths" else []
-    rest = [c for c in out.columns if c not in first and c != "geometry"]
-    out = pd.DataFrame(out[first + rest])
-    if geometry is not None:
-        out = gpd.GeoDataFrame(out, geometry=geometry.reset_index(drop=True).set_axis(out.index), crs="EPSG:4326")
-    out = ledger.annotate(out)
-    report = ledger.report(source=source.id, files=[], notes=notes)
-    return Layer(source=source.id, kind=kind, frame=out, report=report)
 
 
 # --------------------------------------------------------------------------- IOM Missing Migrants
@@ -314,12 +150,12 @@ def _json_records(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[str], list[
 
 
 def _exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> int:
-    """Quarantine rows equal in every field to an earlier row (reason 'duplicate of row N')."""
+    """Quarantine rows equal in every field to an earlier row (reason ``row is a duplicate of row N``)."""
     first: dict[tuple, int] = {}
     n = 0
     for i, key in enumerate(raw.itertuples(index=False, name=None)):
         if key in first:
-            ledger.quarantine_row(i, f"duplicate of row {first[key]}")
+            ledger.quarantine_row(i, problem("row", f"a duplicate of row {first[key]}"))
             n += 1
         else:
             first[key] = i
@@ -332,7 +168,7 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
     Decisions
     ---------
     * Duplicates are decided on content: a row equal in every field to an earlier row is
-      quarantined with reason ``duplicate of row N``; rows that share an id (``web_id`` /
+      quarantined with reason ``row is a duplicate of row N``; rows that share an id (``web_id`` /
       ``Main ID``) but differ are kept (IOM splits incidents into sub-records).
     * ``date`` is ``incident_date_clean`` (Europe CSV), ``Incident Date`` (CSV export) or
       ``reported_date`` (API), with ``date_kind`` ``incident`` or ``reported``; a missing or
@@ -343,9 +179,11 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
       in latitude or longitude; when both are whole degrees ("32, 12") the row is kept and
       ``location_precision`` is ``'coarse (whole-degree coordinates)'``, else
       ``'reported coordinates'`` (``'no coordinates'`` when none).
-    * Counts are ``Int64`` (missing when the source leaves them empty);
-      ``dead_and_missing`` is IOM's total, or dead + missing (empty as 0) where the layout
-      has no total.  Text is kept verbatim (IOM records hold no names of people).
+    * Counts are optional ``Int64`` counts (:func:`borderscape.layers.parse.counts`: missing
+      when the source leaves them empty or writes ``NA``; a negative or fractional count
+      quarantines the row and is set missing); ``dead_and_missing`` is IOM's total, or dead +
+      missing (empty as 0; missing when either broke a rule) where the layout has no total.
+      Text is kept as written, stripped (IOM records hold no names of people).
 
     Parameters
     ----------
@@ -368,10 +206,10 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
         notes.extend(table.notes)
     ledger = Ledger(len(raw))
     for i in not_object:
-        ledger.quarantine_row(i, "record is not a JSON object")
+        ledger.quarantine_row(i, problem("row", "not a JSON object"))
     n_dup = _exact_duplicates(raw, ledger)
 
-    frame = _tidy_columns(raw, IOM_COLUMNS)
+    frame = parse.tidy_columns(raw, IOM_COLUMNS)
     if not ("coordinates" in frame or {"latitude", "longitude"} <= set(frame.columns)):
         raise IngestError(f"{paths[0].name} has no IOM coordinate columns (location_coodinates, Coordinates, or Latitude and Longitude)",
                           remedy="give an IOM Missing Migrants export, or ingest it as `borderscape ingest deaths FILE --columns ...`")
@@ -381,7 +219,7 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
                           remedy="give an IOM Missing Migrants export, or ingest it with a column mapping")
 
     out = pd.DataFrame(index=frame.index)
-    out["date"], precision = _dates(frame[date_col], "date", ledger)
+    out["date"], precision = parse.dates(frame[date_col], ledger, "date", required=True)
     out["date_kind"] = date_kind
     if "incident_date_precision" in frame:
         stated = frame["incident_date_precision"].where(frame["incident_date_precision"].isin(["day", "month", "year"]))
@@ -389,45 +227,49 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
     out["date_precision"] = pd.Series(precision, index=frame.index, dtype=object).where(out["date"].notna(), None)
     for col in _IOM_COUNTS:
         if col in frame:
-            out[col] = numbers(frame[col], col, ledger, integer=True)
+            out[col] = parse.counts(frame[col], ledger, col)
     if "dead_and_missing" not in out and ("dead" in out or "missing" in out):
         dead = out.get("dead", pd.Series(pd.NA, index=out.index, dtype="Int64"))
         miss = out.get("missing", pd.Series(pd.NA, index=out.index, dtype="Int64"))
+        # a component that was written but broke a rule (negative …) leaves the total unknown
+        broken = np.zeros(len(out), dtype=bool)
+        for col in ("dead", "missing"):
+            if col in out:
+                broken |= parse.cells(frame[col]).notna().to_numpy(dtype=bool) & out[col].isna().to_numpy(dtype=bool)
         total = dead.fillna(0) + miss.fillna(0)
-        out["dead_and_missing"] = total.where(dead.notna() | miss.notna())
-        notes.append("dead_and_missing = dead + missing (empty counted as 0): this layout has no IOM total")
-    out["cause"] = _text(frame["cause"]) if "cause" in frame else pd.NA
+        out["dead_and_missing"] = total.where((dead.notna() | miss.notna()) & ~broken)
+        notes.append("dead_and_missing = dead + missing (empty counted as 0; missing where either broke a rule): "
+                     "this layout has no IOM total")
+    out["cause"] = parse.text(frame["cause"]) if "cause" in frame else pd.NA
 
     # coordinates
     if "coordinates" in frame:
-        texts = frame["coordinates"]
-        lat, lon, errors = _unique_map(parse_pair_column, texts)
-        halves = texts.astype(object).where(texts.notna(), "").astype(str).str.split(r"[,;]", n=1, expand=True)
+        texts = parse.cells(frame["coordinates"])
+        lat, lon, unreadable = parse.coordinate_pairs(texts, ledger)
+        halves = texts.where(texts.notna(), "").astype(str).str.split(r"[,;]", n=1, expand=True)
         halves = halves.reindex(columns=[0, 1])
         lat_dec, lon_dec = decimals(halves[0].str.strip()), decimals(halves[1].str.strip())
     else:
-        lat_text, lon_text = _blank_missing(frame["latitude"]), _blank_missing(frame["longitude"])
-        lat, lat_err = _unique_map(parse_column, lat_text)
-        lon, lon_err = _unique_map(parse_column, lon_text)
-        errors = np.where(pd.isna(lat_err), lon_err, lat_err)
+        lat_text, lon_text = parse.cells(frame["latitude"]), parse.cells(frame["longitude"])
+        lat, bad_lat = parse.coordinates(lat_text, ledger)
+        lon, bad_lon = parse.coordinates(lon_text, ledger)
+        unreadable = bad_lat | bad_lon
         lat_dec, lon_dec = decimals(lat_text), decimals(lon_text)
-    unreadable = np.array([e is not None and not str(e).startswith("missing") for e in errors], dtype=bool)
-    ledger.quarantine(unreadable, "unreadable coordinates")
-    geometry, ok, _, _ = _points(lat, lon, ledger, source.region, missing_is_problem=True, explained=unreadable)
+    geometry, ok, _, _ = parse.locate(lat, lon, ledger, source.region, unreadable=unreadable)
     coord_decimals = np.minimum(lat_dec, lon_dec)
     coarse = ok & (lat_dec == 0) & (lon_dec == 0)
     out["location_precision"] = np.where(~ok, "no coordinates", np.where(coarse, COARSE, "reported coordinates"))
     out["coord_decimals"] = pd.array(np.where(ok & (coord_decimals >= 0), coord_decimals, pd.NA), dtype="Int64")
     out["source_id"] = source.id
-    out["record_id"] = _text(frame["record_id"]) if "record_id" in frame else pd.NA
+    out["record_id"] = parse.text(frame["record_id"]) if "record_id" in frame else pd.NA
 
     kept_cols = [c for c in frame.columns
                  if c not in out.columns and c not in (date_col, "coordinates", "latitude", "longitude")]
     for col in kept_cols:
-        out[col] = _text(frame[col])
-    out[date_col] = _text(frame[date_col])  # the date as written
-    out["coordinates_text"] = _text(frame["coordinates"]) if "coordinates" in frame else (
-        _text(frame["latitude"]).str.cat(_text(frame["longitude"]), sep=", "))
+        out[col] = parse.text(frame[col])
+    out[date_col] = parse.text(frame[date_col])  # the date as written
+    out["coordinates_text"] = parse.text(frame["coordinates"]) if "coordinates" in frame else (
+        parse.text(frame["latitude"]).str.cat(parse.text(frame["longitude"]), sep=", "))
     if part is not None and len(paths) > 1:
         out["source_file"] = pd.Series(part, index=out.index, dtype="string")
 
@@ -435,7 +277,7 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
                  "differing in content are kept")
     notes.append(f"{int(coarse.sum())} rows have whole-degree coordinates: location_precision {COARSE!r}")
     notes.append(f"date is the {date_kind} date ({date_col})")
-    return _finish(out, ledger, source, kind="deaths", notes=notes, geometry=geometry)
+    return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes)
 
 
 # --------------------------------------------------------------------------- Frontex incidents
@@ -443,16 +285,6 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
 _FRONTEX_INT = ("num_persons", "num_deaths", "num_migrants", "n_transport_means", "tri_n_inc")
 _FRONTEX_BOOL = ("sar_ops", "in_op_area", "detection_by_frx_asset", "interception_by_frx_asset",
                  "other_frx_asset_involvement", "ngo_involved", "multi_actors_inv")
-
-
-def _booleans(values: pd.Series, name: str, ledger: Ledger) -> pd.Series:
-    texts = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
-    mapping = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-    missing = _is_missing(values)
-    out = texts.map(mapping)
-    bad = ~missing & out.isna().to_numpy()
-    ledger.quarantine(bad, f"unreadable true/false in {name}")
-    return out.astype("boolean")
 
 
 def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
@@ -465,45 +297,45 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
     boats (80 %) were never geolocated — and gets ``location_precision`` ``'no coordinates'``;
     located rows get ``'detection position (MATCH_QUALITY)'`` from the thesis author's
     ``match_quality`` (``avg_match``: a mean of several boats, not an independent point).
-    Booleans ``True``/``False`` become a nullable boolean; ``NA`` texts are missing.
+    Booleans ``True``/``False`` become a nullable boolean; ``NA`` texts are missing.  The
+    date is required; counts, booleans and both positions are optional
+    (:mod:`borderscape.layers.parse`); the reasons of the two positions say which
+    (``detection coordinates …``, ``interception coordinates …``).
     """
     source = located.source
     if len(located.paths) != 1:
         raise IngestError("the Frontex incidents table is read one file at a time", remedy="give one CSV file")
     table = read_table(located.paths[0])
-    frame = _tidy_columns(table.frame)
+    frame = parse.tidy_columns(table.frame)
     required = {"date", "num_deaths", "det_lat", "det_lon"}
     if not required <= set(frame.columns):
         raise IngestError(f"{located.paths[0].name} lacks the Frontex incident columns {sorted(required - set(frame.columns))}",
                           remedy="give the processed PAD-194 incidents CSV (frontex_pad194_*.csv)")
     ledger = Ledger(len(frame))
     out = pd.DataFrame(index=frame.index)
-    out["date"], precision = _dates(frame["date"], "date", ledger)
+    out["date"], precision = parse.dates(frame["date"], ledger, "date", required=True)
     out["date_kind"] = "detection"
     out["date_precision"] = pd.Series(precision, index=frame.index, dtype=object)
-    counts = {c: numbers(frame[c], c, ledger, integer=True) for c in _FRONTEX_INT if c in frame}
+    counts = {c: parse.counts(frame[c], ledger, "dead" if c == "num_deaths" else c) for c in _FRONTEX_INT if c in frame}
     out["dead"] = counts["num_deaths"]
     out["missing"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     out["cause"] = pd.NA
-    coords = {}
-    for c in ("det_lat", "det_lon", "int_lat", "int_lon"):
-        if c in frame:
-            values, errors = _unique_map(parse_column, _blank_missing(frame[c]))
-            ledger.quarantine(~_is_missing(frame[c]) & np.isnan(values), f"unreadable {c}")
-            coords[c] = values
-    det_lat, det_lon = coords["det_lat"], coords["det_lon"]
-    half = np.isnan(det_lat) != np.isnan(det_lon)
-    ledger.quarantine(half, "detection position has only one of latitude and longitude")
-    geometry, ok, coords["det_lat"], coords["det_lon"] = _points(det_lat, det_lon, ledger, source.region,
-                                                                 missing_is_problem=False, what="detection position: ")
-    if "int_lat" in coords and "int_lon" in coords:
-        _, _, coords["int_lat"], coords["int_lon"] = _points(coords["int_lat"], coords["int_lon"], ledger, source.region,
-                                                             missing_is_problem=False, what="interception position: ")
-    match = _text(frame["match_quality"]) if "match_quality" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    coords: dict[str, np.ndarray] = {}
+    for prefix, subject in (("det", "detection coordinates"), ("int", "interception coordinates")):
+        lat_col, lon_col = f"{prefix}_lat", f"{prefix}_lon"
+        if lat_col not in frame or lon_col not in frame:
+            continue
+        lat, bad_lat = parse.coordinates(frame[lat_col], ledger, subject)
+        lon, bad_lon = parse.coordinates(frame[lon_col], ledger, subject)
+        points, located_here, coords[lat_col], coords[lon_col] = parse.locate(
+            lat, lon, ledger, source.region, required=False, subject=subject, unreadable=bad_lat | bad_lon)
+        if prefix == "det":
+            geometry, ok = points, located_here
+    match = parse.text(frame["match_quality"]) if "match_quality" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
     out["location_precision"] = np.where(ok, "detection position (" + match.fillna("unrated").astype(str) + ")",
                                          "no coordinates")
     out["source_id"] = source.id
-    out["record_id"] = _text(frame["incident_id"]) if "incident_id" in frame else pd.NA
+    out["record_id"] = parse.text(frame["incident_id"]) if "incident_id" in frame else pd.NA
     for col in frame.columns:
         if col == "date":
             continue
@@ -512,13 +344,13 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
         elif col in coords:
             out[col] = coords[col]
         elif col in _FRONTEX_BOOL:
-            out[col] = _booleans(frame[col], col, ledger)
+            out[col] = parse.booleans(frame[col], ledger, col)
         elif col not in out:
-            out[col] = _text(_blank_missing(frame[col]))
+            out[col] = parse.text(frame[col])
     notes = list(table.notes)
     notes.append(f"{int(ok.sum())} of {len(frame)} boats have a detection position; the others are kept "
                  "with location_precision 'no coordinates'")
-    return _finish(out, ledger, source, kind="deaths", notes=notes, geometry=geometry)
+    return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes)
 
 
 # --------------------------------------------------------------------------- tables
@@ -530,7 +362,7 @@ def _read_tidy(located, required: Sequence[Sequence[str]]) -> tuple[pd.DataFrame
         raise IngestError(f"{located.source.id} is read one file at a time", remedy="give one CSV file")
     path = Path(located.paths[0])
     table = read_table(path)
-    frame = _tidy_columns(table.frame)
+    frame = parse.tidy_columns(table.frame)
     if not any(set(cols) <= set(frame.columns) for cols in required):
         wanted = " or ".join("(" + ", ".join(cols) + ")" for cols in required)
         raise IngestError(f"{path.name} does not have the columns of {located.source.id}: expected {wanted}, "
@@ -540,23 +372,28 @@ def _read_tidy(located, required: Sequence[Sequence[str]]) -> tuple[pd.DataFrame
 
 
 def _table_layer(located, frame: pd.DataFrame, ledger: Ledger, date_text: pd.Series, *, text: Sequence[str],
-                 integer: Sequence[str] | None, notes: list[str],
+                 integer: Sequence[str] | None, notes: list[str], parsed: dict[str, pd.Series] | None = None,
                  extra: Callable[[pd.DataFrame, Ledger], None] | None = None) -> Layer:
-    """Parse ``date_text`` into ``date``; every column not in ``text`` becomes numeric."""
+    """Parse ``date_text`` into ``date`` (required); every column not in ``text`` becomes a
+    number that cannot be negative: a count (``integer``; None: every column) or a measure.
+    Columns in ``parsed`` were read already."""
     out = pd.DataFrame(index=frame.index)
-    out["date"], precision = _dates(date_text, "date", ledger)
+    out["date"], precision = parse.dates(date_text, ledger, "date", required=True)
     out["date_precision"] = pd.Series(precision, index=frame.index, dtype=object)
     for col in frame.columns:
         if col in out:  # a source column named ``date`` is the parsed date
             continue
-        if col in text:
-            out[col] = _text(frame[col])
+        if parsed and col in parsed:
+            out[col] = parsed[col]
+        elif col in text:
+            out[col] = parse.text(frame[col])
+        elif integer is None or col in integer:
+            out[col] = parse.counts(frame[col], ledger, col)
         else:
-            whole = integer is None or col in integer
-            out[col] = numbers(frame[col], col, ledger, integer=whole)
+            out[col] = parse.measures(frame[col], ledger, col, negative_ok=False)
     if extra is not None:
         extra(out, ledger)
-    return _finish(out, ledger, located.source, kind="table", notes=notes)
+    return parse.finish(located.source.id, "table", out, ledger, notes=notes)
 
 
 def read_frontex_detections(located, *, keep_personal: bool = False) -> Layer:
@@ -572,14 +409,17 @@ def read_frontex_detections(located, *, keep_personal: bool = False) -> Layer:
     return _table_layer(located, frame, ledger, frame["month"], text=text, integer=None, notes=notes)
 
 
-def _year_month_text(frame: pd.DataFrame, ledger: Ledger) -> pd.Series:
-    year = numbers(frame["year"], "year", ledger, integer=True)
-    month = numbers(frame["month"], "month", ledger, integer=True)
-    bad = month.notna() & ((month < 1) | (month > 12))
-    ledger.quarantine(bad.fillna(False).to_numpy(dtype=bool), "month not in 1–12")
-    good = year.notna() & month.notna() & ~bad.fillna(False)
-    return pd.Series([f"{int(y):04d}-{int(m):02d}" if g else None for y, m, g in zip(year, month, good)],
-                     index=frame.index, dtype=object)
+def _year_month(frame: pd.DataFrame, ledger: Ledger) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """``YYYY-MM`` texts from the ``year`` and ``month`` counts, and the two parsed columns."""
+    year = parse.counts(frame["year"], ledger, "year")
+    month = parse.counts(frame["month"], ledger, "month")
+    bad = (month.notna() & ((month < 1) | (month > 12))).fillna(False).to_numpy(dtype=bool)
+    ledger.quarantine(bad, problem("month", "not in 1–12"))
+    month = month.mask(bad)
+    good = (year.notna() & month.notna()).to_numpy(dtype=bool)
+    texts = pd.Series([f"{int(y):04d}-{int(m):02d}" if g else None for y, m, g in zip(year, month, good)],
+                      index=frame.index, dtype=object)
+    return texts, {"year": year, "month": month}
 
 
 def read_unhcr_arrivals(located, *, keep_personal: bool = False) -> Layer:
@@ -593,9 +433,9 @@ def read_unhcr_arrivals(located, *, keep_personal: bool = False) -> Layer:
     """
     frame, notes = _read_tidy(located, [("month", "year")])
     ledger = Ledger(len(frame))
-    date_text = _year_month_text(frame, ledger)
+    date_text, parsed = _year_month(frame, ledger)
     return _table_layer(located, frame, ledger, date_text, text=[c for c in ("month_year",) if c in frame],
-                        integer=None, notes=notes)
+                        integer=None, notes=notes, parsed=parsed)
 
 
 def read_unhcr_daily(located, *, keep_personal: bool = False) -> Layer:
@@ -632,11 +472,13 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
     Decisions (from the source's quirks)
     ------------------------------------
     * A month whose totals are all 0 and that holds no figure at all (the Nov–Dec 2025
-      placeholders) is quarantined: ``empty placeholder month``.
+      placeholders) is quarantined: ``month is an empty placeholder …``.
     * Where every per-route death column is empty but the total deaths are written as 0
       (2025), the total and the death rates are not real zeros: they are set to missing and
       the repair is recorded.
-    * Negative arrivals (two rows of the Western Mediterranean series) are quarantined.
+    * Negative arrivals (two rows of the Western Mediterranean series) are quarantined and
+      set missing, as every negative count (:mod:`borderscape.layers.parse`); rates and
+      proportions are measures that cannot be negative either.
     """
     frame, notes = _read_tidy(located, [("date", "total_arrivals_in_europe")])
     ledger = Ledger(len(frame))
@@ -648,7 +490,7 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
                    and not c.startswith("total")]
         totals = [c for c in out.columns if c.startswith("total")]
         empty = out[figures].isna().all(axis=1) & (out[totals].fillna(0) == 0).all(axis=1)
-        ledger.quarantine(empty.to_numpy(), "empty placeholder month (no figures, totals 0)")
+        ledger.quarantine(empty.to_numpy(), problem("month", "an empty placeholder (no figures, totals 0)"))
         routes = [c for c in _IOM_MED_ROUTE_DEATHS if c in out]
         if routes:
             no_routes = out[routes].isna().all(axis=1) & ~empty
@@ -657,7 +499,8 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
                     fake_zero = no_routes & (out[col] == 0).fillna(False)
                     if fake_zero.any():
                         out[col] = out[col].mask(fake_zero)
-                        ledger.repair(fake_zero.to_numpy(), f"{col}: 0 with no per-route deaths set to missing")
+                        ledger.repair(fake_zero.to_numpy(),
+                                      parse.change(col, "was set to missing (0 written where no route has deaths)"))
 
     return _table_layer(located, frame, ledger, frame["date"], text=[c for c in _IOM_MED_TEXT if c in frame],
                         integer=integer, notes=notes, extra=extra)
@@ -669,7 +512,7 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
 def _read_vectors(located) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Every feature of the files (EPSG:4326), with ``source_file`` when there are several.
 
-    Each file is read by :func:`borderscape.layers.readers_us.read_vector` (pyogrio; a file
+    Each file is read by :func:`borderscape.layers.tables.read_vector` (pyogrio; a file
     without a CRS is a :class:`~borderscape.geo.errors.CRSError`).
     """
     frames: list[gpd.GeoDataFrame] = []
@@ -686,61 +529,25 @@ def _read_vectors(located) -> tuple[gpd.GeoDataFrame, list[str]]:
     return gdf, notes
 
 
-def _check_geometries(gdf: gpd.GeoDataFrame, ledger: Ledger, region: tuple[float, float, float, float] | None) -> gpd.GeoSeries:
-    """Quarantine empty geometries, make invalid ones valid, and check the region.
-
-    An invalid geometry (for example a self-intersecting ring) is replaced by
-    ``shapely.make_valid(geom, method="structure")`` — for polygons the area enclosed by
-    the rings, without collapsed lines — and the repair records the invalidity reason.  A
-    geometry that does not meet the expected region is tried with x and y swapped (the
-    repair is recorded) and otherwise quarantined.
-    """
-    geoms = gdf.geometry.to_numpy().copy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    ledger.quarantine(empty, "empty geometry")
-    invalid = ~empty & ~shapely.is_valid(geoms)
-    for i in np.flatnonzero(invalid):
-        why = shapely.is_valid_reason(geoms[i])
-        fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        if fixed is None or fixed.is_empty:
-            ledger.quarantine_row(i, f"invalid geometry ({why}) that cannot be made valid")
-            geoms[i] = None
-        else:
-            geoms[i] = fixed
-            ledger.repair(np.arange(len(geoms)) == i, f"invalid geometry made valid ({why}; shapely make_valid)")
-    if region is not None:
-        box = shapely.box(*region)
-        usable = ~empty & ~shapely.is_missing(geoms)
-        outside = usable & ~shapely.intersects(geoms, box)
-        for i in np.flatnonzero(outside):
-            swapped = shapely.transform(geoms[i], lambda xy: xy[:, ::-1])
-            if shapely.intersects(swapped, box):
-                geoms[i] = swapped
-                ledger.repair(np.arange(len(geoms)) == i, "x and y swapped")
-            else:
-                ledger.quarantine_row(i, "outside the expected region")
-    return gpd.GeoSeries(geoms, crs="EPSG:4326")
-
-
 def _vector_layer(located, *, sensors: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Layer:
     source = located.source
     gdf, notes = _read_vectors(located)
     ledger = Ledger(len(gdf))
-    geometry = _check_geometries(gdf, ledger, source.region)
-    attrs = pd.DataFrame(gdf.drop(columns="geometry"))
-    attrs.columns = [snake(c) if c not in LEDGER_COLUMNS else f"source_{c}" for c in attrs.columns]
+    geometry = parse.check_geometries(gdf.geometry, ledger, source.region)
+    attrs = parse.tidy_columns(pd.DataFrame(gdf.drop(columns="geometry")))
     if sensors is not None:
         attrs = sensors(attrs)
     elif "source_id" not in attrs:
         attrs["source_id"] = source.id
-    return _finish(attrs, ledger, source, kind=source.kind, notes=notes, geometry=geometry)
+    return parse.finish(source.id, source.kind, attrs, ledger, geometry=geometry, notes=notes)
 
 
 def read_srr(located, *, keep_personal: bool = False) -> Layer:
     """IMO search-and-rescue regions (GeoJSON or the GISIS GML files) as a context layer.
 
     Polygons as filed; an invalid one (the Italian ring is self-intersecting) is made valid
-    with ``shapely.make_valid`` and the repair is recorded with the invalidity reason.
+    by :func:`borderscape.layers.parse.check_geometries` and the repair is recorded with
+    the invalidity reason.
     Attribute columns are kept (``country_iso3``, ``rcc``, ``description`` …).
     """
     return _vector_layer(located)

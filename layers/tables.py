@@ -1,21 +1,30 @@
-"""Reading delimited text files defensively.
+"""Reading files defensively: delimited text (:func:`read_table`) and vector files (:func:`read_vector`).
 
-Every value is read as text (types are decided by the reader of each source, which can
-then record what it repaired); the encoding and the delimiter are detected and reported.
-Files that are not tables — empty, header-only, binary, a single enormous line — raise
-:class:`~borderscape.geo.errors.IngestError` with what to do, never a traceback.
+Every value of a delimited file is read as text (what it means is decided by
+:mod:`borderscape.layers.parse`, which records what it repaired); the encoding and the
+delimiter are detected and reported.  Files that are not tables — empty, header-only,
+binary, a single enormous line — raise :class:`~borderscape.geo.errors.IngestError` with
+what to do, never a traceback.  Vector files are read with pyogrio in EPSG:4326; a file
+without a CRS is a :class:`~borderscape.geo.errors.CRSError` (a CRS is never guessed).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import pyogrio
+import shapely
 
-from borderscape.geo.errors import IngestError
+from borderscape.geo.errors import CRSError, IngestError
+
+WGS84 = "EPSG:4326"
 
 #: Longest line accepted (bytes).  A CSV line longer than this is not a table row.
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -132,3 +141,60 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None) -> Tabl
     frame = frame.astype(object).where(frame.ne(""), None)
     return Table(frame.reset_index(drop=True), encoding, delimiter, notes)
 
+
+def _vector_uri(path: Path) -> str:
+    """A GDAL path for a vector file; a ``.zip`` is opened on the first shapefile/GPKG/KML inside."""
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(f"{path.name} is not a readable zip archive", remedy="download the archive again") from exc
+    for suffix in (".shp", ".gpkg", ".geojson", ".kml"):
+        inside = sorted(n for n in names if n.lower().endswith(suffix))
+        if inside:
+            return f"/vsizip/{path}/{inside[0]}"
+    raise IngestError(f"{path.name} holds no shapefile, GeoPackage, GeoJSON or KML",
+                      remedy="give the archive published by the source, or the vector file itself")
+
+
+def read_vector(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Read a vector file (shapefile, zipped shapefile, GeoPackage, GeoJSON, KML, KMZ) in EPSG:4326.
+
+    A GeoJSON without a ``crs`` member is WGS84 by RFC 7946, and KML is always WGS84; any
+    other file must declare its CRS.  Layers in another CRS are reprojected to EPSG:4326
+    (noted); Z coordinates are dropped.
+
+    Returns
+    -------
+    frame, notes
+
+    Raises
+    ------
+    CRSError
+        The file declares no CRS (a shapefile without ``.prj``, a GeoPackage layer without
+        a spatial reference).
+    IngestError
+        The file cannot be read as vector data.
+    """
+    path = Path(path)
+    uri = _vector_uri(path)
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = gpd.read_file(uri, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError) as exc:
+        raise IngestError(f"{path.name} cannot be read as vector data ({type(exc).__name__})",
+                          remedy="give a shapefile (with .prj), GeoPackage, GeoJSON, KML or KMZ file") from exc
+    if frame.crs is None:
+        raise CRSError(f"{path.name} declares no coordinate reference system",
+                       remedy="set the CRS in the file (e.g. ogr2ogr -a_srs EPSG:4326) and ingest it again; "
+                              "borderscape never guesses a CRS")
+    if not frame.crs.equals(WGS84):
+        notes.append(f"reprojected from {frame.crs.to_string()} to EPSG:4326")
+        frame = frame.to_crs(WGS84)
+    frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=WGS84)
+    return frame.reset_index(drop=True), notes

@@ -211,3 +211,18 @@ def test_plain_language_sentences():
     assert named.startswith("Rate after / rate before 2020-03-21 (Title 42 expulsions begin): 0.178 (95 %")
     assert [number(v) for v in (6885.5, 0.0162406, -1.1255, 0.0, 1.2e-5)] == ["6,886", "0.0162", "-1.13", "0",
                                                                               "1.20e-05"]
+
+
+def test_brief_inlines_its_stylesheet_from_the_package(tmp_path):
+    """The briefing's styles are borderscape/static/brief.css (package data), inlined whole, with
+    the print section; the page still has no script and no external reference."""
+    from borderscape.brief import brief_html
+    from borderscape.webmap import static_text
+
+    css = static_text("brief.css")
+    assert "@media print" in css and "@page" in css
+    results = {"study": "s", "seed": 1, "simulated": True, "caveats": [], "sources": [],
+               "tests": [{"id": "H1", "name": "n", "status": "skipped", "reason": "No towers. Give --towers."}]}
+    page = brief_html(results, title="t", description="d", figures=tmp_path)
+    assert f"<style>\n{css}@page {{ @top-center" in page  # then the SIMULATED DATA page header
+    assert "<script" not in page.lower() and not re.search(r"(src|href)=[\"']?(https?:)?//", page)

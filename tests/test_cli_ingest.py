@@ -49,7 +49,7 @@ def test_generic_file(tmp_path, capsys):
     layer = gpd.read_file(tmp_path / "m.gpkg")
     assert "Notes" in layer.columns and "Other" not in layer.columns
     assert layer.geometry[1].x == pytest.approx(-111.3)
-    assert json.loads((tmp_path / "m.json").read_text())["repairs"] == {"latitude and longitude swapped": 1}
+    assert json.loads((tmp_path / "m.json").read_text())["repairs"] == {"coordinates had latitude and longitude swapped": 1}
 
 
 def test_raster_source_to_tif_and_parquet_refused(data_dir, tmp_path, capsys):

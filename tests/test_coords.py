@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from borderscape.layers.coords import check_region, decimals, locate, parse_column, parse_coordinate, parse_pair
-from borderscape.layers.quality import Ledger
+from borderscape.layers.coords import CANDIDATES, check_region, decimals, parse_column, parse_coordinate, parse_pair
 
 ARIZONA = (-115.5, 30.0, -108.5, 35.0)
 
@@ -72,16 +71,15 @@ def test_check_region_repairs_swaps_and_flips():
     assert lat[1] == -111.0 and lon[2] == 111.0
 
 
-def test_locate_records_every_row():
-    ledger = Ledger(4)
-    g = locate(np.array([32.1, -111.0, np.nan, 32.0]), np.array([-111.0, 32.1, 1.0, 111.0]), ledger, ARIZONA)
-    assert g.crs.to_epsg() == 4326
-    assert g.iloc[2] is None
-    assert (g.iloc[1].x, g.iloc[1].y) == (-111.0, 32.1)
-    assert ledger.status.tolist() == ["kept", "repaired", "quarantined", "repaired"]
-    rep = ledger.report(source="t", files=[])
-    assert rep.kept + rep.repaired + rep.quarantined == rep.rows_read == 4
-    assert rep.reasons == {"missing coordinates": 1}
+def test_candidates_are_tried_in_order():
+    # the repairs check_region tries (also used for lines and polygons, borderscape.layers.parse)
+    assert [what for what, _ in CANDIDATES] == ["latitude and longitude swapped", "longitude sign flipped",
+                                                "latitude sign flipped",
+                                                "latitude and longitude swapped, longitude sign flipped",
+                                                "latitude and longitude sign flipped"]
+    lat, lon = np.array([1.0]), np.array([2.0])
+    assert [tuple(float(v[0]) for v in fix(lat, lon)) for _, fix in CANDIDATES] == [
+        (2.0, 1.0), (1.0, -2.0), (-1.0, 2.0), (2.0, -1.0), (-1.0, -2.0)]
 
 
 @given(st.floats(min_value=0, max_value=179.999), st.integers(0, 59), st.floats(min_value=0, max_value=59.999),

@@ -11,20 +11,16 @@ import pytest
 import shapely
 from scipy import stats
 
-from borderscape.analyses.displacement import (
-    deployment,
-    epoch_coverage,
-    h1_coverage,
-    h3_routes,
-    pandolf_params,
-    poisson_binomial_p_value,
-    poisson_binomial_pmf,
-    route_energy,
-)
-from borderscape.analyses.funnel import inputs_from_world, world_study
+from borderscape.analyses.battery.common import pandolf_params
+from borderscape.analyses.battery.h1_coverage import h1_coverage
+from borderscape.analyses.battery.h3_routes import h3_routes
 from borderscape.analyses.inputs import StudyInputs
-from borderscape.analyses.worlds import World, simulate_world
+from borderscape.analyses.routes import route_energy
+from borderscape.analyses.sensors import deployment, epoch_coverage
+from borderscape.analyses.stats.tests import poisson_binomial_p_value, poisson_binomial_pmf
+from borderscape.analyses.worlds import World, inputs_from_world, simulate_world, world_study
 from borderscape.geo.costdistance import accumulated_cost
+from borderscape.geo.errors import StudyError
 
 WORLD = dict(size=128, walkers=400)
 # the speed of the suite: fewer permutations than a real study, still enough for p < 0.05
@@ -211,12 +207,12 @@ def test_h3_route_energy_equals_the_accumulated_cost(planted_world):
 def test_h3_impassable_avoidance_and_bad_parameters(planted_world):
     out = _by_id(_run(h3_routes, planted_world, routes={"avoidance": "impassable", "origins": 10}))
     assert out["H3"].status == "ran" and out["H3"].estimate > 0
-    bad = _by_id(_run(h3_routes, planted_world, routes={"avoidance": 0.5}))
-    assert bad["H3"].status == "skipped" and "avoidance" in bad["H3"].reason
+    with pytest.raises(StudyError, match="avoidance"):  # refused when the study is made, before any work
+        _run(h3_routes, planted_world, routes={"avoidance": 0.5})
 
 
 def test_border_origins_are_evenly_spaced_on_a_line_or_an_area_outline(planted_world):
-    from borderscape.analyses.displacement import border_origins
+    from borderscape.analyses.routes import border_origins
 
     dem = planted_world.dem
     left, bottom, right, top = dem.bounds
@@ -238,10 +234,10 @@ def test_pandolf_parameters_from_the_shipped_study_names():
 
 
 def test_distance_to_routes_equals_shapely_distance():
-    from borderscape.analyses.displacement import _distance_to_lines
+    from borderscape.analyses.routes import distance_to_lines
 
     rng = np.random.default_rng(0)
     lines = [shapely.LineString(np.cumsum(rng.normal(size=(200, 2)) * 90, axis=0)) for _ in range(10)] + [None]
     pts = shapely.points(rng.uniform(-2000, 2000, (500, 2)))
     ref = shapely.distance(pts, shapely.multilinestrings([g for g in lines if g is not None]))
-    np.testing.assert_allclose(_distance_to_lines(pts, lines), ref, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(distance_to_lines(pts, lines), ref, rtol=0, atol=1e-9)

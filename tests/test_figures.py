@@ -10,7 +10,7 @@ import shapely
 from PIL import Image
 
 from borderscape import figures
-from borderscape.run import save_figure
+from borderscape.output import save_figure
 
 HOSTILE = "<img src=x onerror=alert(1)> & $x^2$"
 CRS = "EPSG:32633"

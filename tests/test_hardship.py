@@ -1,4 +1,5 @@
-"""H2 hardship, H4 mortality rate, H5 hot spots (analyses/hardship.py) and the az-env-grid reader."""
+"""H2 hardship, H4 mortality rate, H5 hot spots (analyses/battery/h2_hardship.py, h4_rate.py, h5_hotspots.py)
+and the az-env-grid reader."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats import rates
 
-from borderscape.analyses.funnel import inputs_from_world, world_study
+from borderscape.analyses.battery.h2_hardship import h2_hardship
+from borderscape.analyses.battery.h4_rate import h4_mortality_rate
+from borderscape.analyses.battery.h5_hotspots import h5_hotspots
 from borderscape.analyses.inputs import StudyInputs
-from borderscape.analyses.hardship import h2_hardship, h4_mortality_rate, h5_hotspots, stratified_rank_test
+from borderscape.analyses.stats.tests import stratified_rank_test
 from borderscape.analyses.study import Intervention, load_study
-from borderscape.analyses.worlds import simulate_world
+from borderscape.analyses.worlds import inputs_from_world, simulate_world, world_study
 from borderscape.layers.ingest import ingest
 from borderscape.layers.quality import usable
 from borderscape.layers.readers_us import read_env_grid
@@ -204,8 +207,7 @@ def test_gi_star_z_is_esda_column_by_column():
     from esda.getisord import G_Local
     from libpysal.weights import WSP
 
-    from borderscape.analyses.hardship import gi_star_z
-    from borderscape.analyses.hotspots import distance_band_weights, square_grid
+    from borderscape.analyses.stats.hotspots import distance_band_weights, gi_star_z, square_grid
 
     rng = np.random.default_rng(4)
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(0, 9000, 300), rng.uniform(0, 9000, 300)),
@@ -224,8 +226,8 @@ def test_gi_star_z_is_esda_column_by_column():
 def _h5_case(shift: bool, seed: int):
     """Remains on a 10 x 10 grid of 1 km cells whose slope is the column number (degrees): before the
     split a cluster in column 2; after it, in column 8 (``shift``) or again in column 2."""
-    from borderscape.analyses.hardship import _h5_headline
-    from borderscape.analyses.hotspots import square_grid
+    from borderscape.analyses.battery.h5_hotspots import _h5_headline
+    from borderscape.analyses.stats.hotspots import square_grid
 
     rng = np.random.default_rng(seed)
     def cloud(col, n):

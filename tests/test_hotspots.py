@@ -11,7 +11,7 @@ import pytest
 import shapely
 from scipy import stats
 
-from borderscape.analyses import hotspots as hs
+from borderscape.analyses.stats import hotspots as hs
 from borderscape.geo.errors import CRSError, InputError
 
 esda = pytest.importorskip("esda")
@@ -123,6 +123,12 @@ def test_gi_star_closed_form_on_a_tiny_line():
     z = (lag - ybar * wi) / (s * np.sqrt((n * wi - wi**2) / (n - 1)))
     np.testing.assert_allclose(res.z.to_numpy(), z, rtol=1e-12)
     np.testing.assert_array_equal(res.neighbours.to_numpy(), wi.astype(int))
+    # band 2.1 km: the middle point neighbours every point (W_i = n), its Gi* cannot deviate: z = 0,
+    # the same in gi_star and in the column-wise gi_star_z (one formula)
+    wide = hs.gi_star(gdf, "y", distance_band=2100.0)
+    assert wide.z.iloc[2] == 0.0 and wide.p.iloc[2] == 1.0
+    np.testing.assert_array_equal(hs.gi_star_z(np.c_[y, y], hs.distance_band_weights(gdf, 2100.0))[:, 0],
+                                  wide.z.to_numpy())
 
 
 def test_permutation_p_is_reproducible_and_bounded():
@@ -138,6 +144,16 @@ def test_permutation_p_is_reproducible_and_bounded():
     assert (ours.p[ours.neighbours == 1] == 1).all()
     # the z-scores do not depend on the permutations
     pd.testing.assert_series_equal(ours.z, other.z)
+    # never unseeded: permutations need a seed (an integer or a generator), analytical p-values do not
+    with pytest.raises(InputError, match="seed"):
+        hs.gi_star(gdf, "v", distance_band=900.0, permutations=99)
+    with pytest.raises(InputError, match="seed"):
+        hs.gi_star_by_window(gdf.assign(date=pd.Timestamp("2020-01-01")), "date", [("2019-01-01", "2021-01-01")],
+                             grid=hs.square_grid(gdf, 1000.0), distance_band=1500.0, permutations=99)
+    analytical = hs.gi_star(gdf, "v", distance_band=900.0)
+    pd.testing.assert_series_equal(analytical.z, ours.z)
+    generator = hs.gi_star(gdf, "v", distance_band=900.0, permutations=999, seed=np.random.default_rng(2))
+    pd.testing.assert_series_equal(generator.p, ours.p)
 
 
 @pytest.mark.slow  # esda's conditional randomisation compiles uncached for about a minute

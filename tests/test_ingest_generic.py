@@ -57,8 +57,9 @@ def test_latlon_string_and_region_repairs(tmp_path):
     f = layer.frame
     assert f["status"].tolist() == ["kept", "repaired", "repaired", "quarantined", "quarantined", "quarantined"]
     assert "latitude and longitude swapped" in f.loc[1, "reason"] and "longitude sign flipped" in f.loc[2, "reason"]
-    assert "'lat, lon' text cannot be read" in f.loc[3, "reason"]
-    assert "missing coordinates" in f.loc[4, "reason"] and "(0, 0)" in f.loc[5, "reason"]
+    assert f.loc[3, "reason"] == "quarantined: coordinates are unreadable"
+    assert f.loc[4, "reason"] == "quarantined: coordinates are missing"
+    assert f.loc[5, "reason"] == "quarantined: coordinates are (0, 0)"
     assert np.allclose([f.geometry[i].x for i in range(3)], -111.2)
     assert (f["dead"] == 1).all() and any("each row counts one dead person" in n for n in layer.report.notes)
     conserved(layer)
@@ -72,8 +73,8 @@ def test_wkt_points_and_lines(tmp_path):
     f = layer.frame
     assert f.geometry[0].equals(shapely.Point(-111, 31.5)) and f.geometry[1].geom_type == "LineString"
     assert f["status"].tolist() == ["kept", "kept", "repaired", "quarantined", "quarantined"]
-    assert "invalid geometry made valid" in f.loc[2, "reason"] and shapely.is_valid(f.geometry[2])
-    assert "coordinates out of range" in f.loc[3, "reason"] and "WKT geometry cannot be read" in f.loc[4, "reason"]
+    assert "geometry was made valid" in f.loc[2, "reason"] and shapely.is_valid(f.geometry[2])
+    assert "coordinates are out of range" in f.loc[3, "reason"] and "geometry is unreadable" in f.loc[4, "reason"]
     assert f["name"].tolist() == list("ABCDE")
     conserved(layer)
 
@@ -99,7 +100,8 @@ def test_sensor_numbers_checked(tmp_path):
     p = write(tmp_path / "s.csv", "lat,lon,h\n31.5,-111,abc\n31.5,-111,-5\n31.5,-111,12.5\n")
     layer = ingest_file("sensors", p, columns={"lat": "lat", "lon": "lon", "height": "h"})
     assert layer.frame["status"].tolist() == ["quarantined", "quarantined", "kept"]
-    assert layer.report.reasons == {"height is not a number": 1, "height is negative": 1}
+    assert layer.report.reasons == {"height_m is not a number": 1, "height_m is negative": 1}
+    assert layer.frame["height_m"].isna().tolist() == [True, True, False]  # a negative height is not kept
 
 
 def test_geojson_and_geopackage_reprojected(tmp_path):
@@ -183,9 +185,10 @@ def test_count_parsing_never_guesses(tmp_path):
     f = layer.frame
     assert f["dead"].tolist()[0] == 1234 and f["dead"].tolist()[5] == 7
     assert f["dead"].isna().tolist() == [False, True, True, True, True, False, True]
-    assert f["status"].tolist() == ["kept"] + ["quarantined"] * 4 + ["kept", "kept"]
+    assert f["status"].tolist() == ["repaired"] + ["quarantined"] * 4 + ["kept", "kept"]
     assert layer.report.reasons == {"dead is not a number": 1, "dead is too large": 1, "dead is negative": 1,
                                     "dead is not a whole number": 1}
+    assert layer.report.repairs == {"dead had its thousands separator removed": 1}
 
 
 def test_personal_columns_of_a_deaths_file_need_keep_personal(tmp_path):

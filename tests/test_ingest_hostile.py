@@ -87,7 +87,7 @@ def test_out_of_range_coordinates_are_quarantined(tmp_path):
     f = layer.frame
     assert f["status"].tolist() == ["quarantined"] * 5 + ["kept"]
     assert all(g is None for g in f.geometry[:5])
-    assert layer.report.reasons.get("coordinates out of range", 0) >= 3
+    assert layer.report.reasons.get("coordinates are out of range", 0) >= 3
 
 
 def test_geojson_without_crs_is_wgs84_and_projected_numbers_are_quarantined(tmp_path):
@@ -99,7 +99,7 @@ def test_geojson_without_crs_is_wgs84_and_projected_numbers_are_quarantined(tmp_
     layer = ingest_file("sensors", p, columns={"kind": "k"})
     assert layer.frame.crs.to_epsg() == 4326
     assert layer.frame["status"].tolist() == ["kept", "quarantined", "quarantined"]
-    assert layer.report.reasons == {"coordinates out of range": 1, "missing geometry": 1}
+    assert layer.report.reasons == {"coordinates are out of range": 1, "geometry is missing": 1}
 
 
 def test_geopackage_and_shapefile_without_crs(tmp_path, capsys):

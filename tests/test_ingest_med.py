@@ -120,16 +120,16 @@ def test_iom_json_counts_match_independent_computation(iom_json_layer, iom_json_
     # exact duplicates: all fields equal to an earlier row
     dup = raw.duplicated(keep="first").to_numpy()
     assert dup.sum() == 73
-    assert sum(v for k, v in report.reasons.items() if k.startswith("duplicate of row")) == 73
+    assert sum(v for k, v in report.reasons.items() if k.startswith("row is a duplicate of row")) == 73
     first = raw.drop_duplicates(keep="first").reset_index().set_index(list(raw.columns))["index"]
     for i in np.flatnonzero(dup)[:5]:
         n = first.loc[tuple(raw.iloc[i])]
-        assert f"duplicate of row {int(np.atleast_1d(n)[0])}" in frame["reason"].iloc[i]
+        assert f"row is a duplicate of row {int(np.atleast_1d(n)[0])}" in frame["reason"].iloc[i]
 
     empty_date = (raw["reported_date"].str.strip() == "").to_numpy()
-    assert empty_date.sum() == 15 == report.reasons["missing date"]
+    assert empty_date.sum() == 15 == report.reasons["date is missing"]
     no_coords = (raw["location_coodinates"].str.strip() == "").to_numpy()
-    assert no_coords.sum() == 1 == report.reasons["missing coordinates"]
+    assert no_coords.sum() == 1 == report.reasons["coordinates are missing"]
 
     def negative(col):
         return pd.to_numeric(raw[col].str.replace(",", ""), errors="coerce").lt(0).to_numpy()
@@ -151,7 +151,10 @@ def test_iom_json_counts_match_independent_computation(iom_json_layer, iom_json_
     # IOM's total: 70,215 over the numeric cells, plus the one cell written "1,022"
     totals = pd.to_numeric(raw["total_dead_and_missing"].str.replace(",", ""), errors="coerce")
     assert totals.sum() == 71_237 == frame["dead_and_missing"].sum()
-    assert report.repairs == {"thousands separator removed in dead_and_missing": 1}
+    assert report.repairs == {"dead_and_missing had its thousands separator removed": 1}
+    # a negative count quarantines its row and is not kept
+    assert frame.loc[negative("number_missing"), "missing"].isna().all()
+    assert report.reasons["missing is negative"] == negative("number_missing").sum() == 20
 
 
 def test_iom_json_ids_repeat_but_differing_rows_are_kept(iom_json_layer, iom_json_raw):
@@ -246,14 +249,14 @@ def test_generated_iom_json_pairs_duplicates_and_script_tags(tmp_path):
     f = layer.frame
     assert list(f["status"]) == ["kept", "quarantined", "kept", "kept", "quarantined", "quarantined",
                                  "quarantined", "kept", "quarantined"]
-    assert f["reason"].iloc[1] == "quarantined: duplicate of row 0"
+    assert f["reason"].iloc[1] == "quarantined: row is a duplicate of row 0"
     assert (f.geometry.iloc[0].y, f.geometry.iloc[0].x) == (32.93, 12.08)
     assert f["dead"].tolist()[:3] == [3, 3, 5]
     assert f["location_precision"].iloc[3] == COARSE and f["coord_decimals"].iloc[3] == 0
     assert f["location_precision"].iloc[0] == "reported coordinates" and f["coord_decimals"].iloc[0] == 2
-    assert f["reason"].iloc[4] == "quarantined: missing coordinates"
-    assert f["reason"].iloc[5] == "quarantined: unreadable coordinates"
-    assert f["reason"].iloc[6] == "quarantined: missing date"
+    assert f["reason"].iloc[4] == "quarantined: coordinates are missing"
+    assert f["reason"].iloc[5] == "quarantined: coordinates are unreadable"
+    assert f["reason"].iloc[6] == "quarantined: date is missing"
     assert f["location_description"].iloc[7] == script
     assert "out of range" in f["reason"].iloc[8]
     assert f.geometry.iloc[[4, 5, 8]].isna().all()
@@ -278,7 +281,7 @@ def test_generated_iom_csv_swapped_coordinates_are_detected(tmp_path):
     path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     f = ingest("iom-mmp", path).frame
     assert list(f["status"]) == ["kept", "repaired"]
-    assert f["reason"].iloc[1] == "repaired: latitude and longitude swapped"
+    assert f["reason"].iloc[1] == "repaired: coordinates had latitude and longitude swapped"
     assert (f.geometry.iloc[1].y, f.geometry.iloc[1].x) == (31.8, -111.2)
     assert f["date"].iloc[1] == pd.Timestamp("2026-01-02")
 
@@ -297,10 +300,10 @@ def test_generated_europe_csv_swaps_and_flips_against_the_region(tmp_path):
     pd.DataFrame(rows, columns=cols).to_csv(path, index=False)
     f = ingest("iom-mmp-europe", path).frame
     assert list(f["status"]) == ["kept", "repaired", "repaired", "quarantined", "quarantined"]
-    assert f["reason"].iloc[1] == "repaired: latitude and longitude swapped"
-    assert f["reason"].iloc[2] == "repaired: latitude sign flipped"
+    assert f["reason"].iloc[1] == "repaired: coordinates had latitude and longitude swapped"
+    assert f["reason"].iloc[2] == "repaired: coordinates had the latitude sign flipped"
     assert (f.geometry.iloc[1].y, f.geometry.iloc[1].x) == (28.1, -15.4)
-    assert f["reason"].iloc[3] == "quarantined: negative dead"
+    assert f["reason"].iloc[3] == "quarantined: dead is negative" and pd.isna(f["dead"].iloc[3])
     assert "outside the expected region" in f["reason"].iloc[4]
     assert f["location_precision"].iloc[4] == "no coordinates"
     assert f["date_precision"].iloc[4] == "month" and f["date"].iloc[4] == pd.Timestamp("2020-01-01")
@@ -361,12 +364,13 @@ def test_generated_frontex_incidents_positions(tmp_path):
                                                      "detection position (avg_match)"]
     assert f.geometry.iloc[1] is None and pd.isna(f["dead"].iloc[2])
     # 12.5 N 34.5 E lies south of the Mediterranean/Atlantic box (20-48 N); swapped, it is inside
-    assert f["reason"].iloc[2] == "repaired: detection position: latitude and longitude swapped"
+    assert f["reason"].iloc[2] == "repaired: detection coordinates had latitude and longitude swapped"
     assert (f.geometry.iloc[2].x, f.geometry.iloc[2].y) == (12.5, 34.5)
     assert (f["det_lat"].iloc[2], f["det_lon"].iloc[2]) == (34.5, 12.5)
-    assert "only one of latitude and longitude" in f["reason"].iloc[3]
-    assert "unreadable true/false in sar_ops" in f["reason"].iloc[3]
-    assert f["reason"].iloc[4] == "quarantined: negative num_deaths"
+    assert "detection coordinates are incomplete" in f["reason"].iloc[3]
+    assert "sar_ops is not true/false" in f["reason"].iloc[3]
+    assert f["reason"].iloc[4] == "quarantined: dead is negative"
+    assert pd.isna(f["dead"].iloc[4]) and pd.isna(f["num_deaths"].iloc[4])
     assert (f.geometry.iloc[0].x, f.geometry.iloc[0].y) == (12.5, 34.5)
     assert f["int_lat"].iloc[0] == 34.6 and f["detected_by"].iloc[0] == "FWA"
 
@@ -394,9 +398,9 @@ def test_generated_table_with_negative_and_na_counts(tmp_path):
     f = layer.frame
     assert list(f["status"]) == ["kept", "kept", "quarantined", "quarantined", "quarantined"]
     assert pd.isna(f["detections"].iloc[1])
-    assert f["reason"].iloc[2] == "quarantined: negative detections"
-    assert "invalid date" in f["reason"].iloc[3]
-    assert f["reason"].iloc[4] == "quarantined: unreadable number in detections"
+    assert f["reason"].iloc[2] == "quarantined: detections is negative" and pd.isna(f["detections"].iloc[2])
+    assert f["reason"].iloc[3] == "quarantined: date is not a date"
+    assert f["reason"].iloc[4] == "quarantined: detections is not a number"
 
 
 # --------------------------------------------------------------------------- UNHCR and IOM tables
@@ -454,7 +458,7 @@ def test_srr_italian_polygon_made_valid(data_dir):
     assert list(f["country_iso3"]) == ["ITA", "LBY", "MLT", "TUN"]
     assert f.geometry.is_valid.all()
     assert list(f["status"]) == ["repaired", "kept", "kept", "kept"]
-    assert "Self-intersection" in f["reason"].iloc[0] and "make_valid" in f["reason"].iloc[0]
+    assert f["reason"].iloc[0].startswith("repaired: geometry was made valid (Self-intersection")
     assert f.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
     # the repair keeps the area the ring encloses (GEOS make_valid, structure method)
     assert f.geometry.iloc[0].area == pytest.approx(shapely.make_valid(raw.geometry.iloc[0], method="structure").area)
@@ -509,7 +513,8 @@ def test_polygon_with_swapped_axes_is_repaired(tmp_path):
     f = ingest("imo-srr", path).frame
     assert list(f["status"]) == ["kept", "repaired", "quarantined"]
     assert f.geometry.iloc[1].equals(good)
-    assert f["reason"].iloc[2] == "quarantined: outside the expected region"
+    assert f["reason"].iloc[1] == "repaired: coordinates had latitude and longitude swapped"
+    assert f["reason"].iloc[2] == "quarantined: coordinates are outside the expected region"
 
 
 # --------------------------------------------------------------------------- hostile inputs
@@ -539,4 +544,4 @@ def test_latin1_table_and_odd_json_records(tmp_path):
     path.write_text(json.dumps([_iom_record(location_coodinates=[32.1, 12.2], number_dead=2), 5]), encoding="utf-8")
     f = ingest("iom-mmp", path).frame
     assert (f.geometry.iloc[0].y, f.geometry.iloc[0].x) == (32.1, 12.2) and f["dead"].iloc[0] == 2
-    assert f["status"].iloc[1] == "quarantined" and "record is not a JSON object" in f["reason"].iloc[1]
+    assert f["status"].iloc[1] == "quarantined" and "row is not a JSON object" in f["reason"].iloc[1]

@@ -24,7 +24,7 @@ from borderscape.geo.raster import Raster
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.ingest import READERS, ingest, write_layer
 from borderscape.layers.quality import usable
-from borderscape.layers.readers_us import read_cbp_encounters, read_dem, read_pcome, read_roads, read_towers, tower_kind
+from borderscape.layers.readers_us import NODATA, read_cbp_encounters, read_dem, read_pcome, read_roads, read_towers, tower_kind
 from borderscape.layers.schemas import DEATHS, RasterLayer
 
 PCOME_2024 = "ogis-pima-ome-humane-borders/ogis_deaths_1981_2024-09.csv"
@@ -95,10 +95,10 @@ def test_pcome_utm_disagreement_is_flagged(pcome, pcome_raw):
     d = np.hypot(x - pcome_raw["UTM X"].astype(float), y - pcome_raw["UTM Y"].astype(float))
     far = np.flatnonzero(d > 1000)
     assert far.tolist() == [1945] and 11_000 < d[1945] < 13_000
-    flagged = np.flatnonzero(pcome.frame["reason"].str.contains("UTM X/Y disagree").to_numpy())
+    flagged = np.flatnonzero(pcome.frame["reason"].str.contains("from UTM X/Y").to_numpy())
     assert flagged.tolist() == [1945]
     assert pcome.frame.loc[1945, "status"] == "quarantined"
-    assert "12.8 km" in pcome.frame.loc[1945, "reason"]
+    assert "coordinates are 12.8 km from UTM X/Y" in pcome.frame.loc[1945, "reason"]
 
 
 def test_pcome_columns_and_schema(pcome, pcome_raw):
@@ -115,8 +115,8 @@ def test_pcome_columns_and_schema(pcome, pcome_raw):
     assert set(f["county"].dropna()) >= {"Pima", "Santa Cruz", "Cochise"}
     assert not f["county"].dropna().str.isupper().any()
     changed = (pcome_raw["County"] != f["county"].fillna("")).to_numpy()
-    assert changed.sum() == pcome.report.repairs["County capitalisation normalised"]
-    assert f.loc[changed, "reason"].str.contains("County capitalisation normalised").all()
+    assert changed.sum() == pcome.report.repairs["county had its capitalisation normalised"]
+    assert f.loc[changed, "reason"].str.contains("county had its capitalisation normalised").all()
     assert (f.loc[f["county"].eq("Pima").fillna(False)].shape[0]
             == pcome_raw["County"].str.lower().eq("pima").sum())
     # geometry equals the file's coordinates for usable rows
@@ -178,13 +178,13 @@ def test_pcome_swapped_and_sign_flipped_coordinates(tmp_path):
     layer = read_pcome(path)
     f = layer.frame
     assert f["status"].tolist() == ["repaired", "repaired", "repaired", "quarantined", "quarantined", "quarantined", "quarantined"]
-    assert "latitude and longitude swapped" in f.loc[1, "reason"]
-    assert "longitude sign flipped" in f.loc[2, "reason"]
+    assert "coordinates had latitude and longitude swapped" in f.loc[1, "reason"]
+    assert "coordinates had the longitude sign flipped" in f.loc[2, "reason"]
     assert (f.geometry[1].x, f.geometry[1].y) == (-111.5, 32.1) and (f.geometry[2].x, f.geometry[2].y) == (-111.5, 32.1)
-    assert "coordinates out of range" in f.loc[3, "reason"]
-    assert "outside the expected region" in f.loc[4, "reason"]
-    assert "Reporting Date cannot be read as a date" in f.loc[5, "reason"]
-    assert "missing coordinates" in f.loc[6, "reason"] and f.loc[6, "date"] == pd.Timestamp("2010-05-06")
+    assert "coordinates are out of range" in f.loc[3, "reason"]
+    assert "coordinates are outside the expected region" in f.loc[4, "reason"]
+    assert "date is not a date" in f.loc[5, "reason"]
+    assert "coordinates are missing" in f.loc[6, "reason"] and f.loc[6, "date"] == pd.Timestamp("2010-05-06")
     assert f.geometry[3] is None and f.geometry[6] is None
     conserved(layer)
 
@@ -292,9 +292,11 @@ def test_cbp_encounters_hostile_rows_and_cbp_layout(tmp_path):
                  "2020-03,U.S. Border Patrol,Tucson Sector,many\n"
                  "2020-04,U.S. Border Patrol,Tucson Sector,\"1,234\"\n")
     layer = read_cbp_encounters(p)
-    assert layer.frame["status"].tolist() == ["kept", "quarantined", "quarantined", "quarantined", "quarantined", "kept"]
-    assert layer.report.reasons == {"month cannot be read as a date": 2, "encounters is negative": 1, "encounters is not a number": 1}
+    assert layer.frame["status"].tolist() == ["kept", "quarantined", "quarantined", "quarantined", "quarantined", "repaired"]
+    assert layer.report.reasons == {"month is not a date": 2, "encounters is negative": 1, "encounters is not a number": 1}
+    assert layer.report.repairs == {"encounters had its thousands separator removed": 1}
     assert int(layer.frame.loc[5, "encounters"]) == 1234
+    assert pd.isna(layer.frame.loc[3, "encounters"])  # a negative count is not kept
     conserved(layer)
     q = tmp_path / "sw-nationwide-encounters.csv"
     q.write_text("Fiscal Year,Month (abbv),Component,Area of Responsibility,Encounter Count\n"
@@ -338,7 +340,7 @@ def test_towers_csv_with_common_columns(tmp_path):
     assert f["status"].tolist() == ["kept", "repaired", "kept", "kept", "quarantined"]
     assert "swapped" in f.loc[1, "reason"]
     assert f["row"].tolist() == [0, 1, 2, 3, 4]
-    assert layer.frame.loc[4, "reason"].startswith("quarantined: coordinates out of range")
+    assert layer.frame.loc[4, "reason"].startswith("quarantined: coordinates are out of range")
     conserved(layer)
 
 
@@ -374,7 +376,7 @@ def test_dem_cells_counted_and_written_as_geotiff(tmp_path):
     a = _dem(tmp_path / "etopo1_0.1deg_test.tif")
     layer = read_dem(tmp_path / "etopo1_0.1deg_test.tif")
     r = layer.report
-    assert r.rows_read == 600 and r.reasons["nodata"] == 5
+    assert r.rows_read == 600 and r.reasons[NODATA] == 5
     assert sum(v for k, v in r.reasons.items() if "not an elevation" in k) == 1
     assert r.kept == 594 and r.quarantined == 6
     out = write_layer(layer, tmp_path / "out" / "dem.tif")
@@ -503,7 +505,7 @@ def test_dem_cell_counts_match_gdalinfo(tmp_path):
     band = info["bands"][0]
     valid_percent = float(band["metadata"][""]["STATISTICS_VALID_PERCENT"])
     layer = read_dem(tmp_path / "d.tif")
-    nodata = layer.report.reasons["nodata"]
+    nodata = layer.report.reasons[NODATA]
     assert valid_percent == pytest.approx(100 * (layer.report.rows_read - nodata) / layer.report.rows_read, abs=0.005)
     # GDAL counts the 20,000 m cell as valid data; we quarantine it as not an elevation
     assert float(band["metadata"][""]["STATISTICS_MAXIMUM"]) == 20000.0 and layer.report.quarantined == nodata + 1

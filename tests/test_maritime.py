@@ -1,4 +1,4 @@
-"""The maritime battery (borderscape.analyses.maritime): rates, distances, SAR shares, coverage at sea."""
+"""The maritime battery (borderscape.analyses.battery, M1 … M5): rates, distances, SAR shares, coverage at sea."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from affine import Affine
 from pyproj import CRS, Geod
 from scipy import stats
 
-from borderscape.analyses import maritime
-from borderscape.analyses.funnel import run_battery
+from borderscape.analyses import sea, sensors
+from borderscape.analyses.battery import run_battery
+from borderscape.analyses.battery.common import precise_deaths
+from borderscape.analyses.battery.m1_mortality import _its, mortality_per_crossing
+from borderscape.analyses.battery.m2_distances import m2_distances
+from borderscape.analyses.battery.m3_sar_regions import count_in_regions
+from borderscape.analyses.stats.tests import risk_ratio, share_difference
+from borderscape.geo.errors import InputError
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.study import load_study
 from borderscape.layers.ingest import SENSOR_FILE_EXAMPLES, read_sensor_file
@@ -77,8 +83,8 @@ def test_its_recovers_a_planted_rate_ratio_and_not_a_null_one():
     rng = np.random.default_rng(7)
     for planted in (2.0, 1.0):
         monthly, t0 = _simulated_monthly(rng, planted)
-        table = maritime.mortality_per_crossing(monthly, ["atlantic"])
-        res = maritime._its("atlantic", table, "t0", t0 - pd.DateOffset(months=36), t0, t0 + pd.DateOffset(months=36), 0.95)
+        table = mortality_per_crossing(monthly, ["atlantic"])
+        res = _its("atlantic", table, "t0", t0 - pd.DateOffset(months=36), t0, t0 + pd.DateOffset(months=36), 0.95)
         assert res.ci[0] < planted < res.ci[1]
         if planted == 2.0:
             assert res.p_value < 0.01
@@ -101,7 +107,7 @@ def test_geodesic_distance_to_lines_agrees_with_brute_force_geod():
                            shapely.LineString([(10.2, 34.0), (10.9, 35.5)])], crs="EPSG:4326")
     lon = rng.uniform(10.0, 14.0, 20)
     lat = rng.uniform(33.0, 35.5, 20)
-    d, nx, ny = maritime.geodesic_distance_to_lines(lon, lat, coast, crs="EPSG:32633")
+    d, nx, ny = sea.geodesic_distance_to_lines(lon, lat, coast, crs="EPSG:32633")
     # brute force: every segment densified to ~2 m steps in lon/lat, Geod.inv to all of them
     dense = []
     for line in coast:
@@ -122,7 +128,7 @@ def test_distance_to_active_areas_uses_the_dates():
                              geometry=[shapely.box(12, 35, 13, 36), shapely.box(14, 35, 15, 36)], crs="EPSG:4326")
     pts = gpd.GeoDataFrame({"date": pd.to_datetime(["2016-05-01", "2019-05-01", "2016-05-01", "2010-01-01"])},
                            geometry=shapely.points([(12.5, 35.5), (12.5, 35.5), (13.5, 35.5), (12.5, 35.5)]), crs="EPSG:4326")
-    d = maritime.distance_to_active_areas(pts, areas, crs="EPSG:32633")
+    d = sea.distance_to_active_areas(pts, areas, crs="EPSG:32633")
     assert d[0] == 0.0                                   # inside the area active then
     expect = GEOD.inv(12.5, 35.5, 14.0, 35.5)[2]         # only the eastern area is active in 2019
     assert d[1] == pytest.approx(expect, abs=5.0)        # (a lon/lat edge bulges little over 1.5°)
@@ -145,10 +151,10 @@ def test_distance_outcomes_on_real_data(battery_run):
 
 def test_counts_in_sar_regions_agree_with_geopandas_sjoin(central):
     study, inputs = central
-    pts, _ = maritime._precise_deaths(study, inputs, ["Central Mediterranean"])
+    pts, _ = precise_deaths(study, inputs, ["Central Mediterranean"])
     regions = inputs.get("sar_regions").frame
     regions = regions[regions["status"] != "quarantined"]
-    ours = maritime.count_in_regions(pts, regions, "country_iso3")
+    ours = count_in_regions(pts, regions, "country_iso3")
     joined = gpd.sjoin(pts[["geometry"]], regions[["country_iso3", "geometry"]], predicate="intersects")
     plain = joined.groupby("country_iso3").size()
     for iso in regions["country_iso3"]:
@@ -165,7 +171,7 @@ def test_libyan_srr_share_change_is_reported(battery_run):
 
 
 def test_share_difference_and_risk_ratio_against_closed_forms():
-    r = maritime.share_difference(30, 100, 20, 100)
+    r = share_difference(30, 100, 20, 100)
     # Newcombe (1998) method 10 example 1 style check: the interval holds the estimate, the
     # z-test equals statsmodels' pooled two-proportion test
     from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
@@ -174,7 +180,7 @@ def test_share_difference_and_risk_ratio_against_closed_forms():
     assert r.p_value == pytest.approx(p, rel=1e-10)
     low, high = confint_proportions_2indep(30, 100, 20, 100, method="newcomb", compare="diff")
     assert r.ci == pytest.approx((low, high), rel=1e-9)
-    rr = maritime.risk_ratio(30, 100, 20, 100)
+    rr = risk_ratio(30, 100, 20, 100)
     low, high = confint_proportions_2indep(30, 100, 20, 100, method="log", compare="ratio")
     assert rr.estimate == pytest.approx(1.5) and rr.ci == pytest.approx((low, high), rel=1e-9)
 
@@ -201,7 +207,7 @@ def test_station_coverage_ends_at_the_radar_horizon(tmp_path):
     csv.write_text(f"name,lon,lat,height_m,range_m,active_from,active_to\nS,{lon:.8f},{lat:.8f},{height},100000,2015-01-01,\n")
     st = ingest_file("sensors", csv, columns={"lon": "lon", "lat": "lat", "height": "height_m", "range": "range_m",
                                               "active_from": "active_from", "active_to": "active_to", "name": "name"}).frame
-    (cov,) = maritime.sea_coverage(["2016-01-01"], dem, stations=st, dem=dem, target_height=0.0)
+    (cov,) = sensors.sea_coverage(["2016-01-01"], dem, stations=st, dem=dem, target_height=0.0)
     horizon = np.sqrt(2 * 4 / 3 * 6_371_000 * height)      # textbook: 4.12 km * sqrt(h / m)
     assert horizon == pytest.approx(4121.8 * np.sqrt(height), rel=1e-3)
     rows, cols = np.indices(dem.shape)
@@ -211,7 +217,7 @@ def test_station_coverage_ends_at_the_radar_horizon(tmp_path):
     assert seen[r < horizon - 1500].all()
     assert not seen[r > horizon + 1500].any()
     assert "1 coastal station" in cov.note and cov.polygons["source"].tolist() == ["stations"]
-    (before,) = maritime.sea_coverage(["2014-01-01"], dem, stations=st, dem=dem)
+    (before,) = sensors.sea_coverage(["2014-01-01"], dem, stations=st, dem=dem)
     assert before.count.array.sum() == 0                     # not yet active
 
 
@@ -223,9 +229,9 @@ def test_a_headland_hides_the_sea_behind_it():
     lon, lat = _to_lonlat(sx, sy)
     st = gpd.GeoDataFrame({"height_m": [10.0], "range_m": [40000.0], "active_from": [pd.NaT], "active_to": [pd.NaT]},
                           geometry=[shapely.Point(lon, lat)], crs="EPSG:4326")
-    (cov,) = maritime.sea_coverage(["2020-01-01"], st_dem, stations=st, dem=st_dem)
+    (cov,) = sensors.sea_coverage(["2020-01-01"], st_dem, stations=st, dem=st_dem)
     flat = _grid()
-    (open_sea,) = maritime.sea_coverage(["2020-01-01"], flat, stations=st, dem=flat)
+    (open_sea,) = sensors.sea_coverage(["2020-01-01"], flat, stations=st, dem=flat)
     seen, seen_flat = cov.count.array > 0, open_sea.count.array > 0
     # 15.6 km away, inside the horizon of a 10 m antenna for a 2 m boat (18.8 km)
     assert seen_flat[28, 50] and seen_flat[52, 50]
@@ -247,7 +253,7 @@ def test_documented_user_formats_are_generated_ingested_and_combined(tmp_path):
     assert areas.geometry.iloc[0].geom_type == "Polygon" and str(areas["active_from"].iloc[0].date()) == "2016-01-01"
     # a sea-level DEM (all 0 m) in UTM 33N at 2 km over the examples
     dem = _grid(shape=(170, 190), res=2000.0, x0=220_000.0, y0=4_060_000.0)
-    in2017, in2022 = maritime.sea_coverage(["2017-06-01", "2022-06-01"], dem, stations=stations, tracks=tracks,
+    in2017, in2022 = sensors.sea_coverage(["2017-06-01", "2022-06-01"], dem, stations=stations, tracks=tracks,
                                            areas=areas, dem=dem)
     assert set(in2017.polygons["source"]) == {"stations", "tracks", "areas"}
     assert "2 coastal station(s) active" in in2017.note and "1 coastal station(s) active" in in2022.note
@@ -270,7 +276,7 @@ def test_study_with_user_stations_gets_coverage_rasters_per_epoch(tmp_path):
     stations = read_sensor_file(tmp_path / "stations.csv")
     study = dataclasses.replace(load_study("central-med"), bbox=(12.0, 34.0, 15.5, 37.0), resolution_m=2000.0)
     dem = _grid(shape=(170, 190), res=2000.0, x0=220_000.0, y0=4_060_000.0)
-    section = maritime.m2_distances(study, StudyInputs({"coastal_stations": stations, "dem": dem}),
+    section = m2_distances(study, StudyInputs({"coastal_stations": stations, "dem": dem}),
                                     np.random.default_rng(0))
     assert all(o.status == "skipped" for o in section.outcomes)   # no deaths, no detections
     before, during = section.rasters["coverage_2014-01-01"], section.rasters["coverage_2017-02-02"]
@@ -282,8 +288,8 @@ def test_study_with_user_stations_gets_coverage_rasters_per_epoch(tmp_path):
 def test_stations_without_a_dem_are_refused():
     grid = _grid()
     st = gpd.GeoDataFrame({"height_m": [10.0], "range_m": [1e4]}, geometry=[shapely.Point(12, 36)], crs="EPSG:4326")
-    with pytest.raises(maritime.InputError, match="DEM"):
-        maritime.sea_coverage(["2020-01-01"], grid, stations=st)
+    with pytest.raises(InputError, match="DEM"):
+        sensors.sea_coverage(["2020-01-01"], grid, stations=st)
 
 
 # -- M4, M5, skips, determinism, timing, end to end -----------------------------------------------

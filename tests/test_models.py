@@ -11,8 +11,8 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from borderscape.analyses import hotspots as hs
-from borderscape.analyses import models as md
+from borderscape.analyses.stats import hotspots as hs
+from borderscape.analyses.stats import models as md
 from borderscape.geo.errors import InputError
 
 esda = pytest.importorskip("esda")
@@ -111,6 +111,9 @@ def test_morans_i_equals_esda(cells):
     assert abs(ours.p_value - ours.parameters["p_norm"]) < 0.06
     again = md.morans_i(res.residuals, w, permutations=999, seed=1)
     assert again == ours
+    with pytest.raises(InputError, match="seed"):  # never unseeded
+        md.morans_i(res.residuals, w, permutations=99)
+    assert md.morans_i(res.residuals, w, permutations=0).p_value == ours.parameters["p_norm"]
 
 
 def test_morans_i_flags_an_omitted_spatial_covariate():

@@ -35,6 +35,48 @@ def test_every_package_folder_is_listed_in_pyproject():
             assert f'"{name}"' in text, f"{name} is not listed in pyproject.toml [tool.setuptools] packages"
 
 
+def _module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).with_suffix("").parts
+    parts = rel[1:] if rel[0] == "borderscape" else rel
+    name = ".".join(("borderscape",) + tuple(parts))
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    return {_module_name(p, root): p for folder in ("borderscape", "geo", "layers", "analyses")
+            for p in (root / folder).rglob("*.py")}
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the package modules it imports, at module level or inside functions (every
+    ``import`` statement anywhere in the file, relative ones resolved)."""
+    modules = _modules(root)
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                # ``from pkg import sub`` imports the module pkg.sub; ``from pkg import name`` imports pkg
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            for t in targets:
+                # the longest package module the target names (a module, or a name inside one)
+                while t and t not in modules:
+                    t = t.rsplit(".", 1)[0] if "." in t else ""
+                if t and t != name and t != "borderscape":
+                    edges.add(t)
+        graph[name] = edges
+    return graph
+
+
 def _floor_of(module: str) -> int | None:
     parts = module.split(".")
     if parts[0] != "borderscape" or len(parts) == 1:
@@ -42,22 +84,70 @@ def _floor_of(module: str) -> int | None:
     return FLOORS.get(parts[1], 3)
 
 
-@pytest.mark.parametrize("folder", ["geo", "layers", "analyses"])
-def test_imports_only_go_down(folder):
-    offenders = []
-    for path in (ROOT / folder).rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module] if node.module != "borderscape" else [f"borderscape.{a.name}" for a in node.names]
-            for name in names:
-                floor = _floor_of(name)
-                if floor is not None and floor > FLOORS[folder]:
-                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+def test_imports_only_go_down():
+    offenders = [f"{a} imports {b}" for a, targets in import_graph().items() for b in targets
+                 if _floor_of(b) is not None and _floor_of(a) is not None and _floor_of(b) > _floor_of(a)]
     assert not offenders, offenders
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    cycles: list[list[str]] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_no_import_cycles():
+    """No module imports another that imports it back, directly or through others, not even inside a function."""
+    assert not find_cycles(import_graph())
+
+
+def test_import_graph_sees_imports_inside_functions_and_relative_ones(tmp_path):
+    """A cycle hidden by an import inside a function, or written relatively, is found; so is a
+    floor broken inside a function."""
+    (tmp_path / "borderscape").mkdir()
+    (tmp_path / "analyses" / "battery").mkdir(parents=True)
+    (tmp_path / "geo").mkdir()
+    (tmp_path / "layers").mkdir()
+    for folder in ("borderscape", "analyses", "analyses/battery", "geo", "layers"):
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "analyses" / "battery" / "a.py").write_text("def f():\n    from . import b\n")
+    (tmp_path / "analyses" / "battery" / "b.py").write_text("from borderscape.analyses.battery.a import f\n")
+    (tmp_path / "geo" / "x.py").write_text("def g():\n    import borderscape.output\n")
+    (tmp_path / "borderscape" / "output.py").write_text("")
+    graph = import_graph(tmp_path)
+    assert graph["borderscape.analyses.battery.a"] == {"borderscape.analyses.battery.b"}
+    assert find_cycles(graph) == [["borderscape.analyses.battery.a", "borderscape.analyses.battery.b"]]
+    assert _floor_of("borderscape.output") > _floor_of("borderscape.geo.x")
+    assert "borderscape.output" in graph["borderscape.geo.x"]
 
 
 def test_ci_runs_the_readme_test_command():

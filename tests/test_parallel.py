@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from borderscape.analyses import hotspots, pointpattern
+from borderscape.analyses.stats import hotspots, pointpattern
 from borderscape.cli import main
 from borderscape.geo import parallel, tiles
 from borderscape.geo.errors import InputError
@@ -111,12 +111,24 @@ def test_chunks_and_seeds_do_not_depend_on_workers():
     assert len(set(draws)) == 3  # independent streams
 
 
+class _Threads:
+    """An executor (:class:`borderscape.geo.parallel.Executor`'s ``map``) that runs the items on two threads."""
+
+    workers = 2
+
+    def map(self, func, items, **shared):
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(lambda item: func(item, **shared), items))
+
+
 def test_envelope_same_numbers_serial_threads_and_dask(dask_ex):
     rng = np.random.default_rng(1)
     a, b = rng.uniform(0, 1000, (80, 2)), rng.uniform(0, 1000, (15, 2))
     kw = dict(window=shapely.box(0, 0, 1000, 1000), radii=np.linspace(20, 200, 8), n_sim=249)
     serial = pointpattern.envelope(a, b, seed=5, **kw)
-    threads = pointpattern.envelope(a, b, seed=5, workers=2, **kw)
+    threads = pointpattern.envelope(a, b, seed=5, executor=_Threads(), **kw)
     with parallel.using(dask_ex):
         dask = pointpattern.envelope(a, b, seed=5, **kw)
     for e in (threads, dask):

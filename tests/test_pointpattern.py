@@ -1,4 +1,4 @@
-"""Tests of borderscape.analyses.pointpattern against pointpats, scipy, shapely, statsmodels
+"""Tests of borderscape.analyses.stats.pointpattern against pointpats, scipy, shapely, statsmodels
 and closed forms."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from borderscape.analyses import pointpattern as pp
+from borderscape.analyses.stats import pointpattern as pp
 from borderscape.analyses.results import StatResult
 from borderscape.geo.errors import CRSError, InputError
 from borderscape.geo.raster import Raster
@@ -255,16 +255,28 @@ def test_cross_k_children_around_parents():
 # ---------------------------------------------------------------------------------------
 # null models, envelopes, seeds
 # ---------------------------------------------------------------------------------------
+class _Threads:
+    """An executor (:class:`borderscape.geo.parallel.Executor`'s ``map``) that runs the items on two threads."""
+
+    workers = 2
+
+    def map(self, func, items, **shared):
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(lambda item: func(item, **shared), items))
+
+
 def test_same_seed_same_numbers_different_seed_differs():
     a, b = uniform(POLY, 150, 20), uniform(POLY, 30, 21)
     kw = dict(window=POLY, radii=np.linspace(10, 200, 10), n_sim=39)
     e1 = pp.envelope(a, b, seed=5, **kw)
     e2 = pp.envelope(a, b, seed=5, **kw)
     e3 = pp.envelope(a, b, seed=6, **kw)
-    e4 = pp.envelope(a, b, rng=np.random.default_rng(5), workers=2, **kw)
+    e4 = pp.envelope(a, b, seed=np.random.default_rng(5), executor=_Threads(), **kw)
     np.testing.assert_array_equal(e1.simulated, e2.simulated)
     assert e1.summary() == e2.summary()
-    np.testing.assert_array_equal(e1.simulated, e4.simulated)  # threads do not change numbers
+    np.testing.assert_array_equal(e1.simulated, e4.simulated)  # a generator, threads: the same numbers
     assert not np.array_equal(e1.simulated, e3.simulated)
     np.testing.assert_array_equal(e1.observed, e3.observed)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -14,12 +16,12 @@ import pytest
 from affine import Affine
 from pyproj import Transformer
 
-from borderscape.analyses.study import load_study
+from borderscape.analyses.inputs import assemble_inputs, prepare_dem
+from borderscape.analyses.study import load_study, working_crs
 from borderscape.cli import main
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.layers.fetch import sha256_file
-from borderscape.run import assemble_inputs, prepare_dem, study_crs
 from test_no_names import count_names, name_forms, parquet_text
 
 # A 300 × 300 DEM at 90 m over the border west of Sasabe (UTM 12N), and towers on it.
@@ -209,7 +211,7 @@ def test_prepare_dem_reprojects_and_clips_against_a_closed_form():
     grid = 1000 + 2000 * (lon[None, :] + 111) + 3000 * (lat[:, None] - 31.5)
     raster = Raster(grid.astype("float64"), Affine(res, 0, lon0, 0, -res, lat0), "EPSG:4326")
     out = prepare_dem(raster, study)
-    assert out.crs == study_crs(study) and out.res == pytest.approx((90.0, 90.0))
+    assert out.crs == working_crs(study) and out.res == pytest.approx((90.0, 90.0))
     r, c = np.nonzero(out.valid_mask())
     assert len(r) > 1000
     x, y = out.xy(r, c)
@@ -269,7 +271,7 @@ def test_dem_tiles_found_in_the_mirror_are_mosaicked(tmp_path, monkeypatch):
     study = load_study(tmp_path / "small.toml")
     assembled = assemble_inputs(study, data_dir=mirror)
     dem = assembled.inputs.dem()
-    assert dem.crs == study_crs(study) and dem.res == pytest.approx((90.0, 90.0))
+    assert dem.crs == working_crs(study) and dem.res == pytest.approx((90.0, 90.0))
     r, c = np.nonzero(dem.valid_mask())
     x, y = dem.xy(r, c)
     lon, _ = Transformer.from_crs(dem.crs, "EPSG:4326", always_xy=True).transform(x, y)
@@ -331,3 +333,82 @@ def test_several_studies_at_once_on_two_workers_equal_each_run_alone(plain, data
     code, out = run(["run", "arizona-sonora", "arizona-sonora", "--data-dir", str(data_dir),
                      "--out", str(tmp_path / "twice")], capsys)
     assert code == 2 and "two studies are named arizona-sonora" in out
+
+
+# -- compute once, render many times -----------------------------------------------------------
+
+def test_python_api_gives_the_cli_results_and_writes_nothing(plain, data_dir, tmp_path, monkeypatch):
+    """``bs.run(bs.load_study(...))`` in a notebook: the same ``results`` as results.json of the
+    command line, and no file written anywhere under the working folder."""
+    import borderscape as bs
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BORDERSCAPE_CACHE", str(plain.parent / "cache"))
+    s = bs.load_study("arizona-sonora")
+    r = bs.run(s, data_dir=data_dir)
+    assert not list(tmp_path.iterdir())
+    expected = json.loads((plain / "results.json").read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(r.results)) == expected
+    assert r.test("H2.road_distance")["estimate"] == pytest.approx(outcomes_by_id(plain)["H2.road_distance"]["estimate"])
+    with pytest.raises(KeyError, match="H2.road_distance"):
+        r.test("H9")
+    written = r.write(tmp_path / "again")
+    assert (written.out / "results.json").read_bytes() == (plain / "results.json").read_bytes()
+    assert (written.out / "study.json").read_bytes() == (plain / "study.json").read_bytes()
+
+
+def test_the_parts_are_reachable_after_import_without_slowing_help():
+    code = ("import sys, borderscape as bs; assert 'borderscape.analyses' not in sys.modules; "
+            "bs.geo.raster, bs.layers.catalog, bs.analyses.stats; print(bs.run.__module__, bs.Result.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["borderscape.pipeline", "Result"]
+    assert "load_study" in dir(__import__("borderscape"))
+
+
+def test_map_and_brief_render_from_the_run_folder_without_recomputing(plain, tmp_path, monkeypatch, capsys):
+    import borderscape.analyses.battery as battery
+    import borderscape.analyses.inputs as inputs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendering a run folder must not recompute")
+
+    monkeypatch.setattr(battery, "run_battery", refuse)
+    monkeypatch.setattr(inputs, "assemble_inputs", refuse)
+    code, _ = run(["map", "--from", str(plain), "--out", str(tmp_path / "m.html"), "--self-contained"], capsys)
+    assert code == 0
+    assert (tmp_path / "m.html").read_bytes() == (plain / "map.html").read_bytes()  # the same layers, byte for byte
+    code, out = run(["brief", "--from", str(plain), "--out", str(tmp_path / "brief")], capsys)
+    assert code == 0, out
+    page = (tmp_path / "brief" / "brief.html").read_text(encoding="utf-8")
+    assert load_study("arizona-sonora").title in page
+    link = Path("..") / ".." / plain.parent.name / plain.name
+    assert f'href="{link.as_posix()}/results.json"' in page or f'/{plain.name}/results.json"' in page
+    assert (tmp_path / "brief" / "brief.pdf").read_bytes().startswith(b"%PDF")
+    # a folder that is not a run folder: a typed error with the remedy
+    code, out = run(["map", "--from", str(tmp_path), "--out", str(tmp_path / "x.html")], capsys)
+    assert code == 2 and "not a complete run folder" in out and "borderscape run" in out
+    code, out = run(["brief", "arizona-sonora", "--from", str(plain), "--out", str(tmp_path / "b2")], capsys)
+    assert code == 2 and "one of the two" in out
+
+
+def test_a_rerun_swaps_the_folder_in_whole(plain, tmp_path, monkeypatch):
+    """Writing into an existing run folder replaces it whole: a file of the old run that the new
+    one does not write is gone, and no temporary sibling is left."""
+    import shutil
+
+    from borderscape.output import read_run
+
+    folder = tmp_path / "az"
+    shutil.copytree(plain, folder)
+    (folder / "tables" / "stale_from_an_old_run.csv").write_text("x\n1\n")
+    (tmp_path / ".az.partial-deadbeef").mkdir()  # left by a killed run
+    run_folder = read_run(folder)
+    result_before = (folder / "results.json").read_bytes()
+    import borderscape as bs
+
+    r = bs.run("arizona-sonora", data_dir=json.loads((plain / "provenance.json").read_text())["options"]["data_dir"])
+    r.write(folder)
+    assert not (folder / "tables" / "stale_from_an_old_run.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["az"]
+    assert (folder / "results.json").read_bytes() == result_before
+    assert run_folder.results["study"] == "arizona-sonora"

@@ -10,7 +10,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from borderscape.analyses import trends as tr
+from borderscape.analyses.stats import trends as tr
 from borderscape.analyses.results import StatResult
 from borderscape.geo.errors import InputError
 
@@ -134,6 +134,10 @@ def test_its_sieve_bootstrap_is_seeded_and_keeps_the_hac_estimate():
     assert a.level_change.parameters["critical_value"] > 1.5
     lo, hi = a.level_change.ci
     assert lo < 8.0 < hi
+    with pytest.raises(InputError, match="seed"):  # never unseeded
+        tr.interrupted_time_series(df["t"], df["y"], 36, bootstrap=199)
+    with pytest.raises(InputError, match="seed"):
+        tr.compare_samples(df["y"][:36], df["y"][36:], permutations=9, resamples=9)
 
 
 def test_its_recovers_planted_level_change_with_dates():

@@ -293,6 +293,6 @@ def test_active_at_several_dates_is_each_date_in_turn():
     assert table.shape == (4, 5)
     for k, d in enumerate(dates):
         np.testing.assert_array_equal(table[:, k], active_at(4, start, stop, d))
-    np.testing.assert_array_equal(table[0], [False, True, True, False, False])   # [from, to)
+    np.testing.assert_array_equal(table[0], [False, True, True, True, False])    # [from, to]: to is the last day
     np.testing.assert_array_equal(table[2], [True, True, False, False, False])   # open start
     assert not table[3].any()                                                     # empty interval

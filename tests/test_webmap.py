@@ -4,8 +4,13 @@ snippet and the CLI errors.  (tests/test_browser_map.py opens the maps in Chromi
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -234,7 +239,7 @@ def test_sensor_years_and_hot_cells():
 
 def test_files_mode_writes_leaflet_beside_the_map(tmp_path):
     layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
-    out = webmap.write_map(tmp_path / "site" / "deaths.html", layers=[layer], self_contained=False)
+    out = webmap.write_map(tmp_path / "site" / "deaths.html", webmap.files_map([layer]), self_contained=False)
     page = out.read_text(encoding="utf-8")
     refs = re.findall(r'<script[^>]*\bsrc="([^"]+)"|<link[^>]*\bhref="([^"]+)"', page)
     assert sorted("".join(r) for r in refs) == ["deaths_files/leaflet.css", "deaths_files/leaflet.js"]
@@ -301,3 +306,101 @@ def test_demo_run_writes_the_interactive_map_marked_simulated(tmp_path, capsys):
     results = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
     for t in results["tests"]:
         assert f"<td>{t['id']}</td>" in page  # every outcome is listed
+
+
+# -- front-end code as package data --------------------------------------------------------
+
+#: borderscape's own front-end files (borderscape/static/), read by webmap.static_text.
+STATIC = ("map.js", "map.css", "brief.css")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_front_end_files_are_found_with_importlib_resources():
+    from importlib import resources
+
+    from borderscape.errors import BorderscapeError
+
+    folder = resources.files("borderscape") / "static"
+    for name in STATIC:
+        assert (folder / name).is_file(), name
+        assert webmap.static_text(name) == (folder / name).read_text(encoding="utf-8") != ""
+    with pytest.raises(BorderscapeError, match="missing from the installation"):
+        webmap.static_text("absent.js")
+
+
+def test_an_installed_build_ships_and_finds_the_front_end_files(tmp_path):
+    """setuptools' build_py (what a wheel and ``pip install`` put in site-packages) copies
+    borderscape/static/ by pyproject's package-data, and borderscape imported from that build
+    reads the files through importlib.resources."""
+    pytest.importorskip("setuptools")
+    src, lib = tmp_path / "src", tmp_path / "lib"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for folder in ("borderscape", "geo", "layers", "analyses"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py", "-d", str(lib)],
+                   cwd=src, check=True, capture_output=True)
+    for name in STATIC:
+        assert (lib / "borderscape" / "static" / name).read_bytes() == (ROOT / "borderscape" / "static" / name).read_bytes()
+    probe = ("import json, sys, borderscape.webmap as w; "
+             f"print(json.dumps([w.__file__] + [w.static_text(n) for n in {list(STATIC)!r}]))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(lib)})
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert Path(found[0]).is_relative_to(lib)
+    assert found[1:] == [(ROOT / "borderscape" / "static" / n).read_text(encoding="utf-8") for n in STATIC]
+
+
+def test_maps_inline_the_front_end_files(tmp_path):
+    """Self-contained or not, the map's own script and styles are inlined (only Leaflet goes to
+    ``<stem>_files/``), the script made safe inside its element."""
+    js, css = webmap.static_text("map.js"), webmap.static_text("map.css")
+    assert "(function ()" in js and "#bs-map" in css
+    layers = webmap.file_layers([deaths_file(tmp_path / "d.parquet", ["drowning"])])[0]
+    one = webmap.build_map(layers, title="t", sources=[], caveats=[], self_contained=True)
+    files = webmap.build_map(layers, title="t", sources=[], caveats=[], self_contained=False, assets_url="m_files")
+    for page in (one, files):
+        assert f"<style>\n{css}</style>" in page
+        assert f"<script>\n{webmap._script_text(js)}</script>" in page
+    webmap._copy_assets(tmp_path / "m_files")
+    assert sorted(p.name for p in (tmp_path / "m_files").iterdir()) == ["images", "leaflet.css", "leaflet.js"]
+
+
+def test_arizona_map_inlines_the_front_end_files(arizona):
+    page = arizona.read_text(encoding="utf-8")
+    assert webmap._script_text(webmap.static_text("map.js")) in page and webmap.static_text("map.css") in page
+
+
+#: A line of JavaScript or of CSS (a rule or a declaration).
+_JS_LINE = re.compile(r"\bfunction\b|\bvar\s+\w|\b(?:let|const)\s+\w+\s*=|=>|\bdocument\.|\bwindow\.")
+_CSS_LINE = re.compile(r"[\w#.:*>\[\]-][^{}\n]*\{[^{}\n]*[\w-]+\s*:\s*[^;{}\n]+;|^\s*[\w-]+\s*:\s*[^;{}\n]+;\s*\}?\s*$")
+_ELEMENT = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+
+
+def front_end_in_strings(source: str, max_lines: int = 5) -> list[tuple[int, str]]:
+    """``(line, start)`` of each string constant of a Python source (f-string parts included)
+    holding more than ``max_lines`` lines of JavaScript or CSS, or a ``<script>``/``<style>``
+    element longer than that."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+            code = sum(1 for line in text.splitlines() if _JS_LINE.search(line) or _CSS_LINE.search(line))
+            element = max((len(m.group(2).strip().splitlines()) for m in _ELEMENT.finditer(text)), default=0)
+            if code > max_lines or element > max_lines:
+                found.append((node.lineno, text.strip()[:50]))
+    return found
+
+
+def test_no_script_or_stylesheet_is_left_in_a_python_string():
+    """JavaScript and CSS live in borderscape/static/ (linted by ESLint and Stylelint), not in Python strings."""
+    script = ('(function () {\n  "use strict";\n  var a = 1;\n  function f(x) { return x; }\n  var b = f(a);\n'
+              "  window.b = b;\n  document.title = String(b);\n}());\n")
+    style = "\n".join(f".bs-{i} {{ color: #000; margin: {i}px; }}" for i in range(8))
+    assert len(front_end_in_strings(f"JS = {script!r}\nCSS = {style!r}\n")) == 2  # the scan sees them
+    assert front_end_in_strings(f"PAGE = f'<style>{{x}}</style><script>{{y}}</script>'\nONE = {style.splitlines()[0]!r}\n") == []
+    offenders = {str(path.relative_to(ROOT)): hits for folder in ("borderscape", "geo", "layers", "analyses")
+                 for path in sorted((ROOT / folder).rglob("*.py"))
+                 if (hits := front_end_in_strings(path.read_text(encoding="utf-8")))}
+    assert offenders == {}

@@ -28,6 +28,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Commands whose arguments name studies (a shipped name or a ``.toml`` file).
+STUDY_COMMANDS = ("run", "map", "brief")
+
+
+def check_study_files(argv: list[str]) -> None:
+    """Read every study file named on a study command's line, before the command's heavy imports.
+
+    A study is checked whole when it is read (:func:`borderscape.analyses.study.load_study`),
+    so a misspelt key, a NaN or a bad CRS fails in a fraction of a second with exit code 2,
+    before any data is read.  Shipped studies are checked by the test suite.
+    """
+    if not argv or argv[0] not in STUDY_COMMANDS:
+        return
+    files = [a for a in argv[1:] if a.endswith(".toml") and not a.startswith("-")]
+    if files:
+        from borderscape.analyses.study import load_study
+
+        for name in files:
+            load_study(name)
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when used."""
 
@@ -64,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ``BORDERSCAPE_DEBUG=1`` to see the traceback).
     """
     try:
+        check_study_files(sys.argv[1:] if argv is None else list(argv))
         result = cli.main(args=argv, prog_name="borderscape", standalone_mode=False)
     except BorderscapeError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)

@@ -8,7 +8,9 @@ import click
 
 
 @click.command()
-@click.argument("study")
+@click.argument("study", required=False)
+@click.option("--from", "from_run", type=click.Path(path_type=Path), default=None,
+              help="A run folder written by `borderscape run`: write its briefing without recomputing.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
 @click.option("--towers", type=click.Path(path_type=Path), default=None,
@@ -16,17 +18,26 @@ import click
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF.")
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-def brief_command(study: str, data_dir: Path | None, towers: Path | None, dem: Path | None, seed: int | None,
+def brief_command(study: str | None, from_run: Path | None, data_dir: Path | None, towers: Path | None, dem: Path | None, seed: int | None,
                   out: Path) -> None:
     """Write a briefing of STUDY (a shipped name such as central-med, a TOML file, or `demo`).
 
-    Runs the study into OUT/run/ (results.json, tables, figures, map, provenance), then writes
+    With --from RUN_DIR, renders the run folder RUN_DIR (from `borderscape run`) without
+    recomputing anything. Otherwise runs the study into OUT/run/ (results.json, tables, figures, map, provenance), then writes
     OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf: headline numbers with
     their uncertainty in plain language, maps, charts, method, caveats, sources and licences.
     """
-    from borderscape.brief import write_brief
+    from borderscape.brief import brief_from, write_brief
+    from borderscape.errors import InputError
 
-    result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
+    if (study is None) == (from_run is None):
+        raise InputError("give a STUDY to run, or a run folder with --from (one of the two)",
+                         remedy="borderscape brief central-med --out brief/, or "
+                                "borderscape brief --from out/central-med --out brief/")
+    if from_run is not None:
+        result = brief_from(from_run, out=out)
+    else:
+        result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
     tests = result.run.results["tests"]
     ran = sum(t["status"] == "ran" for t in tests)
     click.echo(f"{ran} of {len(tests)} tests ran; briefing written to {result.html} and {result.pdf}")

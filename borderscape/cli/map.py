@@ -11,6 +11,8 @@ import click
 @click.argument("study", required=False)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
+@click.option("--from", "from_run", type=click.Path(path_type=Path), default=None,
+              help="A run folder written by `borderscape run` (out/<study name>): draw its map without recomputing.")
 @click.option("--layer", "layers", multiple=True, type=click.Path(path_type=Path),
               help="A layer written by `borderscape ingest ... --out FILE` (.parquet or .gpkg); repeatable.")
 @click.option("--towers", type=click.Path(path_type=Path), default=None, help="A towers file, as for `borderscape run`.")
@@ -25,7 +27,7 @@ import click
                    "(the only network request the map ever makes).")
 @click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
 @click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
-def map_command(study: str | None, data_dir: Path | None, layers: tuple[Path, ...], towers: Path | None,
+def map_command(study: str | None, from_run: Path | None, data_dir: Path | None, layers: tuple[Path, ...], towers: Path | None,
                 dem: Path | None, seed: int | None, out: Path, self_contained: bool, tiles: str, embed: bool,
                 embed_url: str | None) -> None:
     """An interactive map of STUDY (a shipped name or a TOML file) and/or of --layer files.
@@ -37,14 +39,27 @@ def map_command(study: str | None, data_dir: Path | None, layers: tuple[Path, ..
     \b
     Examples:
       borderscape map arizona-sonora --data-dir ../shared/data --out map.html --self-contained
+      borderscape map --from out/arizona-sonora --out map.html --self-contained
       borderscape map --layer deaths.parquet --layer towers.parquet --out map.html --embed
     """
-    from borderscape.webmap import embed_snippet, write_map
+    from borderscape.errors import InputError
+    from borderscape.webmap import embed_snippet, files_map, with_files, write_map
 
-    written = write_map(out, study=study, data_dir=data_dir, layers=layers, towers=towers, dem=dem, seed=seed,
-                        self_contained=self_contained, tiles=tiles)
+    if study is not None and from_run is not None:
+        raise InputError("give a STUDY to run or a run folder (--from), not both",
+                         remedy="borderscape map --from out/arizona-sonora --out map.html")
+    if from_run is not None:
+        from borderscape.output import read_run
+
+        gathered = with_files(read_run(from_run).map_data(), layers)
+    elif study is not None:
+        from borderscape.pipeline import run
+
+        gathered = with_files(run(study, data_dir=data_dir, towers=towers, dem=dem, seed=seed).map_data(), layers)
+    else:
+        gathered = files_map(layers)
+    written = write_map(out, gathered, self_contained=self_contained, tiles=tiles)
     size = written.stat().st_size
     click.echo(f"wrote {written} ({size / 1e6:.2f} MB)", err=embed)
     if embed:
-        title = f"Map: {study}" if study else "Map of " + ", ".join(p.name for p in layers)
-        click.echo(embed_snippet(embed_url or written.name, title=title))
+        click.echo(embed_snippet(embed_url or written.name, title=gathered.title))

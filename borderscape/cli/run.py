@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from borderscape.run import RunOutput
+from borderscape.pipeline import RunOutput
 
 
 def _summary(result: RunOutput) -> None:
@@ -65,7 +65,7 @@ def run(studies: tuple[str, ...], data_dir: Path | None, towers: Path | None, de
     results.json is the same as without. Several studies run one per worker at a time, each
     into OUT/<study name>, with the same results as run one by one.
     """
-    from borderscape.run import run_studies, run_study
+    from borderscape.pipeline import run_studies, run_study
 
     if len(studies) == 1:
         _summary(run_study(studies[0], data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed, workers=workers,
@@ -86,6 +86,6 @@ def demo(out: Path | None, seed: int, workers: int | None, scheduler: str | None
 
     Every output says SIMULATED DATA.
     """
-    from borderscape.run import run_demo
+    from borderscape.pipeline import run_demo
 
     _summary(run_demo(out=out, seed=seed, workers=workers, scheduler=scheduler))

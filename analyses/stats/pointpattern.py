@@ -54,9 +54,9 @@ from __future__ import annotations
 
 import functools
 import math
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numba
 import numpy as np
@@ -67,26 +67,27 @@ from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from borderscape.analyses.results import StatResult
+from borderscape.analyses.stats.seeds import Seed, generator, recorded
 from borderscape.geo.errors import CRSError, InputError
-from borderscape.geo.parallel import Executor, SerialExecutor, groups, resolve, spawn_chunks
+from borderscape.geo.parallel import Executor, groups, resolve, spawn_chunks
 from borderscape.geo.raster import Raster
 
 __all__ = [
+    "CSR",
+    "Envelope",
+    "GResult",
+    "Inhomogeneous",
     "KResult",
     "LResult",
-    "GResult",
-    "Envelope",
-    "CSR",
     "RandomLabelling",
     "ToroidalShift",
-    "Inhomogeneous",
-    "k_function",
-    "cross_k",
-    "l_function",
-    "cross_l",
-    "g_function",
     "cross_g",
+    "cross_k",
+    "cross_l",
     "envelope",
+    "g_function",
+    "k_function",
+    "l_function",
 ]
 
 K_CORRECTIONS = ("none", "border", "isotropic", "translation")
@@ -228,7 +229,7 @@ class _Window:
     crs: CRS | None = None  # the CRS of the inputs, when they carried one
 
     @classmethod
-    def of(cls, polygon: shapely.Geometry, crs: CRS | None = None) -> "_Window":
+    def of(cls, polygon: shapely.Geometry, crs: CRS | None = None) -> _Window:
         polygon = shapely.normalize(polygon)
         shapely.prepare(polygon)
         x0, y0, x1, y1 = polygon.bounds
@@ -267,19 +268,6 @@ def _prepare(a: Any, b: Any, window: Any, radii: Any, min_a: int) -> tuple[np.nd
         raise InputError("radii must be finite, non-negative, strictly increasing distances in metres",
                          remedy="e.g. radii=np.linspace(0, side / 4, 21)")
     return pa, pb, win, r
-
-
-def _rng(seed: int | None, rng: np.random.Generator | None) -> np.random.Generator:
-    if rng is not None and seed is not None:
-        raise InputError("pass either seed or rng, not both")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise InputError("rng must be a numpy.random.Generator", remedy="np.random.default_rng(seed)")
-        return rng
-    if seed is None:
-        raise InputError("simulations need a seed or a numpy.random.Generator",
-                         remedy="pass seed=<int> (recorded in the result) or rng=np.random.default_rng(...)")
-    return np.random.default_rng(seed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -987,10 +975,9 @@ def _simulate_group(chunks: list[tuple[int, np.random.Generator]], *, simulate: 
 
 
 def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str | Callable[..., np.ndarray] = "L",
-             null: NullModel | None = None, n_sim: int = 999, seed: int | None = None,
-             rng: np.random.Generator | None = None, correction: str | None = None,
-             kind: str = "global", alternative: str = "two-sided", alpha: float = 0.05,
-             workers: int = 1, executor: Executor | None = None) -> Envelope:
+             null: NullModel | None = None, n_sim: int = 999, seed: Seed | None = None,
+             correction: str | None = None, kind: str = "global", alternative: str = "two-sided",
+             alpha: float = 0.05, executor: Executor | None = None) -> Envelope:
     """Monte Carlo envelope and test of a K, L or G function against a null model.
 
     The statistic is computed for the data and for ``n_sim`` patterns simulated from ``null``.
@@ -1024,8 +1011,9 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
         :class:`Inhomogeneous`.
     n_sim
         Number of simulated patterns (at least ``1/alpha - 1``).
-    seed, rng
-        Exactly one: an integer seed (recorded) or a ``numpy.random.Generator``.
+    seed
+        An integer (recorded) or a ``numpy.random.Generator`` (required;
+        :func:`borderscape.analyses.stats.seeds.generator`).
     correction
         Edge correction; default ``"translation"`` for K/L and ``"border"`` for G.
     kind
@@ -1034,16 +1022,12 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
         ``"two-sided"``, ``"greater"`` or ``"less"``.
     alpha
         Level of the envelope (0.05 gives 95 % envelopes).
-    workers
-        Threads that evaluate the chunks of simulations in this process (default 1: serial);
-        a callable ``statistic`` must then be thread-safe.  Ignored when a Dask executor runs
-        the chunks.
     executor
         Runs the chunks of simulations (:mod:`borderscape.geo.parallel`); default the one
         installed by the run (``--workers``/``--scheduler``), else serial.  The ``n_sim``
         draws are cut into chunks of :data:`~borderscape.geo.parallel.SIM_CHUNK`, each drawn
-        from its own generator spawned in order from ``seed``/``rng`` (which is not
-        advanced), so the numbers are the same for any ``workers`` and any executor.
+        from its own generator spawned in order from ``seed`` (which is not advanced), so
+        the numbers are the same for any executor and any number of its workers.
 
     Returns
     -------
@@ -1057,13 +1041,11 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     if not 0 < alpha < 1:
         raise InputError(f"alpha must lie in (0, 1), got {alpha}")
     n_sim = int(n_sim)
-    if int(workers) != workers or workers < 1:
-        raise InputError(f"workers must be a positive integer, got {workers}")
     k_env = int(math.floor((alpha / 2 if kind == "pointwise" and alternative == "two-sided" else alpha) * (n_sim + 1)))
     if k_env < 1:
         raise InputError(f"n_sim={n_sim} is too small for alpha={alpha}",
                          remedy=f"use n_sim >= {math.ceil(2 / alpha) - 1} (e.g. 999)")
-    gen = _rng(seed, rng)
+    gen = generator(seed, what="the envelope's simulations")
     null = CSR() if null is None else null
     if correction is None:
         correction = "border" if isinstance(statistic, str) and statistic.upper() == "G" else "translation"
@@ -1072,15 +1054,11 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     simulate = null.prepare(pa, pb, win)
     observed = stat(pa, pb)
     # fixed chunks of draws, each from its own generator spawned in order from ``gen``: the
-    # numbers do not depend on threads, Dask workers or their number
+    # numbers do not depend on the executor or the number of its workers
     chunks = spawn_chunks(gen, n_sim)
     ex = resolve(executor)
-    if workers > 1 and isinstance(ex, SerialExecutor):
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(lambda c: _simulate_chunk(c, simulate=simulate, stat=stat), chunks))
-    else:
-        # several chunks per task (a few tasks per worker): fewer round trips, same rows in order
-        parts = ex.map(_simulate_group, groups(chunks, 2 * ex.workers), simulate=simulate, stat=stat)
+    # several chunks per task (a few tasks per worker): fewer round trips, same rows in order
+    parts = ex.map(_simulate_group, groups(chunks, 2 * ex.workers), simulate=simulate, stat=stat)
     sims = np.vstack(parts)
     allc = np.vstack([observed[None, :], sims])
     centre = np.nanmean(allc, axis=0)
@@ -1100,7 +1078,7 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
         high = srt[n_sim - k_env] if alternative != "less" else np.full(len(r), np.inf)
     method = (f"Monte Carlo {kind} envelope, maximum-deviation test (Ripley 1981; Myllymäki et al. 2017), "
               f"{name} with {correction} correction, null: {null.describe()}")
-    params = {"radii": r.tolist(), "n_sim": n_sim, "seed": seed, "window_area": win.area,
+    params = {"radii": r.tolist(), "n_sim": n_sim, "seed": recorded(seed), "window_area": win.area,
               "statistic": name}
     return Envelope(name, _frozen(r), _frozen(observed), _frozen(centre), _frozen(low), _frozen(high),
                     _frozen(sims), p, float(t[0]), n_sim, float(alpha), kind, alternative, correction,

@@ -2,8 +2,9 @@
 
 Every test returns :class:`borderscape.analyses.results.StatResult` (or a small frozen
 dataclass of them): estimate, confidence interval, p-value, n, method and parameters.
-Resampling takes a seed or a ``numpy.random.Generator``; the same seed gives the same
-numbers. These tests describe PAST series (e.g. deaths per year before and after towers
+Resampling takes ``seed``, an integer or a ``numpy.random.Generator``
+(:func:`borderscape.analyses.stats.seeds.generator`), and does not run without one; the same
+seed gives the same numbers. These tests describe PAST series (e.g. deaths per year before and after towers
 were built); nothing here forecasts.
 
 References
@@ -38,14 +39,16 @@ from scipy import special, stats
 from statsmodels.tsa.stattools import acovf, levinson_durbin
 
 from borderscape.analyses.results import StatResult
+from borderscape.analyses.stats.seeds import Seed, generator, recorded
+from borderscape.analyses.stats.tests import risk_ratio
 from borderscape.geo.errors import InputError
 
 __all__ = [
-    "ITSResult",
     "Comparison",
-    "mann_kendall",
-    "interrupted_time_series",
+    "ITSResult",
     "compare_samples",
+    "interrupted_time_series",
+    "mann_kendall",
 ]
 
 _DAYS_PER_YEAR = 365.25
@@ -305,7 +308,7 @@ def interrupted_time_series(
     maxlags: int | None = None,
     bootstrap: int = 999,
     confidence: float = 0.95,
-    seed: int | np.random.Generator | None = None,
+    seed: Seed | None = None,
 ) -> ITSResult:
     """Segmented regression (interrupted time series) with Newey–West standard errors.
 
@@ -340,7 +343,7 @@ def interrupted_time_series(
     confidence
         Level of the intervals.
     seed
-        Seed or Generator of the bootstrap.
+        Integer or Generator of the bootstrap (required when ``bootstrap > 0``).
 
     Returns
     -------
@@ -383,8 +386,8 @@ def interrupted_time_series(
     )
     rngs: list[np.random.Generator | None] = [None, None]
     if bootstrap > 0:
-        common["seed"] = seed if not isinstance(seed, np.random.Generator) else "generator"
-        rngs = list(np.random.default_rng(seed).spawn(2))
+        common["seed"] = recorded(seed)
+        rngs = list(generator(seed, what="the sieve bootstrap").spawn(2))
         influence = np.linalg.pinv(x)  # rows: the linear estimators of each coefficient
         annihilator = np.eye(n) - x @ influence
 
@@ -477,7 +480,7 @@ def compare_samples(
     resamples: int = 9999,
     ci_method: str = "bca",
     confidence: float = 0.95,
-    seed: int | np.random.Generator | None = None,
+    seed: Seed | None = None,
 ) -> Comparison:
     """Two-sample permutation test and bootstrap CI for a difference, with an effect size.
 
@@ -493,8 +496,8 @@ def compare_samples(
     * effect size: for median/mean, Cliff's delta ``P(A > B) - P(A < B)`` (Cliff 1993) with
       a CI from the same bootstrap resamples (same method) and the Mann–Whitney
       (tie-corrected, asymptotic, continuity-corrected) p-value; for shares, the risk ratio
-      ``share(a) / share(b)`` with the Katz log CI ``exp(log RR +- z sqrt(1/x_a - 1/n_a +
-      1/x_b - 1/n_b))`` and the two-proportion (pooled) z-test.
+      ``share(a) / share(b)`` with the Katz log CI and the two-proportion (pooled) z-test
+      (:func:`~borderscape.analyses.stats.tests.risk_ratio`).
 
     The permutation and bootstrap draws come from two independent streams spawned from
     ``seed``, in that order.
@@ -513,7 +516,7 @@ def compare_samples(
     confidence
         Level of the intervals.
     seed
-        Seed or Generator.
+        Integer or Generator (required).
 
     Returns
     -------
@@ -529,7 +532,7 @@ def compare_samples(
     y = _as_values(b, "sample b", 2)
     if statistic == "share" and not (np.isin(x, (0, 1)).all() and np.isin(y, (0, 1)).all()):
         raise InputError("statistic='share' needs 0/1 values.", remedy="Code outcomes as 0/1.")
-    perm_rng, boot_rng = np.random.default_rng(seed).spawn(2)
+    perm_rng, boot_rng = generator(seed, what="the two-sample comparison").spawn(2)
     na, nb = x.size, y.size
     observed = float(_stat(x, statistic) - _stat(y, statistic))
 
@@ -590,7 +593,7 @@ def compare_samples(
         "resamples": resamples,
         "ci_method": ci_method,
         "confidence": confidence,
-        "seed": seed if not isinstance(seed, np.random.Generator) else "generator",
+        "seed": recorded(seed),
         "n_a": na,
         "n_b": nb,
     }
@@ -616,20 +619,15 @@ def compare_samples(
                 "the risk ratio is undefined when a group has no events.",
                 remedy="Report the risk difference only, or pool periods.",
             )
-        rr = (xa_sum / na) / (xb_sum / nb)
-        se = math.sqrt(1 / xa_sum - 1 / na + 1 / xb_sum - 1 / nb)
-        zc = stats.norm.ppf(0.5 + confidence / 2.0)
-        pooled_share = (xa_sum + xb_sum) / (na + nb)
-        se0 = math.sqrt(pooled_share * (1 - pooled_share) * (1 / na + 1 / nb))
-        z = (xa_sum / na - xb_sum / nb) / se0 if se0 > 0 else 0.0
+        rr = risk_ratio(xa_sum, na, xb_sum, nb, confidence)
         effect = StatResult(
             name="risk ratio (a / b)",
-            estimate=rr,
-            ci=(rr * math.exp(-zc * se), rr * math.exp(zc * se)),
-            p_value=float(2 * stats.norm.sf(abs(z))),
+            estimate=rr.estimate,
+            ci=rr.ci,
+            p_value=rr.p_value,
             n=na + nb,
-            method="risk ratio with Katz log CI; two-proportion pooled z-test",
-            statistic=float(z),
+            method=rr.method,
+            statistic=rr.statistic,
             parameters={"confidence": confidence, "n_a": na, "n_b": nb},
         )
     else:

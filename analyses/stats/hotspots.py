@@ -35,25 +35,27 @@ import shapely
 from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
+from borderscape.analyses.stats.seeds import Seed, generator, recorded
 from borderscape.geo.errors import CRSError, InputError
 from borderscape.geo.parallel import Executor, groups, resolve, spawn_chunks
 
 __all__ = [
-    "GiStar",
     "FDRResult",
-    "WindowedGiStar",
+    "GiStar",
     "HotspotChange",
-    "square_grid",
-    "hex_grid",
+    "WindowedGiStar",
+    "contiguity_weights",
     "count_points",
     "distance_band_weights",
-    "knn_weights",
-    "contiguity_weights",
-    "gi_star",
-    "gi_star_weights",
     "fdr_bh",
+    "gi_star",
     "gi_star_by_window",
+    "gi_star_weights",
+    "gi_star_z",
+    "hex_grid",
     "hotspot_change",
+    "knn_weights",
+    "square_grid",
 ]
 
 
@@ -619,26 +621,62 @@ def _crand_group(chunks: list[tuple[int, np.random.Generator]], **data: Any) -> 
     return np.sum([_crand_chunk(c, **data) for c in chunks], axis=0)
 
 
-def gi_star_weights(
-    values: pd.Series | np.ndarray,
-    weights: sparse.sparray | sparse.spmatrix,
-    *,
-    permutations: int = 0,
-    seed: int | np.random.Generator | None = None,
-    index: pd.Index | None = None,
-    executor: Executor | None = None,
-) -> GiStar:
-    """Getis–Ord Gi* for given binary neighbour weights.
+def gi_star_z(values: np.ndarray, weights: sparse.sparray | sparse.spmatrix) -> np.ndarray:
+    """Analytical Getis–Ord Gi* z-scores, of one column of values or of several at once.
 
     With binary weights ``w_ij`` (1 for a neighbour, and ``w_ii = 1``: each feature is its
     own neighbour), ``W_i = sum_j w_ij``, mean ``ybar`` and population standard deviation
     ``s = sqrt(sum_j y_j**2 / n - ybar**2)``::
 
-        G*_i = sum_j w_ij y_j / sum_j y_j
         z_i  = (sum_j w_ij y_j - ybar W_i) / (s sqrt((n W_i - W_i**2) / (n - 1)))
 
     (Ord & Getis 1995, eq. 14 with binary weights; identical to esda
-    ``G_Local(y, w, transform="B", star=True)``). Analytical p = ``2 * (1 - Phi(|z_i|))``.
+    ``G_Local(y, w, transform="B", star=True)``).  Where the denominator is 0 — all values of
+    the column equal, or a feature whose neighbourhood is every feature (``W_i = n``, so its
+    Gi* cannot deviate from the mean) — z is 0.
+
+    Parameters
+    ----------
+    values
+        ``(n,)`` values, or ``(n, k)``: one column per vector (e.g. counts per cell of several
+        samples of records).
+    weights
+        ``(n, n)`` binary neighbour matrix (any diagonal is ignored; the self-weight is 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        z-scores, of the shape of ``values``.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    n = y.shape[0]
+    w = sparse.csr_array(weights, dtype=np.float64, copy=True)  # never touch the caller's
+    w.setdiag(0.0)
+    w.eliminate_zeros()
+    wi = np.diff(w.indptr) + 1.0
+    if y.ndim == 2:
+        wi = wi[:, None]
+    mean = y.mean(axis=0)
+    sd = np.sqrt(np.maximum((y**2).mean(axis=0) - mean**2, 0.0))
+    denom = sd * np.sqrt((n * wi - wi**2) / (n - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (w @ y + y - mean * wi) / denom
+    return np.where(denom > 0, z, 0.0)
+
+
+def gi_star_weights(
+    values: pd.Series | np.ndarray,
+    weights: sparse.sparray | sparse.spmatrix,
+    *,
+    permutations: int = 0,
+    seed: Seed | None = None,
+    index: pd.Index | None = None,
+    executor: Executor | None = None,
+) -> GiStar:
+    """Getis–Ord Gi* for given binary neighbour weights.
+
+    ``G*_i = sum_j w_ij y_j / sum_j y_j`` and its z-score ``z_i`` by :func:`gi_star_z` (Ord &
+    Getis 1995, eq. 14 with binary weights, self-weight 1). Analytical p = ``2 * (1 - Phi(|z_i|))``.
 
     Permutation inference (``permutations > 0``) is conditional randomisation (Anselin
     1995): ``y_i`` is held fixed and its ``W_i - 1`` neighbours are replaced by values drawn
@@ -659,7 +697,7 @@ def gi_star_weights(
     permutations
         Number of conditional randomisations; 0 for analytical inference only.
     seed
-        Seed or Generator for the permutations (required for reproducibility).
+        Integer or Generator of the permutations (required when ``permutations > 0``).
     index
         Index for the result; default ``values.index`` or ``0..n-1``.
     executor
@@ -699,13 +737,12 @@ def gi_star_weights(
         )
     lag = w @ y + y
     wi = k_other + 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (lag - mean * wi) / (sd * np.sqrt((n * wi - wi**2) / (n - 1)))
+    z = gi_star_z(y, w)
     g = lag / total
     params: dict[str, Any] = {"permutations": int(permutations), "weights": "binary, self=1"}
     if permutations > 0:
-        rng = np.random.default_rng(seed)
-        params["seed"] = seed if not isinstance(seed, np.random.Generator) else "generator"
+        rng = generator(seed, what="Gi* conditional randomisation")
+        params["seed"] = recorded(seed)
         # fixed chunks of permutations, each from its own spawned generator: the counts are the
         # same whatever runs the chunks (borderscape.geo.parallel)
         ex = resolve(executor)
@@ -737,7 +774,7 @@ def gi_star(
     *,
     distance_band: float,
     permutations: int = 0,
-    seed: int | np.random.Generator | None = None,
+    seed: Seed | None = None,
 ) -> GiStar:
     """Getis–Ord Gi* hot spots with a fixed distance band.
 
@@ -758,7 +795,7 @@ def gi_star(
         0: analytical p-values; otherwise the number of conditional randomisations
         (e.g. 9999) for pseudo p-values.
     seed
-        Seed or Generator of the permutations.
+        Integer or Generator of the permutations (required when ``permutations > 0``).
 
     Returns
     -------
@@ -841,11 +878,6 @@ def fdr_bh(p: pd.Series | np.ndarray | Sequence[float], alpha: float = 0.05) -> 
     return FDRResult(reject=reject, q=q, threshold=threshold, alpha=float(alpha), m=m)
 
 
-def _spawn(seed: int | np.random.Generator | None, k: int) -> list[np.random.Generator]:
-    """``k`` independent Generators derived from ``seed``."""
-    return list(np.random.default_rng(seed).spawn(k))
-
-
 def gi_star_by_window(
     points: gpd.GeoDataFrame,
     date_column: str,
@@ -854,7 +886,7 @@ def gi_star_by_window(
     grid: gpd.GeoDataFrame,
     distance_band: float,
     permutations: int = 0,
-    seed: int | np.random.Generator | None = None,
+    seed: Seed | None = None,
 ) -> WindowedGiStar:
     """Gi* of point counts on one grid, separately for each time window.
 
@@ -886,7 +918,9 @@ def gi_star_by_window(
         raise InputError("give at least one (start, end) window.")
     dates = pd.to_datetime(points[date_column], errors="coerce")
     w = distance_band_weights(grid, distance_band)
-    rngs = _spawn(seed, len(windows))
+    rngs: list[np.random.Generator | None] = (
+        list(generator(seed, what="Gi* conditional randomisation").spawn(len(windows)))
+        if permutations > 0 else [None] * len(windows))
     spans, results, columns, outside = [], [], {}, []
     for (start, end), rng in zip(windows, rngs):
         t0, t1 = pd.Timestamp(start), pd.Timestamp(end)

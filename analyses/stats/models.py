@@ -37,9 +37,10 @@ import statsmodels.api as sm
 from scipy import sparse, stats
 
 from borderscape.analyses.results import StatResult
+from borderscape.analyses.stats.seeds import Seed, generator, recorded
 from borderscape.geo.errors import InputError
 
-__all__ = ["CountModel", "LogitModel", "count_regression", "morans_i", "case_control_logit"]
+__all__ = ["CountModel", "LogitModel", "case_control_logit", "count_regression", "morans_i"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,7 +291,7 @@ def morans_i(
     weights: sparse.sparray | sparse.spmatrix,
     *,
     permutations: int = 999,
-    seed: int | np.random.Generator | None = None,
+    seed: Seed | None = None,
     confidence: float = 0.95,
 ) -> StatResult:
     """Global Moran's I (e.g. of model residuals) with analytical and permutation inference.
@@ -314,11 +315,11 @@ def morans_i(
         One value per feature (e.g. ``CountModel.residuals``).
     weights
         ``(n, n)`` non-negative weights with zero diagonal (e.g. from
-        :func:`borderscape.analyses.hotspots.contiguity_weights`).
+        :func:`borderscape.analyses.stats.hotspots.contiguity_weights`).
     permutations
         Number of random permutations (0: normal p-value only).
     seed
-        Seed or Generator.
+        Integer or Generator of the permutations (required when ``permutations > 0``).
     confidence
         Level of the interval.
 
@@ -362,8 +363,8 @@ def morans_i(
         "confidence": confidence,
     }
     if permutations > 0:
-        rng = np.random.default_rng(seed)
-        params["seed"] = seed if not isinstance(seed, np.random.Generator) else "generator"
+        rng = generator(seed, what="Moran's I permutations")
+        params["seed"] = recorded(seed)
         extreme, done = 0, 0
         tol = 1e-12 * max(1.0, abs(i_obs - expected))
         while done < permutations:

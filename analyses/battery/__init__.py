@@ -1,0 +1,168 @@
+"""The batteries of tests: the desert funnel effect (H1 … H5) and the sea (M1 … M5).
+
+After Chambers, Boyce, Launius & Dinsmore (2019), "Mortality, surveillance and the tertiary
+'funnel effect' on the U.S.–Mexico border", J. Borderlands Studies 36(3):
+
+H1  coverage displacement — fewer remains inside the coverage of the sensors active at the
+    time than the area covered would lead one to expect (:mod:`.h1_coverage`);
+H2  hardship — remains lie in harder terrain (energy cost from the border, distance to roads
+    and water, slope, ruggedness) and more so over time and after interventions
+    (:mod:`.h2_hardship`);
+H3  routes — routes that avoid coverage cost more energy than unconstrained ones, by epoch
+    (:mod:`.h3_routes`);
+H4  mortality rate — deaths per encounter, with an interrupted time series around
+    intervention dates (:mod:`.h4_rate`);
+H5  hot spots — Gi* hot spots per period, and whether they moved into harder terrain
+    (:mod:`.h5_hotspots`).
+
+The sea battery, same contract: M1 mortality per crossing by route and month
+(:mod:`.m1_mortality`), M2 distances of deaths and detections from the departure coasts and
+from coverage (:mod:`.m2_distances`), M3 shares of incidents inside search-and-rescue regions
+(:mod:`.m3_sar_regions`), M4 deaths by detecting asset (:mod:`.m4_assets`), M5 hot spots of
+incidents (:mod:`.m5_hotspots`).
+
+Each hypothesis is a function ``(study, inputs, rng) -> Section`` returning
+:class:`~borderscape.analyses.results.Outcome` records (``H2.road_distance`` …) with estimate,
+confidence interval, p-value, n and method, or ``skipped`` with the reason and the remedy
+when a layer it needs is missing.  Randomness: one child generator per hypothesis, spawned in
+a fixed order from the study's seed, so that the same inputs and seed give identical numbers
+and one hypothesis's draws never shift another's.
+
+The batteries look at past periods only: they forecast nothing and rank no place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from borderscape.analyses.battery import (
+    h1_coverage,
+    h2_hardship,
+    h3_routes,
+    h4_rate,
+    h5_hotspots,
+    m1_mortality,
+    m2_distances,
+    m3_sar_regions,
+    m4_assets,
+    m5_hotspots,
+)
+from borderscape.analyses.battery.common import Section
+from borderscape.analyses.inputs import StudyInputs
+from borderscape.analyses.results import Outcome
+from borderscape.analyses.stats.seeds import generator
+from borderscape.analyses.study import Study
+from borderscape.geo.raster import Raster
+
+__all__ = ["FUNNEL", "MARITIME", "PRIMARY", "Battery", "Hypothesis", "hypotheses", "run_battery", "tier"]
+
+#: A hypothesis of a battery: ``(study, inputs, rng) -> Section``.
+Hypothesis = Callable[[Study, StudyInputs, np.random.Generator], Section]
+
+#: The desert battery in order: (id prefix, function).
+FUNNEL: list[tuple[str, Hypothesis]] = [
+    ("H1", h1_coverage.h1_coverage),
+    ("H2", h2_hardship.h2_hardship),
+    ("H3", h3_routes.h3_routes),
+    ("H4", h4_rate.h4_mortality_rate),
+    ("H5", h5_hotspots.h5_hotspots),
+]
+
+#: The sea battery in order: (id prefix, function).
+MARITIME: list[tuple[str, Hypothesis]] = [
+    ("M1", m1_mortality.m1_mortality),
+    ("M2", m2_distances.m2_distances),
+    ("M3", m3_sar_regions.m3_sar_regions),
+    ("M4", m4_assets.m4_detection_assets),
+    ("M5", m5_hotspots.m5_hotspots),
+]
+
+#: The results that test the funnel effect itself, one or more per hypothesis, checked on simulated
+#: worlds to reject in 5 % ± 2 % of worlds without the effect and in at least 80 % with it
+#: (``benchmarks/calibrate_funnel_*.py``).  Headlines of the briefing.
+PRIMARY = frozenset({"H1", "H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.energy",
+                     "H3.fit", "H4", "H4.rate_ratio", "H5"})
+
+
+def tier(test_id: str) -> str | None:
+    """What a result of the funnel battery is for: ``tier`` in ``results.json`` (None for ids outside
+    it, such as the maritime battery's ``M1`` …).
+
+    * ``primary`` — a test of the funnel effect whose size and power are checked on simulated
+      worlds (:data:`PRIMARY`);
+    * ``secondary`` — another test of the funnel effect (the cross-L envelope ``H1.cross_k``,
+      the trends ``H2.*.trend``, the interrupted time series ``H4.its.*``): its size is checked
+      (5 % ± 2 %), its power is reported but may be lower, because it looks for a different
+      shape of change (a steady trend, a jump of level in one month) than the primary test;
+    * ``context`` — a number that describes the setting and whose null is not "no funnel
+      effect": the area-share comparisons (``H1.area``, ``H1.before/after.*``: remains are not
+      spread evenly even without surveillance), the modelled cost of avoiding coverage (``H3``,
+      ``H3.slope``, ``H3.<epoch>``: a property of the terrain and the coverage), remains against
+      random points (``H2.case_control*``) and the hot spots of one period (``H5.<period>``: remains
+      cluster along routes whatever surveillance does).  Its p-value answers its own null only.
+    """
+    if not test_id.startswith("H"):
+        return None
+    if test_id in PRIMARY:
+        return "primary"
+    if test_id == "H1.cross_k" or test_id.endswith(".trend") or test_id.startswith("H4.its."):
+        return "secondary"
+    return "context"
+
+
+@dataclass(frozen=True, eq=False)
+class Battery:
+    """Every outcome of the battery, with its tables (name → frame) and rasters."""
+
+    outcomes: tuple[Outcome, ...]
+    tables: Mapping[str, pd.DataFrame]
+    rasters: Mapping[str, Raster]
+
+
+def hypotheses(battery: str = "funnel") -> list[tuple[str, Hypothesis]]:
+    """The tests of a battery in order: (id prefix, function).
+
+    ``funnel`` is the desert battery H1 … H5 (:data:`FUNNEL`); ``maritime`` the sea battery
+    M1 … M5 (:data:`MARITIME`).
+    """
+    return list(MARITIME if battery == "maritime" else FUNNEL)
+
+
+def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -> Battery:
+    """Run every hypothesis of the study's battery (``study.battery``).
+
+    Parameters
+    ----------
+    study
+        The study (periods, interventions, sensor defaults, parameters).
+    inputs
+        The layers by role.
+    seed
+        Overrides the study's seed.
+
+    Returns
+    -------
+    Battery
+        Outcomes in the battery's order (H1 … H5 for ``funnel``), each with its :func:`tier`,
+        and the tables and rasters they rest on.
+    """
+    root = generator(study.seed if seed is None else seed, what="the battery")
+    funcs = hypotheses(study.battery)
+    children = root.spawn(len(funcs))
+    outcomes: list[Outcome] = []
+    tables: dict[str, pd.DataFrame] = {}
+    rasters: dict[str, Raster] = {}
+    for (prefix, func), rng in zip(funcs, children):
+        section = func(study, inputs, rng)
+        for outcome in section.outcomes:
+            if outcome.id.split(".")[0] != prefix:
+                raise AssertionError(f"{func.__name__} returned outcome {outcome.id} outside {prefix}")
+        outcomes.extend(dataclasses.replace(o, tier=tier(o.id)) for o in section.outcomes)
+        tables.update(section.tables)
+        rasters.update(section.rasters)
+    return Battery(tuple(outcomes), tables, rasters)

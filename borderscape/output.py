@@ -1,0 +1,470 @@
+"""The run folder: writing it in one piece, and reading it back to render without recomputing.
+
+A run folder holds
+
+``results.json``
+    ``study``, ``seed``, ``simulated``, ``tests`` (one object per outcome), ``sources``
+    (publisher, licence, citation and caveats of each input) and ``caveats`` — sorted keys,
+    no timestamps and no paths, so the same inputs and seed give byte-identical files.
+``study.json``
+    The study as run, in the layout of a study file with every default filled in
+    (:meth:`~borderscape.analyses.study.Study.to_dict`): what a renderer needs besides the results.
+``tables/``
+    Each table behind the outcomes as CSV, and as GeoParquet when it has geometry.
+``figures/``
+    The static figures (PNG at 300 dpi and SVG) where their data exist.
+``map/``
+    The layers of the interactive map (GeoParquet, popups already allow-listed, remains
+    rounded) and ``layers.json`` describing them, so ``borderscape map --from`` draws the
+    same map without recomputing.
+``map.html``
+    The interactive, self-contained map of :mod:`borderscape.webmap`.
+``provenance.json``
+    Every input file with its path and sha256, package versions, parameters, seed, and the
+    start and finish times (the only timestamps of a run).
+
+:func:`write_run` writes all of it into a hidden sibling folder and swaps it in at the end,
+so a folder is always either the old complete run or the new complete run, never a mix.
+:func:`read_run` reads one back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from borderscape import figures, webmap
+from borderscape.analyses.battery import Battery
+from borderscape.analyses.battery.common import hotspot_grid
+from borderscape.analyses.battery.h2_hardship import COVARIATES
+from borderscape.analyses.inputs import Assembled, InputRecord
+from borderscape.analyses.study import Study, working_crs
+from borderscape.errors import InputError
+from borderscape.geo.files import atomic_path, write_text_atomic
+from borderscape.geo.raster import Raster
+from borderscape.layers.schemas import Layer
+
+SIMULATED = "SIMULATED DATA"
+#: Packages whose versions go into provenance.json.
+PACKAGES = ("borderscape", "numpy", "pandas", "geopandas", "shapely", "pyproj", "rasterio", "numba",
+            "scipy", "statsmodels", "matplotlib")
+#: The files that make a folder a run folder (checked by :func:`read_run`).
+RUN_FILES = ("results.json", "study.json", "provenance.json")
+
+
+def _atomic(path: Path, write: Callable[[str], None]) -> Path:
+    """Write through ``write(tmp)`` into a temporary file of the same folder, then rename it."""
+    with atomic_path(path) as tmp:
+        write(str(tmp))
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()
+    if isinstance(value, (Path, CRS)):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _clean(value: Any) -> Any:
+    """Non-finite floats become None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    """Write JSON atomically: sorted keys, indented, UTF-8, no NaN."""
+    text = json.dumps(_clean(json.loads(json.dumps(data, default=_json_default))), sort_keys=True, indent=2,
+                      ensure_ascii=False, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "table"
+
+
+def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], *, simulated: bool) -> list[Path]:
+    """Each table as CSV (geometry as WKT), and as GeoParquet when it has geometry.
+
+    A simulated run's tables get a first column ``data`` holding ``SIMULATED DATA``.
+    """
+    written = []
+    for name in sorted(tables):
+        frame = tables[name]
+        if simulated:
+            frame = frame.copy()
+            frame.insert(0, "data", SIMULATED)
+        stem = folder / _slug(name)
+        plain = pd.DataFrame(frame)
+        if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+            plain[frame.geometry.name] = frame.geometry.to_wkt()
+            written.append(_atomic(stem.with_suffix(".parquet"), lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
+        written.append(_atomic(stem.with_suffix(".csv"), lambda tmp, p=plain: p.to_csv(tmp, index=False)))
+    return written
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _footer(records: tuple[InputRecord, ...], roles: tuple[str, ...], caveat: str, *, simulated: bool) -> str:
+    names = [r.publisher for r in records if r.role in roles]
+    src = "; ".join(dict.fromkeys(names)) or "none"
+    text = f"Sources: {src}. Caveat: {caveat}"
+    return f"{SIMULATED}: generated by borderscape, not real records. " + text if simulated else text
+
+
+def coverage_table(rasters: Mapping[str, Raster]) -> pd.DataFrame:
+    """Area (km²) of cells seen by at least one active sensor, per raster whose name holds
+    ``coverage``; the epoch is the ISO date in the name (else the name)."""
+    rows = []
+    for name in sorted(rasters):
+        if "coverage" not in name.lower():
+            continue
+        r = rasters[name]
+        seen = np.asarray(r.valid_mask() & (np.nan_to_num(r.array.astype(float)) > 0))
+        date = re.search(r"\d{4}-\d{2}-\d{2}", name)
+        rows.append({"epoch": date.group(0) if date else name, "area_km2": float(seen.sum()) * r.res[0] * r.res[1] / 1e6})
+    return pd.DataFrame(rows, columns=["epoch", "area_km2"])
+
+
+def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
+    """Write a matplotlib figure as ``stem.png`` (300 dpi, for print) and ``stem.svg``, atomically,
+    then close it.
+
+    Creation dates are left out of both files' metadata; the SVG keeps its text as text.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": stem}):
+        written = [_atomic(folder / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=300,
+                                                                           metadata={"Software": None})),
+                   _atomic(folder / f"{stem}.svg", lambda tmp: fig.savefig(tmp, format="svg",
+                                                                           metadata={"Date": None, "Creator": None}))]
+    plt.close(fig)
+    return written
+
+
+def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> list[Path]:
+    """The figures of a run, from the inputs and the battery's tables and rasters; a figure
+    whose table is absent is not drawn.
+
+    ``study_area`` (map), ``hardship_over_time`` (``h2_records``), ``mortality_per_encounter``
+    (``h4_monthly``), ``mortality_per_crossing``, ``coverage_growth`` (coverage rasters),
+    ``hotspots_by_period`` (``h5_cells`` / ``m5_cells``) and ``cross_l_envelope`` (``h1_cross_l``:
+    the observed cross-L, the null's centre and its global envelope at every radius of ``H1.cross_k``).
+    """
+    records = assembled.records
+    dates = [i.date for i in study.interventions]
+    written: list[Path] = []
+    written += save_figure(area_figure(study, assembled, battery, simulated=simulated), folder, "study_area")
+    h2 = battery.tables.get("h2_records")
+    if h2 is not None and "year" in h2.columns:
+        table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=study.params.hardship.min_per_year)
+        if len(table):
+            footer = _footer(records, ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
+                             "remains are recorded where they were found, not where people died or walked; "
+                             "deaths are undercounted, and more so in remote terrain.", simulated=simulated)
+            fig = figures.hardship_over_time(table, footer=footer, simulated=simulated, interventions=dates)
+            written += save_figure(fig, folder, "hardship_over_time")
+    h4 = battery.tables.get("h4_monthly")
+    if h4 is not None and {"month", "deaths", "encounters"} <= set(h4.columns) and len(h4):
+        footer = _footer(records, ("deaths", "encounters"),
+                         "encounters are events, not people; remains are counted by the month they were "
+                         "reported, and deaths are undercounted.", simulated=simulated)
+        fig = figures.mortality_over_time(h4, footer=footer, simulated=simulated, interventions=dates)
+        written += save_figure(fig, folder, "mortality_per_encounter")
+    rates = battery.tables.get("mortality_per_crossing")
+    if rates is not None and len(rates):
+        footer = _footer(records, ("crossings", "deaths"),
+                         "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
+                         "missing, from national figures compiled by IOM.", simulated=simulated)
+        written += save_figure(figures.mortality_per_crossing(rates, footer=footer, simulated=simulated,
+                                                              interventions=dates), folder, "mortality_per_crossing")
+    coverage = coverage_table(battery.rasters)
+    if len(coverage):
+        if study.battery == "maritime":
+            roles, caveat = (("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
+                             "coverage is the approximate operational areas plus any stations and tracks supplied; "
+                             "it is where surveillance could reach, not what was watched.")
+        else:
+            roles, caveat = (("towers", "dem"), "coverage is modelled from tower positions, assumed heights and "
+                             "ranges and a DEM; it is what towers could see, not what was watched.")
+        footer = _footer(records, roles, caveat, simulated=simulated)
+        written += save_figure(figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder,
+                                "coverage_growth")
+    maritime = study.battery == "maritime"
+    cells = battery.tables.get("m5_cells" if maritime else "h5_cells")
+    if cells is not None and len(cells):
+        context = [figures.usable(layer.frame).geometry for role in ("coastline", "border")
+                   if isinstance(layer := assembled.inputs.layers.get(role), Layer)]
+        footer = _footer(records, ("deaths", "coastline", "border"),
+                         "hot spots show where records were found in a past period (Gi*, false discovery rate "
+                         "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
+                         simulated=simulated)
+        fig = figures.hotspots_by_period(cells, footer=footer, simulated=simulated,
+                                         context=pd.concat(context) if context else None,
+                                         what="incidents" if maritime else "remains")
+        written += save_figure(fig, folder, "hotspots_by_period")
+    table = battery.tables.get("h1_cross_l")
+    if table is not None:
+        footer = _footer(records, ("deaths", "towers", "dem"),
+                         "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
+                         "are those active at the end of the study; remains are found where people died, not where "
+                         "they walked.", simulated=simulated)
+        written += save_figure(figures.envelope_chart(table, statistic="Cross-L of remains around active sensors",
+                                                      footer=footer, simulated=simulated), folder, "cross_l_envelope")
+    return written
+
+
+def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> Any:
+    """The static map of the study area (:func:`borderscape.figures.study_area_map`): context layers,
+    sensors, the latest coverage raster in the study's CRS, and remains (or sea incidents with dead
+    or missing) counted per cell of the hot-spot grid (:func:`~borderscape.analyses.battery.common.hotspot_grid`),
+    leaving out coarse (whole-degree) positions."""
+    crs = working_crs(study)
+    box = gpd.GeoSeries([shapely.box(*study.bbox)], crs="EPSG:4326").to_crs(crs)
+    layers = {role: figures.usable(layer.frame) for role, layer in assembled.inputs.layers.items()
+              if isinstance(layer, Layer) and isinstance(layer.frame, gpd.GeoDataFrame)}
+    deaths = layers.get("deaths")
+    points = None
+    if deaths is not None:
+        precise = ~deaths["location_precision"].astype("string").str.contains("coarse|no coordinates", na=False) \
+            if "location_precision" in deaths.columns else np.ones(len(deaths), bool)
+        points = deaths[precise & (deaths.geometry.geom_type == "Point")].geometry
+    names = [n for n in sorted(battery.rasters) if "coverage" in n.lower() and battery.rasters[n].crs == crs]
+    coverage = None
+    if names:
+        r = battery.rasters[names[-1]]
+        left, bottom, right, top = r.bounds
+        coverage = (np.asarray(r.valid_mask() & (np.nan_to_num(r.array.astype(float)) > 0)), (left, right, bottom, top))
+    maritime = study.battery == "maritime"
+    roles = ("deaths", "coastline", "sar_regions", "operational_areas") if maritime else \
+        ("deaths", "border", "roads", "towers", "water_stations", "dem")
+    footer = _footer(assembled.records, roles,
+                     "remains are found where people died, not where they walked; deaths are undercounted; "
+                     "positions are often approximate, so records are counted per cell.", simulated=simulated)
+    cell_m, _ = hotspot_grid(study, points.to_crs(crs) if points is not None else box)
+    return figures.study_area_map(layers, box=box, title=f"{study.title}: the study area", footer=footer,
+                                  cell_m=cell_m,
+                                  records=points, coverage=coverage, simulated=simulated,
+                                  what="incidents with dead or missing" if maritime else "recovered remains")
+
+
+# -- the interactive map's layers -------------------------------------------------------------
+
+def map_layers(study: Study, assembled: Assembled, battery: Battery) -> list[webmap.MapLayer]:
+    """The layers of a run's interactive map: its inputs, coverage by epoch, routes and hot spots."""
+    return webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters, battery.tables)
+
+
+def study_map_data(layers: Sequence[webmap.MapLayer], *, title: str, bbox: Sequence[float],
+                   results: Mapping[str, Any]) -> webmap.StudyMap:
+    """What the interactive map of a run draws: its layers, title and extent, and from
+    ``results.json`` the sources, caveats and outcomes."""
+    return webmap.StudyMap(tuple(layers), title, tuple(results["sources"]), tuple(results["caveats"]),
+                           bool(results["simulated"]), tuple(float(v) for v in bbox), tuple(results["tests"]))
+
+
+def _layer_meta(layer: webmap.MapLayer, file: str) -> dict[str, Any]:
+    return {"file": file, "name": layer.name, "group": layer.group, "kind": layer.kind, "fields": list(layer.fields),
+            "colour": layer.colour, "years": None if layer.years is None else list(layer.years),
+            "cluster": layer.cluster, "decimals": layer.decimals, "visible": layer.visible, "note": layer.note,
+            "source": layer.source, "fill": layer.fill}
+
+
+def write_map_layers(folder: Path, layers: Sequence[webmap.MapLayer]) -> list[Path]:
+    """Each map layer as GeoParquet (coordinates rounded to the layer's decimals, as the map shows
+    them) and ``layers.json`` describing them in drawing order."""
+    written, meta = [], []
+    for i, layer in enumerate(layers):
+        file = f"layer-{i:03d}.parquet"
+        frame = layer.frame
+        if layer.kind == "points" and len(frame):  # remains: no finer position on disk than on the map
+            frame = frame.set_geometry(webmap.round_coordinates(frame.geometry.values, layer.decimals), crs=frame.crs)
+        written.append(_atomic(folder / file, lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
+        meta.append(_layer_meta(layer, file))
+    written.append(write_json(folder / "layers.json", {"layers": meta}))
+    return written
+
+
+def read_map_layers(folder: Path) -> list[webmap.MapLayer]:
+    """The map layers written by :func:`write_map_layers`."""
+    meta = json.loads((folder / "layers.json").read_text(encoding="utf-8"))["layers"]
+    out = []
+    for m in meta:
+        frame = gpd.read_parquet(folder / m["file"])
+        out.append(webmap.MapLayer(name=m["name"], group=m["group"], kind=m["kind"], frame=frame,
+                                   fields=tuple(m["fields"]), colour=m["colour"],
+                                   years=None if m["years"] is None else tuple(m["years"]), cluster=m["cluster"],
+                                   decimals=m["decimals"], visible=m["visible"], note=m["note"], source=m["source"],
+                                   fill=m["fill"]))
+    return out
+
+
+# -- the run folder --------------------------------------------------------------------------
+
+def results_record(study: Study, battery: Battery, records: Sequence[InputRecord], seed: int,
+                   simulated: bool) -> dict[str, Any]:
+    """The content of ``results.json``."""
+    return {
+        "study": study.name, "seed": int(seed), "simulated": bool(simulated),
+        "tests": [o.to_dict() for o in battery.outcomes],
+        "sources": [r.public() for r in sorted(records, key=lambda r: (r.role, r.source))],
+        "caveats": list(study.caveats),
+    }
+
+
+def _siblings(out: Path, what: str) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.{what}-*"))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the complete folder ``tmp``: the old folder is moved aside, the new one
+    renamed into place, then the old one removed."""
+    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_run(out: str | os.PathLike, *, study: Study, assembled: Assembled, battery: Battery, seed: int,
+              simulated: bool, started: dt.datetime, options: Mapping[str, Any]) -> tuple[dict[str, Any], list[Path]]:
+    """Write a run folder (see the module's docstring) in one piece.
+
+    Everything is written into a hidden sibling folder ``.<name>.partial-XXXX`` and swapped in
+    at the end; leftovers of an interrupted earlier write (``.<name>.partial-*``,
+    ``.<name>.old-*``) are removed first.
+
+    Returns
+    -------
+    (dict, list of Path)
+        The content of ``results.json`` and the files written (inside ``out``).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a folder", remedy="give --out a folder path")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in _siblings(out, "partial") + _siblings(out, "old"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        results = results_record(study, battery, assembled.records, seed, simulated)
+        files = [write_json(tmp / "results.json", results), write_json(tmp / "study.json", study.to_dict())]
+        files += write_tables(tmp / "tables", battery.tables, simulated=simulated)
+        files += write_figures(tmp / "figures", study, assembled, battery, simulated=simulated)
+        layers = map_layers(study, assembled, battery)
+        files += write_map_layers(tmp / "map", layers)
+        files.append(write_text_atomic(tmp / "map.html", webmap.render(
+            study_map_data(layers, title=study.title, bbox=study.bbox, results=results))))
+        if simulated:
+            files.append(write_text_atomic(tmp / "README.txt", (
+                f"{SIMULATED}\n\nEverything in this folder was made by `borderscape demo` from a generated world "
+                f"(seed {seed}): the terrain, border, roads, towers, remains and encounters are simulated.\n"
+                "Nothing here is a real place, tower or person. Use it to see what `borderscape run` writes and to "
+                "check that the tests find an effect that was planted.\n")))
+        provenance = {
+            "study": study.name, "simulated": simulated, "seed": int(seed),
+            "inputs": [{"role": r.role, "source": r.source, "files": list(r.files)} for r in assembled.records],
+            "missing": dict(assembled.inputs.missing),
+            "packages": _versions(), "python": platform.python_version(), "platform": platform.platform(),
+            "parameters": study.to_dict(), "options": dict(options),
+            "outputs": sorted(str(p.relative_to(tmp)) for p in files),
+            "started": started.isoformat(), "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+        files.append(write_json(tmp / "provenance.json", provenance))
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return results, [out / p.relative_to(tmp) for p in files]
+
+
+@dataclass(frozen=True, eq=False)
+class RunFolder:
+    """A run folder read back (:func:`read_run`): what the renderers need, nothing recomputed.
+
+    Attributes
+    ----------
+    path
+        The folder.
+    results
+        The content of ``results.json``.
+    study
+        The content of ``study.json`` (:meth:`~borderscape.analyses.study.Study.to_dict`).
+    """
+
+    path: Path
+    results: Mapping[str, Any]
+    study: Mapping[str, Any]
+
+    @property
+    def figures(self) -> Path:
+        """The ``figures/`` folder."""
+        return self.path / "figures"
+
+    def map_layers(self) -> list[webmap.MapLayer]:
+        """The interactive map's layers (``map/``)."""
+        return read_map_layers(self.path / "map")
+
+    def map_data(self) -> webmap.StudyMap:
+        """What the run's interactive map draws (the same as its ``map.html``)."""
+        return study_map_data(self.map_layers(), title=self.study["study"]["title"],
+                              bbox=self.study["region"]["bbox"], results=self.results)
+
+
+def read_run(folder: str | os.PathLike) -> RunFolder:
+    """Read a run folder written by ``borderscape run`` (or :meth:`borderscape.Result.write`).
+
+    Raises
+    ------
+    InputError
+        The folder does not exist or is not a complete run folder.
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputError(f"the run folder {path} does not exist",
+                         remedy="give the folder `borderscape run` wrote (default out/<study name>)")
+    absent = [f for f in (*RUN_FILES, "map/layers.json") if not (path / f).is_file()]
+    if absent:
+        raise InputError(f"{path} is not a complete run folder of this version of borderscape: {', '.join(absent)} "
+                         "missing", remedy="run the study again into this folder (`borderscape run STUDY --out "
+                                           f"{path}`), then render from it")
+    read = lambda name: json.loads((path / name).read_text(encoding="utf-8"))  # noqa: E731
+    return RunFolder(path, read("results.json"), read("study.json"))
