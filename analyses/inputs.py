@@ -28,17 +28,21 @@ from borderscape.layers.schemas import Layer, RasterLayer
 
 #: The reader used for a file path given under a study's ``[layers]`` (by role).
 ROLE_READER = {
-    "deaths": "pcome", "terrain_covariates": "pcome-terrain", "border": "ibwc-boundary",
-    "roads": "tiger-roads-az", "water_stations": "hb-water-stations", "stations": "usbp-stations",
-    "encounters": "cbp-encounters", "environment": "az-env-grid", "towers": "eff-towers",
+    "deaths": "pcome",
+    "terrain_covariates": "pcome-terrain",
+    "border": "ibwc-boundary",
+    "roads": "tiger-roads-az",
+    "water_stations": "hb-water-stations",
+    "stations": "usbp-stations",
+    "encounters": "cbp-encounters",
+    "environment": "az-env-grid",
+    "towers": "eff-towers",
 }
 #: Roles of a maritime study whose user files (stations, tracks, areas) are read in the format
 #: documented in :func:`borderscape.layers.ingest.read_sensor_file`.
 SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
 #: Command-line options that supply a role directly.
-ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)",
-               "dem": "--dem FILE (an elevation GeoTIFF)"}
-
+ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)", "dem": "--dem FILE (an elevation GeoTIFF)"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,8 +78,9 @@ class StudyInputs:
         absent = [r for r in roles if self.layers.get(r) is None]
         if not absent:
             return None
-        return " ".join(f"No {r} layer: {self.missing.get(r, f'name one under [layers] {r} in the study file')}"
-                        for r in absent)
+        return " ".join(
+            f"No {r} layer: {self.missing.get(r, f'name one under [layers] {r} in the study file')}" for r in absent
+        )
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,14 @@ class InputRecord:
 
     def public(self) -> dict[str, str]:
         """The entry of ``results.json``'s ``sources`` list (no paths)."""
-        return {"role": self.role, "id": self.source, "publisher": self.publisher, "licence": self.licence,
-                "citation": self.citation, "caveats": self.caveats}
+        return {
+            "role": self.role,
+            "id": self.source,
+            "publisher": self.publisher,
+            "licence": self.licence,
+            "citation": self.citation,
+            "caveats": self.caveats,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,8 +145,10 @@ def prepare_dem(raster: Raster, study: Study) -> Raster:
     grid = raster if already else raster.reproject(crs, res=res)
     clipped = grid.clip(_study_box(study), crs="EPSG:4326", crop=True)
     if not clipped.valid_mask().any():
-        raise RasterError("the DEM holds no elevation inside the study's bounding box",
-                          remedy=f"give a DEM that covers part of {list(study.bbox)} (west, south, east, north in degrees)")
+        raise RasterError(
+            "the DEM holds no elevation inside the study's bounding box",
+            remedy=f"give a DEM that covers part of {list(study.bbox)} (west, south, east, north in degrees)",
+        )
     return clipped
 
 
@@ -156,8 +169,15 @@ def read_dem(path: str | os.PathLike, study: Study) -> Raster:
 def _record(role: str, source_id: str, files: list[dict[str, str]]) -> InputRecord:
     src = CATALOG.get(source_id)
     if src is None:
-        return InputRecord(role, "file", "user-supplied file", "as stated by its publisher",
-                           "cite the file's publisher", "a user-supplied file: check its provenance", tuple(files))
+        return InputRecord(
+            role,
+            "file",
+            "user-supplied file",
+            "as stated by its publisher",
+            "cite the file's publisher",
+            "a user-supplied file: check its provenance",
+            tuple(files),
+        )
     return InputRecord(role, src.id, src.publisher, src.licence, src.citation, src.caveats, tuple(files))
 
 
@@ -181,9 +201,14 @@ def _missing_reason(role: str, exc: BorderscapeError, source_id: str) -> str:
     return f"{what}. What to do: {remedy}"
 
 
-def assemble_inputs(study: Study, *, data_dir: str | os.PathLike | None = None,
-                    towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
-                    step: Callable[[str], None] = lambda _: None) -> Assembled:
+def assemble_inputs(
+    study: Study,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    towers: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    step: Callable[[str], None] = lambda _: None,
+) -> Assembled:
     """Find and ingest every layer a study names.
 
     Parameters
@@ -233,43 +258,66 @@ def assemble_inputs(study: Study, *, data_dir: str | os.PathLike | None = None,
         if path is not None and not path.exists():
             if explicit:
                 raise InputError(f"the file {path} does not exist", remedy=f"check the path given with --{role}")
-            missing[role] = (f"{value!r} under [layers] {role} in the study is neither a catalog id (see `borderscape "
-                             "sources`) nor an existing file (a relative path is read from the study file's folder). "
-                             "What to do: correct it")
+            missing[role] = (
+                f"{value!r} under [layers] {role} in the study is neither a catalog id (see `borderscape "
+                "sources`) nor an existing file (a relative path is read from the study file's folder). "
+                "What to do: correct it"
+            )
             continue
         if role == "dem":
             if path is not None:
                 layers[role] = read_dem(path, study)
-                records.append(_record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path),
-                                                       "how": how}]))
+                records.append(
+                    _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
+                )
                 continue
             try:
                 located = locate(value, data_dir=data_dir)
             except SourceNotFound as exc:
                 missing[role] = _missing_reason(role, exc, value)
                 continue
-            layers[role] = prepare_dem(mosaic([str(p) for p in located.paths], bounds=study.bbox,
-                                              crs=working_crs(study), res=float(study.resolution_m)), study)
-            records.append(_record(role, value, [{"path": str(p.resolve()), "sha256": h, "how": located.how}
-                                                 for p, h in zip(located.paths, located.sha256)]))
+            layers[role] = prepare_dem(
+                mosaic(
+                    [str(p) for p in located.paths],
+                    bounds=study.bbox,
+                    crs=working_crs(study),
+                    res=float(study.resolution_m),
+                ),
+                study,
+            )
+            records.append(
+                _record(
+                    role,
+                    value,
+                    [
+                        {"path": str(p.resolve()), "sha256": h, "how": located.how}
+                        for p, h in zip(located.paths, located.sha256)
+                    ],
+                )
+            )
             continue
         if path is not None and role in SENSOR_FILE_ROLES:
             layers[role] = read_sensor_file(path)
-            records.append(_record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path),
-                                                   "how": how}]))
+            records.append(
+                _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
+            )
             continue
         source_id = value if is_id else (ROLE_READER[role] if explicit else reader_for(path, role))
         if source_id is None:
-            raise InputError(f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",
-                             remedy=f"name a catalog id for it (see `borderscape sources`), or use one of the roles "
-                                    f"{', '.join(sorted(ROLE_READER))}")
+            raise InputError(
+                f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",
+                remedy=f"name a catalog id for it (see `borderscape sources`), or use one of the roles "
+                f"{', '.join(sorted(ROLE_READER))}",
+            )
         try:
             layer = ingest(source_id, path, data_dir=data_dir if path is None else None)
         except SourceNotFound as exc:
             missing[role] = _missing_reason(role, exc, source_id)
             continue
         layers[role] = layer
-        files = [{"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"],
-                  "how": f["how"] if path is None else how} for f in layer.report.files]
+        files = [
+            {"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"], "how": f["how"] if path is None else how}
+            for f in layer.report.files
+        ]
         records.append(_record(role, source_id, files))
     return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records))

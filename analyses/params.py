@@ -31,16 +31,53 @@ from typing import Any, ClassVar, Literal, Self, TypeVar, Union, cast, get_args,
 
 from borderscape.geo.errors import StudyError
 
-__all__ = ["BATTERY_SECTIONS", "H4", "ROLES", "SECTIONS", "Cost", "DepartureCoast", "Displacement", "FrozenMap",
-           "Hardship", "Maritime", "Parameters", "Routes", "Section", "Statistics", "Viewshed", "check_keys",
-           "check_value", "schema", "spec"]
+__all__ = [
+    "BATTERY_SECTIONS",
+    "H4",
+    "ROLES",
+    "SECTIONS",
+    "Cost",
+    "DepartureCoast",
+    "Displacement",
+    "FrozenMap",
+    "Hardship",
+    "Maritime",
+    "Parameters",
+    "Routes",
+    "Section",
+    "Statistics",
+    "Viewshed",
+    "check_keys",
+    "check_value",
+    "schema",
+    "spec",
+]
 
 #: Layer roles a study's ``[layers]`` table may name, per battery (the roles the code reads).
 ROLES: dict[str, tuple[str, ...]] = {
-    "funnel": ("deaths", "terrain_covariates", "border", "roads", "water_stations", "stations", "encounters",
-               "towers", "dem", "environment"),
-    "maritime": ("crossings", "deaths", "incidents", "sar_regions", "operational_areas", "coastline",
-                 "coastal_stations", "aerial_tracks", "dem"),
+    "funnel": (
+        "deaths",
+        "terrain_covariates",
+        "border",
+        "roads",
+        "water_stations",
+        "stations",
+        "encounters",
+        "towers",
+        "dem",
+        "environment",
+    ),
+    "maritime": (
+        "crossings",
+        "deaths",
+        "incidents",
+        "sar_regions",
+        "operational_areas",
+        "coastline",
+        "coastal_stations",
+        "aerial_tracks",
+        "dem",
+    ),
 }
 #: ``[parameters.<section>]`` tables each battery reads.
 BATTERY_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -51,8 +88,17 @@ BATTERY_SECTIONS: dict[str, tuple[str, ...]] = {
 BBox = tuple[float, float, float, float]
 #: Sea routes of the maritime battery (the keys of its ``ROUTES``).
 Route = Literal["central", "western", "atlantic"]
-MaritimeRole = Literal["crossings", "deaths", "incidents", "sar_regions", "operational_areas", "coastline",
-                       "coastal_stations", "aerial_tracks", "dem"]
+MaritimeRole = Literal[
+    "crossings",
+    "deaths",
+    "incidents",
+    "sar_regions",
+    "operational_areas",
+    "coastline",
+    "coastal_stations",
+    "aerial_tracks",
+    "dem",
+]
 
 
 class FrozenMap(dict[str, Any]):
@@ -76,16 +122,29 @@ def _hashable(value: Any) -> Any:
 
 # -- declaring keys ---------------------------------------------------------------------------
 
-def _key(default: Any, doc: str, *, unit: str = "", ge: float | None = None, gt: float | None = None,
-         le: float | None = None, lt: float | None = None, min_items: int = 0) -> Any:
+
+def _key(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "",
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    min_items: int = 0,
+) -> Any:
     """A declared key: its default, what it does, its unit and allowed range (for the elements of a list)."""
-    return field(default=default, metadata={"doc": doc, "unit": unit, "ge": ge, "gt": gt, "le": le, "lt": lt,
-                                            "min_items": min_items})
+    return field(
+        default=default,
+        metadata={"doc": doc, "unit": unit, "ge": ge, "gt": gt, "le": le, "lt": lt, "min_items": min_items},
+    )
 
 
 def _range(meta: Mapping[str, Any]) -> str:
-    parts = [f"{op} {meta[k]:g}" for k, op in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
-             if meta.get(k) is not None]
+    parts = [
+        f"{op} {meta[k]:g}" for k, op in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")) if meta.get(k) is not None
+    ]
     return " and ".join(parts)
 
 
@@ -107,8 +166,13 @@ def expect(hint: Any, meta: Mapping[str, Any] | None = None) -> str:
         return f'a table of key = "text", the keys {expect(args[0])}'
     if dataclasses.is_dataclass(hint):
         return "a table { " + ", ".join(f"{f.name} = ..." for f in dataclasses.fields(hint)) + " }"
-    words = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
-             dt.date: 'a date "YYYY-MM-DD"'}[hint]
+    words = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        dt.date: 'a date "YYYY-MM-DD"',
+    }[hint]
     return words + (f" {rng}" if rng and hint in (int, float) else "") + (unit if hint in (int, float) else "")
 
 
@@ -156,8 +220,9 @@ def check_value(value: Any, hint: Any, path: str, meta: Mapping[str, Any] | None
             raise _fail(path, value, hint, meta)
         if get_origin(args[0]) is Literal:
             check_keys(value, get_args(args[0]), path, f"[{path}]")
-        return FrozenMap({check_value(k, args[0], f"{path}.{k}"): check_value(v, args[1], f"{path}.{k}")
-                          for k, v in value.items()})
+        return FrozenMap(
+            {check_value(k, args[0], f"{path}.{k}"): check_value(v, args[1], f"{path}.{k}") for k, v in value.items()}
+        )
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return record(hint, value, path)
     if hint is bool:
@@ -185,8 +250,12 @@ def check_value(value: Any, hint: Any, path: str, meta: Mapping[str, Any] | None
 
 def _in_range(value: float, given: Any, path: str, hint: Any, meta: Mapping[str, Any]) -> Any:
     ge, gt, le, lt = (meta.get(k) for k in ("ge", "gt", "le", "lt"))
-    if (ge is not None and value < ge) or (gt is not None and value <= gt) or \
-            (le is not None and value > le) or (lt is not None and value >= lt):
+    if (
+        (ge is not None and value < ge)
+        or (gt is not None and value <= gt)
+        or (le is not None and value > le)
+        or (lt is not None and value >= lt)
+    ):
         raise _fail(path, given, hint, meta, " (out of range)")
     return value
 
@@ -208,13 +277,18 @@ def check_date(value: Any, path: str) -> dt.date:
 def check_bbox(value: Any, path: str) -> BBox:
     """``[west, south, east, north]``: finite degrees, west < east, south < north, within ±180 / ±90."""
     form = "[west, south, east, north] in decimal degrees"
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or len(value) != 4 or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+    if (
+        isinstance(value, (str, bytes, Mapping))
+        or not isinstance(value, Sequence)
+        or len(value) != 4
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    ):
         raise StudyError(f"study key {path!r} must be {form} (four finite numbers), got {_short(value)}")
     west, south, east, north = (float(v) for v in value)
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise StudyError(f"study key {path!r} must be {form} with west < east and south < north within ±180/±90, "
-                         f"got {_short(value)}")
+        raise StudyError(
+            f"study key {path!r} must be {form} with west < east and south < north within ±180/±90, got {_short(value)}"
+        )
     return (west, south, east, north)
 
 
@@ -234,8 +308,10 @@ def unknown_key(path: str, value: Any, known: Sequence[str], label: str) -> Stud
     name = path.rsplit(".", 1)[-1]
     near = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-    return StudyError(f"unknown study key {path!r} (given {_short(value)}){hint}",
-                      remedy=f"rename or remove it; the keys of {label} are: {', '.join(known) or '(none)'}")
+    return StudyError(
+        f"unknown study key {path!r} (given {_short(value)}){hint}",
+        remedy=f"rename or remove it; the keys of {label} are: {', '.join(known) or '(none)'}",
+    )
 
 
 R = TypeVar("R")
@@ -262,15 +338,22 @@ def record(cls: type[R], value: Any, path: str, aliases: Mapping[str, str] | Non
     for name, v in value.items():
         canonical = aliases.get(name, name)
         if canonical in given:
-            raise StudyError(f"study key '{path}.{canonical}' is given twice (as {canonical!r} and {name!r})",
-                             remedy=f"keep one: {canonical} = ...")
+            raise StudyError(
+                f"study key '{path}.{canonical}' is given twice (as {canonical!r} and {name!r})",
+                remedy=f"keep one: {canonical} = ...",
+            )
         if v is not None:
             given[canonical] = check_value(v, hints[canonical], f"{path}.{canonical}", fields[canonical].metadata)
-    missing = [n for n, f in fields.items() if n not in given and f.default is dataclasses.MISSING
-               and f.default_factory is dataclasses.MISSING]
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in given and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
-        raise StudyError(f"study key '{path}.{missing[0]}' is missing",
-                         remedy=f"add it: {missing[0]} = {expect(hints[missing[0]], fields[missing[0]].metadata)}")
+        raise StudyError(
+            f"study key '{path}.{missing[0]}' is missing",
+            remedy=f"add it: {missing[0]} = {expect(hints[missing[0]], fields[missing[0]].metadata)}",
+        )
     return cls(**given)
 
 
@@ -288,6 +371,7 @@ def plain(value: Any) -> Any:
 
 
 # -- sections ---------------------------------------------------------------------------------
+
 
 class Section(Mapping[str, Any]):
     """Base of the frozen parameter sections: typed attributes, and a read-only mapping view."""
@@ -329,6 +413,7 @@ S = TypeVar("S", bound=Section)
 
 def section(name: str) -> Callable[[type[S]], type[S]]:
     """Make ``cls`` a frozen section named ``name``; its docstring lists the keys (numpydoc)."""
+
     def wrap(cls: type[S]) -> type[S]:
         cls = dataclass(frozen=True)(cls)
         cls.NAME, cls.LABEL = name, f"[parameters.{name}]"
@@ -340,6 +425,7 @@ def section(name: str) -> Callable[[type[S]], type[S]]:
             lines += [f"{f.name} : {f.type}", f"    {m['doc']} {'; '.join(facts)}."]
         cls.__doc__ = "\n".join(lines)
         return cls
+
     return wrap
 
 
@@ -350,26 +436,35 @@ class Statistics(Section):
     confidence: float = _key(0.95, "Level of every confidence interval.", gt=0, lt=1)
     permutations: int = _key(999, "Permutations, simulations and bootstrap resamples of a test.", ge=1)
     fdr_alpha: float = _key(0.05, "False discovery rate of the Benjamini–Hochberg hot-spot maps.", gt=0, lt=1)
-    hotspot_cell_m: float | None = _key(None, "Cell side of the Gi* hot-spot grid. None: a tenth of the longer "
-                                        "side of the records' extent (funnel), 25 km (maritime).", unit="m", gt=0)
-    hotspot_band_m: float | None = _key(None, "Distance band of the Gi* weights. None: 1.5 cells (funnel), "
-                                        "50 km (maritime).", unit="m", gt=0)
-    hotspot_periods: tuple[dt.date, ...] | None = _key(None, "Boundaries of the H5 hot-spot periods. None: the "
-                                                       "study's intervention dates.")
+    hotspot_cell_m: float | None = _key(
+        None,
+        "Cell side of the Gi* hot-spot grid. None: a tenth of the longer "
+        "side of the records' extent (funnel), 25 km (maritime).",
+        unit="m",
+        gt=0,
+    )
+    hotspot_band_m: float | None = _key(
+        None, "Distance band of the Gi* weights. None: 1.5 cells (funnel), 50 km (maritime).", unit="m", gt=0
+    )
+    hotspot_periods: tuple[dt.date, ...] | None = _key(
+        None, "Boundaries of the H5 hot-spot periods. None: the study's intervention dates."
+    )
 
 
 @section("hardship")
 class Hardship(Section):
     """``[parameters.hardship]``: H2 hardship and H5 hot spots of the funnel battery."""
 
-    split: dt.date | None = _key(None, "H2/H5 compare remains before and from this date. None: the first "
-                                 "intervention.")
-    terrain_window_m: float = _key(270.0, "With a DEM, slope and ruggedness are averaged over this square around "
-                                   "a record.", unit="m", gt=0)
-    terrain_join_m: float = _key(100.0, "pcome-terrain covariates join a remains record within this distance.",
-                                 unit="m", gt=0)
-    environment_join_m: float = _key(3500.0, "The environment grid joins a record within this distance.",
-                                     unit="m", gt=0)
+    split: dt.date | None = _key(None, "H2/H5 compare remains before and from this date. None: the first intervention.")
+    terrain_window_m: float = _key(
+        270.0, "With a DEM, slope and ruggedness are averaged over this square around a record.", unit="m", gt=0
+    )
+    terrain_join_m: float = _key(
+        100.0, "pcome-terrain covariates join a remains record within this distance.", unit="m", gt=0
+    )
+    environment_join_m: float = _key(
+        3500.0, "The environment grid joins a record within this distance.", unit="m", gt=0
+    )
     min_per_year: int = _key(3, "Years with fewer records are left out of the yearly trends.", ge=1)
     energy_segments: int = _key(4, "Border segments stratifying the energy-from-the-border rank test.", ge=1)
 
@@ -378,9 +473,12 @@ class Hardship(Section):
 class H4(Section):
     """``[parameters.h4]``: H4 deaths per encounter."""
 
-    sectors: tuple[str, ...] | None = _key(None, "CBP areas of responsibility whose encounters are the "
-                                           "denominator. None: Tucson Sector, or the one area the table holds.",
-                                           min_items=1)
+    sectors: tuple[str, ...] | None = _key(
+        None,
+        "CBP areas of responsibility whose encounters are the "
+        "denominator. None: Tucson Sector, or the one area the table holds.",
+        min_items=1,
+    )
     per: float = _key(100000.0, "H4 reports deaths per this many encounters.", gt=0)
     min_months: int = _key(3, "Fewest months on each side of an intervention for a segmented regression.", ge=1)
 
@@ -389,8 +487,7 @@ class H4(Section):
 class Viewshed(Section):
     """``[parameters.viewshed]``: what a tower sees (H1, H3)."""
 
-    target_height_m: float = _key(1.7, "Height above the ground of what is seen (a standing person).",
-                                  unit="m", ge=0)
+    target_height_m: float = _key(1.7, "Height above the ground of what is seen (a standing person).", unit="m", ge=0)
     curvature: bool = _key(True, "Correct lines of sight for the Earth's curvature.")
     refraction: float = _key(0.13, "Coefficient of atmospheric refraction.", ge=0, lt=1)
 
@@ -401,8 +498,13 @@ class Displacement(Section):
 
     bootstrap: int = _key(999, "Bootstrap resamples of H1 and H3.", ge=1)
     min_background: int = _key(10, "Fewest pre-deployment remains for the background test.", ge=1)
-    radii_m: tuple[float, ...] | None = _key(None, "Radii of the cross-L function. None: 10 radii from 1/40 to "
-                                             "1/4 of the DEM's shorter side.", unit="m", gt=0, min_items=1)
+    radii_m: tuple[float, ...] | None = _key(
+        None,
+        "Radii of the cross-L function. None: 10 radii from 1/40 to 1/4 of the DEM's shorter side.",
+        unit="m",
+        gt=0,
+        min_items=1,
+    )
 
 
 @section("routes")
@@ -411,22 +513,29 @@ class Routes(Section):
 
     origins: int = _key(25, "Route origins evenly spaced along the border.", ge=3)
     destination: Literal["north_edge", "roads"] = _key("north_edge", "Where the routes go.")
-    avoidance: float | Literal["impassable"] = _key(2.0, "Cost multiplier of covered cells, or \"impassable\".",
-                                                    ge=1)
+    avoidance: float | Literal["impassable"] = _key(2.0, 'Cost multiplier of covered cells, or "impassable".', ge=1)
 
 
 @section("cost")
 class Cost(Section):
     """``[parameters.cost]``: the walker of the Pandolf (1977) energy model, with Santee (2001) downhill."""
 
-    ALIASES: ClassVar[Mapping[str, str]] = {"W": "body_mass_kg", "L": "load_kg", "V": "speed_m_s",
-                                            "eta": "terrain_factor"}
+    ALIASES: ClassVar[Mapping[str, str]] = {
+        "W": "body_mass_kg",
+        "L": "load_kg",
+        "V": "speed_m_s",
+        "eta": "terrain_factor",
+    }
     model: Literal["pandolf"] = _key("pandolf", "The cost model (the battery computes with Pandolf only).")
     body_mass_kg: float = _key(70.0, "Body mass W.", unit="kg", gt=0)
     load_kg: float = _key(0.0, "Load carried L.", unit="kg", ge=0)
     speed_m_s: float = _key(1.25, "Walking speed V.", unit="m/s", gt=0)
-    terrain_factor: float = _key(1.0, "Terrain factor η (Soule & Goldman 1972: 1.0 blacktop, 1.1 dirt road, 1.2 light brush, "
-                                 "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand).", gt=0)
+    terrain_factor: float = _key(
+        1.0,
+        "Terrain factor η (Soule & Goldman 1972: 1.0 blacktop, 1.1 dirt road, 1.2 light brush, "
+        "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand).",
+        gt=0,
+    )
 
 
 @dataclass(frozen=True)
@@ -442,20 +551,22 @@ class Maritime(Section):
     """``[parameters.maritime]``: the maritime battery (M1 … M5)."""
 
     routes: tuple[Route, ...] = _key(("central",), "Sea routes of the crossings table.", min_items=1)
-    iom_routes: tuple[str, ...] | None = _key(None, "IOM migration_route names kept from the deaths layer. "
-                                              "None: those of the routes.")
+    iom_routes: tuple[str, ...] | None = _key(
+        None, "IOM migration_route names kept from the deaths layer. None: those of the routes."
+    )
     departure_coasts: tuple[DepartureCoast, ...] = _key((), "Departure coasts (distances from them).")
     window_months: int = _key(24, "Months each side of an intervention.", unit="months", ge=1)
     exclude_years: tuple[int, ...] = _key((), "Years of the crossings table not to use.", ge=1900, le=2100)
-    target_height_m: float = _key(2.0, "Height of a small boat above the sea (coastal radar coverage).",
-                                  unit="m", ge=0)
+    target_height_m: float = _key(2.0, "Height of a small boat above the sea (coastal radar coverage).", unit="m", ge=0)
     hotspot_permutations: int = _key(9999, "Gi* conditional randomisations (0: analytical p-values).", ge=0)
-    lacking: Mapping[MaritimeRole, str] = _key(FrozenMap(), "Role → what the region lacks; opens the reason "
-                                               "of every result skipped for want of that role.")
+    lacking: Mapping[MaritimeRole, str] = _key(
+        FrozenMap(), "Role → what the region lacks; opens the reason of every result skipped for want of that role."
+    )
 
 
-SECTIONS: dict[str, type[Section]] = {c.NAME: c for c in (Statistics, Hardship, H4, Viewshed, Displacement, Routes,
-                                                           Cost, Maritime)}
+SECTIONS: dict[str, type[Section]] = {
+    c.NAME: c for c in (Statistics, Hardship, H4, Viewshed, Displacement, Routes, Cost, Maritime)
+}
 
 
 @dataclass(frozen=True)
@@ -486,11 +597,16 @@ class Parameters(Mapping[str, Section]):
         tables = {n: t for n, t in tables.items() if not (isinstance(t, Section) and t == type(t)())}
         for name in tables:
             if name not in reads:
-                raise StudyError(f"study key '{path}.{name}' is a section the {battery} battery does not read",
-                                 remedy=f"remove it; the {battery} battery reads "
-                                        + ", ".join(f"[parameters.{s}]" for s in reads))
-        return cls(**{name: SECTIONS[name].from_mapping(table, f"{path}.{name}")  # type: ignore[arg-type]
-                      for name, table in tables.items()})
+                raise StudyError(
+                    f"study key '{path}.{name}' is a section the {battery} battery does not read",
+                    remedy=f"remove it; the {battery} battery reads " + ", ".join(f"[parameters.{s}]" for s in reads),
+                )
+        return cls(
+            **{
+                name: SECTIONS[name].from_mapping(table, f"{path}.{name}")  # type: ignore[arg-type]
+                for name, table in tables.items()
+            }
+        )
 
     def given(self, battery: str) -> dict[str, Section]:
         """The sections read by ``battery``, and any other that differs from its defaults."""
@@ -514,14 +630,26 @@ def spec(section: str, key: str) -> dataclasses.Field[Any]:
     cls = SECTIONS.get(section)
     fields = {f.name: f for f in dataclasses.fields(cls)} if cls is not None else {}  # type: ignore[arg-type]
     if key not in fields:
-        raise KeyError(f"[parameters.{section}] {key} is not declared in borderscape.analyses.params; declare it "
-                       f"there (type, default, unit, range) before reading it. Declared sections: "
-                       f"{', '.join(SECTIONS)}" + (f"; keys of {section}: {', '.join(fields)}" if fields else ""))
+        raise KeyError(
+            f"[parameters.{section}] {key} is not declared in borderscape.analyses.params; declare it "
+            f"there (type, default, unit, range) before reading it. Declared sections: "
+            f"{', '.join(SECTIONS)}" + (f"; keys of {section}: {', '.join(fields)}" if fields else "")
+        )
     return fields[key]
 
 
 def schema() -> list[dict[str, Any]]:
     """Every declared key: section, key, type, default, unit, range and what it does."""
-    return [{"section": name, "key": f.name, "type": str(f.type), "default": plain(f.default),
-             "unit": f.metadata["unit"], "range": _range(f.metadata), "doc": f.metadata["doc"]}
-            for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return [
+        {
+            "section": name,
+            "key": f.name,
+            "type": str(f.type),
+            "default": plain(f.default),
+            "unit": f.metadata["unit"],
+            "range": _range(f.metadata),
+            "doc": f.metadata["doc"],
+        }
+        for name, cls in SECTIONS.items()
+        for f in dataclasses.fields(cls)
+    ]  # type: ignore[arg-type]

@@ -102,9 +102,18 @@ class Outcome:
     @classmethod
     def ran(cls, id: str, result: StatResult, *, name: str | None = None, reason: str = "") -> Outcome:
         """An outcome from a statistical result record."""
-        return cls(id=id, name=name or result.name, status="ran", reason=reason, estimate=float(result.estimate),
-                   ci=(float(result.ci[0]), float(result.ci[1])), p_value=float(result.p_value), n=int(result.n),
-                   method=result.method, parameters=dict(result.parameters))
+        return cls(
+            id=id,
+            name=name or result.name,
+            status="ran",
+            reason=reason,
+            estimate=float(result.estimate),
+            ci=(float(result.ci[0]), float(result.ci[1])),
+            p_value=float(result.p_value),
+            n=int(result.n),
+            method=result.method,
+            parameters=dict(result.parameters),
+        )
 
     @classmethod
     def skipped(cls, id: str, name: str, reason: str) -> Outcome:
@@ -118,10 +127,16 @@ class Outcome:
             return None if v is None or not math.isfinite(v) else float(v)
 
         return {
-            "id": self.id, "name": self.name, "status": self.status, "reason": self.reason,
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
             "estimate": num(self.estimate),
             "ci": None if self.ci is None else [num(self.ci[0]), num(self.ci[1])],
-            "p_value": num(self.p_value), "n": self.n, "method": self.method, "tier": self.tier,
+            "p_value": num(self.p_value),
+            "n": self.n,
+            "method": self.method,
+            "tier": self.tier,
             "parameters": _jsonable(dict(self.parameters)),
         }
 

@@ -59,7 +59,9 @@ def border_origins(border: gpd.GeoDataFrame, dem: Raster, n: int) -> np.ndarray:
     geoms[polygons] = shapely.boundary(geoms[polygons])  # a border given as an area: its outline
     clipped = shapely.get_parts(shapely.intersection(shapely.union_all(geoms), inner))
     lines = [g for g in clipped if g.geom_type in ("LineString", "MultiLineString")]
-    parts = [g for g in shapely.get_parts(shapely.line_merge(shapely.union_all(lines))) if g.length > 0] if lines else []
+    parts = (
+        [g for g in shapely.get_parts(shapely.line_merge(shapely.union_all(lines))) if g.length > 0] if lines else []
+    )
     if not parts:
         return np.zeros((0, 2))
     lengths = np.array([g.length for g in parts])
@@ -71,8 +73,9 @@ def border_origins(border: gpd.GeoDataFrame, dem: Raster, n: int) -> np.ndarray:
     return pts[dem.valid_mask()[r, c]]
 
 
-def least_energy_routes(multiplier: np.ndarray | None, *, dem: Raster, target: Any, params: dict[str, float],
-                        origins: gpd.GeoSeries) -> tuple[np.ndarray, list]:
+def least_energy_routes(
+    multiplier: np.ndarray | None, *, dem: Raster, target: Any, params: dict[str, float], origins: gpd.GeoSeries
+) -> tuple[np.ndarray, list]:
     """Least-energy routes from ``origins`` to ``target`` under a cost multiplier.
 
     The accumulated Pandolf cost towards ``target`` (:func:`borderscape.geo.costdistance.accumulated_cost`,
@@ -99,8 +102,7 @@ def least_energy_routes(multiplier: np.ndarray | None, *, dem: Raster, target: A
         Energies (kJ, :func:`route_energy`, without the multiplier; NaN where unreachable) and
         LineStrings (None where unreachable).
     """
-    surface = accumulated_cost(dem, target, model="pandolf", params=params, multiplier=multiplier,
-                               travel="to_sources")
+    surface = accumulated_cost(dem, target, model="pandolf", params=params, multiplier=multiplier, travel="to_sources")
     geoms = list(least_cost_paths(surface, origins).geometry)
     return np.array([route_energy(dem, g, params) if g is not None else np.nan for g in geoms]), geoms
 

@@ -32,8 +32,9 @@ __all__ = ["GEOD", "departure_coast", "distance_to_active_areas", "geodesic_dist
 GEOD = Geod(ellps="WGS84")
 
 
-def geodesic_distance_to_lines(lon: np.ndarray, lat: np.ndarray, lines: gpd.GeoSeries, *,
-                               crs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def geodesic_distance_to_lines(
+    lon: np.ndarray, lat: np.ndarray, lines: gpd.GeoSeries, *, crs: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortest geodesic distance (WGS84, metres) from points to polylines, and the nearest point.
 
     The polylines are their lon/lat vertices joined by straight lon/lat segments (as GSHHG
@@ -82,7 +83,9 @@ def geodesic_distance_to_lines(lon: np.ndarray, lat: np.ndarray, lines: gpd.GeoS
     ux, uy = (b[si, 0] - a[si, 0]) * cosl, b[si, 1] - a[si, 1]
     wx, wy = (lon[pi] - a[si, 0]) * cosl, lat[pi] - a[si, 1]
     s_eq = np.clip((ux * wx + uy * wy) / np.maximum(ux * ux + uy * uy, 1e-300), 0.0, 1.0)
-    d_eq = GEOD.inv(lon[pi], lat[pi], a[si, 0] + s_eq * (b[si, 0] - a[si, 0]), a[si, 1] + s_eq * (b[si, 1] - a[si, 1]))[2]
+    d_eq = GEOD.inv(lon[pi], lat[pi], a[si, 0] + s_eq * (b[si, 0] - a[si, 0]), a[si, 1] + s_eq * (b[si, 1] - a[si, 1]))[
+        2
+    ]
     order = np.lexsort((d_eq, pi))
     rank = np.arange(len(order)) - np.searchsorted(pi[order], pi[order], side="left")
     keep = order[rank < 3]
@@ -178,7 +181,8 @@ def distance_to_active_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, 
         inside = np.zeros(rows.sum(), bool)
         for g in geoms:
             inside |= shapely.contains_xy(g, lon[rows], lat[rows])
-        d, _, _ = geodesic_distance_to_lines(lon[rows], lat[rows], gpd.GeoSeries(shapely.boundary(geoms), crs="EPSG:4326"),
-                                             crs=crs)
+        d, _, _ = geodesic_distance_to_lines(
+            lon[rows], lat[rows], gpd.GeoSeries(shapely.boundary(geoms), crs="EPSG:4326"), crs=crs
+        )
         out[rows] = np.where(inside, 0.0, d)
     return out

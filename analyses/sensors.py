@@ -52,6 +52,7 @@ __all__ = ["Deployment", "SeaCoverage", "deployment", "epoch_coverage", "sea_cov
 
 # -- on land -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, eq=False)
 class Deployment:
     """Sensors on the DEM grid and the epochs of their coverage.
@@ -125,8 +126,15 @@ def deployment(study: Study, towers: pd.DataFrame, dem: Raster) -> Deployment:
     for column, attr in (("height_m", "height_m"), ("range_m", "range_m"), ("active_from", "active_from")):
         if column == "active_from":
             own = frame[column].to_numpy(dtype="datetime64[D]")
-            fill = np.array([np.datetime64(defaults[k].active_from, "D") if k in defaults and defaults[k].active_from
-                             else np.datetime64("NaT", "D") for k in kinds], dtype="datetime64[D]")
+            fill = np.array(
+                [
+                    np.datetime64(defaults[k].active_from, "D")
+                    if k in defaults and defaults[k].active_from
+                    else np.datetime64("NaT", "D")
+                    for k in kinds
+                ],
+                dtype="datetime64[D]",
+            )
             missing = np.isnat(own)
         else:
             own = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -138,8 +146,12 @@ def deployment(study: Study, towers: pd.DataFrame, dem: Raster) -> Deployment:
     r, c = dem.rowcol(x, y)
     on_grid = (r >= 0) & (r < dem.shape[0]) & (c >= 0) & (c < dem.shape[1])
     on_grid[on_grid] = dem.valid_mask()[r[on_grid], c[on_grid]]
-    complete = ~(np.isnan(values["height_m"]) | np.isnan(values["range_m"]) | (values["range_m"] <= 0)
-                 | np.isnat(values["active_from"]))
+    complete = ~(
+        np.isnan(values["height_m"])
+        | np.isnan(values["range_m"])
+        | (values["range_m"] <= 0)
+        | np.isnat(values["active_from"])
+    )
     if (~complete).any():
         dropped["no height, range or start date, and no default for its kind"] = int((~complete).sum())
     if (complete & ~on_grid).any():
@@ -149,12 +161,28 @@ def deployment(study: Study, towers: pd.DataFrame, dem: Raster) -> Deployment:
     a_to = frame["active_to"].to_numpy(dtype="datetime64[D]")[keep]
     # the active set changes on a first day active and on the day after a last day active
     changes = np.unique(np.concatenate([a_from, a_to[~np.isnat(a_to)] + np.timedelta64(1, "D")]))
-    return Deployment(x=x[keep], y=y[keep], height=values["height_m"][keep], range_=values["range_m"][keep],
-                      active_from=a_from, active_to=a_to, changes=changes, filled=filled, dropped=dropped)
+    return Deployment(
+        x=x[keep],
+        y=y[keep],
+        height=values["height_m"][keep],
+        range_=values["range_m"][keep],
+        active_from=a_from,
+        active_to=a_to,
+        changes=changes,
+        filled=filled,
+        dropped=dropped,
+    )
 
 
-def epoch_coverage(dep: Deployment, dem: Raster, epochs: list[int], *, target_height: float = 1.7,
-                   curvature: bool = True, refraction: float = 0.13) -> dict[int, Raster]:
+def epoch_coverage(
+    dep: Deployment,
+    dem: Raster,
+    epochs: list[int],
+    *,
+    target_height: float = 1.7,
+    curvature: bool = True,
+    refraction: float = 0.13,
+) -> dict[int, Raster]:
     """Coverage count (active sensors that see each cell) for the requested epochs.
 
     One call of :func:`borderscape.geo.viewshed.coverage_epochs` (heights, ranges and target
@@ -168,12 +196,22 @@ def epoch_coverage(dep: Deployment, dem: Raster, epochs: list[int], *, target_he
     """
     wanted = sorted(set(epochs))
     active = np.stack([dep.active(k) for k in wanted], axis=1) if wanted else np.zeros((dep.x.size, 0), bool)
-    counts = coverage_epochs(dem, dep.x, dep.y, dep.height, dep.range_, active, target_height=target_height,
-                             curvature=curvature, refraction=refraction)
+    counts = coverage_epochs(
+        dem,
+        dep.x,
+        dep.y,
+        dep.height,
+        dep.range_,
+        active,
+        target_height=target_height,
+        curvature=curvature,
+        refraction=refraction,
+    )
     return {k: dem.with_array(counts[j], nodata=None) for j, k in enumerate(wanted)}
 
 
 # -- at sea ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class SeaCoverage:
@@ -200,6 +238,7 @@ class SeaCoverage:
 
 def _active(frame: gpd.GeoDataFrame, date: pd.Timestamp) -> np.ndarray:
     """Rows of a sensor layer active on ``date`` (:func:`borderscape.geo.viewshed.active_at`)."""
+
     def bound(column: str) -> np.ndarray | None:
         return pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[ns]") if column in frame else None
 
@@ -209,9 +248,16 @@ def _active(frame: gpd.GeoDataFrame, date: pd.Timestamp) -> np.ndarray:
     return active_at(len(frame), af, at, np.datetime64(date))
 
 
-def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFrame | None = None,
-                 tracks: gpd.GeoDataFrame | None = None, areas: gpd.GeoDataFrame | None = None,
-                 dem: Raster | None = None, target_height: float = 2.0) -> list[SeaCoverage]:
+def sea_coverage(
+    dates: Sequence[Any],
+    grid: Raster,
+    *,
+    stations: gpd.GeoDataFrame | None = None,
+    tracks: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    dem: Raster | None = None,
+    target_height: float = 2.0,
+) -> list[SeaCoverage]:
     """Coverage at sea per epoch from coastal stations, aerial tracks and operational areas.
 
     * **Stations** (points): the radar horizon with the 4/3-earth model and land masking
@@ -282,8 +328,10 @@ def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFra
     """
     if stations is not None and len(stations):
         if dem is None:
-            raise InputError("coastal stations need a DEM to mask the sea hidden by land",
-                             remedy="add a dem layer to the study (e.g. dem = \"etopo1\") or pass --dem FILE")
+            raise InputError(
+                "coastal stations need a DEM to mask the sea hidden by land",
+                remedy='add a dem layer to the study (e.g. dem = "etopo1") or pass --dem FILE',
+            )
         if dem.shape != grid.shape or dem.transform != grid.transform:
             raise InputError("the DEM is not on the coverage grid", remedy="pass the DEM as the grid")
     out = []
@@ -294,9 +342,14 @@ def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFra
         if stations is not None and len(stations):
             st = stations[_active(stations, when)].to_crs(grid.crs)
             if len(st):
-                c = coastal_coverage(dem, st.geometry.x.to_numpy(), st.geometry.y.to_numpy(),
-                                     st["height_m"].to_numpy(float),
-                                     max_range=st["range_m"].to_numpy(float), target_height=target_height)
+                c = coastal_coverage(
+                    dem,
+                    st.geometry.x.to_numpy(),
+                    st.geometry.y.to_numpy(),
+                    st["height_m"].to_numpy(float),
+                    max_range=st["range_m"].to_numpy(float),
+                    target_height=target_height,
+                )
                 total += c.array
                 polys.append(("stations", _vectorise(c.array > 0, grid)))
             notes.append(f"{len(st)} coastal station(s) active")
@@ -315,8 +368,14 @@ def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFra
             if len(ar):
                 ar = ar.to_crs(grid.crs)
                 shapes = [(g, 1) for g in ar.geometry.values if g is not None and not g.is_empty]
-                total += rasterio.features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
-                                                     dtype="int32", merge_alg=rasterio.enums.MergeAlg.add)
+                total += rasterio.features.rasterize(
+                    shapes,
+                    out_shape=grid.shape,
+                    transform=grid.transform,
+                    fill=0,
+                    dtype="int32",
+                    merge_alg=rasterio.enums.MergeAlg.add,
+                )
                 polys.append(("areas", shapely.union_all(ar.geometry.values)))
             notes.append(f"{len(ar)} operational area(s) active")
         frame = gpd.GeoDataFrame({"source": [p[0] for p in polys]}, geometry=[p[1] for p in polys], crs=grid.crs)
@@ -326,8 +385,11 @@ def sea_coverage(dates: Sequence[Any], grid: Raster, *, stations: gpd.GeoDataFra
 
 
 def _vectorise(mask: np.ndarray, grid: Raster) -> Any:
-    shapes = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(mask.astype(np.uint8), mask=mask,
-                                                                          transform=grid.transform) if v == 1]
+    shapes = [
+        shapely.geometry.shape(g)
+        for g, v in rasterio.features.shapes(mask.astype(np.uint8), mask=mask, transform=grid.transform)
+        if v == 1
+    ]
     return shapely.union_all(shapes) if shapes else shapely.Polygon()
 
 
@@ -337,8 +399,10 @@ def study_grid(study: Study, crs: CRS) -> Raster:
     gives one.  The box's edges, sampled at 21 points each, are projected and their extent taken."""
     w, s, e, n = study.bbox
     tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    xs, ys = tr.transform(np.r_[np.linspace(w, e, 21), np.linspace(w, e, 21), np.full(21, w), np.full(21, e)],
-                          np.r_[np.full(21, s), np.full(21, n), np.linspace(s, n, 21), np.linspace(s, n, 21)])
+    xs, ys = tr.transform(
+        np.r_[np.linspace(w, e, 21), np.linspace(w, e, 21), np.full(21, w), np.full(21, e)],
+        np.r_[np.full(21, s), np.full(21, n), np.linspace(s, n, 21), np.linspace(s, n, 21)],
+    )
     res = max(float(study.resolution_m), 1.0)
     cols = int(math.ceil((max(xs) - min(xs)) / res))
     rows = int(math.ceil((max(ys) - min(ys)) / res))

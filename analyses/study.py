@@ -31,8 +31,20 @@ from typing import Any, ClassVar, Literal
 import pyproj.exceptions
 from pyproj import CRS
 
-from borderscape.analyses.params import (ROLES, SECTIONS, FrozenMap, Parameters, Section, check_bbox,
-                                         check_date, check_keys, check_value, plain, record, spec, unknown_key)
+from borderscape.analyses.params import (
+    ROLES,
+    SECTIONS,
+    FrozenMap,
+    Parameters,
+    Section,
+    check_bbox,
+    check_date,
+    check_keys,
+    check_value,
+    plain,
+    record,
+    unknown_key,
+)
 from borderscape.geo.errors import StudyError
 
 __all__ = ["BATTERIES", "Intervention", "SensorDefaults", "Study", "load_study", "shipped_studies", "working_crs"]
@@ -177,8 +189,11 @@ class Study:
                     named = {aliases.get(k, k): v for k, v in table.items()}
                     if len(named) < len(table):
                         twice = next(k for k in table if k in aliases and aliases[k] in table)
-                        raise StudyError(f"study key 'parameters.{name}.{aliases[twice]}' is given twice "
-                                         f"(as {aliases[twice]!r} and {twice!r})", remedy="keep one")
+                        raise StudyError(
+                            f"study key 'parameters.{name}.{aliases[twice]}' is given twice "
+                            f"(as {aliases[twice]!r} and {twice!r})",
+                            remedy="keep one",
+                        )
                     table = {**merged.get(name, {}), **named}
                 merged[name] = table
             changes["parameters"] = merged
@@ -240,24 +255,31 @@ def load_study(name_or_path: str | Path) -> Study:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         if not candidate.exists():
-            raise StudyError(f"study file {candidate} does not exist",
-                             remedy=f"give a path to a TOML file or one of the shipped studies: {', '.join(shipped_studies())}")
+            raise StudyError(
+                f"study file {candidate} does not exist",
+                remedy=f"give a path to a TOML file or one of the shipped studies: {', '.join(shipped_studies())}",
+            )
         text, path = candidate.read_text(encoding="utf-8"), candidate
     else:
         resource = resources.files("borderscape.analyses") / "studies" / f"{name_or_path}.toml"
         if not resource.is_file():
-            raise StudyError(f"no shipped study named {str(name_or_path)!r}",
-                             remedy=f"use one of: {', '.join(shipped_studies())}, or the path of your own TOML file")
+            raise StudyError(
+                f"no shipped study named {str(name_or_path)!r}",
+                remedy=f"use one of: {', '.join(shipped_studies())}, or the path of your own TOML file",
+            )
         text, path = resource.read_text(encoding="utf-8"), None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"study file {path or name_or_path} is not valid TOML: {exc}",
-                         remedy="fix the syntax at the line and column given") from exc
+        raise StudyError(
+            f"study file {path or name_or_path} is not valid TOML: {exc}",
+            remedy="fix the syntax at the line and column given",
+        ) from exc
     return Study.from_dict(data, path)
 
 
 # -- checking -------------------------------------------------------------------------------
+
 
 def _values(section: Section) -> dict[str, Any]:
     return {k: getattr(section, k) for k in section.keys_()}
@@ -265,16 +287,34 @@ def _values(section: Section) -> dict[str, Any]:
 
 def _tables(s: Study) -> dict[str, Any]:
     """A study's fields as the tables of a study file (values as they are, not yet checked)."""
+
     def sensor(v: Any) -> Any:
-        return {"height_m": v.height_m, "range_m": v.range_m, "active_from": v.active_from, "basis": v.basis} \
-            if isinstance(v, SensorDefaults) else v
+        return (
+            {"height_m": v.height_m, "range_m": v.range_m, "active_from": v.active_from, "basis": v.basis}
+            if isinstance(v, SensorDefaults)
+            else v
+        )
+
     items = s.interventions if isinstance(s.interventions, (list, tuple)) else None
     return {
-        "study": {"name": s.name, "title": s.title, "description": s.description, "seed": s.seed,
-                  "battery": s.battery, "caveats": s.caveats},
+        "study": {
+            "name": s.name,
+            "title": s.title,
+            "description": s.description,
+            "seed": s.seed,
+            "battery": s.battery,
+            "caveats": s.caveats,
+        },
         "region": {"bbox": s.bbox, "crs": s.crs, "resolution_m": s.resolution_m},
-        "periods": {"start": s.start, "end": s.end, "interventions": s.interventions if items is None else [
-            {"name": i.name, "date": i.date, "note": i.note} if isinstance(i, Intervention) else i for i in items]},
+        "periods": {
+            "start": s.start,
+            "end": s.end,
+            "interventions": s.interventions
+            if items is None
+            else [
+                {"name": i.name, "date": i.date, "note": i.note} if isinstance(i, Intervention) else i for i in items
+            ],
+        },
         "layers": s.layers,
         "sensors": {k: sensor(v) for k, v in s.sensors.items()} if isinstance(s.sensors, Mapping) else s.sensors,
         "parameters": s.parameters.given(s.battery) if isinstance(s.parameters, Parameters) else s.parameters,
@@ -284,7 +324,9 @@ def _tables(s: Study) -> dict[str, Any]:
 def _table(data: Mapping[str, Any], key: str, *, required: bool = True) -> Mapping[str, Any]:
     if data.get(key) is None:
         if required:
-            raise StudyError(f"study table [{key}] is missing", remedy=f"add it with its keys: {', '.join(TABLES[key])}")
+            raise StudyError(
+                f"study table [{key}] is missing", remedy=f"add it with its keys: {', '.join(TABLES[key])}"
+            )
         return {}
     table: Mapping[str, Any] = check_keys(data[key], TABLES[key], key, f"[{key}]")
     return table
@@ -300,9 +342,11 @@ def _need(table: Mapping[str, Any], path: str, form: str) -> Any:
 def _name(value: Any) -> str:
     name: str = check_value(value, str, "study.name")
     if not _NAME.fullmatch(name) or name in (".", ".."):
-        raise StudyError(f"study key 'study.name' must be a short name of letters, digits and '.', '_', '-' "
-                         f"(it names the output folder), got {name!r}",
-                         remedy='name it like "arizona-sonora-2010s": no spaces, slashes or accents, not "." or ".."')
+        raise StudyError(
+            f"study key 'study.name' must be a short name of letters, digits and '.', '_', '-' "
+            f"(it names the output folder), got {name!r}",
+            remedy='name it like "arizona-sonora-2010s": no spaces, slashes or accents, not "." or ".."',
+        )
     return name
 
 
@@ -334,12 +378,21 @@ def _sensors(tables: Any) -> FrozenMap:
         active = table.get("active_from")
         out[str(kind)] = SensorDefaults(
             kind=str(kind),
-            height_m=check_value(_need(table, f"{path}.height_m", "a height in metres, e.g. 40"), float,
-                                 f"{path}.height_m", {"gt": 0, "unit": "m"}),
-            range_m=check_value(_need(table, f"{path}.range_m", "a range in metres, e.g. 12000"), float,
-                                f"{path}.range_m", {"gt": 0, "unit": "m"}),
+            height_m=check_value(
+                _need(table, f"{path}.height_m", "a height in metres, e.g. 40"),
+                float,
+                f"{path}.height_m",
+                {"gt": 0, "unit": "m"},
+            ),
+            range_m=check_value(
+                _need(table, f"{path}.range_m", "a range in metres, e.g. 12000"),
+                float,
+                f"{path}.range_m",
+                {"gt": 0, "unit": "m"},
+            ),
             active_from=None if active is None else check_date(active, f"{path}.active_from"),
-            basis=check_value(table.get("basis", ""), str, f"{path}.basis"))
+            basis=check_value(table.get("basis", ""), str, f"{path}.basis"),
+        )
     return FrozenMap(out)
 
 
@@ -355,8 +408,10 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
         raise StudyError(f"study key 'periods.end' ({end}) must come after 'periods.start' ({start})")
     items = periods.get("interventions", [])
     if not isinstance(items, (list, tuple)):
-        raise StudyError(f"study key 'periods.interventions' must be a list of tables "
-                         f'{{ name = "...", date = "YYYY-MM-DD" }}, got {items!r}')
+        raise StudyError(
+            f"study key 'periods.interventions' must be a list of tables "
+            f'{{ name = "...", date = "YYYY-MM-DD" }}, got {items!r}'
+        )
     layers = check_keys(data.get("layers", {}), ROLES[battery], "layers", f"[layers] of a {battery} study")
     return dict(
         name=name,
@@ -365,8 +420,12 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
         seed=check_value(_need(study, "study.seed", "a whole number, e.g. 20190601"), int, "study.seed", {"ge": 0}),
         bbox=check_bbox(_need(region, "region.bbox", "[west, south, east, north] in decimal degrees"), "region.bbox"),
         crs=_crs(region.get("crs", "auto")),
-        resolution_m=check_value(_need(region, "region.resolution_m", "a cell size in metres, e.g. 90"), float,
-                                 "region.resolution_m", {"gt": 0, "unit": "m"}),
+        resolution_m=check_value(
+            _need(region, "region.resolution_m", "a cell size in metres, e.g. 90"),
+            float,
+            "region.resolution_m",
+            {"gt": 0, "unit": "m"},
+        ),
         start=start,
         end=end,
         interventions=tuple(record(Intervention, item, f"periods.interventions[{i}]") for i, item in enumerate(items)),
@@ -376,4 +435,3 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
         caveats=check_value(study.get("caveats", ()), tuple[str, ...], "study.caveats"),
         battery=battery,
     )
-

@@ -136,8 +136,10 @@ WALKER = {"W": 70.0, "L": 10.0, "V": 1.2, "eta": 1.5}
 #: Height of a person above the ground for coverage, metres.
 TARGET_HEIGHT_M = 1.7
 _WGS84 = "EPSG:4326"
-_PRECISION = (("GPS coordinate (simulated, within ca. 100 m)", 30.0),
-              ("physical description (simulated, within ca. 2 km)", 700.0))
+_PRECISION = (
+    ("GPS coordinate (simulated, within ca. 100 m)", 30.0),
+    ("physical description (simulated, within ca. 2 km)", 700.0),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,9 +217,15 @@ class World:
     @property
     def layers(self) -> dict[str, Layer | Raster]:
         """The layers under the keys of a study file's ``[layers]`` table."""
-        return {"deaths": self.remains, "border": self.border, "roads": self.roads,
-                "water_stations": self.water_stations, "encounters": self.encounters,
-                "towers": self.towers, "dem": self.dem}
+        return {
+            "deaths": self.remains,
+            "border": self.border,
+            "roads": self.roads,
+            "water_stations": self.water_stations,
+            "encounters": self.encounters,
+            "towers": self.towers,
+            "dem": self.dem,
+        }
 
 
 def simulate_world(
@@ -307,23 +315,61 @@ def simulate_world(
         For a missing seed, or a parameter out of range.
     """
     gen = generator(seed, what="simulate_world")
-    t_start, t_end, t_int = (_date(v, name) for v, name in
-                             ((start, "start"), (end, "end"), (intervention, "intervention")))
-    _check(alpha=alpha, size=size, res=res, walkers=walkers, towers=towers, batches=batches,
-           water_stations=water_stations, t_start=t_start, t_end=t_end, t_int=t_int, model=model,
-           border_frac=border_frac, highway_frac=highway_frac, seasonality=seasonality,
-           death_p_ref=death_p_ref, death_gamma=death_gamma, find_p_max=find_p_max,
-           find_scale_m=find_scale_m, imprecise_share=imprecise_share, neighbours=neighbours,
-           lead_in_days=lead_in_days)
-    params = dict(alpha=float(alpha), size=size, res=res, walkers=walkers, towers=towers, batches=batches,
-                  water_stations=water_stations, start=t_start.isoformat(), end=t_end.isoformat(),
-                  intervention=t_int.isoformat(), model=model, border_frac=border_frac,
-                  highway_frac=highway_frac, relief=relief, seasonality=seasonality,
-                  death_p_ref=death_p_ref, death_gamma=death_gamma, find_p_max=find_p_max,
-                  find_scale_m=find_scale_m, find_delay_days=find_delay_days, lead_in_days=lead_in_days,
-                  imprecise_share=imprecise_share, encounters_per_walker=encounters_per_walker,
-                  neighbours=neighbours, walker=dict(WALKER), tower_kinds={k: list(v) for k, v in TOWER_KINDS.items()},
-                  target_height_m=TARGET_HEIGHT_M)
+    t_start, t_end, t_int = (
+        _date(v, name) for v, name in ((start, "start"), (end, "end"), (intervention, "intervention"))
+    )
+    _check(
+        alpha=alpha,
+        size=size,
+        res=res,
+        walkers=walkers,
+        towers=towers,
+        batches=batches,
+        water_stations=water_stations,
+        t_start=t_start,
+        t_end=t_end,
+        t_int=t_int,
+        model=model,
+        border_frac=border_frac,
+        highway_frac=highway_frac,
+        seasonality=seasonality,
+        death_p_ref=death_p_ref,
+        death_gamma=death_gamma,
+        find_p_max=find_p_max,
+        find_scale_m=find_scale_m,
+        imprecise_share=imprecise_share,
+        neighbours=neighbours,
+        lead_in_days=lead_in_days,
+    )
+    params = dict(
+        alpha=float(alpha),
+        size=size,
+        res=res,
+        walkers=walkers,
+        towers=towers,
+        batches=batches,
+        water_stations=water_stations,
+        start=t_start.isoformat(),
+        end=t_end.isoformat(),
+        intervention=t_int.isoformat(),
+        model=model,
+        border_frac=border_frac,
+        highway_frac=highway_frac,
+        relief=relief,
+        seasonality=seasonality,
+        death_p_ref=death_p_ref,
+        death_gamma=death_gamma,
+        find_p_max=find_p_max,
+        find_scale_m=find_scale_m,
+        find_delay_days=find_delay_days,
+        lead_in_days=lead_in_days,
+        imprecise_share=imprecise_share,
+        encounters_per_walker=encounters_per_walker,
+        neighbours=neighbours,
+        walker=dict(WALKER),
+        tower_kinds={k: list(v) for k, v in TOWER_KINDS.items()},
+        target_height_m=TARGET_HEIGHT_M,
+    )
 
     # -- terrain, border, roads (drawn first, in a fixed order) ---------------------------------
     dem = fractal_dem((size, size), res=res, relief=relief, rng=gen)
@@ -331,16 +377,19 @@ def simulate_world(
     width, height = right - left, top - bottom
     border_line = _wiggly_ew(gen, left, right, bottom + border_frac * height, 0.02 * height)
     highway = _wiggly_ew(gen, left, right, bottom + highway_frac * height, 0.02 * height)
-    ns_roads = [_wiggly_ns(gen, left + f * width, border_line, top, 0.02 * width)
-                for f in (0.15 + 0.1 * gen.random(), 0.75 + 0.1 * gen.random())]
+    ns_roads = [
+        _wiggly_ns(gen, left + f * width, border_line, top, 0.02 * width)
+        for f in (0.15 + 0.1 * gen.random(), 0.75 + 0.1 * gen.random())
+    ]
     roads = [highway] + ns_roads
     road_union = shapely.union_all(roads)
 
     # -- towers and water stations --------------------------------------------------------------
     xs, ys = dem.xy(*np.indices(dem.shape))
     north = ys > _line_y(border_line, xs) + res
-    road_cells = rasterize([(g, 1) for g in roads], out_shape=dem.shape, transform=dem.transform,
-                           fill=0, all_touched=True, dtype="uint8").astype(bool)
+    road_cells = rasterize(
+        [(g, 1) for g in roads], out_shape=dem.shape, transform=dem.transform, fill=0, all_touched=True, dtype="uint8"
+    ).astype(bool)
     road_dist = ndimage.distance_transform_edt(~road_cells, sampling=res)
     south = ys < _line_y(highway, xs) - res
     zone = north & south & ((road_dist <= 2000.0) | (ys - _line_y(border_line, xs) <= 3000.0))
@@ -368,16 +417,28 @@ def simulate_world(
     # -- epochs of coverage and the routes of each ----------------------------------------------
     epochs = tuple(sorted(set(tower_frame["active_from"].dt.date)))
     tx, ty = tower_frame["x"].to_numpy(), tower_frame["y"].to_numpy()
-    active = active_at(len(tower_frame), tower_frame["active_from"].to_numpy(dtype="datetime64[ns]"),
-                       tower_frame["active_to"].to_numpy(dtype="datetime64[ns]"), np.array(epochs, dtype="datetime64[ns]"))
-    counts = coverage_epochs(dem, tx, ty, tower_frame["height_m"].to_numpy(), tower_frame["range_m"].to_numpy(),
-                             active, target_height=TARGET_HEIGHT_M)
+    active = active_at(
+        len(tower_frame),
+        tower_frame["active_from"].to_numpy(dtype="datetime64[ns]"),
+        tower_frame["active_to"].to_numpy(dtype="datetime64[ns]"),
+        np.array(epochs, dtype="datetime64[ns]"),
+    )
+    counts = coverage_epochs(
+        dem,
+        tx,
+        ty,
+        tower_frame["height_m"].to_numpy(),
+        tower_frame["range_m"].to_numpy(),
+        active,
+        target_height=TARGET_HEIGHT_M,
+    )
     coverage = tuple(dem.with_array(c, nodata=None) for c in counts)
     epoch = np.searchsorted(np.array(epochs, dtype="datetime64[D]"), dates.astype("datetime64[D]"), side="right") - 1
     route_params = WALKER if model == "pandolf" else {"off_path": 1.0}
     highway_gs = gpd.GeoSeries([highway], crs=dem.crs)
-    free_energy = accumulated_cost(dem, highway_gs, model="pandolf", params=WALKER, neighbours=neighbours,
-                                   travel="to_sources")
+    free_energy = accumulated_cost(
+        dem, highway_gs, model="pandolf", params=WALKER, neighbours=neighbours, travel="to_sources"
+    )
     least_energy = free_energy.cost.array[dem.rowcol(ox, oy)]
     e_ref = float(np.median(least_energy))
     death_c = -np.log1p(-death_p_ref) / np.expm1(death_gamma)
@@ -385,8 +446,10 @@ def simulate_world(
 
     pandolf = get_model("pandolf")
     n = total
-    out = {k: np.full(n, np.nan) for k in ("length_m", "energy_kj", "route_cost", "covered_m", "death_x",
-                                           "death_y", "death_energy_kj")}
+    out = {
+        k: np.full(n, np.nan)
+        for k in ("length_m", "energy_kj", "route_cost", "covered_m", "death_x", "death_y", "death_energy_kj")
+    }
     died = np.zeros(n, dtype=bool)
     geoms = np.empty(n, dtype=object)
     lam_star = -np.log(death_u)
@@ -401,8 +464,15 @@ def simulate_world(
             surface = free_energy
         else:
             mult = np.exp(alpha * covered.astype(np.float64))
-            surface = accumulated_cost(dem, highway_gs, model=model, params=route_params, neighbours=neighbours,
-                                       multiplier=mult, travel="to_sources")
+            surface = accumulated_cost(
+                dem,
+                highway_gs,
+                model=model,
+                params=route_params,
+                neighbours=neighbours,
+                multiplier=mult,
+                travel="to_sources",
+            )
         paths = least_cost_paths(surface, origin_pts.iloc[who].reset_index(drop=True))
         lines, costs = paths.geometry.to_numpy(), paths["cost"].to_numpy()
         for j, i in enumerate(who):
@@ -434,14 +504,30 @@ def simulate_world(
     report_date = np.where(found, dates + delay_days, np.datetime64("NaT", "ns"))
     reported = found & (report_date >= np.datetime64(t_start, "ns")) & (report_date <= np.datetime64(t_end, "ns"))
 
-    walkers_frame = gpd.GeoDataFrame({
-        "date": dates, "epoch": epoch, "origin_x": ox, "origin_y": oy,
-        "length_m": out["length_m"], "energy_kj": out["energy_kj"], "least_energy_kj": least_energy,
-        "route_cost": out["route_cost"], "cost_units": get_model(model).units, "covered_m": out["covered_m"],
-        "died": died, "death_x": out["death_x"], "death_y": out["death_y"],
-        "death_energy_kj": out["death_energy_kj"], "road_distance_m": road_distance, "found": found,
-        "report_date": report_date, "reported": reported,
-    }, geometry=list(geoms), crs=dem.crs)
+    walkers_frame = gpd.GeoDataFrame(
+        {
+            "date": dates,
+            "epoch": epoch,
+            "origin_x": ox,
+            "origin_y": oy,
+            "length_m": out["length_m"],
+            "energy_kj": out["energy_kj"],
+            "least_energy_kj": least_energy,
+            "route_cost": out["route_cost"],
+            "cost_units": get_model(model).units,
+            "covered_m": out["covered_m"],
+            "died": died,
+            "death_x": out["death_x"],
+            "death_y": out["death_y"],
+            "death_energy_kj": out["death_energy_kj"],
+            "road_distance_m": road_distance,
+            "found": found,
+            "report_date": report_date,
+            "reported": reported,
+        },
+        geometry=list(geoms),
+        crs=dem.crs,
+    )
 
     # -- the layers ---------------------------------------------------------------------------------
     sigma = np.where(imprecise, _PRECISION[1][1], _PRECISION[0][1])
@@ -449,32 +535,85 @@ def simulate_world(
     ry = np.clip(out["death_y"] + sigma * jitter[:, 1], bottom + 1.0, top - 1.0)
     keep = np.flatnonzero(reported)
     keep = keep[np.argsort(report_date[keep], kind="stable")]
-    remains = _layer("deaths", pd.DataFrame({
-        "date": report_date[keep], "date_kind": "reported", "date_precision": "day", "dead": 1, "missing": 0,
-        "cause": "simulated death (exertion)",
-        "location_precision": np.where(imprecise[keep], _PRECISION[1][0], _PRECISION[0][0]),
-        "source_id": SIMULATED, "record_id": pd.NA,
-    }), shapely.points(rx[keep], ry[keep]), dem.crs)
-    towers_layer = _layer("sensors", tower_frame.drop(columns=["x", "y"]),
-                          shapely.points(tx, ty), dem.crs)
-    border_layer = _layer("context", pd.DataFrame({"name": ["simulated border"], "feature": "international boundary",
-                                                  "source_id": SIMULATED}), [border_line], dem.crs)
-    roads_layer = _layer("context", pd.DataFrame({
-        "name": ["simulated highway", "simulated road A", "simulated road B"],
-        "kind": ["highway", "road", "road"], "source_id": SIMULATED}), roads, dem.crs)
+    remains = _layer(
+        "deaths",
+        pd.DataFrame(
+            {
+                "date": report_date[keep],
+                "date_kind": "reported",
+                "date_precision": "day",
+                "dead": 1,
+                "missing": 0,
+                "cause": "simulated death (exertion)",
+                "location_precision": np.where(imprecise[keep], _PRECISION[1][0], _PRECISION[0][0]),
+                "source_id": SIMULATED,
+                "record_id": pd.NA,
+            }
+        ),
+        shapely.points(rx[keep], ry[keep]),
+        dem.crs,
+    )
+    towers_layer = _layer("sensors", tower_frame.drop(columns=["x", "y"]), shapely.points(tx, ty), dem.crs)
+    border_layer = _layer(
+        "context",
+        pd.DataFrame({"name": ["simulated border"], "feature": "international boundary", "source_id": SIMULATED}),
+        [border_line],
+        dem.crs,
+    )
+    roads_layer = _layer(
+        "context",
+        pd.DataFrame(
+            {
+                "name": ["simulated highway", "simulated road A", "simulated road B"],
+                "kind": ["highway", "road", "road"],
+                "source_id": SIMULATED,
+            }
+        ),
+        roads,
+        dem.crs,
+    )
     wx, wy = xs.ravel()[water_idx], ys.ravel()[water_idx]
-    water_layer = _layer("context", pd.DataFrame({"feature": pd.Series("water station", index=range(water_stations)),
-                                                 "location_precision": "simulated: exact",
-                                                 "source_id": SIMULATED}), shapely.points(wx, wy), dem.crs)
-    encounters = pd.DataFrame({"month": month_starts, "encounters": pd.array(monthly, dtype="Int64"),
-                               "area_of_responsibility": "simulated sector", "source_id": SIMULATED})
+    water_layer = _layer(
+        "context",
+        pd.DataFrame(
+            {
+                "feature": pd.Series("water station", index=range(water_stations)),
+                "location_precision": "simulated: exact",
+                "source_id": SIMULATED,
+            }
+        ),
+        shapely.points(wx, wy),
+        dem.crs,
+    )
+    encounters = pd.DataFrame(
+        {
+            "month": month_starts,
+            "encounters": pd.array(monthly, dtype="Int64"),
+            "area_of_responsibility": "simulated sector",
+            "source_id": SIMULATED,
+        }
+    )
     encounters_layer = _layer("table", encounters, None, None)
 
-    truth = Truth(alpha=float(alpha), intervention=t_int, seed=None if isinstance(seed, np.random.Generator) else seed,
-                  params=params, epochs=epochs,
-                  coverage=coverage, walkers=walkers_frame)
-    return World(dem=dem, border=border_layer, roads=roads_layer, water_stations=water_layer, towers=towers_layer,
-                 remains=remains, encounters=encounters_layer, truth=truth)
+    truth = Truth(
+        alpha=float(alpha),
+        intervention=t_int,
+        seed=None if isinstance(seed, np.random.Generator) else seed,
+        params=params,
+        epochs=epochs,
+        coverage=coverage,
+        walkers=walkers_frame,
+    )
+    return World(
+        dem=dem,
+        border=border_layer,
+        roads=roads_layer,
+        water_stations=water_layer,
+        towers=towers_layer,
+        remains=remains,
+        encounters=encounters_layer,
+        truth=truth,
+    )
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -489,10 +628,30 @@ def _date(value: str | dt.date, name: str) -> dt.date:
         raise InputError(f"{name}={value!r} is not a date", remedy="give an ISO date such as 2010-01-01") from None
 
 
-def _check(*, alpha: float, size: int, res: float, walkers: int, towers: int, batches: int, water_stations: int,
-           t_start: dt.date, t_end: dt.date, t_int: dt.date, model: str, border_frac: float, highway_frac: float,
-           seasonality: float, death_p_ref: float, death_gamma: float, find_p_max: float, find_scale_m: float,
-           imprecise_share: float, neighbours: int, lead_in_days: int) -> None:
+def _check(
+    *,
+    alpha: float,
+    size: int,
+    res: float,
+    walkers: int,
+    towers: int,
+    batches: int,
+    water_stations: int,
+    t_start: dt.date,
+    t_end: dt.date,
+    t_int: dt.date,
+    model: str,
+    border_frac: float,
+    highway_frac: float,
+    seasonality: float,
+    death_p_ref: float,
+    death_gamma: float,
+    find_p_max: float,
+    find_scale_m: float,
+    imprecise_share: float,
+    neighbours: int,
+    lead_in_days: int,
+) -> None:
     rules = [
         (lead_in_days >= 0, "lead_in_days must be ≥ 0"),
         (np.isfinite(alpha) and alpha >= 0, "alpha must be a finite number ≥ 0"),
@@ -526,8 +685,9 @@ def _wiggly_ew(gen: np.random.Generator, left: float, right: float, y0: float, a
     return shapely.LineString(np.column_stack([x, y0 + _wiggle(gen, (x - left) / (right - left), amplitude)]))
 
 
-def _wiggly_ns(gen: np.random.Generator, x0: float, border: shapely.LineString, top: float,
-               amplitude: float) -> shapely.LineString:
+def _wiggly_ns(
+    gen: np.random.Generator, x0: float, border: shapely.LineString, top: float, amplitude: float
+) -> shapely.LineString:
     y_south = float(_line_y(border, np.array([x0]))[0])
     y = np.linspace(y_south, top - 1.0, 65)
     x = x0 + _wiggle(gen, (y - y_south) / (top - y_south), amplitude)
@@ -541,8 +701,9 @@ def _line_y(line: shapely.LineString, x: np.ndarray) -> np.ndarray:
     return np.interp(x, xy[:, 0], xy[:, 1])
 
 
-def _towers(gen: np.random.Generator, dem: Raster, zone_idx: np.ndarray, n: int, batches: int,
-            t_int: dt.date, t_end: dt.date) -> pd.DataFrame:
+def _towers(
+    gen: np.random.Generator, dem: Raster, zone_idx: np.ndarray, n: int, batches: int, t_int: dt.date, t_end: dt.date
+) -> pd.DataFrame:
     """Tower positions (x, y in the DEM's CRS), kinds, heights, ranges and deployment dates."""
     kinds = list(TOWER_KINDS)
     share = np.array([TOWER_KINDS[k][2] for k in kinds])
@@ -554,16 +715,25 @@ def _towers(gen: np.random.Generator, dem: Raster, zone_idx: np.ndarray, n: int,
     span = (t_end - t_int).days
     batch_dates = [t_int + dt.timedelta(days=int(m * span / batches)) for m in range(batches)]
     batch = np.arange(n) * batches // n
-    return pd.DataFrame({
-        "x": x, "y": y, "kind": kind, "kind_source": kind,
-        "height_m": [TOWER_KINDS[k][0] for k in kind], "range_m": [TOWER_KINDS[k][1] for k in kind],
-        "active_from": pd.to_datetime([batch_dates[b] for b in batch]),
-        "active_to": pd.NaT, "deployment": "existing", "source_id": SIMULATED,
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "kind": kind,
+            "kind_source": kind,
+            "height_m": [TOWER_KINDS[k][0] for k in kind],
+            "range_m": [TOWER_KINDS[k][1] for k in kind],
+            "active_from": pd.to_datetime([batch_dates[b] for b in batch]),
+            "active_to": pd.NaT,
+            "deployment": "existing",
+            "source_id": SIMULATED,
+        }
+    )
 
 
-def _crossing_dates(gen: np.random.Generator, n: int, t_lead: dt.date, t_start: dt.date, t_end: dt.date,
-                    seasonality: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _crossing_dates(
+    gen: np.random.Generator, n: int, t_lead: dt.date, t_start: dt.date, t_end: dt.date, seasonality: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted crossing dates (datetime64[ns]) of ``n`` walkers in the period and of those of the
     lead-in (as many per month, on average), the first days of the months from the lead-in on,
     and their intensity."""
@@ -575,7 +745,9 @@ def _crossing_dates(gen: np.random.Generator, n: int, t_lead: dt.date, t_start: 
     first = np.maximum(months.to_numpy()[pick], np.datetime64(t_lead, "ns"))
     last = np.minimum((months + pd.offsets.MonthEnd(0)).to_numpy()[pick], np.datetime64(t_end, "ns"))
     days = ((last - first) // np.timedelta64(1, "D")).astype(np.int64) + 1
-    dates = first + (np.floor(gen.random(total) * days).astype(np.int64) * np.timedelta64(1, "D")).astype("timedelta64[ns]")
+    dates = first + (np.floor(gen.random(total) * days).astype(np.int64) * np.timedelta64(1, "D")).astype(
+        "timedelta64[ns]"
+    )
     return np.sort(dates), months.to_numpy(), intensity
 
 
@@ -587,14 +759,20 @@ def _layer(kind: str, frame: pd.DataFrame, geometry: Any, crs: Any) -> Layer:
     ledger = Ledger(len(frame))
     frame = ledger.annotate(frame)
     if geometry is not None:
-        frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geometry), crs=crs).to_crs(_WGS84).values,
-                                 crs=_WGS84)
+        frame = gpd.GeoDataFrame(
+            frame, geometry=gpd.GeoSeries(list(geometry), crs=crs).to_crs(_WGS84).values, crs=_WGS84
+        )
     report = ledger.report(source=SIMULATED, files=[], notes=[NOTE])
     return Layer(source=SIMULATED, kind=kind, frame=frame, report=report)
 
 
-def world_study(world: World, *, name: str = "simulated-world", seed: int = 0,
-                parameters: Mapping[str, Mapping[str, Any]] | None = None) -> Study:
+def world_study(
+    world: World,
+    *,
+    name: str = "simulated-world",
+    seed: int = 0,
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Study:
     """A :class:`~borderscape.analyses.study.Study` that describes a simulated world.
 
     Its region is the lon/lat box of the DEM's corners, its CRS the DEM's, its period and
@@ -609,17 +787,27 @@ def world_study(world: World, *, name: str = "simulated-world", seed: int = 0,
     end = pd.Timestamp(world.truth.params["end"]).date()
     params: dict[str, dict[str, Any]] = {
         "cost": {"model": world.truth.params.get("model", "pandolf"), **WALKER},
-        "viewshed": {"target_height_m": TARGET_HEIGHT_M, "curvature": True, "refraction": REFRACTION_DEFAULT}}
+        "viewshed": {"target_height_m": TARGET_HEIGHT_M, "curvature": True, "refraction": REFRACTION_DEFAULT},
+    }
     for section, values in (parameters or {}).items():
         params.setdefault(section, {}).update(values)
     return Study(
-        name=name, title="Simulated world", description="SIMULATED DATA: a generated world with a known answer.",
-        seed=seed, bbox=(min(lon), min(lat), max(lon), max(lat)), crs=world.dem.crs.to_string(),
-        resolution_m=float(world.dem.res[0]), start=start, end=end,
+        name=name,
+        title="Simulated world",
+        description="SIMULATED DATA: a generated world with a known answer.",
+        seed=seed,
+        bbox=(min(lon), min(lat), max(lon), max(lat)),
+        crs=world.dem.crs.to_string(),
+        resolution_m=float(world.dem.res[0]),
+        start=start,
+        end=end,
         interventions=(Intervention("towers deployed (simulated)", world.truth.intervention),),
         layers={k: "simulated" for k in world.layers},
-        sensors={k: SensorDefaults(k, h, r, world.truth.intervention, "simulated") for k, (h, r, _) in TOWER_KINDS.items()},
-        parameters=params, caveats=("SIMULATED DATA: nothing here is a real place, tower or person.",),
+        sensors={
+            k: SensorDefaults(k, h, r, world.truth.intervention, "simulated") for k, (h, r, _) in TOWER_KINDS.items()
+        },
+        parameters=params,
+        caveats=("SIMULATED DATA: nothing here is a real place, tower or person.",),
     )
 
 

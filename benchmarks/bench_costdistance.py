@@ -33,8 +33,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-
 from machine import describe
+
 from borderscape.geo.costdistance import accumulated_cost, source_cells
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
@@ -66,6 +66,7 @@ elapsed, cpu = time.perf_counter() - t, time.process_time() - c
 print(first, elapsed, cpu, status("VmHWM") - rss_before)
 """
 
+
 def border_line(dem: Raster) -> gpd.GeoSeries:
     """A wavy east–west 'border' a few cells north of the southern edge."""
     left, bottom, right, top = dem.bounds
@@ -86,8 +87,9 @@ TIMEFORMAT="%R %U %S"
 { time r.walk elevation=dem friction=zero output=walk start_raster=start memory=4000 --quiet ; } 2> time.txt
 r.out.gdal input=walk output=walk.tif type=Float64 -c --quiet
 """)
-    proc = subprocess.run(["grass", "--tmp-location", "EPSG:32612", "--exec", "bash", "run.sh"],
-                          cwd=work, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["grass", "--tmp-location", "EPSG:32612", "--exec", "bash", "run.sh"], cwd=work, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     wall, user, system = map(float, (work / "time.txt").read_text().split()[-3:])
@@ -112,13 +114,19 @@ def main() -> None:
         work = Path(tmp)
         np.save(work / "z.npy", dem.array)
         np.save(work / "src.npy", src)
-        out = subprocess.run([sys.executable, "-c", CHILD, str(work / "z.npy"), str(work / "src.npy")],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(work / "z.npy"), str(work / "src.npy")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         first, ours_t, ours_cpu, mem = map(float, out.stdout.split())
         print(f"fresh process, first call (cached kernels, incl. numba start-up): {first:.2f} s")
         print("times: wall s / CPU s (CPU time is the fairer measure on a shared machine)")
-        print(f"ours, r.walk's model, 8 neighbours:        {ours_t:8.2f} / {ours_cpu:8.2f}   "
-              f"peak memory {mem / (n * n):.1f} bytes/cell (target <= 40)")
+        print(
+            f"ours, r.walk's model, 8 neighbours:        {ours_t:8.2f} / {ours_cpu:8.2f}   "
+            f"peak memory {mem / (n * n):.1f} bytes/cell (target <= 40)"
+        )
         ours = accumulated_cost(dem, src, model="rwalk").cost.array
 
         from skimage.graph import MCP_Geometric
@@ -128,15 +136,19 @@ def main() -> None:
         mcp = MCP_Geometric(costs, fully_connected=True)
         mcp_cost, _ = mcp.find_costs(list(zip(rows.tolist(), cols.tolist())))
         mcp_t, mcp_cpu = time.perf_counter() - t, time.process_time() - c
-        print(f"skimage MCP_Geometric, isotropic, 8-conn: {mcp_t:8.2f} / {mcp_cpu:8.2f}   ours (anisotropic) is "
-              f"{mcp_t / ours_t:.2f}x (wall) {mcp_cpu / ours_cpu:.2f}x (CPU) as fast (target >= 1)")
+        print(
+            f"skimage MCP_Geometric, isotropic, 8-conn: {mcp_t:8.2f} / {mcp_cpu:8.2f}   ours (anisotropic) is "
+            f"{mcp_t / ours_t:.2f}x (wall) {mcp_cpu / ours_cpu:.2f}x (CPU) as fast (target >= 1)"
+        )
         # ours on the same isotropic cost (r.walk's model with b = c = d = 0: 0.72 s/m)
         t, c = time.perf_counter(), time.process_time()
         iso = accumulated_cost(dem, src, model="rwalk", params={"b": 0, "c": 0, "d": 0}).cost.array
         iso_t, iso_cpu = time.perf_counter() - t, time.process_time() - c
         same = np.allclose(iso, mcp_cost, rtol=1e-9)
-        print(f"ours, same isotropic cost:                 {iso_t:8.2f} / {iso_cpu:8.2f}   "
-              f"{mcp_t / iso_t:.2f}x (wall) {mcp_cpu / iso_cpu:.2f}x (CPU) as fast as MCP; equal results: {same}")
+        print(
+            f"ours, same isotropic cost:                 {iso_t:8.2f} / {iso_cpu:8.2f}   "
+            f"{mcp_t / iso_t:.2f}x (wall) {mcp_cpu / iso_cpu:.2f}x (CPU) as fast as MCP; equal results: {same}"
+        )
         del mcp, mcp_cost, iso
 
         if args.skip_grass:
@@ -147,10 +159,14 @@ def main() -> None:
             grass_t, grass_cpu, theirs = run_grass(work, dem, src)
             both = np.isfinite(ours) & np.isfinite(theirs)
             rel = np.abs(ours[both] - theirs[both]) / np.maximum(theirs[both], 1e-12)
-            print(f"GRASS r.walk (8 neighbours):               {grass_t:8.2f} / {grass_cpu:8.2f}   ours is "
-                  f"{grass_t / ours_t:.2f}x (wall) {grass_cpu / ours_cpu:.2f}x (CPU) as fast (target >= 3)")
-            print(f"agreement with r.walk: {np.mean(rel <= 0.01) * 100:.3f} % of cells within 1 %, "
-                  f"median relative difference {np.median(rel):.1e}")
+            print(
+                f"GRASS r.walk (8 neighbours):               {grass_t:8.2f} / {grass_cpu:8.2f}   ours is "
+                f"{grass_t / ours_t:.2f}x (wall) {grass_cpu / ours_cpu:.2f}x (CPU) as fast (target >= 3)"
+            )
+            print(
+                f"agreement with r.walk: {np.mean(rel <= 0.01) * 100:.3f} % of cells within 1 %, "
+                f"median relative difference {np.median(rel):.1e}"
+            )
     print(f"peak RSS of this driver: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 import pointpats
+from machine import describe
 from scipy.spatial import cKDTree
 from shapely.geometry import Polygon, box
 
-from machine import describe
-from borderscape.geo.parallel import open_executor
 from borderscape.analyses.stats import pointpattern as pp
+from borderscape.geo.parallel import open_executor
 
 SIDE = 10_000.0
 N_A, N_B, N_SIM = 3000, 300, 999
@@ -41,7 +41,7 @@ def reference(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
         dy = np.abs(b[m["j"], 1] - pts[m["i"], 1])
         w = area / ((SIDE - dx) * (SIDE - dy))
         s = np.bincount(np.searchsorted(RADII, m["v"], side="left"), w, minlength=len(RADII) + 1)
-        return area * np.cumsum(s[:len(RADII)]) / (len(pts) * len(b))
+        return area * np.cumsum(s[: len(RADII)]) / (len(pts) * len(b))
 
     out = np.empty((N_SIM + 1, len(RADII)))
     out[0] = k(a)
@@ -52,7 +52,7 @@ def reference(a: np.ndarray, b: np.ndarray, seed: int) -> np.ndarray:
 
 def main() -> None:
     print(__doc__.splitlines()[0])
-    print("hardware:", describe('pointpats'))
+    print("hardware:", describe("pointpats"))
     try:
         pointpats.k(np.random.default_rng(0).random((10, 2)), support=(0.5,), edge_correction="translation")
         print("pointpats: edge correction accepted (unexpected)")
@@ -73,8 +73,10 @@ def main() -> None:
         with open_executor(workers) as ex:
             env = pp.envelope(a, b, window=square, radii=RADII, statistic="K", n_sim=N_SIM, seed=SEED, executor=ex)
         times[workers], cpu[workers] = time.perf_counter() - t, time.process_time() - c
-        print(f"borderscape cross-K translation, {N_SIM} sims, workers={workers}: {times[workers]:.2f} s wall, "
-              f"{cpu[workers]:.2f} s CPU (global test p = {env.p_value:.3f})")
+        print(
+            f"borderscape cross-K translation, {N_SIM} sims, workers={workers}: {times[workers]:.2f} s wall, "
+            f"{cpu[workers]:.2f} s CPU (global test p = {env.p_value:.3f})"
+        )
 
     t, c = time.perf_counter(), time.process_time()
     ref = reference(a, b, SEED)
@@ -82,20 +84,34 @@ def main() -> None:
     print(f"scipy cKDTree loop (serial), same computation: {t_ref:.2f} s wall, {cpu_ref:.2f} s CPU")
     ours = np.vstack([env.observed[None, :], env.simulated])
     print(f"largest relative difference of the {N_SIM + 1} curves: {np.max(np.abs(ours - ref) / ref):.2e}")
-    print(f"ratio cKDTree / borderscape, wall: {t_ref / times[1]:.1f}x serial, {t_ref / times[2]:.1f}x with "
-          f"2 workers; CPU time (serial): {cpu_ref / cpu[1]:.1f}x")
-    print(f"target <= 3 s on 2 cores: {'met' if times[2] <= 3.0 else 'NOT met'} in wall time ({times[2]:.2f} s); "
-          f"CPU time {cpu[2]:.2f} s over 2 workers, {cpu[1]:.2f} s serial "
-          f"(wall time is inflated when the load average exceeds the cores)")
+    print(
+        f"ratio cKDTree / borderscape, wall: {t_ref / times[1]:.1f}x serial, {t_ref / times[2]:.1f}x with "
+        f"2 workers; CPU time (serial): {cpu_ref / cpu[1]:.1f}x"
+    )
+    print(
+        f"target <= 3 s on 2 cores: {'met' if times[2] <= 3.0 else 'NOT met'} in wall time ({times[2]:.2f} s); "
+        f"CPU time {cpu[2]:.2f} s over 2 workers, {cpu[1]:.2f} s serial "
+        f"(wall time is inflated when the load average exceeds the cores)"
+    )
 
     poly = Polygon([(0, 0), (SIDE, 0), (SIDE, 0.6 * SIDE), (0.4 * SIDE, SIDE), (0, 0.8 * SIDE)])
     inside = a[pp._Window.of(poly).contains(a)]
     t = time.perf_counter()
     with open_executor(2) as ex:
-        pp.envelope(inside, b[pp._Window.of(poly).contains(b)], window=poly, radii=RADII, statistic="K",
-                    n_sim=N_SIM, seed=SEED, executor=ex)
-    print(f"borderscape, pentagon window ({len(inside)} remains), translation via the set-covariance "
-          f"grid, {N_SIM} sims, workers=2: {time.perf_counter() - t:.2f} s (no peer)")
+        pp.envelope(
+            inside,
+            b[pp._Window.of(poly).contains(b)],
+            window=poly,
+            radii=RADII,
+            statistic="K",
+            n_sim=N_SIM,
+            seed=SEED,
+            executor=ex,
+        )
+    print(
+        f"borderscape, pentagon window ({len(inside)} remains), translation via the set-covariance "
+        f"grid, {N_SIM} sims, workers=2: {time.perf_counter() - t:.2f} s (no peer)"
+    )
 
 
 if __name__ == "__main__":

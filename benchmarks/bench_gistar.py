@@ -19,9 +19,9 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+from machine import describe
 from scipy import stats
 
-from machine import describe
 from borderscape.analyses.stats import hotspots as hs
 
 N_PERM = 9999
@@ -33,11 +33,13 @@ BAND = 1500.0  # up to 8 neighbours on the square lattice (queen-like)
 def make_cells() -> gpd.GeoDataFrame:
     """60 x 50 = 3,000 cells of 1 km with clustered counts."""
     rng = np.random.default_rng(1)
-    pts = np.vstack([
-        rng.uniform(0, [60_000, 50_000], (6000, 2)),
-        rng.normal([20_000, 30_000], 2500, (1500, 2)),
-        rng.normal([45_000, 12_000], 1500, (800, 2)),
-    ])
+    pts = np.vstack(
+        [
+            rng.uniform(0, [60_000, 50_000], (6000, 2)),
+            rng.normal([20_000, 30_000], 2500, (1500, 2)),
+            rng.normal([45_000, 12_000], 1500, (800, 2)),
+        ]
+    )
     pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] <= 60_000) & (pts[:, 1] >= 0) & (pts[:, 1] <= 50_000)]
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=32612)
     grid = hs.square_grid(gdf, CELL, bounds=(0, 0, 60_000, 50_000))
@@ -72,7 +74,7 @@ def main() -> None:
     import esda
     import libpysal
 
-    print("hardware:", describe('esda'))
+    print("hardware:", describe("esda"))
     grid = make_cells()
     y = grid["count"].to_numpy(np.float64)
     w = hs.distance_band_weights(grid, BAND)
@@ -93,8 +95,7 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = time.perf_counter()
-        esda.G_Local(small["count"].to_numpy(float), wls, transform="B", star=True,
-                     permutations=99, n_jobs=1, seed=0)
+        esda.G_Local(small["count"].to_numpy(float), wls, transform="B", star=True, permutations=99, n_jobs=1, seed=0)
         esda_warm = time.perf_counter() - t
     print(f"warm-up in this process: ours {ours_warm:.2f} s, esda {esda_warm:.2f} s (JIT)")
 
@@ -104,8 +105,9 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = time.perf_counter()
-        ref = esda.G_Local(y, wl, transform="B", star=True, permutations=N_PERM, n_jobs=1,
-                           seed=SEED, keep_simulations=False)
+        ref = esda.G_Local(
+            y, wl, transform="B", star=True, permutations=N_PERM, n_jobs=1, seed=SEED, keep_simulations=False
+        )
         t_esda = time.perf_counter() - t
     print(f"gi_star (ours)        : {t_ours:.3f} s")
     print(f"esda G_Local n_jobs=1 : {t_esda:.3f} s")
@@ -114,16 +116,22 @@ def main() -> None:
     has_nb = ours.neighbours.to_numpy() > 1
     pdiff = np.abs(ours.p.to_numpy() - np.minimum(1, 2 * ref.p_sim))[has_nb]
     rho = stats.spearmanr(ours.p.to_numpy()[has_nb], ref.p_sim[has_nb]).statistic
-    print(f"max |z_ours - z_esda| = {zdiff:.2e}; mean |p_ours - 2 p_esda| = {pdiff.mean():.4f}; "
-          f"Spearman(p_ours, p_esda) = {rho:.3f}")
-    print("  (ours: two-sided about the exact conditional mean; esda: one-sided 'directed', ties "
-          "counted on one side only, so on skewed, tied counts the two differ by more than MC "
-          "error; on a continuous symmetric variable they agree, see tests/test_hotspots.py)")
+    print(
+        f"max |z_ours - z_esda| = {zdiff:.2e}; mean |p_ours - 2 p_esda| = {pdiff.mean():.4f}; "
+        f"Spearman(p_ours, p_esda) = {rho:.3f}"
+    )
+    print(
+        "  (ours: two-sided about the exact conditional mean; esda: one-sided 'directed', ties "
+        "counted on one side only, so on skewed, tied counts the two differ by more than MC "
+        "error; on a continuous symmetric variable they agree, see tests/test_hotspots.py)"
+    )
 
     first, second = fresh_process(), fresh_process()
     print(f"fresh process #1: import {first[0]:.2f} s, first gi_star call {first[1]:.2f} s")
-    print(f"fresh process #2: import {second[0]:.2f} s, first gi_star call {second[1]:.2f} s "
-          f"(target < 2 s with a warm cache)")
+    print(
+        f"fresh process #2: import {second[0]:.2f} s, first gi_star call {second[1]:.2f} s "
+        f"(target < 2 s with a warm cache)"
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import describe  # noqa: E402
 
-from borderscape.analyses.stats import hotspots  # noqa: E402
 from borderscape.analyses.routes import least_energy_routes as _routes  # noqa: E402
+from borderscape.analyses.stats import hotspots  # noqa: E402
 from borderscape.analyses.stats.pointpattern import CSR, envelope  # noqa: E402
 from borderscape.geo import parallel, tiles  # noqa: E402
 from borderscape.geo.nearest import nearest  # noqa: E402
@@ -78,12 +78,31 @@ def peak_rss_mib() -> float:
 def world(tmp: Path, columns: int) -> dict:
     rng = np.random.default_rng(SEED)
     t = time.perf_counter()
-    dem = fractal_dem((SHAPE[0], columns), res=RES, relief=1200, base=300, rng=rng, origin=(-1_500_000.0, 3_500_000.0),
-                      crs="EPSG:5070")
+    dem = fractal_dem(
+        (SHAPE[0], columns),
+        res=RES,
+        relief=1200,
+        base=300,
+        rng=rng,
+        origin=(-1_500_000.0, 3_500_000.0),
+        crs="EPSG:5070",
+    )
     path = tmp / "border.tif"  # a tiled GeoTIFF, as a COG would be: windows read only their blocks
-    with rasterio.open(path, "w", driver="GTiff", width=dem.shape[1], height=dem.shape[0], count=1,
-                       dtype="float32", crs=dem.crs, transform=dem.transform, tiled=True, blockxsize=256,
-                       blockysize=256, compress="deflate") as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=dem.shape[1],
+        height=dem.shape[0],
+        count=1,
+        dtype="float32",
+        crs=dem.crs,
+        transform=dem.transform,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+    ) as dst:
         dst.write(dem.array, 1)
     left, bottom, right, top = dem.bounds
     # towers within 15 km north of the border (the south edge)
@@ -103,13 +122,27 @@ def world(tmp: Path, columns: int) -> dict:
     turn = rng.uniform(0, np.pi, n_roads)
     roads = shapely.linestrings(np.stack([np.c_[sx, sy], np.c_[sx + 400 * np.cos(turn), sy + 400 * np.sin(turn)]], 1))
     n_back = N_BACKGROUND * columns // SHAPE[1]
-    points = np.concatenate([shapely.points(rx, ry), shapely.points(rng.uniform(left, right, n_back),
-                                                                    rng.uniform(bottom, top, n_back))])
-    print(f"world: DEM {SHAPE[0]} × {columns} cells at {RES:g} m ({dem.array.nbytes / 2**20:.0f} MiB float32), "
-          f"{N_TOWERS} towers, {N_REMAINS} remains, {n_roads} road segments, {n_back} background points; "
-          f"generated in {time.perf_counter() - t:.1f} s")
-    return dict(dem=dem, path=path, tx=tx, ty=ty, heights=heights, ranges=ranges, rx=rx, ry=ry, rng=rng,
-                roads=roads, points=points)
+    points = np.concatenate(
+        [shapely.points(rx, ry), shapely.points(rng.uniform(left, right, n_back), rng.uniform(bottom, top, n_back))]
+    )
+    print(
+        f"world: DEM {SHAPE[0]} × {columns} cells at {RES:g} m ({dem.array.nbytes / 2**20:.0f} MiB float32), "
+        f"{N_TOWERS} towers, {N_REMAINS} remains, {n_roads} road segments, {n_back} background points; "
+        f"generated in {time.perf_counter() - t:.1f} s"
+    )
+    return dict(
+        dem=dem,
+        path=path,
+        tx=tx,
+        ty=ty,
+        heights=heights,
+        ranges=ranges,
+        rx=rx,
+        ry=ry,
+        rng=rng,
+        roads=roads,
+        points=points,
+    )
 
 
 class Clock:
@@ -138,8 +171,12 @@ class Clock:
         if self.stream is None:
             return wall, cpu, 1.0
         self.stream.__exit__(None, None, None)
-        busy = sum(ss["stop"] - ss["start"] for task in self.stream.data for ss in task["startstops"]
-                   if ss["action"] == "compute")
+        busy = sum(
+            ss["stop"] - ss["start"]
+            for task in self.stream.data
+            for ss in task["startstops"]
+            if ss["action"] == "compute"
+        )
         return wall, cpu, busy / wall
 
 
@@ -151,8 +188,16 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     # coverage of each of 4 epochs of deployment (the towers switched on in 4 waves, west first)
     t = Clock(ex)
     wave = np.argsort(np.argsort(w["tx"])) * EPOCHS // N_TOWERS
-    covs = coverage_epochs(dem, w["tx"], w["ty"], w["heights"], w["ranges"], wave[:, None] <= np.arange(EPOCHS),
-                           target_height=1.7, executor=ex)
+    covs = coverage_epochs(
+        dem,
+        w["tx"],
+        w["ty"],
+        w["heights"],
+        w["ranges"],
+        wave[:, None] <= np.arange(EPOCHS),
+        target_height=1.7,
+        executor=ex,
+    )
     cov = covs[-1]
     out[f"coverage ({EPOCHS} epochs, up to 500 towers)"] = (t.stop(), covs)
 
@@ -163,8 +208,10 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     sub = Raster(dem.array[:, :ROUTE_COLS].copy(), dem.transform, dem.crs, dem.nodata)
     covered = cov[:, :ROUTE_COLS] > 0
     rng = np.random.default_rng(SEED + 1)
-    mults = [None] + [np.where(covered & (rng.random(covered.shape) < share), 2.0, 1.0).astype(np.float32)
-                      for share in (0.2, 0.4, 0.6, 0.8, 1.0)]
+    mults = [None] + [
+        np.where(covered & (rng.random(covered.shape) < share), 2.0, 1.0).astype(np.float32)
+        for share in (0.2, 0.4, 0.6, 0.8, 1.0)
+    ]
     left, bottom, right, top = sub.bounds
     ox = np.linspace(left + 2_000, right - 2_000, 50)
     origins = gpd.GeoSeries(gpd.points_from_xy(ox, np.full(50, bottom + 200.0)), crs=sub.crs)
@@ -180,8 +227,18 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     a = np.column_stack([w["rx"], w["ry"]])
     b = np.column_stack([w["tx"], w["ty"]])
     t = Clock(ex)
-    env = envelope(a, b, window=window, radii=np.linspace(2_500, 25_000, 10), statistic="L", null=CSR(),
-                   n_sim=999, seed=SEED, alternative="less", executor=ex)
+    env = envelope(
+        a,
+        b,
+        window=window,
+        radii=np.linspace(2_500, 25_000, 10),
+        statistic="L",
+        null=CSR(),
+        n_sim=999,
+        seed=SEED,
+        alternative="less",
+        executor=ex,
+    )
     out["envelope cross-L (999 sims)"] = (t.stop(), env.simulated)
 
     pts = gpd.GeoSeries(gpd.points_from_xy(w["rx"], w["ry"]), crs=dem.crs)
@@ -203,8 +260,9 @@ def stages(w: dict, ex: parallel.Executor, tmp: Path) -> dict[str, tuple[tuple[f
     src = np.zeros(sub.shape, bool)
     src[-1, :] = True
     t = Clock(ex)
-    tc = tiles.accumulated_cost_tiled(sub_path, src, model="pandolf", params=params, tile=1024,
-                                      out=tmp / f"cost{ex.workers}.vrt", executor=ex)
+    tc = tiles.accumulated_cost_tiled(
+        sub_path, src, model="pandolf", params=params, tile=1024, out=tmp / f"cost{ex.workers}.vrt", executor=ex
+    )
     out[f"tiled cost ({tc.rounds} rounds, {tc.solves} solves)"] = (t.stop(), Raster.read(tc.path).array)
     return out
 
@@ -227,8 +285,10 @@ def main() -> None:
             _warm_executor(ex)
             dask = stages(w, ex, tmp)
             workers_rss = ex.client.run(peak_rss_mib)
-    print(f"\n{'stage':38s} {'1 worker: wall s':>16s} {'2 workers: wall s':>17s} {'speed-up':>8s}  "
-          f"{'CPU s 1 / 2':>12s}  {'tasks at once':>11s}  same numbers")
+    print(
+        f"\n{'stage':38s} {'1 worker: wall s':>16s} {'2 workers: wall s':>17s} {'speed-up':>8s}  "
+        f"{'CPU s 1 / 2':>12s}  {'tasks at once':>11s}  same numbers"
+    )
     totals = {"world": np.zeros(4), "all": np.zeros(4)}
     for (name, ((s1, u1, _), r1)), (_, ((s2, u2, k2), r2)) in zip(serial.items(), dask.items()):
         same = np.array_equal(r1, r2, equal_nan=True)
@@ -236,16 +296,24 @@ def main() -> None:
         totals["all"] += (s1, s2, u1, u2)
         if not name.startswith(EXTRA):
             totals["world"] += (s1, s2, u1, u2)
-    for label, (t1, t2, c1, c2) in (("parallel stages of the world", totals["world"]),
-                                    ("the same and the nearest-road join", totals["all"])):
+    for label, (t1, t2, c1, c2) in (
+        ("parallel stages of the world", totals["world"]),
+        ("the same and the nearest-road join", totals["all"]),
+    ):
         print(f"{label:38s} {t1:16.2f} {t2:17.2f} {t1 / t2:7.2f}x  {c1:5.1f} / {c2:5.1f}")
-    print(f"the nearest-road join of the {N_BACKGROUND:,} background points is an extra: the world's own join, "
-          f"{N_REMAINS:,} remains, takes about 0.1 s and stays in one process (below geo.nearest.PARALLEL_MIN)")
-    print("CPU s: this process (and, with 2 workers, the workers too); tasks at once: time the workers spent "
-          "computing tasks / wall time (2 = both busy throughout); CPU / wall below the tasks at once means the "
-          "cores were busy with other work")
-    print(f"peak RSS: driver {serial_rss:.0f} MiB (includes generating the world by FFT); "
-          + ", ".join(f"worker {i} {v:.0f} MiB" for i, v in enumerate(workers_rss.values())))
+    print(
+        f"the nearest-road join of the {N_BACKGROUND:,} background points is an extra: the world's own join, "
+        f"{N_REMAINS:,} remains, takes about 0.1 s and stays in one process (below geo.nearest.PARALLEL_MIN)"
+    )
+    print(
+        "CPU s: this process (and, with 2 workers, the workers too); tasks at once: time the workers spent "
+        "computing tasks / wall time (2 = both busy throughout); CPU / wall below the tasks at once means the "
+        "cores were busy with other work"
+    )
+    print(
+        f"peak RSS: driver {serial_rss:.0f} MiB (includes generating the world by FFT); "
+        + ", ".join(f"worker {i} {v:.0f} MiB" for i, v in enumerate(workers_rss.values()))
+    )
     print(f"load average at the end {os.getloadavg()}")
 
 
@@ -278,12 +346,14 @@ def _warm() -> None:
     terrain.slope(dem)
     src = np.zeros(dem.shape, bool)
     src[-1] = True
-    tiles.accumulated_cost_tiled(dem, src, model="pandolf", params={"W": 60.0, "L": 20.0, "V": 1.2, "eta": 1.2},
-                                 tile=32)
+    tiles.accumulated_cost_tiled(
+        dem, src, model="pandolf", params={"W": 60.0, "L": 20.0, "V": 1.2, "eta": 1.2}, tile=32
+    )
     pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=dem.crs)
     grid = hotspots.square_grid(pts, 1_000, bounds=dem.bounds)
-    hotspots.gi_star_weights(grid["count"].astype(float), hotspots.distance_band_weights(grid, 2_000),
-                             permutations=9, seed=0)
+    hotspots.gi_star_weights(
+        grid["count"].astype(float), hotspots.distance_band_weights(grid, 2_000), permutations=9, seed=0
+    )
     left, bottom, right, top = dem.bounds
     rng = np.random.default_rng(0)
     a = rng.uniform([left, bottom], [right, top], (30, 2))

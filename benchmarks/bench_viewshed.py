@@ -22,15 +22,34 @@ from pathlib import Path
 import numba
 import numpy as np
 import rasterio
-
 from machine import describe
+
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.viewshed import coverage_count, viewshed
 
 
 def gdal_viewshed(dem_path: Path, out: Path, x: float, y: float, oh: float, md: float) -> None:
-    subprocess.run(["gdal_viewshed", "-q", "-ox", repr(x), "-oy", repr(y), "-oz", str(oh), "-tz", "0",
-                    "-md", str(md), "-cc", "0.85714", str(dem_path), str(out)], check=True)
+    subprocess.run(
+        [
+            "gdal_viewshed",
+            "-q",
+            "-ox",
+            repr(x),
+            "-oy",
+            repr(y),
+            "-oz",
+            str(oh),
+            "-tz",
+            "0",
+            "-md",
+            str(md),
+            "-cc",
+            "0.85714",
+            str(dem_path),
+            str(out),
+        ],
+        check=True,
+    )
 
 
 def add_window(count: np.ndarray, path: Path, transform) -> None:
@@ -39,14 +58,16 @@ def add_window(count: np.ndarray, path: Path, transform) -> None:
         vis = src.read(1) == 255
         c0 = round((src.transform.c - transform.c) / transform.a)
         r0 = round((src.transform.f - transform.f) / transform.e)
-    count[r0:r0 + vis.shape[0], c0:c0 + vis.shape[1]] += vis
+    count[r0 : r0 + vis.shape[0], c0 : c0 + vis.shape[1]] += vis
 
 
 def timed(fn) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process and its finished children) of ``fn()``."""
+
     def cpu() -> float:
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         return time.process_time() + kids.ru_utime + kids.ru_stime
+
     w0, c0 = time.perf_counter(), cpu()
     fn()
     return time.perf_counter() - w0, cpu() - c0
@@ -87,14 +108,19 @@ def main() -> None:
         gdal = np.zeros(dem.shape, np.int32)
         add_window(gdal, tmp / "one.tif", dem.transform)
         iou = (ours & (gdal > 0)).sum() / (ours | (gdal > 0)).sum()
-        print(f"\n[1] one viewshed, max distance {args.distance / 1000:g} km, observer 30 m, best of 3"
-              " (wall s / CPU s)")
+        print(
+            f"\n[1] one viewshed, max distance {args.distance / 1000:g} km, observer 30 m, best of 3 (wall s / CPU s)"
+        )
         print(f"    borderscape viewshed (DEM in memory):  {t_ours:8.3f} / {c_ours:.3f}")
         print(f"    gdal_viewshed (process, reads window): {t_gdal:8.3f} / {c_gdal:.3f}")
-        print(f"    ratio ours/gdal: wall {t_ours / t_gdal:.2f}, CPU {c_ours / c_gdal:.2f}  (target <= 2)"
-              f"   IoU with GDAL: {iou:.4f}")
-        print("    (on this rough DEM many cells graze the horizon and GDAL's approximate sweep and GRASS's"
-              " r.viewshed differ as much; agreement is tested in tests/test_conformance_viewshed.py)")
+        print(
+            f"    ratio ours/gdal: wall {t_ours / t_gdal:.2f}, CPU {c_ours / c_gdal:.2f}  (target <= 2)"
+            f"   IoU with GDAL: {iou:.4f}"
+        )
+        print(
+            "    (on this rough DEM many cells graze the horizon and GDAL's approximate sweep and GRASS's"
+            " r.viewshed differ as much; agreement is tested in tests/test_conformance_viewshed.py)"
+        )
 
         # 2. coverage of many towers ----------------------------------------------------------
         n = args.towers
@@ -111,25 +137,30 @@ def main() -> None:
 
         k = min(args.gdal_sample, n)
         sample_count = np.zeros(dem.shape, np.int32)
+
         def per_tower() -> None:
             for i in range(k):
                 out = tmp / "t.tif"
                 gdal_viewshed(dem_path, out, float(tx[i]), float(ty[i]), float(heights[i]), args.tower_range)
                 add_window(sample_count, out, dem.transform)
+
         t_gdal_k, c_gdal_k = timed(per_tower)
         t_gdal_all, c_gdal_all = t_gdal_k * n / k, c_gdal_k * n / k
         ours_k = coverage_count(dem, tx[:k], ty[:k], heights[:k], ranges[:k]).array
         seen_o, seen_g = ours_k > 0, sample_count > 0
         agree = (seen_o & seen_g).sum() / (seen_o | seen_g).sum()
-        print(f"\n[2] coverage of {n} towers, range {args.tower_range / 1000:g} km, heights 15-40 m"
-              " (wall s / CPU s)")
+        print(f"\n[2] coverage of {n} towers, range {args.tower_range / 1000:g} km, heights 15-40 m (wall s / CPU s)")
         print(f"    borderscape coverage_count, all {n} towers:      {t_cov:8.2f} / {c_cov:.2f}")
         print(f"    gdal_viewshed per tower + summing, {k} towers:   {t_gdal_k:8.2f} / {c_gdal_k:.2f}")
-        print(f"    gdal_viewshed extrapolated linearly to {n}:      {t_gdal_all:8.2f} / {c_gdal_all:.2f}"
-              + ("" if k == n else f"  (measured on {k} towers, times {n / k:g})"))
+        print(
+            f"    gdal_viewshed extrapolated linearly to {n}:      {t_gdal_all:8.2f} / {c_gdal_all:.2f}"
+            + ("" if k == n else f"  (measured on {k} towers, times {n / k:g})")
+        )
         print(f"    speed-up gdal/ours: wall {t_gdal_all / t_cov:.2f}x, CPU {c_gdal_all / c_cov:.2f}x  (target >= 2)")
-        print(f"    on the {k} sampled towers: IoU of 'seen by >= 1' {agree:.4f}; "
-              f"mean |count difference| {np.abs(ours_k - sample_count).mean():.4f}")
+        print(
+            f"    on the {k} sampled towers: IoU of 'seen by >= 1' {agree:.4f}; "
+            f"mean |count difference| {np.abs(ours_k - sample_count).mean():.4f}"
+        )
         print(f"    cells seen by >= 1 of {n} towers: {(count.array > 0).mean() * 100:.1f}%")
         if args.parallel:
             coverage_count(dem, tx[:2], ty[:2], heights[:2], 1000.0, parallel=True)  # cached kernel load
@@ -137,8 +168,10 @@ def main() -> None:
             threaded = coverage_count(dem, tx, ty, heights, ranges, parallel=True)
             t_par = time.perf_counter() - t0
             same = np.array_equal(threaded.array, count.array)
-            print(f"    coverage_count(parallel=True), {numba.get_num_threads()} threads: {t_par:8.2f} s "
-                  f"(same counts: {same}); speed-up gdal/ours {t_gdal_all / t_par:.2f}x")
+            print(
+                f"    coverage_count(parallel=True), {numba.get_num_threads()} threads: {t_par:8.2f} s "
+                f"(same counts: {same}); speed-up gdal/ours {t_gdal_all / t_par:.2f}x"
+            )
 
 
 if __name__ == "__main__":

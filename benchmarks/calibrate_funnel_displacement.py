@@ -61,8 +61,11 @@ def cpu_model() -> str:
 
 def one_world(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, float]:
     world = simulate_world(seed=seed, alpha=alpha, size=args.size, walkers=args.walkers)
-    study = world_study(world, seed=seed, parameters={
-        "statistics": {"permutations": args.permutations}, "displacement": {"bootstrap": args.bootstrap}})
+    study = world_study(
+        world,
+        seed=seed,
+        parameters={"statistics": {"permutations": args.permutations}, "displacement": {"bootstrap": args.bootstrap}},
+    )
     inputs = inputs_from_world(world)
     rng = np.random.default_rng(seed)
     outcomes = h1_coverage(study, inputs, rng).outcomes + h3_routes(study, inputs, rng).outcomes
@@ -82,15 +85,22 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=99, help="bootstrap draws (CIs are not calibrated here)")
     args = parser.parse_args()
     print(f"hardware: nproc={os.cpu_count()} cpu={cpu_model()}")
-    print(f"worlds: planted seeds from {args.planted_base}, size={args.size} walkers={args.walkers} permutations={args.permutations} "
-          f"null α=0 ×{args.null}, planted α={args.alpha} ×{args.planted}")
+    print(
+        f"worlds: planted seeds from {args.planted_base}, size={args.size} walkers={args.walkers} permutations={args.permutations} "
+        f"null α=0 ×{args.null}, planted α={args.alpha} ×{args.planted}"
+    )
     t0 = time.perf_counter()
     rows = {}
-    for label, alpha, n, base in (("null", 0.0, args.null, 0), ("planted", args.alpha, args.planted, args.planted_base)):
+    for label, alpha, n, base in (
+        ("null", 0.0, args.null, 0),
+        ("planted", args.alpha, args.planted, args.planted_base),
+    ):
         ps = np.array([[v for v in one_world(base + i, alpha, args).values()] for i in range(n)])
         rows[label] = ps
     elapsed = time.perf_counter() - t0
-    print(f"{'test':<12} {'tier':<10} {'null: rejected / ran (rate, 95% CI)':<42} {'planted: rejected / ran (rate, 95% CI)'}")
+    print(
+        f"{'test':<12} {'tier':<10} {'null: rejected / ran (rate, 95% CI)':<42} {'planted: rejected / ran (rate, 95% CI)'}"
+    )
     for j, test in enumerate(TESTS):
         cells = []
         for label in ("null", "planted"):

@@ -105,19 +105,35 @@ def main() -> None:
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (explicit; 1 = none)")
-    parser.add_argument("--only", nargs="*", default=[], choices=["H2", "H4", "H5"],
-                        help="run only these hypotheses (same worlds, same generators)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        choices=["H2", "H4", "H5"],
+        help="run only these hypotheses (same worlds, same generators)",
+    )
     parser.add_argument("--cache", default="", help="folder that keeps the simulated worlds (pickles) for reruns")
     args = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    cpu = (
+        next(
+            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+            platform.processor(),
+        )
+        if os.path.exists("/proc/cpuinfo")
+        else platform.processor()
+    )
     print(f"hardware: nproc={os.cpu_count()} cpu={cpu}")
-    print(f"worlds: size={args.size} x {args.size} cells of 90 m, walkers={args.walkers}, "
-          f"permutations={args.permutations}, planted alpha={args.alpha}, seed={args.seed}, jobs={args.jobs}")
+    print(
+        f"worlds: size={args.size} x {args.size} cells of 90 m, walkers={args.walkers}, "
+        f"permutations={args.permutations}, planted alpha={args.alpha}, seed={args.seed}, jobs={args.jobs}"
+    )
     start = time.perf_counter()
     rejected: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    jobs = [(label, args.seed + i, alpha) for label, alpha, count in
-            (("null", 0.0, args.null), ("planted", args.alpha, args.planted)) for i in range(count)]
+    jobs = [
+        (label, args.seed + i, alpha)
+        for label, alpha, count in (("null", 0.0, args.null), ("planted", args.alpha, args.planted))
+        for i in range(count)
+    ]
     with multiprocessing.Pool(args.jobs) as pool:
         found = pool.starmap(p_values, [(seed, alpha, args) for _, seed, alpha in jobs])
     for (label, _, _), world in zip(jobs, found):
@@ -125,7 +141,9 @@ def main() -> None:
             rejected[(key, label)].append(p <= LEVEL)
     elapsed = time.perf_counter() - start
     keys = sorted({k for k, _ in rejected})
-    print(f"\n{'sub-test':28s} {'tier':10s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}")
+    print(
+        f"\n{'sub-test':28s} {'tier':10s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}"
+    )
     for key in keys:
         cells = []
         for label in ("null", "planted"):

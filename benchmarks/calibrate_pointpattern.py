@@ -24,13 +24,15 @@ from borderscape.analyses.stats import pointpattern as pp
 from borderscape.geo.raster import Raster
 
 SQUARE = box(0.0, 0.0, 1000.0, 1000.0)
-POLY = Polygon([(0, 0), (1000, 0), (1000, 600), (400, 1000), (0, 800)],
-               holes=[[(600, 200), (750, 200), (750, 350), (600, 350)]])
+POLY = Polygon(
+    [(0, 0), (1000, 0), (1000, 600), (400, 1000), (0, 800)], holes=[[(600, 200), (750, 200), (750, 350), (600, 350)]]
+)
 RADII = np.linspace(10.0, 200.0, 12)
 N_A, N_B = 100, 25  # "remains", "sensors"
 # background intensity for the inhomogeneous null: rising fivefold from west to east
-GRADIENT = Raster(np.tile(1.0 + 4.0 * (np.arange(20) + 0.5) / 20, (20, 1)),
-                  Affine(50.0, 0, 0, 0, -50.0, 1000.0), "EPSG:32612")
+GRADIENT = Raster(
+    np.tile(1.0 + 4.0 * (np.arange(20) + 0.5) / 20, (20, 1)), Affine(50.0, 0, 0, 0, -50.0, 1000.0), "EPSG:32612"
+)
 
 
 def inside(window, p):
@@ -103,8 +105,15 @@ def planted_dataset(scenario: str, rng: np.random.Generator):
     raise ValueError(scenario)
 
 
-NULL_TESTS = ("cross-K, CSR null", "cross-L, CSR null", "cross-G, CSR null", "L, CSR null", "cross-L, random labelling",
-              "cross-L, toroidal shift", "cross-L, inhomogeneous null")
+NULL_TESTS = (
+    "cross-K, CSR null",
+    "cross-L, CSR null",
+    "cross-G, CSR null",
+    "L, CSR null",
+    "cross-L, random labelling",
+    "cross-L, toroidal shift",
+    "cross-L, inhomogeneous null",
+)
 SCENARIOS = ("clustering around sensors", "repulsion from sensors")
 
 
@@ -121,8 +130,9 @@ def rejection_rate(test: str, *, n_datasets: int, n_sim: int, seed: int, alpha: 
     return rejected / n_datasets
 
 
-def power(scenario: str, *, n_datasets: int, n_sim: int, seed: int, alternative: str = "two-sided",
-          alpha: float = 0.05) -> float:
+def power(
+    scenario: str, *, n_datasets: int, n_sim: int, seed: int, alternative: str = "two-sided", alpha: float = 0.05
+) -> float:
     """Share of planted datasets on which the cross-L test (CSR null) rejects at ``alpha``."""
     rng = np.random.default_rng(seed)
     rejected = 0
@@ -140,9 +150,11 @@ def main() -> None:
     ap.add_argument("--sims", type=int, default=99)
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
-    print(f"window: irregular polygon with a hole ({POLY.area / 1e6:.3f} km²), toroidal: 1 km square; "
-          f"n_remains={N_A}, n_sensors={N_B}; radii {RADII[0]:.0f}..{RADII[-1]:.0f} m ({len(RADII)}); "
-          f"translation correction (G: border); global maximum-deviation test, n_sim={args.sims}, alpha=0.05")
+    print(
+        f"window: irregular polygon with a hole ({POLY.area / 1e6:.3f} km²), toroidal: 1 km square; "
+        f"n_remains={N_A}, n_sensors={N_B}; radii {RADII[0]:.0f}..{RADII[-1]:.0f} m ({len(RADII)}); "
+        f"translation correction (G: border); global maximum-deviation test, n_sim={args.sims}, alpha=0.05"
+    )
     se = np.sqrt(0.05 * 0.95 / args.datasets)
     print(f"size over {args.datasets} null datasets (binomial s.e. {se:.4f}; target 0.05 ± 0.02):")
     for test in NULL_TESTS:
@@ -153,8 +165,7 @@ def main() -> None:
     print(f"power over {args.power_datasets} planted datasets (cross-L vs sensors, CSR null):")
     for scenario, one_sided in zip(SCENARIOS, ("greater", "less")):
         for alt in ("two-sided", one_sided):
-            rate = power(scenario, n_datasets=args.power_datasets, n_sim=args.sims, seed=args.seed + 1,
-                         alternative=alt)
+            rate = power(scenario, n_datasets=args.power_datasets, n_sim=args.sims, seed=args.seed + 1, alternative=alt)
             print(f"  {scenario:28s} {alt:9s} power {rate:.3f}")
 
 

@@ -37,16 +37,14 @@ def wilson(k: float, n: int) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def rate(fn: Callable[[np.random.Generator], object], reps: int,
-         rng: np.random.Generator) -> np.ndarray:
+def rate(fn: Callable[[np.random.Generator], object], reps: int, rng: np.random.Generator) -> np.ndarray:
     """Mean over ``reps`` datasets of ``fn``'s value(s) (rejection indicators or shares)."""
     return np.mean([np.atleast_1d(np.asarray(fn(rng), dtype=float)) for _ in range(reps)], axis=0)
 
 
 # ---------------------------------------------------------------------------- Gi*
 SIDE = 20
-_pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.0, SIDE * 1000.0], [0.0, SIDE * 1000.0]),
-                        crs=32612)
+_pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.0, SIDE * 1000.0], [0.0, SIDE * 1000.0]), crs=32612)
 GRID = hs.square_grid(_pts, 1000.0, bounds=(0, 0, SIDE * 1000.0, SIDE * 1000.0))
 W = hs.distance_band_weights(GRID, 1500.0)  # queen-like, up to 8 neighbours
 CENTRES = GRID.geometry.centroid
@@ -131,8 +129,9 @@ def make_perm(statistic, shift, n=60):
         else:
             a = rng.exponential(10.0, 40) + shift
             b = rng.exponential(10.0, 40)
-        res = tr.compare_samples(a, b, statistic=statistic, permutations=999, resamples=999,
-                                 ci_method="percentile", seed=rng)
+        res = tr.compare_samples(
+            a, b, statistic=statistic, permutations=999, resamples=999, ci_method="percentile", seed=rng
+        )
         return res.difference.p_value <= ALPHA
 
     return fn
@@ -170,8 +169,9 @@ def rr_coverage(rng):
     area = rng.uniform(0.5, 1.5, N_CELLS)
     mu = area * np.exp(0.7 + 0.2 * x)
     y = rng.negative_binomial(2, 1 / (1 + 0.5 * mu))
-    res = md.count_regression(pd.DataFrame({"y": y, "x": x, "area": area}), "y", ["x"],
-                              exposure="area", family="negbin")
+    res = md.count_regression(
+        pd.DataFrame({"y": y, "x": x, "area": area}), "y", ["x"], exposure="area", family="negbin"
+    )
     lo, hi = res.rate_ratios[0].ci
     return not (lo <= math.exp(0.2) <= hi)
 
@@ -203,39 +203,63 @@ def main() -> None:
     print(f"nproc={os.cpu_count()} reps={args.reps} power_reps={args.power_reps} seed={args.seed}")
     perm_null, perm_power = make_gi_perm(args.gi_permutations)
     rows = [
-        (("Gi* analytical, per test (400 cells, Poisson(5))",
-          "Gi* analytical, BH-FDR family-wise (any cell)"), gi_analytic_null,
-         gi_analytic_power, "share of planted 3x3 block (x2 rate) found hot, BH 5%"),
-        ((f"Gi* permutation ({args.gi_permutations}), per test",
-          f"Gi* permutation ({args.gi_permutations}), BH-FDR family-wise"), perm_null,
-         perm_power, "share of planted block found hot, BH 5%"),
+        (
+            ("Gi* analytical, per test (400 cells, Poisson(5))", "Gi* analytical, BH-FDR family-wise (any cell)"),
+            gi_analytic_null,
+            gi_analytic_power,
+            "share of planted 3x3 block (x2 rate) found hot, BH 5%",
+        ),
+        (
+            (
+                f"Gi* permutation ({args.gi_permutations}), per test",
+                f"Gi* permutation ({args.gi_permutations}), BH-FDR family-wise",
+            ),
+            perm_null,
+            perm_power,
+            "share of planted block found hot, BH 5%",
+        ),
         ("Mann-Kendall, n=30 iid", mk_null, mk_power, "slope 0.05 sd/step"),
         ("Mann-Kendall plain, n=60 AR(1) phi=0.5", mk_ar_plain, None, ""),
         ("Mann-Kendall Yue-Wang, n=60 AR(1) phi=0.5", mk_ar_yw, None, ""),
         ("Mann-Kendall Yue-Wang, n=30 iid", mk_iid_yw, None, ""),
-        ("ITS level change, sieve bootstrap (499), n=120 iid", make_its(120, 0.0, 0.0, 499),
-         make_its(120, 0.0, 0.8, 499), "level +0.8 sd"),
-        ("ITS level change, sieve bootstrap (499), n=120 AR(1) 0.3",
-         make_its(120, 0.3, 0.0, 499), None, ""),
-        ("ITS level change, sieve bootstrap (499), n=60 AR(1) 0.3",
-         make_its(60, 0.3, 0.0, 499), None, ""),
+        (
+            "ITS level change, sieve bootstrap (499), n=120 iid",
+            make_its(120, 0.0, 0.0, 499),
+            make_its(120, 0.0, 0.8, 499),
+            "level +0.8 sd",
+        ),
+        ("ITS level change, sieve bootstrap (499), n=120 AR(1) 0.3", make_its(120, 0.3, 0.0, 499), None, ""),
+        ("ITS level change, sieve bootstrap (499), n=60 AR(1) 0.3", make_its(60, 0.3, 0.0, 499), None, ""),
         ("ITS level change, HAC normal p, n=120 iid", make_its(120, 0.0, 0.0, 0), None, ""),
-        ("ITS level change, HAC normal p, n=120 AR(1) 0.3", make_its(120, 0.3, 0.0, 0),
-         None, ""),
-        ("permutation test, medians, 40 v 40 exponential", make_perm("median", 0.0),
-         make_perm("median", 6.0), "shift +6 (0.6 sd)"),
-        ("permutation test, shares, 60 v 60", make_perm("share", 0.0),
-         make_perm("share", 0.25), "0.55 v 0.30"),
-        ("permutation test, shares, 200 v 200", make_perm("share", 0.0, 200),
-         make_perm("share", 0.1, 200), "0.40 v 0.30"),
+        ("ITS level change, HAC normal p, n=120 AR(1) 0.3", make_its(120, 0.3, 0.0, 0), None, ""),
+        (
+            "permutation test, medians, 40 v 40 exponential",
+            make_perm("median", 0.0),
+            make_perm("median", 6.0),
+            "shift +6 (0.6 sd)",
+        ),
+        ("permutation test, shares, 60 v 60", make_perm("share", 0.0), make_perm("share", 0.25), "0.55 v 0.30"),
+        (
+            "permutation test, shares, 200 v 200",
+            make_perm("share", 0.0, 200),
+            make_perm("share", 0.1, 200),
+            "0.40 v 0.30",
+        ),
         ("BCa bootstrap CI for median difference misses 0", boot_coverage, None, ""),
-        ("Poisson rate ratio, 400 cells", make_count("poisson", 0.0),
-         make_count("poisson", 0.1), "RR = exp(0.1) per sd"),
-        ("NB2 rate ratio, 400 cells, alpha=0.5", make_count("negbin", 0.0),
-         make_count("negbin", 0.2), "RR = exp(0.2) per sd"),
+        (
+            "Poisson rate ratio, 400 cells",
+            make_count("poisson", 0.0),
+            make_count("poisson", 0.1),
+            "RR = exp(0.1) per sd",
+        ),
+        (
+            "NB2 rate ratio, 400 cells, alpha=0.5",
+            make_count("negbin", 0.0),
+            make_count("negbin", 0.2),
+            "RR = exp(0.2) per sd",
+        ),
         ("NB2 95% CI misses planted RR exp(0.2)", rr_coverage, None, ""),
-        ("case-control logit (HC1), n=600", make_logit(0.0), make_logit(0.25),
-         "OR = exp(0.25) per sd"),
+        ("case-control logit (HC1), n=600", make_logit(0.0), make_logit(0.25), "OR = exp(0.25) per sd"),
         ("Moran's I permutation (199), 400 cells iid", moran_null, None, ""),
     ]
     # rows whose null rate is not meant to be 0.05: a naive test shown for contrast
@@ -257,9 +281,12 @@ def main() -> None:
         for j, (name, r) in enumerate(zip(names, null_rates)):
             lo, hi = wilson(r * args.reps, args.reps)
             ok = "n/a" if name in contrast else ("yes" if abs(r - ALPHA) <= 0.02 else "NO")
-            print(f"{name:58s} {r:9.3f} [{lo:.3f}, {hi:.3f}] {ok:>3s} "
-                  f"{power if j == 0 else '   -  ':>6s}  {effect if j == 0 else ''}"
-                  f"  {time.perf_counter() - t0:5.1f}s", flush=True)
+            print(
+                f"{name:58s} {r:9.3f} [{lo:.3f}, {hi:.3f}] {ok:>3s} "
+                f"{power if j == 0 else '   -  ':>6s}  {effect if j == 0 else ''}"
+                f"  {time.perf_counter() - t0:5.1f}s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

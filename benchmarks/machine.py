@@ -24,5 +24,7 @@ def describe(*packages: str) -> str:
             versions.append(f"{name} {version(name)}")
         except PackageNotFoundError:
             versions.append(f"{name} absent")
-    return (f"{model}; {cores} usable cores; load average {load:.2f} at start; RAM {ram:.0f} GiB; "
-            f"{platform.system()} {platform.release()}; Python {platform.python_version()}; {', '.join(versions)}")
+    return (
+        f"{model}; {cores} usable cores; load average {load:.2f} at start; RAM {ram:.0f} GiB; "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; {', '.join(versions)}"
+    )

@@ -42,21 +42,36 @@ from borderscape.pipeline import SIMULATED, run_demo, run_study
 from borderscape.webmap import static_text
 
 #: Said in every briefing, whatever the study.
-LIMITS = ("Remains are found where people died, not where they walked; deaths are undercounted, and more so "
-          "where the terrain or the sea is remote.")
+LIMITS = (
+    "Remains are found where people died, not where they walked; deaths are undercounted, and more so "
+    "where the terrain or the sea is remote."
+)
 #: Figures of a run, in the order of the briefing: (file stem, caption).
 FIGURES = (
-    ("study_area", "The study area. Records are counted per grid cell (circle area proportional to the count); "
-                   "no single record is shown."),
-    ("hardship_over_time", "Hardship at the places where remains were recovered, by year: median (line) and "
-                           "interquartile range (band)."),
-    ("mortality_per_encounter", "Recovered remains per 10,000 Border Patrol encounters, by month; dashed lines "
-                                "mark the interventions."),
-    ("mortality_per_crossing", "Dead and missing per 1,000 attempted sea crossings, by month, with exact 95 % "
-                               "intervals; dashed lines mark the interventions."),
+    (
+        "study_area",
+        "The study area. Records are counted per grid cell (circle area proportional to the count); "
+        "no single record is shown.",
+    ),
+    (
+        "hardship_over_time",
+        "Hardship at the places where remains were recovered, by year: median (line) and interquartile range (band).",
+    ),
+    (
+        "mortality_per_encounter",
+        "Recovered remains per 10,000 Border Patrol encounters, by month; dashed lines mark the interventions.",
+    ),
+    (
+        "mortality_per_crossing",
+        "Dead and missing per 1,000 attempted sea crossings, by month, with exact 95 % "
+        "intervals; dashed lines mark the interventions.",
+    ),
     ("coverage_growth", "Area within reach of active surveillance, by epoch."),
-    ("cross_l_envelope", "Cross-L function of remains around the sensors: observed minus expected, against the "
-                         "range expected under the null model."),
+    (
+        "cross_l_envelope",
+        "Cross-L function of remains around the sensors: observed minus expected, against the "
+        "range expected under the null model.",
+    ),
     ("hotspots_by_period", "Gi* hot and cold spots by period (false discovery rate controlled)."),
 )
 #: Plain titles of the hypotheses of both batteries (by id prefix).
@@ -73,15 +88,19 @@ HYPOTHESES = {
     "M5": "Hot spots of incidents, by period",
 }
 METHOD = {
-    "funnel": ("The funnel-effect battery after Chambers, Boyce, Launius & Dinsmore (2019, J. Borderlands Studies): "
-               "the places where remains were recovered are compared with the coverage of the surveillance towers "
-               "active at the time (modelled viewsheds), with the terrain, roads and water between them, before and "
-               "after each intervention; mortality is related to Border Patrol encounters; Gi* hot spots are "
-               "compared between periods."),
-    "maritime": ("The maritime battery: dead and missing per attempted crossing (arrivals plus interceptions plus "
-                 "dead and missing), interrupted time series around each intervention, the distance of deaths from "
-                 "the departure coast and from the operational areas in force, the share of deaths inside each "
-                 "search-and-rescue region, deaths by the asset that detected the boat, and Gi* hot spots by period."),
+    "funnel": (
+        "The funnel-effect battery after Chambers, Boyce, Launius & Dinsmore (2019, J. Borderlands Studies): "
+        "the places where remains were recovered are compared with the coverage of the surveillance towers "
+        "active at the time (modelled viewsheds), with the terrain, roads and water between them, before and "
+        "after each intervention; mortality is related to Border Patrol encounters; Gi* hot spots are "
+        "compared between periods."
+    ),
+    "maritime": (
+        "The maritime battery: dead and missing per attempted crossing (arrivals plus interceptions plus "
+        "dead and missing), interrupted time series around each intervention, the distance of deaths from "
+        "the departure coast and from the operational areas in force, the share of deaths inside each "
+        "search-and-rescue region, deaths by the asset that detected the boat, and Gi* hot spots by period."
+    ),
 }
 
 
@@ -99,6 +118,7 @@ class BriefOutput:
 
 
 # -- words and numbers -------------------------------------------------------------------------
+
 
 def number(x: float) -> str:
     """A number as the briefing prints it (rules in the module docstring).
@@ -157,9 +177,12 @@ def p_value_words(test: Mapping[str, Any]) -> str:
     n = _permutations(test)
     if n is not None:
         k = int(round(p * (n + 1))) - 1
-        text = (f"None of {n:,} random reshuffles of the data gave a result this extreme (fewer than 1 in "
-                f"{n + 1:,}; {stated})" if k <= 0 else
-                f"A result at least this extreme arose in {k:,} of {n:,} random reshuffles of the data ({stated})")
+        text = (
+            f"None of {n:,} random reshuffles of the data gave a result this extreme (fewer than 1 in "
+            f"{n + 1:,}; {stated})"
+            if k <= 0
+            else f"A result at least this extreme arose in {k:,} of {n:,} random reshuffles of the data ({stated})"
+        )
     else:
         text = stated
     verdict = "unlikely to be chance alone" if p < 0.05 else "consistent with chance"
@@ -184,12 +207,14 @@ def interval_words(test: Mapping[str, Any]) -> str:
 
 
 #: How the briefing explains the ``tier`` of the funnel battery's results.
-TIERS_NOTE = ("<p>Each result is marked <i>primary</i>, <i>secondary</i> or <i>context</i>. A primary result tests the "
-              "funnel effect and was checked on simulated worlds: it found a planted effect in at least 80&nbsp;% of "
-              "them and a false one in about 5&nbsp;%. A secondary result also tests the funnel effect and is as "
-              "reliable when there is no effect, but looks for another shape of change (a steady trend, a jump in one "
-              "month) and finds the planted effect less often. A context result describes the setting (how remains "
-              "cluster, the modelled cost of avoiding coverage); its p-value does not test the funnel effect.</p>")
+TIERS_NOTE = (
+    "<p>Each result is marked <i>primary</i>, <i>secondary</i> or <i>context</i>. A primary result tests the "
+    "funnel effect and was checked on simulated worlds: it found a planted effect in at least 80&nbsp;% of "
+    "them and a false one in about 5&nbsp;%. A secondary result also tests the funnel effect and is as "
+    "reliable when there is no effect, but looks for another shape of change (a steady trend, a jump in one "
+    "month) and finds the planted effect less often. A context result describes the setting (how remains "
+    "cluster, the modelled cost of avoiding coverage); its p-value does not test the funnel effect.</p>"
+)
 
 
 def _tier_tag(test: Mapping[str, Any]) -> str:
@@ -218,10 +243,11 @@ def headline(test: Mapping[str, Any]) -> str:
 
 # -- the page ----------------------------------------------------------------------------------
 
+
 def _svg(path: Path) -> str:
     """An SVG file's root element, ready to inline (XML prolog and fixed size removed)."""
     text = path.read_text(encoding="utf-8")
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     head, rest = text.split(">", 1)
     head = re.sub(r'\s(width|height)="[^"]*"', "", head)
     return f'{head} class="chart" role="img">{rest}'
@@ -232,16 +258,26 @@ def _figures(folder: Path, run_link: str) -> str:
     for stem, caption in FIGURES:
         path = folder / f"{stem}.svg"
         if path.is_file():
-            parts.append(f'<figure id="fig-{stem}">{_svg(path)}<figcaption>{html.escape(caption)} '
-                         f'<span class="no-print">(Also as <a href="{run_link}/figures/{stem}.png">PNG</a> and '
-                         f'<a href="{run_link}/figures/{stem}.svg">SVG</a>.)</span></figcaption></figure>')
+            parts.append(
+                f'<figure id="fig-{stem}">{_svg(path)}<figcaption>{html.escape(caption)} '
+                f'<span class="no-print">(Also as <a href="{run_link}/figures/{stem}.png">PNG</a> and '
+                f'<a href="{run_link}/figures/{stem}.svg">SVG</a>.)</span></figcaption></figure>'
+            )
     return "\n".join(parts) or "<p>No figure could be drawn: the tables behind them are missing.</p>"
 
 
-def brief_html(results: Mapping[str, Any], *, title: str, description: str, figures: Path,
-               battery: str = "funnel", period: tuple[str, str] | None = None,
-               interventions: Sequence[tuple[str, str]] = (), version: str | None = None,
-               run_link: str = "run") -> str:
+def brief_html(
+    results: Mapping[str, Any],
+    *,
+    title: str,
+    description: str,
+    figures: Path,
+    battery: str = "funnel",
+    period: tuple[str, str] | None = None,
+    interventions: Sequence[tuple[str, str]] = (),
+    version: str | None = None,
+    run_link: str = "run",
+) -> str:
     """The briefing page.
 
     Parameters
@@ -292,46 +328,64 @@ def brief_html(results: Mapping[str, Any], *, title: str, description: str, figu
             heads.append(f"<li><b>{e(prefix)} · {label}</b><br>{e(headline(top))}{note(top)}{e(more)}</li>")
         else:
             first = re.split(r"(?<=\.)\s", members[0]["reason"], maxsplit=1)[0]
-            heads.append(f"<li><b>{e(prefix)} · {label}</b><br>Could not run: {e(first)} "
-                         f'(<a href="#skipped">what to do</a>)</li>')
+            heads.append(
+                f"<li><b>{e(prefix)} · {label}</b><br>Could not run: {e(first)} "
+                f'(<a href="#skipped">what to do</a>)</li>'
+            )
     detail = []
     for prefix, members in groups.items():
         done = [t for t in members if t["status"] == "ran"]
         if not done:
             continue
-        items = "".join(f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code>{_tier_tag(t)} {e(headline(t))}{note(t)}</li>'
-                        for t in done)
-        detail.append(f"<h3>{e(prefix)} · {e(HYPOTHESES.get(prefix, prefix))}</h3><ul class=\"findings\">{items}</ul>")
-    skipped_rows = "".join(f"<tr><td><code>{e(t['id'])}</code></td><td>{e(t['name'])}</td><td>{e(t['reason'])}</td></tr>"
-                           for t in skipped)
-    skipped_html = (f"<table><tr><th>test</th><th>what it would compare</th><th>why it did not run, and what to do"
-                    f"</th></tr>{skipped_rows}</table>" if skipped else "<p>Every test ran.</p>")
+        items = "".join(
+            f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code>{_tier_tag(t)} {e(headline(t))}{note(t)}</li>'
+            for t in done
+        )
+        detail.append(f'<h3>{e(prefix)} · {e(HYPOTHESES.get(prefix, prefix))}</h3><ul class="findings">{items}</ul>')
+    skipped_rows = "".join(
+        f"<tr><td><code>{e(t['id'])}</code></td><td>{e(t['name'])}</td><td>{e(t['reason'])}</td></tr>" for t in skipped
+    )
+    skipped_html = (
+        f"<table><tr><th>test</th><th>what it would compare</th><th>why it did not run, and what to do"
+        f"</th></tr>{skipped_rows}</table>"
+        if skipped
+        else "<p>Every test ran.</p>"
+    )
     data_notes = list(dict.fromkeys(t["reason"] for t in ran if t.get("reason")))
     caveats = [LIMITS, *results.get("caveats", [])]
     sources = "".join(
         f"<li><b>{e(s['publisher'])}</b> ({e(s['role'])}, <code>{e(s['id'])}</code>). Licence: {e(s['licence'])}. "
-        f"Cite: {e(s['citation'])}. Caveat: {e(s['caveats'])}</li>" for s in results.get("sources", []))
+        f"Cite: {e(s['citation'])}. Caveat: {e(s['caveats'])}</li>"
+        for s in results.get("sources", [])
+    )
     footnotes = "".join(f'<li id="m{k}">{e(m)}</li>' for m, k in methods.items())
     when = f"{period[0]} to {period[1]}" if period else "the study period"
     ivs = "".join(f"<li>{e(d)}: {e(n)}</li>" for d, n in interventions)
     shown_title = f"{SIMULATED} — {title}" if simulated else title
-    banner = (f'<p class="sim">{SIMULATED}: this briefing was made from a generated world. Nothing in it is a real '
-              "place, tower or person; its numbers only show what borderscape reports.</p>") if simulated else ""
-    sim_page = f'@page {{ @top-center {{ content: "{SIMULATED}"; color: #b00000; font-weight: bold; }} }}' \
-        if simulated else ""
+    banner = (
+        (
+            f'<p class="sim">{SIMULATED}: this briefing was made from a generated world. Nothing in it is a real '
+            "place, tower or person; its numbers only show what borderscape reports.</p>"
+        )
+        if simulated
+        else ""
+    )
+    sim_page = (
+        f'@page {{ @top-center {{ content: "{SIMULATED}"; color: #b00000; font-weight: bold; }} }}' if simulated else ""
+    )
     n_small = sum(1 for t in ran if t["p_value"] is not None and t["p_value"] < 0.05)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="borderscape {e(version or '')}">
+<meta name="generator" content="borderscape {e(version or "")}">
 <title>{e(shown_title)}</title>
 <style>
-{static_text('brief.css')}{sim_page}</style></head>
+{static_text("brief.css")}{sim_page}</style></head>
 <body>
 {banner}
 <header><h1>{e(shown_title)}</h1>
-<p class="meta">Briefing on study <code>{e(str(results['study']))}</code>, {e(when)}; seed {e(str(results['seed']))};
-made with borderscape {e(version or '')}.</p></header>
+<p class="meta">Briefing on study <code>{e(str(results["study"]))}</code>, {e(when)}; seed {e(str(results["seed"]))};
+made with borderscape {e(version or "")}.</p></header>
 <p>{e(description)}</p>
 <p class="limits"><b>Read with care.</b> {e(LIMITS)} These tests describe past records: they show associations in
 time and place, not proof of what caused them, and nothing here forecasts crossings or ranks places for
@@ -339,28 +393,28 @@ enforcement. {len(ran)} tests ran and {len(skipped)} could not; {n_small} of the
 with many tests about 1 in 20 would reach that by chance alone.</p>
 
 <h2 class="first" id="headlines">Headline numbers</h2>
-<ul class="findings">{''.join(heads)}</ul>
+<ul class="findings">{"".join(heads)}</ul>
 
 <h2 id="figures">Maps and charts</h2>
 {_figures(figures, e(run_link, quote=True))}
 
 <h2 id="results">Every result</h2>
 {TIERS_NOTE if any(t.get("tier") for t in tests) else ""}
-{''.join(detail) or '<p>No test ran.</p>'}
+{"".join(detail) or "<p>No test ran.</p>"}
 <h3 id="skipped">Tests that could not run</h3>
 {skipped_html}
 
 <h2 id="method">Method</h2>
-<p>{e(METHOD.get(battery, ''))} Every estimate comes with its interval, its p-value, the number of observations
+<p>{e(METHOD.get(battery, ""))} Every estimate comes with its interval, its p-value, the number of observations
 (n) and the method, numbered below; the same study file, data and seed give the same numbers (see
 <code>run/provenance.json</code>). The p-values are not corrected for the number of tests unless the method says so.</p>
-{f'<p>Interventions tested ({e(when)}):</p><ul>{ivs}</ul>' if ivs else ''}
+{f"<p>Interventions tested ({e(when)}):</p><ul>{ivs}</ul>" if ivs else ""}
 <h3>Methods of the numbers</h3>
 <ol class="footnotes">{footnotes}</ol>
 
 <h2 id="caveats">Caveats</h2>
-<ul>{''.join(f'<li>{e(c)}</li>' for c in caveats)}</ul>
-{'<h3>Notes on the data behind the results</h3><ul class="notes">' + ''.join(f'<li>{e(n)}</li>' for n in data_notes) + '</ul>' if data_notes else ''}
+<ul>{"".join(f"<li>{e(c)}</li>" for c in caveats)}</ul>
+{'<h3>Notes on the data behind the results</h3><ul class="notes">' + "".join(f"<li>{e(n)}</li>" for n in data_notes) + "</ul>" if data_notes else ""}
 
 <h2 id="sources">Sources and licences</h2>
 <ul class="sources">{sources}</ul>
@@ -387,17 +441,21 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:
-        raise PDFError(f"cannot write the PDF: WeasyPrint is not usable ({exc}); brief.html was written",
-                       remedy="install WeasyPrint (`pip install weasyprint`) and its system libraries "
-                              "(Debian/Ubuntu: `apt-get install libpango-1.0-0 libpangoft2-1.0-0`), then rerun; "
-                              "or print brief.html to PDF from a browser") from exc
+        raise PDFError(
+            f"cannot write the PDF: WeasyPrint is not usable ({exc}); brief.html was written",
+            remedy="install WeasyPrint (`pip install weasyprint`) and its system libraries "
+            "(Debian/Ubuntu: `apt-get install libpango-1.0-0 libpangoft2-1.0-0`), then rerun; "
+            "or print brief.html to PDF from a browser",
+        ) from exc
     try:
         with atomic_path(pdf_path) as tmp:
             HTML(filename=str(html_path), base_url=str(Path(html_path).parent)).write_pdf(str(tmp))
     except (OSError, ValueError) as exc:
-        raise PDFError(f"WeasyPrint could not render {html_path}: {exc}",
-                       remedy="check WeasyPrint's installation (`python -m weasyprint --info`); brief.html is "
-                              "complete and can be printed to PDF from a browser") from exc
+        raise PDFError(
+            f"WeasyPrint could not render {html_path}: {exc}",
+            remedy="check WeasyPrint's installation (`python -m weasyprint --info`); brief.html is "
+            "complete and can be printed to PDF from a browser",
+        ) from exc
     return Path(pdf_path)
 
 
@@ -408,8 +466,9 @@ def _version() -> str | None:
         return None
 
 
-def brief_from(run_folder: str | os.PathLike, *, out: str | os.PathLike, title: str | None = None,
-               description: str | None = None) -> BriefOutput:
+def brief_from(
+    run_folder: str | os.PathLike, *, out: str | os.PathLike, title: str | None = None, description: str | None = None
+) -> BriefOutput:
     """Write ``<out>/brief.html`` and ``<out>/brief.pdf`` from a run folder, recomputing nothing.
 
     Parameters
@@ -435,17 +494,32 @@ def brief_from(run_folder: str | os.PathLike, *, out: str | os.PathLike, title: 
     period = None if simulated else (periods["start"], periods["end"])
     ivs = () if simulated else tuple((i["date"], i["name"]) for i in periods["interventions"])
     link = Path(os.path.relpath(run.path.resolve(), out.resolve())).as_posix()
-    page = brief_html(run.results, title=title or st["title"], description=st["description"] if description is None
-                      else description, figures=run.figures, battery=st["battery"], period=period,
-                      interventions=ivs, version=_version(), run_link=link)
+    page = brief_html(
+        run.results,
+        title=title or st["title"],
+        description=st["description"] if description is None else description,
+        figures=run.figures,
+        battery=st["battery"],
+        period=period,
+        interventions=ivs,
+        version=_version(),
+        run_link=link,
+    )
     html_path = write_text_atomic(out / "brief.html", page)
     pdf_path = write_pdf(html_path, out / "brief.pdf")
     return BriefOutput(html_path, pdf_path, run)
 
 
-def write_brief(study: str | os.PathLike | Study, *, out: str | os.PathLike, data_dir: str | os.PathLike | None = None,
-                towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
-                seed: int | None = None, progress: bool | None = None) -> BriefOutput:
+def write_brief(
+    study: str | os.PathLike | Study,
+    *,
+    out: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    towers: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> BriefOutput:
     """Run a study into ``<out>/run/``, then :func:`brief_from` that folder.
 
     Parameters
@@ -473,13 +547,21 @@ def write_brief(study: str | os.PathLike | Study, *, out: str | os.PathLike, dat
     folder = out / "run"
     if isinstance(study, str) and study == "demo" and not Path(study).exists():
         if towers is not None or dem is not None:
-            raise InputError("--towers and --dem do not apply to the demo's simulated world",
-                             remedy="leave them out, or brief a study file")
+            raise InputError(
+                "--towers and --dem do not apply to the demo's simulated world",
+                remedy="leave them out, or brief a study file",
+            )
         run = run_demo(out=folder, seed=0 if seed is None else seed, progress=progress)
-        return brief_from(folder, out=out, title=f"A generated border world (borderscape demo, seed {run.results['seed']})",
-                          description=("A simulated desert border with terrain, roads, towers deployed in stages, and "
-                                       "remains whose locations were generated with a planted funnel effect. It shows "
-                                       "what a briefing reports and checks that the tests find an effect that is known "
-                                       "to be there."))
+        return brief_from(
+            folder,
+            out=out,
+            title=f"A generated border world (borderscape demo, seed {run.results['seed']})",
+            description=(
+                "A simulated desert border with terrain, roads, towers deployed in stages, and "
+                "remains whose locations were generated with a planted funnel effect. It shows "
+                "what a briefing reports and checks that the tests find an effect that is known "
+                "to be there."
+            ),
+        )
     run_study(study, data_dir=data_dir, towers=towers, dem=dem, out=folder, seed=seed, progress=progress)
     return brief_from(folder, out=out)

@@ -37,6 +37,7 @@ PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
 # -- tables -----------------------------------------------------------------------------------
 
+
 def usable(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of an ingested layer that were not quarantined (and, if spatial, have a geometry)."""
     keep = frame["status"] != "quarantined" if "status" in frame.columns else np.ones(len(frame), bool)
@@ -45,8 +46,9 @@ def usable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep]
 
 
-def yearly_quantiles(records: pd.DataFrame, measures: Mapping[str, tuple[str, str]], *,
-                     min_per_year: int = 3) -> pd.DataFrame:
+def yearly_quantiles(
+    records: pd.DataFrame, measures: Mapping[str, tuple[str, str]], *, min_per_year: int = 3
+) -> pd.DataFrame:
     """Per year, the quartiles of each measure over the records of that year.
 
     Parameters
@@ -73,15 +75,33 @@ def yearly_quantiles(records: pd.DataFrame, measures: Mapping[str, tuple[str, st
             if len(group) < min_per_year:
                 continue
             q = np.quantile(group["v"].to_numpy(dtype=float), [0.25, 0.5, 0.75])
-            rows.append({"measure": name, "unit": unit, "year": int(year), "n": len(group),
-                         "q25": q[0], "median": q[1], "q75": q[2]})
+            rows.append(
+                {
+                    "measure": name,
+                    "unit": unit,
+                    "year": int(year),
+                    "n": len(group),
+                    "q25": q[0],
+                    "median": q[1],
+                    "q75": q[2],
+                }
+            )
     return pd.DataFrame(rows, columns=["measure", "unit", "year", "n", "q25", "median", "q75"])
 
 
 # -- figures ----------------------------------------------------------------------------------
 
-def _figure(title: str, footer: str, *, simulated: bool, panels: int = 1, ncols: int = 1,
-            panel_height: float = 2.6, sharex: bool = True):
+
+def _figure(
+    title: str,
+    footer: str,
+    *,
+    simulated: bool,
+    panels: int = 1,
+    ncols: int = 1,
+    panel_height: float = 2.6,
+    sharex: bool = True,
+):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,8 +127,9 @@ def _interventions(ax, dates: Sequence[object]) -> None:
         ax.axvline(pd.Timestamp(date), color="#777777", lw=0.8, ls="--")
 
 
-def hardship_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = False,
-                       interventions: Sequence[object] = ()):
+def hardship_over_time(
+    table: pd.DataFrame, *, footer: str, simulated: bool = False, interventions: Sequence[object] = ()
+):
     """Median (line) and interquartile range (band) of each hardship measure by year.
 
     Parameters
@@ -123,8 +144,12 @@ def hardship_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = Fa
         Dates drawn as dashed vertical lines.
     """
     measures = list(dict.fromkeys(table["measure"]))
-    fig, axes = _figure("Hardship at recovered remains, by year (median and interquartile range)", footer,
-                        simulated=simulated, panels=max(1, len(measures)))
+    fig, axes = _figure(
+        "Hardship at recovered remains, by year (median and interquartile range)",
+        footer,
+        simulated=simulated,
+        panels=max(1, len(measures)),
+    )
     for ax, measure, colour in zip(axes, measures, PALETTE):
         part = table[table["measure"] == measure].sort_values("year")
         unit, scale = (part["unit"].iloc[0], 1.0) if part["unit"].iloc[0] != "m" else ("km", 1e-3)
@@ -136,42 +161,59 @@ def hardship_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = Fa
     return fig
 
 
-def mortality_over_time(table: pd.DataFrame, *, footer: str, simulated: bool = False,
-                        interventions: Sequence[object] = ()):
+def mortality_over_time(
+    table: pd.DataFrame, *, footer: str, simulated: bool = False, interventions: Sequence[object] = ()
+):
     """Recovered remains per 10,000 encounters by month.
 
     rate = 10,000 × deaths / encounters, from a table with ``month``, ``deaths`` and
     ``encounters`` columns (months without encounters left out).
     """
     table = table[pd.to_numeric(table["encounters"], errors="coerce") > 0]
-    fig, (ax,) = _figure("Recovered remains per 10,000 Border Patrol encounters, by month", footer,
-                         simulated=simulated)
+    fig, (ax,) = _figure("Recovered remains per 10,000 Border Patrol encounters, by month", footer, simulated=simulated)
     table = table.assign(month=pd.to_datetime(table["month"]))
-    ax.plot(table["month"], 1e4 * table["deaths"].astype(float) / table["encounters"].astype(float),
-            color=PALETTE[1], lw=1.2)
+    ax.plot(
+        table["month"],
+        1e4 * table["deaths"].astype(float) / table["encounters"].astype(float),
+        color=PALETTE[1],
+        lw=1.2,
+    )
     ax.set_ylabel("remains per 10,000 encounters", fontsize=8)
-    _interventions(ax, [d for d in interventions if len(table) and table["month"].min() <= pd.Timestamp(d) <= table["month"].max()])
+    _interventions(
+        ax, [d for d in interventions if len(table) and table["month"].min() <= pd.Timestamp(d) <= table["month"].max()]
+    )
     return fig
 
 
-def mortality_per_crossing(table: pd.DataFrame, *, footer: str, simulated: bool = False,
-                           interventions: Sequence[object] = ()):
+def mortality_per_crossing(
+    table: pd.DataFrame, *, footer: str, simulated: bool = False, interventions: Sequence[object] = ()
+):
     """Dead and missing per 1,000 attempted crossings by route and month, with exact 95 % intervals.
 
     ``table`` has ``route``, ``month``, ``rate``, ``ci_low`` and ``ci_high`` (rates as shares).
     """
     routes = list(dict.fromkeys(table["route"]))
-    fig, axes = _figure("Dead and missing per 1,000 attempted sea crossings, by month", footer,
-                        simulated=simulated, panels=len(routes))
+    fig, axes = _figure(
+        "Dead and missing per 1,000 attempted sea crossings, by month", footer, simulated=simulated, panels=len(routes)
+    )
     for ax, route, colour in zip(axes, routes, PALETTE):
-        part = (table[table["route"] == route].assign(month=lambda t: pd.to_datetime(t["month"]))
-                .set_index("month").sort_index()[["rate", "ci_low", "ci_high"]].astype(float)
-                .asfreq("MS").reset_index())  # months without a rate become gaps, not interpolated lines
+        part = (
+            table[table["route"] == route]
+            .assign(month=lambda t: pd.to_datetime(t["month"]))
+            .set_index("month")
+            .sort_index()[["rate", "ci_low", "ci_high"]]
+            .astype(float)
+            .asfreq("MS")
+            .reset_index()
+        )  # months without a rate become gaps, not interpolated lines
         ax.fill_between(part["month"], 1e3 * part["ci_low"], 1e3 * part["ci_high"], color=colour, alpha=0.25, lw=0)
         ax.plot(part["month"], 1e3 * part["rate"], color=colour, lw=1.2)
         ax.set_ylabel(f"{route}\nper 1,000", fontsize=8, parse_math=False)
         ax.set_ylim(bottom=0)
-        _interventions(ax, [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()])
+        _interventions(
+            ax,
+            [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()],
+        )
     return fig
 
 
@@ -215,10 +257,18 @@ def envelope_chart(table: pd.DataFrame, *, statistic: str, footer: str, simulate
     dev = (table["observed"] - table["centre"]).to_numpy(dtype=float)
     low = (table["low"] - table["centre"]).to_numpy(dtype=float)
     high = (table["high"] - table["centre"]).to_numpy(dtype=float)
-    fig, (ax,) = _figure(f"{statistic}: observed minus expected, with the envelope of the null model", footer,
-                         simulated=simulated)
-    ax.fill_between(r_km, low, np.where(np.isfinite(high), high, np.nanmax(np.r_[dev, low, 0.0])),
-                    color=PALETTE[5], alpha=0.35, lw=0, label="envelope under the null")
+    fig, (ax,) = _figure(
+        f"{statistic}: observed minus expected, with the envelope of the null model", footer, simulated=simulated
+    )
+    ax.fill_between(
+        r_km,
+        low,
+        np.where(np.isfinite(high), high, np.nanmax(np.r_[dev, low, 0.0])),
+        color=PALETTE[5],
+        alpha=0.35,
+        lw=0,
+        label="envelope under the null",
+    )
     ax.plot(r_km, dev, color=PALETTE[1], marker="o", ms=3, label="observed")
     ax.axhline(0.0, color="#777777", lw=0.8)
     ax.set_xlabel("radius r (km)", fontsize=8)
@@ -258,8 +308,14 @@ def _bare(ax) -> None:
     ax.set_ylabel("")
 
 
-def hotspots_by_period(cells: gpd.GeoDataFrame, *, footer: str, simulated: bool = False,
-                       context: gpd.GeoSeries | None = None, what: str = "remains"):
+def hotspots_by_period(
+    cells: gpd.GeoDataFrame,
+    *,
+    footer: str,
+    simulated: bool = False,
+    context: gpd.GeoSeries | None = None,
+    what: str = "remains",
+):
     """Small multiples of Gi* hot and cold spots: one map per period.
 
     Parameters
@@ -295,9 +351,15 @@ def hotspots_by_period(cells: gpd.GeoDataFrame, *, footer: str, simulated: bool 
     pad = 0.04 * max(xmax - xmin, ymax - ymin)
     xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     aspect = (ymax - ymin) / max(xmax - xmin, 1.0)
-    fig, axes = _figure(f"Gi* hot and cold spots of {what}, by period (Benjamini–Hochberg FDR)", footer,
-                        simulated=simulated, panels=len(periods), ncols=ncols, sharex=False,
-                        panel_height=min(4.0, max(1.6, 2.9 * aspect)))
+    fig, axes = _figure(
+        f"Gi* hot and cold spots of {what}, by period (Benjamini–Hochberg FDR)",
+        footer,
+        simulated=simulated,
+        panels=len(periods),
+        ncols=ncols,
+        sharex=False,
+        panel_height=min(4.0, max(1.6, 2.9 * aspect)),
+    )
     lines = None
     if context is not None and len(context):
         lines = context.to_crs(frame.crs).clip((xmin, ymin, xmax, ymax)).simplify((xmax - xmin) / 400)
@@ -318,8 +380,12 @@ def hotspots_by_period(cells: gpd.GeoDataFrame, *, footer: str, simulated: bool 
         ax.set_title(f"{period}\n{len(hot)} hot, {len(cold)} cold of {len(part)} cells", fontsize=7, parse_math=False)
     from matplotlib.patches import Patch
 
-    fig.legend(handles=[Patch(color=PALETTE[1], label="hot spot"), Patch(color=PALETTE[0], label="cold spot")],
-               loc="upper right", fontsize=7, frameon=False)
+    fig.legend(
+        handles=[Patch(color=PALETTE[1], label="hot spot"), Patch(color=PALETTE[0], label="cold spot")],
+        loc="upper right",
+        fontsize=7,
+        frameon=False,
+    )
     return fig
 
 
@@ -348,14 +414,23 @@ def cell_counts(points: gpd.GeoSeries, cell_m: float, origin: tuple[float, float
         return pd.DataFrame({"x": [], "y": [], "count": []})
     ij = np.floor((xy - np.asarray(origin, dtype=float)) / cell_m).astype(np.int64)
     keys, counts = np.unique(ij, axis=0, return_counts=True)
-    return pd.DataFrame({"x": origin[0] + (keys[:, 0] + 0.5) * cell_m, "y": origin[1] + (keys[:, 1] + 0.5) * cell_m,
-                         "count": counts})
+    return pd.DataFrame(
+        {"x": origin[0] + (keys[:, 0] + 0.5) * cell_m, "y": origin[1] + (keys[:, 1] + 0.5) * cell_m, "count": counts}
+    )
 
 
-def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries, title: str, footer: str,
-                   cell_m: float, records: gpd.GeoSeries | None = None, what: str = "recovered remains",
-                   coverage: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
-                   simulated: bool = False):
+def study_area_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    box: gpd.GeoSeries,
+    title: str,
+    footer: str,
+    cell_m: float,
+    records: gpd.GeoSeries | None = None,
+    what: str = "recovered remains",
+    coverage: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
+    simulated: bool = False,
+):
     """A map of the study area: context, sensors, coverage and records counted per cell.
 
     Parameters
@@ -389,8 +464,14 @@ def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries
     if coverage is not None and coverage[0].any():
         from matplotlib.colors import ListedColormap
 
-        ax.imshow(np.where(coverage[0], 1.0, np.nan), extent=coverage[1], cmap=ListedColormap([PALETTE[4]]),
-                  alpha=0.35, interpolation="nearest", zorder=1)
+        ax.imshow(
+            np.where(coverage[0], 1.0, np.nan),
+            extent=coverage[1],
+            cmap=ListedColormap([PALETTE[4]]),
+            alpha=0.35,
+            interpolation="nearest",
+            zorder=1,
+        )
         handles.append(Patch(color=PALETTE[4], alpha=0.35, label="coverage of active sensors (latest epoch)"))
     for role, (kind, colour, label) in MAP_STYLE.items():
         frame = layers.get(role)
@@ -408,8 +489,13 @@ def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries
             handles.append(Line2D([], [], color=colour, ls="--", label=label))
         elif kind == "line":
             geoms = geoms.simplify((right - left) / 1500)  # about a third of a point at print size
-            _draw_lines(ax, geoms[geoms.length > (right - left) / 300], colors=colour,
-                        linewidths=0.5 if role != "border" else 1.4, zorder=3)
+            _draw_lines(
+                ax,
+                geoms[geoms.length > (right - left) / 300],
+                colors=colour,
+                linewidths=0.5 if role != "border" else 1.4,
+                zorder=3,
+            )
             handles.append(Line2D([], [], color=colour, label=label))
         else:
             marker, size = ("^", 22) if kind == "sensor" else ("s", 10)
@@ -421,11 +507,24 @@ def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries
         counts = cell_counts(pts, cell_m, (left, bottom))
         if len(counts):
             biggest = float(counts["count"].max())
-            ax.scatter(counts["x"], counts["y"], s=120 * counts["count"] / biggest, color=PALETTE[1], alpha=0.6,
-                       lw=0, zorder=4)
-            handles.append(Line2D([], [], marker="o", color=PALETTE[1], alpha=0.6, ls="",
-                                  label=textwrap.fill(f"{what}: {len(pts):,}, counted per {cell_m / 1e3:g} km "
-                                                      f"cell (largest circle: {int(biggest):,})", 34)))
+            ax.scatter(
+                counts["x"], counts["y"], s=120 * counts["count"] / biggest, color=PALETTE[1], alpha=0.6, lw=0, zorder=4
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    color=PALETTE[1],
+                    alpha=0.6,
+                    ls="",
+                    label=textwrap.fill(
+                        f"{what}: {len(pts):,}, counted per {cell_m / 1e3:g} km "
+                        f"cell (largest circle: {int(biggest):,})",
+                        34,
+                    ),
+                )
+            )
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
@@ -433,8 +532,9 @@ def study_area_map(layers: Mapping[str, gpd.GeoDataFrame], *, box: gpd.GeoSeries
     bar = 10 ** math.floor(math.log10((right - left) / 4))
     x0, y0 = left + 0.03 * (right - left), bottom + 0.04 * (top - bottom)
     ax.plot([x0, x0 + bar], [y0, y0], color="#000000", lw=2, zorder=6)
-    ax.text(x0 + bar / 2, y0 + 0.015 * (top - bottom), f"{bar / 1e3:g} km", ha="center", va="bottom", fontsize=7,
-            zorder=6)
+    ax.text(
+        x0 + bar / 2, y0 + 0.015 * (top - bottom), f"{bar / 1e3:g} km", ha="center", va="bottom", fontsize=7, zorder=6
+    )
     if handles:
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

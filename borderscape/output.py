@@ -63,8 +63,19 @@ from borderscape.layers.schemas import Layer
 
 SIMULATED = "SIMULATED DATA"
 #: Packages whose versions go into provenance.json.
-PACKAGES = ("borderscape", "numpy", "pandas", "geopandas", "shapely", "pyproj", "rasterio", "numba",
-            "scipy", "statsmodels", "matplotlib")
+PACKAGES = (
+    "borderscape",
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "rasterio",
+    "numba",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+)
 #: The files that make a folder a run folder (checked by :func:`read_run`).
 RUN_FILES = ("results.json", "study.json", "provenance.json")
 
@@ -101,8 +112,13 @@ def _clean(value: Any) -> Any:
 
 def write_json(path: Path, data: Mapping[str, Any]) -> Path:
     """Write JSON atomically: sorted keys, indented, UTF-8, no NaN."""
-    text = json.dumps(_clean(json.loads(json.dumps(data, default=_json_default))), sort_keys=True, indent=2,
-                      ensure_ascii=False, allow_nan=False)
+    text = json.dumps(
+        _clean(json.loads(json.dumps(data, default=_json_default))),
+        sort_keys=True,
+        indent=2,
+        ensure_ascii=False,
+        allow_nan=False,
+    )
     return write_text_atomic(path, text + "\n")
 
 
@@ -157,7 +173,9 @@ def coverage_table(rasters: Mapping[str, Raster]) -> pd.DataFrame:
         r = rasters[name]
         seen = np.asarray(r.valid_mask() & (np.nan_to_num(r.array.astype(float)) > 0))
         date = re.search(r"\d{4}-\d{2}-\d{2}", name)
-        rows.append({"epoch": date.group(0) if date else name, "area_km2": float(seen.sum()) * r.res[0] * r.res[1] / 1e6})
+        rows.append(
+            {"epoch": date.group(0) if date else name, "area_km2": float(seen.sum()) * r.res[0] * r.res[1] / 1e6}
+        )
     return pd.DataFrame(rows, columns=["epoch", "area_km2"])
 
 
@@ -171,10 +189,15 @@ def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
     import matplotlib.pyplot as plt
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": stem}):
-        written = [_atomic(folder / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=300,
-                                                                           metadata={"Software": None})),
-                   _atomic(folder / f"{stem}.svg", lambda tmp: fig.savefig(tmp, format="svg",
-                                                                           metadata={"Date": None, "Creator": None}))]
+        written = [
+            _atomic(
+                folder / f"{stem}.png", lambda tmp: fig.savefig(tmp, format="png", dpi=300, metadata={"Software": None})
+            ),
+            _atomic(
+                folder / f"{stem}.svg",
+                lambda tmp: fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None}),
+            ),
+        ]
     plt.close(fig)
     return written
 
@@ -196,58 +219,98 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
     if h2 is not None and "year" in h2.columns:
         table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=study.params.hardship.min_per_year)
         if len(table):
-            footer = _footer(records, ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
-                             "remains are recorded where they were found, not where people died or walked; "
-                             "deaths are undercounted, and more so in remote terrain.", simulated=simulated)
+            footer = _footer(
+                records,
+                ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
+                "remains are recorded where they were found, not where people died or walked; "
+                "deaths are undercounted, and more so in remote terrain.",
+                simulated=simulated,
+            )
             fig = figures.hardship_over_time(table, footer=footer, simulated=simulated, interventions=dates)
             written += save_figure(fig, folder, "hardship_over_time")
     h4 = battery.tables.get("h4_monthly")
     if h4 is not None and {"month", "deaths", "encounters"} <= set(h4.columns) and len(h4):
-        footer = _footer(records, ("deaths", "encounters"),
-                         "encounters are events, not people; remains are counted by the month they were "
-                         "reported, and deaths are undercounted.", simulated=simulated)
+        footer = _footer(
+            records,
+            ("deaths", "encounters"),
+            "encounters are events, not people; remains are counted by the month they were "
+            "reported, and deaths are undercounted.",
+            simulated=simulated,
+        )
         fig = figures.mortality_over_time(h4, footer=footer, simulated=simulated, interventions=dates)
         written += save_figure(fig, folder, "mortality_per_encounter")
     rates = battery.tables.get("mortality_per_crossing")
     if rates is not None and len(rates):
-        footer = _footer(records, ("crossings", "deaths"),
-                         "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
-                         "missing, from national figures compiled by IOM.", simulated=simulated)
-        written += save_figure(figures.mortality_per_crossing(rates, footer=footer, simulated=simulated,
-                                                              interventions=dates), folder, "mortality_per_crossing")
+        footer = _footer(
+            records,
+            ("crossings", "deaths"),
+            "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
+            "missing, from national figures compiled by IOM.",
+            simulated=simulated,
+        )
+        written += save_figure(
+            figures.mortality_per_crossing(rates, footer=footer, simulated=simulated, interventions=dates),
+            folder,
+            "mortality_per_crossing",
+        )
     coverage = coverage_table(battery.rasters)
     if len(coverage):
         if study.battery == "maritime":
-            roles, caveat = (("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
-                             "coverage is the approximate operational areas plus any stations and tracks supplied; "
-                             "it is where surveillance could reach, not what was watched.")
+            roles, caveat = (
+                ("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
+                "coverage is the approximate operational areas plus any stations and tracks supplied; "
+                "it is where surveillance could reach, not what was watched.",
+            )
         else:
-            roles, caveat = (("towers", "dem"), "coverage is modelled from tower positions, assumed heights and "
-                             "ranges and a DEM; it is what towers could see, not what was watched.")
+            roles, caveat = (
+                ("towers", "dem"),
+                "coverage is modelled from tower positions, assumed heights and "
+                "ranges and a DEM; it is what towers could see, not what was watched.",
+            )
         footer = _footer(records, roles, caveat, simulated=simulated)
-        written += save_figure(figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder,
-                                "coverage_growth")
+        written += save_figure(
+            figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder, "coverage_growth"
+        )
     maritime = study.battery == "maritime"
     cells = battery.tables.get("m5_cells" if maritime else "h5_cells")
     if cells is not None and len(cells):
-        context = [figures.usable(layer.frame).geometry for role in ("coastline", "border")
-                   if isinstance(layer := assembled.inputs.layers.get(role), Layer)]
-        footer = _footer(records, ("deaths", "coastline", "border"),
-                         "hot spots show where records were found in a past period (Gi*, false discovery rate "
-                         "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
-                         simulated=simulated)
-        fig = figures.hotspots_by_period(cells, footer=footer, simulated=simulated,
-                                         context=pd.concat(context) if context else None,
-                                         what="incidents" if maritime else "remains")
+        context = [
+            figures.usable(layer.frame).geometry
+            for role in ("coastline", "border")
+            if isinstance(layer := assembled.inputs.layers.get(role), Layer)
+        ]
+        footer = _footer(
+            records,
+            ("deaths", "coastline", "border"),
+            "hot spots show where records were found in a past period (Gi*, false discovery rate "
+            "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
+            simulated=simulated,
+        )
+        fig = figures.hotspots_by_period(
+            cells,
+            footer=footer,
+            simulated=simulated,
+            context=pd.concat(context) if context else None,
+            what="incidents" if maritime else "remains",
+        )
         written += save_figure(fig, folder, "hotspots_by_period")
     table = battery.tables.get("h1_cross_l")
     if table is not None:
-        footer = _footer(records, ("deaths", "towers", "dem"),
-                         "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
-                         "are those active at the end of the study; remains are found where people died, not where "
-                         "they walked.", simulated=simulated)
-        written += save_figure(figures.envelope_chart(table, statistic="Cross-L of remains around active sensors",
-                                                      footer=footer, simulated=simulated), folder, "cross_l_envelope")
+        footer = _footer(
+            records,
+            ("deaths", "towers", "dem"),
+            "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
+            "are those active at the end of the study; remains are found where people died, not where "
+            "they walked.",
+            simulated=simulated,
+        )
+        written += save_figure(
+            figures.envelope_chart(
+                table, statistic="Cross-L of remains around active sensors", footer=footer, simulated=simulated
+            ),
+            folder,
+            "cross_l_envelope",
+        )
     return written
 
 
@@ -258,13 +321,19 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
     leaving out coarse (whole-degree) positions."""
     crs = working_crs(study)
     box = gpd.GeoSeries([shapely.box(*study.bbox)], crs="EPSG:4326").to_crs(crs)
-    layers = {role: figures.usable(layer.frame) for role, layer in assembled.inputs.layers.items()
-              if isinstance(layer, Layer) and isinstance(layer.frame, gpd.GeoDataFrame)}
+    layers = {
+        role: figures.usable(layer.frame)
+        for role, layer in assembled.inputs.layers.items()
+        if isinstance(layer, Layer) and isinstance(layer.frame, gpd.GeoDataFrame)
+    }
     deaths = layers.get("deaths")
     points = None
     if deaths is not None:
-        precise = ~deaths["location_precision"].astype("string").str.contains("coarse|no coordinates", na=False) \
-            if "location_precision" in deaths.columns else np.ones(len(deaths), bool)
+        precise = (
+            ~deaths["location_precision"].astype("string").str.contains("coarse|no coordinates", na=False)
+            if "location_precision" in deaths.columns
+            else np.ones(len(deaths), bool)
+        )
         points = deaths[precise & (deaths.geometry.geom_type == "Point")].geometry
     names = [n for n in sorted(battery.rasters) if "coverage" in n.lower() and battery.rasters[n].crs == crs]
     coverage = None
@@ -273,38 +342,72 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
         left, bottom, right, top = r.bounds
         coverage = (np.asarray(r.valid_mask() & (np.nan_to_num(r.array.astype(float)) > 0)), (left, right, bottom, top))
     maritime = study.battery == "maritime"
-    roles = ("deaths", "coastline", "sar_regions", "operational_areas") if maritime else \
-        ("deaths", "border", "roads", "towers", "water_stations", "dem")
-    footer = _footer(assembled.records, roles,
-                     "remains are found where people died, not where they walked; deaths are undercounted; "
-                     "positions are often approximate, so records are counted per cell.", simulated=simulated)
+    roles = (
+        ("deaths", "coastline", "sar_regions", "operational_areas")
+        if maritime
+        else ("deaths", "border", "roads", "towers", "water_stations", "dem")
+    )
+    footer = _footer(
+        assembled.records,
+        roles,
+        "remains are found where people died, not where they walked; deaths are undercounted; "
+        "positions are often approximate, so records are counted per cell.",
+        simulated=simulated,
+    )
     cell_m, _ = hotspot_grid(study, points.to_crs(crs) if points is not None else box)
-    return figures.study_area_map(layers, box=box, title=f"{study.title}: the study area", footer=footer,
-                                  cell_m=cell_m,
-                                  records=points, coverage=coverage, simulated=simulated,
-                                  what="incidents with dead or missing" if maritime else "recovered remains")
+    return figures.study_area_map(
+        layers,
+        box=box,
+        title=f"{study.title}: the study area",
+        footer=footer,
+        cell_m=cell_m,
+        records=points,
+        coverage=coverage,
+        simulated=simulated,
+        what="incidents with dead or missing" if maritime else "recovered remains",
+    )
 
 
 # -- the interactive map's layers -------------------------------------------------------------
+
 
 def map_layers(study: Study, assembled: Assembled, battery: Battery) -> list[webmap.MapLayer]:
     """The layers of a run's interactive map: its inputs, coverage by epoch, routes and hot spots."""
     return webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters, battery.tables)
 
 
-def study_map_data(layers: Sequence[webmap.MapLayer], *, title: str, bbox: Sequence[float],
-                   results: Mapping[str, Any]) -> webmap.StudyMap:
+def study_map_data(
+    layers: Sequence[webmap.MapLayer], *, title: str, bbox: Sequence[float], results: Mapping[str, Any]
+) -> webmap.StudyMap:
     """What the interactive map of a run draws: its layers, title and extent, and from
     ``results.json`` the sources, caveats and outcomes."""
-    return webmap.StudyMap(tuple(layers), title, tuple(results["sources"]), tuple(results["caveats"]),
-                           bool(results["simulated"]), tuple(float(v) for v in bbox), tuple(results["tests"]))
+    return webmap.StudyMap(
+        tuple(layers),
+        title,
+        tuple(results["sources"]),
+        tuple(results["caveats"]),
+        bool(results["simulated"]),
+        tuple(float(v) for v in bbox),
+        tuple(results["tests"]),
+    )
 
 
 def _layer_meta(layer: webmap.MapLayer, file: str) -> dict[str, Any]:
-    return {"file": file, "name": layer.name, "group": layer.group, "kind": layer.kind, "fields": list(layer.fields),
-            "colour": layer.colour, "years": None if layer.years is None else list(layer.years),
-            "cluster": layer.cluster, "decimals": layer.decimals, "visible": layer.visible, "note": layer.note,
-            "source": layer.source, "fill": layer.fill}
+    return {
+        "file": file,
+        "name": layer.name,
+        "group": layer.group,
+        "kind": layer.kind,
+        "fields": list(layer.fields),
+        "colour": layer.colour,
+        "years": None if layer.years is None else list(layer.years),
+        "cluster": layer.cluster,
+        "decimals": layer.decimals,
+        "visible": layer.visible,
+        "note": layer.note,
+        "source": layer.source,
+        "fill": layer.fill,
+    }
 
 
 def write_map_layers(folder: Path, layers: Sequence[webmap.MapLayer]) -> list[Path]:
@@ -328,21 +431,37 @@ def read_map_layers(folder: Path) -> list[webmap.MapLayer]:
     out = []
     for m in meta:
         frame = gpd.read_parquet(folder / m["file"])
-        out.append(webmap.MapLayer(name=m["name"], group=m["group"], kind=m["kind"], frame=frame,
-                                   fields=tuple(m["fields"]), colour=m["colour"],
-                                   years=None if m["years"] is None else tuple(m["years"]), cluster=m["cluster"],
-                                   decimals=m["decimals"], visible=m["visible"], note=m["note"], source=m["source"],
-                                   fill=m["fill"]))
+        out.append(
+            webmap.MapLayer(
+                name=m["name"],
+                group=m["group"],
+                kind=m["kind"],
+                frame=frame,
+                fields=tuple(m["fields"]),
+                colour=m["colour"],
+                years=None if m["years"] is None else tuple(m["years"]),
+                cluster=m["cluster"],
+                decimals=m["decimals"],
+                visible=m["visible"],
+                note=m["note"],
+                source=m["source"],
+                fill=m["fill"],
+            )
+        )
     return out
 
 
 # -- the run folder --------------------------------------------------------------------------
 
-def results_record(study: Study, battery: Battery, records: Sequence[InputRecord], seed: int,
-                   simulated: bool) -> dict[str, Any]:
+
+def results_record(
+    study: Study, battery: Battery, records: Sequence[InputRecord], seed: int, simulated: bool
+) -> dict[str, Any]:
     """The content of ``results.json``."""
     return {
-        "study": study.name, "seed": int(seed), "simulated": bool(simulated),
+        "study": study.name,
+        "seed": int(seed),
+        "simulated": bool(simulated),
         "tests": [o.to_dict() for o in battery.outcomes],
         "sources": [r.public() for r in sorted(records, key=lambda r: (r.role, r.source))],
         "caveats": list(study.caveats),
@@ -363,8 +482,17 @@ def _swap_in(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_run(out: str | os.PathLike, *, study: Study, assembled: Assembled, battery: Battery, seed: int,
-              simulated: bool, started: dt.datetime, options: Mapping[str, Any]) -> tuple[dict[str, Any], list[Path]]:
+def write_run(
+    out: str | os.PathLike,
+    *,
+    study: Study,
+    assembled: Assembled,
+    battery: Battery,
+    seed: int,
+    simulated: bool,
+    started: dt.datetime,
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[Path]]:
     """Write a run folder (see the module's docstring) in one piece.
 
     Everything is written into a hidden sibling folder ``.<name>.partial-XXXX`` and swapped in
@@ -391,22 +519,38 @@ def write_run(out: str | os.PathLike, *, study: Study, assembled: Assembled, bat
         files += write_figures(tmp / "figures", study, assembled, battery, simulated=simulated)
         layers = map_layers(study, assembled, battery)
         files += write_map_layers(tmp / "map", layers)
-        files.append(write_text_atomic(tmp / "map.html", webmap.render(
-            study_map_data(layers, title=study.title, bbox=study.bbox, results=results))))
+        files.append(
+            write_text_atomic(
+                tmp / "map.html",
+                webmap.render(study_map_data(layers, title=study.title, bbox=study.bbox, results=results)),
+            )
+        )
         if simulated:
-            files.append(write_text_atomic(tmp / "README.txt", (
-                f"{SIMULATED}\n\nEverything in this folder was made by `borderscape demo` from a generated world "
-                f"(seed {seed}): the terrain, border, roads, towers, remains and encounters are simulated.\n"
-                "Nothing here is a real place, tower or person. Use it to see what `borderscape run` writes and to "
-                "check that the tests find an effect that was planted.\n")))
+            files.append(
+                write_text_atomic(
+                    tmp / "README.txt",
+                    (
+                        f"{SIMULATED}\n\nEverything in this folder was made by `borderscape demo` from a generated world "
+                        f"(seed {seed}): the terrain, border, roads, towers, remains and encounters are simulated.\n"
+                        "Nothing here is a real place, tower or person. Use it to see what `borderscape run` writes and to "
+                        "check that the tests find an effect that was planted.\n"
+                    ),
+                )
+            )
         provenance = {
-            "study": study.name, "simulated": simulated, "seed": int(seed),
+            "study": study.name,
+            "simulated": simulated,
+            "seed": int(seed),
             "inputs": [{"role": r.role, "source": r.source, "files": list(r.files)} for r in assembled.records],
             "missing": dict(assembled.inputs.missing),
-            "packages": _versions(), "python": platform.python_version(), "platform": platform.platform(),
-            "parameters": study.to_dict(), "options": dict(options),
+            "packages": _versions(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "parameters": study.to_dict(),
+            "options": dict(options),
             "outputs": sorted(str(p.relative_to(tmp)) for p in files),
-            "started": started.isoformat(), "finished": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "started": started.isoformat(),
+            "finished": dt.datetime.now(dt.UTC).isoformat(),
         }
         files.append(write_json(tmp / "provenance.json", provenance))
         _swap_in(tmp, out)
@@ -445,8 +589,12 @@ class RunFolder:
 
     def map_data(self) -> webmap.StudyMap:
         """What the run's interactive map draws (the same as its ``map.html``)."""
-        return study_map_data(self.map_layers(), title=self.study["study"]["title"],
-                              bbox=self.study["region"]["bbox"], results=self.results)
+        return study_map_data(
+            self.map_layers(),
+            title=self.study["study"]["title"],
+            bbox=self.study["region"]["bbox"],
+            results=self.results,
+        )
 
 
 def read_run(folder: str | os.PathLike) -> RunFolder:
@@ -459,12 +607,15 @@ def read_run(folder: str | os.PathLike) -> RunFolder:
     """
     path = Path(folder)
     if not path.is_dir():
-        raise InputError(f"the run folder {path} does not exist",
-                         remedy="give the folder `borderscape run` wrote (default out/<study name>)")
+        raise InputError(
+            f"the run folder {path} does not exist",
+            remedy="give the folder `borderscape run` wrote (default out/<study name>)",
+        )
     absent = [f for f in (*RUN_FILES, "map/layers.json") if not (path / f).is_file()]
     if absent:
-        raise InputError(f"{path} is not a complete run folder of this version of borderscape: {', '.join(absent)} "
-                         "missing", remedy="run the study again into this folder (`borderscape run STUDY --out "
-                                           f"{path}`), then render from it")
+        raise InputError(
+            f"{path} is not a complete run folder of this version of borderscape: {', '.join(absent)} missing",
+            remedy=f"run the study again into this folder (`borderscape run STUDY --out {path}`), then render from it",
+        )
     read = lambda name: json.loads((path / name).read_text(encoding="utf-8"))  # noqa: E731
     return RunFolder(path, read("results.json"), read("study.json"))

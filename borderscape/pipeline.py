@@ -59,7 +59,7 @@ class Result:
     seed: int
     simulated: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
-    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
     def tests(self) -> list[Mapping[str, Any]]:
@@ -82,9 +82,16 @@ class Result:
         """Write the run folder (results.json, study.json, tables/, figures/, map/, map.html,
         provenance.json) in one piece: the folder is swapped in whole at the end."""
         opts = {**self.options, "out": str(Path(folder).resolve())}
-        results, files = output.write_run(folder, study=self.study, assembled=self.assembled, battery=self.battery,
-                                          seed=self.seed, simulated=self.simulated, started=self.started,
-                                          options=opts)
+        results, files = output.write_run(
+            folder,
+            study=self.study,
+            assembled=self.assembled,
+            battery=self.battery,
+            seed=self.seed,
+            simulated=self.simulated,
+            started=self.started,
+            options=opts,
+        )
         return RunOutput(Path(folder), self.battery, results, tuple(files))
 
 
@@ -105,7 +112,11 @@ def _progress(total: int, enabled: bool | None) -> Iterator[Callable[[str], None
     from rich.progress import Progress
 
     console = Console(stderr=True)
-    show = enabled if enabled is not None else (settings.progress if settings.progress is not None else console.is_terminal)
+    show = (
+        enabled
+        if enabled is not None
+        else (settings.progress if settings.progress is not None else console.is_terminal)
+    )
     if not show:
         yield lambda _: None
         return
@@ -122,9 +133,16 @@ def _path(value: str | os.PathLike | None) -> str | None:
     return None if value is None else str(Path(value).resolve())
 
 
-def run(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None = None,
-        towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None, seed: int | None = None,
-        executor: Executor | None = None, progress: bool | None = False) -> Result:
+def run(
+    study: str | os.PathLike | Study,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    towers: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = False,
+) -> Result:
     """Run a study's battery and return the result; write nothing.
 
     Parameters
@@ -166,7 +184,7 @@ def run(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None 
     >>> s.battery
     'funnel'
     """
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     st = study if isinstance(study, Study) else load_study(study)
     seed = st.seed if seed is None else int(seed)
     data_dir = data_dir if data_dir is not None else settings.data_dir
@@ -175,8 +193,7 @@ def run(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None 
         assembled = assemble_inputs(st, data_dir=data_dir, towers=towers, dem=dem, step=lambda r: step(f"reading {r}"))
         step("running the battery")
         battery = run_battery(st, assembled.inputs, seed=seed)
-    options = {"data_dir": _path(data_dir), "towers": _path(towers), "dem": _path(dem),
-               "executor": type(ex).__name__}
+    options = {"data_dir": _path(data_dir), "towers": _path(towers), "dem": _path(dem), "executor": type(ex).__name__}
     results = output.results_record(st, battery, assembled.records, seed, simulated=False)
     return Result(st, assembled, battery, results, seed, simulated=False, options=options, started=started)
 
@@ -184,26 +201,48 @@ def run(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None 
 def demo(*, seed: int = 0, executor: Executor | None = None) -> Result:
     """Simulate a world (:func:`borderscape.analyses.worlds.simulate_world`) and run the battery on
     it; every output of the result says ``SIMULATED DATA``."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     with using(resolve(executor)):
         world = simulate_world(seed=seed)
         study = world_study(world, seed=seed)
         inputs = inputs_from_world(world)
-        records = tuple(InputRecord(role, "simulated", f"{SIMULATED}: borderscape simulate_world (seed {seed})",
-                                    "generated data, no licence needed", "borderscape.analyses.worlds.simulate_world",
-                                    f"{SIMULATED}: not a real place, tower or person.")
-                        for role in sorted(inputs.layers))
+        records = tuple(
+            InputRecord(
+                role,
+                "simulated",
+                f"{SIMULATED}: borderscape simulate_world (seed {seed})",
+                "generated data, no licence needed",
+                "borderscape.analyses.worlds.simulate_world",
+                f"{SIMULATED}: not a real place, tower or person.",
+            )
+            for role in sorted(inputs.layers)
+        )
         battery = run_battery(study, inputs, seed=seed)
     results = output.results_record(study, battery, records, seed, simulated=True)
-    return Result(study, Assembled(inputs, records), battery, results, seed, simulated=True,
-                  options={"world": dict(world.truth.params)}, started=started)
+    return Result(
+        study,
+        Assembled(inputs, records),
+        battery,
+        results,
+        seed,
+        simulated=True,
+        options={"world": dict(world.truth.params)},
+        started=started,
+    )
 
 
-def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike | None = None,
-              towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
-              out: str | os.PathLike | None = None, seed: int | None = None,
-              progress: bool | None = None, workers: int | None = None,
-              scheduler: str | None = None) -> RunOutput:
+def run_study(
+    study: str | os.PathLike | Study,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    towers: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    seed: int | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> RunOutput:
     """``borderscape run``: :func:`run`, then :meth:`Result.write` into ``out`` (default
     ``out/<study name>``).
 
@@ -218,10 +257,17 @@ def run_study(study: str | os.PathLike | Study, *, data_dir: str | os.PathLike |
     return replace(result, options={**result.options, "workers": workers, "scheduler": scheduler}).write(folder)
 
 
-def run_studies(studies: list[str | os.PathLike | Study], *, data_dir: str | os.PathLike | None = None,
-                towers: str | os.PathLike | None = None, dem: str | os.PathLike | None = None,
-                out: str | os.PathLike | None = None, seed: int | None = None, workers: int | None = None,
-                scheduler: str | None = None) -> list[RunOutput]:
+def run_studies(
+    studies: list[str | os.PathLike | Study],
+    *,
+    data_dir: str | os.PathLike | None = None,
+    towers: str | os.PathLike | None = None,
+    dem: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> list[RunOutput]:
     """Run several studies, each as one task (:func:`run_study`, into ``out/<study name>``).
 
     With ``workers`` or ``scheduler`` the studies run at once, one per worker at a time, each
@@ -239,8 +285,10 @@ def run_studies(studies: list[str | os.PathLike | Study], *, data_dir: str | os.
     names = [s.name for s in loaded]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise StudyError(f"two studies are named {', '.join(twice)}: their outputs would go to the same folder",
-                         remedy="give each study file its own [study] name")
+        raise StudyError(
+            f"two studies are named {', '.join(twice)}: their outputs would go to the same folder",
+            remedy="give each study file its own [study] name",
+        )
     base = Path(out) if out is not None else Path("out")
     with open_executor(workers, scheduler) as ex:
         return ex.map(_study_task, loaded, data_dir=data_dir, towers=towers, dem=dem, base=base, seed=seed)
@@ -250,8 +298,14 @@ def _study_task(study: Study, *, base: Path, **options: Any) -> RunOutput:
     return run_study(study, out=base / study.name, progress=False, **options)
 
 
-def run_demo(*, out: str | os.PathLike | None = None, seed: int = 0, progress: bool | None = None,
-             workers: int | None = None, scheduler: str | None = None) -> RunOutput:
+def run_demo(
+    *,
+    out: str | os.PathLike | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> RunOutput:
     """``borderscape demo``: :func:`demo`, then :meth:`Result.write` into ``out`` (default ``out/demo``)."""
     folder = Path(out) if out is not None else Path("out") / "demo"
     with open_executor(workers, scheduler) as ex, _progress(1, progress) as step:

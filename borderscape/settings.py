@@ -46,8 +46,10 @@ def _number(name: str, default: float, kind: type) -> float:
     try:
         value = kind(raw)
     except ValueError:
-        raise InputError(f"the environment variable {name}={raw!r} is not a number",
-                         remedy=f"set {name} to a number or unset it (default {default})") from None
+        raise InputError(
+            f"the environment variable {name}={raw!r} is not a number",
+            remedy=f"set {name} to a number or unset it (default {default})",
+        ) from None
     if value < 0:
         raise InputError(f"the environment variable {name}={raw!r} is negative", remedy=f"set {name} to a number >= 0")
     return value

@@ -50,8 +50,16 @@ from borderscape.layers.schemas import DEATHS, SENSORS
 
 SIMULATED = "SIMULATED DATA"
 #: Okabe & Ito (2008) colour-blind-safe palette.
-OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000"}
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
 GREY = "#8C8C8C"
 #: Colours of sensor layers, one per kind, in turn.
 SENSOR_COLOURS = tuple(OKABE_ITO[c] for c in ("blue", "orange", "purple", "sky_blue", "yellow", "black"))
@@ -61,10 +69,22 @@ FIELDS = {
     "sensors": ("kind", "deployment", "height_m", "active"),
     "context": ("name", "fullname", "feature", "kind", "type", "operation", "rcc", "country_iso3"),
 }
-LABELS = {"date": "date (month)", "location_precision": "location precision", "source_id": "source",
-          "height_m": "height (m)", "active": "active (years)", "fullname": "name", "rcc": "rescue centre",
-          "country_iso3": "country", "count": "records in cell", "gi_z": "Gi* z-score", "period": "period",
-          "energy_kj": "energy (kJ)", "length_m": "length (m)", "epoch": "coverage from"}
+LABELS = {
+    "date": "date (month)",
+    "location_precision": "location precision",
+    "source_id": "source",
+    "height_m": "height (m)",
+    "active": "active (years)",
+    "fullname": "name",
+    "rcc": "rescue centre",
+    "country_iso3": "country",
+    "count": "records in cell",
+    "gi_z": "Gi* z-score",
+    "period": "period",
+    "energy_kj": "energy (kJ)",
+    "length_m": "length (m)",
+    "epoch": "coverage from",
+}
 #: Decimals kept in coordinates: deaths ~100 m, everything else ~10 m.
 DEATHS_DECIMALS = 3
 DECIMALS = 4
@@ -73,11 +93,15 @@ CLUSTER_PX = 48
 TILES = ("none", "osm")
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
-PRIVACY_CAVEAT = ("Privacy: the map shows no record id, name, age or sex; dates of deaths are shown to the month "
-                  "and their positions rounded to 0.001° (about 100 m); places with several records are "
-                  "aggregated into circles whose area grows with the count.")
-MAP_CAVEAT = ("Remains and incidents are shown where they were found or reported, not where people walked or "
-              "sailed; deaths are undercounted.")
+PRIVACY_CAVEAT = (
+    "Privacy: the map shows no record id, name, age or sex; dates of deaths are shown to the month "
+    "and their positions rounded to 0.001° (about 100 m); places with several records are "
+    "aggregated into circles whose area grows with the count."
+)
+MAP_CAVEAT = (
+    "Remains and incidents are shown where they were found or reported, not where people walked or "
+    "sailed; deaths are undercounted."
+)
 #: Study roles drawn on a study map: role -> (group, name, colour); roles not listed are not drawn.
 ROLES = {
     "deaths": ("Remains and incidents", None, OKABE_ITO["vermillion"]),
@@ -167,11 +191,15 @@ class StudyMap:
 
 # -- layers from frames ---------------------------------------------------------------------
 
+
 def _family(geoms: gpd.GeoSeries) -> np.ndarray:
     """``points``, ``lines`` or ``areas`` for each geometry."""
     kinds = geoms.geom_type.fillna("").to_numpy()
-    return np.where(np.char.endswith(kinds.astype(str), "Point"), "points",
-                    np.where(np.char.endswith(kinds.astype(str), "Polygon"), "areas", "lines"))
+    return np.where(
+        np.char.endswith(kinds.astype(str), "Point"),
+        "points",
+        np.where(np.char.endswith(kinds.astype(str), "Polygon"), "areas", "lines"),
+    )
 
 
 def _year(values: pd.Series) -> pd.Series:
@@ -188,8 +216,9 @@ def _month_text(dates: pd.Series, precision: pd.Series | None) -> pd.Series:
     return text.astype("object").where(d.notna().to_numpy(), None)
 
 
-def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: str, colour: str,
-                      source: str = "", visible: bool = True) -> list[MapLayer]:
+def layers_from_frame(
+    frame: gpd.GeoDataFrame, *, kind: str, name: str, group: str, colour: str, source: str = "", visible: bool = True
+) -> list[MapLayer]:
     """Map layers (one per geometry family) from an ingested layer's frame, keeping only the
     allow-listed popup fields of its kind (:data:`FIELDS`).
 
@@ -217,9 +246,19 @@ def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: s
         unknown = frame[frame["kind"].isna()]
         parts = [(k, frame[frame["kind"].astype("string") == k]) for k in kinds]
         parts += [("kind not stated", unknown)] if len(unknown) else []
-        return [layer for i, (k, part) in enumerate(parts)
-                for layer in layers_from_frame(part, kind="sensors", name=f"{name}: {k}", group=group,
-                                               colour=colours[i % len(colours)], source=source, visible=visible)]
+        return [
+            layer
+            for i, (k, part) in enumerate(parts)
+            for layer in layers_from_frame(
+                part,
+                kind="sensors",
+                name=f"{name}: {k}",
+                group=group,
+                colour=colours[i % len(colours)],
+                source=source,
+                visible=visible,
+            )
+        ]
     rows = usable(frame).to_crs("EPSG:4326")
     out = gpd.GeoDataFrame(geometry=rows.geometry.values, crs="EPSG:4326")
     years = None
@@ -230,12 +269,22 @@ def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: s
         for c in ("dead", "missing", "cause", "location_precision", "source_id"):
             out[c] = rows[c].to_numpy() if c in rows.columns else None
     elif kind == "sensors":
-        first = _year(rows["active_from"]) if "active_from" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="Int64")
-        last = _year(rows["active_to"]) if "active_to" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        first = (
+            _year(rows["active_from"])
+            if "active_from" in rows.columns
+            else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        )
+        last = (
+            _year(rows["active_to"])
+            if "active_to" in rows.columns
+            else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+        )
         out["year_from"], out["year_to"] = first.to_numpy(), last.to_numpy()
         years = ("year_from", "year_to")
-        out["active"] = [None if pd.isna(a) and pd.isna(b) else f"{'?' if pd.isna(a) else a}–{'' if pd.isna(b) else b}"
-                         for a, b in zip(first, last)]
+        out["active"] = [
+            None if pd.isna(a) and pd.isna(b) else f"{'?' if pd.isna(a) else a}–{'' if pd.isna(b) else b}"
+            for a, b in zip(first, last)
+        ]
         for c in ("kind", "deployment", "height_m"):
             out[c] = rows[c].to_numpy() if c in rows.columns else None
     else:
@@ -251,11 +300,23 @@ def layers_from_frame(frame: gpd.GeoDataFrame, *, kind: str, name: str, group: s
         if not len(part):
             continue
         suffix = "" if len(set(families)) == 1 else f" ({family})"
-        layers.append(MapLayer(name=name + suffix, group=group, kind=family, frame=part.reset_index(drop=True),
-                               fields=fields, colour=colour, years=years, cluster=kind == "deaths" and family == "points",
-                               decimals=DEATHS_DECIMALS if kind == "deaths" else DECIMALS, visible=visible,
-                               note="circle area grows with the number of records" if kind == "deaths" else "",
-                               source=source, fill=0.0 if kind == "context" else 0.25))
+        layers.append(
+            MapLayer(
+                name=name + suffix,
+                group=group,
+                kind=family,
+                frame=part.reset_index(drop=True),
+                fields=fields,
+                colour=colour,
+                years=years,
+                cluster=kind == "deaths" and family == "points",
+                decimals=DEATHS_DECIMALS if kind == "deaths" else DECIMALS,
+                visible=visible,
+                note="circle area grows with the number of records" if kind == "deaths" else "",
+                source=source,
+                fill=0.0 if kind == "context" else 0.25,
+            )
+        )
     return layers
 
 
@@ -268,31 +329,50 @@ def coverage_layers(rasters: Mapping[str, Any], *, until: int | None = None) -> 
     """
     from rasterio import features
 
-    epochs = sorted((m.group(1), key) for key in rasters if (m := re.fullmatch(r"(?:h1_)?coverage_(\d{4}-\d{2}-\d{2})", key)))
+    epochs = sorted(
+        (m.group(1), key) for key in rasters if (m := re.fullmatch(r"(?:h1_)?coverage_(\d{4}-\d{2}-\d{2})", key))
+    )
     layers = []
     for i, (date, key) in enumerate(epochs):
         raster = rasters[key]
         covered = np.asarray(raster.array > 0) & raster.valid_mask()
         if not covered.any():
             continue
-        polys = [shapely.geometry.shape(g) for g, v in features.shapes(covered.astype(np.uint8), mask=covered,
-                                                                       transform=raster.transform) if v == 1]
+        polys = [
+            shapely.geometry.shape(g)
+            for g, v in features.shapes(covered.astype(np.uint8), mask=covered, transform=raster.transform)
+            if v == 1
+        ]
         union = shapely.union_all(polys)
         start = int(date[:4])
         end = int(epochs[i + 1][0][:4]) - 1 if i + 1 < len(epochs) else until
-        frame = gpd.GeoDataFrame({"epoch": [date], "year_from": pd.array([start], "Int64"),
-                                  "year_to": pd.array([end], "Int64")}, geometry=[union], crs=raster.crs).to_crs("EPSG:4326")
-        layers.append(MapLayer(name=f"Coverage from {date}", group="Coverage", kind="areas", frame=frame,
-                               fields=("epoch",), colour=OKABE_ITO["sky_blue"], years=("year_from", "year_to"),
-                               visible=i == len(epochs) - 1,
-                               note="what sensors could see (modelled), not what was watched"))
+        frame = gpd.GeoDataFrame(
+            {"epoch": [date], "year_from": pd.array([start], "Int64"), "year_to": pd.array([end], "Int64")},
+            geometry=[union],
+            crs=raster.crs,
+        ).to_crs("EPSG:4326")
+        layers.append(
+            MapLayer(
+                name=f"Coverage from {date}",
+                group="Coverage",
+                kind="areas",
+                frame=frame,
+                fields=("epoch",),
+                colour=OKABE_ITO["sky_blue"],
+                years=("year_from", "year_to"),
+                visible=i == len(epochs) - 1,
+                note="what sensors could see (modelled), not what was watched",
+            )
+        )
     return layers
 
 
 def _period_years(period: pd.Series) -> tuple[pd.Series, pd.Series]:
     parts = period.astype(str).str.split("/", expand=True)
-    return (pd.to_datetime(parts[0], errors="coerce").dt.year.astype("Int64"),
-            pd.to_datetime(parts[1], errors="coerce").dt.year.astype("Int64"))
+    return (
+        pd.to_datetime(parts[0], errors="coerce").dt.year.astype("Int64"),
+        pd.to_datetime(parts[1], errors="coerce").dt.year.astype("Int64"),
+    )
 
 
 def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
@@ -302,21 +382,42 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
     routes = tables.get("h3_routes")
     if isinstance(routes, gpd.GeoDataFrame) and len(routes):
         r = routes.to_crs("EPSG:4326")
-        for kind, name, colour in (("unconstrained", "Modelled routes, unconstrained", OKABE_ITO["green"]),
-                                   ("avoiding", "Modelled routes avoiding coverage", OKABE_ITO["orange"])):
+        for kind, name, colour in (
+            ("unconstrained", "Modelled routes, unconstrained", OKABE_ITO["green"]),
+            ("avoiding", "Modelled routes avoiding coverage", OKABE_ITO["orange"]),
+        ):
             part = r[(r["kind"] == kind).to_numpy() & r.geometry.notna().to_numpy()]
             if not len(part):
                 continue
-            start = _year(part["epoch_start"]) if "epoch_start" in part.columns else pd.Series(pd.NA, index=part.index, dtype="Int64")
-            frame = gpd.GeoDataFrame({"epoch": part.get("epoch_start", pd.Series(None, index=part.index)).astype("object").to_numpy(),
-                                      "energy_kj": part["energy_kj"].round(0).to_numpy() if "energy_kj" in part else None,
-                                      "year_from": (start if kind == "avoiding" else pd.Series(pd.NA, index=part.index, dtype="Int64")).to_numpy(),
-                                      "year_to": pd.array([pd.NA] * len(part), "Int64")},
-                                     geometry=part.geometry.values, crs="EPSG:4326")
-            layers.append(MapLayer(name=name, group="Routes", kind="lines", frame=frame,
-                                   fields=("epoch", "energy_kj") if kind == "avoiding" else ("energy_kj",),
-                                   colour=colour, years=("year_from", "year_to"),
-                                   note="least-energy model, not observed paths"))
+            start = (
+                _year(part["epoch_start"])
+                if "epoch_start" in part.columns
+                else pd.Series(pd.NA, index=part.index, dtype="Int64")
+            )
+            frame = gpd.GeoDataFrame(
+                {
+                    "epoch": part.get("epoch_start", pd.Series(None, index=part.index)).astype("object").to_numpy(),
+                    "energy_kj": part["energy_kj"].round(0).to_numpy() if "energy_kj" in part else None,
+                    "year_from": (
+                        start if kind == "avoiding" else pd.Series(pd.NA, index=part.index, dtype="Int64")
+                    ).to_numpy(),
+                    "year_to": pd.array([pd.NA] * len(part), "Int64"),
+                },
+                geometry=part.geometry.values,
+                crs="EPSG:4326",
+            )
+            layers.append(
+                MapLayer(
+                    name=name,
+                    group="Routes",
+                    kind="lines",
+                    frame=frame,
+                    fields=("epoch", "energy_kj") if kind == "avoiding" else ("energy_kj",),
+                    colour=colour,
+                    years=("year_from", "year_to"),
+                    note="least-energy model, not observed paths",
+                )
+            )
     for key in ("h5_cells", "m5_cells"):
         cells = tables.get(key)
         if not isinstance(cells, gpd.GeoDataFrame) or not len(cells) or "hot" not in cells.columns:
@@ -325,17 +426,35 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
         if not len(hot):
             continue
         first, last = _period_years(hot["period"])
-        frame = gpd.GeoDataFrame({"period": hot["period"].astype(str).to_numpy(), "count": hot["count"].to_numpy(),
-                                  "gi_z": hot["gi_z"].round(2).to_numpy(), "year_from": first.to_numpy(),
-                                  "year_to": last.to_numpy()}, geometry=hot.geometry.values, crs="EPSG:4326")
-        layers.append(MapLayer(name="Hot spots of deaths (Gi*, past periods)", group="Hot spots", kind="areas",
-                               frame=frame, fields=("period", "count", "gi_z"), colour=OKABE_ITO["orange"],
-                               years=("year_from", "year_to"), visible=False,
-                               note="cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)"))
+        frame = gpd.GeoDataFrame(
+            {
+                "period": hot["period"].astype(str).to_numpy(),
+                "count": hot["count"].to_numpy(),
+                "gi_z": hot["gi_z"].round(2).to_numpy(),
+                "year_from": first.to_numpy(),
+                "year_to": last.to_numpy(),
+            },
+            geometry=hot.geometry.values,
+            crs="EPSG:4326",
+        )
+        layers.append(
+            MapLayer(
+                name="Hot spots of deaths (Gi*, past periods)",
+                group="Hot spots",
+                kind="areas",
+                frame=frame,
+                fields=("period", "count", "gi_z"),
+                colour=OKABE_ITO["orange"],
+                years=("year_from", "year_to"),
+                visible=False,
+                note="cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)",
+            )
+        )
     return layers
 
 
 # -- reading written layers -----------------------------------------------------------------
+
 
 def read_layer_file(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str, str]:
     """Read a layer written by ``borderscape ingest … --out FILE`` (GeoParquet or GeoPackage).
@@ -367,18 +486,28 @@ def read_layer_file(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str, str
             source = names[0] if names else source
             frame = gpd.read_file(path, layer=source, engine="pyogrio")
         else:
-            raise InputError(f"--layer {path.name}: a map reads layers written as .parquet or .gpkg",
-                             remedy=f"write it with `borderscape ingest … --out {path.stem}.parquet`")
+            raise InputError(
+                f"--layer {path.name}: a map reads layers written as .parquet or .gpkg",
+                remedy=f"write it with `borderscape ingest … --out {path.stem}.parquet`",
+            )
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes a typed error
-        raise InputError(f"cannot read the layer file {path.name}: {exc}",
-                         remedy="give a layer written by `borderscape ingest … --out FILE.parquet`") from exc
+        raise InputError(
+            f"cannot read the layer file {path.name}: {exc}",
+            remedy="give a layer written by `borderscape ingest … --out FILE.parquet`",
+        ) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InputError(f"{path.name} is a table without geometry", remedy="map only spatial layers")
     if frame.crs is None:
         raise CRSError(f"{path.name} has no CRS", remedy="re-ingest it; written layers carry EPSG:4326")
-    kind = "deaths" if set(DEATHS) <= set(frame.columns) else "sensors" if set(SENSORS) <= set(frame.columns) else "context"
+    kind = (
+        "deaths"
+        if set(DEATHS) <= set(frame.columns)
+        else "sensors"
+        if set(SENSORS) <= set(frame.columns)
+        else "context"
+    )
     if "source_id" in frame.columns and frame["source_id"].notna().any():
         source = str(frame["source_id"].dropna().astype(str).mode().iloc[0])
     return frame, kind, source
@@ -388,17 +517,25 @@ def _source_entry(source: str, role: str = "") -> dict[str, str] | None:
     src = CATALOG.get(source)
     if src is None:
         return None
-    return {"role": role, "id": src.id, "publisher": src.publisher, "licence": src.licence,
-            "citation": src.citation, "caveats": src.caveats}
+    return {
+        "role": role,
+        "id": src.id,
+        "publisher": src.publisher,
+        "licence": src.licence,
+        "citation": src.citation,
+        "caveats": src.caveats,
+    }
 
 
 def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], list[dict[str, str]]]:
     """Map layers and source entries for files given with ``--layer``."""
     layers: list[MapLayer] = []
     sources: list[dict[str, str]] = []
-    palette = {"deaths": [OKABE_ITO["vermillion"], OKABE_ITO["purple"], OKABE_ITO["orange"]],
-               "sensors": [OKABE_ITO["blue"], OKABE_ITO["sky_blue"]],
-               "context": [OKABE_ITO["black"], GREY, OKABE_ITO["green"], OKABE_ITO["yellow"]]}
+    palette = {
+        "deaths": [OKABE_ITO["vermillion"], OKABE_ITO["purple"], OKABE_ITO["orange"]],
+        "sensors": [OKABE_ITO["blue"], OKABE_ITO["sky_blue"]],
+        "context": [OKABE_ITO["black"], GREY, OKABE_ITO["green"], OKABE_ITO["yellow"]],
+    }
     used = {k: 0 for k in palette}
     for path in paths:
         frame, kind, source = read_layer_file(path)
@@ -409,14 +546,20 @@ def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], lis
         used[kind] += 1
         layers += layers_from_frame(frame, kind=kind, name=name, group=group, colour=colour, source=source)
         entry = _source_entry(source, kind) or {
-            "role": kind, "id": Path(path).name, "publisher": "user-supplied file", "licence": "as stated by its publisher",
-            "citation": "cite the file's publisher", "caveats": "a user-supplied file: check its provenance"}
+            "role": kind,
+            "id": Path(path).name,
+            "publisher": "user-supplied file",
+            "licence": "as stated by its publisher",
+            "citation": "cite the file's publisher",
+            "caveats": "a user-supplied file: check its provenance",
+        }
         if entry not in sources:
             sources.append(entry)
     return layers, sources
 
 
 # -- a study --------------------------------------------------------------------------------
+
 
 def _name_for(role: str, source: str) -> str:
     default = ROLES.get(role, ("", None, ""))[1]
@@ -426,8 +569,9 @@ def _name_for(role: str, source: str) -> str:
     return src.title if src is not None else role.replace("_", " ").capitalize()
 
 
-def layers_from_inputs(study: Any, layers: Mapping[str, Any], rasters: Mapping[str, Any],
-                       tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
+def layers_from_inputs(
+    study: Any, layers: Mapping[str, Any], rasters: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
+) -> list[MapLayer]:
     """The map layers of a study: its inputs (roles of :data:`ROLES`, clipped to a margin
     around the study area, deaths kept whole), coverage by epoch, routes and hot spots."""
     from borderscape.layers.schemas import Layer
@@ -444,13 +588,15 @@ def layers_from_inputs(study: Any, layers: Mapping[str, Any], rasters: Mapping[s
         frame = layer.frame
         if layer.kind != "deaths":
             frame = usable(frame).to_crs("EPSG:4326").clip(box)
-        out += layers_from_frame(frame, kind=layer.kind, name=_name_for(role, layer.source), group=group,
-                                 colour=colour, source=layer.source)
+        out += layers_from_frame(
+            frame, kind=layer.kind, name=_name_for(role, layer.source), group=group, colour=colour, source=layer.source
+        )
     until = int(str(study.end)[:4]) if getattr(study, "end", None) is not None else None
     return out + coverage_layers(rasters, until=until) + table_layers(tables)
 
 
 # -- the page -------------------------------------------------------------------------------
+
 
 def static_text(name: str) -> str:
     """The text of one of borderscape's own front-end files (``borderscape/static/<name>``).
@@ -478,9 +624,11 @@ def static_text(name: str) -> str:
     try:
         return (resources.files("borderscape") / "static" / name).read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError) as exc:
-        raise BorderscapeError(f"borderscape's front-end file static/{name} is missing from the installation",
-                               remedy="reinstall borderscape (`pip install --force-reinstall borderscape`, "
-                                      "or `pip install -e .` in a checkout)") from exc
+        raise BorderscapeError(
+            f"borderscape's front-end file static/{name} is missing from the installation",
+            remedy="reinstall borderscape (`pip install --force-reinstall borderscape`, "
+            "or `pip install -e .` in a checkout)",
+        ) from exc
 
 
 def _leaflet_dir() -> Any:
@@ -507,8 +655,13 @@ def _script_text(js: str) -> str:
 def _json_for_html(data: Any) -> str:
     """JSON with ``<``, ``>`` and ``&`` escaped, safe inside ``<script type="application/json">``."""
     text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -548,18 +701,25 @@ def _flat(coords: np.ndarray, decimals: int) -> list[float]:
 
 def round_coordinates(geoms: Any, decimals: int) -> np.ndarray:
     """Geometries whose coordinates are rounded exactly as the map writes them (:func:`_flat`)."""
-    return shapely.transform(np.asarray(geoms), lambda c: np.array(
-        [round(float(v), decimals) for v in np.asarray(c, float).ravel()]).reshape(np.shape(c)))
+    return shapely.transform(
+        np.asarray(geoms),
+        lambda c: np.array([round(float(v), decimals) for v in np.asarray(c, float).ravel()]).reshape(np.shape(c)),
+    )
 
 
 def _geometry(geom: Any, kind: str, decimals: int) -> list:
     if kind == "lines":
-        return [_flat(shapely.get_coordinates(g), decimals) for g in shapely.get_parts(geom)
-                if shapely.get_num_coordinates(g) >= 2]
+        return [
+            _flat(shapely.get_coordinates(g), decimals)
+            for g in shapely.get_parts(geom)
+            if shapely.get_num_coordinates(g) >= 2
+        ]
     polys = []
     for poly in shapely.get_parts(geom):
         rings = [poly.exterior, *poly.interiors]
-        polys.append([_flat(shapely.get_coordinates(r), decimals) for r in rings if shapely.get_num_coordinates(r) >= 4])
+        polys.append(
+            [_flat(shapely.get_coordinates(r), decimals) for r in rings if shapely.get_num_coordinates(r) >= 4]
+        )
     return [p for p in polys if p]
 
 
@@ -579,11 +739,21 @@ def _layer_data(layer: MapLayer, tolerance: float) -> dict[str, Any]:
     if layer.years is not None:
         first, last = (pd.array(frame[c], dtype="Int64") for c in layer.years)
         years = [[None if pd.isna(a) else int(a), None if pd.isna(b) else int(b)] for a, b in zip(first, last)]
-    return {"name": layer.name, "group": layer.group, "kind": layer.kind, "colour": layer.colour,
-            "cluster": layer.cluster, "visible": layer.visible, "note": layer.note, "n": int(len(frame)),
-            "fill": layer.fill,
-            "fields": list(layer.fields), "props": {f: _encode(frame[f]) for f in layer.fields},
-            "years": years, "geometry": geometry}
+    return {
+        "name": layer.name,
+        "group": layer.group,
+        "kind": layer.kind,
+        "colour": layer.colour,
+        "cluster": layer.cluster,
+        "visible": layer.visible,
+        "note": layer.note,
+        "n": int(len(frame)),
+        "fill": layer.fill,
+        "fields": list(layer.fields),
+        "props": {f: _encode(frame[f]) for f in layer.fields},
+        "years": years,
+        "geometry": geometry,
+    }
 
 
 GROUP_ORDER = ("Remains and incidents", "Hot spots", "Surveillance", "Coverage", "Routes", "Context")
@@ -607,16 +777,33 @@ def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> str:
     for t in outcomes:
         ci = t.get("ci")
         ci_text = "" if ci is None or None in ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
-        cells = (t["id"], t.get("name", ""), t["status"], num(t.get("estimate"), ".4g"), ci_text, num(t.get("p_value"), ".3g"),
-                 "" if t.get("n") is None else str(t["n"]), t.get("reason") or "")
+        cells = (
+            t["id"],
+            t.get("name", ""),
+            t["status"],
+            num(t.get("estimate"), ".4g"),
+            ci_text,
+            num(t.get("p_value"), ".3g"),
+            "" if t.get("n") is None else str(t["n"]),
+            t.get("reason") or "",
+        )
         rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
     return "".join(rows)
 
 
-def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mapping[str, str]],
-              caveats: Sequence[str], simulated: bool = False, self_contained: bool = True, tiles: str = "none",
-              assets_url: str | None = None, bbox: Sequence[float] | None = None,
-              outcomes: Sequence[Mapping[str, Any]] = ()) -> str:
+def build_map(
+    layers: Sequence[MapLayer],
+    *,
+    title: str,
+    sources: Sequence[Mapping[str, str]],
+    caveats: Sequence[str],
+    simulated: bool = False,
+    self_contained: bool = True,
+    tiles: str = "none",
+    assets_url: str | None = None,
+    bbox: Sequence[float] | None = None,
+    outcomes: Sequence[Mapping[str, Any]] = (),
+) -> str:
     """The HTML text of an interactive Leaflet map.
 
     Parameters
@@ -652,11 +839,15 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
     if tiles not in TILES:
         raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
     if not self_contained and not assets_url:
-        raise InputError("a map that is not self-contained needs assets_url", remedy="pass assets_url or self_contained=True")
+        raise InputError(
+            "a map that is not self-contained needs assets_url", remedy="pass assets_url or self_contained=True"
+        )
     e = html.escape
     west, south, east, north = tuple(bbox) if bbox is not None else _bounds(layers)
     tolerance = max(east - west, north - south) / 2048.0
-    ordered = sorted(layers, key=lambda ly: GROUP_ORDER.index(ly.group) if ly.group in GROUP_ORDER else len(GROUP_ORDER))
+    ordered = sorted(
+        layers, key=lambda ly: GROUP_ORDER.index(ly.group) if ly.group in GROUP_ORDER else len(GROUP_ORDER)
+    )
     sources_ids = {s.get("id") for s in sources}
     attribution = [str(s.get("id", "")) for s in sources]
     for ly in ordered:
@@ -665,11 +856,16 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
             sources = [*sources, entry]
             sources_ids.add(entry["id"])
             attribution.append(entry["id"])
-    data = {"layers": [_layer_data(ly, tolerance) for ly in ordered], "labels": LABELS,
-            "bounds": [[south, west], [north, east]], "tiles": tiles,
-            "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
-            "attribution": sorted(set(attribution)),
-            "simulated": simulated, "cluster_px": CLUSTER_PX}
+    data = {
+        "layers": [_layer_data(ly, tolerance) for ly in ordered],
+        "labels": LABELS,
+        "bounds": [[south, west], [north, east]],
+        "tiles": tiles,
+        "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
+        "attribution": sorted(set(attribution)),
+        "simulated": simulated,
+        "cluster_px": CLUSTER_PX,
+    }
     shown_title = f"{SIMULATED} — {title}" if simulated else title
     all_caveats = list(caveats) + [MAP_CAVEAT, PRIVACY_CAVEAT]
     if simulated:
@@ -678,19 +874,32 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
         all_caveats.append("Basemap tiles are requested from OpenStreetMap (the only network request of this map).")
     source_items = "".join(
         f"<li><b>{e(str(s.get('id', '')))}</b>: {e(str(s.get('publisher', '')))}. Licence: {e(str(s.get('licence', '')))}. "
-        f"Cite: {e(str(s.get('citation', '')))}." + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "") + "</li>"
-        for s in sources)
-    source_items += ("<li><b>Leaflet 1.9.4</b>: © Volodymyr Agafonkin and contributors. Licence: BSD-2-Clause "
-                     "(bundled from the django-js-lib-leaflet package).</li>")
+        f"Cite: {e(str(s.get('citation', '')))}."
+        + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "")
+        + "</li>"
+        for s in sources
+    )
+    source_items += (
+        "<li><b>Leaflet 1.9.4</b>: © Volodymyr Agafonkin and contributors. Licence: BSD-2-Clause "
+        "(bundled from the django-js-lib-leaflet package).</li>"
+    )
     if tiles == "osm":
         source_items += f"<li><b>Basemap</b>: {e(OSM_ATTRIBUTION)}.</li>"
     caveat_items = "".join(f"<li>{e(c)}</li>" for c in all_caveats)
     tests = ""
     if outcomes:
-        tests = ("<details><summary>Funnel-effect tests</summary><table><tr><th>id</th><th>test</th><th>status</th><th>estimate</th>"
-                 f"<th>CI</th><th>p</th><th>n</th><th>notes / reason</th></tr>{_outcome_rows(outcomes)}</table></details>")
-    banner = (f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or '
-              'person.</div>') if simulated else ""
+        tests = (
+            "<details><summary>Funnel-effect tests</summary><table><tr><th>id</th><th>test</th><th>status</th><th>estimate</th>"
+            f"<th>CI</th><th>p</th><th>n</th><th>notes / reason</th></tr>{_outcome_rows(outcomes)}</table></details>"
+        )
+    banner = (
+        (
+            f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or '
+            "person.</div>"
+        )
+        if simulated
+        else ""
+    )
     if self_contained:
         folder = _leaflet_dir()
         head_assets = f"<style>\n{_leaflet_css_inline()}\n</style>"
@@ -705,7 +914,7 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
 <title>{e(shown_title)}</title>
 {head_assets}
 <style>
-{static_text('map.css')}</style>
+{static_text("map.css")}</style>
 </head><body>
 <header>{banner}<h1>{e(shown_title)}</h1></header>
 <div id="bs-map" role="region" aria-label="{e(shown_title, quote=True)}"></div>
@@ -717,12 +926,13 @@ def build_map(layers: Sequence[MapLayer], *, title: str, sources: Sequence[Mappi
 <script type="application/json" id="bs-data">{_json_for_html(data)}</script>
 {leaflet_js}
 <script>
-{_script_text(static_text('map.js'))}</script>
+{_script_text(static_text("map.js"))}</script>
 </body></html>
 """
 
 
 # -- files ----------------------------------------------------------------------------------
+
 
 def _copy_assets(folder: Path) -> None:
     """Copy leaflet.js, leaflet.css and images/ into ``folder`` (atomically, file by file)."""
@@ -745,9 +955,11 @@ def files_map(paths: Sequence[str | os.PathLike]) -> StudyMap:
         No file given.
     """
     if not paths:
-        raise InputError("nothing to map: give a STUDY, a run folder (--from), or one or more --layer FILE",
-                         remedy="borderscape map arizona-sonora --out map.html, borderscape map --from out/arizona-sonora "
-                                "--out map.html, or borderscape map --layer deaths.parquet --out map.html")
+        raise InputError(
+            "nothing to map: give a STUDY, a run folder (--from), or one or more --layer FILE",
+            remedy="borderscape map arizona-sonora --out map.html, borderscape map --from out/arizona-sonora "
+            "--out map.html, or borderscape map --layer deaths.parquet --out map.html",
+        )
     layers, sources = file_layers(paths)
     return StudyMap(tuple(layers), "Map of " + ", ".join(Path(p).name for p in paths), tuple(sources), (), False)
 
@@ -761,16 +973,25 @@ def with_files(gathered: StudyMap, paths: Sequence[str | os.PathLike]) -> StudyM
     return dataclasses.replace(gathered, layers=gathered.layers + tuple(more), sources=tuple(sources))
 
 
-def render(gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none",
-           assets_url: str | None = None) -> str:
+def render(
+    gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none", assets_url: str | None = None
+) -> str:
     """The HTML text of the map of ``gathered`` (:func:`build_map`)."""
-    return build_map(gathered.layers, title=gathered.title, sources=gathered.sources, caveats=gathered.caveats,
-                     simulated=gathered.simulated, self_contained=self_contained, tiles=tiles, assets_url=assets_url,
-                     bbox=gathered.bbox, outcomes=gathered.outcomes)
+    return build_map(
+        gathered.layers,
+        title=gathered.title,
+        sources=gathered.sources,
+        caveats=gathered.caveats,
+        simulated=gathered.simulated,
+        self_contained=self_contained,
+        tiles=tiles,
+        assets_url=assets_url,
+        bbox=gathered.bbox,
+        outcomes=gathered.outcomes,
+    )
 
 
-def write_map(out: str | os.PathLike, gathered: StudyMap, *, self_contained: bool = True,
-              tiles: str = "none") -> Path:
+def write_map(out: str | os.PathLike, gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none") -> Path:
     """Write the map of ``gathered`` (a run's :class:`StudyMap`, or :func:`files_map`).
 
     Parameters
@@ -821,6 +1042,8 @@ def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:
     if not re.fullmatch(r"\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*", aspect):
         raise InputError(f"aspect {aspect!r} is not a ratio", remedy="write it like 4 / 3 or 16 / 9")
     e = html.escape
-    return (f'<div style="position:relative;width:100%;aspect-ratio:{e(aspect.strip())};">'
-            f'<iframe src="{e(src, quote=True)}" title="{e(title, quote=True)}" loading="lazy" sandbox="allow-scripts" '
-            'style="position:absolute;inset:0;width:100%;height:100%;border:0;"></iframe></div>')
+    return (
+        f'<div style="position:relative;width:100%;aspect-ratio:{e(aspect.strip())};">'
+        f'<iframe src="{e(src, quote=True)}" title="{e(title, quote=True)}" loading="lazy" sandbox="allow-scripts" '
+        'style="position:absolute;inset:0;width:100%;height:100%;border:0;"></iframe></div>'
+    )

@@ -36,8 +36,9 @@ order of neighbours (1 W, 2 E, 3 N, 4 S, 5 NW, 6 NE, 7 SE, 8 SW, 9 NNW, 10 NNE, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -82,18 +83,22 @@ class CostSurface:
     travel: str = "from_sources"
 
 
-
 def _same_grid(dem: Raster, other: Raster, what: str) -> None:
     if other.shape != dem.shape or not other.transform.almost_equals(dem.transform) or other.crs != dem.crs:
-        raise RasterError(f"{what} is not on the DEM's grid (shape, transform and CRS must match)",
-                          remedy="resample it onto the DEM first, e.g. with gdalwarp -te … -tr … or Raster.reproject")
+        raise RasterError(
+            f"{what} is not on the DEM's grid (shape, transform and CRS must match)",
+            remedy="resample it onto the DEM first, e.g. with gdalwarp -te … -tr … or Raster.reproject",
+        )
 
 
 def _as_grid_array(dem: Raster, value: Raster | np.ndarray, what: str) -> np.ndarray:
     if isinstance(value, Raster):
         _same_grid(dem, value, what)
-        a = np.where(value.valid_mask(), value.array, np.nan) if np.issubdtype(value.array.dtype, np.floating) \
+        a = (
+            np.where(value.valid_mask(), value.array, np.nan)
+            if np.issubdtype(value.array.dtype, np.floating)
             else value.array
+        )
         return np.asarray(a)
     a = np.asarray(value)
     if a.shape != dem.shape:
@@ -130,14 +135,23 @@ def source_cells(dem: Raster, sources: Sources) -> tuple[np.ndarray, np.ndarray]
             r, c = dem.rowcol(points.x.to_numpy(), points.y.to_numpy())
             outside = (r < 0) | (r >= dem.shape[0]) | (c < 0) | (c >= dem.shape[1])
             if outside.any():
-                raise InputError(f"{int(outside.sum())} source point(s) lie outside the DEM",
-                                 remedy="use a DEM that covers every source, or drop those points")
+                raise InputError(
+                    f"{int(outside.sum())} source point(s) lie outside the DEM",
+                    remedy="use a DEM that covers every source, or drop those points",
+                )
             mask[r, c] = True
         for type_ids, touched in (((1, 2, 5), True), ((3, 6), False)):
             part = geoms[np.isin(kinds, type_ids)]
             if len(part):
-                mask |= rasterize(part, out_shape=dem.shape, transform=dem.transform, fill=0,
-                                  default_value=1, all_touched=touched, dtype="uint8").astype(bool)
+                mask |= rasterize(
+                    part,
+                    out_shape=dem.shape,
+                    transform=dem.transform,
+                    fill=0,
+                    default_value=1,
+                    all_touched=touched,
+                    dtype="uint8",
+                ).astype(bool)
     else:
         mask = np.asarray(sources)
         if mask.dtype != bool or mask.shape != dem.shape:
@@ -221,9 +235,11 @@ def accumulated_cost(
         cv = np.array([p[cm.param_names.index(cm.cell_param)] if cm.cell_param else 0.0], dtype=np.float32)
     else:
         if cm.cell_param is None:
-            raise InputError(f"model {cm.name!r} has no per-cell parameter",
-                             remedy="per-cell values are for pandolf (eta) and rwalk (friction); "
-                                    "use multiplier= to scale any model's cost")
+            raise InputError(
+                f"model {cm.name!r} has no per-cell parameter",
+                remedy="per-cell values are for pandolf (eta) and rwalk (friction); "
+                "use multiplier= to scale any model's cost",
+            )
         values = _as_grid_array(dem, cell_values, f"the {cm.cell_param} raster").astype(np.float32)
         if np.nanmin(values) < 0:
             raise InputError(f"{cm.cell_param} values must be ≥ 0")
@@ -246,18 +262,32 @@ def accumulated_cost(
     pos = np.full(shape, -1, dtype=np.int32)
     pos[blocked] = BLOCKED
     del blocked
-    acc, back = accumulate(z.ravel(), shape[1], float(xres), float(yres), cv.ravel(), mv.ravel(),
-                            pos.ravel(), (rows + _PAD) * shape[1] + cols + _PAD, cm.model_id, padded(p),
-                            int(neighbours), np.inf if max_cost is None else float(max_cost),
-                            travel == "to_sources")
+    acc, back = accumulate(
+        z.ravel(),
+        shape[1],
+        float(xres),
+        float(yres),
+        cv.ravel(),
+        mv.ravel(),
+        pos.ravel(),
+        (rows + _PAD) * shape[1] + cols + _PAD,
+        cm.model_id,
+        padded(p),
+        int(neighbours),
+        np.inf if max_cost is None else float(max_cost),
+        travel == "to_sources",
+    )
     del z, pos, cv, mv
     acc = acc.reshape(shape)[inner]
     back = back.reshape(shape)[inner]
     return CostSurface(
         cost=dem.with_array(acc, nodata=np.nan),
         backlink=dem.with_array(back, nodata=-1),
-        model=cm.name, units=cm.units, params=dict(zip(cm.param_names, p.tolist())),
-        neighbours=int(neighbours), travel=travel,
+        model=cm.name,
+        units=cm.units,
+        params=dict(zip(cm.param_names, p.tolist())),
+        neighbours=int(neighbours),
+        travel=travel,
     )
 
 
@@ -300,8 +330,12 @@ def least_cost_paths(surface: CostSurface, targets: gpd.GeoDataFrame | gpd.GeoSe
         lengths.append(float(np.hypot(np.diff(x), np.diff(y)).sum()))
         ncells.append(len(pr))
         geoms.append(shapely.LineString(np.column_stack([x, y])) if len(pr) > 1 else None)
-    return gpd.GeoDataFrame({"cost": costs, "units": surface.units, "length_m": lengths, "cells": ncells},
-                            geometry=geoms, index=targets.index, crs=grid.crs)
+    return gpd.GeoDataFrame(
+        {"cost": costs, "units": surface.units, "length_m": lengths, "cells": ncells},
+        geometry=geoms,
+        index=targets.index,
+        crs=grid.crs,
+    )
 
 
 def corridor(dem: Raster, sources_a: Sources, sources_b: Sources, **options: Any) -> Raster:

@@ -74,9 +74,9 @@ def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> floa
     elif model_id == IRMISCHER:
         x = 100.0 * s
         if p[0] == 1.0:
-            v = 0.11 + 0.67 * np.exp(-(x + 2.0) ** 2 / 1800.0)
+            v = 0.11 + 0.67 * np.exp(-((x + 2.0) ** 2) / 1800.0)
         else:
-            v = 0.11 + np.exp(-(x + 5.0) ** 2 / 1800.0)
+            v = 0.11 + np.exp(-((x + 5.0) ** 2) / 1800.0)
         cost = d / v
     else:  # RWALK
         if s >= 0.0:
@@ -92,7 +92,7 @@ def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> floa
 def padded(p: np.ndarray) -> np.ndarray:
     """Packed parameters padded with zeros to :data:`NPARAMS` values, for the kernels."""
     out = np.zeros(NPARAMS)
-    out[:p.shape[0]] = p
+    out[: p.shape[0]] = p
     return out
 
 
@@ -161,7 +161,7 @@ def _sift_down(keys, vals, pos, n, key, val):
 @numba.njit(cache=True)
 def _grow(a):
     out = np.empty(2 * a.shape[0], dtype=a.dtype)
-    out[:a.shape[0]] = a
+    out[: a.shape[0]] = a
     return out
 
 

@@ -45,14 +45,13 @@ Langmuir 1984): T = a·d + b·dz (S ≥ 0) | c·dz (slope_factor ≤ S < 0) | d�
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
-from borderscape.geo.errors import InputError
-
 from borderscape.geo.costkernel import IRMISCHER, NAISMITH, PANDOLF, RWALK, TOBLER, cost_many, padded
+from borderscape.geo.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -111,17 +110,24 @@ class CostModel:
         values = dict(values or {})
         unknown = sorted(set(values) - set(self.param_names))
         if unknown:
-            raise InputError(f"model {self.name!r} has no parameter {', '.join(unknown)}",
-                             remedy="valid parameters: " + ", ".join(
-                                 f"{p.name} ({p.unit}, default {p.default:g})" for p in self.params))
+            raise InputError(
+                f"model {self.name!r} has no parameter {', '.join(unknown)}",
+                remedy="valid parameters: "
+                + ", ".join(f"{p.name} ({p.unit}, default {p.default:g})" for p in self.params),
+            )
         out = np.array([float(values.get(p.name, p.default)) for p in self.params], dtype=np.float64)
         if not np.all(np.isfinite(out)):
             raise InputError(f"parameters of model {self.name!r} must be finite numbers")
         _check(self, dict(zip(self.param_names, out)))
         return out
 
-    def cost(self, dz: np.ndarray | float, d: np.ndarray | float, cell_value: np.ndarray | float | None = None,
-             **params: float) -> np.ndarray:
+    def cost(
+        self,
+        dz: np.ndarray | float,
+        d: np.ndarray | float,
+        cell_value: np.ndarray | float | None = None,
+        **params: float,
+    ) -> np.ndarray:
         """Cost of moves (vectorised), in :attr:`units`.
 
         Parameters
@@ -141,8 +147,9 @@ class CostModel:
             cv = np.full(dz_a.shape, p[self.param_names.index(self.cell_param)] if self.cell_param else 0.0)
         else:
             cv = np.broadcast_to(np.asarray(cell_value, dtype=np.float64), dz_a.shape)
-        return cost_many(self.model_id, padded(p), dz_a.ravel(), d_a.ravel(),
-                          np.ascontiguousarray(cv).ravel()).reshape(dz_a.shape)
+        return cost_many(self.model_id, padded(p), dz_a.ravel(), d_a.ravel(), np.ascontiguousarray(cv).ravel()).reshape(
+            dz_a.shape
+        )
 
 
 def _check(model: CostModel, v: dict[str, float]) -> None:
@@ -161,9 +168,12 @@ def _check(model: CostModel, v: dict[str, float]) -> None:
 
 
 MODELS: dict[str, CostModel] = {
-    m.name: m for m in (
+    m.name: m
+    for m in (
         CostModel(
-            "tobler", TOBLER, "s",
+            "tobler",
+            TOBLER,
+            "s",
             (Param("off_path", 0.0, "0/1", "1: off-path speed, 3/5 of the on-path speed"),),
             None,
             "v = 6·exp(−3.5·|S + 0.05|) km/h (×0.6 off path); t = d / v",
@@ -171,14 +181,23 @@ MODELS: dict[str, CostModel] = {
             "non-isotropic geographic modeling. NCGIA Technical Report 93-1.",
         ),
         CostModel(
-            "pandolf", PANDOLF, "kJ",
-            (Param("W", 70.0, "kg", "body mass"),
-             Param("L", 0.0, "kg", "load carried"),
-             Param("V", 1.25, "m/s", "walking speed"),
-             Param("eta", 1.0, "1", "terrain factor η, Soule & Goldman (1972) as used by Pandolf et al. "
-                                    "(1977): 1.0 blacktop/treadmill, 1.1 dirt road, 1.2 light brush, "
-                                    "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand"),
-             Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction")),
+            "pandolf",
+            PANDOLF,
+            "kJ",
+            (
+                Param("W", 70.0, "kg", "body mass"),
+                Param("L", 0.0, "kg", "load carried"),
+                Param("V", 1.25, "m/s", "walking speed"),
+                Param(
+                    "eta",
+                    1.0,
+                    "1",
+                    "terrain factor η, Soule & Goldman (1972) as used by Pandolf et al. "
+                    "(1977): 1.0 blacktop/treadmill, 1.1 dirt road, 1.2 light brush, "
+                    "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand",
+                ),
+                Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction"),
+            ),
             "eta",
             "M = 1.5W + 2.0(W+L)(L/W)² + η(W+L)(1.5V² + 0.35VG) [W], G = 100·S; downhill "
             "(G<0, santee=1): M −= η[G(W+L)V/3.5 − (W+L)(G+6)²/W + (25 − V²)]; E = M·d/V / 1000 kJ",
@@ -191,10 +210,14 @@ MODELS: dict[str, CostModel] = {
             "(1972). Terrain coefficients for energy cost prediction. J. Appl. Physiol. 32(5), 706–708.",
         ),
         CostModel(
-            "naismith", NAISMITH, "s",
-            (Param("speed_kmh", 5.0, "km/h", "speed on the flat"),
-             Param("climb_m_per_h", 600.0, "m/h", "ascent rate: one extra hour per this many metres up"),
-             Param("langmuir", 1.0, "0/1", "1: apply Langmuir's descent corrections")),
+            "naismith",
+            NAISMITH,
+            "s",
+            (
+                Param("speed_kmh", 5.0, "km/h", "speed on the flat"),
+                Param("climb_m_per_h", 600.0, "m/h", "ascent rate: one extra hour per this many metres up"),
+                Param("langmuir", 1.0, "0/1", "1: apply Langmuir's descent corrections"),
+            ),
             None,
             "t = d/v + 3600·max(dz,0)/climb; Langmuir: descent at 5°–12°: −10 min per 300 m, "
             "steeper than 12°: +10 min per 300 m",
@@ -202,7 +225,9 @@ MODELS: dict[str, CostModel] = {
             "Langmuir, E. (1984). Mountaincraft and Leadership. Scottish Sports Council/MLTB.",
         ),
         CostModel(
-            "irmischer", IRMISCHER, "s",
+            "irmischer",
+            IRMISCHER,
+            "s",
             (Param("off_path", 0.0, "0/1", "1: the off-road fit"),),
             None,
             "on road v = 0.11 + exp(−(100S + 5)²/1800) m/s; off road v = 0.11 + 0.67·exp(−(100S + 2)²/1800) m/s; "
@@ -211,14 +236,18 @@ MODELS: dict[str, CostModel] = {
             "navigation. Cartography and Geographic Information Science 45(2), 177–186.",
         ),
         CostModel(
-            "rwalk", RWALK, "s",
-            (Param("a", 0.72, "s/m", "time per metre on the flat"),
-             Param("b", 6.0, "s/m", "time per metre climbed"),
-             Param("c", 1.9998, "s/m", "time per metre of moderate descent (multiplies dz < 0)"),
-             Param("d", -1.9998, "s/m", "time per metre of steep descent (multiplies dz < 0)"),
-             Param("slope_factor", -0.2125, "1", "S below which a descent is steep (tan 12°)"),
-             Param("lambda", 1.0, "1", "weight of the friction term"),
-             Param("friction", 0.0, "s/m", "friction cost per metre (averaged over the cells of a move)")),
+            "rwalk",
+            RWALK,
+            "s",
+            (
+                Param("a", 0.72, "s/m", "time per metre on the flat"),
+                Param("b", 6.0, "s/m", "time per metre climbed"),
+                Param("c", 1.9998, "s/m", "time per metre of moderate descent (multiplies dz < 0)"),
+                Param("d", -1.9998, "s/m", "time per metre of steep descent (multiplies dz < 0)"),
+                Param("slope_factor", -0.2125, "1", "S below which a descent is steep (tan 12°)"),
+                Param("lambda", 1.0, "1", "weight of the friction term"),
+                Param("friction", 0.0, "s/m", "friction cost per metre (averaged over the cells of a move)"),
+            ),
             "friction",
             "T = a·d + {b·dz if S ≥ 0; c·dz if slope_factor ≤ S < 0; d·dz if S < slope_factor} + λ·F̄·d",
             "GRASS GIS r.walk (Fontanari 2002) after Aitken, R. (1977), Wilderness areas in Scotland, "
@@ -239,5 +268,4 @@ def get_model(name: str) -> CostModel:
     try:
         return MODELS[name]
     except KeyError:
-        raise InputError(f"unknown cost model {name!r}",
-                         remedy="choose one of: " + ", ".join(MODELS)) from None
+        raise InputError(f"unknown cost model {name!r}", remedy="choose one of: " + ", ".join(MODELS)) from None

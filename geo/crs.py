@@ -33,8 +33,10 @@ def utm_crs(lon: float, lat: float) -> CRS:
         A projected CRS in metres.
     """
     if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
-        raise CRSError(f"({lon}, {lat}) is outside the UTM domain (lon −180…180, lat −80…84)",
-                       remedy="give lon/lat in degrees, or choose a projected CRS yourself")
+        raise CRSError(
+            f"({lon}, {lat}) is outside the UTM domain (lon −180…180, lat −80…84)",
+            remedy="give lon/lat in degrees, or choose a projected CRS yourself",
+        )
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -85,9 +87,11 @@ def require_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries, *, name: str = "layer")
         How to call the layer in the error message.
     """
     if layer.crs is None:
-        raise CRSError(f"{name} has no CRS",
-                       remedy="set the CRS the coordinates were recorded in, e.g. "
-                              "gdf.set_crs('EPSG:4326') for lon/lat degrees; borderscape never guesses")
+        raise CRSError(
+            f"{name} has no CRS",
+            remedy="set the CRS the coordinates were recorded in, e.g. "
+            "gdf.set_crs('EPSG:4326') for lon/lat degrees; borderscape never guesses",
+        )
     return CRS.from_user_input(layer.crs)
 
 
@@ -111,6 +115,8 @@ def require_projected(crs: Any, *, name: str = "raster") -> CRS:
     crs = CRS.from_user_input(crs)
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if not crs.is_projected or unit not in ("metre", "meter"):
-        raise CRSError(f"{name} is in {crs.name!r}, not a projected CRS in metres",
-                       remedy="reproject it first, e.g. Raster.reproject() picks the local UTM zone")
+        raise CRSError(
+            f"{name} is in {crs.name!r}, not a projected CRS in metres",
+            remedy="reproject it first, e.g. Raster.reproject() picks the local UTM zone",
+        )
     return crs

@@ -29,8 +29,9 @@ PARALLEL_MIN = 200_000
 _CHUNKS_PER_WORKER = 2
 
 
-def nearest(points: np.ndarray, targets: np.ndarray, *, max_distance: float | None = None,
-            executor: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    points: np.ndarray, targets: np.ndarray, *, max_distance: float | None = None, executor: Executor | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The nearest target of each point and the distance to it.
 
     Parameters
@@ -91,21 +92,23 @@ def _hilbert_order(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return present, np.argsort(key, kind="stable")
 
 
-def _nearest_sent(points: np.ndarray, *, targets: np.ndarray, max_distance: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_sent(
+    points: np.ndarray, *, targets: np.ndarray, max_distance: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_nearest_chunk` on a worker: points as (n, 2) coordinates or WKB, targets as WKB."""
     geoms = shapely.points(points) if points.dtype == np.float64 else shapely.from_wkb(points)
     return _nearest_chunk(geoms, targets=shapely.from_wkb(targets), max_distance=max_distance)
 
 
-def _nearest_chunk(points: np.ndarray, *, targets: np.ndarray,
-                   max_distance: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_chunk(
+    points: np.ndarray, *, targets: np.ndarray, max_distance: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     index = np.full(points.size, -1, dtype=np.int64)
     distance = np.full(points.size, np.nan)
     if points.size == 0 or targets.size == 0:
         return index, distance
     tree = shapely.STRtree(targets)
-    (which, hit), dist = tree.query_nearest(points, return_distance=True, all_matches=False,
-                                            max_distance=max_distance)
+    (which, hit), dist = tree.query_nearest(points, return_distance=True, all_matches=False, max_distance=max_distance)
     index[which] = hit
     distance[which] = dist
     return index, distance

@@ -54,7 +54,7 @@ from borderscape.geo.errors import InputError
 #: Draws per Monte Carlo chunk: a fixed unit of work and of seeding (never the worker count).
 SIM_CHUNK = 100
 
-_current: contextvars.ContextVar["Executor | None"] = contextvars.ContextVar("borderscape_executor", default=None)
+_current: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("borderscape_executor", default=None)
 
 
 class DaskMissing(InputError):
@@ -114,7 +114,6 @@ class Executor(Protocol):
             The results, in the order of ``items``.
         """
         ...
-
 
     def keep(self, func: Callable[..., Any], items: Sequence[Any], **shared: Any) -> list[Any]:
         """Run ``func(item, **shared)`` for each item and leave each result where it was computed.
@@ -219,8 +218,9 @@ class DaskExecutor:
             raise InputError(f"ahead must be ≥ 1, got {ahead}")
         sent = self._send(shared)
         items = iter(items)
-        flight: deque[Any] = deque(self.client.submit(func, item, pure=False, **sent)
-                                   for item in itertools.islice(items, ahead))
+        flight: deque[Any] = deque(
+            self.client.submit(func, item, pure=False, **sent) for item in itertools.islice(items, ahead)
+        )
         try:
             while flight:
                 future = flight.popleft()
@@ -264,8 +264,10 @@ class DaskExecutor:
     def _send(self, shared: dict[str, Any]) -> dict[str, Any]:
         """The ``shared`` arguments, those worth it scattered to every worker (as one-element
         lists: scatter would otherwise split a dict or list into many futures)."""
-        return {k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
-                for k, v in shared.items()}
+        return {
+            k: self.client.scatter([v], broadcast=True, hash=False)[0] if _worth_scattering(v) else v
+            for k, v in shared.items()
+        }
 
     @staticmethod
     def _release(sent: dict[str, Any], shared: dict[str, Any]) -> None:
@@ -335,20 +337,24 @@ def open_executor(workers: int | None = None, scheduler: str | None = None) -> I
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise DaskMissing(f"running on {'a Dask cluster' if scheduler else f'{workers} workers'} needs Dask, "
-                          "which is not installed",
-                          remedy='pip install "borderscape[dask]" (or run without --workers/--scheduler)') from exc
+        raise DaskMissing(
+            f"running on {'a Dask cluster' if scheduler else f'{workers} workers'} needs Dask, which is not installed",
+            remedy='pip install "borderscape[dask]" (or run without --workers/--scheduler)',
+        ) from exc
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             try:
                 client = stack.enter_context(Client(scheduler, timeout="20s"))
             except OSError as exc:
-                raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
-                                 remedy="check the address (tcp://HOST:PORT) and that the scheduler is running") from exc
+                raise InputError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                    remedy="check the address (tcp://HOST:PORT) and that the scheduler is running",
+                ) from exc
         else:
             stack.enter_context(_untrimmed_workers())
-            cluster = stack.enter_context(LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                                       dashboard_address=None))
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+            )
             client = stack.enter_context(Client(cluster))
             client.wait_for_workers(int(workers))
         with using(DaskExecutor(client)) as ex:
@@ -390,8 +396,7 @@ def groups(items: Sequence[Any], n: int) -> list[list[Any]]:
     return [items[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-def spawn_chunks(rng: np.random.Generator, total: int,
-                 chunk: int = SIM_CHUNK) -> list[tuple[int, np.random.Generator]]:
+def spawn_chunks(rng: np.random.Generator, total: int, chunk: int = SIM_CHUNK) -> list[tuple[int, np.random.Generator]]:
     """Monte Carlo draws cut into fixed chunks, each with its own generator.
 
     The children are ``rng.spawn(k)`` (independent ``SeedSequence`` children, in order); the

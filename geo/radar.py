@@ -132,13 +132,26 @@ def coastal_coverage(
         rows, cols = surface.rowcol(x, y)
         inside = (rows >= 0) & (rows < dem.shape[0]) & (cols >= 0) & (cols < dem.shape[1])
         if not inside.all():
-            raise InputError(f"{(~inside).sum()} station(s) lie outside the DEM",
-                             remedy="clip the stations to the DEM extent or use a larger DEM")
+            raise InputError(
+                f"{(~inside).sum()} station(s) lie outside the DEM",
+                remedy="clip the stations to the DEM extent or use a larger DEM",
+            )
         above_sea = z[rows, cols] + heights
         max_range = radar_horizon(above_sea, target_height, k=k, earth_radius=earth_radius) + max(dem.res)
-    count = coverage_count(surface, x, y, heights, max_range, target_height=target_height,
-                           curvature=True, refraction=1.0 - 1.0 / k, earth_radius=earth_radius,
-                           active_from=active_from, active_to=active_to, date=date)
+    count = coverage_count(
+        surface,
+        x,
+        y,
+        heights,
+        max_range,
+        target_height=target_height,
+        curvature=True,
+        refraction=1.0 - 1.0 / k,
+        earth_radius=earth_radius,
+        active_from=active_from,
+        active_to=active_to,
+        date=date,
+    )
     if not sea_only:
         return count
     return count.with_array(np.where(sea, count.array, 0).astype(np.int32))
@@ -149,8 +162,10 @@ def _projected(tracks: gpd.GeoSeries | gpd.GeoDataFrame) -> gpd.GeoSeries:
     if series.crs is None:
         raise CRSError("the tracks have no CRS", remedy="set the CRS the coordinates were made in (set_crs)")
     if not series.crs.is_projected:
-        raise CRSError("the tracks are in geographic coordinates (degrees)",
-                       remedy="reproject them to a projected CRS in metres, e.g. the local UTM zone")
+        raise CRSError(
+            "the tracks are in geographic coordinates (degrees)",
+            remedy="reproject them to a projected CRS in metres, e.g. the local UTM zone",
+        )
     return series
 
 
@@ -203,6 +218,12 @@ def swath_count(tracks: gpd.GeoSeries | gpd.GeoDataFrame, swath_width: np.ndarra
     shapes = [(g, 1) for g in polys.values if g is not None and not g.is_empty]
     if not shapes:
         return like.with_array(np.zeros(like.shape, np.int32), nodata=None)
-    count = rasterio.features.rasterize(shapes, out_shape=like.shape, transform=like.transform,
-                                        fill=0, dtype="int32", merge_alg=rasterio.enums.MergeAlg.add)
+    count = rasterio.features.rasterize(
+        shapes,
+        out_shape=like.shape,
+        transform=like.transform,
+        fill=0,
+        dtype="int32",
+        merge_alg=rasterio.enums.MergeAlg.add,
+    )
     return like.with_array(count, nodata=None)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import rasterio
-import geopandas as gpd
 import rasterio.merge
 import rasterio.windows
 from affine import Affine
@@ -24,8 +24,8 @@ from rasterio.warp import calculate_default_transform, transform_bounds
 from rasterio.warp import reproject as warp_reproject
 
 from borderscape.geo.crs import local_crs, to_crs
-from borderscape.geo.files import atomic_path
 from borderscape.geo.errors import CRSError, RasterError
+from borderscape.geo.files import atomic_path
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,11 +51,14 @@ class Raster:
 
     def __post_init__(self) -> None:
         if self.array.ndim != 2:
-            raise RasterError(f"a Raster holds a 2-D array, got {self.array.ndim} dimensions",
-                              remedy="select one band, e.g. array[0]")
+            raise RasterError(
+                f"a Raster holds a 2-D array, got {self.array.ndim} dimensions", remedy="select one band, e.g. array[0]"
+            )
         if self.crs is None:
-            raise CRSError("the raster has no CRS",
-                           remedy="assign the CRS the data were made in (e.g. EPSG:4326 for lon/lat degrees)")
+            raise CRSError(
+                "the raster has no CRS",
+                remedy="assign the CRS the data were made in (e.g. EPSG:4326 for lon/lat degrees)",
+            )
         object.__setattr__(self, "crs", CRS.from_user_input(self.crs))
 
     # -- geometry ----------------------------------------------------------------------
@@ -105,7 +108,7 @@ class Raster:
             mask &= ~np.isnan(a)
         return mask
 
-    def with_array(self, array: np.ndarray, *, nodata: float | None = ...) -> "Raster":  # type: ignore[assignment]
+    def with_array(self, array: np.ndarray, *, nodata: float | None = ...) -> Raster:  # type: ignore[assignment]
         """A new raster on the same grid holding ``array``."""
         if array.shape != self.shape:
             raise RasterError(f"array shape {array.shape} differs from the grid {self.shape}")
@@ -113,9 +116,14 @@ class Raster:
 
     # -- I/O ---------------------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike, *, band: int = 1,
-             bounds: tuple[float, float, float, float] | None = None,
-             bounds_crs: Any = None) -> "Raster":
+    def read(
+        cls,
+        path: str | os.PathLike,
+        *,
+        band: int = 1,
+        bounds: tuple[float, float, float, float] | None = None,
+        bounds_crs: Any = None,
+    ) -> Raster:
         """Read one band of a GeoTIFF/COG (or any GDAL raster) into memory.
 
         Parameters
@@ -140,27 +148,30 @@ class Raster:
         try:
             with rasterio.open(path) as src:
                 if src.crs is None:
-                    raise CRSError(f"raster {path} has no CRS",
-                                   remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry")
+                    raise CRSError(
+                        f"raster {path} has no CRS", remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry"
+                    )
                 crs = CRS.from_wkt(src.crs.to_wkt())
                 window = None
                 transform = src.transform
                 if bounds is not None:
                     if bounds_crs is not None and CRS.from_user_input(bounds_crs) != crs:
-                        bounds = transform_bounds(CRS.from_user_input(bounds_crs).to_wkt(), crs.to_wkt(),
-                                                  *bounds, densify_pts=21)
+                        bounds = transform_bounds(
+                            CRS.from_user_input(bounds_crs).to_wkt(), crs.to_wkt(), *bounds, densify_pts=21
+                        )
                     window = _window(src.transform, src.width, src.height, bounds, path)
                     transform = src.window_transform(window)
                 array = src.read(band, window=window)
                 nodata = src.nodata
         except rasterio.errors.RasterioIOError as exc:
-            raise RasterError(f"cannot read raster {path}: {exc}",
-                              remedy="check the path and that the file is a GeoTIFF or another GDAL raster") from exc
+            raise RasterError(
+                f"cannot read raster {path}: {exc}",
+                remedy="check the path and that the file is a GeoTIFF or another GDAL raster",
+            ) from exc
         return cls(array, transform, crs, nodata)
 
     # -- reprojection and clipping -------------------------------------------------------
-    def reproject(self, crs: Any = None, *, res: float | None = None,
-                  resampling: str = "bilinear") -> "Raster":
+    def reproject(self, crs: Any = None, *, res: float | None = None, resampling: str = "bilinear") -> Raster:
         """This raster resampled onto a north-up grid in another CRS.
 
         Parameters
@@ -185,15 +196,23 @@ class Raster:
         src = self.array.astype(dtype)
         src[~self.valid_mask()] = np.nan
         transform, width, height = calculate_default_transform(
-            self.crs.to_wkt(), dst_crs.to_wkt(), self.shape[1], self.shape[0], *self.bounds,
-            resolution=res)
+            self.crs.to_wkt(), dst_crs.to_wkt(), self.shape[1], self.shape[0], *self.bounds, resolution=res
+        )
         out = np.full((height, width), np.nan, dtype=dtype)
-        warp_reproject(src, out, src_transform=self.transform, src_crs=self.crs.to_wkt(),
-                       dst_transform=transform, dst_crs=dst_crs.to_wkt(), src_nodata=np.nan,
-                       dst_nodata=np.nan, resampling=_resampling(resampling))
+        warp_reproject(
+            src,
+            out,
+            src_transform=self.transform,
+            src_crs=self.crs.to_wkt(),
+            dst_transform=transform,
+            dst_crs=dst_crs.to_wkt(),
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+            resampling=_resampling(resampling),
+        )
         return Raster(out, transform, dst_crs, np.nan)
 
-    def clip(self, geometry: Any, *, crs: Any = None, crop: bool = True) -> "Raster":
+    def clip(self, geometry: Any, *, crs: Any = None, crop: bool = True) -> Raster:
         """Cells outside a study-area polygon set to missing (NaN, or nodata for integers).
 
         Parameters
@@ -219,19 +238,27 @@ class Raster:
             geom = to_crs(geometry, self.crs, name="study area").union_all()
         else:
             if crs is None:
-                raise CRSError("the study-area geometry has no CRS",
-                               remedy="pass crs=… with the shapely geometry, or a GeoDataFrame")
+                raise CRSError(
+                    "the study-area geometry has no CRS",
+                    remedy="pass crs=… with the shapely geometry, or a GeoDataFrame",
+                )
             geom = gpd.GeoSeries([geometry], crs=crs).to_crs(self.crs).iloc[0]
         raster = self
         if crop:
             bounds = geom.bounds
-            window = _window(self.transform, self.shape[1], self.shape[0],
-                             (bounds[0], bounds[1], bounds[2], bounds[3]), "raster")
+            window = _window(
+                self.transform, self.shape[1], self.shape[0], (bounds[0], bounds[1], bounds[2], bounds[3]), "raster"
+            )
             (r0, r1), (c0, c1) = window.toranges()
-            raster = Raster(self.array[r0:r1, c0:c1].copy(),
-                            rasterio.windows.transform(window, self.transform), self.crs, self.nodata)
-        inside = rasterize([(geom, 1)], out_shape=raster.shape, transform=raster.transform,
-                           fill=0, dtype="uint8").astype(bool)
+            raster = Raster(
+                self.array[r0:r1, c0:c1].copy(),
+                rasterio.windows.transform(window, self.transform),
+                self.crs,
+                self.nodata,
+            )
+        inside = rasterize(
+            [(geom, 1)], out_shape=raster.shape, transform=raster.transform, fill=0, dtype="uint8"
+        ).astype(bool)
         array = raster.array
         nodata = raster.nodata
         if np.issubdtype(array.dtype, np.floating):
@@ -239,8 +266,10 @@ class Raster:
             nodata = np.nan if nodata is None else nodata
         else:
             if nodata is None:
-                raise RasterError("an integer raster without a nodata value cannot mark clipped cells",
-                                  remedy="convert it to float, or give it a nodata value")
+                raise RasterError(
+                    "an integer raster without a nodata value cannot mark clipped cells",
+                    remedy="convert it to float, or give it a nodata value",
+                )
             array = np.where(inside, array, nodata).astype(array.dtype)
         return Raster(array, raster.transform, raster.crs, nodata)
 
@@ -248,9 +277,15 @@ class Raster:
         """Write a GeoTIFF atomically (a temporary file in the same folder, then rename)."""
         path = Path(path)
         profile = {
-            "driver": "GTiff", "height": self.shape[0], "width": self.shape[1], "count": 1,
-            "dtype": self.array.dtype, "crs": self.crs.to_wkt(), "transform": self.transform,
-            "nodata": self.nodata, "compress": compress,
+            "driver": "GTiff",
+            "height": self.shape[0],
+            "width": self.shape[1],
+            "count": 1,
+            "dtype": self.array.dtype,
+            "crs": self.crs.to_wkt(),
+            "transform": self.transform,
+            "nodata": self.nodata,
+            "compress": compress,
         }
         with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(self.array, 1)
@@ -261,12 +296,14 @@ def _resampling(name: str) -> Resampling:
     try:
         return Resampling[name]
     except KeyError:
-        raise RasterError(f"unknown resampling {name!r}",
-                          remedy="use one of " + ", ".join(r.name for r in Resampling)) from None
+        raise RasterError(
+            f"unknown resampling {name!r}", remedy="use one of " + ", ".join(r.name for r in Resampling)
+        ) from None
 
 
-def _window(transform: Affine, width: int, height: int,
-            bounds: tuple[float, float, float, float], what: Any) -> rasterio.windows.Window:
+def _window(
+    transform: Affine, width: int, height: int, bounds: tuple[float, float, float, float], what: Any
+) -> rasterio.windows.Window:
     """Whole-cell window covering ``bounds``, cut to the grid; an error when they miss it."""
     window = rasterio.windows.from_bounds(*bounds, transform=transform)
     window = window.round_offsets(op="floor").round_lengths(op="ceil")
@@ -275,15 +312,24 @@ def _window(transform: Affine, width: int, height: int,
     except rasterio.errors.WindowError:
         window = None
     if window is None or window.width < 1 or window.height < 1:
-        raise RasterError(f"the bounds {tuple(round(b, 3) for b in bounds)} do not overlap {what}",
-                          remedy="check the bounds and their CRS (bounds_crs=)")
-    return rasterio.windows.Window(int(window.col_off), int(window.row_off),
-                                   int(np.ceil(window.width)), int(np.ceil(window.height)))
+        raise RasterError(
+            f"the bounds {tuple(round(b, 3) for b in bounds)} do not overlap {what}",
+            remedy="check the bounds and their CRS (bounds_crs=)",
+        )
+    return rasterio.windows.Window(
+        int(window.col_off), int(window.row_off), int(np.ceil(window.width)), int(np.ceil(window.height))
+    )
 
 
-def mosaic(paths: list[str | os.PathLike], *, bounds: tuple[float, float, float, float],
-           crs: Any = None, bounds_crs: Any = "EPSG:4326", res: float = 30.0,
-           resampling: str = "bilinear") -> Raster:
+def mosaic(
+    paths: list[str | os.PathLike],
+    *,
+    bounds: tuple[float, float, float, float],
+    crs: Any = None,
+    bounds_crs: Any = "EPSG:4326",
+    res: float = 30.0,
+    resampling: str = "bilinear",
+) -> Raster:
     """A DEM for a bounding box, built from local tiles (Copernicus GLO-30, USGS 3DEP …).
 
     Each tile is resampled onto one north-up grid in ``crs`` covering ``bounds``; where tiles
@@ -332,18 +378,23 @@ def mosaic(paths: list[str | os.PathLike], *, bounds: tuple[float, float, float,
         try:
             with rasterio.open(path) as src:
                 if src.crs is None:
-                    raise CRSError(f"DEM tile {path} has no CRS",
-                                   remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry")
+                    raise CRSError(
+                        f"DEM tile {path} has no CRS",
+                        remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry",
+                    )
                 b = transform_bounds(dst_crs.to_wkt(), src.crs, *box, densify_pts=21)
                 sb = src.bounds
                 if b[0] < sb.right and b[2] > sb.left and b[1] < sb.top and b[3] > sb.bottom:
                     groups.setdefault(src.crs.to_wkt(), []).append(path)
         except rasterio.errors.RasterioIOError as exc:
-            raise RasterError(f"cannot read DEM tile {path}: {exc}",
-                              remedy="check the file; fetch it again if it is truncated") from exc
+            raise RasterError(
+                f"cannot read DEM tile {path}: {exc}", remedy="check the file; fetch it again if it is truncated"
+            ) from exc
     if not groups:
-        raise RasterError(f"none of the {len(paths)} DEM tiles overlaps the bounds {bounds}",
-                          remedy="fetch the tiles that cover the study area, and check the bounds' CRS")
+        raise RasterError(
+            f"none of the {len(paths)} DEM tiles overlaps the bounds {bounds}",
+            remedy="fetch the tiles that cover the study area, and check the bounds' CRS",
+        )
     out = np.full((height, width), np.nan, dtype=np.float32)
     for src_wkt, group in groups.items():
         # merge the tiles in their own CRS first, so that resampling sees across the seams
@@ -352,14 +403,27 @@ def mosaic(paths: list[str | os.PathLike], *, bounds: tuple[float, float, float,
             rx, ry = first.res
             x0, y0 = first.bounds.left, first.bounds.top
         b = transform_bounds(dst_crs.to_wkt(), src_wkt, *box, densify_pts=21)
-        snapped = (x0 + (np.floor((b[0] - x0) / rx) - 3) * rx, y0 + (np.floor((b[1] - y0) / ry) - 3) * ry,
-                   x0 + (np.ceil((b[2] - x0) / rx) + 3) * rx, y0 + (np.ceil((b[3] - y0) / ry) + 3) * ry)
-        merged, merged_transform = rasterio.merge.merge(group, bounds=snapped, dtype="float32",
-                                                        nodata=np.nan, indexes=[1])
+        snapped = (
+            x0 + (np.floor((b[0] - x0) / rx) - 3) * rx,
+            y0 + (np.floor((b[1] - y0) / ry) - 3) * ry,
+            x0 + (np.ceil((b[2] - x0) / rx) + 3) * rx,
+            y0 + (np.ceil((b[3] - y0) / ry) + 3) * ry,
+        )
+        merged, merged_transform = rasterio.merge.merge(
+            group, bounds=snapped, dtype="float32", nodata=np.nan, indexes=[1]
+        )
         tile = np.full_like(out, np.nan)
-        warp_reproject(merged[0], tile, src_transform=merged_transform, src_crs=src_wkt,
-                       dst_transform=transform, dst_crs=dst_crs.to_wkt(), src_nodata=np.nan,
-                       dst_nodata=np.nan, resampling=_resampling(resampling))
+        warp_reproject(
+            merged[0],
+            tile,
+            src_transform=merged_transform,
+            src_crs=src_wkt,
+            dst_transform=transform,
+            dst_crs=dst_crs.to_wkt(),
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+            resampling=_resampling(resampling),
+        )
         fill = np.isnan(out) & ~np.isnan(tile)
         out[fill] = tile[fill]
     return Raster(out, transform, dst_crs, np.nan)

@@ -88,8 +88,12 @@ def sample(raster: Raster, x: np.ndarray, y: np.ndarray, *, method: Method = "ne
         r1 = np.minimum(r0 + 1, nrows - 1)
         c1 = np.minimum(c0 + 1, ncols - 1)
         acc = np.zeros(r0.shape)
-        for rr, cc_, w in ((r0, c0, (1 - fx) * (1 - fy)), (r0, c1, fx * (1 - fy)),
-                           (r1, c0, (1 - fx) * fy), (r1, c1, fx * fy)):
+        for rr, cc_, w in (
+            (r0, c0, (1 - fx) * (1 - fy)),
+            (r0, c1, fx * (1 - fy)),
+            (r1, c0, (1 - fx) * fy),
+            (r1, c1, fx * fy),
+        ):
             v = values[rr, cc_]
             acc += np.where(w > 0, v * w, 0.0)  # NaN (nodata) with weight > 0 propagates
         out[inside] = acc
@@ -109,8 +113,7 @@ def _in_raster_crs(raster: Raster, geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> g
     return series
 
 
-def sample_points(raster: Raster, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
-                  method: Method = "nearest") -> pd.Series:
+def sample_points(raster: Raster, points: gpd.GeoSeries | gpd.GeoDataFrame, *, method: Method = "nearest") -> pd.Series:
     """Raster values at point geometries, reprojected to the raster's CRS when needed.
 
     Parameters
@@ -132,8 +135,10 @@ def sample_points(raster: Raster, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
     kinds = shapely.get_type_id(geom[~missing])
     if np.any(kinds != 0):
-        raise InputError("sample_points takes Point geometries only",
-                         remedy="use centroids (gdf.centroid) or zonal_stats for polygons")
+        raise InputError(
+            "sample_points takes Point geometries only",
+            remedy="use centroids (gdf.centroid) or zonal_stats for polygons",
+        )
     x = np.full(len(series), np.nan)
     y = np.full(len(series), np.nan)
     x[~missing] = shapely.get_x(geom[~missing])
@@ -141,8 +146,9 @@ def sample_points(raster: Raster, points: gpd.GeoSeries | gpd.GeoDataFrame, *,
     return pd.Series(sample(raster, x, y, method=method), index=series.index, name="value")
 
 
-def zonal_stats(raster: Raster, polygons: gpd.GeoSeries | gpd.GeoDataFrame, *,
-                all_touched: bool = False) -> pd.DataFrame:
+def zonal_stats(
+    raster: Raster, polygons: gpd.GeoSeries | gpd.GeoDataFrame, *, all_touched: bool = False
+) -> pd.DataFrame:
     """Statistics of the raster's valid cells inside each polygon.
 
     A cell belongs to a polygon when its centre lies inside it (or, with ``all_touched``,
@@ -186,12 +192,18 @@ def zonal_stats(raster: Raster, polygons: gpd.GeoSeries | gpd.GeoDataFrame, *,
             if c1 > c0 and r1 > r0:
                 wt = Affine(t.a, t.b, t.c + c0 * t.a + r0 * t.b, t.d, t.e, t.f + c0 * t.d + r0 * t.e)
                 inside = rasterio.features.geometry_mask(
-                    [geom], out_shape=(r1 - r0, c1 - c0), transform=wt, invert=True,
-                    all_touched=all_touched)
+                    [geom], out_shape=(r1 - r0, c1 - c0), transform=wt, invert=True, all_touched=all_touched
+                )
                 v = values[r0:r1, c0:c1][inside]
                 v = v[~np.isnan(v)]
                 if v.size:
-                    stats = {"count": int(v.size), "sum": float(v.sum()), "mean": float(v.mean()),
-                             "min": float(v.min()), "max": float(v.max()), "std": float(v.std())}
+                    stats = {
+                        "count": int(v.size),
+                        "sum": float(v.sum()),
+                        "mean": float(v.mean()),
+                        "min": float(v.min()),
+                        "max": float(v.max()),
+                        "std": float(v.std()),
+                    }
         rows_out.append(stats)
     return pd.DataFrame(rows_out, index=series.index, columns=["count", "sum", "mean", "min", "max", "std"])

@@ -45,8 +45,16 @@ def _window_kernel(z: np.ndarray, xres: float, yres: float, mode: int) -> np.nda
             if np.isnan(s):
                 continue
             if mode == _TRI:
-                t = ((a - e) ** 2 + (b - e) ** 2 + (cc - e) ** 2 + (d - e) ** 2
-                     + (f - e) ** 2 + (g - e) ** 2 + (h - e) ** 2 + (i - e) ** 2)
+                t = (
+                    (a - e) ** 2
+                    + (b - e) ** 2
+                    + (cc - e) ** 2
+                    + (d - e) ** 2
+                    + (f - e) ** 2
+                    + (g - e) ** 2
+                    + (h - e) ** 2
+                    + (i - e) ** 2
+                )
                 out[r, c] = np.sqrt(t)
                 continue
             dzdx = ((cc + 2.0 * f + i) - (a + 2.0 * d + g)) / (8.0 * xres)  # east-positive

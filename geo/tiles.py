@@ -80,6 +80,7 @@ from borderscape.geo.parallel import Executor, resolve
 from borderscape.geo.raster import Raster
 from borderscape.geo.viewshed import EARTH_RADIUS_M, REFRACTION_DEFAULT, coverage_count
 
+
 @dataclass(frozen=True)
 class Tile:
     """A tile's core rows ``r0:r1`` and columns ``c0:c1``, and the window read with its halo
@@ -121,8 +122,9 @@ def tile_grid(shape: tuple[int, int], tile: int, halo: int) -> list[Tile]:
     out = []
     for r0, r1 in zip(row_bounds, row_bounds[1:]):
         for c0, c1 in zip(col_bounds, col_bounds[1:]):
-            out.append(Tile(r0, r1, c0, c1, max(0, r0 - halo), min(rows, r1 + halo), max(0, c0 - halo),
-                            min(cols, c1 + halo)))
+            out.append(
+                Tile(r0, r1, c0, c1, max(0, r0 - halo), min(rows, r1 + halo), max(0, c0 - halo), min(cols, c1 + halo))
+            )
     return out
 
 
@@ -150,8 +152,16 @@ def _profile(path: str | Path) -> tuple[tuple[int, int], dict[str, Any]]:
 
 
 def _tile_profile(crs: Any, transform: Affine) -> dict[str, Any]:
-    return dict(driver="GTiff", count=1, crs=crs, transform=transform, tiled=True, blockxsize=256, blockysize=256,
-                compress="deflate")
+    return dict(
+        driver="GTiff",
+        count=1,
+        crs=crs,
+        transform=transform,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+    )
 
 
 def _tile_name(t: Tile) -> str:
@@ -161,14 +171,20 @@ def _tile_name(t: Tile) -> str:
 def _write_tile(t: Tile, core: np.ndarray, folder: str, profile: Mapping[str, Any]) -> str:
     """Write one tile's core (compressed) as its own GeoTIFF in ``folder``."""
     transform = profile["transform"] @ Affine.translation(t.c0, t.r0)
-    with rasterio.open(Path(folder) / _tile_name(t), "w", **{**profile, "transform": transform},
-                       width=core.shape[1], height=core.shape[0]) as dst:
+    with rasterio.open(
+        Path(folder) / _tile_name(t),
+        "w",
+        **{**profile, "transform": transform},
+        width=core.shape[1],
+        height=core.shape[0],
+    ) as dst:
         dst.write(core.astype(profile["dtype"], copy=False), 1)
     return _tile_name(t)
 
 
-def _write_task(t: Tile, *, task: Callable[..., np.ndarray], folder: str, profile: Mapping[str, Any],
-                **shared: Any) -> str:
+def _write_task(
+    t: Tile, *, task: Callable[..., np.ndarray], folder: str, profile: Mapping[str, Any], **shared: Any
+) -> str:
     """Compute one tile's core and write it."""
     return _write_tile(t, task(t, **shared), folder, profile)
 
@@ -187,8 +203,9 @@ def _vrt(shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], f
         source = ET.SubElement(band, "SimpleSource")
         ET.SubElement(source, "SourceFilename", relativeToVRT="1").text = f"{folder}/{_tile_name(t)}"
         ET.SubElement(source, "SourceBand").text = "1"
-        ET.SubElement(source, "SourceProperties", RasterXSize=w, RasterYSize=h, DataType=dtype,
-                      BlockXSize="256", BlockYSize="256")
+        ET.SubElement(
+            source, "SourceProperties", RasterXSize=w, RasterYSize=h, DataType=dtype, BlockXSize="256", BlockYSize="256"
+        )
         ET.SubElement(source, "SrcRect", xOff="0", yOff="0", xSize=w, ySize=h)
         ET.SubElement(source, "DstRect", xOff=str(t.c0), yOff=str(t.r0), xSize=w, ySize=h)
     return ET.tostring(root, encoding="unicode")
@@ -197,13 +214,16 @@ def _vrt(shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], f
 def _vrt_path(out: str | Path) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".vrt":
-        raise InputError(f"the output of a tiled raster is a GDAL VRT mosaic, not {out.name}",
-                         remedy=f"name it {out.stem}.vrt (gdal_translate turns it into one GeoTIFF if needed)")
+        raise InputError(
+            f"the output of a tiled raster is a GDAL VRT mosaic, not {out.name}",
+            remedy=f"name it {out.stem}.vrt (gdal_translate turns it into one GeoTIFF if needed)",
+        )
     return out
 
 
-def _mosaic(out: Path, shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile],
-            write: Callable[[str], Any]) -> Path:
+def _mosaic(
+    out: Path, shape: tuple[int, int], profile: Mapping[str, Any], grid: list[Tile], write: Callable[[str], Any]
+) -> Path:
     """``write(folder)`` writes the tile GeoTIFFs into a new folder; it becomes ``<out stem>_tiles``
     beside ``out`` (filled under a temporary name and swapped in whole), and ``out`` the VRT
     mosaic of them (written atomically)."""
@@ -223,8 +243,17 @@ def _mosaic(out: Path, shape: tuple[int, int], profile: Mapping[str, Any], grid:
     return out
 
 
-def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, nodata: Any,
-           task: Callable[..., np.ndarray], executor: Executor | None, **shared: Any) -> Path:
+def _tiled(
+    path: str | Path,
+    out: str | Path,
+    halo: int,
+    tile: int,
+    dtype: str,
+    nodata: Any,
+    task: Callable[..., np.ndarray],
+    executor: Executor | None,
+    **shared: Any,
+) -> Path:
     """Run ``task(tile, path=..., **shared) -> core array`` over the tiles; each task writes its
     core as a GeoTIFF, and ``out`` becomes the VRT mosaic of them (:func:`_mosaic`)."""
     out = _vrt_path(out)
@@ -232,16 +261,22 @@ def _tiled(path: str | Path, out: str | Path, halo: int, tile: int, dtype: str, 
     profile.update(dtype=dtype, nodata=nodata)
     ex = resolve(executor)
     grid = tile_grid(shape, tile, halo)
-    return _mosaic(out, shape, profile, grid, lambda folder: ex.map(
-        _write_task, grid, task=task, folder=folder, profile=profile, path=str(path), **shared))
+    return _mosaic(
+        out,
+        shape,
+        profile,
+        grid,
+        lambda folder: ex.map(_write_task, grid, task=task, folder=folder, profile=profile, path=str(path), **shared),
+    )
 
 
 def _terrain_task(t: Tile, *, path: str, measure: str) -> np.ndarray:
     return getattr(terrain, measure)(read_window(path, t)).array[t.core]
 
 
-def terrain_tiled(path: str | Path, out: str | Path, *, measure: str = "slope", tile: int = 1024,
-                  executor: Executor | None = None) -> Path:
+def terrain_tiled(
+    path: str | Path, out: str | Path, *, measure: str = "slope", tile: int = 1024, executor: Executor | None = None
+) -> Path:
     """Slope, aspect or ruggedness of a DEM file, by tiles with a 1-cell halo.
 
     Equal, cell for cell, to :func:`borderscape.geo.terrain.slope` (``aspect``,
@@ -270,8 +305,16 @@ def terrain_tiled(path: str | Path, out: str | Path, *, measure: str = "slope", 
     return _tiled(path, out, 1, tile, "float32", float("nan"), _terrain_task, executor, measure=measure)
 
 
-def _coverage_task(t: Tile, *, path: str, x: np.ndarray, y: np.ndarray, height: np.ndarray, range_: np.ndarray,
-                   options: Mapping[str, Any]) -> np.ndarray:
+def _coverage_task(
+    t: Tile,
+    *,
+    path: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    height: np.ndarray,
+    range_: np.ndarray,
+    options: Mapping[str, Any],
+) -> np.ndarray:
     dem = read_window(path, t)
     left, bottom, right, top = dem.bounds
     resx, resy = dem.res
@@ -286,10 +329,21 @@ def _coverage_task(t: Tile, *, path: str, x: np.ndarray, y: np.ndarray, height: 
     return count.array[t.core]
 
 
-def coverage_tiled(path: str | Path, out: str | Path, x: np.ndarray, y: np.ndarray, height: np.ndarray | float,
-                   range_: np.ndarray | float, *, target_height: float = 0.0, curvature: bool = True,
-                   refraction: float = REFRACTION_DEFAULT, earth_radius: float = EARTH_RADIUS_M,
-                   tile: int = 1024, executor: Executor | None = None) -> Path:
+def coverage_tiled(
+    path: str | Path,
+    out: str | Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    height: np.ndarray | float,
+    range_: np.ndarray | float,
+    *,
+    target_height: float = 0.0,
+    curvature: bool = True,
+    refraction: float = REFRACTION_DEFAULT,
+    earth_radius: float = EARTH_RADIUS_M,
+    tile: int = 1024,
+    executor: Executor | None = None,
+) -> Path:
     """Coverage count (:func:`borderscape.geo.viewshed.coverage_count`) of a DEM file, by tiles.
 
     Each tile is read with a halo of ``2 · ceil(max range / cell size) + 1`` cells and gets the
@@ -324,11 +378,25 @@ def coverage_tiled(path: str | Path, out: str | Path, x: np.ndarray, y: np.ndarr
         res = min(abs(src.transform.a), abs(src.transform.e))
     halo = 2 * int(math.ceil(float(range_.max(initial=0.0)) / res)) + 1
     options = dict(target_height=target_height, curvature=curvature, refraction=refraction, earth_radius=earth_radius)
-    return _tiled(path, out, halo, tile, "int32", None, _coverage_task, executor, x=x, y=y, height=height,
-                  range_=range_, options=options)
+    return _tiled(
+        path,
+        out,
+        halo,
+        tile,
+        "int32",
+        None,
+        _coverage_task,
+        executor,
+        x=x,
+        y=y,
+        height=height,
+        range_=range_,
+        options=options,
+    )
 
 
 # -- accumulated cost by tiles --------------------------------------------------------------
+
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _seeded_dijkstra(z, blocked, mult, const_mult, acc, xres, yres, model_id, p, cv, reverse, ring_only):
@@ -387,8 +455,9 @@ def _ring(shape: tuple[int, int]) -> np.ndarray:
     return np.flatnonzero(edge)
 
 
-def _cost_solve(item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float,
-                reverse: bool) -> np.ndarray:
+def _cost_solve(
+    item: tuple, *, xres: float, yres: float, model_id: int, p: np.ndarray, cv: float, reverse: bool
+) -> np.ndarray:
     """One tile solve; returns the tile's new costs over its window (kept on the worker).
 
     A first solve (no state yet) starts from the sources it holds (0) and the costs of its
@@ -404,8 +473,9 @@ def _cost_solve(item: tuple, *, xres: float, yres: float, model_id: int, p: np.n
         acc = state.copy()  # the handle's data stays as it was
     edge = _ring(z.shape)
     acc.flat[edge] = np.minimum(acc.flat[edge], ring)
-    _seeded_dijkstra(z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse,
-                     state is not None)
+    _seeded_dijkstra(
+        z, blocked, mult, mult.shape == (1, 1), acc, xres, yres, model_id, p, cv, reverse, state is not None
+    )
     return acc
 
 
@@ -446,8 +516,11 @@ def _core_edges(item: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def _core_of(item: tuple) -> np.ndarray:
     t, acc = item
-    return np.full((t.r1 - t.r0, t.c1 - t.c0), np.nan) if acc is None else np.where(np.isinf(acc[t.core]), np.nan,
-                                                                                     acc[t.core])
+    return (
+        np.full((t.r1 - t.r0, t.c1 - t.c0), np.nan)
+        if acc is None
+        else np.where(np.isinf(acc[t.core]), np.nan, acc[t.core])
+    )
 
 
 def _write_core(item: tuple, *, folder: str, profile: Mapping[str, Any]) -> str:
@@ -476,10 +549,10 @@ class _Edges:
         before = self.right[tc - 1] if tc > 0 else self.left[tc]  # raster column hc0
         after = self.left[tc + 1] if tc < self.ntc - 1 else self.right[tc]  # raster column hc1 - 1
         h = t.hr1 - t.hr0
-        first, last = above[t.hc0:t.hc1], below[t.hc0:t.hc1]
+        first, last = above[t.hc0 : t.hc1], below[t.hc0 : t.hc1]
         if h == 1:
             return first.copy()
-        inner = np.column_stack([before[t.hr0 + 1:t.hr1 - 1], after[t.hr0 + 1:t.hr1 - 1]])
+        inner = np.column_stack([before[t.hr0 + 1 : t.hr1 - 1], after[t.hr0 + 1 : t.hr1 - 1]])
         if t.hc1 - t.hc0 == 1:
             inner = inner[:, :1]
         return np.concatenate([first, inner.ravel(), last])
@@ -493,15 +566,26 @@ class _Edges:
             t = self.grid[i]
             tr, tc = divmod(i, self.ntc)
             fell = []
-            for line, new in ((self.top[tr][t.c0:t.c1], top), (self.bottom[tr][t.c0:t.c1], bottom),
-                              (self.left[tc][t.r0:t.r1], left), (self.right[tc][t.r0:t.r1], right)):
+            for line, new in (
+                (self.top[tr][t.c0 : t.c1], top),
+                (self.bottom[tr][t.c0 : t.c1], bottom),
+                (self.left[tc][t.r0 : t.r1], left),
+                (self.right[tc][t.r0 : t.r1], right),
+            ):
                 lower = new < line
                 line[lower] = new[lower]
                 fell.append(lower)
             top_fell, bottom_fell, left_fell, right_fell = fell
-            for (dr, dc), seen in {(-1, 0): top_fell.any(), (1, 0): bottom_fell.any(), (0, -1): left_fell.any(),
-                                   (0, 1): right_fell.any(), (-1, -1): top_fell[0], (-1, 1): top_fell[-1],
-                                   (1, -1): bottom_fell[0], (1, 1): bottom_fell[-1]}.items():
+            for (dr, dc), seen in {
+                (-1, 0): top_fell.any(),
+                (1, 0): bottom_fell.any(),
+                (0, -1): left_fell.any(),
+                (0, 1): right_fell.any(),
+                (-1, -1): top_fell[0],
+                (-1, 1): top_fell[-1],
+                (1, -1): bottom_fell[0],
+                (1, 1): bottom_fell[-1],
+            }.items():
                 if seen and 0 <= tr + dr < self.ntr and 0 <= tc + dc < self.ntc:
                     active.add((tr + dr) * self.ntc + tc + dc)
         return active
@@ -518,11 +602,19 @@ class TiledCost:
     solves: int
 
 
-def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, model: str = "tobler",
-                           params: Mapping[str, float] | None = None,
-                           multiplier: np.ndarray | str | Path | None = None, travel: str = "from_sources",
-                           tile: int = 512, max_rounds: int = 1000, out: str | Path | None = None,
-                           executor: Executor | None = None) -> TiledCost:
+def accumulated_cost_tiled(
+    dem: Raster | str | Path,
+    sources: np.ndarray,
+    *,
+    model: str = "tobler",
+    params: Mapping[str, float] | None = None,
+    multiplier: np.ndarray | str | Path | None = None,
+    travel: str = "from_sources",
+    tile: int = 512,
+    max_rounds: int = 1000,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+) -> TiledCost:
     """Accumulated cost (Dijkstra, 8 neighbours) by tiles with iterative boundary exchange.
 
     The strategy and why it is exact are in the module docstring.  The move costs are those
@@ -590,8 +682,10 @@ def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, mod
                 raise InputError("with a DEM file, give the multiplier as a raster file on the same grid too")
             mshape, mprofile = _profile(multiplier)
             if mshape != shape or mprofile["transform"] != profile["transform"]:
-                raise InputError(f"the multiplier {multiplier} is not on the grid of the DEM {dem}",
-                                 remedy="warp it onto the DEM's grid (gdalwarp -te … -tr …)")
+                raise InputError(
+                    f"the multiplier {multiplier} is not on the grid of the DEM {dem}",
+                    remedy="warp it onto the DEM's grid (gdalwarp -te … -tr …)",
+                )
     sources = np.asarray(sources)
     if sources.shape != shape:
         raise InputError(f"sources have shape {sources.shape}, the DEM {shape}")
@@ -601,29 +695,38 @@ def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, mod
     windows = [(slice(t.hr0, t.hr1), slice(t.hc0, t.hc1)) for t in grid]
     # the sources of each window as flat indices (few, next to the window's cells)
     src = [np.flatnonzero(sources[w]) for w in windows]
-    active = {i for i, t in enumerate(grid) if sources[t.r0:t.r1, t.c0:t.c1].any()}
+    active = {i for i, t in enumerate(grid) if sources[t.r0 : t.r1, t.c0 : t.c1].any()}
     ex = resolve(executor)
     # what does not change between rounds is placed where the tiles are solved, once: sent from
     # here for a Raster, read there by windows for a file
     if in_memory:
         valid = dem.valid_mask()
-        static = ex.put([_static(dem.array[w], valid[w], None if multiplier is None else multiplier[w], src[i])
-                         for i, w in enumerate(windows)])
+        static = ex.put(
+            [
+                _static(dem.array[w], valid[w], None if multiplier is None else multiplier[w], src[i])
+                for i, w in enumerate(windows)
+            ]
+        )
     else:
-        static = ex.keep(_read_static, list(zip(grid, src)), path=str(dem),
-                         multiplier=None if multiplier is None else str(multiplier))
+        static = ex.keep(
+            _read_static,
+            list(zip(grid, src)),
+            path=str(dem),
+            multiplier=None if multiplier is None else str(multiplier),
+        )
     del src
     edges = _Edges(grid, ntr, ntc, shape)
     state: list[Any] = [None] * len(grid)  # each solved tile's costs, kept where it was solved
-    shared = dict(xres=float(xres), yres=float(yres), model_id=cm.model_id, p=p, cv=cv,
-                  reverse=travel == "to_sources")
+    shared = dict(xres=float(xres), yres=float(yres), model_id=cm.model_id, p=p, cv=cv, reverse=travel == "to_sources")
     rounds = solves = 0
     try:
         while active:
             rounds += 1
             if rounds > max_rounds:
-                raise RasterError(f"tiled accumulated cost did not converge in {max_rounds} rounds",
-                                  remedy="use larger tiles or raise max_rounds")
+                raise RasterError(
+                    f"tiled accumulated cost did not converge in {max_rounds} rounds",
+                    remedy="use larger tiles or raise max_rounds",
+                )
             order = sorted(active)
             # every solve of a round sees the sides of the round before (all are in before any
             # is merged), whatever runs them
@@ -638,12 +741,17 @@ def accumulated_cost_tiled(dem: Raster | str | Path, sources: np.ndarray, *, mod
         ahead = 2 * ex.workers
         if out is not None:
             profile.update(dtype="float64", nodata=float("nan"))
-            path = _mosaic(out, shape, profile, grid, lambda folder: list(ex.imap(
-                _write_core, items, ahead=ahead, folder=folder, profile=profile)))
+            path = _mosaic(
+                out,
+                shape,
+                profile,
+                grid,
+                lambda folder: list(ex.imap(_write_core, items, ahead=ahead, folder=folder, profile=profile)),
+            )
             return TiledCost(None, path, rounds, solves)
         cost = np.empty(shape)
         for t, core in zip(grid, ex.imap(_core_of, items, ahead=ahead)):
-            cost[t.r0:t.r1, t.c0:t.c1] = core
+            cost[t.r0 : t.r1, t.c0 : t.c1] = core
     finally:
         ex.drop(static)
         ex.drop([h for h in state if h is not None])

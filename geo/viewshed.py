@@ -142,8 +142,7 @@ def _ray(z, orow, ocol, dr, dc, zeye, max_d2, stop2, resx, resy, curv, hor):
 
 
 @numba.njit(cache=True)
-def _viewshed_window(z, orow, ocol, observer_height, target_height, max_d2, resx, resy, curv,
-                     hor, vis):
+def _viewshed_window(z, orow, ocol, observer_height, target_height, max_d2, resx, resy, curv, hor, vis):
     """Viewshed of the observer at (orow, ocol) of window ``z``; fills ``vis`` with 0/1.
 
     ``hor`` is a (rows, cols, 4) float64 work buffer.
@@ -218,8 +217,9 @@ def _coverage(z, rows, cols, heights, ranges, target_height, resx, resy, curv, c
         zw = z[r0:r1, c0:c1]
         vis = vis_buf[: r1 - r0, : c1 - c0]
         hor = hor_buf[: r1 - r0, : c1 - c0, :]
-        _viewshed_window(zw, rows[i] - r0, cols[i] - c0, heights[i], target_height,
-                         ranges[i] * ranges[i], resx, resy, curv, hor, vis)
+        _viewshed_window(
+            zw, rows[i] - r0, cols[i] - c0, heights[i], target_height, ranges[i] * ranges[i], resx, resy, curv, hor, vis
+        )
         for r in range(r1 - r0):
             for c in range(c1 - c0):
                 count[r0 + r, c0 + c] += vis[r, c]
@@ -231,15 +231,15 @@ def _coverage_parallel(z, rows, cols, heights, ranges, target_height, resx, resy
     nthreads = layers.shape[0]
     for t in numba.prange(nthreads):
         idx = np.arange(t, rows.size, nthreads)
-        _coverage(z, rows[idx], cols[idx], heights[idx], ranges[idx], target_height, resx, resy, curv,
-                  layers[t])
+        _coverage(z, rows[idx], cols[idx], heights[idx], ranges[idx], target_height, resx, resy, curv, layers[t])
 
 
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
-def curvature_drop(distance: np.ndarray | float, *, refraction: float = REFRACTION_DEFAULT,
-                   earth_radius: float = EARTH_RADIUS_M) -> np.ndarray | float:
+def curvature_drop(
+    distance: np.ndarray | float, *, refraction: float = REFRACTION_DEFAULT, earth_radius: float = EARTH_RADIUS_M
+) -> np.ndarray | float:
     """Apparent lowering of terrain by earth curvature and refraction, metres.
 
     ``drop(d) = d² / (2 R) · (1 − k)``, the correction of GDAL ``gdal_viewshed`` and GRASS
@@ -269,14 +269,18 @@ def _grid(dem: Raster) -> tuple[float, float]:
     if t.b != 0 or t.d != 0:
         raise RasterError("the DEM grid is rotated", remedy="warp it to a north-up grid (gdalwarp) first")
     if dem.crs.is_geographic:
-        raise RasterError("the DEM is in geographic coordinates (degrees)",
-                          remedy="reproject it to a projected CRS in metres, e.g. the local UTM zone")
+        raise RasterError(
+            "the DEM is in geographic coordinates (degrees)",
+            remedy="reproject it to a projected CRS in metres, e.g. the local UTM zone",
+        )
     resx, resy = abs(t.a), abs(t.e)
     if max(resx, resy) > _MAX_CELL_ASPECT * min(resx, resy):
         # the ray sweep steps cell by cell; on very elongated cells its steps stop being
         # ordered by distance and flat ground can hide itself
-        raise RasterError(f"the DEM's cells are {resx:g} m x {resy:g} m, more than {_MAX_CELL_ASPECT:g}x "
-                          "longer than wide", remedy="resample to square cells (gdalwarp -tr RES RES)")
+        raise RasterError(
+            f"the DEM's cells are {resx:g} m x {resy:g} m, more than {_MAX_CELL_ASPECT:g}x longer than wide",
+            remedy="resample to square cells (gdalwarp -tr RES RES)",
+        )
     return resx, resy
 
 
@@ -284,8 +288,10 @@ def _curv_factor(curvature: bool, refraction: float, earth_radius: float) -> flo
     if not curvature:
         return 0.0
     if not 0.0 <= refraction < 1.0:
-        raise InputError(f"refraction coefficient {refraction} is outside [0, 1)",
-                         remedy="use 1/7 (≈0.143) for visible light, 0.25 (4/3 earth) for radar, 0 for none")
+        raise InputError(
+            f"refraction coefficient {refraction} is outside [0, 1)",
+            remedy="use 1/7 (≈0.143) for visible light, 0.25 (4/3 earth) for radar, 0 for none",
+        )
     if earth_radius <= 0:
         raise InputError(f"earth radius {earth_radius} m is not positive")
     return (1.0 - refraction) / (2.0 * earth_radius)
@@ -313,16 +319,20 @@ def _observer_cells(dem: Raster, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     outside = (rows < 0) | (rows >= nrows) | (cols < 0) | (cols >= ncols)
     if outside.any():
         idx = np.flatnonzero(outside)
-        raise InputError(f"{idx.size} observer(s) lie outside the DEM (positions {idx[:10].tolist()})",
-                         remedy="clip the observers to the DEM extent or use a larger DEM")
+        raise InputError(
+            f"{idx.size} observer(s) lie outside the DEM (positions {idx[:10].tolist()})",
+            remedy="clip the observers to the DEM extent or use a larger DEM",
+        )
     ground = dem.array[rows, cols].astype(np.float64)
     valid = ~np.isnan(ground)
     if dem.nodata is not None and not np.isnan(dem.nodata):
         valid &= dem.array[rows, cols] != dem.nodata
     if not valid.all():
         idx = np.flatnonzero(~valid)
-        raise InputError(f"{idx.size} observer(s) stand on DEM nodata cells (positions {idx[:10].tolist()})",
-                         remedy="fill the DEM gaps or move the observers")
+        raise InputError(
+            f"{idx.size} observer(s) stand on DEM nodata cells (positions {idx[:10].tolist()})",
+            remedy="fill the DEM gaps or move the observers",
+        )
     return rows.astype(np.int64), cols.astype(np.int64)
 
 
@@ -393,8 +403,9 @@ def viewshed(
     z = _float_dem(dem, r0, r1, c0, c1)
     vis = np.empty(z.shape, np.uint8)
     hor = np.empty(z.shape + (4,), np.float64)
-    _viewshed_window(z, orow - r0, ocol - c0, float(observer_height), float(target_height),
-                     max_d2, resx, resy, curv, hor, vis)
+    _viewshed_window(
+        z, orow - r0, ocol - c0, float(observer_height), float(target_height), max_d2, resx, resy, curv, hor, vis
+    )
     out = np.zeros(dem.shape, np.uint8)
     out[r0:r1, c0:c1] = vis
     return dem.with_array(out, nodata=None)
@@ -465,9 +476,21 @@ def coverage_count(
     """
     n = np.atleast_1d(np.asarray(x)).size
     active = active_at(n, active_from, active_to, date)
-    counts = coverage_epochs(dem, x, y, height, range_, active[:, None], target_height=target_height,
-                             curvature=curvature, refraction=refraction, earth_radius=earth_radius,
-                             progress=progress, parallel=parallel, executor=executor)
+    counts = coverage_epochs(
+        dem,
+        x,
+        y,
+        height,
+        range_,
+        active[:, None],
+        target_height=target_height,
+        curvature=curvature,
+        refraction=refraction,
+        earth_radius=earth_radius,
+        progress=progress,
+        parallel=parallel,
+        executor=executor,
+    )
     return dem.with_array(counts[0], nodata=None)
 
 
@@ -518,8 +541,10 @@ def coverage_epochs(
     heights = np.broadcast_to(np.asarray(height, dtype=float), (n,)).copy()
     ranges = np.broadcast_to(np.asarray(range_, dtype=float), (n,)).copy()
     if not np.all(np.isfinite(heights)) or not np.all(np.isfinite(ranges)) or np.any(ranges <= 0):
-        raise InputError("observer heights and ranges must be finite and ranges positive",
-                         remedy="fill missing heights/ranges (metres) before computing coverage")
+        raise InputError(
+            "observer heights and ranges must be finite and ranges positive",
+            remedy="fill missing heights/ranges (metres) before computing coverage",
+        )
     counts = np.zeros((active.shape[1],) + dem.shape, np.int32)
     used = active.any(axis=1)
     if not used.any():
@@ -537,20 +562,35 @@ def coverage_epochs(
             for g, i, (r0, r1, c0, c1) in _observer_groups(dem.shape, rows, cols, ranges, group, size, resx, resy):
                 yield dem.array[r0:r1, c0:c1].copy(), rows[i] - r0, cols[i] - c0, heights[i], ranges[i], r0, c0, g
 
-        for g, r0, c0, part in ex.imap(_coverage_task, tasks(), ahead=_AHEAD_PER_WORKER * ex.workers,
-                                       nodata=dem.nodata, target_height=float(target_height), resx=resx, resy=resy,
-                                       curv=curv):
+        for g, r0, c0, part in ex.imap(
+            _coverage_task,
+            tasks(),
+            ahead=_AHEAD_PER_WORKER * ex.workers,
+            nodata=dem.nodata,
+            target_height=float(target_height),
+            resx=resx,
+            resy=resy,
+            curv=curv,
+        ):
             for e in np.flatnonzero(patterns[g]):
-                counts[e, r0:r0 + part.shape[0], c0:c0 + part.shape[1]] += part
+                counts[e, r0 : r0 + part.shape[0], c0 : c0 + part.shape[1]] += part
         if progress is not None:
             progress(total, total)
         return counts
     nthreads = numba.get_num_threads() if parallel else 1
     done = 0
-    for g, i, (r0, r1, c0, c1) in _observer_groups(dem.shape, rows, cols, ranges, group, _CHUNK * nthreads,
-                                                   resx, resy):
-        args = (_float_dem(dem, r0, r1, c0, c1), rows[i] - r0, cols[i] - c0, heights[i], ranges[i],
-                float(target_height), resx, resy, curv)
+    for g, i, (r0, r1, c0, c1) in _observer_groups(dem.shape, rows, cols, ranges, group, _CHUNK * nthreads, resx, resy):
+        args = (
+            _float_dem(dem, r0, r1, c0, c1),
+            rows[i] - r0,
+            cols[i] - c0,
+            heights[i],
+            ranges[i],
+            float(target_height),
+            resx,
+            resy,
+            curv,
+        )
         if parallel:
             layers = np.zeros((nthreads, r1 - r0, c1 - c0), np.int32)
             _coverage_parallel(*args, layers)
@@ -566,8 +606,16 @@ def coverage_epochs(
     return counts
 
 
-def _observer_groups(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, ranges: np.ndarray,
-                     group: np.ndarray, size: int, resx: float, resy: float) -> Iterator[tuple]:
+def _observer_groups(
+    shape: tuple[int, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    ranges: np.ndarray,
+    group: np.ndarray,
+    size: int,
+    resx: float,
+    resy: float,
+) -> Iterator[tuple]:
     """Observers cut into runs of at most ``size`` of one epoch pattern (``group``), west to east
     within each pattern, each with its DEM window (r0, r1, c0, c1): the union of its observers'
     range windows, clipped to the DEM.  Each observer sees in that window exactly what it sees
@@ -579,13 +627,22 @@ def _observer_groups(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray,
     for g in np.unique(group):
         members = order[group[order] == g]
         for start in range(0, members.size, size):
-            i = members[start:start + size]
-            yield int(g), i, (max(0, int((rows[i] - hr[i]).min())), min(nrows, int((rows[i] + hr[i]).max()) + 1),
-                              max(0, int((cols[i] - wr[i]).min())), min(ncols, int((cols[i] + wr[i]).max()) + 1))
+            i = members[start : start + size]
+            yield (
+                int(g),
+                i,
+                (
+                    max(0, int((rows[i] - hr[i]).min())),
+                    min(nrows, int((rows[i] + hr[i]).max()) + 1),
+                    max(0, int((cols[i] - wr[i]).min())),
+                    min(ncols, int((cols[i] + wr[i]).max()) + 1),
+                ),
+            )
 
 
-def _coverage_task(task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float,
-                   curv: float) -> tuple[int, int, int, np.ndarray]:
+def _coverage_task(
+    task: tuple, *, nodata: float | None, target_height: float, resx: float, resy: float, curv: float
+) -> tuple[int, int, int, np.ndarray]:
     """One group of observers on its DEM window (in the DEM's own dtype, converted here): their
     epoch pattern, the row and column of the window, and the counts in the smallest unsigned type
     that holds the group's size, so that less travels back."""
@@ -623,16 +680,19 @@ def active_at(n: int, active_from, active_to, date) -> np.ndarray:
     """
     if active_from is None and active_to is None:
         if date is not None:
-            raise InputError("a date was given but no active_from/active_to intervals",
-                             remedy="pass active_from and/or active_to arrays, or no date")
+            raise InputError(
+                "a date was given but no active_from/active_to intervals",
+                remedy="pass active_from and/or active_to arrays, or no date",
+            )
         return np.ones(n, dtype=bool)
     if date is None:
-        raise InputError("active_from/active_to were given without a date",
-                         remedy="pass date=... (e.g. '2015-06-01')")
+        raise InputError("active_from/active_to were given without a date", remedy="pass date=... (e.g. '2015-06-01')")
     d = np.asarray(date, dtype="datetime64[D]")
     ok = np.ones((n,) + d.shape, dtype=bool)
-    for name, bound, inside in (("active_from", active_from, lambda a: a <= d),
-                                ("active_to", active_to, lambda b: d <= b)):
+    for name, bound, inside in (
+        ("active_from", active_from, lambda a: a <= d),
+        ("active_to", active_to, lambda b: d <= b),
+    ):
         if bound is None:
             continue
         b = np.asarray(bound, dtype="datetime64[D]")

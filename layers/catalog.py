@@ -112,15 +112,17 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://humaneborders.info/", "https://humaneborders.org/migrant-death-mapping/"),
         licence="No licence stated; published publicly by Humane Borders / PCOME for research and advocacy",
         citation="Arizona OpenGIS Initiative for Deceased Migrants, Humane Borders, Inc. and Pima County Office of the Medical Examiner",
-        patterns=(FilePattern("ogis_deaths_*.csv", "csv", note="OGIS export (one row per case)"),
-                  FilePattern("*OpenGIS*.csv", "csv", note="OGIS export as downloaded")),
+        patterns=(
+            FilePattern("ogis_deaths_*.csv", "csv", note="OGIS export (one row per case)"),
+            FilePattern("*OpenGIS*.csv", "csv", note="OGIS export as downloaded"),
+        ),
         loader="pcome",
         kind="deaths",
         how_to_get="Export the records as CSV from the map at humaneborders.info (Arizona OpenGIS Initiative "
-                   "for Deceased Migrants) and put the file in your data folder, or pass it as FILE.",
+        "for Deceased Migrants) and put the file in your data folder, or pass it as FILE.",
         region=ARIZONA_SONORA,
         caveats="Remains are recorded where they were found, not where the person died; skeletal remains may be "
-                "years old; only remains found and reported to the Pima County OME are counted, so deaths are undercounted.",
+        "years old; only remains found and reported to the Pima County OME are counted, so deaths are undercounted.",
     ),
     Source(
         id="pcome-terrain",
@@ -133,7 +135,9 @@ _SOURCES: tuple[Source, ...] = (
         loader="pcome_terrain",
         kind="deaths",
         how_to_get="Download Capstone_Mortality_Dataset.csv from the InnovativeGeospatial/EdX_Capstone_JW repository.",
-        downloads=("https://raw.githubusercontent.com/InnovativeGeospatial/EdX_Capstone_JW/main/Capstone_Mortality_Dataset.csv",),
+        downloads=(
+            "https://raw.githubusercontent.com/InnovativeGeospatial/EdX_Capstone_JW/main/Capstone_Mortality_Dataset.csv",
+        ),
         region=ARIZONA_SONORA,
         caveats="Undated; random points were drawn by the author with an undocumented sampling frame.",
     ),
@@ -141,20 +145,28 @@ _SOURCES: tuple[Source, ...] = (
         id="iom-mmp",
         title="IOM Missing Migrants Project: incidents of deaths and disappearances on migration routes",
         publisher="International Organization for Migration (IOM), Missing Migrants Project",
-        urls=("https://missingmigrants.iom.int/downloads", "https://data.humdata.org/dataset/ioms-missing-migrants-project"),
+        urls=(
+            "https://missingmigrants.iom.int/downloads",
+            "https://data.humdata.org/dataset/ioms-missing-migrants-project",
+        ),
         licence="CC BY-IGO 3.0 (as declared on HDX); cite IOM Missing Migrants Project",
         citation="IOM Missing Migrants Project, missingmigrants.iom.int",
-        patterns=(FilePattern("[0-9][0-9][0-9][0-9].json", "json-records", parts=True,
-                              note="API records, one JSON file per year"),
-                  FilePattern("MissingMigrants-Global-*.csv", "csv", note="official CSV export"),
-                  FilePattern("Missing_Migrants_Global_Figures*.csv", "csv", note="official CSV export")),
+        patterns=(
+            FilePattern(
+                "[0-9][0-9][0-9][0-9].json", "json-records", parts=True, note="API records, one JSON file per year"
+            ),
+            FilePattern("MissingMigrants-Global-*.csv", "csv", note="official CSV export"),
+            FilePattern("Missing_Migrants_Global_Figures*.csv", "csv", note="official CSV export"),
+        ),
         loader="iom_mmp",
         kind="deaths",
         how_to_get="Download the global CSV from missingmigrants.iom.int/downloads (or run `borderscape fetch iom-mmp`).",
-        downloads=("https://missingmigrants.iom.int/sites/g/files/tmzbdl601/files/report-migrant-incident/Missing_Migrants_Global_Figures_allData.csv",),
+        downloads=(
+            "https://missingmigrants.iom.int/sites/g/files/tmzbdl601/files/report-migrant-incident/Missing_Migrants_Global_Figures_allData.csv",
+        ),
         region=WORLD,
         caveats="Counts are minimum estimates; many coordinates are regional centroids (see source_quality and "
-                "coordinate precision); IOM revises past records.",
+        "coordinate precision); IOM revises past records.",
     ),
     Source(
         id="iom-mmp-europe",
@@ -177,16 +189,19 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://www.eff.org/",),
         licence="As stated by EFF with the dataset (EFF publishes its work under CC BY 4.0)",
         citation="Electronic Frontier Foundation, surveillance towers at the U.S.–Mexico border (dataset and map).",
-        patterns=(FilePattern("*tower*.csv", "csv"), FilePattern("*tower*.geojson", "geojson"),
-                  FilePattern("*tower*.kml", "kml")),
+        patterns=(
+            FilePattern("*tower*.csv", "csv"),
+            FilePattern("*tower*.geojson", "geojson"),
+            FilePattern("*tower*.kml", "kml"),
+        ),
         loader="towers",
         kind="sensors",
         how_to_get="Download EFF's border surveillance tower data (CSV) from the EFF website, where it accompanies "
-                   "its map of CBP towers, and pass it with --towers FILE, put it in your data folder, or run "
-                   "`borderscape fetch eff-towers --url URL`.",
+        "its map of CBP towers, and pass it with --towers FILE, put it in your data folder, or run "
+        "`borderscape fetch eff-towers --url URL`.",
         region=US_MEXICO_BORDER,
         caveats="Tower positions are compiled from public records, satellite imagery and field visits; "
-                "deployment dates are incomplete and defaults per tower type are assumptions stated in the study file.",
+        "deployment dates are incomplete and defaults per tower type are assumptions stated in the study file.",
         user_supplied=True,
     ),
     Source(
@@ -196,8 +211,11 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://www.ibwc.gov/gis-data/",),
         licence="U.S. Government work, public domain",
         citation="International Boundary and Water Commission, U.S.–Mexico boundary (GIS data).",
-        patterns=(FilePattern("us_mex_boundary*.kmz", "kmz"), FilePattern("US_Mex_Boundary*.shp", "shp"),
-                  FilePattern("us_mex_boundary*.zip", "zip")),
+        patterns=(
+            FilePattern("us_mex_boundary*.kmz", "kmz"),
+            FilePattern("US_Mex_Boundary*.shp", "shp"),
+            FilePattern("us_mex_boundary*.zip", "zip"),
+        ),
         loader="boundary",
         kind="context",
         how_to_get="Download us_mex_boundary.zip from the IBWC GIS data page (or run `borderscape fetch ibwc-boundary`).",
@@ -223,7 +241,10 @@ _SOURCES: tuple[Source, ...] = (
         id="usbp-stations",
         title="U.S. Border Patrol stations (geocoded addresses, 2019)",
         publisher="U.S. Customs and Border Protection station list, geocoded by dtex/cc2kml",
-        urls=("https://www.cbp.gov/border-security/along-us-borders/border-patrol-sectors", "https://github.com/dtex/cc2kml"),
+        urls=(
+            "https://www.cbp.gov/border-security/along-us-borders/border-patrol-sectors",
+            "https://github.com/dtex/cc2kml",
+        ),
         licence="Station list: U.S. Government work; geocoding: no licence stated",
         citation="U.S. Customs and Border Protection, Border Patrol stations; geocoded by dtex/cc2kml (2019).",
         patterns=(FilePattern("cbp_stations*.kml", "kml"), FilePattern("cbp.kml", "kml")),
@@ -255,7 +276,10 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://www.cbp.gov/document/stats/nationwide-encounters", "https://github.com/iom/gdidata"),
         licence="U.S. Government work, public domain",
         citation="U.S. Customs and Border Protection, Nationwide Encounters; compiled in iom/gdidata (irreg_usa).",
-        patterns=(FilePattern("cbp_sw_border_encounters*.csv", "csv"), FilePattern("*nationwide-encounters*.csv", "csv")),
+        patterns=(
+            FilePattern("cbp_sw_border_encounters*.csv", "csv"),
+            FilePattern("*nationwide-encounters*.csv", "csv"),
+        ),
         loader="cbp_encounters",
         kind="table",
         how_to_get="Download the Southwest Land Border Encounters CSV from cbp.gov (Nationwide Encounters page).",
@@ -265,8 +289,10 @@ _SOURCES: tuple[Source, ...] = (
         id="frontex-incidents",
         title="Frontex JO Hermes/Triton/Themis boat incidents, Central Mediterranean (PAD-194)",
         publisher="Frontex (public access to documents), processed by G. Coppola (thesis-cmr-mortality)",
-        urls=("https://www.frontex.europa.eu/about-frontex/transparency-office/public-access-to-documents/",
-              "https://github.com/giocopp/thesis-cmr-mortality"),
+        urls=(
+            "https://www.frontex.europa.eu/about-frontex/transparency-office/public-access-to-documents/",
+            "https://github.com/giocopp/thesis-cmr-mortality",
+        ),
         licence="Frontex documents released under public access; no licence file in the processing repository",
         citation="Frontex, JO Themis/Triton incident data (PAD-194); processed by Coppola (2026), thesis-cmr-mortality.",
         patterns=(FilePattern("frontex_pad194*.csv", "csv"), FilePattern("frontex_incidents*.csv", "csv")),
@@ -280,8 +306,10 @@ _SOURCES: tuple[Source, ...] = (
         id="frontex-detections",
         title="Frontex monthly detections of illegal border crossings by route and nationality",
         publisher="European Border and Coast Guard Agency (Frontex), via IOM gdidata",
-        urls=("https://www.frontex.europa.eu/what-we-do/monitoring-and-risk-analysis/migratory-map/",
-              "https://github.com/iom/gdidata"),
+        urls=(
+            "https://www.frontex.europa.eu/what-we-do/monitoring-and-risk-analysis/migratory-map/",
+            "https://github.com/iom/gdidata",
+        ),
         licence="Frontex data are published for re-use with attribution",
         citation="Frontex, Monthly detections of illegal border crossings; compiled in iom/gdidata (frontex).",
         patterns=(FilePattern("frontex_detections*.csv", "csv"), FilePattern("Monthly_detections_of_IBC*.csv", "csv")),
@@ -297,8 +325,11 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://gisis.imo.org/", "https://github.com/giocopp/thesis-cmr-mortality"),
         licence="IMO GISIS data; no licence file in the copying repository",
         citation="IMO GISIS, Global SAR Plan (COMSAR module), RCC areas exported 2026-04-07.",
-        patterns=(FilePattern("imo_gisis_srr*.geojson", "geojson"), FilePattern("*RCCAreas*.gml", "gml", parts=True),
-                  FilePattern("srr_sea_areas*.geojson", "geojson", note="sea-only SRR clipped by a third party (derived)")),
+        patterns=(
+            FilePattern("imo_gisis_srr*.geojson", "geojson"),
+            FilePattern("*RCCAreas*.gml", "gml", parts=True),
+            FilePattern("srr_sea_areas*.geojson", "geojson", note="sea-only SRR clipped by a third party (derived)"),
+        ),
         loader="srr",
         kind="context",
         how_to_get="Export the RCC areas from IMO GISIS (Global SAR Plan), or use the GML files in giocopp/thesis-cmr-mortality.",
@@ -326,7 +357,10 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://data.unhcr.org/en/situations/mediterranean", "https://github.com/stklem/med_migration"),
         licence="CC BY 3.0 IGO (UNHCR Operational Data Portal)",
         citation="UNHCR Operational Data Portal, Mediterranean situation; compiled by stklem/med_migration (2020).",
-        patterns=(FilePattern("unhcr_monthly_arrivals_by_country*.csv", "csv"), FilePattern("unhcr_arrivals*.csv", "csv")),
+        patterns=(
+            FilePattern("unhcr_monthly_arrivals_by_country*.csv", "csv"),
+            FilePattern("unhcr_arrivals*.csv", "csv"),
+        ),
         loader="unhcr_arrivals",
         kind="table",
         how_to_get="Download monthly arrivals from data.unhcr.org (Mediterranean situation).",
@@ -339,7 +373,10 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://data.unhcr.org/en/situations/mediterranean/location/5205",),
         licence="CC BY 3.0 IGO (UNHCR Operational Data Portal)",
         citation="UNHCR Operational Data Portal, Italy sea arrivals (daily).",
-        patterns=(FilePattern("unhcr_daily_sea_arrivals_italy*.csv", "csv"), FilePattern("unhcr_daily_arrivals_italy*.csv", "csv")),
+        patterns=(
+            FilePattern("unhcr_daily_sea_arrivals_italy*.csv", "csv"),
+            FilePattern("unhcr_daily_arrivals_italy*.csv", "csv"),
+        ),
         loader="unhcr_daily",
         kind="table",
         how_to_get="Download the daily sea-arrivals series for Italy from data.unhcr.org.",
@@ -352,7 +389,10 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://missingmigrants.iom.int/", "https://github.com/giocopp/thesis-cmr-mortality"),
         licence="No licence file; IOM data public with attribution",
         citation="IOM Missing Migrants Project, ALL MED DATA 2010–2025 (12 Aug 2025); processed by Coppola (2026).",
-        patterns=(FilePattern("iom_med_atlantic_crossings*.csv", "csv"), FilePattern("iom_med_crossings_monthly*.csv", "csv")),
+        patterns=(
+            FilePattern("iom_med_atlantic_crossings*.csv", "csv"),
+            FilePattern("iom_med_crossings_monthly*.csv", "csv"),
+        ),
         loader="iom_med_monthly",
         kind="table",
         how_to_get="Use data/processed/iom_med_crossings_monthly.RDS (as CSV) from giocopp/thesis-cmr-mortality.",
@@ -365,10 +405,13 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://www.soest.hawaii.edu/pwessel/gshhg/",),
         licence="LGPL-3.0-or-later",
         citation="Wessel, P. & Smith, W. H. F. (1996). A global, self-consistent, hierarchical, high-resolution "
-                 "shoreline database. J. Geophys. Res. 101(B4), 8741–8743. GSHHG 2.3.7.",
-        patterns=(FilePattern("gshhg_full_shorelines*.gpkg", "gpkg"), FilePattern("gshhg_*shorelines*.geojson", "geojson"),
-                  FilePattern("GSHHS_f_L1.shp", "shp", note="full resolution, from the shapefile bundle"),
-                  FilePattern("gshhg_wdbii_*borders*.geojson", "geojson", note="WDBII national borders (lines)")),
+        "shoreline database. J. Geophys. Res. 101(B4), 8741–8743. GSHHG 2.3.7.",
+        patterns=(
+            FilePattern("gshhg_full_shorelines*.gpkg", "gpkg"),
+            FilePattern("gshhg_*shorelines*.geojson", "geojson"),
+            FilePattern("GSHHS_f_L1.shp", "shp", note="full resolution, from the shapefile bundle"),
+            FilePattern("gshhg_wdbii_*borders*.geojson", "geojson", note="WDBII national borders (lines)"),
+        ),
         loader="shorelines",
         kind="context",
         how_to_get="Run `borderscape fetch gshhg` (the shapefile bundle), or install Debian's gmt-gshhg-full and extract with GMT.",
@@ -383,8 +426,10 @@ _SOURCES: tuple[Source, ...] = (
         urls=("https://github.com/chezumcade05-sys/Migrant-deaths-paper",),
         licence="No licence stated; USGS and NAIP inputs public domain, PRISM asks for citation",
         citation="Derived grid (Migrant-deaths-paper, 2026) from USGS 3DEP, PRISM Climate Group (Oregon State University) and USDA NAIP.",
-        patterns=(FilePattern("danger_index_environmental_layers*.csv", "csv"),
-                  FilePattern("Danger Index Environmental Layers*.csv", "csv")),
+        patterns=(
+            FilePattern("danger_index_environmental_layers*.csv", "csv"),
+            FilePattern("Danger Index Environmental Layers*.csv", "csv"),
+        ),
         loader="env_grid",
         kind="context",
         how_to_get="Download 'data/Danger Index Environmental Layers.csv' from chezumcade05-sys/Migrant-deaths-paper.",
@@ -395,8 +440,10 @@ _SOURCES: tuple[Source, ...] = (
         id="dem-copernicus",
         title="Copernicus DEM GLO-30 (30 m) elevation tiles",
         publisher="European Space Agency / Copernicus (Airbus DEM data)",
-        urls=("https://spacedata.copernicus.eu/collections/copernicus-digital-elevation-model",
-              "https://registry.opendata.aws/copernicus-dem/"),
+        urls=(
+            "https://spacedata.copernicus.eu/collections/copernicus-digital-elevation-model",
+            "https://registry.opendata.aws/copernicus-dem/",
+        ),
         licence="Copernicus DEM licence (free use with attribution: © DLR e.V. 2010–2014 and © Airbus Defence and Space GmbH 2014–2018, provided under COPERNICUS by the European Union and ESA)",
         citation="European Space Agency (2021). Copernicus Global Digital Elevation Model GLO-30. doi:10.5270/ESA-c5d3d65",
         patterns=(FilePattern("Copernicus_DSM_*_DEM.tif", "geotiff", parts=True),),
@@ -476,7 +523,10 @@ def dem_tile_names(source_id: str, bbox: tuple[float, float, float, float]) -> l
 
     west, south, east, north = bbox
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise SourceError(f"invalid bounding box {bbox}", remedy="give --bbox WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north")
+        raise SourceError(
+            f"invalid bounding box {bbox}",
+            remedy="give --bbox WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north",
+        )
     lats = range(math.floor(south), math.ceil(north))
     lons = range(math.floor(west), math.ceil(east))
     names: list[str] = []

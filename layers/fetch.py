@@ -30,13 +30,12 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urlsplit
 from urllib.request import Request, urlopen
 
-from borderscape.geo.files import write_text_atomic
 from borderscape.geo.errors import (
     ChecksumError,
     DownloadError,
@@ -44,6 +43,7 @@ from borderscape.geo.errors import (
     SourceError,
     SourceNotFound,
 )
+from borderscape.geo.files import write_text_atomic
 from borderscape.layers.catalog import FilePattern, Source, dem_tile_names, get_source
 
 #: Callback for download progress: ``progress(bytes_done, bytes_total_or_None)``.
@@ -71,9 +71,7 @@ _SUFFIX_FORMATS = {
 
 # A date written in a file name: a year 1900-2099, optionally -MM and -DD, not glued to
 # letters or digits ("bansak2025" is a name, not a date; "1981_2024-09" holds two dates).
-_DATE = re.compile(
-    r"(?<![A-Za-z0-9])((?:19|20)\d\d)(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?(?![A-Za-z0-9])"
-)
+_DATE = re.compile(r"(?<![A-Za-z0-9])((?:19|20)\d\d)(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?(?![A-Za-z0-9])")
 
 
 # --------------------------------------------------------------------------- places
@@ -214,9 +212,7 @@ def find_in_mirror(source: Source | str, data_dir: str | Path) -> MirrorMatch | 
     if not root.is_dir():
         return None
     files = _files_under(root)
-    by_pattern = [
-        [f for f in files if fnmatch.fnmatchcase(f.name.lower(), pat.glob.lower())] for pat in src.patterns
-    ]
+    by_pattern = [[f for f in files if fnmatch.fnmatchcase(f.name.lower(), pat.glob.lower())] for pat in src.patterns]
     for i, (pat, matched) in enumerate(zip(src.patterns, by_pattern)):
         if not matched:
             continue
@@ -229,7 +225,7 @@ def find_in_mirror(source: Source | str, data_dir: str | Path) -> MirrorMatch | 
             candidates = [[f] for f in matched]
         candidates.sort(key=_newness, reverse=True)
         chosen = candidates[0]
-        later = [f for group in by_pattern[i + 1:] for f in group]
+        later = [f for group in by_pattern[i + 1 :] for f in group]
         others = [f for group in candidates[1:] for f in group]
         alternatives = list(dict.fromkeys(others + [f for f in later if f not in chosen]))
         what = f"pattern {pat.glob!r}" + (f": {pat.note}" if pat.note else "")
@@ -242,9 +238,7 @@ def find_in_mirror(source: Source | str, data_dir: str | Path) -> MirrorMatch | 
             how = "by the date in its name" if by_date else "by modification time"
             reason += f"; newest of {len(candidates)} {how}"
         if i > 0:
-            reason += "; no file matched the preferred pattern(s) " + ", ".join(
-                repr(p.glob) for p in src.patterns[:i]
-            )
+            reason += "; no file matched the preferred pattern(s) " + ", ".join(repr(p.glob) for p in src.patterns[:i])
         return MirrorMatch(paths=chosen, pattern=pat, alternatives=alternatives, reason=reason)
     return None
 
@@ -292,8 +286,11 @@ class Located:
             names = self.paths[0].name
         else:
             names = f"{len(self.paths)} files ({self.paths[0].name} … {self.paths[-1].name})"
-        where = {"file": "given explicitly", "mirror": f"from the data folder {self.root}",
-                 "cache": f"from the cache {self.root}"}[self.how]
+        where = {
+            "file": "given explicitly",
+            "mirror": f"from the data folder {self.root}",
+            "cache": f"from the cache {self.root}",
+        }[self.how]
         line = f"{self.source.id}: using {names} {where}"
         if self.reason:
             line += f"; {self.reason}"
@@ -391,15 +388,22 @@ def locate(
             return _located(source, match, "file", path)
         if not path.is_file():
             raise InputError(f"the file {path} does not exist", remedy="check the path you gave for the source file")
-        return Located(source=source, paths=[path], format=_format_of_file(source, path), how="file",
-                       sha256=[sha256_file(path)], reason="an explicit file overrides the mirror")
+        return Located(
+            source=source,
+            paths=[path],
+            format=_format_of_file(source, path),
+            how="file",
+            sha256=[sha256_file(path)],
+            reason="an explicit file overrides the mirror",
+        )
 
     searched: list[str] = []
     if data_dir is not None:
         mirror: Path | None = Path(data_dir).expanduser()
         if not mirror.is_dir():
-            raise InputError(f"the data folder {mirror} does not exist",
-                             remedy="give an existing folder with --data-dir DIR")
+            raise InputError(
+                f"the data folder {mirror} does not exist", remedy="give an existing folder with --data-dir DIR"
+            )
     else:
         mirror = data_dir_from_env()
         if mirror is not None and not mirror.is_dir():
@@ -418,9 +422,15 @@ def locate(
         return _located(source, match, "cache", cache)
     fetched = _index_paths(cache, source.id)
     if fetched:
-        return Located(source=source, paths=fetched, format=_format_of_file(source, fetched[0]), how="cache",
-                       sha256=[sha256_file(p) for p in fetched], root=cache,
-                       reason="downloaded with `borderscape fetch --url` (name not in the catalog's patterns)")
+        return Located(
+            source=source,
+            paths=fetched,
+            format=_format_of_file(source, fetched[0]),
+            how="cache",
+            sha256=[sha256_file(p) for p in fetched],
+            root=cache,
+            reason="downloaded with `borderscape fetch --url` (name not in the catalog's patterns)",
+        )
     if mirror is None and not any(s.startswith("BORDERSCAPE_DATA") for s in searched):
         searched.insert(0, "no data folder (neither --data-dir nor BORDERSCAPE_DATA given)")
     raise SourceNotFound(
@@ -430,9 +440,16 @@ def locate(
 
 
 def _located(source: Source, match: MirrorMatch, how: str, root: Path) -> Located:
-    return Located(source=source, paths=match.paths, format=match.format, how=how,
-                   sha256=[sha256_file(p) for p in match.paths], alternatives=match.alternatives,
-                   root=root, reason=match.reason)
+    return Located(
+        source=source,
+        paths=match.paths,
+        format=match.format,
+        how=how,
+        sha256=[sha256_file(p) for p in match.paths],
+        alternatives=match.alternatives,
+        root=root,
+        reason=match.reason,
+    )
 
 
 # --------------------------------------------------------------------------- download
@@ -454,7 +471,7 @@ class HTTPStatusError(DownloadError):
         super().__init__(
             f"{url} answered HTTP {status} ({what})",
             remedy="check the URL (the publisher may have moved the file); give another with --url URL, "
-                   "or download the file by hand and pass it with --data-dir DIR or as FILE",
+            "or download the file by hand and pass it with --data-dir DIR or as FILE",
         )
 
 
@@ -502,8 +519,14 @@ def _record(index: Path, record: DownloadRecord, source_id: str | None) -> None:
         key = record.path.resolve().relative_to(index.parent.resolve()).as_posix()
     except ValueError:
         key = str(record.path.resolve())
-    entries[key] = {"url": record.url, "path": key, "sha256": record.sha256, "size": record.size,
-                    "fetched": record.fetched, "source": source_id}
+    entries[key] = {
+        "url": record.url,
+        "path": key,
+        "sha256": record.sha256,
+        "size": record.size,
+        "fetched": record.fetched,
+        "source": source_id,
+    }
     write_text_atomic(index, json.dumps({"files": entries}, indent=1, sort_keys=True))
 
 
@@ -637,26 +660,28 @@ def download(
             part.unlink(missing_ok=True)
             raise
         except OSError as exc:  # the network errors became _Retry: this is the local disk
-            raise DownloadError(f"cannot write {dest}: {exc.strerror or exc}",
-                                remedy="choose a writable folder with free space (--cache-dir DIR or "
-                                       "BORDERSCAPE_CACHE)") from None
+            raise DownloadError(
+                f"cannot write {dest}: {exc.strerror or exc}",
+                remedy="choose a writable folder with free space (--cache-dir DIR or BORDERSCAPE_CACHE)",
+            ) from None
     else:
         raise DownloadError(
             f"could not download {url}: {len(failures)} attempt(s) failed (last: {failures[-1]})",
             remedy="check your network connection and run the command again (the partial download is kept "
-                   "and resumed), raise the timeout or retries, or download the file by hand",
+            "and resumed), raise the timeout or retries, or download the file by hand",
         )
     if sha256 is not None and digest != sha256.strip().lower():
         part.unlink()
         raise ChecksumError(
             f"{url}: the downloaded file has sha256 {digest}, expected {sha256.strip().lower()}; it was deleted",
             remedy="run again (the transfer may have been corrupted); if it persists the publisher changed the "
-                   "file: check the expected checksum",
+            "file: check the expected checksum",
         )
     size = part.stat().st_size
     os.replace(part, dest)
-    record = DownloadRecord(url=url, path=dest, sha256=digest, size=size,
-                            fetched=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    record = DownloadRecord(
+        url=url, path=dest, sha256=digest, size=size, fetched=datetime.now(UTC).isoformat(timespec="seconds")
+    )
     if index is not None:
         _record(Path(index), record, _source_of(dest, Path(index)))
     return record
@@ -698,8 +723,10 @@ def extract_zip(archive: str | Path, dest: str | Path | None = None) -> list[Pat
                 name = PurePosixPath(m.filename.replace("\\", "/"))
                 is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
                 if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", m.filename) or is_link:
-                    raise InputError(f"{archive} holds an unsafe member {m.filename!r}",
-                                     remedy="extract it yourself after checking its contents")
+                    raise InputError(
+                        f"{archive} holds an unsafe member {m.filename!r}",
+                        remedy="extract it yourself after checking its contents",
+                    )
             tmp = target.parent / f".{target.name}.extracting"
             shutil.rmtree(tmp, ignore_errors=True)
             zf.extractall(tmp)
@@ -707,11 +734,14 @@ def extract_zip(archive: str | Path, dest: str | Path | None = None) -> list[Pat
             shutil.rmtree(target)
         os.replace(tmp, target)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"{archive} is not a valid zip file ({exc})",
-                         remedy="delete it and download it again") from None
+        raise InputError(
+            f"{archive} is not a valid zip file ({exc})", remedy="delete it and download it again"
+        ) from None
     except OSError as exc:
-        raise InputError(f"cannot extract {archive} into {target}: {exc.strerror or exc}",
-                         remedy="check that the folder is writable and has free space") from None
+        raise InputError(
+            f"cannot extract {archive} into {target}: {exc.strerror or exc}",
+            remedy="check that the folder is writable and has free space",
+        ) from None
     return sorted(p for p in target.rglob("*") if p.is_file())
 
 
@@ -808,8 +838,10 @@ def fetch(
     tiles = source.tile_url is not None and url is None
     if tiles:
         if bbox is None:
-            raise SourceError(f"{source.id} is a set of elevation tiles: a bounding box is needed",
-                              remedy=f"run `borderscape fetch {source.id} --bbox WEST,SOUTH,EAST,NORTH` (degrees)")
+            raise SourceError(
+                f"{source.id} is a set of elevation tiles: a bounding box is needed",
+                remedy=f"run `borderscape fetch {source.id} --bbox WEST,SOUTH,EAST,NORTH` (degrees)",
+            )
         template = tile_url or source.tile_url
         urls = [template.format(name=name) for name in dem_tile_names(source.id, bbox)]
     else:
@@ -819,7 +851,7 @@ def fetch(
             raise SourceError(
                 f"{source.id} has no direct download link{supplied}",
                 remedy=f"{source.how_to_get}; then pass the file with --data-dir DIR or as FILE, "
-                       f"or run `borderscape fetch {source.id} --url URL`",
+                f"or run `borderscape fetch {source.id} --url URL`",
             )
     if sha256 is not None and len(urls) != 1:
         raise InputError("--sha256 applies to a single file", remedy="fetch one file at a time to check its checksum")
@@ -833,8 +865,16 @@ def fetch(
         record = None if force else _cached(dest, u, sha256, known, cache)
         if record is None:
             try:
-                record = download(u, dest, sha256=sha256, timeout=timeout, retries=retries,
-                                  backoff=backoff, progress=progress, index=index)
+                record = download(
+                    u,
+                    dest,
+                    sha256=sha256,
+                    timeout=timeout,
+                    retries=retries,
+                    backoff=backoff,
+                    progress=progress,
+                    index=index,
+                )
             except HTTPStatusError as exc:
                 if tiles and exc.status == 404:
                     skipped.append((u, "no such tile (HTTP 404): sea or outside the model's coverage"))
@@ -846,9 +886,11 @@ def fetch(
         if dest.suffix.lower() == ".zip":
             extracted.extend(extract_zip(dest))
     if tiles and not records:
-        raise DownloadError(f"no {source.id} tile exists for the box {bbox} (all {len(urls)} answered 404)",
-                            remedy="check the box (WEST,SOUTH,EAST,NORTH in degrees); it may lie entirely at sea "
-                                   "or outside the model's coverage")
+        raise DownloadError(
+            f"no {source.id} tile exists for the box {bbox} (all {len(urls)} answered 404)",
+            remedy="check the box (WEST,SOUTH,EAST,NORTH in degrees); it may lie entirely at sea "
+            "or outside the model's coverage",
+        )
     return Fetched(source=source, files=records, extracted=extracted, skipped=skipped)
 
 
@@ -866,8 +908,9 @@ def _cached(dest: Path, url: str, sha256: str | None, known: dict[str, dict], ca
     digest = sha256_file(dest)
     if digest != entry.get("sha256") or (sha256 is not None and digest != sha256.strip().lower()):
         return None
-    return DownloadRecord(url=url, path=dest, sha256=digest, size=dest.stat().st_size,
-                          fetched=str(entry.get("fetched", "")), reused=True)
+    return DownloadRecord(
+        url=url, path=dest, sha256=digest, size=dest.stat().st_size, fetched=str(entry.get("fetched", "")), reused=True
+    )
 
 
 def _for_source(exc: DownloadError, source: Source) -> DownloadError:
@@ -877,5 +920,7 @@ def _for_source(exc: DownloadError, source: Source) -> DownloadError:
         by_hand = f"copy the tiles ({source.tile_url}) from a machine with access into a folder"
     else:
         by_hand = source.how_to_get.rstrip(". ")
-    return cls(f"fetching {source.id}: {exc.message}",
-               remedy=f"{exc.remedy}. Without network: {by_hand}; then pass --data-dir DIR or set BORDERSCAPE_DATA")
+    return cls(
+        f"fetching {source.id}: {exc.message}",
+        remedy=f"{exc.remedy}. Without network: {by_hand}; then pass --data-dir DIR or set BORDERSCAPE_DATA",
+    )

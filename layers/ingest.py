@@ -85,14 +85,22 @@ ROLES: dict[str, tuple[str, ...]] = {
     "context": ("name", "kind", "date"),
 }
 #: Column names that identify a person in a deaths table (names, case numbers).
-PERSONAL_COLUMN = re.compile(r"(^|[^a-z])(names?|surname|first.?name|last.?name|full.?name|decedent|"
-                             r"ml.?(number|no)|case.?(number|no|id))([^a-z]|$)", re.I)
+PERSONAL_COLUMN = re.compile(
+    r"(^|[^a-z])(names?|surname|first.?name|last.?name|full.?name|decedent|"
+    r"ml.?(number|no)|case.?(number|no|id))([^a-z]|$)",
+    re.I,
+)
 _VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
-def ingest(source_id: str, file: str | os.PathLike | None = None, *, data_dir: str | os.PathLike | None = None,
-           keep_personal: bool = False) -> Layer | RasterLayer:
+def ingest(
+    source_id: str,
+    file: str | os.PathLike | None = None,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    keep_personal: bool = False,
+) -> Layer | RasterLayer:
     """Ingest a catalog source into a typed layer with its quality report.
 
     Parameters
@@ -121,18 +129,29 @@ def ingest(source_id: str, file: str | os.PathLike | None = None, *, data_dir: s
     source = get_source(source_id)
     reader = READERS.get(source.loader)
     if reader is None:
-        raise SourceError(f"no reader for source {source.id!r} (loader {source.loader!r})",
-                          remedy="this source cannot be ingested by this version of borderscape")
+        raise SourceError(
+            f"no reader for source {source.id!r} (loader {source.loader!r})",
+            remedy="this source cannot be ingested by this version of borderscape",
+        )
     located = locate_files(source.id, file=file, data_dir=data_dir)
     layer = reader(located, keep_personal=keep_personal)
-    files = [{"path": str(p), "sha256": h, "how": located.how, "format": located.format, "chosen": located.describe()}
-             for p, h in zip(located.paths, located.sha256)]
+    files = [
+        {"path": str(p), "sha256": h, "how": located.how, "format": located.format, "chosen": located.describe()}
+        for p, h in zip(located.paths, located.sha256)
+    ]
     return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
 
 
-def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str], keep: Sequence[str] = (),
-                region: tuple[float, float, float, float] | None = None, crs: str | None = None,
-                keep_personal: bool = False) -> Layer:
+def ingest_file(
+    kind: str,
+    path: str | os.PathLike,
+    *,
+    columns: Mapping[str, str],
+    keep: Sequence[str] = (),
+    region: tuple[float, float, float, float] | None = None,
+    crs: str | None = None,
+    keep_personal: bool = False,
+) -> Layer:
     """Ingest a file that has no catalog entry, given which column plays which role.
 
     Parameters
@@ -188,15 +207,21 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
     if kind not in ROLES:
         raise InputError(f"unknown layer kind {kind!r}", remedy="use deaths, sensors or context")
     columns = dict(columns)
-    personal = [c for c in list(keep) + list(columns.values()) if PERSONAL_COLUMN.search(str(c))] if kind == "deaths" else []
+    personal = (
+        [c for c in list(keep) + list(columns.values()) if PERSONAL_COLUMN.search(str(c))] if kind == "deaths" else []
+    )
     if personal and not keep_personal:
-        raise InputError(f"column(s) {personal} look like names or case numbers of people",
-                         remedy="leave them out; to keep them in your own research file only, add --keep-personal "
-                                "(keep_personal=True)")
+        raise InputError(
+            f"column(s) {personal} look like names or case numbers of people",
+            remedy="leave them out; to keep them in your own research file only, add --keep-personal "
+            "(keep_personal=True)",
+        )
     allowed = GEOMETRY_ROLES + ROLES[kind]
     unknown = sorted(set(columns) - set(allowed))
     if unknown:
-        raise InputError(f"unknown role(s) {unknown} for a {kind} layer", remedy=f"map columns to: {', '.join(allowed)}")
+        raise InputError(
+            f"unknown role(s) {unknown} for a {kind} layer", remedy=f"map columns to: {', '.join(allowed)}"
+        )
     path = Path(path)
     if not path.is_file():
         raise InputError(f"the file {path} does not exist", remedy="check the path")
@@ -205,8 +230,10 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
     if suffix in _VECTOR_SUFFIXES:
         geo_roles = sorted(set(columns) & set(GEOMETRY_ROLES))
         if geo_roles:
-            raise InputError(f"{path.name} is a vector file with its own geometry; do not map {geo_roles}",
-                             remedy="map only attribute columns (date, kind, ...)")
+            raise InputError(
+                f"{path.name} is a vector file with its own geometry; do not map {geo_roles}",
+                remedy="map only attribute columns (date, kind, ...)",
+            )
         frame, notes = read_vector(path)
         raw = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
         raw = raw.where(raw.notna(), None)
@@ -224,8 +251,11 @@ def ingest_file(kind: str, path: str | os.PathLike, *, columns: Mapping[str, str
         geometry = _table_geometry(raw, columns, ledger, region, crs)
     out = _attributes(kind, raw, columns, ledger, notes)
     for col in keep:
-        if col in out.columns or col in ("row", "status", "reason", "geometry", "source_id") or (
-                kind in SCHEMAS and col in SCHEMAS[kind]):
+        if (
+            col in out.columns
+            or col in ("row", "status", "reason", "geometry", "source_id")
+            or (kind in SCHEMAS and col in SCHEMAS[kind])
+        ):
             raise InputError(f"kept column {col!r} has the name of a layer column", remedy="rename it in the file")
         out[col] = parse.text(raw[col])
     if "source_id" in out.columns or kind in ("deaths", "sensors"):
@@ -243,8 +273,13 @@ def _check_columns(raw: pd.DataFrame, columns: Mapping[str, str], keep: Sequence
         raise InputError(f"{path.name} has no column(s) {absent}", remedy=f"use the file's column names: {shown}")
 
 
-def _table_geometry(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
-                    region: tuple[float, float, float, float] | None, crs: str | None) -> gpd.GeoSeries:
+def _table_geometry(
+    raw: pd.DataFrame,
+    columns: Mapping[str, str],
+    ledger: Ledger,
+    region: tuple[float, float, float, float] | None,
+    crs: str | None,
+) -> gpd.GeoSeries:
     if "lat" in columns and "lon" in columns:
         lat, bad_lat = parse.coordinates(raw[columns["lat"]], ledger)
         lon, bad_lon = parse.coordinates(raw[columns["lon"]], ledger)
@@ -270,13 +305,16 @@ def _table_geometry(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledge
     elif "wkt" in columns:
         return parse.check_geometries(parse.wkt_geometries(raw[columns["wkt"]], ledger), ledger, region)
     else:
-        raise InputError("no coordinates mapped",
-                         remedy="map lat=COL,lon=COL, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL")
+        raise InputError(
+            "no coordinates mapped",
+            remedy="map lat=COL,lon=COL, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL",
+        )
     return parse.locate(lat, lon, ledger, region, unreadable=unreadable)[0]
 
 
-def _attributes(kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger,
-                notes: list[str]) -> pd.DataFrame:
+def _attributes(
+    kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger, notes: list[str]
+) -> pd.DataFrame:
     out = pd.DataFrame(index=raw.index)
 
     def col(role: str) -> pd.Series:
@@ -330,12 +368,15 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
     suffix = path.suffix.lower()
     if isinstance(layer, RasterLayer):
         if suffix not in (".tif", ".tiff"):
-            raise InputError(f"{layer.source} is a raster layer and cannot be written as {suffix or 'a file without suffix'}",
-                             remedy="use an output name ending in .tif (GeoTIFF)")
+            raise InputError(
+                f"{layer.source} is a raster layer and cannot be written as {suffix or 'a file without suffix'}",
+                remedy="use an output name ending in .tif (GeoTIFF)",
+            )
         return layer.raster.write(path)
     frame = layer.frame
     spatial = isinstance(frame, gpd.GeoDataFrame)
     if suffix == ".parquet":
+
         def write(tmp: str) -> None:
             frame.to_parquet(tmp, index=False)
     elif suffix == ".gpkg":
@@ -349,14 +390,17 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
                     out[c] = out[c].astype(str)
             out.to_file(tmp, driver="GPKG", layer=layer.source, engine="pyogrio")
     elif suffix == ".csv":
+
         def write(tmp: str) -> None:
             out = pd.DataFrame(frame.copy())
             if spatial:
                 out[frame.geometry.name] = frame.geometry.to_wkt()
             out.to_csv(tmp, index=False)
     else:
-        raise InputError(f"cannot write a layer as {suffix or 'a file without suffix'}",
-                         remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .csv, or .tif for rasters")
+        raise InputError(
+            f"cannot write a layer as {suffix or 'a file without suffix'}",
+            remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .csv, or .tif for rasters",
+        )
     with atomic_path(path) as tmp:
         write(str(tmp))
     return path
@@ -364,8 +408,17 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
 
 #: The documented user format: attribute of the sensors layer → column name in the file
 #: (``lon``/``lat`` only for delimited text; vector files carry their geometry).
-SENSOR_FILE_COLUMNS = {"lon": "lon", "lat": "lat", "height": "height_m", "range": "range_m", "swath": "swath_m",
-                       "active_from": "active_from", "active_to": "active_to", "name": "name", "kind": "kind"}
+SENSOR_FILE_COLUMNS = {
+    "lon": "lon",
+    "lat": "lat",
+    "height": "height_m",
+    "range": "range_m",
+    "swath": "swath_m",
+    "active_from": "active_from",
+    "active_to": "active_to",
+    "name": "name",
+    "kind": "kind",
+}
 
 
 def read_sensor_file(path: str | os.PathLike) -> Layer:
@@ -394,31 +447,42 @@ def read_sensor_file(path: str | os.PathLike) -> Layer:
     if tabular:
         fields = [str(c) for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
         if not {"lon", "lat"} <= set(fields):
-            raise InputError(f"{path.name} has no lon and lat columns (found {', '.join(fields)})",
-                             remedy="name the columns lon, lat, height_m, range_m, active_from, active_to")
+            raise InputError(
+                f"{path.name} has no lon and lat columns (found {', '.join(fields)})",
+                remedy="name the columns lon, lat, height_m, range_m, active_from, active_to",
+            )
     else:
         fields = [str(c) for c in pyogrio.read_info(path)["fields"]]
-    columns = {role: col for role, col in SENSOR_FILE_COLUMNS.items()
-               if col in fields and (tabular or role not in ("lon", "lat"))}
+    columns = {
+        role: col
+        for role, col in SENSOR_FILE_COLUMNS.items()
+        if col in fields and (tabular or role not in ("lon", "lat"))
+    }
     return ingest_file("sensors", path, columns=columns)
 
 
 #: One small example file of each user sensor format (:func:`read_sensor_file`) (file name →
 #: text); illustrative positions and values, not real sensors.
 SENSOR_FILE_EXAMPLES: dict[str, str] = {
-    "stations.csv": ("name,lon,lat,height_m,range_m,active_from,active_to\n"
-                     "example-A,14.20,36.40,60,45000,2012-01-01,\n"
-                     "example-B,12.90,35.60,80,50000,2015-06-01,2020-12-31\n"),
-    "tracks.geojson": ('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                       '"properties": {"name": "patrol-1", "swath_m": 40000, "active_from": "2017-01-01", '
-                       '"active_to": "2017-12-31"}, '
-                       '"geometry": {"type": "LineString", "coordinates": [[12.5, 34.8], [14.8, 35.4]]}}]}\n'),
-    "areas.kml": ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
-                  '<Placemark><name>area-1</name><ExtendedData>\n'
-                  '  <Data name="active_from"><value>2016-01-01</value></Data>\n'
-                  '  <Data name="active_to"><value>2018-12-31</value></Data></ExtendedData>\n'
-                  '  <Polygon><outerBoundaryIs><LinearRing><coordinates>\n'
-                  '    13.0,34.5 14.0,34.5 14.0,35.2 13.0,35.2 13.0,34.5\n'
-                  '  </coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>\n'
-                  '</Document></kml>\n'),
+    "stations.csv": (
+        "name,lon,lat,height_m,range_m,active_from,active_to\n"
+        "example-A,14.20,36.40,60,45000,2012-01-01,\n"
+        "example-B,12.90,35.60,80,50000,2015-06-01,2020-12-31\n"
+    ),
+    "tracks.geojson": (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"name": "patrol-1", "swath_m": 40000, "active_from": "2017-01-01", '
+        '"active_to": "2017-12-31"}, '
+        '"geometry": {"type": "LineString", "coordinates": [[12.5, 34.8], [14.8, 35.4]]}}]}\n'
+    ),
+    "areas.kml": (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n'
+        "<Placemark><name>area-1</name><ExtendedData>\n"
+        '  <Data name="active_from"><value>2016-01-01</value></Data>\n'
+        '  <Data name="active_to"><value>2018-12-31</value></Data></ExtendedData>\n'
+        "  <Polygon><outerBoundaryIs><LinearRing><coordinates>\n"
+        "    13.0,34.5 14.0,34.5 14.0,35.2 13.0,35.2 13.0,34.5\n"
+        "  </coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>\n"
+        "</Document></kml>\n"
+    ),
 }

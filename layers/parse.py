@@ -239,8 +239,9 @@ def _unique_apply(func: Callable[[pd.Series], tuple], values: pd.Series) -> list
 # --------------------------------------------------------------------------- numbers
 
 
-def _numbers(values: pd.Series, ledger: Ledger, field: str, *, whole: bool, negative_ok: bool,
-             required: bool) -> np.ndarray:
+def _numbers(
+    values: pd.Series, ledger: Ledger, field: str, *, whole: bool, negative_ok: bool, required: bool
+) -> np.ndarray:
     texts = cells(values)
     missing = texts.isna().to_numpy(dtype=bool)
     grouped = np.array([t is not None and THOUSANDS.fullmatch(t) is not None for t in texts.tolist()], dtype=bool)
@@ -293,8 +294,15 @@ def counts(values: pd.Series, ledger: Ledger, field: str, *, required: bool = Fa
     return pd.Series(np.round(v), index=values.index, dtype="float64").astype("Int64")
 
 
-def measures(values: pd.Series, ledger: Ledger, field: str, *, negative_ok: bool = True, required: bool = False,
-             scale: float = 1.0) -> pd.Series:
+def measures(
+    values: pd.Series,
+    ledger: Ledger,
+    field: str,
+    *,
+    negative_ok: bool = True,
+    required: bool = False,
+    scale: float = 1.0,
+) -> pd.Series:
     """Real numbers (``float64``): heights, ranges, slopes, temperatures, rates …
 
     Parameters
@@ -370,15 +378,19 @@ def coordinates(values: pd.Series, ledger: Ledger, subject: str = "coordinates")
     return np.where(unreadable, np.nan, parsed.astype(float)), unreadable
 
 
-def coordinate_pairs(values: pd.Series, ledger: Ledger,
-                     subject: str = "coordinates") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def coordinate_pairs(
+    values: pd.Series, ledger: Ledger, subject: str = "coordinates"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``"lat, lon"`` (or WKT ``POINT (lon lat)``) cells → latitude, longitude, unreadable mask."""
     texts = cells(values)
     lat, lon, errors = _unique_apply(parse_pair_column, texts)
     unreadable = texts.notna().to_numpy(dtype=bool) & np.array([e is not None for e in errors], dtype=bool)
     ledger.quarantine(unreadable, problem(subject, UNREADABLE))
-    return (np.where(unreadable, np.nan, lat.astype(float)), np.where(unreadable, np.nan, lon.astype(float)),
-            unreadable)
+    return (
+        np.where(unreadable, np.nan, lat.astype(float)),
+        np.where(unreadable, np.nan, lon.astype(float)),
+        unreadable,
+    )
 
 
 def wkt_geometries(values: pd.Series, ledger: Ledger) -> gpd.GeoSeries:
@@ -397,9 +409,16 @@ def wkt_geometries(values: pd.Series, ledger: Ledger) -> gpd.GeoSeries:
     return gpd.GeoSeries(geoms, crs=WGS84, index=values.index)
 
 
-def locate(lat: np.ndarray, lon: np.ndarray, ledger: Ledger, region: tuple[float, float, float, float] | None, *,
-           required: bool = True, subject: str = "coordinates",
-           unreadable: np.ndarray | None = None) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray, np.ndarray]:
+def locate(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    ledger: Ledger,
+    region: tuple[float, float, float, float] | None,
+    *,
+    required: bool = True,
+    subject: str = "coordinates",
+    unreadable: np.ndarray | None = None,
+) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray, np.ndarray]:
     """Points (EPSG:4326) from parsed coordinates, checked against ``region``.
 
     Swapped or sign-flipped coordinates are repaired (the candidates of
@@ -457,8 +476,9 @@ def _within(geom: Any, box: Any, world: Any) -> tuple[bool, bool]:
     return bool(shapely.covers(world, geom)), bool(shapely.intersects(geom, box))
 
 
-def check_geometries(geometry: gpd.GeoSeries, ledger: Ledger,
-                     region: tuple[float, float, float, float] | None) -> gpd.GeoSeries:
+def check_geometries(
+    geometry: gpd.GeoSeries, ledger: Ledger, region: tuple[float, float, float, float] | None
+) -> gpd.GeoSeries:
     """Geometries (EPSG:4326) checked row by row, decisions recorded in ``ledger``.
 
     Absent or empty geometries are quarantined (``geometry is missing``).  Points are
@@ -549,8 +569,16 @@ def tidy_columns(frame: pd.DataFrame, rename: Mapping[str, str] | None = None) -
 # --------------------------------------------------------------------------- finishing
 
 
-def finish(source: str, kind: str, frame: pd.DataFrame, ledger: Ledger, *, geometry: gpd.GeoSeries | None = None,
-           removed: Sequence[str] = (), notes: Sequence[str] = ()) -> Layer:
+def finish(
+    source: str,
+    kind: str,
+    frame: pd.DataFrame,
+    ledger: Ledger,
+    *,
+    geometry: gpd.GeoSeries | None = None,
+    removed: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> Layer:
     """The layer of a reader: its columns, the checked geometry and the ledger.
 
     Parameters
@@ -589,8 +617,9 @@ def finish(source: str, kind: str, frame: pd.DataFrame, ledger: Ledger, *, geome
     return Layer(source=source, kind=kind, frame=out, report=report)
 
 
-def finish_raster(source: str, raster: Any, quarantined: Mapping[str, np.ndarray], *,
-                  notes: Sequence[str] = ()) -> RasterLayer:
+def finish_raster(
+    source: str, raster: Any, quarantined: Mapping[str, np.ndarray], *, notes: Sequence[str] = ()
+) -> RasterLayer:
     """The layer of a grid: one ledger entry per cell.
 
     Parameters
@@ -613,13 +642,38 @@ def finish_raster(source: str, raster: Any, quarantined: Mapping[str, np.ndarray
             reasons[why] = count
         bad |= np.asarray(mask, dtype=bool)
     q = int(bad.sum())
-    report = QualityReport(source=source, files=[], rows_read=n, kept=n - q, repaired=0, quarantined=q,
-                           reasons=dict(sorted(reasons.items())), notes=list(notes))
+    report = QualityReport(
+        source=source,
+        files=[],
+        rows_read=n,
+        kept=n - q,
+        repaired=0,
+        quarantined=q,
+        reasons=dict(sorted(reasons.items())),
+        notes=list(notes),
+    )
     return RasterLayer(source=source, raster=raster, report=report)
 
 
 __all__ = [
-    "MISSING_MARKERS", "THOUSANDS", "booleans", "cells", "change", "check_geometries", "coordinate_pairs",
-    "coordinates", "counts", "dates", "finish", "finish_raster", "is_missing", "locate", "measures", "problem",
-    "snake", "text", "tidy_columns", "wkt_geometries",
+    "MISSING_MARKERS",
+    "THOUSANDS",
+    "booleans",
+    "cells",
+    "change",
+    "check_geometries",
+    "coordinate_pairs",
+    "coordinates",
+    "counts",
+    "dates",
+    "finish",
+    "finish_raster",
+    "is_missing",
+    "locate",
+    "measures",
+    "problem",
+    "snake",
+    "text",
+    "tidy_columns",
+    "wkt_geometries",
 ]

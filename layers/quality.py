@@ -91,8 +91,14 @@ class Ledger:
         out["reason"] = self.reason.astype(str)
         return out
 
-    def report(self, *, source: str, files: list[dict[str, Any]], removed_columns: list[str] | None = None,
-               notes: list[str] | None = None) -> "QualityReport":
+    def report(
+        self,
+        *,
+        source: str,
+        files: list[dict[str, Any]],
+        removed_columns: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> QualityReport:
         """The quality report of this ledger."""
         status = self.status
         reasons: Counter[str] = Counter()

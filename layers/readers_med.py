@@ -61,36 +61,85 @@ COARSE = "coarse (whole-degree coordinates)"
 #: IOM column names in the three layouts (lower-cased) → the names of the layer.
 IOM_COLUMNS: dict[str, str] = {
     # API records
-    "web_id": "record_id", "reported_date": "reported_date", "number_dead": "dead",
-    "number_missing": "missing", "total_dead_and_missing": "dead_and_missing",
-    "number_of_survivors": "survivors", "number_of_female": "females", "number_of_male": "males",
-    "number_of_children": "children", "cause_death": "cause", "country_of_incident": "country",
-    "location_description": "location_description", "unsd_geographic_grouping": "unsd_region",
-    "location_coodinates": "coordinates", "location_coordinates": "coordinates",
-    "migration_route": "route", "information_source": "information_source", "url": "url",
-    "source_quality": "source_quality", "region_origin": "region_of_origin",
-    "country_origin": "country_of_origin", "region": "region",
+    "web_id": "record_id",
+    "reported_date": "reported_date",
+    "number_dead": "dead",
+    "number_missing": "missing",
+    "total_dead_and_missing": "dead_and_missing",
+    "number_of_survivors": "survivors",
+    "number_of_female": "females",
+    "number_of_male": "males",
+    "number_of_children": "children",
+    "cause_death": "cause",
+    "country_of_incident": "country",
+    "location_description": "location_description",
+    "unsd_geographic_grouping": "unsd_region",
+    "location_coodinates": "coordinates",
+    "location_coordinates": "coordinates",
+    "migration_route": "route",
+    "information_source": "information_source",
+    "url": "url",
+    "source_quality": "source_quality",
+    "region_origin": "region_of_origin",
+    "country_origin": "country_of_origin",
+    "region": "region",
     # official CSV export
-    "main id": "record_id", "incident id": "incident_id", "incident type": "incident_type",
-    "incident date": "incident_date", "year": "year", "reported month": "reported_month",
-    "number dead": "dead", "minimum estimated number of missing": "missing",
-    "total number of dead and missing": "dead_and_missing", "number of survivors": "survivors",
-    "number of females": "females", "number of males": "males", "number of children": "children",
-    "region of origin": "region_of_origin", "cause of death": "cause", "country of origin": "country_of_origin",
-    "country of incident": "country", "location of death": "location_description",
-    "information source": "information_source", "coordinates": "coordinates", "migration route": "route",
-    "unsd geographical grouping": "unsd_region", "source quality": "source_quality",
+    "main id": "record_id",
+    "incident id": "incident_id",
+    "incident type": "incident_type",
+    "incident date": "incident_date",
+    "year": "year",
+    "reported month": "reported_month",
+    "number dead": "dead",
+    "minimum estimated number of missing": "missing",
+    "total number of dead and missing": "dead_and_missing",
+    "number of survivors": "survivors",
+    "number of females": "females",
+    "number of males": "males",
+    "number of children": "children",
+    "region of origin": "region_of_origin",
+    "cause of death": "cause",
+    "country of origin": "country_of_origin",
+    "country of incident": "country",
+    "location of death": "location_description",
+    "information source": "information_source",
+    "coordinates": "coordinates",
+    "migration route": "route",
+    "unsd geographical grouping": "unsd_region",
+    "source quality": "source_quality",
     # cleaned Europe-routes CSV
-    "region of incident": "region", "incident year": "year", "incident month": "month",
-    "no. dead": "dead", "no. missing": "missing", "no. dead/missing": "dead_and_missing",
-    "no. survivors": "survivors", "no. female": "females", "no. male": "males", "no. minors": "children",
-    "cause of death (category)": "cause_category", "cause of death (reported)": "cause",
-    "route": "route", "unsd region": "unsd_region", "source": "information_source", "link": "url",
-    "latitude": "latitude", "longitude": "longitude",
+    "region of incident": "region",
+    "incident year": "year",
+    "incident month": "month",
+    "no. dead": "dead",
+    "no. missing": "missing",
+    "no. dead/missing": "dead_and_missing",
+    "no. survivors": "survivors",
+    "no. female": "females",
+    "no. male": "males",
+    "no. minors": "children",
+    "cause of death (category)": "cause_category",
+    "cause of death (reported)": "cause",
+    "route": "route",
+    "unsd region": "unsd_region",
+    "source": "information_source",
+    "link": "url",
+    "latitude": "latitude",
+    "longitude": "longitude",
 }
 
-_IOM_COUNTS = ("dead", "missing", "dead_and_missing", "survivors", "females", "males", "children",
-               "source_quality", "year", "month")
+_IOM_COUNTS = (
+    "dead",
+    "missing",
+    "dead_and_missing",
+    "survivors",
+    "females",
+    "males",
+    "children",
+    "source_quality",
+    "year",
+    "month",
+)
 # date column of the layer, in order of preference, with what the date is
 _IOM_DATES = (("incident_date_clean", "incident"), ("incident_date", "incident"), ("reported_date", "reported"))
 
@@ -111,22 +160,32 @@ def _json_records(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[str], list[
             with open(path, encoding="utf-8-sig") as fh:
                 data = json.load(fh)
         except UnicodeDecodeError as exc:
-            raise IngestError(f"{path.name} is not UTF-8 text", remedy="give the JSON file as downloaded from the IOM API") from exc
+            raise IngestError(
+                f"{path.name} is not UTF-8 text", remedy="give the JSON file as downloaded from the IOM API"
+            ) from exc
         except json.JSONDecodeError as exc:
-            raise IngestError(f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno})",
-                              remedy="check that the download finished; fetch it again") from exc
+            raise IngestError(
+                f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno})",
+                remedy="check that the download finished; fetch it again",
+            ) from exc
         except RecursionError as exc:
-            raise IngestError(f"{path.name} is nested too deeply to be a list of records",
-                              remedy="give the JSON records of the IOM API") from exc
+            raise IngestError(
+                f"{path.name} is nested too deeply to be a list of records",
+                remedy="give the JSON records of the IOM API",
+            ) from exc
         if isinstance(data, dict):
             lists = [v for v in data.values() if isinstance(v, list)]
             if len(lists) != 1:
-                raise IngestError(f"{path.name} is a JSON object, not a list of records",
-                                  remedy="give the JSON list of incident records of the IOM API")
+                raise IngestError(
+                    f"{path.name} is a JSON object, not a list of records",
+                    remedy="give the JSON list of incident records of the IOM API",
+                )
             data = lists[0]
         if not isinstance(data, list):
-            raise IngestError(f"{path.name} holds a single JSON value, not a list of records",
-                              remedy="give the JSON list of incident records of the IOM API")
+            raise IngestError(
+                f"{path.name} holds a single JSON value, not a list of records",
+                remedy="give the JSON list of incident records of the IOM API",
+            )
         records.extend(data)
         part.extend([path.name] * len(data))
     if not records:
@@ -211,12 +270,16 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
 
     frame = parse.tidy_columns(raw, IOM_COLUMNS)
     if not ("coordinates" in frame or {"latitude", "longitude"} <= set(frame.columns)):
-        raise IngestError(f"{paths[0].name} has no IOM coordinate columns (location_coodinates, Coordinates, or Latitude and Longitude)",
-                          remedy="give an IOM Missing Migrants export, or ingest it as `borderscape ingest deaths FILE --columns ...`")
+        raise IngestError(
+            f"{paths[0].name} has no IOM coordinate columns (location_coodinates, Coordinates, or Latitude and Longitude)",
+            remedy="give an IOM Missing Migrants export, or ingest it as `borderscape ingest deaths FILE --columns ...`",
+        )
     date_col, date_kind = next(((c, k) for c, k in _IOM_DATES if c in frame), (None, None))
     if date_col is None:
-        raise IngestError(f"{paths[0].name} has no IOM date column (reported_date, Incident Date or incident_date_clean)",
-                          remedy="give an IOM Missing Migrants export, or ingest it with a column mapping")
+        raise IngestError(
+            f"{paths[0].name} has no IOM date column (reported_date, Incident Date or incident_date_clean)",
+            remedy="give an IOM Missing Migrants export, or ingest it with a column mapping",
+        )
 
     out = pd.DataFrame(index=frame.index)
     out["date"], precision = parse.dates(frame[date_col], ledger, "date", required=True)
@@ -238,8 +301,10 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
                 broken |= parse.cells(frame[col]).notna().to_numpy(dtype=bool) & out[col].isna().to_numpy(dtype=bool)
         total = dead.fillna(0) + miss.fillna(0)
         out["dead_and_missing"] = total.where((dead.notna() | miss.notna()) & ~broken)
-        notes.append("dead_and_missing = dead + missing (empty counted as 0; missing where either broke a rule): "
-                     "this layout has no IOM total")
+        notes.append(
+            "dead_and_missing = dead + missing (empty counted as 0; missing where either broke a rule): "
+            "this layout has no IOM total"
+        )
     out["cause"] = parse.text(frame["cause"]) if "cause" in frame else pd.NA
 
     # coordinates
@@ -263,18 +328,24 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
     out["source_id"] = source.id
     out["record_id"] = parse.text(frame["record_id"]) if "record_id" in frame else pd.NA
 
-    kept_cols = [c for c in frame.columns
-                 if c not in out.columns and c not in (date_col, "coordinates", "latitude", "longitude")]
+    kept_cols = [
+        c for c in frame.columns if c not in out.columns and c not in (date_col, "coordinates", "latitude", "longitude")
+    ]
     for col in kept_cols:
         out[col] = parse.text(frame[col])
     out[date_col] = parse.text(frame[date_col])  # the date as written
-    out["coordinates_text"] = parse.text(frame["coordinates"]) if "coordinates" in frame else (
-        parse.text(frame["latitude"]).str.cat(parse.text(frame["longitude"]), sep=", "))
+    out["coordinates_text"] = (
+        parse.text(frame["coordinates"])
+        if "coordinates" in frame
+        else (parse.text(frame["latitude"]).str.cat(parse.text(frame["longitude"]), sep=", "))
+    )
     if part is not None and len(paths) > 1:
         out["source_file"] = pd.Series(part, index=out.index, dtype="string")
 
-    notes.append(f"{n_dup} rows are exact duplicates of an earlier row (quarantined); rows sharing an id but "
-                 "differing in content are kept")
+    notes.append(
+        f"{n_dup} rows are exact duplicates of an earlier row (quarantined); rows sharing an id but "
+        "differing in content are kept"
+    )
     notes.append(f"{int(coarse.sum())} rows have whole-degree coordinates: location_precision {COARSE!r}")
     notes.append(f"date is the {date_kind} date ({date_col})")
     return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes)
@@ -283,8 +354,15 @@ def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
 # --------------------------------------------------------------------------- Frontex incidents
 
 _FRONTEX_INT = ("num_persons", "num_deaths", "num_migrants", "n_transport_means", "tri_n_inc")
-_FRONTEX_BOOL = ("sar_ops", "in_op_area", "detection_by_frx_asset", "interception_by_frx_asset",
-                 "other_frx_asset_involvement", "ngo_involved", "multi_actors_inv")
+_FRONTEX_BOOL = (
+    "sar_ops",
+    "in_op_area",
+    "detection_by_frx_asset",
+    "interception_by_frx_asset",
+    "other_frx_asset_involvement",
+    "ngo_involved",
+    "multi_actors_inv",
+)
 
 
 def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
@@ -309,8 +387,10 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
     frame = parse.tidy_columns(table.frame)
     required = {"date", "num_deaths", "det_lat", "det_lon"}
     if not required <= set(frame.columns):
-        raise IngestError(f"{located.paths[0].name} lacks the Frontex incident columns {sorted(required - set(frame.columns))}",
-                          remedy="give the processed PAD-194 incidents CSV (frontex_pad194_*.csv)")
+        raise IngestError(
+            f"{located.paths[0].name} lacks the Frontex incident columns {sorted(required - set(frame.columns))}",
+            remedy="give the processed PAD-194 incidents CSV (frontex_pad194_*.csv)",
+        )
     ledger = Ledger(len(frame))
     out = pd.DataFrame(index=frame.index)
     out["date"], precision = parse.dates(frame["date"], ledger, "date", required=True)
@@ -328,12 +408,18 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
         lat, bad_lat = parse.coordinates(frame[lat_col], ledger, subject)
         lon, bad_lon = parse.coordinates(frame[lon_col], ledger, subject)
         points, located_here, coords[lat_col], coords[lon_col] = parse.locate(
-            lat, lon, ledger, source.region, required=False, subject=subject, unreadable=bad_lat | bad_lon)
+            lat, lon, ledger, source.region, required=False, subject=subject, unreadable=bad_lat | bad_lon
+        )
         if prefix == "det":
             geometry, ok = points, located_here
-    match = parse.text(frame["match_quality"]) if "match_quality" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
-    out["location_precision"] = np.where(ok, "detection position (" + match.fillna("unrated").astype(str) + ")",
-                                         "no coordinates")
+    match = (
+        parse.text(frame["match_quality"])
+        if "match_quality" in frame
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    out["location_precision"] = np.where(
+        ok, "detection position (" + match.fillna("unrated").astype(str) + ")", "no coordinates"
+    )
     out["source_id"] = source.id
     out["record_id"] = parse.text(frame["incident_id"]) if "incident_id" in frame else pd.NA
     for col in frame.columns:
@@ -348,8 +434,10 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
         elif col not in out:
             out[col] = parse.text(frame[col])
     notes = list(table.notes)
-    notes.append(f"{int(ok.sum())} of {len(frame)} boats have a detection position; the others are kept "
-                 "with location_precision 'no coordinates'")
+    notes.append(
+        f"{int(ok.sum())} of {len(frame)} boats have a detection position; the others are kept "
+        "with location_precision 'no coordinates'"
+    )
     return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes)
 
 
@@ -365,15 +453,26 @@ def _read_tidy(located, required: Sequence[Sequence[str]]) -> tuple[pd.DataFrame
     frame = parse.tidy_columns(table.frame)
     if not any(set(cols) <= set(frame.columns) for cols in required):
         wanted = " or ".join("(" + ", ".join(cols) + ")" for cols in required)
-        raise IngestError(f"{path.name} does not have the columns of {located.source.id}: expected {wanted}, "
-                          f"found {', '.join(frame.columns[:12])}",
-                          remedy=f"give the file described by `borderscape sources` for {located.source.id}")
+        raise IngestError(
+            f"{path.name} does not have the columns of {located.source.id}: expected {wanted}, "
+            f"found {', '.join(frame.columns[:12])}",
+            remedy=f"give the file described by `borderscape sources` for {located.source.id}",
+        )
     return frame, list(table.notes)
 
 
-def _table_layer(located, frame: pd.DataFrame, ledger: Ledger, date_text: pd.Series, *, text: Sequence[str],
-                 integer: Sequence[str] | None, notes: list[str], parsed: dict[str, pd.Series] | None = None,
-                 extra: Callable[[pd.DataFrame, Ledger], None] | None = None) -> Layer:
+def _table_layer(
+    located,
+    frame: pd.DataFrame,
+    ledger: Ledger,
+    date_text: pd.Series,
+    *,
+    text: Sequence[str],
+    integer: Sequence[str] | None,
+    notes: list[str],
+    parsed: dict[str, pd.Series] | None = None,
+    extra: Callable[[pd.DataFrame, Ledger], None] | None = None,
+) -> Layer:
     """Parse ``date_text`` into ``date`` (required); every column not in ``text`` becomes a
     number that cannot be negative: a count (``integer``; None: every column) or a measure.
     Columns in ``parsed`` were read already."""
@@ -417,8 +516,11 @@ def _year_month(frame: pd.DataFrame, ledger: Ledger) -> tuple[pd.Series, dict[st
     ledger.quarantine(bad, problem("month", "not in 1–12"))
     month = month.mask(bad)
     good = (year.notna() & month.notna()).to_numpy(dtype=bool)
-    texts = pd.Series([f"{int(y):04d}-{int(m):02d}" if g else None for y, m, g in zip(year, month, good)],
-                      index=frame.index, dtype=object)
+    texts = pd.Series(
+        [f"{int(y):04d}-{int(m):02d}" if g else None for y, m, g in zip(year, month, good)],
+        index=frame.index,
+        dtype=object,
+    )
     return texts, {"year": year, "month": month}
 
 
@@ -434,8 +536,16 @@ def read_unhcr_arrivals(located, *, keep_personal: bool = False) -> Layer:
     frame, notes = _read_tidy(located, [("month", "year")])
     ledger = Ledger(len(frame))
     date_text, parsed = _year_month(frame, ledger)
-    return _table_layer(located, frame, ledger, date_text, text=[c for c in ("month_year",) if c in frame],
-                        integer=None, notes=notes, parsed=parsed)
+    return _table_layer(
+        located,
+        frame,
+        ledger,
+        date_text,
+        text=[c for c in ("month_year",) if c in frame],
+        integer=None,
+        notes=notes,
+        parsed=parsed,
+    )
 
 
 def read_unhcr_daily(located, *, keep_personal: bool = False) -> Layer:
@@ -455,9 +565,15 @@ def read_unhcr_daily(located, *, keep_personal: bool = False) -> Layer:
 
 _IOM_MED_TEXT = ("date", "month_name")
 _IOM_MED_ROUTE_DEATHS = ("emr", "cmr", "wmr", "waar_1")
-_IOM_MED_DERIVED = ("total_deaths_on_maritime_routes_to_europe", "mortality_rate_maritime_routes_to_europe",
-                    "mortality_rate_1_in", "emr_rate_of_death", "cmr_rate_of_death",
-                    "wmr_proportion_of_deaths_vs_arrivals", "waar_proportion_of_deaths_vs_arrivals")
+_IOM_MED_DERIVED = (
+    "total_deaths_on_maritime_routes_to_europe",
+    "mortality_rate_maritime_routes_to_europe",
+    "mortality_rate_1_in",
+    "emr_rate_of_death",
+    "cmr_rate_of_death",
+    "wmr_proportion_of_deaths_vs_arrivals",
+    "waar_proportion_of_deaths_vs_arrivals",
+)
 _IOM_MED_TOTALS = ("total_attempted_crossings", "total_arrivals_in_europe")
 
 
@@ -486,8 +602,11 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
     integer = [c for c in frame.columns if c not in floats]
 
     def extra(out: pd.DataFrame, ledger: Ledger) -> None:
-        figures = [c for c in out.columns if c not in ("date", "date_precision", "year", "month", "month_name")
-                   and not c.startswith("total")]
+        figures = [
+            c
+            for c in out.columns
+            if c not in ("date", "date_precision", "year", "month", "month_name") and not c.startswith("total")
+        ]
         totals = [c for c in out.columns if c.startswith("total")]
         empty = out[figures].isna().all(axis=1) & (out[totals].fillna(0) == 0).all(axis=1)
         ledger.quarantine(empty.to_numpy(), problem("month", "an empty placeholder (no figures, totals 0)"))
@@ -499,11 +618,21 @@ def read_iom_med_monthly(located, *, keep_personal: bool = False) -> Layer:
                     fake_zero = no_routes & (out[col] == 0).fillna(False)
                     if fake_zero.any():
                         out[col] = out[col].mask(fake_zero)
-                        ledger.repair(fake_zero.to_numpy(),
-                                      parse.change(col, "was set to missing (0 written where no route has deaths)"))
+                        ledger.repair(
+                            fake_zero.to_numpy(),
+                            parse.change(col, "was set to missing (0 written where no route has deaths)"),
+                        )
 
-    return _table_layer(located, frame, ledger, frame["date"], text=[c for c in _IOM_MED_TEXT if c in frame],
-                        integer=integer, notes=notes, extra=extra)
+    return _table_layer(
+        located,
+        frame,
+        ledger,
+        frame["date"],
+        text=[c for c in _IOM_MED_TEXT if c in frame],
+        integer=integer,
+        notes=notes,
+        extra=extra,
+    )
 
 
 # --------------------------------------------------------------------------- vector layers
@@ -553,8 +682,12 @@ def read_srr(located, *, keep_personal: bool = False) -> Layer:
     return _vector_layer(located)
 
 
-_MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_PERIOD = re.compile(r"\(\s*([A-Za-z]{3})[a-z]*\.?\s+(\d{4})\s*[–—-]\s*(?:([A-Za-z]{3})[a-z]*\.?\s+(\d{4})|present)\s*\)")
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
+_PERIOD = re.compile(
+    r"\(\s*([A-Za-z]{3})[a-z]*\.?\s+(\d{4})\s*[–—-]\s*(?:([A-Za-z]{3})[a-z]*\.?\s+(\d{4})|present)\s*\)"
+)
 
 
 def operation_period(text: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -40,7 +40,7 @@ WGS84 = "EPSG:4326"
 # --------------------------------------------------------------------------- helpers
 
 
-def paths_of(located: "Located | str | os.PathLike | Sequence[str | os.PathLike]") -> list[Path]:
+def paths_of(located: Located | str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
     """The file paths of a :class:`Located` (or of a path / list of paths given directly)."""
     if isinstance(located, (str, os.PathLike)):
         return [Path(located)]
@@ -49,17 +49,19 @@ def paths_of(located: "Located | str | os.PathLike | Sequence[str | os.PathLike]
     return [Path(p) for p in located.paths]
 
 
-def one_path(located: "Located | str | os.PathLike | Sequence[str | os.PathLike]", source_id: str) -> Path:
+def one_path(located: Located | str | os.PathLike | Sequence[str | os.PathLike], source_id: str) -> Path:
     """The single file of a one-file source."""
     paths = paths_of(located)
     if len(paths) != 1:
-        raise IngestError(f"source {source_id!r} is read from one file, got {len(paths)}",
-                          remedy="give one file (FILE argument)")
+        raise IngestError(
+            f"source {source_id!r} is read from one file, got {len(paths)}", remedy="give one file (FILE argument)"
+        )
     return paths[0]
 
 
-def points_from_columns(lat_values: pd.Series, lon_values: pd.Series, ledger: Ledger,
-                        region: tuple[float, float, float, float] | None) -> tuple["gpd.GeoSeries", np.ndarray, np.ndarray]:
+def points_from_columns(
+    lat_values: pd.Series, lon_values: pd.Series, ledger: Ledger, region: tuple[float, float, float, float] | None
+) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
     """Points from latitude and longitude columns (:func:`borderscape.layers.parse.coordinates`
     and :func:`~borderscape.layers.parse.locate`; required).
 
@@ -75,8 +77,10 @@ def points_from_columns(lat_values: pd.Series, lon_values: pd.Series, ledger: Le
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
     absent = [c for c in columns if c not in frame.columns]
     if absent:
-        raise IngestError(f"{name} lacks the columns {absent}",
-                          remedy="give the source's original export; found columns: " + ", ".join(map(str, frame.columns[:30])))
+        raise IngestError(
+            f"{name} lacks the columns {absent}",
+            remedy="give the source's original export; found columns: " + ", ".join(map(str, frame.columns[:30])),
+        )
 
 
 # --------------------------------------------------------------------------- PCOME
@@ -90,14 +94,20 @@ UTM_TOLERANCE_M = 1000.0
 #: (it can name people and private places).
 PCOME_PERSONAL = ("Name", "ML Number", "Location")
 _PCOME_KEEP = {
-    "Sex": "sex", "Corridor Code": "corridor_code", "Corridor": "corridor",
-    "Surface Management": "surface_management", "County": "county", "State": "state",
-    "Post Mortem Interval": "post_mortem_interval", "Body Condition": "body_condition",
-    "Condition Code": "condition_code", "OME Determined COD": "ome_determined_cod",
+    "Sex": "sex",
+    "Corridor Code": "corridor_code",
+    "Corridor": "corridor",
+    "Surface Management": "surface_management",
+    "County": "county",
+    "State": "state",
+    "Post Mortem Interval": "post_mortem_interval",
+    "Body Condition": "body_condition",
+    "Condition Code": "condition_code",
+    "OME Determined COD": "ome_determined_cod",
 }
 
 
-def read_pcome(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_pcome(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """Arizona OpenGIS Initiative for Deceased Migrants export (PCOME + Humane Borders).
 
     One row per recovered person: ``date`` = Reporting Date (``date_kind='reported'``; ISO or
@@ -135,8 +145,14 @@ def read_pcome(located: "Located | str | os.PathLike", *, keep_personal: bool = 
 
     with np.errstate(invalid="ignore"):
         office = (np.abs(lat - PCOME_OFFICE[0]) < 5e-7) & (np.abs(lon - PCOME_OFFICE[1]) < 5e-7)
-    ledger.quarantine(office, problem("coordinates", "the medical examiner's office (32.175119, -110.928097): "
-                                                     "remains were moved; where they were found is unknown"))
+    ledger.quarantine(
+        office,
+        problem(
+            "coordinates",
+            "the medical examiner's office (32.175119, -110.928097): "
+            "remains were moved; where they were found is unknown",
+        ),
+    )
 
     if "UTM X" in raw.columns and "UTM Y" in raw.columns:
         ux = parse.measures(raw["UTM X"], ledger, "UTM X").to_numpy()
@@ -146,22 +162,31 @@ def read_pcome(located: "Located | str | os.PathLike", *, keep_personal: bool = 
             offset = np.hypot(np.asarray(px) - ux, np.asarray(py) - uy)
             far = offset > UTM_TOLERANCE_M
         for i in np.flatnonzero(far):
-            ledger.quarantine_row(int(i), problem("coordinates", f"{offset[i] / 1000:.1f} km from UTM X/Y (more than 1 km): "
-                                                                 "which pair is right is unknown"))
+            ledger.quarantine_row(
+                int(i),
+                problem(
+                    "coordinates",
+                    f"{offset[i] / 1000:.1f} km from UTM X/Y (more than 1 km): which pair is right is unknown",
+                ),
+            )
 
     dates, precision = parse.dates(raw["Reporting Date"], ledger, "date", required=True)
 
-    out = pd.DataFrame({
-        "date": dates,
-        "date_kind": "reported",
-        "date_precision": pd.array(precision, dtype="string"),
-        "dead": 1,
-        "missing": 0,
-        "cause": parse.text(raw["Cause of Death"]) if "Cause of Death" in raw.columns else pd.NA,
-        "location_precision": parse.text(raw["Location Precision"]) if "Location Precision" in raw.columns else pd.NA,
-        "source_id": "pcome",
-        "record_id": parse.text(raw["ML Number"]) if keep_personal and "ML Number" in raw.columns else pd.NA,
-    })
+    out = pd.DataFrame(
+        {
+            "date": dates,
+            "date_kind": "reported",
+            "date_precision": pd.array(precision, dtype="string"),
+            "dead": 1,
+            "missing": 0,
+            "cause": parse.text(raw["Cause of Death"]) if "Cause of Death" in raw.columns else pd.NA,
+            "location_precision": parse.text(raw["Location Precision"])
+            if "Location Precision" in raw.columns
+            else pd.NA,
+            "source_id": "pcome",
+            "record_id": parse.text(raw["ML Number"]) if keep_personal and "ML Number" in raw.columns else pd.NA,
+        }
+    )
     for col, name in _PCOME_KEEP.items():
         if col in raw.columns:
             out[name] = parse.text(raw[col])
@@ -191,7 +216,7 @@ def _county_case(value: str) -> str:
     return " ".join(w if not w.isalpha() else w[:1].upper() + w[1:].lower() for w in words)
 
 
-def read_pcome_terrain(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_pcome_terrain(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """PCOME recovery sites vs random points with terrain covariates (White 2024).
 
     ``PointType`` is kept as ``point_type`` (``BodyLocation`` / ``RandomLocation``); ``dead``
@@ -211,19 +236,34 @@ def read_pcome_terrain(located: "Located | str | os.PathLike", *, keep_personal:
     unknown = ~absent & ~ptype.isin(["BodyLocation", "RandomLocation"]).fillna(False).to_numpy(dtype=bool)
     ledger.quarantine(absent, problem("point_type", parse.MISSING))
     ledger.quarantine(unknown, problem("point_type", "neither BodyLocation nor RandomLocation"))
-    dead = pd.Series(np.where(ptype.fillna("") == "BodyLocation", 1, 0), dtype="Int64").where(~(absent | unknown), pd.NA)
-    out = pd.DataFrame({
-        "date": pd.NaT, "date_kind": pd.NA, "date_precision": pd.NA, "dead": dead, "missing": 0,
-        "cause": parse.text(raw["Cause_of_Death"]) if "Cause_of_Death" in raw.columns else pd.NA,
-        "location_precision": pd.NA, "source_id": "pcome-terrain",
-        "record_id": parse.text(raw["FID"]) if "FID" in raw.columns else pd.NA,
-        "point_type": ptype,
-    })
+    dead = pd.Series(np.where(ptype.fillna("") == "BodyLocation", 1, 0), dtype="Int64").where(
+        ~(absent | unknown), pd.NA
+    )
+    out = pd.DataFrame(
+        {
+            "date": pd.NaT,
+            "date_kind": pd.NA,
+            "date_precision": pd.NA,
+            "dead": dead,
+            "missing": 0,
+            "cause": parse.text(raw["Cause_of_Death"]) if "Cause_of_Death" in raw.columns else pd.NA,
+            "location_precision": pd.NA,
+            "source_id": "pcome-terrain",
+            "record_id": parse.text(raw["FID"]) if "FID" in raw.columns else pd.NA,
+            "point_type": ptype,
+        }
+    )
     covariates = [c for c in raw.columns if c not in ("FID", "Cause_of_Death", "Latitude", "Longitude", "PointType")]
     for col, name in zip(covariates, parse.tidy_columns(raw[covariates]).columns):
         out[name] = parse.measures(raw[col], ledger, name)
-    return parse.finish("pcome-terrain", "deaths", out, ledger, geometry=geometry,
-                  notes=table.notes + ["undated table: body locations and the author's random points"])
+    return parse.finish(
+        "pcome-terrain",
+        "deaths",
+        out,
+        ledger,
+        geometry=geometry,
+        notes=table.notes + ["undated table: body locations and the author's random points"],
+    )
 
 
 # --------------------------------------------------------------------------- sensors
@@ -251,8 +291,17 @@ TOWER_COLUMNS: dict[str, tuple[str, ...]] = {
     "height_ft": ("height_ft", "height_feet", "tower_height_ft"),
     "range_m": ("range_m", "range", "range_meters"),
     "range_km": ("range_km",),
-    "active_from": ("active_from", "installed", "install_date", "date_installed", "date", "year_installed",
-                    "year", "deployed", "first_seen"),
+    "active_from": (
+        "active_from",
+        "installed",
+        "install_date",
+        "date_installed",
+        "date",
+        "year_installed",
+        "year",
+        "deployed",
+        "first_seen",
+    ),
     "active_to": ("active_to", "removed", "decommissioned", "date_removed"),
     "deployment": ("status", "deployment", "state_of_deployment", "existing_proposed"),
     "name": ("name", "tower_name", "site", "label", "id"),
@@ -279,7 +328,7 @@ def _find_role(columns: Sequence[str], role: str) -> str | None:
     return None
 
 
-def read_towers(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """A list of surveillance towers (EFF's U.S.–Mexico border data or any similar list).
 
     Accepted layouts: a CSV with latitude/longitude columns (``lat``/``latitude``/``y`` and
@@ -303,16 +352,22 @@ def read_towers(located: "Located | str | os.PathLike", *, keep_personal: bool =
         raw = table.frame
         notes += table.notes
         ledger = Ledger(len(raw))
-        lat_col, lon_col, pair_col = _find_role(raw.columns, "lat"), _find_role(raw.columns, "lon"), _find_role(raw.columns, "latlon")
+        lat_col, lon_col, pair_col = (
+            _find_role(raw.columns, "lat"),
+            _find_role(raw.columns, "lon"),
+            _find_role(raw.columns, "latlon"),
+        )
         if lat_col and lon_col:
             geometry, _, _ = points_from_columns(raw[lat_col], raw[lon_col], ledger, US_MEXICO_BORDER)
         elif pair_col:
             lat, lon, unreadable = parse.coordinate_pairs(raw[pair_col], ledger)
             geometry, _, _, _ = parse.locate(lat, lon, ledger, US_MEXICO_BORDER, unreadable=unreadable)
         else:
-            raise IngestError(f"{path.name} has no latitude/longitude columns",
-                              remedy="name them lat/latitude and lon/longitude, or use "
-                                     "`borderscape ingest sensors FILE --columns lat=COL,lon=COL,kind=COL`")
+            raise IngestError(
+                f"{path.name} has no latitude/longitude columns",
+                remedy="name them lat/latitude and lon/longitude, or use "
+                "`borderscape ingest sensors FILE --columns lat=COL,lon=COL,kind=COL`",
+            )
         used = {c for c in (lat_col, lon_col, pair_col) if c}
     else:
         frame, vnotes = read_vector(path)
@@ -328,12 +383,18 @@ def read_towers(located: "Located | str | os.PathLike", *, keep_personal: bool =
         source_text = parse.text(raw[kind_col])
         kinds = source_text.map(lambda v: tower_kind(v) or v).astype("string")
         out["kind"], out["kind_source"] = kinds, source_text
-        unknown = sorted({str(v) for v, k in zip(source_text.dropna(), source_text.dropna().map(tower_kind)) if k is None})
+        unknown = sorted(
+            {str(v) for v, k in zip(source_text.dropna(), source_text.dropna().map(tower_kind)) if k is None}
+        )
         if unknown:
             notes.append(f"{len(unknown)} tower type text(s) not recognised; kept as written")
         used.add(kind_col)
-    for role, column_name, scale in (("height_m", "height_m", 1.0), ("height_ft", "height_m", 0.3048),
-                                     ("range_m", "range_m", 1.0), ("range_km", "range_m", 1000.0)):
+    for role, column_name, scale in (
+        ("height_m", "height_m", 1.0),
+        ("height_ft", "height_m", 0.3048),
+        ("range_m", "range_m", 1.0),
+        ("range_km", "range_m", 1000.0),
+    ):
         col = _find_role(raw.columns, role)
         if col and column_name not in out.columns:
             out[column_name] = parse.measures(raw[col], ledger, column_name, negative_ok=False, scale=scale)
@@ -360,8 +421,12 @@ def read_towers(located: "Located | str | os.PathLike", *, keep_personal: bool =
 # --------------------------------------------------------------------------- context
 
 
-def _read_context_vector(located: "Located | str | os.PathLike", source_id: str, region: tuple[float, float, float, float] | None,
-                         keep: Callable[[pd.DataFrame], pd.DataFrame]) -> Layer:
+def _read_context_vector(
+    located: Located | str | os.PathLike,
+    source_id: str,
+    region: tuple[float, float, float, float] | None,
+    keep: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Layer:
     path = one_path(located, source_id)
     frame, notes = read_vector(path)
     ledger = Ledger(len(frame))
@@ -370,42 +435,58 @@ def _read_context_vector(located: "Located | str | os.PathLike", source_id: str,
     return parse.finish(source_id, "context", attrs, ledger, geometry=geometry, notes=notes)
 
 
-def read_boundary(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_boundary(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """The IBWC U.S.–Mexico boundary (KMZ, KML, shapefile or zipped shapefile) as line(s).
 
     The KMZ holds one LineString (39,673 vertices, east → west); the KML boilerplate
     attributes (empty in the published file) are dropped; ``name`` is kept.
     """
+
     def keep(attrs: pd.DataFrame) -> pd.DataFrame:
         name = _find_role(attrs.columns, "name")
-        return pd.DataFrame({"name": parse.text(attrs[name]) if name else pd.Series(pd.NA, index=attrs.index, dtype="string"),
-                             "feature": "international boundary"})
+        return pd.DataFrame(
+            {
+                "name": parse.text(attrs[name]) if name else pd.Series(pd.NA, index=attrs.index, dtype="string"),
+                "feature": "international boundary",
+            }
+        )
+
     return _read_context_vector(located, "ibwc-boundary", US_MEXICO_BORDER, keep)
 
 
-def read_roads(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_roads(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """TIGER/Line primary and secondary roads (shapefile, or the zip published by the Census).
 
     Reprojected from NAD83 (EPSG:4269) to EPSG:4326 (sub-metre difference, noted); the
     fields LINEARID, FULLNAME, RTTYP and MTFCC are kept (as the file types them) under
     lower-case names.
     """
+
     def keep(attrs: pd.DataFrame) -> pd.DataFrame:
         return parse.tidy_columns(attrs)
+
     return _read_context_vector(located, "tiger-roads-az", None, keep)
 
 
-def read_stations(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_stations(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """U.S. Border Patrol stations (KML points of geocoded addresses).
 
     Keeps ``name`` (the station, a building — e.g. "Ajo Station") and ``address`` (the
     street address from the description, without phone and fax numbers).
     """
+
     def keep(attrs: pd.DataFrame) -> pd.DataFrame:
         name = _find_role(attrs.columns, "name")
-        desc = attrs["description"] if "description" in attrs.columns else pd.Series(None, index=attrs.index, dtype=object)
-        return pd.DataFrame({"name": parse.text(attrs[name]) if name else pd.Series(pd.NA, index=attrs.index, dtype="string"),
-                             "address": desc.map(_station_address).astype("string")})
+        desc = (
+            attrs["description"] if "description" in attrs.columns else pd.Series(None, index=attrs.index, dtype=object)
+        )
+        return pd.DataFrame(
+            {
+                "name": parse.text(attrs[name]) if name else pd.Series(pd.NA, index=attrs.index, dtype="string"),
+                "address": desc.map(_station_address).astype("string"),
+            }
+        )
+
     return _read_context_vector(located, "usbp-stations", (-125.0, 17.0, -66.0, 50.0), keep)
 
 
@@ -417,7 +498,7 @@ def _station_address(description: object) -> str | None:
     return ", ".join(address) or None
 
 
-def read_water_stations(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_water_stations(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """Humane Borders water stations digitised from the 2000–2019 poster (CSV longitude, latitude).
 
     Positions are uncertain by about 5 miles (8 km); ``location_precision`` says so.
@@ -430,17 +511,23 @@ def read_water_stations(located: "Located | str | os.PathLike", *, keep_personal
         raise IngestError(f"{path.name} has no latitude/longitude columns", remedy="give the 'longitude,latitude' CSV")
     ledger = Ledger(len(raw))
     geometry, _, _ = points_from_columns(raw[lat_col], raw[lon_col], ledger, ARIZONA_SONORA)
-    out = pd.DataFrame({"feature": pd.Series("water station", index=raw.index),
-                        "location_precision": "read off a poster: about 5 miles (8 km)"})
+    out = pd.DataFrame(
+        {
+            "feature": pd.Series("water station", index=raw.index),
+            "location_precision": "read off a poster: about 5 miles (8 km)",
+        }
+    )
     return parse.finish("hb-water-stations", "context", out, ledger, geometry=geometry, notes=table.notes)
 
 
 # --------------------------------------------------------------------------- tables
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 
 
-def read_cbp_encounters(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_cbp_encounters(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """CBP Southwest land border encounters by month (a table, no geometry).
 
     Two layouts: the compiled one (``month`` = ``YYYY-MM`` calendar month, ``encounters``)
@@ -460,13 +547,20 @@ def read_cbp_encounters(located: "Located | str | os.PathLike", *, keep_personal
     elif {"Fiscal Year", "Month (abbv)", "Encounter Count"} <= set(raw.columns):
         fiscal, abbv = raw["Fiscal Year"], raw["Month (abbv)"]
         absent = parse.is_missing(fiscal) & parse.is_missing(abbv)
-        month_text = pd.Series([None if a else (_calendar_month(fy, m) or "?")
-                                for fy, m, a in zip(fiscal.tolist(), abbv.tolist(), absent)], dtype=object)
+        month_text = pd.Series(
+            [
+                None if a else (_calendar_month(fy, m) or "?")
+                for fy, m, a in zip(fiscal.tolist(), abbv.tolist(), absent)
+            ],
+            dtype=object,
+        )
         count_text = raw["Encounter Count"]
         out = out.rename(columns={"encounter_count": "encounters"})
     else:
-        raise IngestError(f"{path.name} is not a CBP encounters table",
-                          remedy="expected columns month + encounters, or Fiscal Year + Month (abbv) + Encounter Count")
+        raise IngestError(
+            f"{path.name} is not a CBP encounters table",
+            remedy="expected columns month + encounters, or Fiscal Year + Month (abbv) + Encounter Count",
+        )
     out["month"], _ = parse.dates(month_text, ledger, "month", required=True)
     out["encounters"] = parse.counts(count_text, ledger, "encounters")
     return parse.finish("cbp-encounters", "table", out, ledger, notes=table.notes)
@@ -489,7 +583,7 @@ ELEVATION_RANGE_M = (-11000.0, 9000.0)
 NODATA = problem("elevation", "missing (nodata)")
 
 
-def read_dem(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> RasterLayer:
+def read_dem(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> RasterLayer:
     """An elevation grid (GeoTIFF or any GDAL raster) checked cell by cell.
 
     The file must have a CRS (else :class:`CRSError`).  Cells equal to the nodata value (or
@@ -509,12 +603,15 @@ def read_dem(located: "Located | str | os.PathLike", *, keep_personal: bool = Fa
     with np.errstate(invalid="ignore"):
         implausible = ~nodata_mask & ((values < ELEVATION_RANGE_M[0]) | (values > ELEVATION_RANGE_M[1]))
     if (~nodata_mask & ~implausible).sum() == 0:
-        raise RasterError(f"{paths[0].name} holds no valid elevation cell",
-                          remedy="check the file and its nodata value")
+        raise RasterError(
+            f"{paths[0].name} holds no valid elevation cell", remedy="check the file and its nodata value"
+        )
     n_implausible = int(implausible.sum())
     quarantined = {
         NODATA: nodata_mask,
-        problem("elevation", f"outside {ELEVATION_RANGE_M[0]:.0f}…{ELEVATION_RANGE_M[1]:.0f} m: not an elevation"): implausible,
+        problem(
+            "elevation", f"outside {ELEVATION_RANGE_M[0]:.0f}…{ELEVATION_RANGE_M[1]:.0f} m: not an elevation"
+        ): implausible,
     }
     notes = [f"{a.shape[0]} × {a.shape[1]} cells; cells are the rows of this report"]
     if n_implausible:
@@ -523,8 +620,10 @@ def read_dem(located: "Located | str | os.PathLike", *, keep_personal: bool = Fa
         elif raster.nodata is not None:
             nodata = raster.nodata
         else:
-            raise RasterError(f"{paths[0].name} has implausible values and no nodata value to mark them",
-                              remedy="set a nodata value (gdal_edit.py -a_nodata) and ingest again")
+            raise RasterError(
+                f"{paths[0].name} has implausible values and no nodata value to mark them",
+                remedy="set a nodata value (gdal_edit.py -a_nodata) and ingest again",
+            )
         raster = raster.with_array(np.where(implausible, nodata, a).astype(a.dtype))
         notes.append("implausible cells set to nodata")
     return parse.finish_raster(source_id, raster, quarantined, notes=notes)
@@ -551,21 +650,30 @@ def _merge_tiles(paths: Sequence[Path]) -> Raster:
             first = sources[0]
             for p, src in zip(paths, sources):
                 if src.crs is None:
-                    raise CRSError(f"raster {p.name} has no CRS", remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry")
+                    raise CRSError(
+                        f"raster {p.name} has no CRS",
+                        remedy="assign one with gdal_edit.py -a_srs EPSG:XXXX, then retry",
+                    )
                 if src.crs != first.crs or not np.allclose(src.res, first.res):
-                    raise RasterError(f"tile {p.name} differs from {paths[0].name} in CRS or cell size",
-                                      remedy="ingest tiles of one product only, or resample with borderscape.geo.raster.mosaic")
+                    raise RasterError(
+                        f"tile {p.name} differs from {paths[0].name} in CRS or cell size",
+                        remedy="ingest tiles of one product only, or resample with borderscape.geo.raster.mosaic",
+                    )
             dtype = np.result_type(*[np.dtype(src.dtypes[0]) for src in sources])
             nodata = first.nodata
             if nodata is None:
                 if not np.issubdtype(dtype, np.floating):
-                    raise RasterError("integer tiles without a nodata value cannot mark the cells no tile covers",
-                                      remedy="set a nodata value on the tiles (gdal_edit.py -a_nodata)")
+                    raise RasterError(
+                        "integer tiles without a nodata value cannot mark the cells no tile covers",
+                        remedy="set a nodata value on the tiles (gdal_edit.py -a_nodata)",
+                    )
                 nodata = np.nan
             array, transform = merge(sources, nodata=nodata, dtype=dtype)
             crs = CRS.from_wkt(first.crs.to_wkt())
     except rasterio.errors.RasterioError as exc:
-        raise RasterError(f"cannot read or merge {len(paths)} tiles", remedy="check that the tiles are GeoTIFFs of one product") from exc
+        raise RasterError(
+            f"cannot read or merge {len(paths)} tiles", remedy="check that the tiles are GeoTIFFs of one product"
+        ) from exc
     return Raster(array[0], transform, crs, nodata)
 
 
@@ -576,7 +684,7 @@ ENV_GRID_CELL_DEG = 0.044
 _ENV_COLUMNS = ("row", "col", "longitude", "latitude", "slope_deg", "july_tmax_c", "ndvi")
 
 
-def read_env_grid(located: "Located | str | os.PathLike", *, keep_personal: bool = False) -> Layer:
+def read_env_grid(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
     """Southern Arizona environmental grid: one point per 0.044° cell centre (a ``context`` layer).
 
     Columns: ``grid_row``, ``grid_col`` (the grid's own indices), ``slope_deg`` (mean slope of
@@ -592,18 +700,26 @@ def read_env_grid(located: "Located | str | os.PathLike", *, keep_personal: bool
     _require(raw, list(_ENV_COLUMNS), path.name)
     ledger = Ledger(len(raw))
     geometry, _, _ = points_from_columns(raw["latitude"], raw["longitude"], ledger, ARIZONA_SONORA)
-    out = pd.DataFrame({
-        "grid_row": parse.counts(raw["row"], ledger, "grid_row"),
-        "grid_col": parse.counts(raw["col"], ledger, "grid_col"),
-        "slope_deg": parse.measures(raw["slope_deg"], ledger, "slope_deg"),
-        "july_tmax_c": parse.measures(raw["july_tmax_c"], ledger, "july_tmax_c"),
-        "ndvi": parse.measures(raw["ndvi"], ledger, "ndvi"),
-        "cell_deg": ENV_GRID_CELL_DEG,
-        "feature": "environment grid cell centre",
-        "source_id": "az-env-grid",
-    })
-    return parse.finish("az-env-grid", "context", out, ledger, geometry=geometry,
-                  notes=table.notes + ["cell centres of a 0.044° grid; missing slope/NDVI are normal south of the border"])
+    out = pd.DataFrame(
+        {
+            "grid_row": parse.counts(raw["row"], ledger, "grid_row"),
+            "grid_col": parse.counts(raw["col"], ledger, "grid_col"),
+            "slope_deg": parse.measures(raw["slope_deg"], ledger, "slope_deg"),
+            "july_tmax_c": parse.measures(raw["july_tmax_c"], ledger, "july_tmax_c"),
+            "ndvi": parse.measures(raw["ndvi"], ledger, "ndvi"),
+            "cell_deg": ENV_GRID_CELL_DEG,
+            "feature": "environment grid cell centre",
+            "source_id": "az-env-grid",
+        }
+    )
+    return parse.finish(
+        "az-env-grid",
+        "context",
+        out,
+        ledger,
+        geometry=geometry,
+        notes=table.notes + ["cell centres of a 0.044° grid; missing slope/NDVI are normal south of the border"],
+    )
 
 
 #: loader name (catalog) → reader

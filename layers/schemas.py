@@ -21,27 +21,27 @@ LEDGER_COLUMNS = ("row", "status", "reason")
 
 #: Deaths: one row per recovered person or incident.
 DEATHS = {
-    "date": "datetime64[ns]",          # date of death, of the incident, or of the recovery (see date_kind)
-    "date_kind": "string",             # 'reported' (PCOME: remains reported/found), 'incident', ...
-    "date_precision": "string",        # 'day' | 'month' | 'year' | None
-    "dead": "Int64",                   # number dead (1 for a PCOME case)
-    "missing": "Int64",                # number missing (0 when the source has none)
-    "cause": "string",                 # cause of death as the source states it
-    "location_precision": "string",    # the source's own words, or a coordinate-quality class
-    "source_id": "string",             # catalog id
-    "record_id": "string",             # the source's record id (not a personal identifier); None when removed
+    "date": "datetime64[ns]",  # date of death, of the incident, or of the recovery (see date_kind)
+    "date_kind": "string",  # 'reported' (PCOME: remains reported/found), 'incident', ...
+    "date_precision": "string",  # 'day' | 'month' | 'year' | None
+    "dead": "Int64",  # number dead (1 for a PCOME case)
+    "missing": "Int64",  # number missing (0 when the source has none)
+    "cause": "string",  # cause of death as the source states it
+    "location_precision": "string",  # the source's own words, or a coordinate-quality class
+    "source_id": "string",  # catalog id
+    "record_id": "string",  # the source's record id (not a personal identifier); None when removed
 }
 
 #: Sensors: point sensors (towers, radars ...), tracks with a swath, or areas.
 SENSORS = {
-    "kind": "string",                  # IFT, RVSS, AST, MSC, aerostat, coastal_radar, ALPR, area, track ...
-    "height_m": "float64",             # height above ground of the sensor, metres
-    "range_m": "float64",              # nominal range, metres
-    "swath_m": "float64",              # swath width for tracks, metres
-    "active_from": "datetime64[ns]",   # first day active (NaT: unknown, defaults per kind apply)
-    "active_to": "datetime64[ns]",     # last day active (NaT: still active / unknown)
-    "deployment": "string",            # the source's deployment status text (existing, proposed, removed ...);
-                                       # not "status", which is the ledger's column
+    "kind": "string",  # IFT, RVSS, AST, MSC, aerostat, coastal_radar, ALPR, area, track ...
+    "height_m": "float64",  # height above ground of the sensor, metres
+    "range_m": "float64",  # nominal range, metres
+    "swath_m": "float64",  # swath width for tracks, metres
+    "active_from": "datetime64[ns]",  # first day active (NaT: unknown, defaults per kind apply)
+    "active_to": "datetime64[ns]",  # last day active (NaT: still active / unknown)
+    "deployment": "string",  # the source's deployment status text (existing, proposed, removed ...);
+    # not "status", which is the ledger's column
     "source_id": "string",
 }
 
@@ -117,7 +117,7 @@ class RasterLayer:
     """
 
     source: str
-    raster: "Raster"
+    raster: Raster
     report: QualityReport
     kind: str = "raster"
 

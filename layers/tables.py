@@ -56,11 +56,15 @@ def _check_bytes(path: Path, head: bytes) -> None:
     if not head:
         raise IngestError(f"{path.name} is empty", remedy="check that the download finished; fetch it again")
     if b"\x00" in head[:8192]:
-        raise IngestError(f"{path.name} is binary, not a delimited text file",
-                          remedy="give the CSV export of the source, or the right file name")
+        raise IngestError(
+            f"{path.name} is binary, not a delimited text file",
+            remedy="give the CSV export of the source, or the right file name",
+        )
     if b"\n" not in head and b"\r" not in head and os.path.getsize(path) > len(head):
-        raise IngestError(f"{path.name} has no line break in its first {len(head) // 1024} KiB: it is not a table",
-                          remedy="check the file; a CSV has one record per line")
+        raise IngestError(
+            f"{path.name} has no line break in its first {len(head) // 1024} KiB: it is not a table",
+            remedy="check the file; a CSV has one record per line",
+        )
 
 
 def _decode(path: Path, head: bytes) -> tuple[str, list[str]]:
@@ -102,8 +106,10 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None) -> Tabl
                 if not line:
                     break
                 if len(line) > MAX_LINE_BYTES:
-                    raise IngestError(f"{path.name} has a line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB: it is not a table",
-                                      remedy="check the file; a CSV has one record per line")
+                    raise IngestError(
+                        f"{path.name} has a line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB: it is not a table",
+                        remedy="check the file; a CSV has one record per line",
+                    )
     encoding, notes = _decode(path, head)
     text_head = head.decode(encoding, errors="replace")
     if delimiter is None:
@@ -120,9 +126,18 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None) -> Tabl
         if counts[best] > counts.get(delimiter, 1):
             delimiter = best
     try:
-        frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False, na_values=[],
-                            encoding=encoding, encoding_errors="strict", engine="python" if len(delimiter) > 1 else "c",
-                            on_bad_lines="error", skipinitialspace=False)
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            encoding=encoding,
+            encoding_errors="strict",
+            engine="python" if len(delimiter) > 1 else "c",
+            on_bad_lines="error",
+            skipinitialspace=False,
+        )
     except UnicodeDecodeError:
         encoding = "latin-1"
         notes.append(f"{path.name} is not UTF-8 throughout; read as Latin-1 (ISO-8859-1)")
@@ -130,11 +145,15 @@ def read_table(path: str | os.PathLike, *, delimiter: str | None = None) -> Tabl
     except pd.errors.EmptyDataError as exc:
         raise IngestError(f"{path.name} has no header or no data", remedy="check that the download finished") from exc
     except pd.errors.ParserError as exc:
-        raise IngestError(f"{path.name} cannot be split into columns with delimiter {delimiter!r}: {exc}",
-                          remedy="check the delimiter and quoting; ingest a clean CSV export") from exc
+        raise IngestError(
+            f"{path.name} cannot be split into columns with delimiter {delimiter!r}: {exc}",
+            remedy="check the delimiter and quoting; ingest a clean CSV export",
+        ) from exc
     if frame.shape[1] <= 1 and delimiter == ",":
-        raise IngestError(f"{path.name} has a single column: the delimiter was not recognised",
-                          remedy="use a comma-, semicolon-, tab- or pipe-separated file")
+        raise IngestError(
+            f"{path.name} has a single column: the delimiter was not recognised",
+            remedy="use a comma-, semicolon-, tab- or pipe-separated file",
+        )
     if frame.empty:
         raise IngestError(f"{path.name} has a header but no data rows", remedy="check that the export is not empty")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -155,8 +174,10 @@ def _vector_uri(path: Path) -> str:
         inside = sorted(n for n in names if n.lower().endswith(suffix))
         if inside:
             return f"/vsizip/{path}/{inside[0]}"
-    raise IngestError(f"{path.name} holds no shapefile, GeoPackage, GeoJSON or KML",
-                      remedy="give the archive published by the source, or the vector file itself")
+    raise IngestError(
+        f"{path.name} holds no shapefile, GeoPackage, GeoJSON or KML",
+        remedy="give the archive published by the source, or the vector file itself",
+    )
 
 
 def read_vector(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -185,14 +206,25 @@ def read_vector(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, list[str]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = gpd.read_file(uri, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, OSError, ValueError) as exc:
-        raise IngestError(f"{path.name} cannot be read as vector data ({type(exc).__name__})",
-                          remedy="give a shapefile (with .prj), GeoPackage, GeoJSON, KML or KMZ file") from exc
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
+        pyogrio.errors.CRSError,
+        OSError,
+        ValueError,
+    ) as exc:
+        raise IngestError(
+            f"{path.name} cannot be read as vector data ({type(exc).__name__})",
+            remedy="give a shapefile (with .prj), GeoPackage, GeoJSON, KML or KMZ file",
+        ) from exc
     if frame.crs is None:
-        raise CRSError(f"{path.name} declares no coordinate reference system",
-                       remedy="set the CRS in the file (e.g. ogr2ogr -a_srs EPSG:4326) and ingest it again; "
-                              "borderscape never guesses a CRS")
+        raise CRSError(
+            f"{path.name} declares no coordinate reference system",
+            remedy="set the CRS in the file (e.g. ogr2ogr -a_srs EPSG:4326) and ingest it again; "
+            "borderscape never guesses a CRS",
+        )
     if not frame.crs.equals(WGS84):
         notes.append(f"reprojected from {frame.crs.to_string()} to EPSG:4326")
         frame = frame.to_crs(WGS84)

@@ -13,17 +13,25 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 #: Chromium flags: no sandbox (containers), no GPU, and no background traffic of its own.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
 
 
 def screenshot_dir() -> Path:
@@ -73,7 +81,9 @@ class PageReport:
 
 
 @contextlib.contextmanager
-def open_page(path: Path, *, width: int = 1200, height: int = 800, media: str = "screen") -> Iterator[tuple[object, PageReport]]:
+def open_page(
+    path: Path, *, width: int = 1200, height: int = 800, media: str = "screen"
+) -> Iterator[tuple[object, PageReport]]:
     """Open ``path`` from ``file://`` in offline headless Chromium.
 
     Yields ``(page, report)``: a Playwright page, already loaded (``load`` event fired), and
@@ -100,8 +110,13 @@ def open_page(path: Path, *, width: int = 1200, height: int = 800, media: str = 
                     r.abort()
 
             context.route("**/*", route)
-            page.on("console", lambda m: (report.console.append((m.type, m.text)),
-                                          report.errors.append(m.text) if m.type == "error" else None))
+            page.on(
+                "console",
+                lambda m: (
+                    report.console.append((m.type, m.text)),
+                    report.errors.append(m.text) if m.type == "error" else None,
+                ),
+            )
             page.on("pageerror", lambda exc: report.errors.append(f"uncaught: {exc}"))
             page.on("dialog", lambda d: (report.dialogs.append(d.message), d.dismiss()))
             page.goto(Path(path).resolve().as_uri(), wait_until="load")

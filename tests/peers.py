@@ -28,6 +28,11 @@ def run_grass(workdir: Path, script: str, *, crs: str = "EPSG:32612", timeout: f
     """Run a bash ``script`` of GRASS commands in a temporary GRASS location of ``crs``."""
     grass = require_peer("grass")
     (workdir / "run.sh").write_text("set -e\n" + script)
-    proc = subprocess.run([grass, "--tmp-location", crs, "--exec", "bash", "run.sh"],
-                          cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [grass, "--tmp-location", crs, "--exec", "bash", "run.sh"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]

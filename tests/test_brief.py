@@ -161,12 +161,20 @@ def test_demo_brief_says_simulated_and_lists_skipped_tests(demo):
     assert "is marked <i>primary</i>" in page
     for t in results["tests"]:
         if t["status"] == "ran":
-            assert re.search(rf'<code>{re.escape(html.escape(t["id"]))}</code> <span class="tier">\({t["tier"]}\)', page)
+            assert re.search(
+                rf'<code>{re.escape(html.escape(t["id"]))}</code> <span class="tier">\({t["tier"]}\)', page
+            )
     for t in skipped:
         assert html.escape(t["reason"]) in page and f"<code>{html.escape(t['id'])}</code>" in page
     figures = {p.stem for p in (demo / "run" / "figures").glob("*.svg")}
-    assert {"study_area", "hardship_over_time", "mortality_per_encounter", "coverage_growth", "cross_l_envelope",
-            "hotspots_by_period"} <= figures
+    assert {
+        "study_area",
+        "hardship_over_time",
+        "mortality_per_encounter",
+        "coverage_growth",
+        "cross_l_envelope",
+        "hotspots_by_period",
+    } <= figures
     for stem in figures:
         assert "SIMULATED DATA" in (demo / "run" / "figures" / f"{stem}.svg").read_text(encoding="utf-8"), stem
     assert pdf_pages(demo / "brief.pdf") > 1
@@ -190,27 +198,47 @@ def test_missing_weasyprint_is_a_typed_error_after_the_html(tmp_path, monkeypatc
 
 
 def test_plain_language_sentences():
-    base = {"name": "distance of deaths from the coast: median after − before 2017-02-02 (km)", "estimate": -113.01,
-            "ci": [-138.0, -43.37], "n": 426, "p_value": 0.001, "parameters": {"permutations": 999},
-            "method": "two-sample permutation test (999 permutations, two-sided)"}
+    base = {
+        "name": "distance of deaths from the coast: median after − before 2017-02-02 (km)",
+        "estimate": -113.01,
+        "ci": [-138.0, -43.37],
+        "n": 426,
+        "p_value": 0.001,
+        "parameters": {"permutations": 999},
+        "method": "two-sample permutation test (999 permutations, two-sided)",
+    }
     text = headline(base)
     assert text.startswith("Distance of deaths from the coast: median after − before 2017-02-02: -113 km")
     assert "95 % confidence interval -138 to -43.4; n = 426" in text
     assert "None of 999 random reshuffles of the data gave a result this extreme (fewer than 1 in 1,000" in text
     assert p_value_words({**base, "p_value": 0.022}).startswith(
-        "A result at least this extreme arose in 21 of 999 random reshuffles of the data (p = 0.022)")
+        "A result at least this extreme arose in 21 of 999 random reshuffles of the data (p = 0.022)"
+    )
     other = {**base, "method": "Mann-Kendall test", "p_value": 0.0312}
     assert p_value_words(other) == "p = 0.031: unlikely to be chance alone."
     assert p_value_words({**other, "p_value": 0.25}) == "p = 0.25: consistent with chance."
-    ratio = headline({**other, "name": "share of boats with deaths, by ngo / by vessel (risk ratio)", "estimate": 1.41,
-                      "ci": [0.983, 2.02]})
+    ratio = headline(
+        {
+            **other,
+            "name": "share of boats with deaths, by ngo / by vessel (risk ratio)",
+            "estimate": 1.41,
+            "ci": [0.983, 2.02],
+        }
+    )
     assert "1.41 risk ratio; a ratio of 1 means no difference" in ratio
     envelope = headline({**other, "ci": [-1394.8, None], "parameters": {"ci_kind": "null envelope of the deviation"}})
     assert "range expected with no effect (95 % null envelope): from -1,395" in envelope
-    named = headline({**other, "name": "rate after / rate before 2020-03-21 (Title 42 expulsions begin)", "estimate": 0.178})
+    named = headline(
+        {**other, "name": "rate after / rate before 2020-03-21 (Title 42 expulsions begin)", "estimate": 0.178}
+    )
     assert named.startswith("Rate after / rate before 2020-03-21 (Title 42 expulsions begin): 0.178 (95 %")
-    assert [number(v) for v in (6885.5, 0.0162406, -1.1255, 0.0, 1.2e-5)] == ["6,886", "0.0162", "-1.13", "0",
-                                                                              "1.20e-05"]
+    assert [number(v) for v in (6885.5, 0.0162406, -1.1255, 0.0, 1.2e-5)] == [
+        "6,886",
+        "0.0162",
+        "-1.13",
+        "0",
+        "1.20e-05",
+    ]
 
 
 def test_brief_inlines_its_stylesheet_from_the_package(tmp_path):
@@ -221,8 +249,14 @@ def test_brief_inlines_its_stylesheet_from_the_package(tmp_path):
 
     css = static_text("brief.css")
     assert "@media print" in css and "@page" in css
-    results = {"study": "s", "seed": 1, "simulated": True, "caveats": [], "sources": [],
-               "tests": [{"id": "H1", "name": "n", "status": "skipped", "reason": "No towers. Give --towers."}]}
+    results = {
+        "study": "s",
+        "seed": 1,
+        "simulated": True,
+        "caveats": [],
+        "sources": [],
+        "tests": [{"id": "H1", "name": "n", "status": "skipped", "reason": "No towers. Give --towers."}],
+    }
     page = brief_html(results, title="t", description="d", figures=tmp_path)
     assert f"<style>\n{css}@page {{ @top-center" in page  # then the SIMULATED DATA page header
     assert "<script" not in page.lower() and not re.search(r"(src|href)=[\"']?(https?:)?//", page)

@@ -27,8 +27,10 @@ def test_brief_opens_offline_without_errors(central):
         charts = page.locator("svg.chart")
         assert charts.count() >= 4
         # every inline chart is laid out at the page's width, with the height its viewBox implies
-        sizes = page.evaluate("[...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect())"
-                              ".map(r => [r.width, r.height])")
+        sizes = page.evaluate(
+            "[...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect())"
+            ".map(r => [r.width, r.height])"
+        )
         assert all(w > 600 and h > 200 for w, h in sizes), sizes
         assert page.locator("#headlines + ul.findings > li").count() == 5  # M1 … M5
         page.screenshot(path=screenshot_dir() / "brief-central-med.png", full_page=True)
@@ -45,8 +47,10 @@ def test_hostile_text_shows_as_text_and_runs_nothing(hostile):
         assert f"{HOSTILE} in a caveat" in body and f"{HOSTILE} in the description" in body
         assert f"{HOSTILE} MoU" in body
         # the map's title inside the inline SVG is text, not an element
-        assert page.evaluate("[...document.querySelectorAll('svg.chart text')]"
-                             ".some(t => t.textContent.includes('<img src=x onerror=alert(1)> Central Med'))")
+        assert page.evaluate(
+            "[...document.querySelectorAll('svg.chart text')]"
+            ".some(t => t.textContent.includes('<img src=x onerror=alert(1)> Central Med'))"
+        )
     assert report.dialogs == [] and report.errors == [] and report.blocked == []
 
 

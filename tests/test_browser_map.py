@@ -9,14 +9,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-
-from borderscape.cli import main
 from browser import open_page, screenshot_dir
 from test_webmap import study_map_file
 
+from borderscape.cli import main
+
 HOSTILE = "<img src=x onerror=alert(1)>"
-ARIZONA_LAYERS = ("Arizona OpenGIS Initiative for Deceased Migrants (recovered remains)", "Hot spots of deaths",
-                  "Border", "Roads", "Water stations", "Border Patrol stations")
+ARIZONA_LAYERS = (
+    "Arizona OpenGIS Initiative for Deceased Migrants (recovered remains)",
+    "Hot spots of deaths",
+    "Border",
+    "Roads",
+    "Water stations",
+    "Border Patrol stations",
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +32,12 @@ def maps(data_dir, tmp_path_factory):
 
 
 def set_year(page, year: int | None) -> None:
-    page.evaluate("""(y) => { const s = document.getElementById('bs-year');
+    page.evaluate(
+        """(y) => { const s = document.getElementById('bs-year');
                               s.value = y === null ? s.min : String(y);
-                              s.dispatchEvent(new Event('input')); }""", year)
+                              s.dispatchEvent(new Event('input')); }""",
+        year,
+    )
 
 
 def test_arizona_map_works_offline(maps):
@@ -69,8 +78,13 @@ def test_arizona_map_works_offline(maps):
 def test_central_med_map_works_offline(maps):
     with open_page(maps["central-med"], width=1200, height=800) as (page, report):
         control = page.locator(".leaflet-control-layers").inner_text()
-        for name in ("IOM Missing Migrants Project", "Coverage from", "Search and rescue regions", "Coastline",
-                     "Operational areas"):
+        for name in (
+            "IOM Missing Migrants Project",
+            "Coverage from",
+            "Search and rescue regions",
+            "Coastline",
+            "Operational areas",
+        ):
             assert name in control
         assert page.locator("path.bs-cluster").count() > 10 and page.locator("path.bs-areas").count() > 0
         before = page.locator("path.bs-point").count()
@@ -81,12 +95,24 @@ def test_central_med_map_works_offline(maps):
 
 
 def test_hostile_text_shows_as_text_and_runs_nothing(tmp_path):
-    frame = gpd.GeoDataFrame({
-        "date": pd.to_datetime(["2012-03-17"]), "date_kind": "reported", "date_precision": "day",
-        "dead": pd.array([1], "Int64"), "missing": pd.array([0], "Int64"), "cause": [HOSTILE],
-        "location_precision": "exact", "source_id": "deaths", "record_id": pd.array([None], "string"),
-        "row": np.arange(1), "status": "kept", "reason": ""},
-        geometry=gpd.points_from_xy([-111.0], [31.8]), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "date": pd.to_datetime(["2012-03-17"]),
+            "date_kind": "reported",
+            "date_precision": "day",
+            "dead": pd.array([1], "Int64"),
+            "missing": pd.array([0], "Int64"),
+            "cause": [HOSTILE],
+            "location_precision": "exact",
+            "source_id": "deaths",
+            "record_id": pd.array([None], "string"),
+            "row": np.arange(1),
+            "status": "kept",
+            "reason": "",
+        },
+        geometry=gpd.points_from_xy([-111.0], [31.8]),
+        crs="EPSG:4326",
+    )
     layer = tmp_path / "hostile <b>layer.parquet"
     frame.to_parquet(layer, index=False)
     out = tmp_path / "hostile.html"

@@ -12,9 +12,23 @@ from borderscape.layers.catalog import CATALOG, dem_tile_names, get_source
 from borderscape.layers.fetch import name_date
 
 REQUIRED_IDS = {
-    "pcome", "pcome-terrain", "iom-mmp", "eff-towers", "ibwc-boundary", "tiger-roads-az", "usbp-stations",
-    "hb-water-stations", "cbp-encounters", "frontex-incidents", "frontex-detections", "imo-srr",
-    "unhcr-arrivals", "iom-med-monthly", "gshhg", "dem-copernicus", "dem-3dep",
+    "pcome",
+    "pcome-terrain",
+    "iom-mmp",
+    "eff-towers",
+    "ibwc-boundary",
+    "tiger-roads-az",
+    "usbp-stations",
+    "hb-water-stations",
+    "cbp-encounters",
+    "frontex-incidents",
+    "frontex-detections",
+    "imo-srr",
+    "unhcr-arrivals",
+    "iom-med-monthly",
+    "gshhg",
+    "dem-copernicus",
+    "dem-3dep",
 }
 FORMATS = {"csv", "json-records", "kml", "kmz", "shp", "geojson", "gpkg", "geotiff", "netcdf", "zip", "gml"}
 
@@ -64,8 +78,10 @@ def _tile_box(source_id: str, name: str):
 
 
 @pytest.mark.parametrize("source_id", ["dem-copernicus", "dem-3dep"])
-@pytest.mark.parametrize("bbox", [(-112.5, 31.2, -110.1, 32.9), (-112.0, 31.0, -110.0, 33.0),
-                                  (9.5, -1.5, 10.5, 0.5), (-0.5, 35.2, 0.5, 35.8)])
+@pytest.mark.parametrize(
+    "bbox",
+    [(-112.5, 31.2, -110.1, 32.9), (-112.0, 31.0, -110.0, 33.0), (9.5, -1.5, 10.5, 0.5), (-0.5, 35.2, 0.5, 35.8)],
+)
 def test_tiles_cover_exactly_the_cells_meeting_the_box(source_id, bbox):
     names = dem_tile_names(source_id, bbox)
     assert len(set(names)) == len(names)
@@ -73,8 +89,12 @@ def test_tiles_cover_exactly_the_cells_meeting_the_box(source_id, bbox):
     cells = [_tile_box(source_id, n) for n in names]
     # reference: every integer cell whose interior meets the box's interior, by shapely
     w, so, e, n = (int(v) for v in bbox)
-    expected = {(lon, lat) for lon in range(w - 3, e + 3) for lat in range(so - 3, n + 3)
-                if box(lon, lat, lon + 1, lat + 1).intersection(target).area > 0}
+    expected = {
+        (lon, lat)
+        for lon in range(w - 3, e + 3)
+        for lat in range(so - 3, n + 3)
+        if box(lon, lat, lon + 1, lat + 1).intersection(target).area > 0
+    }
     assert {(int(c.bounds[0]), int(c.bounds[1])) for c in cells} == expected
     # row-major from the north-west
     keys = [(-c.bounds[1], c.bounds[0]) for c in cells]
@@ -82,7 +102,9 @@ def test_tiles_cover_exactly_the_cells_meeting_the_box(source_id, bbox):
 
 
 def test_tile_names_known_values():
-    assert dem_tile_names("dem-copernicus", (-111.5, 31.2, -111.1, 31.8)) == ["Copernicus_DSM_COG_10_N31_00_W112_00_DEM"]
+    assert dem_tile_names("dem-copernicus", (-111.5, 31.2, -111.1, 31.8)) == [
+        "Copernicus_DSM_COG_10_N31_00_W112_00_DEM"
+    ]
     assert dem_tile_names("dem-3dep", (-111.5, 31.2, -111.1, 31.8)) == ["n32w112"]
     assert dem_tile_names("dem-copernicus", (10.2, -0.8, 10.4, -0.2)) == ["Copernicus_DSM_COG_10_S01_00_E010_00_DEM"]
     with pytest.raises(SourceError, match="bounding box"):
@@ -91,17 +113,20 @@ def test_tile_names_known_values():
         dem_tile_names("pcome", (-112.0, 31.0, -111.0, 32.0))
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("ogis_deaths_1981_2024-09.csv", (2024, 9, 0)),
-    ("ogis_deaths_bansak2025_1981_2020-06.csv", (2020, 6, 0)),
-    ("MissingMigrants-Global-2026-05-06.csv", (2026, 5, 6)),
-    ("tl_2021_04_prisecroads.shp", (2021, 0, 0)),
-    ("unhcr_daily_sea_arrivals_italy_2015-10_2026-03.csv", (2026, 3, 0)),
-    ("gshhg_full_shorelines_116W-106W_29N-35N.geojson", (0, 0, 0)),
-    ("Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif", (0, 0, 0)),
-    ("2019.json", (2019, 0, 0)),
-    ("export_2014-2019.csv", (2019, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("ogis_deaths_1981_2024-09.csv", (2024, 9, 0)),
+        ("ogis_deaths_bansak2025_1981_2020-06.csv", (2020, 6, 0)),
+        ("MissingMigrants-Global-2026-05-06.csv", (2026, 5, 6)),
+        ("tl_2021_04_prisecroads.shp", (2021, 0, 0)),
+        ("unhcr_daily_sea_arrivals_italy_2015-10_2026-03.csv", (2026, 3, 0)),
+        ("gshhg_full_shorelines_116W-106W_29N-35N.geojson", (0, 0, 0)),
+        ("Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif", (0, 0, 0)),
+        ("2019.json", (2019, 0, 0)),
+        ("export_2014-2019.csv", (2019, 0, 0)),
+    ],
+)
 def test_name_date(name, expected):
     assert name_date(name) == expected
 

@@ -22,8 +22,19 @@ def run(args, capsys):
 
 
 def test_catalog_source_with_report(data_dir, tmp_path, capsys):
-    code, out, err = run(["ingest", "pcome", "--data-dir", str(data_dir), "--out", str(tmp_path / "d.parquet"),
-                          "--report", str(tmp_path / "d.json")], capsys)
+    code, out, err = run(
+        [
+            "ingest",
+            "pcome",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(tmp_path / "d.parquet"),
+            "--report",
+            str(tmp_path / "d.json"),
+        ],
+        capsys,
+    )
     assert code == 0
     lines = out.strip().splitlines()
     assert len(lines) == 1
@@ -42,14 +53,33 @@ def test_catalog_source_with_report(data_dir, tmp_path, capsys):
 def test_generic_file(tmp_path, capsys):
     p = tmp_path / "mine.csv"
     p.write_text("Lat,Lon,Found,Cause,Notes,Other\n31.5,-111.2,2021-06-01,heat,n1,o1\n-111.3,31.6,2021-06-02,,n2,o2\n")
-    code, out, _ = run(["ingest", "deaths", str(p), "--columns", "lat=Lat,lon=Lon", "--columns", "date=Found,cause=Cause",
-                        "--keep", "Notes", "--region", "-115.5,30,-108.5,35", "--out", str(tmp_path / "m.gpkg"),
-                        "--report", str(tmp_path / "m.json")], capsys)
+    code, out, _ = run(
+        [
+            "ingest",
+            "deaths",
+            str(p),
+            "--columns",
+            "lat=Lat,lon=Lon",
+            "--columns",
+            "date=Found,cause=Cause",
+            "--keep",
+            "Notes",
+            "--region",
+            "-115.5,30,-108.5,35",
+            "--out",
+            str(tmp_path / "m.gpkg"),
+            "--report",
+            str(tmp_path / "m.json"),
+        ],
+        capsys,
+    )
     assert code == 0 and out.startswith("deaths: 2 rows read, 1 kept, 1 repaired, 0 quarantined | mine.csv")
     layer = gpd.read_file(tmp_path / "m.gpkg")
     assert "Notes" in layer.columns and "Other" not in layer.columns
     assert layer.geometry[1].x == pytest.approx(-111.3)
-    assert json.loads((tmp_path / "m.json").read_text())["repairs"] == {"coordinates had latitude and longitude swapped": 1}
+    assert json.loads((tmp_path / "m.json").read_text())["repairs"] == {
+        "coordinates had latitude and longitude swapped": 1
+    }
 
 
 def test_raster_source_to_tif_and_parquet_refused(data_dir, tmp_path, capsys):
@@ -61,15 +91,20 @@ def test_raster_source_to_tif_and_parquet_refused(data_dir, tmp_path, capsys):
     assert not (tmp_path / "r.parquet").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ingest", "nonsense", "--out", "x.parquet"], "unknown source"),
-    (["ingest", "deaths", "--out", "x.parquet"], "needs a FILE"),
-    (["ingest", "deaths", "f.csv", "--columns", "lat=a,lon=b", "--keep", "Name", "--out", "x.parquet"],
-     "look like names or case numbers"),
-    (["ingest", "pcome", "--columns", "lat=a", "--out", "x.parquet"], "are for deaths|sensors|context"),
-    (["ingest", "pcome", "--out", "x.shp"], "unknown layer format"),
-    (["ingest", "deaths", "f.csv", "--columns", "lat", "--out", "x.parquet"], "not ROLE=COLUMN"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "nonsense", "--out", "x.parquet"], "unknown source"),
+        (["ingest", "deaths", "--out", "x.parquet"], "needs a FILE"),
+        (
+            ["ingest", "deaths", "f.csv", "--columns", "lat=a,lon=b", "--keep", "Name", "--out", "x.parquet"],
+            "look like names or case numbers",
+        ),
+        (["ingest", "pcome", "--columns", "lat=a", "--out", "x.parquet"], "are for deaths|sensors|context"),
+        (["ingest", "pcome", "--out", "x.shp"], "unknown layer format"),
+        (["ingest", "deaths", "f.csv", "--columns", "lat", "--out", "x.parquet"], "not ROLE=COLUMN"),
+    ],
+)
 def test_refusals_are_typed(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "f.csv").write_text("a,b,Name\n1,2,x\n")
@@ -109,8 +144,10 @@ def test_unwritable_output_is_a_typed_error(tmp_path, capsys):
     p.write_text("lat,lon\n31.5,-111.2\n")
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = run(["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--out", str(blocker / "sub" / "o.parquet")],
-                       capsys)
+    code, _, err = run(
+        ["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--out", str(blocker / "sub" / "o.parquet")],
+        capsys,
+    )
     assert code == 2 and "error:" in err
     assert pd.read_csv(p).shape == (1, 2)  # input untouched
 
@@ -118,13 +155,48 @@ def test_unwritable_output_is_a_typed_error(tmp_path, capsys):
 def test_personal_column_of_own_file_needs_the_flag(tmp_path, capsys):
     p = tmp_path / "mine.csv"
     p.write_text("lat,lon,Case Number,Station name\n31.5,-111.2,A-1,Ajo\n")
-    code, _, err = run(["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--keep", "Case Number",
-                        "--out", str(tmp_path / "m.parquet")], capsys)
+    code, _, err = run(
+        [
+            "ingest",
+            "deaths",
+            str(p),
+            "--columns",
+            "lat=lat,lon=lon",
+            "--keep",
+            "Case Number",
+            "--out",
+            str(tmp_path / "m.parquet"),
+        ],
+        capsys,
+    )
     assert code == 2 and "look like names or case numbers" in err and not (tmp_path / "m.parquet").exists()
-    code, out, err = run(["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--keep", "Case Number",
-                          "--keep-personal", "--out", str(tmp_path / "m.parquet")], capsys)
+    code, out, err = run(
+        [
+            "ingest",
+            "deaths",
+            str(p),
+            "--columns",
+            "lat=lat,lon=lon",
+            "--keep",
+            "Case Number",
+            "--keep-personal",
+            "--out",
+            str(tmp_path / "m.parquet"),
+        ],
+        capsys,
+    )
     assert code == 0 and "warning" in err
     assert gpd.read_parquet(tmp_path / "m.parquet")["Case Number"].tolist() == ["A-1"]
-    code, _, _ = run(["ingest", "context", str(p), "--columns", "lat=lat,lon=lon,name=Station name",
-                      "--out", str(tmp_path / "s.parquet")], capsys)
+    code, _, _ = run(
+        [
+            "ingest",
+            "context",
+            str(p),
+            "--columns",
+            "lat=lat,lon=lon,name=Station name",
+            "--out",
+            str(tmp_path / "s.parquet"),
+        ],
+        capsys,
+    )
     assert code == 0  # a station's name is not a person's

@@ -17,7 +17,6 @@ from borderscape.cli import main
 from borderscape.layers.catalog import CATALOG
 
 
-
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -83,7 +82,9 @@ def test_sources_json_on_shared_mirror(data_dir, tmp_path, capsys):
     rows = {r["id"]: r for r in json.loads(out)}
     assert set(rows) == set(CATALOG)
     for r in rows.values():
-        assert {"id", "title", "publisher", "licence", "citation", "urls", "found", "paths", "sha256", "remedy"} <= set(r)
+        assert {"id", "title", "publisher", "licence", "citation", "urls", "found", "paths", "sha256", "remedy"} <= set(
+            r
+        )
         assert r["found"] == bool(r["paths"]) and len(r["sha256"]) == len(r["paths"])
         assert r["found"] or "--data-dir" in r["remedy"]
     pcome = rows["pcome"]
@@ -101,8 +102,17 @@ def test_fetch_url_prints_path_and_sha256(served, tmp_path, capsys):
     (www / "towers_export.csv").write_bytes(data)
     cache = tmp_path / "cache"
     digest = hashlib.sha256(data).hexdigest()
-    code, out, _ = run(capsys, "fetch", "eff-towers", "--url", f"{base}/towers_export.csv",
-                       "--cache-dir", str(cache), "--sha256", digest.upper())
+    code, out, _ = run(
+        capsys,
+        "fetch",
+        "eff-towers",
+        "--url",
+        f"{base}/towers_export.csv",
+        "--cache-dir",
+        str(cache),
+        "--sha256",
+        digest.upper(),
+    )
     path = cache / "eff-towers" / "towers_export.csv"
     assert code == 0 and out.strip() == f"eff-towers\t{path}\tsha256 {digest}"
     assert path.read_bytes() == data
@@ -124,8 +134,17 @@ def test_fetch_found_by_sources_via_cache(served, tmp_path, capsys):
 def test_fetch_wrong_sha256(served, tmp_path, capsys):
     base, www = served
     (www / "Capstone_Mortality_Dataset.csv").write_bytes(b"x,y\n")
-    code, _, err = run(capsys, "fetch", "pcome-terrain", "--url", f"{base}/Capstone_Mortality_Dataset.csv",
-                       "--cache-dir", str(tmp_path), "--sha256", "ab" * 32)
+    code, _, err = run(
+        capsys,
+        "fetch",
+        "pcome-terrain",
+        "--url",
+        f"{base}/Capstone_Mortality_Dataset.csv",
+        "--cache-dir",
+        str(tmp_path),
+        "--sha256",
+        "ab" * 32,
+    )
     assert code == 2 and "pcome-terrain" in err and "sha256" in err
     assert not (tmp_path / "pcome-terrain" / "Capstone_Mortality_Dataset.csv").exists()
 
@@ -141,8 +160,17 @@ def test_fetch_without_network_names_source_and_remedy(tmp_path, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, _, err = run(capsys, "fetch", "pcome-terrain", "--url", f"http://127.0.0.1:{port}/x.csv",
-                       "--cache-dir", str(tmp_path), "--retries", "0")
+    code, _, err = run(
+        capsys,
+        "fetch",
+        "pcome-terrain",
+        "--url",
+        f"http://127.0.0.1:{port}/x.csv",
+        "--cache-dir",
+        str(tmp_path),
+        "--retries",
+        "0",
+    )
     assert code == 2 and "pcome-terrain" in err and "Without network" in err and "--data-dir" in err
     assert "Traceback" not in err
 
@@ -151,8 +179,17 @@ def test_fetch_dem_bbox_with_negative_degrees(served, tmp_path, capsys, monkeypa
     base, www = served
     (www / "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif").write_bytes(b"tile")
     monkeypatch.setattr(settings, "progress", True)  # draws a rich bar on stderr; must not disturb stdout
-    code, out, err = run(capsys, "fetch", "dem-copernicus", "--bbox", "-112,31,-110,32",
-                         "--tile-url", base + "/{name}.tif", "--cache-dir", str(tmp_path))
+    code, out, err = run(
+        capsys,
+        "fetch",
+        "dem-copernicus",
+        "--bbox",
+        "-112,31,-110,32",
+        "--tile-url",
+        base + "/{name}.tif",
+        "--cache-dir",
+        str(tmp_path),
+    )
     assert code == 0
     assert out.count("\n") == 1 and "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif" in out
     assert "skipped" in err and "N31_00_W111_00" in err

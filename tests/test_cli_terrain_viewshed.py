@@ -20,8 +20,9 @@ def world(tmp_path):
     dem = fractal_dem((80, 90), relief=200, beta=4.0, rng=np.random.default_rng(7))
     dem_path = dem.write(tmp_path / "dem.tif")
     x, y = dem.xy(np.array([10, 40, 70]), np.array([20, 45, 80]))
-    sensors = gpd.GeoDataFrame({"name_of_site": ["a", "b", "c"]}, geometry=[Point(a, b) for a, b in zip(x, y)],
-                               crs=dem.crs)
+    sensors = gpd.GeoDataFrame(
+        {"name_of_site": ["a", "b", "c"]}, geometry=[Point(a, b) for a, b in zip(x, y)], crs=dem.crs
+    )
     return dem, dem_path, sensors, x, y
 
 
@@ -66,8 +67,9 @@ def test_columns_override_flags_and_curvature_flags(world, tmp_path):
     out = tmp_path / "c.tif"
     res = run([dem_path, "--sensors", path, "--height", 12, "--no-curvature", "--out", out])
     assert res.exit_code == 0, res.output
-    expected = coverage_count(dem, x, y, np.array([5.0, 12.0, 40.0]), np.array([800.0, 1500.0, 2000.0]),
-                              curvature=False).array
+    expected = coverage_count(
+        dem, x, y, np.array([5.0, 12.0, 40.0]), np.array([800.0, 1500.0, 2000.0]), curvature=False
+    ).array
     np.testing.assert_array_equal(Raster.read(out).array, expected)
     res = run([dem_path, "--sensors", path, "--refraction", 0.25, "--out", out])
     assert res.exit_code != 0  # the missing height has no default now
@@ -76,15 +78,31 @@ def test_columns_override_flags_and_curvature_flags(world, tmp_path):
 
 def test_csv_with_crs_and_date_filter(world, tmp_path):
     dem, dem_path, sensors, x, y = world
-    table = pd.DataFrame({"x": x, "y": y, "active_from": ["2010-01-01", "2010-01-01", "2018-01-01"],
-                          "active_to": ["2012-01-01", "", ""]})
+    table = pd.DataFrame(
+        {"x": x, "y": y, "active_from": ["2010-01-01", "2010-01-01", "2018-01-01"], "active_to": ["2012-01-01", "", ""]}
+    )
     path = tmp_path / "s.csv"
     table.to_csv(path, index=False)
     out = tmp_path / "c.tif"
     res = run([dem_path, "--sensors", path, "--height", 15, "--range", 1000, "--date", "2015-05-01", "--out", out])
     assert res.exit_code != 0 and "CRS" in str(res.exception)  # a CSV carries no CRS
-    res = run([dem_path, "--sensors", path, "--sensors-crs", "EPSG:32612", "--height", 15, "--range", 1000,
-               "--date", "2015-05-01", "--out", out])
+    res = run(
+        [
+            dem_path,
+            "--sensors",
+            path,
+            "--sensors-crs",
+            "EPSG:32612",
+            "--height",
+            15,
+            "--range",
+            1000,
+            "--date",
+            "2015-05-01",
+            "--out",
+            out,
+        ]
+    )
     assert res.exit_code == 0, res.output
     only_b = coverage_count(dem, x[1:2], y[1:2], 15.0, 1000.0).array
     np.testing.assert_array_equal(Raster.read(out).array, only_b)
@@ -98,8 +116,21 @@ def test_typed_errors_reach_the_user_as_messages(world, tmp_path):
     far = gpd.GeoDataFrame(geometry=[Point(x[0] + 1e6, y[0])], crs=dem.crs)
     path = tmp_path / "far.geojson"
     far.to_file(path)
-    code = main(["terrain", "viewshed", str(dem_path), "--sensors", str(path), "--height", "10",
-                 "--range", "500", "--out", str(tmp_path / "o.tif")])
+    code = main(
+        [
+            "terrain",
+            "viewshed",
+            str(dem_path),
+            "--sensors",
+            str(path),
+            "--height",
+            "10",
+            "--range",
+            "500",
+            "--out",
+            str(tmp_path / "o.tif"),
+        ]
+    )
     assert code == 2
     code = main(["terrain", "viewshed", str(dem_path), "--sensors", str(path), "--out", str(tmp_path / "o.tif")])
     assert code == 2

@@ -13,11 +13,10 @@ import subprocess
 import numpy as np
 import pytest
 import rasterio
+from peers import require_peer, run_grass
 
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.viewshed import viewshed
-
-from peers import require_peer, run_grass
 
 pytestmark = pytest.mark.conformance
 
@@ -32,14 +31,33 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def gdal_viewshed(dem, dem_path, tmp_path, x, y, oh, th, refraction):
     out = tmp_path / "gdal_vs.tif"
     cc = 0.0 if refraction is None else 1.0 - refraction
-    subprocess.run([require_peer("gdal_viewshed"), "-q", "-ox", repr(x), "-oy", repr(y), "-oz", str(oh), "-tz", str(th),
-                    "-md", str(MAX_DISTANCE), "-cc", repr(cc), str(dem_path), str(out)], check=True)
+    subprocess.run(
+        [
+            require_peer("gdal_viewshed"),
+            "-q",
+            "-ox",
+            repr(x),
+            "-oy",
+            repr(y),
+            "-oz",
+            str(oh),
+            "-tz",
+            str(th),
+            "-md",
+            str(MAX_DISTANCE),
+            "-cc",
+            repr(cc),
+            str(dem_path),
+            str(out),
+        ],
+        check=True,
+    )
     with rasterio.open(out) as src:  # GDAL writes the max-distance window only
         window = src.read(1) == 255
         c0 = round((src.transform.c - dem.transform.c) / dem.transform.a)
         r0 = round((src.transform.f - dem.transform.f) / dem.transform.e)
     full = np.zeros(dem.shape, bool)
-    full[r0:r0 + window.shape[0], c0:c0 + window.shape[1]] = window
+    full[r0 : r0 + window.shape[0], c0 : c0 + window.shape[1]] = window
     return full
 
 
@@ -51,9 +69,11 @@ def grass_viewsheds(dem, dem_path, tmp_path, cases):
         flags = "-b" if refraction is None else ("-bc" if refraction == 0 else "-bcr")
         out = tmp_path / f"grass_vs{i}.tif"
         outs.append(out)
-        lines += [f"r.viewshed {flags} input=dem output=vs{i} coordinates={x!r},{y!r} observer_elevation={oh} "
-                  f"target_elevation={th} max_distance={MAX_DISTANCE} refraction_coeff={refraction or 0.0!r} --q",
-                  f"r.out.gdal -c input=vs{i} output={out} type=Byte --q --overwrite"]
+        lines += [
+            f"r.viewshed {flags} input=dem output=vs{i} coordinates={x!r},{y!r} observer_elevation={oh} "
+            f"target_elevation={th} max_distance={MAX_DISTANCE} refraction_coeff={refraction or 0.0!r} --q",
+            f"r.out.gdal -c input=vs{i} output={out} type=Byte --q --overwrite",
+        ]
     run_grass(tmp_path, "\n".join(lines[1:]) + "\n", crs=f"EPSG:{dem.crs.to_epsg()}")
     result = []
     for out in outs:
@@ -63,9 +83,20 @@ def grass_viewsheds(dem, dem_path, tmp_path, cases):
 
 
 def ours(dem, x, y, oh, th, refraction):
-    return viewshed(dem, x, y, observer_height=oh, target_height=th, max_distance=MAX_DISTANCE,
-                    curvature=refraction is not None, refraction=refraction or 0.0,
-                    earth_radius=WGS84_A).array == 1
+    return (
+        viewshed(
+            dem,
+            x,
+            y,
+            observer_height=oh,
+            target_height=th,
+            max_distance=MAX_DISTANCE,
+            curvature=refraction is not None,
+            refraction=refraction or 0.0,
+            earth_radius=WGS84_A,
+        ).array
+        == 1
+    )
 
 
 CASES = [  # (row, col, observer height m, target height m, refraction k or None for no curvature)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderscape.layers.coords import CANDIDATES, check_region, decimals, parse_column, parse_coordinate, parse_pair
 
@@ -61,10 +62,26 @@ def test_check_region_repairs_swaps_and_flips():
     lat = np.array([32.1, -111.0, 32.0, -32.0, 95.0, np.nan, 0.0, 10.0])
     lon = np.array([-111.0, 32.1, 111.0, -111.0, 10.0, 1.0, 0.0, 10.0])
     r = check_region(lat, lon, ARIZONA)
-    assert r.repair.tolist() == [None, "latitude and longitude swapped", "longitude sign flipped",
-                                 "latitude sign flipped", None, None, None, None]
-    assert r.problem.tolist() == [None, None, None, None, "coordinates out of range", "missing coordinates",
-                                  "coordinates are (0, 0)", "outside the expected region"]
+    assert r.repair.tolist() == [
+        None,
+        "latitude and longitude swapped",
+        "longitude sign flipped",
+        "latitude sign flipped",
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert r.problem.tolist() == [
+        None,
+        None,
+        None,
+        None,
+        "coordinates out of range",
+        "missing coordinates",
+        "coordinates are (0, 0)",
+        "outside the expected region",
+    ]
     np.testing.assert_allclose(r.lat[:4], [32.1, 32.1, 32.0, 32.0])
     np.testing.assert_allclose(r.lon[:4], [-111.0, -111.0, -111.0, -111.0])
     # the input arrays are not modified in place
@@ -73,17 +90,29 @@ def test_check_region_repairs_swaps_and_flips():
 
 def test_candidates_are_tried_in_order():
     # the repairs check_region tries (also used for lines and polygons, borderscape.layers.parse)
-    assert [what for what, _ in CANDIDATES] == ["latitude and longitude swapped", "longitude sign flipped",
-                                                "latitude sign flipped",
-                                                "latitude and longitude swapped, longitude sign flipped",
-                                                "latitude and longitude sign flipped"]
+    assert [what for what, _ in CANDIDATES] == [
+        "latitude and longitude swapped",
+        "longitude sign flipped",
+        "latitude sign flipped",
+        "latitude and longitude swapped, longitude sign flipped",
+        "latitude and longitude sign flipped",
+    ]
     lat, lon = np.array([1.0]), np.array([2.0])
     assert [tuple(float(v[0]) for v in fix(lat, lon)) for _, fix in CANDIDATES] == [
-        (2.0, 1.0), (1.0, -2.0), (-1.0, 2.0), (2.0, -1.0), (-1.0, -2.0)]
+        (2.0, 1.0),
+        (1.0, -2.0),
+        (-1.0, 2.0),
+        (2.0, -1.0),
+        (-1.0, -2.0),
+    ]
 
 
-@given(st.floats(min_value=0, max_value=179.999), st.integers(0, 59), st.floats(min_value=0, max_value=59.999),
-       st.sampled_from(["N", "S", "E", "W"]))
+@given(
+    st.floats(min_value=0, max_value=179.999),
+    st.integers(0, 59),
+    st.floats(min_value=0, max_value=59.999),
+    st.sampled_from(["N", "S", "E", "W"]),
+)
 def test_dms_round_trip(deg, minutes, seconds, hemi):
     d = int(deg)
     text = f"{d}°{minutes}'{seconds:.3f}\"{hemi}"

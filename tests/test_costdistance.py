@@ -19,8 +19,8 @@ from borderscape.geo.synthetic import fractal_dem
 CRS = "EPSG:32612"
 RES = 30.0
 # worst-case overestimate of a chamfer distance against the Euclidean one
-BOUND_8 = np.sqrt(4.0 - 2.0 * np.sqrt(2.0))            # 1.0824, at 22.5°
-BOUND_16 = np.sqrt(1.0 + (np.sqrt(5.0) - 2.0) ** 2)     # 1.0275, at atan(√5 − 2) = 13.3°
+BOUND_8 = np.sqrt(4.0 - 2.0 * np.sqrt(2.0))  # 1.0824, at 22.5°
+BOUND_16 = np.sqrt(1.0 + (np.sqrt(5.0) - 2.0) ** 2)  # 1.0275, at atan(√5 − 2) = 13.3°
 
 
 def grid(z: np.ndarray, res: float = RES) -> Raster:
@@ -42,9 +42,9 @@ def test_flat_plane_gives_distance_times_flat_rate(model, neighbours, bound):
     rr, cc = np.mgrid[0:n, 0:n]
     euclid = np.hypot(rr - 40, cc - 40) * RES
     ratio = surf.cost.array[euclid > 0] / (euclid[euclid > 0] * rate)
-    assert ratio.min() == pytest.approx(1.0, abs=1e-12)          # never below the straight line
-    assert ratio.max() <= bound + 1e-9                          # the known chamfer bound …
-    assert ratio.max() >= bound - 0.002                         # … which is reached
+    assert ratio.min() == pytest.approx(1.0, abs=1e-12)  # never below the straight line
+    assert ratio.max() <= bound + 1e-9  # the known chamfer bound …
+    assert ratio.max() >= bound - 0.002  # … which is reached
     on_axes = (rr == 40) | (cc == 40) | (np.abs(rr - 40) == np.abs(cc - 40))
     np.testing.assert_allclose(surf.cost.array[on_axes], euclid[on_axes] * rate, rtol=1e-12)
 
@@ -53,7 +53,7 @@ def test_flat_plane_gives_distance_times_flat_rate(model, neighbours, bound):
 @pytest.mark.parametrize("grade", [0.05, 0.2, 0.3])  # elevation steps exact in float32
 def test_uniform_slope_gives_analytic_up_and_downhill_costs(model, grade):
     n = 50
-    z = 500.0 + grade * RES * np.arange(n)[::-1]      # rises to the north (row 0 highest)
+    z = 500.0 + grade * RES * np.arange(n)[::-1]  # rises to the north (row 0 highest)
     dem = grid(z[:, None])
     m = get_model(model)
     per_cell_up = m.cost(grade * RES, RES)
@@ -92,19 +92,24 @@ def reference(dem, src_mask, model, params, cell, mult, blocked, neighbours, rev
         cells = [o, t]
         if k >= 8:
             if abs(dr) == 2:
-                cells += [(slice(r0 + dr // 2, r1 + dr // 2), slice(c0, c1)),
-                          (slice(r0 + dr // 2, r1 + dr // 2), slice(c0 + dc, c1 + dc))]
+                cells += [
+                    (slice(r0 + dr // 2, r1 + dr // 2), slice(c0, c1)),
+                    (slice(r0 + dr // 2, r1 + dr // 2), slice(c0 + dc, c1 + dc)),
+                ]
             else:
-                cells += [(slice(r0, r1), slice(c0 + dc // 2, c1 + dc // 2)),
-                          (slice(r0 + dr, r1 + dr), slice(c0 + dc // 2, c1 + dc // 2))]
+                cells += [
+                    (slice(r0, r1), slice(c0 + dc // 2, c1 + dc // 2)),
+                    (slice(r0 + dr, r1 + dr), slice(c0 + dc // 2, c1 + dc // 2)),
+                ]
         ok = ~np.any([blocked[s] for s in cells[1:]], axis=0) & ~blocked[o]
         cv = np.mean([cell[s].astype(np.float64) for s in cells], axis=0)
         mv = np.mean([mult[s].astype(np.float64) for s in cells], axis=0)
         dz = z[t] - z[o]
         w = m.cost(-dz if reverse else dz, np.hypot(dr * RES, dc * RES), cell_value=cv, **params) * mv
         heads.append(idx[o][ok]), tails.append(idx[t][ok]), weights.append(w[ok])
-    g = coo_matrix((np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))),
-                   shape=(rows * cols, rows * cols)).tocsr()
+    g = coo_matrix(
+        (np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))), shape=(rows * cols, rows * cols)
+    ).tocsr()
     d = dijkstra(g, directed=True, indices=np.flatnonzero(src_mask), min_only=True)
     d = d.reshape(rows, cols)
     d[np.isinf(d)] = np.nan
@@ -112,29 +117,45 @@ def reference(dem, src_mask, model, params, cell, mult, blocked, neighbours, rev
 
 
 @pytest.mark.parametrize("neighbours", [8, 16])
-@pytest.mark.parametrize("model,params", [("pandolf", {"W": 80, "L": 25, "V": 1.1}), ("rwalk", {}),
-                                          ("tobler", {"off_path": 1})])
+@pytest.mark.parametrize(
+    "model,params", [("pandolf", {"W": 80, "L": 25, "V": 1.1}), ("rwalk", {}), ("tobler", {"off_path": 1})]
+)
 def test_matches_an_independent_graph_search(model, params, neighbours):
     rng = np.random.default_rng(7)
     dem = fractal_dem((40, 50), rng=rng, relief=300)
-    cell = rng.uniform(1.0, 2.5, dem.shape).astype(np.float32)          # η or friction per cell
+    cell = rng.uniform(1.0, 2.5, dem.shape).astype(np.float32)  # η or friction per cell
     mult = rng.uniform(0.5, 3.0, dem.shape).astype(np.float32)
     blocked = np.zeros(dem.shape, bool)
-    blocked[20, 5:45] = True                                           # a wall with gaps at both ends
+    blocked[20, 5:45] = True  # a wall with gaps at both ends
     src = np.zeros(dem.shape, bool)
     src[[2, 35, 37], [3, 40, 10]] = True
-    ours = accumulated_cost(dem, src, model=model, params=params, cell_values=cell if model != "tobler" else None,
-                            multiplier=mult, barriers=blocked, neighbours=neighbours)
+    ours = accumulated_cost(
+        dem,
+        src,
+        model=model,
+        params=params,
+        cell_values=cell if model != "tobler" else None,
+        multiplier=mult,
+        barriers=blocked,
+        neighbours=neighbours,
+    )
     cell_ref = cell if model != "tobler" else np.zeros(dem.shape)
     ref = reference(dem, src, model, params, cell_ref, mult, blocked, neighbours)
     np.testing.assert_allclose(ours.cost.array, ref, rtol=1e-9)
     # walking towards the sources: the same graph with every move reversed
-    back = accumulated_cost(dem, src, model=model, params=params, multiplier=mult, barriers=blocked,
-                            neighbours=neighbours, travel="to_sources")
+    back = accumulated_cost(
+        dem,
+        src,
+        model=model,
+        params=params,
+        multiplier=mult,
+        barriers=blocked,
+        neighbours=neighbours,
+        travel="to_sources",
+    )
     m = get_model(model)
     default = m.pack(params)[m.param_names.index(m.cell_param)] if m.cell_param else 0.0
-    ref_back = reference(dem, src, model, params, np.full(dem.shape, default), mult, blocked, neighbours,
-                         reverse=True)
+    ref_back = reference(dem, src, model, params, np.full(dem.shape, default), mult, blocked, neighbours, reverse=True)
     np.testing.assert_allclose(back.cost.array, ref_back, rtol=1e-9)
     assert not np.allclose(back.cost.array, ours.cost.array, equal_nan=True)
 
@@ -159,7 +180,7 @@ def test_inputs_are_not_modified_and_barrier_cells_unreached():
     wall[:, 15] = True
     surf = accumulated_cost(dem, point_at(dem, 10, 5), barriers=wall, neighbours=16)
     np.testing.assert_array_equal(dem.array, before)
-    assert np.all(np.isnan(surf.cost.array[:, 15:]))       # a full wall: nothing behind it, no knight jumps
+    assert np.all(np.isnan(surf.cost.array[:, 15:]))  # a full wall: nothing behind it, no knight jumps
     assert np.all(np.isfinite(surf.cost.array[:, :15]))
     assert np.all(surf.backlink.array[:, 15:] == -1)
 
@@ -167,12 +188,12 @@ def test_inputs_are_not_modified_and_barrier_cells_unreached():
 def test_missing_elevations_and_nan_multipliers_are_impassable():
     dem = fractal_dem((30, 30), rng=np.random.default_rng(12))
     z = dem.array.copy()
-    z[:, 10] = np.nan                                      # a gap in the DEM …
+    z[:, 10] = np.nan  # a gap in the DEM …
     holed = dem.with_array(z)
     surf = accumulated_cost(holed, point_at(dem, 15, 3), neighbours=16)
     assert np.all(np.isnan(surf.cost.array[:, 10:]))
     mult = np.ones(dem.shape)
-    mult[12, :] = np.nan                                   # … and a NaN multiplier row
+    mult[12, :] = np.nan  # … and a NaN multiplier row
     surf = accumulated_cost(dem, point_at(dem, 5, 5), multiplier=mult, neighbours=16)
     assert np.all(np.isnan(surf.cost.array[12:])) and np.all(np.isfinite(surf.cost.array[:12]))
 
@@ -192,7 +213,7 @@ def test_line_source_cells_are_zero_and_points_outside_raise():
     left, bottom, right, top = dem.bounds
     ymid = (bottom + top) / 2
     border = gpd.GeoSeries([shapely.LineString([(left - 100, ymid), (right + 100, ymid)])], crs=CRS)
-    surf = accumulated_cost(dem, border.to_crs("EPSG:4326"), model="naismith")   # reprojected back
+    surf = accumulated_cost(dem, border.to_crs("EPSG:4326"), model="naismith")  # reprojected back
     rows, cols = source_cells(dem, border)
     assert len(set(cols.tolist())) == 40
     assert np.all(surf.cost.array[rows, cols] == 0.0)
@@ -216,7 +237,7 @@ def test_paths_follow_backlinks_and_their_cost_adds_up():
         line = paths.loc[i, "geometry"]
         xy = np.asarray(line.coords)
         r, c = dem.rowcol(xy[:, 0], xy[:, 1])
-        assert (r[0], c[0]) == (5, 5)                           # from the source …
+        assert (r[0], c[0]) == (5, 5)  # from the source …
         assert (r[-1], c[-1]) == tuple(dem.rowcol(tx[i - 10], ty[i - 10])[k] for k in (0, 1))  # … to the target
         z = dem.array.astype(np.float64)[r, c]
         steps = model.cost(np.diff(z), np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])), L=20)

@@ -40,9 +40,9 @@ def test_pandolf_closed_form_and_santee_correction():
     d = 100.0
 
     def rate(g: float, santee: bool) -> float:  # watts, written out from Pandolf 1977 / Santee 2003
-        m = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2 + eta * (w + load) * (1.5 * v ** 2 + 0.35 * v * g)
+        m = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2 + eta * (w + load) * (1.5 * v**2 + 0.35 * v * g)
         if santee and g < 0:
-            m -= eta * ((g * (w + load) * v) / 3.5 - ((w + load) * (g + 6) ** 2) / w + (25 - v ** 2))
+            m -= eta * ((g * (w + load) * v) / 3.5 - ((w + load) * (g + 6) ** 2) / w + (25 - v**2))
         return m
 
     for dz in (0.0, 5.0, -5.0, -15.0):
@@ -63,13 +63,13 @@ def test_pandolf_closed_form_and_santee_correction():
 
 def test_naismith_langmuir_rule():
     nl = get_model("naismith")
-    assert nl.cost(0.0, 5000.0) == pytest.approx(3600.0)            # 5 km/h
-    assert nl.cost(600.0, 5000.0) == pytest.approx(7200.0)          # +1 h per 600 m up
-    gentle = 5000.0 * np.tan(np.radians(8.0))                       # 8° descent: −10 min per 300 m
+    assert nl.cost(0.0, 5000.0) == pytest.approx(3600.0)  # 5 km/h
+    assert nl.cost(600.0, 5000.0) == pytest.approx(7200.0)  # +1 h per 600 m up
+    gentle = 5000.0 * np.tan(np.radians(8.0))  # 8° descent: −10 min per 300 m
     assert nl.cost(-gentle, 5000.0) == pytest.approx(3600.0 - gentle * 2.0)
-    steep = 500.0 * np.tan(np.radians(20.0))                        # 20° descent: +10 min per 300 m
+    steep = 500.0 * np.tan(np.radians(20.0))  # 20° descent: +10 min per 300 m
     assert nl.cost(-steep, 500.0) == pytest.approx(360.0 + steep * 2.0)
-    slight = 5000.0 * np.tan(np.radians(3.0))                       # under 5°: no correction
+    slight = 5000.0 * np.tan(np.radians(3.0))  # under 5°: no correction
     assert nl.cost(-slight, 5000.0) == pytest.approx(3600.0)
     assert nl.cost(-gentle, 5000.0, langmuir=0) == pytest.approx(3600.0)
 
@@ -88,8 +88,8 @@ def test_rwalk_formula_matches_grass_defaults():
     d = 30.0
     assert rw.cost(0.0, d) == pytest.approx(0.72 * d)
     assert rw.cost(3.0, d) == pytest.approx(0.72 * d + 6.0 * 3.0)
-    assert rw.cost(-3.0, d) == pytest.approx(0.72 * d + 1.9998 * -3.0)          # moderate: S = −0.1
-    assert rw.cost(-9.0, d) == pytest.approx(0.72 * d + -1.9998 * -9.0)         # steep: S = −0.3
+    assert rw.cost(-3.0, d) == pytest.approx(0.72 * d + 1.9998 * -3.0)  # moderate: S = −0.1
+    assert rw.cost(-9.0, d) == pytest.approx(0.72 * d + -1.9998 * -9.0)  # steep: S = −0.3
     assert rw.cost(0.0, d, cell_value=2.0, **{"lambda": 0.5}) == pytest.approx(0.72 * d + 0.5 * 2.0 * d)
 
 

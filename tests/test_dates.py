@@ -8,7 +8,9 @@ from borderscape.layers.dates import parse_dates
 def test_every_source_layout():
     texts = pd.Series(["2024-09-30", "1/15/2001", "Thu, 01/01/2026 - 12:00", "2017-10", "2014-01-01T10:00:00Z", "2019"])
     dates, precision, errors = parse_dates(texts)
-    assert dates.tolist() == [pd.Timestamp(x) for x in ("2024-09-30", "2001-01-15", "2026-01-01", "2017-10-01", "2014-01-01", "2019-01-01")]
+    assert dates.tolist() == [
+        pd.Timestamp(x) for x in ("2024-09-30", "2001-01-15", "2026-01-01", "2017-10-01", "2014-01-01", "2019-01-01")
+    ]
     assert precision.tolist() == ["day", "day", "day", "month", "day", "year"]
     assert errors.tolist() == [None] * 6
 

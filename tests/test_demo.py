@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from test_no_names import count_names, name_forms, parquet_text
 
 from borderscape.cli import main
-from test_no_names import count_names, name_forms, parquet_text
 
 MARK = "SIMULATED DATA"
 
@@ -34,8 +33,14 @@ def test_demo_writes_every_output_flagged_simulated(demo):
     page = (demo / "map.html").read_text(encoding="utf-8")
     assert page.count(MARK) >= 2 and 'id="bs-data"' in page and not re.search(r"<script[^>]*\bsrc=", page)
     figures = sorted((demo / "figures").glob("*.svg"))
-    assert {p.stem for p in figures} == {"hardship_over_time", "mortality_per_encounter", "coverage_growth", "study_area",
-                                          "hotspots_by_period", "cross_l_envelope"}
+    assert {p.stem for p in figures} == {
+        "hardship_over_time",
+        "mortality_per_encounter",
+        "coverage_growth",
+        "study_area",
+        "hotspots_by_period",
+        "cross_l_envelope",
+    }
     for svg in figures:
         assert MARK in svg.read_text(encoding="utf-8"), svg.name  # title and footer (text kept as text)
         assert svg.with_suffix(".png").read_bytes().startswith(b"\x89PNG")

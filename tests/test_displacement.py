@@ -51,8 +51,10 @@ def _by_id(section) -> dict:
 
 # -- skipped, with the remedy -----------------------------------------------------------------
 @pytest.mark.parametrize("func", [h1_coverage, h3_routes])
-@pytest.mark.parametrize("drop,flag,more", [("towers", "--towers FILE", "EFF"),
-                                            ("dem", "--dem FILE", "borderscape fetch dem-copernicus --bbox")])
+@pytest.mark.parametrize(
+    "drop,flag,more",
+    [("towers", "--towers FILE", "EFF"), ("dem", "--dem FILE", "borderscape fetch dem-copernicus --bbox")],
+)
 def test_skipped_with_the_remedy_when_towers_or_dem_are_missing(null_world, func, drop, flag, more):
     study = world_study(null_world)
     layers = {k: v for k, v in null_world.layers.items() if k != drop}
@@ -97,8 +99,7 @@ def test_coverage_per_epoch_equals_the_worlds_coverage(planted_world):
     study = world_study(planted_world)
     dep = deployment(study, planted_world.towers.frame, planted_world.dem)
     assert [str(d) for d in dep.changes] == [e.isoformat() for e in planted_world.truth.epochs]
-    cov = epoch_coverage(dep, planted_world.dem, list(range(len(dep.changes))), target_height=1.7,
-                         refraction=1.0 / 7.0)
+    cov = epoch_coverage(dep, planted_world.dem, list(range(len(dep.changes))), target_height=1.7, refraction=1.0 / 7.0)
     for k, truth in enumerate(planted_world.truth.coverage):
         np.testing.assert_array_equal(cov[k].array, truth.array)
 

@@ -8,7 +8,6 @@ import importlib
 from pathlib import Path
 
 import pytest
-
 from test_package import _modules
 
 ROOT = Path(__file__).resolve().parents[1]

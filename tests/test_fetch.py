@@ -113,11 +113,12 @@ class Server:
         h.send_header("Content-Length", "0")
         h.end_headers()
 
-    def send(self, h: BaseHTTPRequestHandler, data: bytes, *, range_header: str | None = None,
-             cut: int | None = None) -> None:
+    def send(
+        self, h: BaseHTTPRequestHandler, data: bytes, *, range_header: str | None = None, cut: int | None = None
+    ) -> None:
         start = 0
         if range_header and range_header.startswith("bytes=") and range_header.endswith("-"):
-            start = int(range_header[len("bytes="):-1])
+            start = int(range_header[len("bytes=") : -1])
             if start >= len(data):
                 return self.status(h, 416)
             h.send_response(206)
@@ -155,8 +156,14 @@ def test_download_normal_records_sha256_and_writes_atomically(server, tmp_path):
     server.files["a.bin"] = data
     seen: list[tuple[int, int | None]] = []
     index = tmp_path / "index.json"
-    rec = download(f"{server.base}/plain/a.bin", tmp_path / "src" / "a.bin", sha256=sha(data),
-                   progress=lambda d, t: seen.append((d, t)), index=index, backoff=0)
+    rec = download(
+        f"{server.base}/plain/a.bin",
+        tmp_path / "src" / "a.bin",
+        sha256=sha(data),
+        progress=lambda d, t: seen.append((d, t)),
+        index=index,
+        backoff=0,
+    )
     assert (tmp_path / "src" / "a.bin").read_bytes() == data
     assert rec.sha256 == sha(data) and rec.size == SIZE and not rec.reused
     assert seen[-1] == (SIZE, SIZE) and len(seen) > 2
@@ -360,16 +367,26 @@ def test_fetch_3dep_tiles_use_catalog_names(server, tmp_path):
     [name] = dem_tile_names("dem-3dep", (-111.5, 31.2, -111.1, 31.8))
     assert name == "n32w112"
     server.files[f"USGS_1_{name}.tif"] = payload(9, 500)
-    got = fetch("dem-3dep", cache_dir=tmp_path, bbox=(-111.5, 31.2, -111.1, 31.8),
-                tile_url=f"{server.base}/plain/USGS_1_{{name}}.tif", backoff=0)
+    got = fetch(
+        "dem-3dep",
+        cache_dir=tmp_path,
+        bbox=(-111.5, 31.2, -111.1, 31.8),
+        tile_url=f"{server.base}/plain/USGS_1_{{name}}.tif",
+        backoff=0,
+    )
     assert got.files[0].path == tmp_path / "dem-3dep" / "USGS_1_n32w112.tif"
     assert find_in_mirror("dem-3dep", tmp_path / "dem-3dep").paths == [got.files[0].path]
 
 
 def test_fetch_dem_all_tiles_missing_or_no_bbox(server, tmp_path):
     with pytest.raises(DownloadError, match="no dem-copernicus tile"):
-        fetch("dem-copernicus", cache_dir=tmp_path, bbox=(-30.0, 30.0, -29.0, 31.0),
-              tile_url=f"{server.base}/plain/{{name}}.tif", backoff=0)
+        fetch(
+            "dem-copernicus",
+            cache_dir=tmp_path,
+            bbox=(-30.0, 30.0, -29.0, 31.0),
+            tile_url=f"{server.base}/plain/{{name}}.tif",
+            backoff=0,
+        )
     with pytest.raises(SourceError, match="bounding box"):
         fetch("dem-copernicus", cache_dir=tmp_path)
 

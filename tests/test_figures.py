@@ -30,8 +30,11 @@ def _saved(fig, folder, stem):
 
 def _cells(periods: list[str], hot: dict[str, list[int]]) -> gpd.GeoDataFrame:
     """A 5 × 4 grid of 10 km cells per period; ``hot[period]`` lists (+1/−1 per cell index)."""
-    boxes = [shapely.box(400_000 + 10_000 * i, 3_500_000 + 10_000 * j, 410_000 + 10_000 * i, 3_510_000 + 10_000 * j)
-             for j in range(4) for i in range(5)]
+    boxes = [
+        shapely.box(400_000 + 10_000 * i, 3_500_000 + 10_000 * j, 410_000 + 10_000 * i, 3_510_000 + 10_000 * j)
+        for j in range(4)
+        for i in range(5)
+    ]
     frames = []
     for period in periods:
         flags = np.zeros(len(boxes), dtype=int)
@@ -44,9 +47,15 @@ def _cells(periods: list[str], hot: dict[str, list[int]]) -> gpd.GeoDataFrame:
 def test_hotspot_small_multiples_have_one_panel_per_period(tmp_path):
     periods = ["2000-01-01/2005-01-01", "2005-01-01/2010-01-01", "2010-01-01/2015-01-01", "2015-01-01/2020-01-01"]
     cells = _cells(periods, {periods[1]: [1, 1, -1], periods[3]: [0, 1]})
-    coast = gpd.GeoSeries([shapely.MultiLineString([[(395_000, 3_495_000), (455_000, 3_545_000)],
-                                                    [(400_000, 3_540_000), (420_000, 3_520_000)]]),
-                           shapely.Point(410_000, 3_510_000)], crs=CRS)
+    coast = gpd.GeoSeries(
+        [
+            shapely.MultiLineString(
+                [[(395_000, 3_495_000), (455_000, 3_545_000)], [(400_000, 3_540_000), (420_000, 3_520_000)]]
+            ),
+            shapely.Point(410_000, 3_510_000),
+        ],
+        crs=CRS,
+    )
     fig = figures.hotspots_by_period(cells, footer="Sources: synthetic.", context=coast)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert len(fig.axes) == len(panels) == 4  # the two unused slots of the 2 × 3 grid are removed
@@ -56,8 +65,9 @@ def test_hotspot_small_multiples_have_one_panel_per_period(tmp_path):
     # the hot and cold cells are drawn as polygons: 2 + 1 in panel 2, 1 in panel 4, none in panel 1
     polys = [sum(len(c.get_paths()) for c in ax.collections if type(c).__name__ == "PolyCollection") for ax in panels]
     assert polys == [0, 3, 0, 1]
-    lines = [sum(len(c.get_segments()) for c in ax.collections if type(c).__name__ == "LineCollection")
-             for ax in panels]
+    lines = [
+        sum(len(c.get_segments()) for c in ax.collections if type(c).__name__ == "LineCollection") for ax in panels
+    ]
     assert lines == [2, 2, 2, 2]  # both parts of the multi-line in every panel; the point is not a line
     _saved(fig, tmp_path, "hotspots")
 
@@ -86,16 +96,23 @@ def test_cell_counts_match_a_histogram():
 def test_study_area_map_escapes_user_text_and_counts_per_cell(tmp_path):
     box = gpd.GeoSeries([shapely.box(400_000, 3_500_000, 500_000, 3_560_000)], crs=CRS)
     border = gpd.GeoDataFrame(geometry=[shapely.LineString([(390_000, 3_510_000), (510_000, 3_505_000)])], crs=CRS)
-    towers = gpd.GeoDataFrame(geometry=gpd.points_from_xy([420_000, 450_000, 900_000], [3_520_000, 3_530_000, 0]),
-                              crs=CRS)
+    towers = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([420_000, 450_000, 900_000], [3_520_000, 3_530_000, 0]), crs=CRS
+    )
     # 7 records in one 5 km cell, 2 in another, 1 outside the box (left out)
     xs = [402_000] * 7 + [452_000] * 2 + [600_000]
     records = gpd.GeoSeries(gpd.points_from_xy(xs, [3_502_000] * 10), crs=CRS).to_crs("EPSG:4326")
     covered = np.zeros((12, 20), dtype=bool)
     covered[2:5, 3:9] = True
-    fig = figures.study_area_map({"border": border, "towers": towers}, box=box, title=HOSTILE,
-                                 footer="Sources: synthetic. " + HOSTILE, cell_m=5_000, records=records,
-                                 coverage=(covered, (400_000, 500_000, 3_500_000, 3_560_000)))
+    fig = figures.study_area_map(
+        {"border": border, "towers": towers},
+        box=box,
+        title=HOSTILE,
+        footer="Sources: synthetic. " + HOSTILE,
+        cell_m=5_000,
+        records=records,
+        coverage=(covered, (400_000, 500_000, 3_500_000, 3_560_000)),
+    )
     (ax,) = fig.axes
     scatters = [c for c in ax.collections if type(c).__name__ == "PathCollection"]
     sizes = [sorted(np.round(s.get_sizes(), 3).tolist()) for s in scatters]
@@ -120,17 +137,26 @@ def test_envelope_chart_draws_the_curve_and_its_band(tmp_path):
     svg = _saved(fig, tmp_path, "envelope")
     assert "<img" not in svg and "&lt;img" in svg
     one_sided = table.assign(high=np.nan)
-    assert "SIMULATED DATA" in _saved(figures.envelope_chart(one_sided, statistic="cross-L", footer="f",
-                                                             simulated=True), tmp_path, "envelope1")
+    assert "SIMULATED DATA" in _saved(
+        figures.envelope_chart(one_sided, statistic="cross-L", footer="f", simulated=True), tmp_path, "envelope1"
+    )
 
 
 def test_existing_charts_are_print_quality(tmp_path):
-    rates = pd.DataFrame({"route": "central", "month": ["2016-01", "2016-02", "2016-04"], "rate": [0.02, 0.01, 0.03],
-                          "ci_low": [0.01, 0.005, 0.02], "ci_high": [0.03, 0.02, 0.04]})
+    rates = pd.DataFrame(
+        {
+            "route": "central",
+            "month": ["2016-01", "2016-02", "2016-04"],
+            "rate": [0.02, 0.01, 0.03],
+            "ci_low": [0.01, 0.005, 0.02],
+            "ci_high": [0.03, 0.02, 0.04],
+        }
+    )
     _saved(figures.mortality_per_crossing(rates, footer="f", interventions=["2016-02-15"]), tmp_path, "rates")
     cov = pd.DataFrame({"epoch": ["2014-01-01", "2016-01-01"], "area_km2": [0.0, 1200.0]})
     _saved(figures.coverage_growth(cov, footer="f"), tmp_path, "coverage")
-    yearly = figures.yearly_quantiles(pd.DataFrame({"year": [2001] * 4 + [2002] * 4, "d": [1.0, 2, 3, 4, 5, 6, 7, 8]}),
-                                      {"d": (HOSTILE, "m")})
+    yearly = figures.yearly_quantiles(
+        pd.DataFrame({"year": [2001] * 4 + [2002] * 4, "d": [1.0, 2, 3, 4, 5, 6, 7, 8]}), {"d": (HOSTILE, "m")}
+    )
     svg = _saved(figures.hardship_over_time(yearly, footer="f"), tmp_path, "hardship")
     assert "<img" not in svg and "&lt;img" in svg

@@ -40,6 +40,7 @@ def _by_id(section) -> dict:
 
 # --------------------------------------------------------------------------- az-env-grid reader
 
+
 def test_env_grid_real_file(data_dir):
     layer = ingest("az-env-grid", data_dir=data_dir)
     raw = pd.read_csv(next((data_dir / "az-environmental-grid-0044deg").glob("*.csv")))
@@ -60,12 +61,14 @@ def test_env_grid_real_file(data_dir):
 
 def test_env_grid_hostile_rows(tmp_path):
     p = tmp_path / "danger_index_environmental_layers_test.csv"
-    p.write_text("row,col,longitude,latitude,slope_deg,july_tmax_c,ndvi\n"
-                 "0,0,-111.0,32.0,1.5,40.1,0.05\n"        # kept
-                 "0,1,-110.956,32.0,,40.2,\n"             # missing values: kept
-                 "0,2,-110.912,32.0,steep,40.3,0.1\n"     # text: quarantined
-                 "0,3,-60.0,32.0,2.0,40.0,0.1\n"          # outside the region: quarantined
-                 "0,4,32.0,-110.868,2.0,40.0,0.1\n")      # swapped: repaired
+    p.write_text(
+        "row,col,longitude,latitude,slope_deg,july_tmax_c,ndvi\n"
+        "0,0,-111.0,32.0,1.5,40.1,0.05\n"  # kept
+        "0,1,-110.956,32.0,,40.2,\n"  # missing values: kept
+        "0,2,-110.912,32.0,steep,40.3,0.1\n"  # text: quarantined
+        "0,3,-60.0,32.0,2.0,40.0,0.1\n"  # outside the region: quarantined
+        "0,4,32.0,-110.868,2.0,40.0,0.1\n"
+    )  # swapped: repaired
     layer = read_env_grid(p)
     _conserved(layer)
     assert layer.frame["status"].tolist() == ["kept", "kept", "quarantined", "quarantined", "repaired"]
@@ -76,10 +79,13 @@ def test_env_grid_hostile_rows(tmp_path):
 
 # --------------------------------------------------------------------------- real data
 
+
 @pytest.fixture(scope="module")
 def real(data_dir):
     study = load_study("arizona-sonora")
-    layers = {role: ingest(sid, data_dir=data_dir) for role, sid in study.layers.items() if role not in ("towers", "dem")}
+    layers = {
+        role: ingest(sid, data_dir=data_dir) for role, sid in study.layers.items() if role not in ("towers", "dem")
+    }
     inputs = StudyInputs(layers=layers, missing={"towers": "supply --towers FILE", "dem": "supply --dem FILE"})
     sections = {f.__name__: f(study, inputs, np.random.default_rng(7)) for f in FUNCS}
     return study, inputs, sections
@@ -88,8 +94,18 @@ def real(data_dir):
 def test_real_data_runs_h2_h4_h5(real):
     study, inputs, sections = real
     outcomes = {o.id: o for s in sections.values() for o in s.outcomes}
-    for key in ("H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.road_distance.trend",
-                "H2.case_control", "H4", "H4.rate_ratio", "H4.its.2020-03-21", "H5"):
+    for key in (
+        "H2.road_distance",
+        "H2.water_distance",
+        "H2.slope",
+        "H2.ruggedness",
+        "H2.road_distance.trend",
+        "H2.case_control",
+        "H4",
+        "H4.rate_ratio",
+        "H4.its.2020-03-21",
+        "H5",
+    ):
         o = outcomes[key]
         assert o.status == "ran", (key, o.reason)
         assert np.isfinite(o.estimate) and o.ci[0] <= o.estimate <= o.ci[1] and 0 < o.p_value <= 1 and o.n > 0
@@ -111,8 +127,14 @@ def test_real_h2_road_distance_against_geopandas(real):
     dates = pd.to_datetime(deaths["date"])
     west, south, east, north = study.bbox
     x, y = deaths.geometry.x, deaths.geometry.y
-    keep = ((dates >= pd.Timestamp(study.start)) & (dates <= pd.Timestamp(study.end))
-            & (x >= west) & (x <= east) & (y >= south) & (y <= north))
+    keep = (
+        (dates >= pd.Timestamp(study.start))
+        & (dates <= pd.Timestamp(study.end))
+        & (x >= west)
+        & (x <= east)
+        & (y >= south)
+        & (y <= north)
+    )
     deaths = deaths[keep.to_numpy()].to_crs(study.crs)
     assert len(records) == len(deaths) < located
     excluded = _by_id(sections["h2_hardship"])["H2.road_distance"].parameters["excluded_records"]
@@ -131,8 +153,16 @@ def test_real_h2_road_distance_against_geopandas(real):
     assert o.p_value == pytest.approx(ref.pvalue, rel=1e-6)
     assert o.parameters["split"] == "2006-09-21"
     # no personal data in the tables
-    assert set(records.columns) <= {"date", "year", "road_distance", "water_distance", "slope", "ruggedness",
-                                    "energy", "period"}
+    assert set(records.columns) <= {
+        "date",
+        "year",
+        "road_distance",
+        "water_distance",
+        "slope",
+        "ruggedness",
+        "energy",
+        "period",
+    }
 
 
 def test_real_h2_trend_and_case_control_against_references(real):
@@ -162,7 +192,9 @@ def test_real_h4_against_independent_counts(real, data_dir):
     monthly_enc = enc.groupby(enc["month"].dt.to_period("M"))["encounters"].sum()
     deaths = inputs.get("deaths").frame
     monthly_d = deaths.groupby(deaths["date"].dt.to_period("M")).size()  # every dated row, quarantined too
-    months = monthly_enc.index[(monthly_enc.index >= monthly_d.index.min()) & (monthly_enc.index <= monthly_d.index.max())]
+    months = monthly_enc.index[
+        (monthly_enc.index >= monthly_d.index.min()) & (monthly_enc.index <= monthly_d.index.max())
+    ]
     d = int(monthly_d.reindex(months, fill_value=0).sum())
     e = float(monthly_enc.loc[months].sum())
     out = _by_id(sections["h4_mortality_rate"])
@@ -176,10 +208,15 @@ def test_real_h4_against_independent_counts(real, data_dir):
     rr = out["H4.rate_ratio"]
     months_ = table["month"]
     post = (months_ >= pd.Timestamp("2020-03-01")).astype(float).to_numpy()
-    x = sm.add_constant(np.column_stack([post, np.sin(2 * np.pi * months_.dt.month / 12),
-                                         np.cos(2 * np.pi * months_.dt.month / 12)]))
-    fit = sm.GLM(table["deaths"].to_numpy(), x, family=sm.families.Poisson(),
-                 offset=np.log(table["encounters"].to_numpy(dtype=float))).fit(scale="X2")
+    x = sm.add_constant(
+        np.column_stack([post, np.sin(2 * np.pi * months_.dt.month / 12), np.cos(2 * np.pi * months_.dt.month / 12)])
+    )
+    fit = sm.GLM(
+        table["deaths"].to_numpy(),
+        x,
+        family=sm.families.Poisson(),
+        offset=np.log(table["encounters"].to_numpy(dtype=float)),
+    ).fit(scale="X2")
     assert fit.scale > 1  # real months are overdispersed
     assert rr.estimate == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
     assert rr.ci == pytest.approx(tuple(np.exp(fit.conf_int()[1])), rel=1e-4)
@@ -210,8 +247,9 @@ def test_gi_star_z_is_esda_column_by_column():
     from borderscape.analyses.stats.hotspots import distance_band_weights, gi_star_z, square_grid
 
     rng = np.random.default_rng(4)
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(0, 9000, 300), rng.uniform(0, 9000, 300)),
-                           crs="EPSG:32612")
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(rng.uniform(0, 9000, 300), rng.uniform(0, 9000, 300)), crs="EPSG:32612"
+    )
     grid = square_grid(pts, 1000.0)
     weights = distance_band_weights(grid, 1500.0)
     counts = rng.poisson(3.0, size=(len(grid), 4)).astype(float)
@@ -230,8 +268,10 @@ def _h5_case(shift: bool, seed: int):
     from borderscape.analyses.stats.hotspots import square_grid
 
     rng = np.random.default_rng(seed)
+
     def cloud(col, n):
         return np.c_[rng.normal(col * 1000 + 500, 150, n), rng.normal(5500, 150, n)]
+
     before = np.r_[cloud(2, 60), rng.uniform(0, 10000, (40, 2))]
     after = np.r_[cloud(8 if shift else 2, 60), rng.uniform(0, 10000, (40, 2))]
     xy = np.clip(np.r_[before, after], 1, 9999)
@@ -242,8 +282,21 @@ def _h5_case(shift: bool, seed: int):
     study = load_study("arizona-sonora")
     study = dataclasses.replace(study, parameters={**study.parameters, "hardship": {"split": "2010-01-01"}})
     settings = {"confidence": 0.95, "permutations": 499, "fdr_alpha": 0.05}
-    return _h5_headline(study, points, grid, slopes, "column number", dates.min(), dates.max(), 1000.0, 1500.0,
-                        settings, np.random.default_rng(seed + 1), np.random.default_rng(seed + 2), "H5")
+    return _h5_headline(
+        study,
+        points,
+        grid,
+        slopes,
+        "column number",
+        dates.min(),
+        dates.max(),
+        1000.0,
+        1500.0,
+        settings,
+        np.random.default_rng(seed + 1),
+        np.random.default_rng(seed + 2),
+        "H5",
+    )
 
 
 def test_h5_headline_finds_a_moved_hot_spot_and_not_a_fixed_one():
@@ -272,35 +325,48 @@ WORLD = dict(size=128, walkers=3000)
 
 @pytest.fixture(scope="module")
 def worlds():
-    return {(seed, alpha): simulate_world(seed=seed, alpha=alpha, **WORLD) for seed in (1, 2, 3) for alpha in (0.0, 3.0)}
+    return {
+        (seed, alpha): simulate_world(seed=seed, alpha=alpha, **WORLD) for seed in (1, 2, 3) for alpha in (0.0, 3.0)
+    }
 
 
 def _run(world, seed=0):
     study = world_study(world, seed=seed)
     inputs = inputs_from_world(world)
-    return {o.id: o for f, rng in zip(FUNCS, np.random.default_rng(seed).spawn(3))
-            for o in f(study, inputs, rng).outcomes}
+    return {
+        o.id: o for f, rng in zip(FUNCS, np.random.default_rng(seed).spawn(3)) for o in f(study, inputs, rng).outcomes
+    }
 
 
 def test_world_runs_every_test_with_a_dem(worlds):
     out = _run(worlds[(1, 3.0)])
-    for key in ("H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.energy", "H2.energy.trend",
-                "H4", "H4.rate_ratio", "H4.its.2010-01-01"):
+    for key in (
+        "H2.road_distance",
+        "H2.water_distance",
+        "H2.slope",
+        "H2.ruggedness",
+        "H2.energy",
+        "H2.energy.trend",
+        "H4",
+        "H4.rate_ratio",
+        "H4.its.2010-01-01",
+    ):
         assert out[key].status == "ran", (key, out[key].reason)
     # no background table in a world: skipped with the reason
     assert out["H2.case_control"].status == "skipped"
 
 
 def test_world_energy_against_accumulated_cost(worlds):
+    from borderscape.analyses.worlds import WALKER
     from borderscape.geo.costdistance import accumulated_cost
     from borderscape.geo.sample import sample_points
-    from borderscape.analyses.worlds import WALKER
 
     world = worlds[(2, 0.0)]
     study = world_study(world)
     sec = h2_hardship(study, inputs_from_world(world), np.random.default_rng(0))
-    surface = accumulated_cost(world.dem, world.border.frame.to_crs(world.dem.crs).geometry, model="pandolf",
-                               params=WALKER)
+    surface = accumulated_cost(
+        world.dem, world.border.frame.to_crs(world.dem.crs).geometry, model="pandolf", params=WALKER
+    )
     expected = sample_points(surface.cost, world.remains.frame.to_crs(world.dem.crs))
     np.testing.assert_allclose(sec.tables["h2_records"]["energy"].to_numpy(), expected.to_numpy())
 
@@ -318,11 +384,14 @@ def test_world_planted_effect_found_and_null_not(worlds):
     # evidence than its null twin
     assert sum(o[k].p_value < 0.05 for o in null for k in ("H2.road_distance", "H2.energy")) <= 1
     for p, n in zip(planted, null):
-        assert min(p["H2.road_distance"].p_value, p["H2.energy"].p_value) < min(n["H2.road_distance"].p_value,
-                                                                                 n["H2.energy"].p_value)
+        assert min(p["H2.road_distance"].p_value, p["H2.energy"].p_value) < min(
+            n["H2.road_distance"].p_value, n["H2.energy"].p_value
+        )
     # the difference is an after-minus-before contrast: in the null world it is small next to the planted one
-    assert sum(abs(p["H2.road_distance"].estimate) > abs(n["H2.road_distance"].estimate)
-               for p, n in zip(planted, null)) >= 2
+    assert (
+        sum(abs(p["H2.road_distance"].estimate) > abs(n["H2.road_distance"].estimate) for p, n in zip(planted, null))
+        >= 2
+    )
 
 
 def test_same_inputs_and_seed_give_identical_outcomes(worlds):
@@ -359,15 +428,20 @@ def test_h4_its_against_statsmodels_quasi_poisson():
     frame = pd.DataFrame({"date": np.repeat(months, deaths) + pd.Timedelta(days=3), "dead": 1})
     frame["row"], frame["status"], frame["reason"] = np.arange(len(frame)), "kept", ""
     table = pd.DataFrame({"month": months, "encounters": enc.astype(int), "row": 0, "status": "kept", "reason": ""})
-    study = dataclasses.replace(load_study("arizona-sonora"), interventions=(Intervention("test", pd.Timestamp("2018-06-15").date()),))
+    study = dataclasses.replace(
+        load_study("arizona-sonora"), interventions=(Intervention("test", pd.Timestamp("2018-06-15").date()),)
+    )
     inputs = StudyInputs(layers={"deaths": frame, "encounters": table})
     out = _by_id(h4_mortality_rate(study, inputs, np.random.default_rng(0)))
     o = out["H4.its.2018-06-15"]
     t = (months - months[0]).days.to_numpy() / 365.25
     t0 = (pd.Timestamp("2018-06-01") - months[0]).days / 365.25
     post = (months >= "2018-06-01").astype(float)
-    x = sm.add_constant(np.column_stack([t, post, (t - t0) * post, np.sin(2 * np.pi * months.month / 12),
-                                         np.cos(2 * np.pi * months.month / 12)]))
+    x = sm.add_constant(
+        np.column_stack(
+            [t, post, (t - t0) * post, np.sin(2 * np.pi * months.month / 12), np.cos(2 * np.pi * months.month / 12)]
+        )
+    )
     fit = sm.GLM(deaths, x, family=sm.families.Poisson(), offset=np.log(enc)).fit(scale="X2")
     assert fit.scale > 1
     assert o.estimate == pytest.approx(math.exp(fit.params[2]), rel=1e-6)
@@ -378,20 +452,26 @@ def test_h4_its_against_statsmodels_quasi_poisson():
 
 def test_unprojected_dem_is_skipped_not_raised(worlds):
     """A DEM in degrees cannot give slopes or energy in metres: the tests say so instead of crashing."""
-    from borderscape.geo.raster import Raster
     from affine import Affine
     from pyproj import CRS
+
+    from borderscape.geo.raster import Raster
 
     world = worlds[(1, 0.0)]
     wrong = Raster(world.dem.array, Affine(0.001, 0, -111.5, 0, -0.001, 32.0), CRS.from_epsg(4326), world.dem.nodata)
     layers = {**world.layers, "dem": wrong}
-    out = {o.id: o for f in FUNCS for o in f(world_study(world), StudyInputs(layers=layers), np.random.default_rng(0)).outcomes}
+    out = {
+        o.id: o
+        for f in FUNCS
+        for o in f(world_study(world), StudyInputs(layers=layers), np.random.default_rng(0)).outcomes
+    }
     for key in ("H2.slope", "H2.energy", "H5"):
         assert out[key].status == "skipped" and "DEM" in out[key].reason, key
     assert out["H2.road_distance"].status == "ran" and out["H4"].status == "ran"
 
 
 # --------------------------------------------------------------------------- the H2 rank test
+
 
 def test_rank_test_with_one_stratum_is_scipy_mann_whitney():
     rng = np.random.default_rng(11)

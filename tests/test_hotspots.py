@@ -24,7 +24,7 @@ def _points(xy: np.ndarray, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
 
 
-def _libpysal_w(w) -> "libpysal.weights.W":
+def _libpysal_w(w) -> libpysal.weights.W:
     neighbours = {i: list(w.indices[w.indptr[i] : w.indptr[i + 1]]) for i in range(w.shape[0])}
     return libpysal.weights.W(neighbours, silence_warnings=True)
 
@@ -32,9 +32,7 @@ def _libpysal_w(w) -> "libpysal.weights.W":
 def _esda_gi(y: np.ndarray, w, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return esda.G_Local(
-            np.asarray(y, dtype=float), _libpysal_w(w), transform="B", star=True, **kw
-        )
+        return esda.G_Local(np.asarray(y, dtype=float), _libpysal_w(w), transform="B", star=True, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +73,7 @@ def test_gi_star_entry_point_aligns_to_index_and_matches_esda_distance_band():
     band = libpysal.weights.DistanceBand(xy, threshold=600.0, binary=True, silence_warnings=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.G_Local(gdf["deaths"].to_numpy(float), band, transform="B", star=True,
-                           permutations=0)
+        ref = esda.G_Local(gdf["deaths"].to_numpy(float), band, transform="B", star=True, permutations=0)
     np.testing.assert_allclose(res.z.to_numpy(), ref.Zs, atol=1e-6, rtol=0)
 
 
@@ -86,14 +83,10 @@ def test_weights_neighbour_sets_equal_libpysal():
     gdf = _points(xy)
     ours = _libpysal_w(hs.distance_band_weights(gdf, 400.0))
     ref = libpysal.weights.DistanceBand(xy, threshold=400.0, binary=True, silence_warnings=True)
-    assert {k: set(v) for k, v in ours.neighbors.items()} == {
-        k: set(v) for k, v in ref.neighbors.items()
-    }
+    assert {k: set(v) for k, v in ours.neighbors.items()} == {k: set(v) for k, v in ref.neighbors.items()}
     ours_knn = _libpysal_w(hs.knn_weights(gdf, 5))
     ref_knn = libpysal.weights.KNN(xy, k=5)
-    assert {k: set(v) for k, v in ours_knn.neighbors.items()} == {
-        k: set(v) for k, v in ref_knn.neighbors.items()
-    }
+    assert {k: set(v) for k, v in ours_knn.neighbors.items()} == {k: set(v) for k, v in ref_knn.neighbors.items()}
 
 
 def test_contiguity_matches_libpysal_polygon_contiguity(clustered):
@@ -101,15 +94,11 @@ def test_contiguity_matches_libpysal_polygon_contiguity(clustered):
     for rule, builder in (("queen", libpysal.weights.Queen), ("rook", libpysal.weights.Rook)):
         ours = _libpysal_w(hs.contiguity_weights(grid, rule=rule))
         ref = builder.from_dataframe(grid, use_index=False, silence_warnings=True)
-        assert {k: set(v) for k, v in ours.neighbors.items()} == {
-            k: set(v) for k, v in ref.neighbors.items()
-        }
+        assert {k: set(v) for k, v in ours.neighbors.items()} == {k: set(v) for k, v in ref.neighbors.items()}
     hexes = hs.hex_grid(clustered, 600.0)
     ours = _libpysal_w(hs.contiguity_weights(hexes, rule="hex"))
     ref = libpysal.weights.Rook.from_dataframe(hexes, use_index=False, silence_warnings=True)
-    assert {k: set(v) for k, v in ours.neighbors.items()} == {
-        k: set(v) for k, v in ref.neighbors.items()
-    }
+    assert {k: set(v) for k, v in ours.neighbors.items()} == {k: set(v) for k, v in ref.neighbors.items()}
 
 
 def test_gi_star_closed_form_on_a_tiny_line():
@@ -127,8 +116,9 @@ def test_gi_star_closed_form_on_a_tiny_line():
     # the same in gi_star and in the column-wise gi_star_z (one formula)
     wide = hs.gi_star(gdf, "y", distance_band=2100.0)
     assert wide.z.iloc[2] == 0.0 and wide.p.iloc[2] == 1.0
-    np.testing.assert_array_equal(hs.gi_star_z(np.c_[y, y], hs.distance_band_weights(gdf, 2100.0))[:, 0],
-                                  wide.z.to_numpy())
+    np.testing.assert_array_equal(
+        hs.gi_star_z(np.c_[y, y], hs.distance_band_weights(gdf, 2100.0))[:, 0], wide.z.to_numpy()
+    )
 
 
 def test_permutation_p_is_reproducible_and_bounded():
@@ -148,8 +138,14 @@ def test_permutation_p_is_reproducible_and_bounded():
     with pytest.raises(InputError, match="seed"):
         hs.gi_star(gdf, "v", distance_band=900.0, permutations=99)
     with pytest.raises(InputError, match="seed"):
-        hs.gi_star_by_window(gdf.assign(date=pd.Timestamp("2020-01-01")), "date", [("2019-01-01", "2021-01-01")],
-                             grid=hs.square_grid(gdf, 1000.0), distance_band=1500.0, permutations=99)
+        hs.gi_star_by_window(
+            gdf.assign(date=pd.Timestamp("2020-01-01")),
+            "date",
+            [("2019-01-01", "2021-01-01")],
+            grid=hs.square_grid(gdf, 1000.0),
+            distance_band=1500.0,
+            permutations=99,
+        )
     analytical = hs.gi_star(gdf, "v", distance_band=900.0)
     pd.testing.assert_series_equal(analytical.z, ours.z)
     generator = hs.gi_star(gdf, "v", distance_band=900.0, permutations=999, seed=np.random.default_rng(2))
@@ -195,9 +191,7 @@ def test_pseudo_p_matches_an_independent_numpy_conditional_randomisation():
     for i in np.flatnonzero(res.neighbours.to_numpy() > 2)[:6]:
         nb = w.indices[w.indptr[i] : w.indptr[i + 1]]
         others = np.delete(y, i)
-        sims = y[i] + np.array(
-            [ref_rng.choice(others, nb.size, replace=False).sum() for _ in range(4000)]
-        )
+        sims = y[i] + np.array([ref_rng.choice(others, nb.size, replace=False).sum() for _ in range(4000)])
         mean = y[i] + nb.size * others.mean()
         ref = np.mean(np.abs(sims - mean) >= abs(y[i] + y[nb].sum() - mean) - 1e-9)
         assert res.p.iloc[i] == pytest.approx(ref, abs=0.03)
@@ -250,9 +244,7 @@ def test_hex_grid_geometry_and_counts(clustered):
     hexes = hs.hex_grid(clustered, size)
     assert hexes["count"].sum() == len(clustered)
     np.testing.assert_allclose(hexes.geometry.area, 1.5 * np.sqrt(3) * size**2, rtol=1e-9)
-    assert shapely.union_all(hexes.geometry.to_numpy()).covers(
-        shapely.box(*clustered.total_bounds)
-    )
+    assert shapely.union_all(hexes.geometry.to_numpy()).covers(shapely.box(*clustered.total_bounds))
     w = hs.contiguity_weights(hexes, rule="hex")
     assert np.diff(w.indptr).max() == 6
     # neighbouring centres are sqrt(3) * size apart
@@ -292,21 +284,16 @@ def test_windows_and_change_find_a_hot_spot_that_appeared():
     rng = np.random.default_rng(11)
     early = rng.uniform(0, 10_000, (300, 2))
     late = np.vstack([rng.uniform(0, 10_000, (300, 2)), rng.normal((2500, 7500), 250, (80, 2))])
-    dates = np.r_[
-        np.full(300, np.datetime64("2005-06-01")), np.full(380, np.datetime64("2015-06-01"))
-    ]
+    dates = np.r_[np.full(300, np.datetime64("2005-06-01")), np.full(380, np.datetime64("2015-06-01"))]
     pts = _points(np.vstack([early, late]), date=dates)
     grid = hs.square_grid(pts, 500.0, bounds=(0, 0, 10_000, 10_000))
     windows = [("2000-01-01", "2010-01-01"), ("2010-01-01", "2020-01-01")]
-    res = hs.gi_star_by_window(pts, "date", windows, grid=grid, distance_band=800.0,
-                               permutations=499, seed=3)
+    res = hs.gi_star_by_window(pts, "date", windows, grid=grid, distance_band=800.0, permutations=499, seed=3)
     assert res.counts.sum().tolist() == [300, 380]
     assert res.outside == (0, 0)
-    direct = hs.gi_star(grid.assign(count=res.counts.iloc[:, 0].to_numpy()), "count",
-                        distance_band=800.0)
+    direct = hs.gi_star(grid.assign(count=res.counts.iloc[:, 0].to_numpy()), "count", distance_band=800.0)
     np.testing.assert_allclose(res.results[0].z, direct.z)
-    again = hs.gi_star_by_window(pts, "date", windows, grid=grid, distance_band=800.0,
-                                 permutations=499, seed=3)
+    again = hs.gi_star_by_window(pts, "date", windows, grid=grid, distance_band=800.0, permutations=499, seed=3)
     pd.testing.assert_series_equal(res.results[1].p, again.results[1].p)
     change = hs.hotspot_change(res.results[0], res.results[1], alpha=0.05)
     centres = grid.geometry.centroid
@@ -325,8 +312,7 @@ def test_numba_kernels_are_cached():
 def test_calibration_small():
     """A small run of benchmarks/calibrate_stats.py's Gi* null calibration."""
     rng = np.random.default_rng(2024)
-    grid = hs.square_grid(_points(rng.uniform(0, 10_000, (50, 2))), 1000.0,
-                          bounds=(0, 0, 10_000, 10_000))
+    grid = hs.square_grid(_points(rng.uniform(0, 10_000, (50, 2))), 1000.0, bounds=(0, 0, 10_000, 10_000))
     w = hs.distance_band_weights(grid, 1500.0)
     per_test, family = [], []
     for _ in range(200):

@@ -30,13 +30,20 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_decimal_and_dms_coordinates(tmp_path):
-    p = write(tmp_path / "d.csv",
-              "Lat,Lon,When,Dead,Missing,Cause,Notes,Secret\n"
-              "31.5,-111.25,2019-07-02,2,1,heat,a,x\n"
-              "31°30'00\"N,111°15'00\"W,7/3/2019,1,0,drowning,b,y\n"
-              "31 30 0 N,W 111 15.0,2019-07,,,,c,z\n")
-    layer = ingest_file("deaths", p, columns={"lat": "Lat", "lon": "Lon", "date": "When", "dead": "Dead",
-                                              "missing": "Missing", "cause": "Cause"}, keep=["Notes"], region=AZ)
+    p = write(
+        tmp_path / "d.csv",
+        "Lat,Lon,When,Dead,Missing,Cause,Notes,Secret\n"
+        "31.5,-111.25,2019-07-02,2,1,heat,a,x\n"
+        "31°30'00\"N,111°15'00\"W,7/3/2019,1,0,drowning,b,y\n"
+        "31 30 0 N,W 111 15.0,2019-07,,,,c,z\n",
+    )
+    layer = ingest_file(
+        "deaths",
+        p,
+        columns={"lat": "Lat", "lon": "Lon", "date": "When", "dead": "Dead", "missing": "Missing", "cause": "Cause"},
+        keep=["Notes"],
+        region=AZ,
+    )
     f = layer.frame
     assert np.allclose(f.geometry.x, -111.25) and np.allclose(f.geometry.y, 31.5)
     assert f["date"].tolist() == [pd.Timestamp("2019-07-02"), pd.Timestamp("2019-07-03"), pd.Timestamp("2019-07-01")]
@@ -51,8 +58,10 @@ def test_decimal_and_dms_coordinates(tmp_path):
 
 
 def test_latlon_string_and_region_repairs(tmp_path):
-    p = write(tmp_path / "iom_like.csv",
-              'id,coords\n1,"31.5, -111.2"\n2,"-111.2, 31.5"\n3,"31.5, 111.2"\n4,"nowhere"\n5,""\n6,"0, 0"\n')
+    p = write(
+        tmp_path / "iom_like.csv",
+        'id,coords\n1,"31.5, -111.2"\n2,"-111.2, 31.5"\n3,"31.5, 111.2"\n4,"nowhere"\n5,""\n6,"0, 0"\n',
+    )
     layer = ingest_file("deaths", p, columns={"latlon": "coords"}, region=AZ)
     f = layer.frame
     assert f["status"].tolist() == ["kept", "repaired", "repaired", "quarantined", "quarantined", "quarantined"]
@@ -66,9 +75,11 @@ def test_latlon_string_and_region_repairs(tmp_path):
 
 
 def test_wkt_points_and_lines(tmp_path):
-    p = write(tmp_path / "w.csv",
-              'name,geom\nA,POINT (-111 31.5)\nB,"LINESTRING (-111 31, -110 32)"\nC,"POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"\n'
-              'D,POINT (500000 3500000)\nE,not wkt\n')
+    p = write(
+        tmp_path / "w.csv",
+        'name,geom\nA,POINT (-111 31.5)\nB,"LINESTRING (-111 31, -110 32)"\nC,"POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"\n'
+        "D,POINT (500000 3500000)\nE,not wkt\n",
+    )
     layer = ingest_file("context", p, columns={"wkt": "geom", "name": "name"})
     f = layer.frame
     assert f.geometry[0].equals(shapely.Point(-111, 31.5)) and f.geometry[1].geom_type == "LineString"
@@ -83,9 +94,21 @@ def test_projected_xy_with_crs(tmp_path):
     t = Transformer.from_crs("EPSG:4326", "EPSG:32612", always_xy=True)
     x, y = t.transform(-111.0, 31.6)
     p = write(tmp_path / "utm.csv", f"E,N,Type,H,R,From,To,Dep\n{x},{y},RVSS,25,9000,2012-01-01,,existing\n")
-    layer = ingest_file("sensors", p, columns={"x": "E", "y": "N", "kind": "Type", "height": "H", "range": "R",
-                                               "active_from": "From", "active_to": "To", "deployment": "Dep"},
-                        crs="EPSG:32612")
+    layer = ingest_file(
+        "sensors",
+        p,
+        columns={
+            "x": "E",
+            "y": "N",
+            "kind": "Type",
+            "height": "H",
+            "range": "R",
+            "active_from": "From",
+            "active_to": "To",
+            "deployment": "Dep",
+        },
+        crs="EPSG:32612",
+    )
     f = layer.frame
     assert f.geometry[0].x == pytest.approx(-111.0, abs=1e-9) and f.geometry[0].y == pytest.approx(31.6, abs=1e-9)
     assert set(SENSORS) <= set(f.columns)
@@ -105,8 +128,11 @@ def test_sensor_numbers_checked(tmp_path):
 
 
 def test_geojson_and_geopackage_reprojected(tmp_path):
-    pts = gpd.GeoDataFrame({"Kind": ["IFT", "AST"], "Extra": ["e1", "e2"]},
-                           geometry=[shapely.Point(-111.0, 31.5), shapely.Point(-110.0, 31.4)], crs="EPSG:4326")
+    pts = gpd.GeoDataFrame(
+        {"Kind": ["IFT", "AST"], "Extra": ["e1", "e2"]},
+        geometry=[shapely.Point(-111.0, 31.5), shapely.Point(-110.0, 31.4)],
+        crs="EPSG:4326",
+    )
     pts.to_file(tmp_path / "t.geojson", driver="GeoJSON")
     pts.to_crs("EPSG:3857").to_file(tmp_path / "t.gpkg", driver="GPKG")
     a = ingest_file("sensors", tmp_path / "t.geojson", columns={"kind": "Kind"})
@@ -170,8 +196,13 @@ def test_real_files_without_catalog_entry(data_dir):
     assert sonoran.contains(shapely.Point(-111.0, 32.2))  # Tucson lies in the Arizona Sonoran Desert
     assert not sonoran.contains(shapely.Point(-115.5, 36.2))  # Las Vegas (Mojave) does not
     conserved(deserts)
-    grid = ingest_file("context", data_dir / "az-environmental-grid-0044deg/danger_index_environmental_layers.csv",
-                       columns={"lat": "latitude", "lon": "longitude"}, keep=["slope_deg", "ndvi"], region=AZ)
+    grid = ingest_file(
+        "context",
+        data_dir / "az-environmental-grid-0044deg/danger_index_environmental_layers.csv",
+        columns={"lat": "latitude", "lon": "longitude"},
+        keep=["slope_deg", "ndvi"],
+        region=AZ,
+    )
     raw = pd.read_csv(data_dir / "az-environmental-grid-0044deg/danger_index_environmental_layers.csv")
     assert grid.report.rows_read == 11_280 == grid.report.kept
     assert (grid.frame["slope_deg"].isna().to_numpy() == raw["slope_deg"].isna().to_numpy()).all()
@@ -179,15 +210,22 @@ def test_real_files_without_catalog_entry(data_dir):
 
 
 def test_count_parsing_never_guesses(tmp_path):
-    p = write(tmp_path / "c.csv", 'lat,lon,dead\n31.5,-111,"1,234"\n31.5,-111,"1,5"\n31.5,-111,1e300\n'
-                                  '31.5,-111,-2\n31.5,-111,2.5\n31.5,-111,7\n31.5,-111,\n')
+    p = write(
+        tmp_path / "c.csv",
+        'lat,lon,dead\n31.5,-111,"1,234"\n31.5,-111,"1,5"\n31.5,-111,1e300\n'
+        "31.5,-111,-2\n31.5,-111,2.5\n31.5,-111,7\n31.5,-111,\n",
+    )
     layer = ingest_file("deaths", p, columns={"lat": "lat", "lon": "lon", "dead": "dead"})
     f = layer.frame
     assert f["dead"].tolist()[0] == 1234 and f["dead"].tolist()[5] == 7
     assert f["dead"].isna().tolist() == [False, True, True, True, True, False, True]
     assert f["status"].tolist() == ["repaired"] + ["quarantined"] * 4 + ["kept", "kept"]
-    assert layer.report.reasons == {"dead is not a number": 1, "dead is too large": 1, "dead is negative": 1,
-                                    "dead is not a whole number": 1}
+    assert layer.report.reasons == {
+        "dead is not a number": 1,
+        "dead is too large": 1,
+        "dead is negative": 1,
+        "dead is not a whole number": 1,
+    }
     assert layer.report.repairs == {"dead had its thousands separator removed": 1}
 
 
@@ -198,7 +236,9 @@ def test_personal_columns_of_a_deaths_file_need_keep_personal(tmp_path):
             ingest_file("deaths", p, columns={"lat": "lat", "lon": "lon"}, keep=keep)
     with pytest.raises(InputError, match="names or case numbers"):
         ingest_file("deaths", p, columns={"lat": "lat", "lon": "lon", "record_id": "ML Number"})
-    layer = ingest_file("deaths", p, columns={"lat": "lat", "lon": "lon"}, keep=["ML Number", "Notes"], keep_personal=True)
+    layer = ingest_file(
+        "deaths", p, columns={"lat": "lat", "lon": "lon"}, keep=["ML Number", "Notes"], keep_personal=True
+    )
     assert layer.frame["ML Number"].tolist() == ["00-1"]
     ok = ingest_file("deaths", p, columns={"lat": "lat", "lon": "lon"}, keep=["Notes"])
     assert "Full Name" not in ok.frame.columns and "ML Number" not in ok.frame.columns

@@ -50,8 +50,11 @@ def test_header_only_file(tmp_path, capsys):
     p.write_text("lat,lon,date,dead,cause\n")
     with pytest.raises(IngestError, match="no data rows"):
         ingest_file("deaths", p, columns=COLS)
-    assert_cli_refuses(["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--out", str(tmp_path / "o.parquet")],
-                       capsys, "no data rows")
+    assert_cli_refuses(
+        ["ingest", "deaths", str(p), "--columns", "lat=lat,lon=lon", "--out", str(tmp_path / "o.parquet")],
+        capsys,
+        "no data rows",
+    )
 
 
 def test_delimiters(tmp_path, capsys):
@@ -63,8 +66,11 @@ def test_delimiters(tmp_path, capsys):
     colon.write_text("lat:lon:date\n31.5:-111.2:2020-01-01\n")
     with pytest.raises(IngestError, match="single column"):
         ingest_file("deaths", colon, columns={"lat": "lat", "lon": "lon"})
-    assert_cli_refuses(["ingest", "deaths", str(colon), "--columns", "lat=lat,lon=lon", "--out", str(tmp_path / "o.parquet")],
-                       capsys, "delimiter")
+    assert_cli_refuses(
+        ["ingest", "deaths", str(colon), "--columns", "lat=lat,lon=lon", "--out", str(tmp_path / "o.parquet")],
+        capsys,
+        "delimiter",
+    )
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("lat,lon\n31.5,-111.2\n31.5,-111.2,extra,cells\n")
     with pytest.raises(IngestError):
@@ -92,10 +98,26 @@ def test_out_of_range_coordinates_are_quarantined(tmp_path):
 
 def test_geojson_without_crs_is_wgs84_and_projected_numbers_are_quarantined(tmp_path):
     p = tmp_path / "nocrs.geojson"
-    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"k": "IFT"}, "geometry": {"type": "Point", "coordinates": [-111.0, 31.5]}},
-        {"type": "Feature", "properties": {"k": "IFT"}, "geometry": {"type": "Point", "coordinates": [500000, 3500000]}},
-        {"type": "Feature", "properties": {"k": "IFT"}, "geometry": None}]}))
+    p.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"k": "IFT"},
+                        "geometry": {"type": "Point", "coordinates": [-111.0, 31.5]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"k": "IFT"},
+                        "geometry": {"type": "Point", "coordinates": [500000, 3500000]},
+                    },
+                    {"type": "Feature", "properties": {"k": "IFT"}, "geometry": None},
+                ],
+            }
+        )
+    )
     layer = ingest_file("sensors", p, columns={"kind": "k"})
     assert layer.frame.crs.to_epsg() == 4326
     assert layer.frame["status"].tolist() == ["kept", "quarantined", "quarantined"]
@@ -111,8 +133,19 @@ def test_geopackage_and_shapefile_without_crs(tmp_path, capsys):
     for name in ("nocrs.gpkg", "nocrs.shp"):
         with pytest.raises(CRSError, match="no coordinate reference system"):
             ingest_file("context", tmp_path / name, columns={})
-    assert_cli_refuses(["ingest", "context", str(tmp_path / "nocrs.gpkg"), "--columns", "name=a",
-                        "--out", str(tmp_path / "o.parquet")], capsys, "coordinate reference system")
+    assert_cli_refuses(
+        [
+            "ingest",
+            "context",
+            str(tmp_path / "nocrs.gpkg"),
+            "--columns",
+            "name=a",
+            "--out",
+            str(tmp_path / "o.parquet"),
+        ],
+        capsys,
+        "coordinate reference system",
+    )
 
 
 def test_binary_file_named_csv(tmp_path, capsys):
@@ -145,8 +178,11 @@ def test_200_mb_single_line(tmp_path, capsys):
         assert p.stat().st_size > 200 * 10**6
         with pytest.raises(IngestError, match="line break"):
             ingest_file("deaths", p, columns={"lat": "a", "lon": "b"})
-        assert_cli_refuses(["ingest", "deaths", str(p), "--columns", "lat=a,lon=b", "--out", str(tmp_path / "o.parquet")],
-                           capsys, "not a table")
+        assert_cli_refuses(
+            ["ingest", "deaths", str(p), "--columns", "lat=a,lon=b", "--out", str(tmp_path / "o.parquet")],
+            capsys,
+            "not a table",
+        )
     finally:
         p.unlink()
 
@@ -172,20 +208,46 @@ def test_script_tags_are_kept_verbatim(tmp_path):
 _junk_coordinate = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(-200, 200).map(lambda v: f"{v:.5f}"),
-    st.builds(lambda d, m, s, h: f"{d}°{m}'{s}\"{h}", st.integers(-200, 200), st.integers(-5, 70),
-              st.floats(-1, 70).map(lambda v: f"{v:.1f}"), st.sampled_from("NSEWX ")),
+    st.builds(
+        lambda d, m, s, h: f"{d}°{m}'{s}\"{h}",
+        st.integers(-200, 200),
+        st.integers(-5, 70),
+        st.floats(-1, 70).map(lambda v: f"{v:.1f}"),
+        st.sampled_from("NSEWX "),
+    ),
     st.sampled_from(["", " ", "N", "--1", "1,2,3", "1e999", "POINT (1 2)", "0", "١٢", "½"]),
     st.text(max_size=12),
     st.sampled_from(["31.5", "-111.2", "32°10'30\"N", "110 55 41 W", "-111,2"]),
 )
-_cell = st.one_of(st.text(max_size=20), _junk_coordinate, st.integers().map(str),
-                  st.sampled_from(["2020-01-01", "1/2/2020", "2020-13", "Thu, 01/01/2026 - 12:00", "-3", "1.5", "NaN",
-                                   "0000", "9999-12-31", "1066-10-14", "2020-02-30"]))
+_cell = st.one_of(
+    st.text(max_size=20),
+    _junk_coordinate,
+    st.integers().map(str),
+    st.sampled_from(
+        [
+            "2020-01-01",
+            "1/2/2020",
+            "2020-13",
+            "Thu, 01/01/2026 - 12:00",
+            "-3",
+            "1.5",
+            "NaN",
+            "0000",
+            "9999-12-31",
+            "1066-10-14",
+            "2020-02-30",
+        ]
+    ),
+)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(rows=st.lists(st.tuples(_junk_coordinate, _junk_coordinate, _cell, _cell, _cell), min_size=1, max_size=25),
-       latlon=st.booleans())
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    rows=st.lists(st.tuples(_junk_coordinate, _junk_coordinate, _cell, _cell, _cell), min_size=1, max_size=25),
+    latlon=st.booleans(),
+)
 def test_fuzz_csv_loader(tmp_path, rows, latlon):
     buf = io.StringIO()
     w = csv.writer(buf)  # default \r\n terminator: cells holding \r or \n are quoted

@@ -31,14 +31,23 @@ MIRROR_FILES = [
     ("iom-mmp", "iom-missing-migrants/hdx_api_json"),
     ("iom-mmp", "iom-missing-migrants/MissingMigrants-Global-2026-05-06.csv"),
     ("iom-mmp-europe", "iom-missing-migrants/iom_europe_routes_2014_2026-05.csv"),
-    ("frontex-incidents", "frontex-central-med-boat-incidents/frontex_pad194_themis_triton_boat_incidents_2014_2023.csv"),
-    ("frontex-detections", "frontex-illegal-border-crossings-monthly/frontex_detections_by_route_nationality_month_2009-01_2025-04.csv"),
+    (
+        "frontex-incidents",
+        "frontex-central-med-boat-incidents/frontex_pad194_themis_triton_boat_incidents_2014_2023.csv",
+    ),
+    (
+        "frontex-detections",
+        "frontex-illegal-border-crossings-monthly/frontex_detections_by_route_nationality_month_2009-01_2025-04.csv",
+    ),
     ("imo-srr", "imo-sar-regions-central-med/imo_gisis_srr_ita_lby_mlt_tun.geojson"),
     ("frontex-opareas", "imo-sar-regions-central-med/frontex_operational_areas_APPROXIMATE_triton_themis.geojson"),
     ("unhcr-arrivals", "unhcr-mediterranean-arrivals/unhcr_monthly_arrivals_by_country_2014-01_2019-11.csv"),
     ("unhcr-italy-daily", "unhcr-mediterranean-arrivals/unhcr_daily_sea_arrivals_italy_2015-10_2026-03.csv"),
     ("unhcr-italy-daily", "unhcr-mediterranean-arrivals/unhcr_daily_arrivals_italy.csv"),
-    ("iom-med-monthly", "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"),
+    (
+        "iom-med-monthly",
+        "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv",
+    ),
     ("gshhg", "gshhg-shorelines-borders/gshhg_full_shorelines_25W-40E_20N-48N.gpkg"),
     ("gshhg", "gshhg-shorelines-borders/gshhg_high_shorelines_25W-40E_20N-48N.geojson"),
     ("gshhg", "gshhg-shorelines-borders/gshhg_full_shorelines_116W-106W_29N-35N.geojson"),
@@ -90,7 +99,9 @@ def test_every_covered_mirror_file_is_tested(data_dir):
     assert covered == {rel for _, rel in MIRROR_FILES}
 
 
-@pytest.mark.parametrize("source_id, rel", MIRROR_FILES + EXTRA_FILES, ids=[r.split("/")[-1] for _, r in MIRROR_FILES + EXTRA_FILES])
+@pytest.mark.parametrize(
+    "source_id, rel", MIRROR_FILES + EXTRA_FILES, ids=[r.split("/")[-1] for _, r in MIRROR_FILES + EXTRA_FILES]
+)
 def test_ingest_conserves_rows(data_dir, source_id, rel):
     path = data_dir / rel
     layer = ingest(source_id, path)
@@ -135,8 +146,15 @@ def test_iom_json_counts_match_independent_computation(iom_json_layer, iom_json_
         return pd.to_numeric(raw[col].str.replace(",", ""), errors="coerce").lt(0).to_numpy()
 
     neg = np.zeros(len(raw), bool)
-    for col in ("number_dead", "number_missing", "total_dead_and_missing", "number_of_survivors",
-                "number_of_female", "number_of_male", "number_of_children"):
+    for col in (
+        "number_dead",
+        "number_missing",
+        "total_dead_and_missing",
+        "number_of_survivors",
+        "number_of_female",
+        "number_of_male",
+        "number_of_children",
+    ):
         neg |= negative(col)
     expected_quarantine = dup | empty_date | no_coords | neg
     assert (frame["status"] == "quarantined").to_numpy().tolist() == expected_quarantine.tolist()
@@ -194,7 +212,8 @@ def test_iom_export_csv(data_dir):
     dead = pd.to_numeric(raw["Number Dead"], errors="coerce")
     assert frame["dead"].sum() == dead[dead >= 0].sum()
     neg = (pd.to_numeric(raw["Minimum Estimated Number of Missing"], errors="coerce") < 0) | (
-        pd.to_numeric(raw["Number of Survivors"], errors="coerce") < 0)
+        pd.to_numeric(raw["Number of Survivors"], errors="coerce") < 0
+    )
     assert (frame["status"] == "quarantined").sum() == neg.sum()
     assert frame["route"].iloc[0] == raw["Migration route"].iloc[0]
 
@@ -219,13 +238,27 @@ def test_iom_europe_csv(data_dir):
 
 
 def _iom_record(**over):
-    rec = {"web_id": "2019.MMP0001", "region": "Mediterranean", "reported_date": "2019-05-01",
-           "number_dead": "3", "number_missing": "", "total_dead_and_missing": "3",
-           "number_of_survivors": "", "number_of_female": "", "number_of_male": "", "number_of_children": "",
-           "cause_death": "Drowning", "country_of_incident": "Libya", "location_description": "off Zuwara",
-           "unsd_geographic_grouping": "Northern Africa", "location_coodinates": "32.93, 12.08",
-           "migration_route": "Central Mediterranean", "information_source": "IOM Libya",
-           "url": "https://example.org/x", "source_quality": "4"}
+    rec = {
+        "web_id": "2019.MMP0001",
+        "region": "Mediterranean",
+        "reported_date": "2019-05-01",
+        "number_dead": "3",
+        "number_missing": "",
+        "total_dead_and_missing": "3",
+        "number_of_survivors": "",
+        "number_of_female": "",
+        "number_of_male": "",
+        "number_of_children": "",
+        "cause_death": "Drowning",
+        "country_of_incident": "Libya",
+        "location_description": "off Zuwara",
+        "unsd_geographic_grouping": "Northern Africa",
+        "location_coodinates": "32.93, 12.08",
+        "migration_route": "Central Mediterranean",
+        "information_source": "IOM Libya",
+        "url": "https://example.org/x",
+        "source_quality": "4",
+    }
     rec.update(over)
     return rec
 
@@ -233,22 +266,31 @@ def _iom_record(**over):
 def test_generated_iom_json_pairs_duplicates_and_script_tags(tmp_path):
     script = "<script>alert('x')</script> & \"quoted\" text"
     records = [
-        _iom_record(),                                                     # 0 kept
-        _iom_record(),                                                     # 1 exact duplicate of 0
-        _iom_record(number_dead="5", total_dead_and_missing="5"),          # 2 same id, other counts: kept
+        _iom_record(),  # 0 kept
+        _iom_record(),  # 1 exact duplicate of 0
+        _iom_record(number_dead="5", total_dead_and_missing="5"),  # 2 same id, other counts: kept
         _iom_record(web_id="2019.MMP0002", location_coodinates="32, 12"),  # 3 whole degrees: coarse
-        _iom_record(web_id="2019.MMP0003", location_coodinates=""),        # 4 no coordinates
+        _iom_record(web_id="2019.MMP0003", location_coodinates=""),  # 4 no coordinates
         _iom_record(web_id="2019.MMP0004", location_coodinates="north of Zuwara"),  # 5 unreadable
-        _iom_record(web_id="2019.MMP0005", reported_date=""),              # 6 no date
-        _iom_record(web_id="2019.MMP0006", location_description=script),   # 7 script kept as data
+        _iom_record(web_id="2019.MMP0005", reported_date=""),  # 6 no date
+        _iom_record(web_id="2019.MMP0006", location_description=script),  # 7 script kept as data
         _iom_record(web_id="2019.MMP0007", location_coodinates="-5.5, 200"),  # 8 out of range
     ]
     path = tmp_path / "2019.json"
     path.write_text(json.dumps(records), encoding="utf-8")
     layer = ingest("iom-mmp", path)
     f = layer.frame
-    assert list(f["status"]) == ["kept", "quarantined", "kept", "kept", "quarantined", "quarantined",
-                                 "quarantined", "kept", "quarantined"]
+    assert list(f["status"]) == [
+        "kept",
+        "quarantined",
+        "kept",
+        "kept",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "kept",
+        "quarantined",
+    ]
     assert f["reason"].iloc[1] == "quarantined: row is a duplicate of row 0"
     assert (f.geometry.iloc[0].y, f.geometry.iloc[0].x) == (32.93, 12.08)
     assert f["dead"].tolist()[:3] == [3, 3, 5]
@@ -267,10 +309,12 @@ def test_generated_iom_json_pairs_duplicates_and_script_tags(tmp_path):
 
 
 def test_generated_iom_csv_swapped_coordinates_are_detected(tmp_path):
-    header = ("Main ID,Incident ID,Region,Incident Date,Year,Reported Month,Number Dead,"
-              "Minimum Estimated Number of Missing,Number of Survivors,Number of Females,Number of Males,"
-              "Number of Children,Region of Origin,Cause of Death,Country of Origin,Location of death,"
-              "Information Source,Coordinates,Migration route,URL,UNSD Geographical Grouping,Source Quality")
+    header = (
+        "Main ID,Incident ID,Region,Incident Date,Year,Reported Month,Number Dead,"
+        "Minimum Estimated Number of Missing,Number of Survivors,Number of Females,Number of Males,"
+        "Number of Children,Region of Origin,Cause of Death,Country of Origin,Location of death,"
+        "Information Source,Coordinates,Migration route,URL,UNSD Geographical Grouping,Source Quality"
+    )
     rows = [
         '2026.MMP1,2026.MMP1,North America,"Thu, 01/01/2026 - 12:00",2026,January,1,0,,,1,,x,Mixed,Mexico,'
         'desert,CBP,"31.8, -111.2",US-Mexico border crossing,,x,3',
@@ -287,14 +331,23 @@ def test_generated_iom_csv_swapped_coordinates_are_detected(tmp_path):
 
 
 def test_generated_europe_csv_swaps_and_flips_against_the_region(tmp_path):
-    cols = ["Main ID", "Incident date", "No. dead", "No. missing", "Route", "Latitude", "Longitude",
-            "incident_date_clean", "incident_date_precision"]
+    cols = [
+        "Main ID",
+        "Incident date",
+        "No. dead",
+        "No. missing",
+        "Route",
+        "Latitude",
+        "Longitude",
+        "incident_date_clean",
+        "incident_date_precision",
+    ]
     rows = [
-        ["a", "2020-01-01", "1", "0", "Atlantic", "28.1", "-15.4", "2020-01-01", "day"],   # Canaries
-        ["b", "2020-01-02", "1", "0", "Atlantic", "-15.4", "28.1", "2020-01-02", "day"],   # swapped
-        ["c", "2020-01-03", "1", "NA", "Central", "-35.5", "12.6", "2020-01-03", "day"],   # lat sign
-        ["d", "2020-01-04", "-1", "0", "Central", "35.5", "12.6", "2020-01-04", "day"],    # negative
-        ["e", "2020-01", "1", "0", "Central", "80", "100", "2020-01", "month"],            # far away
+        ["a", "2020-01-01", "1", "0", "Atlantic", "28.1", "-15.4", "2020-01-01", "day"],  # Canaries
+        ["b", "2020-01-02", "1", "0", "Atlantic", "-15.4", "28.1", "2020-01-02", "day"],  # swapped
+        ["c", "2020-01-03", "1", "NA", "Central", "-35.5", "12.6", "2020-01-03", "day"],  # lat sign
+        ["d", "2020-01-04", "-1", "0", "Central", "35.5", "12.6", "2020-01-04", "day"],  # negative
+        ["e", "2020-01", "1", "0", "Central", "80", "100", "2020-01", "month"],  # far away
     ]
     path = tmp_path / "iom_europe_test.csv"
     pd.DataFrame(rows, columns=cols).to_csv(path, index=False)
@@ -337,8 +390,10 @@ def test_frontex_incidents(data_dir):
     assert has.sum() == 2_898 == f.geometry.notna().sum()
     assert layer.report.quarantined == 0  # no coordinates is a normal state here
     assert (f.loc[~has.to_numpy(), "location_precision"] == "no coordinates").all()
-    assert (f.loc[(raw["match_quality"] == "avg_match").to_numpy(), "location_precision"]
-            == "detection position (avg_match)").all()
+    assert (
+        f.loc[(raw["match_quality"] == "avg_match").to_numpy(), "location_precision"]
+        == "detection position (avg_match)"
+    ).all()
     assert f["dead"].sum() == pd.to_numeric(raw["num_deaths"], errors="coerce").sum() == 1_518
     i = int(np.flatnonzero(has)[0])
     assert f.geometry.iloc[i].x == pytest.approx(float(raw["det_lon"].iloc[i]))
@@ -352,16 +407,22 @@ def test_frontex_incidents(data_dir):
 
 def test_generated_frontex_incidents_positions(tmp_path):
     path = tmp_path / "frontex_incidents_test.csv"
-    path.write_text("incident_id,date,num_deaths,sar_ops,detected_by,det_lat,det_lon,int_lat,int_lon,match_quality\n"
-                    "1,2016-05-01,2,True,FWA,34.5,12.5,34.6,12.4,1-1_match\n"
-                    "2,2016-05-02,0,False,CPV,,,,,\n"
-                    "3,2016-05-03,NA,True,CPV,12.5,34.5,34.6,12.4,avg_match\n"
-                    "4,2016-05-04,1,maybe,CPV,34.5,,,,1-1_match\n"
-                    "5,2016-05-05,-1,True,CPV,34.5,12.5,,,1-1_match\n", encoding="utf-8")
+    path.write_text(
+        "incident_id,date,num_deaths,sar_ops,detected_by,det_lat,det_lon,int_lat,int_lon,match_quality\n"
+        "1,2016-05-01,2,True,FWA,34.5,12.5,34.6,12.4,1-1_match\n"
+        "2,2016-05-02,0,False,CPV,,,,,\n"
+        "3,2016-05-03,NA,True,CPV,12.5,34.5,34.6,12.4,avg_match\n"
+        "4,2016-05-04,1,maybe,CPV,34.5,,,,1-1_match\n"
+        "5,2016-05-05,-1,True,CPV,34.5,12.5,,,1-1_match\n",
+        encoding="utf-8",
+    )
     f = ingest("frontex-incidents", path).frame
     assert list(f["status"]) == ["kept", "kept", "repaired", "quarantined", "quarantined"]
-    assert f["location_precision"].tolist()[:3] == ["detection position (1-1_match)", "no coordinates",
-                                                     "detection position (avg_match)"]
+    assert f["location_precision"].tolist()[:3] == [
+        "detection position (1-1_match)",
+        "no coordinates",
+        "detection position (avg_match)",
+    ]
     assert f.geometry.iloc[1] is None and pd.isna(f["dead"].iloc[2])
     # 12.5 N 34.5 E lies south of the Mediterranean/Atlantic box (20-48 N); swapped, it is inside
     assert f["reason"].iloc[2] == "repaired: detection coordinates had latitude and longitude swapped"
@@ -376,7 +437,10 @@ def test_generated_frontex_incidents_positions(tmp_path):
 
 
 def test_frontex_detections(data_dir):
-    path = data_dir / "frontex-illegal-border-crossings-monthly/frontex_detections_by_route_nationality_month_2009-01_2025-04.csv"
+    path = (
+        data_dir
+        / "frontex-illegal-border-crossings-monthly/frontex_detections_by_route_nationality_month_2009-01_2025-04.csv"
+    )
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     f = ingest("frontex-detections", path).frame
     assert len(f) == 34_273
@@ -388,12 +452,15 @@ def test_frontex_detections(data_dir):
 
 def test_generated_table_with_negative_and_na_counts(tmp_path):
     path = tmp_path / "frontex_detections_test.csv"
-    path.write_text("month,route,type,nationality_iso3,detections\n"
-                    "2020-01,Central Mediterranean Route,Sea,TUN,5\n"
-                    "2020-02,Central Mediterranean Route,Sea,TUN,NA\n"
-                    "2020-03,Central Mediterranean Route,Sea,TUN,-4\n"
-                    "2020-13,Central Mediterranean Route,Sea,TUN,3\n"
-                    "2020-05,Central Mediterranean Route,Sea,TUN,many\n", encoding="utf-8")
+    path.write_text(
+        "month,route,type,nationality_iso3,detections\n"
+        "2020-01,Central Mediterranean Route,Sea,TUN,5\n"
+        "2020-02,Central Mediterranean Route,Sea,TUN,NA\n"
+        "2020-03,Central Mediterranean Route,Sea,TUN,-4\n"
+        "2020-13,Central Mediterranean Route,Sea,TUN,3\n"
+        "2020-05,Central Mediterranean Route,Sea,TUN,many\n",
+        encoding="utf-8",
+    )
     layer = ingest("frontex-detections", path)
     f = layer.frame
     assert list(f["status"]) == ["kept", "kept", "quarantined", "quarantined", "quarantined"]
@@ -418,7 +485,10 @@ def test_unhcr_monthly_arrivals(data_dir):
 
 
 def test_unhcr_daily_layouts_share_columns(data_dir):
-    new = ingest("unhcr-italy-daily", data_dir / "unhcr-mediterranean-arrivals/unhcr_daily_sea_arrivals_italy_2015-10_2026-03.csv").frame
+    new = ingest(
+        "unhcr-italy-daily",
+        data_dir / "unhcr-mediterranean-arrivals/unhcr_daily_sea_arrivals_italy_2015-10_2026-03.csv",
+    ).frame
     old = ingest("unhcr-italy-daily", data_dir / "unhcr-mediterranean-arrivals/unhcr_daily_arrivals_italy.csv").frame
     assert {"date", "individuals"} <= set(new.columns) & set(old.columns)
     # the two series agree on the days both hold
@@ -429,7 +499,10 @@ def test_unhcr_daily_layouts_share_columns(data_dir):
 
 
 def test_iom_med_monthly_quirks(data_dir):
-    path = data_dir / "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"
+    path = (
+        data_dir
+        / "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"
+    )
     raw = pd.read_csv(path)
     layer = ingest("iom-med-monthly", path)
     f = layer.frame
@@ -469,7 +542,11 @@ def test_operational_areas_are_sensor_areas_with_periods(data_dir):
     path = data_dir / "imo-sar-regions-central-med/frontex_operational_areas_APPROXIMATE_triton_themis.geojson"
     f = ingest("frontex-opareas", path).frame
     assert (f["kind"] == "area").all()
-    assert f["active_from"].tolist() == [pd.Timestamp("2014-11-01"), pd.Timestamp("2015-05-01"), pd.Timestamp("2018-02-01")]
+    assert f["active_from"].tolist() == [
+        pd.Timestamp("2014-11-01"),
+        pd.Timestamp("2015-05-01"),
+        pd.Timestamp("2018-02-01"),
+    ]
     assert f["active_to"].iloc[0] == pd.Timestamp("2015-05-31") and pd.isna(f["active_to"].iloc[2])
     assert (f["location_precision"] == "approximate (reconstructed area)").all()
     assert f["distance_nm"].tolist() == [30.0, 138.0, 24.0]
@@ -483,12 +560,15 @@ def test_vector_without_crs_is_a_typed_error(tmp_path):
         ingest("gshhg", path)
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("Triton (Nov 2014 – May 2015)", "2014-11-01", "2015-05-31"),
-    ("Themis (Feb 2018 – present)", "2018-02-01", None),
-    ("Operation Sophia (June 2015 - March 2020)", "2015-06-01", "2020-03-31"),
-    ("no period here", None, None),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("Triton (Nov 2014 – May 2015)", "2014-11-01", "2015-05-31"),
+        ("Themis (Feb 2018 – present)", "2018-02-01", None),
+        ("Operation Sophia (June 2015 - March 2020)", "2015-06-01", "2020-03-31"),
+        ("no period here", None, None),
+    ],
+)
 def test_operation_period(text, start, end):
     got = operation_period(text)
     assert got == (pd.Timestamp(start) if start else None, pd.Timestamp(end) if end else None)
@@ -509,7 +589,9 @@ def test_polygon_with_swapped_axes_is_repaired(tmp_path):
     swapped = shapely.box(34.0, 12.0, 36.5, 15.0)
     far = shapely.box(100.0, -60.0, 101.0, -59.0)
     path = tmp_path / "imo_gisis_srr_test.geojson"
-    gpd.GeoDataFrame({"rcc": ["a", "b", "c"]}, geometry=[good, swapped, far], crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    gpd.GeoDataFrame({"rcc": ["a", "b", "c"]}, geometry=[good, swapped, far], crs="EPSG:4326").to_file(
+        path, driver="GeoJSON"
+    )
     f = ingest("imo-srr", path).frame
     assert list(f["status"]) == ["kept", "repaired", "quarantined"]
     assert f.geometry.iloc[1].equals(good)
@@ -520,13 +602,16 @@ def test_polygon_with_swapped_axes_is_repaired(tmp_path):
 # --------------------------------------------------------------------------- hostile inputs
 
 
-@pytest.mark.parametrize("source_id, name, content", [
-    ("iom-mmp", "2019.json", b""),
-    ("frontex-detections", "frontex_detections_bin.csv", b"\x00\x01\x02\x03binary"),
-    ("frontex-detections", "frontex_detections_head.csv", b"month,route,type,nationality_iso3,detections\n"),
-    ("unhcr-arrivals", "unhcr_arrivals_wrong.csv", b"a;b\n1;2\n"),
-    ("imo-srr", "imo_gisis_srr_empty.geojson", b'{"type": "FeatureCollection", "features": []}'),
-])
+@pytest.mark.parametrize(
+    "source_id, name, content",
+    [
+        ("iom-mmp", "2019.json", b""),
+        ("frontex-detections", "frontex_detections_bin.csv", b"\x00\x01\x02\x03binary"),
+        ("frontex-detections", "frontex_detections_head.csv", b"month,route,type,nationality_iso3,detections\n"),
+        ("unhcr-arrivals", "unhcr_arrivals_wrong.csv", b"a;b\n1;2\n"),
+        ("imo-srr", "imo_gisis_srr_empty.geojson", b'{"type": "FeatureCollection", "features": []}'),
+    ],
+)
 def test_hostile_files_give_typed_errors(tmp_path, source_id, name, content):
     path = tmp_path / name
     path.write_bytes(content)
@@ -536,7 +621,9 @@ def test_hostile_files_give_typed_errors(tmp_path, source_id, name, content):
 
 def test_latin1_table_and_odd_json_records(tmp_path):
     path = tmp_path / "frontex_detections_latin.csv"
-    path.write_bytes("month,route,type,nationality_iso3,detections\n2020-01,Caf\xe9 Route,Sea,TUN,5\n".encode("latin-1"))
+    path.write_bytes(
+        "month,route,type,nationality_iso3,detections\n2020-01,Caf\xe9 Route,Sea,TUN,5\n".encode("latin-1")
+    )
     layer = ingest("frontex-detections", path)
     assert layer.frame["route"].iloc[0] == "Caf\xe9 Route"
     assert any("Latin-1" in n for n in layer.report.notes)

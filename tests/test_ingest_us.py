@@ -16,15 +16,23 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
+from peers import require_peer
 from pyproj import Transformer
 
-from peers import require_peer
 from borderscape.geo.errors import BorderscapeError, CRSError, IngestError, InputError
 from borderscape.geo.raster import Raster
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.ingest import READERS, ingest, write_layer
 from borderscape.layers.quality import usable
-from borderscape.layers.readers_us import NODATA, read_cbp_encounters, read_dem, read_pcome, read_roads, read_towers, tower_kind
+from borderscape.layers.readers_us import (
+    NODATA,
+    read_cbp_encounters,
+    read_dem,
+    read_pcome,
+    read_roads,
+    read_towers,
+    tower_kind,
+)
 from borderscape.layers.schemas import DEATHS, RasterLayer
 
 PCOME_2024 = "ogis-pima-ome-humane-borders/ogis_deaths_1981_2024-09.csv"
@@ -117,8 +125,7 @@ def test_pcome_columns_and_schema(pcome, pcome_raw):
     changed = (pcome_raw["County"] != f["county"].fillna("")).to_numpy()
     assert changed.sum() == pcome.report.repairs["county had its capitalisation normalised"]
     assert f.loc[changed, "reason"].str.contains("county had its capitalisation normalised").all()
-    assert (f.loc[f["county"].eq("Pima").fillna(False)].shape[0]
-            == pcome_raw["County"].str.lower().eq("pima").sum())
+    assert f.loc[f["county"].eq("Pima").fillna(False)].shape[0] == pcome_raw["County"].str.lower().eq("pima").sum()
     # geometry equals the file's coordinates for usable rows
     ok = f["status"] != "quarantined"
     assert np.allclose(f.geometry[ok].x, pcome_raw["Longitude"].astype(float)[ok])
@@ -140,12 +147,18 @@ def test_pcome_personal_columns_removed_by_default_and_kept_on_request(pcome, da
 
 def test_pcome_2020_snapshot_us_dates(data_dir):
     layer = ingest("pcome", data_dir / PCOME_2020)
-    raw = pd.read_csv(data_dir / PCOME_2020, dtype=str, keep_default_na=False, usecols=["Reporting Date", "Latitude", "Longitude"])
+    raw = pd.read_csv(
+        data_dir / PCOME_2020, dtype=str, keep_default_na=False, usecols=["Reporting Date", "Latitude", "Longitude"]
+    )
     expected = pd.to_datetime(raw["Reporting Date"], format="%m/%d/%Y")
     assert layer.report.rows_read == 3270 == len(raw)
     assert (layer.frame["date"] == expected).all()
-    assert layer.frame["date"].min() == pd.Timestamp("1981-11-25") and layer.frame["date"].max() == pd.Timestamp("2020-06-29")
-    office = (raw["Latitude"].astype(float).round(6) == 32.175119) & (raw["Longitude"].astype(float).round(6) == -110.928097)
+    assert layer.frame["date"].min() == pd.Timestamp("1981-11-25") and layer.frame["date"].max() == pd.Timestamp(
+        "2020-06-29"
+    )
+    office = (raw["Latitude"].astype(float).round(6) == 32.175119) & (
+        raw["Longitude"].astype(float).round(6) == -110.928097
+    )
     assert layer.frame["reason"].str.contains("office").sum() == office.sum() > 0
     assert layer.report.files[0]["how"] == "file"
     conserved(layer)
@@ -153,31 +166,73 @@ def test_pcome_2020_snapshot_us_dates(data_dir):
 
 def _pcome_like(path: Path, rows: list[tuple[str, str, str]]) -> Path:
     """A small PCOME-layout CSV (no real records): (date, lat, lon) per row."""
-    cols = ["ML Number", "Name", "Sex", "Age", "Reporting Date", "Surface Management", "Location", "Location Precision",
-            "Corridor Code", "Corridor", "Cause of Death", "OME Determined COD", "Condition Code", "Body Condition",
-            "Post Mortem Interval", "State", "County", "Latitude", "Longitude", "UTM X", "UTM Y"]
+    cols = [
+        "ML Number",
+        "Name",
+        "Sex",
+        "Age",
+        "Reporting Date",
+        "Surface Management",
+        "Location",
+        "Location Precision",
+        "Corridor Code",
+        "Corridor",
+        "Cause of Death",
+        "OME Determined COD",
+        "Condition Code",
+        "Body Condition",
+        "Post Mortem Interval",
+        "State",
+        "County",
+        "Latitude",
+        "Longitude",
+        "UTM X",
+        "UTM Y",
+    ]
     recs = []
     for i, (date, lat, lon) in enumerate(rows):
-        recs.append({c: "" for c in cols} | {"ML Number": f"99-{i:05d}", "Name": "Unidentified", "Sex": "male",
-                                             "Reporting Date": date, "Latitude": lat, "Longitude": lon, "County": "PIMA",
-                                             "Cause of Death": "Exposure", "State": "Arizona"})
+        recs.append(
+            {c: "" for c in cols}
+            | {
+                "ML Number": f"99-{i:05d}",
+                "Name": "Unidentified",
+                "Sex": "male",
+                "Reporting Date": date,
+                "Latitude": lat,
+                "Longitude": lon,
+                "County": "PIMA",
+                "Cause of Death": "Exposure",
+                "State": "Arizona",
+            }
+        )
     pd.DataFrame(recs, columns=cols).to_csv(path, index=False)
     return path
 
 
 def test_pcome_swapped_and_sign_flipped_coordinates(tmp_path):
-    path = _pcome_like(tmp_path / "ogis_deaths_test.csv", [
-        ("2010-05-01", "32.1", "-111.5"),        # fine
-        ("2010-05-02", "-111.5", "32.1"),        # swapped
-        ("2010-05-03", "32.1", "111.5"),         # longitude sign flipped
-        ("2010-05-04", "132.1", "-111.5"),       # out of range, no candidate fits
-        ("2010-05-05", "45.0", "10.0"),          # elsewhere on Earth
-        ("not a date", "32.2", "-111.2"),        # bad date
-        ("5/6/2010", "", ""),                    # no coordinates, US date
-    ])
+    path = _pcome_like(
+        tmp_path / "ogis_deaths_test.csv",
+        [
+            ("2010-05-01", "32.1", "-111.5"),  # fine
+            ("2010-05-02", "-111.5", "32.1"),  # swapped
+            ("2010-05-03", "32.1", "111.5"),  # longitude sign flipped
+            ("2010-05-04", "132.1", "-111.5"),  # out of range, no candidate fits
+            ("2010-05-05", "45.0", "10.0"),  # elsewhere on Earth
+            ("not a date", "32.2", "-111.2"),  # bad date
+            ("5/6/2010", "", ""),  # no coordinates, US date
+        ],
+    )
     layer = read_pcome(path)
     f = layer.frame
-    assert f["status"].tolist() == ["repaired", "repaired", "repaired", "quarantined", "quarantined", "quarantined", "quarantined"]
+    assert f["status"].tolist() == [
+        "repaired",
+        "repaired",
+        "repaired",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+    ]
     assert "coordinates had latitude and longitude swapped" in f.loc[1, "reason"]
     assert "coordinates had the longitude sign flipped" in f.loc[2, "reason"]
     assert (f.geometry[1].x, f.geometry[1].y) == (-111.5, 32.1) and (f.geometry[2].x, f.geometry[2].y) == (-111.5, 32.1)
@@ -193,25 +248,58 @@ def test_pcome_swapped_and_sign_flipped_coordinates(tmp_path):
 
 
 def test_every_us_catalog_source_in_the_mirror_ingests(data_dir):
-    ids = [s.id for s in CATALOG.values() if s.loader in ("pcome", "pcome_terrain", "boundary", "roads", "stations",
-                                                            "water_stations", "cbp_encounters", "towers", "dem")]
+    ids = [
+        s.id
+        for s in CATALOG.values()
+        if s.loader
+        in (
+            "pcome",
+            "pcome_terrain",
+            "boundary",
+            "roads",
+            "stations",
+            "water_stations",
+            "cbp_encounters",
+            "towers",
+            "dem",
+        )
+    ]
     done = []
     for sid in ids:
         try:
             layer = ingest(sid, data_dir=data_dir)
         except Exception as exc:  # a source absent from the mirror is fine (towers, DEM tiles)
             from borderscape.geo.errors import SourceNotFound
+
             assert isinstance(exc, SourceNotFound), (sid, type(exc).__name__)
             continue
         conserved(layer)
         assert layer.report.files and all(len(f["sha256"]) == 64 for f in layer.report.files)
         done.append(sid)
-    assert {"pcome", "pcome-terrain", "ibwc-boundary", "tiger-roads-az", "usbp-stations", "hb-water-stations",
-            "cbp-encounters", "etopo1"} <= set(done)
+    assert {
+        "pcome",
+        "pcome-terrain",
+        "ibwc-boundary",
+        "tiger-roads-az",
+        "usbp-stations",
+        "hb-water-stations",
+        "cbp-encounters",
+        "etopo1",
+    } <= set(done)
 
 
 def test_every_catalog_loader_has_a_reader():
-    us_loaders = {"pcome", "pcome_terrain", "towers", "boundary", "roads", "stations", "water_stations", "cbp_encounters", "dem"}
+    us_loaders = {
+        "pcome",
+        "pcome_terrain",
+        "towers",
+        "boundary",
+        "roads",
+        "stations",
+        "water_stations",
+        "cbp_encounters",
+        "dem",
+    }
     assert us_loaders <= set(READERS)
     assert {s.loader for s in CATALOG.values()} <= set(READERS)
 
@@ -222,7 +310,9 @@ def test_boundary_is_one_linestring(data_dir):
     assert layer.report.rows_read == 1 and g.iloc[0].geom_type == "LineString"
     coords = shapely.get_coordinates(g.iloc[0])
     assert len(coords) == 39_673
-    assert np.allclose(coords[0], (-96.9243, 25.9752), atol=1e-3) and np.allclose(coords[-1], (-117.4646, 32.5895), atol=1e-3)
+    assert np.allclose(coords[0], (-96.9243, 25.9752), atol=1e-3) and np.allclose(
+        coords[-1], (-117.4646, 32.5895), atol=1e-3
+    )
     assert not shapely.has_z(g.iloc[0])
 
 
@@ -257,7 +347,9 @@ def test_water_stations(data_dir):
     layer = ingest("hb-water-stations", data_dir=data_dir)
     raw = pd.read_csv(data_dir / "humane-borders-water-stations/water_stations_2000_2019.csv")
     assert layer.report.rows_read == 47 == layer.report.kept
-    assert np.allclose(layer.frame.geometry.x, raw["longitude"]) and np.allclose(layer.frame.geometry.y, raw["latitude"])
+    assert np.allclose(layer.frame.geometry.x, raw["longitude"]) and np.allclose(
+        layer.frame.geometry.y, raw["latitude"]
+    )
 
 
 def test_pcome_terrain(data_dir):
@@ -276,7 +368,12 @@ def test_cbp_encounters_real_totals(data_dir):
     assert layer.report.rows_read == 36_676 == len(raw) and layer.report.quarantined == 0
     assert list(raw.columns) == [c for c in f.columns if c not in ("row", "status", "reason")]
     tucson = f[f["area_of_responsibility"] == "Tucson Sector"]
-    expected = raw[raw["area_of_responsibility"] == "Tucson Sector"].assign(y=lambda d: d["month"].str[:4]).groupby("y")["encounters"].sum()
+    expected = (
+        raw[raw["area_of_responsibility"] == "Tucson Sector"]
+        .assign(y=lambda d: d["month"].str[:4])
+        .groupby("y")["encounters"]
+        .sum()
+    )
     got = tucson.groupby(tucson["month"].dt.year)["encounters"].sum()
     assert int(got[2023]) == int(expected["2023"]) and 490_000 < int(got[2023]) < 520_000
     assert f["month"].min() == pd.Timestamp("2017-10-01") and f["month"].max() == pd.Timestamp("2025-05-01")
@@ -284,27 +381,46 @@ def test_cbp_encounters_real_totals(data_dir):
 
 def test_cbp_encounters_hostile_rows_and_cbp_layout(tmp_path):
     p = tmp_path / "cbp_sw_border_encounters_x.csv"
-    p.write_text("month,component,area_of_responsibility,encounters\n"
-                 "2020-01,U.S. Border Patrol,Tucson Sector,10\n"
-                 "2020-13,U.S. Border Patrol,Tucson Sector,10\n"
-                 "January,U.S. Border Patrol,Tucson Sector,10\n"
-                 "2020-02,U.S. Border Patrol,Tucson Sector,-3\n"
-                 "2020-03,U.S. Border Patrol,Tucson Sector,many\n"
-                 "2020-04,U.S. Border Patrol,Tucson Sector,\"1,234\"\n")
+    p.write_text(
+        "month,component,area_of_responsibility,encounters\n"
+        "2020-01,U.S. Border Patrol,Tucson Sector,10\n"
+        "2020-13,U.S. Border Patrol,Tucson Sector,10\n"
+        "January,U.S. Border Patrol,Tucson Sector,10\n"
+        "2020-02,U.S. Border Patrol,Tucson Sector,-3\n"
+        "2020-03,U.S. Border Patrol,Tucson Sector,many\n"
+        '2020-04,U.S. Border Patrol,Tucson Sector,"1,234"\n'
+    )
     layer = read_cbp_encounters(p)
-    assert layer.frame["status"].tolist() == ["kept", "quarantined", "quarantined", "quarantined", "quarantined", "repaired"]
-    assert layer.report.reasons == {"month is not a date": 2, "encounters is negative": 1, "encounters is not a number": 1}
+    assert layer.frame["status"].tolist() == [
+        "kept",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "repaired",
+    ]
+    assert layer.report.reasons == {
+        "month is not a date": 2,
+        "encounters is negative": 1,
+        "encounters is not a number": 1,
+    }
     assert layer.report.repairs == {"encounters had its thousands separator removed": 1}
     assert int(layer.frame.loc[5, "encounters"]) == 1234
     assert pd.isna(layer.frame.loc[3, "encounters"])  # a negative count is not kept
     conserved(layer)
     q = tmp_path / "sw-nationwide-encounters.csv"
-    q.write_text("Fiscal Year,Month (abbv),Component,Area of Responsibility,Encounter Count\n"
-                 "2020,OCT,U.S. Border Patrol,Tucson Sector,5\n"
-                 "2020,JAN,U.S. Border Patrol,Tucson Sector,7\n"
-                 "2020 (FYTD),SEP,U.S. Border Patrol,Tucson Sector,8\n")
+    q.write_text(
+        "Fiscal Year,Month (abbv),Component,Area of Responsibility,Encounter Count\n"
+        "2020,OCT,U.S. Border Patrol,Tucson Sector,5\n"
+        "2020,JAN,U.S. Border Patrol,Tucson Sector,7\n"
+        "2020 (FYTD),SEP,U.S. Border Patrol,Tucson Sector,8\n"
+    )
     cbp = read_cbp_encounters(q)
-    assert cbp.frame["month"].tolist() == [pd.Timestamp("2019-10-01"), pd.Timestamp("2020-01-01"), pd.Timestamp("2020-09-01")]
+    assert cbp.frame["month"].tolist() == [
+        pd.Timestamp("2019-10-01"),
+        pd.Timestamp("2020-01-01"),
+        pd.Timestamp("2020-09-01"),
+    ]
     assert cbp.frame["encounters"].tolist() == [5, 7, 8]
 
 
@@ -323,18 +439,24 @@ def test_tower_kinds():
 
 def test_towers_csv_with_common_columns(tmp_path):
     p = tmp_path / "eff_towers.csv"
-    p.write_text("Name,Type,Latitude,Longitude,Height (ft),Installed,Status,Notes\n"
-                 "T1,Integrated Fixed Tower,31.55,-111.05,80,2015-06-01,existing,<script>alert(1)</script>\n"
-                 "T2,RVSS,-110.9,31.4,100,2012,existing,\n"                      # swapped
-                 "T3,Autonomous Surveillance Tower,31.60,-111.2,33,2021-03,existing,\n"
-                 "T4,Proposed tower,31.70,-111.3,,,proposed,\n"
-                 "T5,AST,95.0,-111.3,,,existing,\n")                             # out of range
+    p.write_text(
+        "Name,Type,Latitude,Longitude,Height (ft),Installed,Status,Notes\n"
+        "T1,Integrated Fixed Tower,31.55,-111.05,80,2015-06-01,existing,<script>alert(1)</script>\n"
+        "T2,RVSS,-110.9,31.4,100,2012,existing,\n"  # swapped
+        "T3,Autonomous Surveillance Tower,31.60,-111.2,33,2021-03,existing,\n"
+        "T4,Proposed tower,31.70,-111.3,,,proposed,\n"
+        "T5,AST,95.0,-111.3,,,existing,\n"
+    )  # out of range
     layer = read_towers(p)
     f = layer.frame
     assert f["kind"].tolist() == ["IFT", "RVSS", "AST", "Proposed tower", "AST"]
     assert f["kind_source"].tolist()[0] == "Integrated Fixed Tower"
     assert f["height_m"].tolist()[:3] == pytest.approx([80 * 0.3048, 100 * 0.3048, 33 * 0.3048])
-    assert f["active_from"].tolist()[:3] == [pd.Timestamp("2015-06-01"), pd.Timestamp("2012-01-01"), pd.Timestamp("2021-03-01")]
+    assert f["active_from"].tolist()[:3] == [
+        pd.Timestamp("2015-06-01"),
+        pd.Timestamp("2012-01-01"),
+        pd.Timestamp("2021-03-01"),
+    ]
     assert f["deployment"].tolist() == ["existing"] * 3 + ["proposed", "existing"]
     assert f.loc[0, "notes"] == "<script>alert(1)</script>"
     assert f["status"].tolist() == ["kept", "repaired", "kept", "kept", "quarantined"]
@@ -345,8 +467,11 @@ def test_towers_csv_with_common_columns(tmp_path):
 
 
 def test_towers_geojson(tmp_path):
-    g = gpd.GeoDataFrame({"type": ["IFT", "aerostat"], "height_m": [30.0, 4500.0]},
-                         geometry=[shapely.Point(-111.0, 31.5), shapely.Point(-110.5, 31.45)], crs="EPSG:4326")
+    g = gpd.GeoDataFrame(
+        {"type": ["IFT", "aerostat"], "height_m": [30.0, 4500.0]},
+        geometry=[shapely.Point(-111.0, 31.5), shapely.Point(-110.5, 31.45)],
+        crs="EPSG:4326",
+    )
     p = tmp_path / "towers.geojson"
     g.to_file(p, driver="GeoJSON")
     layer = read_towers(p)
@@ -363,8 +488,15 @@ def _dem(path: Path, *, crs: str | None = "EPSG:4326", nodata: float | None = -9
     a = rng.uniform(200, 1500, size=(20, 30)).astype("float32")
     a[0, :5] = -9999.0
     a[3, 3] = 20000.0  # not an elevation
-    profile = {"driver": "GTiff", "height": 20, "width": 30, "count": 1, "dtype": "float32",
-               "transform": Affine(0.01, 0, -112.0, 0, -0.01, 32.0), "nodata": nodata}
+    profile = {
+        "driver": "GTiff",
+        "height": 20,
+        "width": 30,
+        "count": 1,
+        "dtype": "float32",
+        "transform": Affine(0.01, 0, -112.0, 0, -0.01, 32.0),
+        "nodata": nodata,
+    }
     if crs:
         profile["crs"] = crs
     with rasterio.open(path, "w", **profile) as dst:
@@ -438,6 +570,7 @@ def test_write_table_layer(data_dir, tmp_path):
 def test_failed_write_leaves_no_file(pcome, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
+
     monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", boom)
     with pytest.raises(OSError):
         write_layer(pcome, tmp_path / "l.parquet")
@@ -456,15 +589,34 @@ def test_dem_tiles_are_merged(tmp_path):
     west = rng.uniform(100, 900, size=(10, 10)).astype("float32")
     east = rng.uniform(100, 900, size=(10, 10)).astype("float32")
     for name, a, x0 in (("USGS_1_n32w112.tif", west, -112.0), ("USGS_1_n32w111.tif", east, -111.0)):
-        with rasterio.open(tmp_path / name, "w", driver="GTiff", height=10, width=10, count=1, dtype="float32",
-                           crs="EPSG:4269", transform=Affine(0.1, 0, x0, 0, -0.1, 32.0), nodata=-9999.0) as dst:
+        with rasterio.open(
+            tmp_path / name,
+            "w",
+            driver="GTiff",
+            height=10,
+            width=10,
+            count=1,
+            dtype="float32",
+            crs="EPSG:4269",
+            transform=Affine(0.1, 0, x0, 0, -0.1, 32.0),
+            nodata=-9999.0,
+        ) as dst:
             dst.write(a, 1)
     layer = ingest("dem-3dep", tmp_path)  # a folder: every tile of the pattern
     assert layer.raster.shape == (10, 20) and layer.report.rows_read == 200 == layer.report.kept
     assert np.array_equal(layer.raster.array[:, :10], west) and np.array_equal(layer.raster.array[:, 10:], east)
     assert layer.raster.crs.to_epsg() == 4269 and len(layer.report.files) == 2
-    with rasterio.open(tmp_path / "USGS_1_n33w112.tif", "w", driver="GTiff", height=5, width=5, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=Affine(0.2, 0, -112.0, 0, -0.2, 33.0)) as dst:
+    with rasterio.open(
+        tmp_path / "USGS_1_n33w112.tif",
+        "w",
+        driver="GTiff",
+        height=5,
+        width=5,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(0.2, 0, -112.0, 0, -0.2, 33.0),
+    ) as dst:
         dst.write(np.ones((5, 5), "float32"), 1)
     with pytest.raises(BorderscapeError, match="CRS or cell size"):
         ingest("dem-3dep", tmp_path)
@@ -481,11 +633,26 @@ def test_vector_reprojection_matches_ogr2ogr(data_dir, tmp_path):
     from borderscape.layers.ingest import ingest_file
 
     ogr2ogr = require_peer("ogr2ogr")
-    for shp, columns in ((data_dir / "usgs-southwest-deserts/deserts_sw.shp", {"name": "NAME"}),
-                         (data_dir / "tiger-2021-arizona-roads/tl_2021_04_prisecroads.shp", {"name": "FULLNAME"})):
+    for shp, columns in (
+        (data_dir / "usgs-southwest-deserts/deserts_sw.shp", {"name": "NAME"}),
+        (data_dir / "tiger-2021-arizona-roads/tl_2021_04_prisecroads.shp", {"name": "FULLNAME"}),
+    ):
         ref_path = tmp_path / f"{shp.stem}.geojson"
-        subprocess.run([ogr2ogr, "-f", "GeoJSON", "-t_srs", "EPSG:4326", "-lco", "COORDINATE_PRECISION=10",
-                        str(ref_path), str(shp)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                ogr2ogr,
+                "-f",
+                "GeoJSON",
+                "-t_srs",
+                "EPSG:4326",
+                "-lco",
+                "COORDINATE_PRECISION=10",
+                str(ref_path),
+                str(shp),
+            ],
+            check=True,
+            capture_output=True,
+        )
         ref = json.loads(ref_path.read_text())["features"]
         ours = ingest_file("context", shp, columns=columns)
         assert len(ref) == ours.report.rows_read
@@ -500,8 +667,11 @@ def test_dem_cell_counts_match_gdalinfo(tmp_path):
 
     gdalinfo = require_peer("gdalinfo")
     _dem(tmp_path / "d.tif")
-    info = json.loads(subprocess.run([gdalinfo, "-json", "-stats", str(tmp_path / "d.tif")], check=True,
-                                     capture_output=True, text=True).stdout)
+    info = json.loads(
+        subprocess.run(
+            [gdalinfo, "-json", "-stats", str(tmp_path / "d.tif")], check=True, capture_output=True, text=True
+        ).stdout
+    )
     band = info["bands"][0]
     valid_percent = float(band["metadata"][""]["STATISTICS_VALID_PERCENT"])
     layer = read_dem(tmp_path / "d.tif")
@@ -509,6 +679,7 @@ def test_dem_cell_counts_match_gdalinfo(tmp_path):
     assert valid_percent == pytest.approx(100 * (layer.report.rows_read - nodata) / layer.report.rows_read, abs=0.005)
     # GDAL counts the 20,000 m cell as valid data; we quarantine it as not an elevation
     assert float(band["metadata"][""]["STATISTICS_MAXIMUM"]) == 20000.0 and layer.report.quarantined == nodata + 1
-    assert float(band["metadata"][""]["STATISTICS_MINIMUM"]) == pytest.approx(float(np.nanmin(
-        np.where(layer.raster.valid_mask(), layer.raster.array, np.nan))), rel=1e-6)
+    assert float(band["metadata"][""]["STATISTICS_MINIMUM"]) == pytest.approx(
+        float(np.nanmin(np.where(layer.raster.valid_mask(), layer.raster.array, np.nan))), rel=1e-6
+    )
     assert band["noDataValue"] == layer.raster.nodata

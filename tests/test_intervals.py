@@ -37,16 +37,19 @@ def test_wilson_and_clopper_pearson_equal_statsmodels_and_scipy(k, n):
 
 @pytest.mark.parametrize("count", [0, 1, 12, 400])
 def test_garwood_equals_statsmodels_exact_poisson(count):
-    np.testing.assert_allclose(garwood(count, 0.95), confint_poisson(count, 1.0, method="exact-c", alpha=0.05),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        garwood(count, 0.95), confint_poisson(count, 1.0, method="exact-c", alpha=0.05), rtol=1e-10
+    )
 
 
 def test_newcombe_katz_and_the_z_test_equal_statsmodels():
     k1, n1, k0, n0 = 30, 100, 20, 110
-    np.testing.assert_allclose(newcombe(k1, n1, k0, n0),
-                               confint_proportions_2indep(k1, n1, k0, n0, method="newcomb"), rtol=1e-10)
-    np.testing.assert_allclose(katz(k1, n1, k0, n0),
-                               confint_proportions_2indep(k1, n1, k0, n0, compare="ratio", method="log"), rtol=1e-10)
+    np.testing.assert_allclose(
+        newcombe(k1, n1, k0, n0), confint_proportions_2indep(k1, n1, k0, n0, method="newcomb"), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        katz(k1, n1, k0, n0), confint_proportions_2indep(k1, n1, k0, n0, compare="ratio", method="log"), rtol=1e-10
+    )
     z, p = two_proportion_z_test(k1, n1, k0, n0)
     ref_z, ref_p = proportions_ztest([k1, k0], [n1, n0])
     assert z == pytest.approx(ref_z, rel=1e-12) and p == pytest.approx(ref_p, rel=1e-12)

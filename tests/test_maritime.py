@@ -20,16 +20,17 @@ from borderscape.analyses.battery.common import precise_deaths
 from borderscape.analyses.battery.m1_mortality import _its, mortality_per_crossing
 from borderscape.analyses.battery.m2_distances import m2_distances
 from borderscape.analyses.battery.m3_sar_regions import count_in_regions
-from borderscape.analyses.stats.tests import risk_ratio, share_difference
-from borderscape.geo.errors import InputError
 from borderscape.analyses.inputs import StudyInputs
+from borderscape.analyses.stats.tests import risk_ratio, share_difference
 from borderscape.analyses.study import load_study
-from borderscape.layers.ingest import SENSOR_FILE_EXAMPLES, read_sensor_file
+from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
-from borderscape.layers.ingest import ingest, ingest_file
+from borderscape.layers.ingest import SENSOR_FILE_EXAMPLES, ingest, ingest_file, read_sensor_file
 
 GEOD = Geod(ellps="WGS84")
-MONTHLY_CSV = "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"
+MONTHLY_CSV = (
+    "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +48,29 @@ def battery_run(central):
 
 # -- M1: mortality per crossing --------------------------------------------------------------
 
+
 def test_central_rates_match_an_independent_recomputation(data_dir, battery_run):
     """Recompute the central-Mediterranean monthly rates from the raw CSV with plain pandas."""
     raw = pd.read_csv(Path(data_dir) / MONTHLY_CSV)
-    cols = ["sea_arrivals_in_italy", "sea_arrivals_in_malta", "interceptions_by_libyan_coast_guard",
-            "interceptions_by_tunisian_coast_guard", "cmr"]
+    cols = [
+        "sea_arrivals_in_italy",
+        "sea_arrivals_in_malta",
+        "interceptions_by_libyan_coast_guard",
+        "interceptions_by_tunisian_coast_guard",
+        "cmr",
+    ]
     ok = raw["cmr"].notna() & raw["sea_arrivals_in_italy"].notna() & ~(raw[cols] < 0).any(axis=1)
     ok &= raw["year"] != 2021  # the study leaves 2021 out (copied 2014 deaths)
     r = raw[ok]
     crossings = r[cols].fillna(0).sum(axis=1)
-    expected = pd.DataFrame({"month": pd.to_datetime(r["date"]).dt.strftime("%Y-%m"), "dead_missing": r["cmr"],
-                             "crossings": crossings, "rate": r["cmr"] / crossings}).reset_index(drop=True)
+    expected = pd.DataFrame(
+        {
+            "month": pd.to_datetime(r["date"]).dt.strftime("%Y-%m"),
+            "dead_missing": r["cmr"],
+            "crossings": crossings,
+            "rate": r["cmr"] / crossings,
+        }
+    ).reset_index(drop=True)
     table = battery_run.tables["mortality_per_crossing"]
     assert list(table.columns) == ["route", "month", "dead_missing", "crossings", "rate", "ci_low", "ci_high"]
     got = table[table["route"] == "central"].reset_index(drop=True)
@@ -101,10 +114,16 @@ def test_pooled_rate_and_its_outcomes_ran(battery_run):
 
 # -- M2: distances ----------------------------------------------------------------------------
 
+
 def test_geodesic_distance_to_lines_agrees_with_brute_force_geod():
     rng = np.random.default_rng(3)
-    coast = gpd.GeoSeries([shapely.LineString([(11.0, 33.0), (11.6, 33.2), (12.4, 32.9), (13.3, 32.8)]),
-                           shapely.LineString([(10.2, 34.0), (10.9, 35.5)])], crs="EPSG:4326")
+    coast = gpd.GeoSeries(
+        [
+            shapely.LineString([(11.0, 33.0), (11.6, 33.2), (12.4, 32.9), (13.3, 32.8)]),
+            shapely.LineString([(10.2, 34.0), (10.9, 35.5)]),
+        ],
+        crs="EPSG:4326",
+    )
     lon = rng.uniform(10.0, 14.0, 20)
     lat = rng.uniform(33.0, 35.5, 20)
     d, nx, ny = sea.geodesic_distance_to_lines(lon, lat, coast, crs="EPSG:32633")
@@ -123,17 +142,25 @@ def test_geodesic_distance_to_lines_agrees_with_brute_force_geod():
 
 
 def test_distance_to_active_areas_uses_the_dates():
-    areas = gpd.GeoDataFrame({"active_from": pd.to_datetime(["2015-01-01", "2018-01-01"]),
-                              "active_to": pd.to_datetime(["2017-12-31", pd.NaT])},
-                             geometry=[shapely.box(12, 35, 13, 36), shapely.box(14, 35, 15, 36)], crs="EPSG:4326")
-    pts = gpd.GeoDataFrame({"date": pd.to_datetime(["2016-05-01", "2019-05-01", "2016-05-01", "2010-01-01"])},
-                           geometry=shapely.points([(12.5, 35.5), (12.5, 35.5), (13.5, 35.5), (12.5, 35.5)]), crs="EPSG:4326")
+    areas = gpd.GeoDataFrame(
+        {
+            "active_from": pd.to_datetime(["2015-01-01", "2018-01-01"]),
+            "active_to": pd.to_datetime(["2017-12-31", pd.NaT]),
+        },
+        geometry=[shapely.box(12, 35, 13, 36), shapely.box(14, 35, 15, 36)],
+        crs="EPSG:4326",
+    )
+    pts = gpd.GeoDataFrame(
+        {"date": pd.to_datetime(["2016-05-01", "2019-05-01", "2016-05-01", "2010-01-01"])},
+        geometry=shapely.points([(12.5, 35.5), (12.5, 35.5), (13.5, 35.5), (12.5, 35.5)]),
+        crs="EPSG:4326",
+    )
     d = sea.distance_to_active_areas(pts, areas, crs="EPSG:32633")
-    assert d[0] == 0.0                                   # inside the area active then
-    expect = GEOD.inv(12.5, 35.5, 14.0, 35.5)[2]         # only the eastern area is active in 2019
-    assert d[1] == pytest.approx(expect, abs=5.0)        # (a lon/lat edge bulges little over 1.5°)
+    assert d[0] == 0.0  # inside the area active then
+    expect = GEOD.inv(12.5, 35.5, 14.0, 35.5)[2]  # only the eastern area is active in 2019
+    assert d[1] == pytest.approx(expect, abs=5.0)  # (a lon/lat edge bulges little over 1.5°)
     assert d[2] == pytest.approx(GEOD.inv(13.5, 35.5, 13.0, 35.5)[2], abs=5.0)
-    assert np.isnan(d[3])                                # no area active in 2010
+    assert np.isnan(d[3])  # no area active in 2010
 
 
 def test_distance_outcomes_on_real_data(battery_run):
@@ -148,6 +175,7 @@ def test_distance_outcomes_on_real_data(battery_run):
 
 
 # -- M3: SAR regions --------------------------------------------------------------------------
+
 
 def test_counts_in_sar_regions_agree_with_geopandas_sjoin(central):
     study, inputs = central
@@ -187,6 +215,7 @@ def test_share_difference_and_risk_ratio_against_closed_forms():
 
 # -- coverage at sea ------------------------------------------------------------------------------
 
+
 def _grid(shape=(81, 81), res=1000.0, crs="EPSG:32633", x0=400_000.0, y0=4_000_000.0, array=None):
     a = np.zeros(shape, np.float32) if array is None else array
     return Raster(a, Affine(res, 0, x0, 0, -res, y0), CRS.from_user_input(crs), None)
@@ -204,11 +233,24 @@ def test_station_coverage_ends_at_the_radar_horizon(tmp_path):
     lon, lat = _to_lonlat(cx, cy)
     height = 30.0
     csv = tmp_path / "stations.csv"
-    csv.write_text(f"name,lon,lat,height_m,range_m,active_from,active_to\nS,{lon:.8f},{lat:.8f},{height},100000,2015-01-01,\n")
-    st = ingest_file("sensors", csv, columns={"lon": "lon", "lat": "lat", "height": "height_m", "range": "range_m",
-                                              "active_from": "active_from", "active_to": "active_to", "name": "name"}).frame
+    csv.write_text(
+        f"name,lon,lat,height_m,range_m,active_from,active_to\nS,{lon:.8f},{lat:.8f},{height},100000,2015-01-01,\n"
+    )
+    st = ingest_file(
+        "sensors",
+        csv,
+        columns={
+            "lon": "lon",
+            "lat": "lat",
+            "height": "height_m",
+            "range": "range_m",
+            "active_from": "active_from",
+            "active_to": "active_to",
+            "name": "name",
+        },
+    ).frame
     (cov,) = sensors.sea_coverage(["2016-01-01"], dem, stations=st, dem=dem, target_height=0.0)
-    horizon = np.sqrt(2 * 4 / 3 * 6_371_000 * height)      # textbook: 4.12 km * sqrt(h / m)
+    horizon = np.sqrt(2 * 4 / 3 * 6_371_000 * height)  # textbook: 4.12 km * sqrt(h / m)
     assert horizon == pytest.approx(4121.8 * np.sqrt(height), rel=1e-3)
     rows, cols = np.indices(dem.shape)
     xs, ys = dem.xy(rows.ravel(), cols.ravel())
@@ -218,26 +260,29 @@ def test_station_coverage_ends_at_the_radar_horizon(tmp_path):
     assert not seen[r > horizon + 1500].any()
     assert "1 coastal station" in cov.note and cov.polygons["source"].tolist() == ["stations"]
     (before,) = sensors.sea_coverage(["2014-01-01"], dem, stations=st, dem=dem)
-    assert before.count.array.sum() == 0                     # not yet active
+    assert before.count.array.sum() == 0  # not yet active
 
 
 def test_a_headland_hides_the_sea_behind_it():
     z = np.zeros((81, 81), np.float32)
-    z[33:36, 43:57] = 150.0                                   # a high headland north-east of the station
+    z[33:36, 43:57] = 150.0  # a high headland north-east of the station
     st_dem = _grid(array=z)
     sx, sy = st_dem.xy(40, 40)
     lon, lat = _to_lonlat(sx, sy)
-    st = gpd.GeoDataFrame({"height_m": [10.0], "range_m": [40000.0], "active_from": [pd.NaT], "active_to": [pd.NaT]},
-                          geometry=[shapely.Point(lon, lat)], crs="EPSG:4326")
+    st = gpd.GeoDataFrame(
+        {"height_m": [10.0], "range_m": [40000.0], "active_from": [pd.NaT], "active_to": [pd.NaT]},
+        geometry=[shapely.Point(lon, lat)],
+        crs="EPSG:4326",
+    )
     (cov,) = sensors.sea_coverage(["2020-01-01"], st_dem, stations=st, dem=st_dem)
     flat = _grid()
     (open_sea,) = sensors.sea_coverage(["2020-01-01"], flat, stations=st, dem=flat)
     seen, seen_flat = cov.count.array > 0, open_sea.count.array > 0
     # 15.6 km away, inside the horizon of a 10 m antenna for a 2 m boat (18.8 km)
     assert seen_flat[28, 50] and seen_flat[52, 50]
-    assert not seen[28, 50]                                   # sea behind the headland
-    assert seen[52, 50]                                       # sea at the same distance, open side
-    assert not seen[34, 50]                                   # land is not sea coverage
+    assert not seen[28, 50]  # sea behind the headland
+    assert seen[52, 50]  # sea at the same distance, open side
+    assert not seen[34, 50]  # land is not sea coverage
 
 
 def test_documented_user_formats_are_generated_ingested_and_combined(tmp_path):
@@ -253,20 +298,21 @@ def test_documented_user_formats_are_generated_ingested_and_combined(tmp_path):
     assert areas.geometry.iloc[0].geom_type == "Polygon" and str(areas["active_from"].iloc[0].date()) == "2016-01-01"
     # a sea-level DEM (all 0 m) in UTM 33N at 2 km over the examples
     dem = _grid(shape=(170, 190), res=2000.0, x0=220_000.0, y0=4_060_000.0)
-    in2017, in2022 = sensors.sea_coverage(["2017-06-01", "2022-06-01"], dem, stations=stations, tracks=tracks,
-                                           areas=areas, dem=dem)
+    in2017, in2022 = sensors.sea_coverage(
+        ["2017-06-01", "2022-06-01"], dem, stations=stations, tracks=tracks, areas=areas, dem=dem
+    )
     assert set(in2017.polygons["source"]) == {"stations", "tracks", "areas"}
     assert "2 coastal station(s) active" in in2017.note and "1 coastal station(s) active" in in2022.note
     area = in2017.polygons.set_index("source")["area_km2"]
     # the swath: about length x width (+ round caps)
     length = GEOD.line_length([12.5, 14.8], [34.8, 35.4]) / 1000
-    assert area["tracks"] == pytest.approx(length * 40 + np.pi * 20 ** 2, rel=0.03)
+    assert area["tracks"] == pytest.approx(length * 40 + np.pi * 20**2, rel=0.03)
     # in 2022 only example-A is active: a 60 m antenna sees a 2 m boat to 37.8 km, inside its 45 km range
     horizon_a = 4121.8 * (np.sqrt(60) + np.sqrt(2.0)) / 1000
     assert in2022.polygons["source"].tolist() == ["stations"]
     seen_km2 = in2022.polygons.set_index("source").loc["stations", "area_km2"]
     assert seen_km2 == pytest.approx(np.pi * min(horizon_a, 45.0) ** 2, rel=0.08)
-    assert in2017.count.array.max() >= 2                      # overlapping sensors add up
+    assert in2017.count.array.max() >= 2  # overlapping sensors add up
 
 
 def test_study_with_user_stations_gets_coverage_rasters_per_epoch(tmp_path):
@@ -276,13 +322,12 @@ def test_study_with_user_stations_gets_coverage_rasters_per_epoch(tmp_path):
     stations = read_sensor_file(tmp_path / "stations.csv")
     study = dataclasses.replace(load_study("central-med"), bbox=(12.0, 34.0, 15.5, 37.0), resolution_m=2000.0)
     dem = _grid(shape=(170, 190), res=2000.0, x0=220_000.0, y0=4_060_000.0)
-    section = m2_distances(study, StudyInputs({"coastal_stations": stations, "dem": dem}),
-                                    np.random.default_rng(0))
-    assert all(o.status == "skipped" for o in section.outcomes)   # no deaths, no detections
+    section = m2_distances(study, StudyInputs({"coastal_stations": stations, "dem": dem}), np.random.default_rng(0))
+    assert all(o.status == "skipped" for o in section.outcomes)  # no deaths, no detections
     before, during = section.rasters["coverage_2014-01-01"], section.rasters["coverage_2017-02-02"]
     # example-B (80 m, horizon 42.7 km for a 2 m boat) starts in mid-2015, 150 km from example-A
     seen_b = (during.array > 0).sum() - (before.array > 0).sum()
-    assert seen_b * 4.0 == pytest.approx(np.pi * 42.7 ** 2, rel=0.08) and before.array.max() == 1
+    assert seen_b * 4.0 == pytest.approx(np.pi * 42.7**2, rel=0.08) and before.array.max() == 1
 
 
 def test_stations_without_a_dem_are_refused():
@@ -293,6 +338,7 @@ def test_stations_without_a_dem_are_refused():
 
 
 # -- M4, M5, skips, determinism, timing, end to end -----------------------------------------------
+
 
 def test_detection_assets_table_and_ratios(battery_run):
     table = battery_run.tables["deaths_by_detector"]
@@ -311,7 +357,9 @@ def test_hotspots_per_period(battery_run):
 
 def test_skipped_outcomes_say_what_is_missing_and_what_to_do():
     study = load_study("western-med")
-    inputs = StudyInputs(layers={}, missing={"crossings": "source 'iom-med-monthly' was not found. What to do: run fetch"})
+    inputs = StudyInputs(
+        layers={}, missing={"crossings": "source 'iom-med-monthly' was not found. What to do: run fetch"}
+    )
     battery = run_battery(study, inputs)
     by_id = {o.id: o for o in battery.outcomes}
     assert all(o.status == "skipped" for o in battery.outcomes)
@@ -343,7 +391,6 @@ def test_run_reads_a_users_aerial_tracks_file(data_dir, tmp_path):
     """A study copy naming a user's tracks file (the documented GeoJSON format) runs, records the
     file with its sha256, and draws the mortality figure."""
     import hashlib
-
     from importlib.resources import files
 
     from borderscape.cli import main

@@ -43,8 +43,9 @@ def cells():
 
 def test_poisson_equals_statsmodels_formula_glm(cells):
     res = md.count_regression(cells, "poisson", ["coverage", "slope"], exposure="area_km2")
-    ref = smf.glm("poisson ~ coverage + slope", cells, family=sm.families.Poisson(),
-                  offset=np.log(cells["area_km2"])).fit()
+    ref = smf.glm(
+        "poisson ~ coverage + slope", cells, family=sm.families.Poisson(), offset=np.log(cells["area_km2"])
+    ).fit()
     ci = ref.conf_int()
     for rec, name in zip(res.rate_ratios, ["coverage", "slope"]):
         assert rec.estimate == pytest.approx(np.exp(ref.params[name]), rel=1e-8)
@@ -57,10 +58,8 @@ def test_poisson_equals_statsmodels_formula_glm(cells):
 
 
 def test_negbin_equals_statsmodels_formula(cells):
-    res = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2",
-                              family="negbin")
-    ref = smf.negativebinomial("negbin ~ coverage + slope", cells,
-                               exposure=cells["area_km2"]).fit(disp=0)
+    res = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2", family="negbin")
+    ref = smf.negativebinomial("negbin ~ coverage + slope", cells, exposure=cells["area_km2"]).fit(disp=0)
     for rec, name in zip(res.rate_ratios, ["coverage", "slope"]):
         assert rec.estimate == pytest.approx(np.exp(ref.params[name]), rel=1e-5)
         assert rec.parameters["se"] == pytest.approx(ref.bse[name], rel=1e-4)
@@ -72,8 +71,7 @@ def test_negbin_equals_statsmodels_formula(cells):
 
 def test_planted_rate_ratios_recovered(cells):
     pois = md.count_regression(cells, "poisson", ["coverage", "slope"], exposure="area_km2")
-    nb = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2",
-                             family="negbin")
+    nb = md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2", family="negbin")
     for res in (pois, nb):
         lo, hi = res.rate_ratios[0].ci
         assert lo < np.exp(0.8) < hi
@@ -81,15 +79,12 @@ def test_planted_rate_ratios_recovered(cells):
         assert lo < np.exp(0.3) < hi
     assert nb.alpha.ci[0] < 0.7 < nb.alpha.ci[1]
     # the NB data are overdispersed for a Poisson model, the Poisson data are not
-    assert md.count_regression(cells, "negbin", ["coverage", "slope"],
-                               exposure="area_km2").pearson_dispersion > 1.3
+    assert md.count_regression(cells, "negbin", ["coverage", "slope"], exposure="area_km2").pearson_dispersion > 1.3
     assert 0.85 < pois.pearson_dispersion < 1.15
 
 
 def _grid_gdf(df):
-    return gpd.GeoDataFrame(
-        df, geometry=gpd.points_from_xy(df["col"] * 1000.0, df["row"] * 1000.0), crs=32612
-    )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["col"] * 1000.0, df["row"] * 1000.0), crs=32612)
 
 
 def test_morans_i_equals_esda(cells):
@@ -100,8 +95,7 @@ def test_morans_i_equals_esda(cells):
     neighbours = {i: list(w.indices[w.indptr[i] : w.indptr[i + 1]]) for i in range(w.shape[0])}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.Moran(res.residuals.to_numpy(), libpysal.weights.W(neighbours),
-                         transformation="r", permutations=0)
+        ref = esda.Moran(res.residuals.to_numpy(), libpysal.weights.W(neighbours), transformation="r", permutations=0)
     assert ours.estimate == pytest.approx(ref.I, rel=1e-10)
     assert ours.parameters["expected"] == pytest.approx(ref.EI)
     assert ours.parameters["variance_norm"] == pytest.approx(ref.VI_norm, rel=1e-10)
@@ -122,8 +116,7 @@ def test_morans_i_flags_an_omitted_spatial_covariate():
     rows, cols = np.divmod(np.arange(n_side**2), n_side)
     # a smooth spatial field (e.g. distance to a corridor) that drives counts
     field = np.sin(cols / 4.0) + np.cos(rows / 5.0)
-    df = pd.DataFrame({"row": rows, "col": cols, "field": field,
-                       "noise": rng.normal(size=n_side**2)})
+    df = pd.DataFrame({"row": rows, "col": cols, "field": field, "noise": rng.normal(size=n_side**2)})
     df["y"] = rng.poisson(np.exp(0.5 + 0.9 * field))
     w = hs.contiguity_weights(_grid_gdf(df), rule="rook")
     omitted = md.count_regression(df, "y", ["noise"])
@@ -163,8 +156,7 @@ def test_input_errors_and_no_mutation(cells):
     with pytest.raises(InputError):
         md.count_regression(cells.assign(poisson=-1), "poisson", ["coverage"])
     with pytest.raises(InputError):
-        md.count_regression(cells.assign(area_km2=0.0), "poisson", ["coverage"],
-                            exposure="area_km2")
+        md.count_regression(cells.assign(area_km2=0.0), "poisson", ["coverage"], exposure="area_km2")
     with pytest.raises(InputError):
         md.count_regression(cells, "poisson", ["missing"])
     with pytest.raises(InputError):

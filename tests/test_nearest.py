@@ -29,8 +29,9 @@ def test_points_to_a_grid_of_vertical_lines():
 
 def test_same_as_geopandas_sjoin_nearest():
     rng = np.random.default_rng(2)
-    targets = gpd.GeoDataFrame(geometry=shapely.buffer(shapely.points(rng.uniform(0, 1e4, (300, 2))), 20.0),
-                               crs="EPSG:32612")
+    targets = gpd.GeoDataFrame(
+        geometry=shapely.buffer(shapely.points(rng.uniform(0, 1e4, (300, 2))), 20.0), crs="EPSG:32612"
+    )
     points = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(0, 1e4, (2_000, 2))), crs="EPSG:32612")
     ref = gpd.sjoin_nearest(points, targets, distance_col="d")
     ref = ref[~ref.index.duplicated()]  # ties: geopandas keeps all, we keep one; distances agree

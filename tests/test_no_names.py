@@ -32,15 +32,17 @@ def name_forms(data_dir: Path) -> set[tuple[str, ...]]:
 
     forms: set[tuple[str, ...]] = set()
     for name in FILES:
-        raw = pd.read_csv(data_dir / "ogis-pima-ome-humane-borders" / name, dtype=str, keep_default_na=False, usecols=["Name"])
+        raw = pd.read_csv(
+            data_dir / "ogis-pima-ome-humane-borders" / name, dtype=str, keep_default_na=False, usecols=["Name"]
+        )
         for value in raw["Name"]:
             if not value.strip() or value.strip().lower() == "unidentified":
                 continue
-            forms.add(tuple(words(value)))                                # raw field / "Last, First Middle"
+            forms.add(tuple(words(value)))  # raw field / "Last, First Middle"
             last, _, first = value.partition(",")
             if first.strip():
-                forms.add(tuple(words(first) + words(last)))             # "First Middle Last"
-                forms.add(tuple(words(first)[:1] + words(last)))         # "First Last"
+                forms.add(tuple(words(first) + words(last)))  # "First Middle Last"
+                forms.add(tuple(words(first)[:1] + words(last)))  # "First Last"
     forms.discard(())
     return forms
 
@@ -54,7 +56,7 @@ def count_names(text: str, forms: set[tuple[str, ...]]) -> int:
     found: set[tuple[str, ...]] = set()
     for i, token in enumerate(tokens):
         for form in by_first.get(token, ()):
-            if tuple(tokens[i:i + len(form)]) == form:
+            if tuple(tokens[i : i + len(form)]) == form:
                 found.add(form)
     return len(found)
 
@@ -92,13 +94,37 @@ def test_no_name_in_any_output(data_dir, forms, tmp_path, capsys, caplog):
     for i, name in enumerate(FILES):
         src = data_dir / "ogis-pima-ome-humane-borders" / name
         for suffix in ("parquet", "gpkg", "csv"):
-            code = main(["ingest", "pcome", str(src), "--out", str(out / f"l{i}.{suffix}"), "--report", str(out / f"r{i}{suffix}.json")])
+            code = main(
+                [
+                    "ingest",
+                    "pcome",
+                    str(src),
+                    "--out",
+                    str(out / f"l{i}.{suffix}"),
+                    "--report",
+                    str(out / f"r{i}{suffix}.json"),
+                ]
+            )
             assert code == 0
             streams.append(capsys.readouterr())
         mapping = "lat=Latitude,lon=Longitude,date=Reporting Date,cause=Cause of Death"
         assert main(["ingest", "deaths", str(src), "--columns", mapping, "--out", str(out / f"g{i}.parquet")]) == 0
-        assert main(["ingest", "deaths", str(src), "--columns", mapping, "--keep", "Name",
-                     "--out", str(out / f"refused{i}.parquet")]) == 2
+        assert (
+            main(
+                [
+                    "ingest",
+                    "deaths",
+                    str(src),
+                    "--columns",
+                    mapping,
+                    "--keep",
+                    "Name",
+                    "--out",
+                    str(out / f"refused{i}.parquet"),
+                ]
+            )
+            == 2
+        )
         streams.append(capsys.readouterr())
         layer = ingest("pcome", src)
         write_layer(layer, out / f"api{i}.parquet")

@@ -8,15 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {"geo": 0, "layers": 1, "analyses": 2, "borderscape": 3}
 
 
 def test_no_generic_top_level_modules_are_installed():
     for name in ("geo", "layers", "analyses"):
-        assert importlib.util.find_spec(name) is None or not str(importlib.util.find_spec(name).origin).startswith(str(ROOT)), name
+        assert importlib.util.find_spec(name) is None or not str(importlib.util.find_spec(name).origin).startswith(
+            str(ROOT)
+        ), name
     import borderscape.analyses
     import borderscape.geo
     import borderscape.layers
@@ -43,8 +43,11 @@ def _module_name(path: Path, root: Path) -> str:
 
 
 def _modules(root: Path) -> dict[str, Path]:
-    return {_module_name(p, root): p for folder in ("borderscape", "geo", "layers", "analyses")
-            for p in (root / folder).rglob("*.py")}
+    return {
+        _module_name(p, root): p
+        for folder in ("borderscape", "geo", "layers", "analyses")
+        for p in (root / folder).rglob("*.py")
+    }
 
 
 def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
@@ -85,8 +88,12 @@ def _floor_of(module: str) -> int | None:
 
 
 def test_imports_only_go_down():
-    offenders = [f"{a} imports {b}" for a, targets in import_graph().items() for b in targets
-                 if _floor_of(b) is not None and _floor_of(a) is not None and _floor_of(b) > _floor_of(a)]
+    offenders = [
+        f"{a} imports {b}"
+        for a, targets in import_graph().items()
+        for b in targets
+        if _floor_of(b) is not None and _floor_of(a) is not None and _floor_of(b) > _floor_of(a)
+    ]
     assert not offenders, offenders
 
 

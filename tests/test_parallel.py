@@ -19,13 +19,14 @@ from borderscape.geo.synthetic import fractal_dem
 from borderscape.geo.viewshed import coverage_count, coverage_epochs
 
 
-
 @pytest.fixture(scope="module")
 def dask_ex():
     """One local cluster of 2 single-threaded worker processes for the module."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.wait_for_workers(2)
         yield parallel.DaskExecutor(client)
 
@@ -144,6 +145,7 @@ def test_gi_star_permutations_same_serial_and_dask(dask_ex):
     i, j = np.triu_indices(n, 1)
     keep = rng.random(i.size) < 0.03
     from scipy import sparse
+
     w = sparse.coo_array((np.ones(2 * keep.sum()), (np.r_[i[keep], j[keep]], np.r_[j[keep], i[keep]])), shape=(n, n))
     serial = hotspots.gi_star_weights(pd.Series(y), w, permutations=2500, seed=11)
     remote = hotspots.gi_star_weights(pd.Series(y), w, permutations=2500, seed=11, executor=dask_ex)
@@ -175,8 +177,14 @@ def test_coverage_epochs_equal_coverage_at_each_epoch_serial_and_dask(dask_ex):
     epochs = np.arange(4)
     active = (on[:, None] <= epochs) & (epochs < off[:, None])
     active[0] = False
-    each = np.stack([coverage_count(dem, x[active[:, k]], y[active[:, k]], heights[active[:, k]],
-                                    ranges[active[:, k]], target_height=1.7).array for k in epochs])
+    each = np.stack(
+        [
+            coverage_count(
+                dem, x[active[:, k]], y[active[:, k]], heights[active[:, k]], ranges[active[:, k]], target_height=1.7
+            ).array
+            for k in epochs
+        ]
+    )
     serial = coverage_epochs(dem, x, y, heights, ranges, active, target_height=1.7)
     remote = coverage_epochs(dem, x, y, heights, ranges, active, target_height=1.7, executor=dask_ex)
     assert serial.shape == (4,) + dem.shape and serial.dtype == np.int32
@@ -189,8 +197,9 @@ def test_nearest_join_same_serial_and_dask(dask_ex, monkeypatch):
 
     rng = np.random.default_rng(8)
     x0, y0 = rng.uniform(0, 50_000, 3_000), rng.uniform(0, 5_000, 3_000)
-    roads = shapely.linestrings(np.stack([np.c_[x0, y0], np.c_[x0 + rng.normal(0, 300, 3_000),
-                                                              y0 + rng.normal(0, 300, 3_000)]], axis=1))
+    roads = shapely.linestrings(
+        np.stack([np.c_[x0, y0], np.c_[x0 + rng.normal(0, 300, 3_000), y0 + rng.normal(0, 300, 3_000)]], axis=1)
+    )
     points = shapely.points(rng.uniform(0, 50_000, 20_001), rng.uniform(0, 5_000, 20_001))
     points[7] = None
     points[11] = shapely.Point()
@@ -306,7 +315,8 @@ def test_tiled_terrain_and_cost_same_serial_and_dask(dask_ex, tmp_path):
     # from files, each worker reading its tiles and writing their costs
     mult_file = tmp_path / "mult.tif"
     dem.with_array(mult, nodata=np.nan).write(mult_file)
-    files = tiles.accumulated_cost_tiled(path, src, model="tobler", multiplier=mult_file, tile=48,
-                                         out=tmp_path / "cost.vrt", executor=dask_ex)
+    files = tiles.accumulated_cost_tiled(
+        path, src, model="tobler", multiplier=mult_file, tile=48, out=tmp_path / "cost.vrt", executor=dask_ex
+    )
     assert (files.rounds, files.solves) == (serial.rounds, serial.solves)
     assert np.array_equal(Raster.read(files.path).array, serial.cost.array, equal_nan=True)

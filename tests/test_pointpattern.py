@@ -15,15 +15,16 @@ from scipy.spatial import cKDTree
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from borderscape.analyses.stats import pointpattern as pp
 from borderscape.analyses.results import StatResult
+from borderscape.analyses.stats import pointpattern as pp
 from borderscape.geo.errors import CRSError, InputError
 from borderscape.geo.raster import Raster
 
 SQUARE = box(0.0, 0.0, 1000.0, 1000.0)
 # an irregular window with a hole: exercises the polygon paths of every correction
-POLY = Polygon([(0, 0), (1000, 0), (1000, 600), (400, 1000), (0, 800)],
-               holes=[[(600, 200), (750, 200), (750, 350), (600, 350)]])
+POLY = Polygon(
+    [(0, 0), (1000, 0), (1000, 600), (400, 1000), (0, 800)], holes=[[(600, 200), (750, 200), (750, 350), (600, 350)]]
+)
 MULTI = MultiPolygon([box(0, 0, 400, 1000), box(500, 0, 1000, 600)])
 
 
@@ -60,8 +61,7 @@ def test_k_none_equals_pointpats():
     x0, y0, x1, y1 = pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()
     lambda_bbox = n / ((x1 - x0) * (y1 - y0))
     pp_window = Window([list(POLY.exterior.coords)], [list(r.coords) for r in POLY.interiors])
-    for window, lam in ((box(x0, y0, x1, y1), lambda_bbox),
-                        (POLY, PointPattern(pts, window=pp_window).lambda_window)):
+    for window, lam in ((box(x0, y0, x1, y1), lambda_bbox), (POLY, PointPattern(pts, window=pp_window).lambda_window)):
         k_ref = k_bbox * lambda_bbox / lam  # pointpats' K with its intensity on this window
         ours = pp.k_function(pts, window=window, radii=radii, correction="none")
         np.testing.assert_array_equal(sup, ours.radii)
@@ -93,8 +93,7 @@ def ref_cross_k(a, b, window, radii, weight):
 def test_translation_rectangle_matches_reference():
     a, b = uniform(SQUARE, 400, 1), uniform(SQUARE, 60, 2)
     radii = np.linspace(10, 250, 13)
-    ref = ref_cross_k(a, b, SQUARE, radii,
-                      lambda p, q: 1e6 / ((1000 - abs(q[0] - p[0])) * (1000 - abs(q[1] - p[1]))))
+    ref = ref_cross_k(a, b, SQUARE, radii, lambda p, q: 1e6 / ((1000 - abs(q[0] - p[0])) * (1000 - abs(q[1] - p[1]))))
     ours = pp.cross_k(a, b, window=SQUARE, radii=radii, correction="translation")
     np.testing.assert_allclose(ours.k, ref, rtol=1e-12)
 
@@ -122,8 +121,7 @@ def circle_fraction_sampled(window, c, r, m=20000):
 def test_isotropic_matches_sampled_circumference(window):
     a, b = uniform(window, 60, 6), uniform(window, 25, 7)
     radii = np.linspace(20, 300, 8)
-    ref = ref_cross_k(a, b, window, radii,
-                      lambda p, q: 1.0 / circle_fraction_sampled(window, p, np.hypot(*(q - p))))
+    ref = ref_cross_k(a, b, window, radii, lambda p, q: 1.0 / circle_fraction_sampled(window, p, np.hypot(*(q - p))))
     ours = pp.cross_k(a, b, window=window, radii=radii, correction="isotropic")
     np.testing.assert_allclose(ours.k, ref, rtol=2e-3)
 
@@ -189,8 +187,9 @@ def sim_mean_se(fn, n_rep):
 def test_csr_mean_k_is_pi_r2(window, correction):
     radii = np.array([25.0, 50, 100, 150, 200, 250])
     mean, se = sim_mean_se(
-        lambda s: pp.k_function(uniform(window, 150, 1000 + s), window=window, radii=radii,
-                                correction=correction).k, 200)
+        lambda s: pp.k_function(uniform(window, 150, 1000 + s), window=window, radii=radii, correction=correction).k,
+        200,
+    )
     assert np.all(np.abs(mean - np.pi * radii**2) < 4 * se)
     assert np.all(se < 0.05 * np.pi * radii**2)  # precise enough to mean something
 
@@ -198,8 +197,8 @@ def test_csr_mean_k_is_pi_r2(window, correction):
 def test_csr_mean_k_without_correction_is_biased():
     radii = np.array([100.0, 200, 250])
     mean, se = sim_mean_se(
-        lambda s: pp.k_function(uniform(POLY, 150, 2000 + s), window=POLY, radii=radii,
-                                correction="none").k, 100)
+        lambda s: pp.k_function(uniform(POLY, 150, 2000 + s), window=POLY, radii=radii, correction="none").k, 100
+    )
     assert np.all(mean < np.pi * radii**2 - 4 * se)
 
 
@@ -207,8 +206,17 @@ def test_csr_mean_k_without_correction_is_biased():
 def test_cross_k_independent_patterns_is_pi_r2(correction):
     radii = np.array([25.0, 75, 150, 250])
     mean, se = sim_mean_se(
-        lambda s: pp.cross_k(uniform(POLY, 120, 3000 + s), uniform(POLY, 40, 5000 + s), window=POLY,
-                             radii=radii, correction=correction).k, 200)
+        lambda s: (
+            pp.cross_k(
+                uniform(POLY, 120, 3000 + s),
+                uniform(POLY, 40, 5000 + s),
+                window=POLY,
+                radii=radii,
+                correction=correction,
+            ).k
+        ),
+        200,
+    )
     assert np.all(np.abs(mean - np.pi * radii**2) < 4 * se)
 
 
@@ -218,8 +226,8 @@ def test_g_under_csr(correction):
     radii = np.array([10.0, 20, 30, 45])
     n = 300
     mean, se = sim_mean_se(
-        lambda s: pp.g_function(uniform(SQUARE, n, 6000 + s), window=SQUARE, radii=radii,
-                                correction=correction).g, 200)
+        lambda s: pp.g_function(uniform(SQUARE, n, 6000 + s), window=SQUARE, radii=radii, correction=correction).g, 200
+    )
     theory = 1 - (1 - np.pi * radii**2 / SQUARE.area) ** (n - 1)
     assert np.all(np.abs(mean - theory) < 4 * se)
 
@@ -230,8 +238,9 @@ def test_thomas_process_k():
     radii = np.array([20.0, 50, 100, 150, 200])
     rng = np.random.default_rng(77)
     mean, se = sim_mean_se(
-        lambda s: pp.k_function(thomas(SQUARE, kappa, mu, sigma, rng)[0], window=SQUARE, radii=radii).k, 100)
-    theory = np.pi * radii**2 + (1 - np.exp(-radii**2 / (4 * sigma**2))) / kappa
+        lambda s: pp.k_function(thomas(SQUARE, kappa, mu, sigma, rng)[0], window=SQUARE, radii=radii).k, 100
+    )
+    theory = np.pi * radii**2 + (1 - np.exp(-(radii**2) / (4 * sigma**2))) / kappa
     assert np.all(np.abs(mean - theory) < 4 * se)
     assert np.all(theory - np.pi * radii**2 > 8 * se)  # clustering is far from CSR at this precision
 
@@ -248,7 +257,7 @@ def test_cross_k_children_around_parents():
         return pp.cross_k(kids, par, window=POLY, radii=radii).k
 
     mean, se = sim_mean_se(one, 150)
-    theory = np.pi * radii**2 + (1 - np.exp(-radii**2 / (2 * sigma**2))) / kappa
+    theory = np.pi * radii**2 + (1 - np.exp(-(radii**2) / (2 * sigma**2))) / kappa
     assert np.all(np.abs(mean - theory) < 4 * se)
 
 
@@ -387,8 +396,7 @@ def test_inhomogeneous_null_follows_intensity():
     arr[:, :5] = 3.0
     ras = Raster(arr, Affine(100.0, 0, 0, 0, -100.0, 1000.0), "EPSG:32612")
     a = uniform(POLY, 4000, 80)
-    for null in (pp.Inhomogeneous(ras),
-                 pp.Inhomogeneous(lambda x, y: np.where(x < 500, 3.0, 1.0), resolution=50.0)):
+    for null in (pp.Inhomogeneous(ras), pp.Inhomogeneous(lambda x, y: np.where(x < 500, 3.0, 1.0), resolution=50.0)):
         sim, _ = null.prepare(a, None, pp._Window.of(POLY))(np.random.default_rng(1))
         assert len(sim) == 4000 and shapely.intersects_xy(POLY, sim[:, 0], sim[:, 1]).all()
         left_area = POLY.intersection(box(0, 0, 500, 1000)).area
@@ -407,8 +415,9 @@ def test_geoseries_inputs_and_crs_errors():
     ga = gpd.GeoSeries(gpd.points_from_xy(a[:, 0], a[:, 1]), crs="EPSG:32612")
     gb = gpd.GeoDataFrame(geometry=gpd.points_from_xy(b[:, 0], b[:, 1]), crs="EPSG:32612")
     radii = [50.0, 100.0]
-    np.testing.assert_array_equal(pp.cross_k(ga, gb, window=SQUARE, radii=radii).k,
-                                  pp.cross_k(a, b, window=SQUARE, radii=radii).k)
+    np.testing.assert_array_equal(
+        pp.cross_k(ga, gb, window=SQUARE, radii=radii).k, pp.cross_k(a, b, window=SQUARE, radii=radii).k
+    )
     with pytest.raises(CRSError):
         pp.cross_k(ga.set_crs(None, allow_override=True), b, window=SQUARE, radii=radii)
     with pytest.raises(CRSError):
@@ -416,8 +425,9 @@ def test_geoseries_inputs_and_crs_errors():
     with pytest.raises(CRSError):
         pp.cross_k(ga, gb.to_crs("EPSG:32611"), window=SQUARE, radii=radii)
     halves = gpd.GeoSeries([box(0, 0, 500, 1000), box(500, 0, 1000, 1000)], crs="EPSG:32612")
-    np.testing.assert_allclose(pp.cross_k(ga, gb, window=halves, radii=radii).k,
-                               pp.cross_k(a, b, window=SQUARE, radii=radii).k, rtol=1e-12)
+    np.testing.assert_allclose(
+        pp.cross_k(ga, gb, window=halves, radii=radii).k, pp.cross_k(a, b, window=SQUARE, radii=radii).k, rtol=1e-12
+    )
     with pytest.raises(CRSError):
         pp.cross_k(ga, gb, window=halves.to_crs("EPSG:32611"), radii=radii)
 

@@ -16,7 +16,10 @@ def test_statuses_reasons_and_conservation(tmp_path):
     ledger.quarantine_row(4, "duplicate of row 2")
     frame = ledger.annotate(pd.DataFrame({"x": range(5)}))
     assert frame["status"].tolist() == ["repaired", "quarantined", "kept", "quarantined", "quarantined"]
-    assert frame["reason"][1] == "quarantined: coordinates are the medical examiner's office; repaired: county case normalised"
+    assert (
+        frame["reason"][1]
+        == "quarantined: coordinates are the medical examiner's office; repaired: county case normalised"
+    )
     assert usable(frame)["x"].tolist() == [0, 2]
     report = ledger.report(source="t", files=[{"path": "a.csv"}], removed_columns=["Name"])
     assert (report.kept, report.repaired, report.quarantined, report.rows_read) == (1, 1, 3, 5)

@@ -20,8 +20,9 @@ RES = 100.0
 
 
 def sea_grid(rows: int, cols: int) -> Raster:
-    return Raster(np.zeros((rows, cols), np.float32), Affine(RES, 0, 0.0, 0, -RES, rows * RES),
-                  CRS.from_epsg(32633), None)
+    return Raster(
+        np.zeros((rows, cols), np.float32), Affine(RES, 0, 0.0, 0, -RES, rows * RES), CRS.from_epsg(32633), None
+    )
 
 
 def test_radar_horizon_matches_textbook():
@@ -71,8 +72,9 @@ def test_station_behind_headland_does_not_see_the_sea_it_hides():
     grown = headland.buffer(1.5 * RES)
     core = headland.buffer(-1.5 * RES)
     sea = (z <= 0) | (z == -9999.0)
-    coords = np.stack([np.broadcast_to([float(sx), float(sy)], X.shape + (2,)),
-                       np.stack([X, Y], axis=-1)], axis=-2)  # (rows, cols, 2 points, xy)
+    coords = np.stack(
+        [np.broadcast_to([float(sx), float(sy)], X.shape + (2,)), np.stack([X, Y], axis=-1)], axis=-2
+    )  # (rows, cols, 2 points, xy)
     seg = shapely.linestrings(coords.reshape(-1, 2, 2)).reshape(X.shape)
     near = np.hypot(X - float(sx), Y - float(sy)) < d_h - RES
     crosses = shapely.intersects(seg, core) & ~shapely.contains_xy(core, X, Y)
@@ -96,8 +98,15 @@ def test_coastal_coverage_counts_stations_and_dates():
     one = coastal_coverage(sea, x[:1], y[:1], 30.0, max_range=3000.0).array
     two = coastal_coverage(sea, x[1:], y[1:], 30.0, max_range=3000.0).array
     np.testing.assert_array_equal(both, one + two)
-    dated = coastal_coverage(sea, x, y, 30.0, max_range=3000.0, date="2019-01-01",
-                             active_from=np.array(["2018-01-01", "2020-01-01"], dtype="datetime64[D]"))
+    dated = coastal_coverage(
+        sea,
+        x,
+        y,
+        30.0,
+        max_range=3000.0,
+        date="2019-01-01",
+        active_from=np.array(["2018-01-01", "2020-01-01"], dtype="datetime64[D]"),
+    )
     np.testing.assert_array_equal(dated.array, one)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from affine import Affine
 from pyproj import Transformer
+from test_no_names import count_names, name_forms, parquet_text
 
 from borderscape.analyses.inputs import assemble_inputs, prepare_dem
 from borderscape.analyses.study import load_study, working_crs
@@ -22,7 +23,6 @@ from borderscape.cli import main
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
 from borderscape.layers.fetch import sha256_file
-from test_no_names import count_names, name_forms, parquet_text
 
 # A 300 × 300 DEM at 90 m over the border west of Sasabe (UTM 12N), and towers on it.
 DEM_ORIGIN = (440_000.0, 3_492_000.0)
@@ -35,9 +35,16 @@ def make_towers(path: Path) -> Path:
     x = rng.uniform(DEM_ORIGIN[0] + 3000, DEM_ORIGIN[0] + 24_000, 12)
     y = rng.uniform(DEM_ORIGIN[1] - 17_000, DEM_ORIGIN[1] - 2000, 12)
     lon, lat = Transformer.from_crs("EPSG:32612", "EPSG:4326", always_xy=True).transform(x, y)
-    pd.DataFrame({"latitude": lat, "longitude": lon, "type": ["IFT", "RVSS", "SBInet", "AST"] * 3,
-                  "height_m": 30, "range_m": 8000,
-                  "installed": ["2008-03-01", "2010-06-01", "2012-01-01", "2015-05-01"] * 3}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "latitude": lat,
+            "longitude": lon,
+            "type": ["IFT", "RVSS", "SBInet", "AST"] * 3,
+            "height_m": 30,
+            "range_m": 8000,
+            "installed": ["2008-03-01", "2010-06-01", "2012-01-01", "2015-05-01"] * 3,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -70,8 +77,20 @@ def full(data_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("full")
     towers, dem = make_towers(folder / "my_towers.csv"), make_dem(folder / "dem.tif")
     out = folder / "az"
-    code = main(["run", "arizona-sonora", "--data-dir", str(data_dir), "--towers", str(towers), "--dem", str(dem),
-                 "--out", str(out)])
+    code = main(
+        [
+            "run",
+            "arizona-sonora",
+            "--data-dir",
+            str(data_dir),
+            "--towers",
+            str(towers),
+            "--dem",
+            str(dem),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     return out, towers, dem
 
@@ -87,8 +106,19 @@ def test_run_writes_every_output(plain, data_dir):
     assert results["simulated"] is False
     assert results["caveats"] == list(load_study("arizona-sonora").caveats)
     for t in results["tests"]:
-        assert set(t) == {"id", "name", "status", "reason", "estimate", "ci", "p_value", "n", "method", "tier",
-                          "parameters"}
+        assert set(t) == {
+            "id",
+            "name",
+            "status",
+            "reason",
+            "estimate",
+            "ci",
+            "p_value",
+            "n",
+            "method",
+            "tier",
+            "parameters",
+        }
         assert t["tier"] in {"primary", "secondary", "context"}
         if t["status"] == "ran":
             assert t["estimate"] is not None and t["n"] is not None and t["method"]
@@ -100,9 +130,16 @@ def test_run_writes_every_output(plain, data_dir):
     by_source = {s["id"]: s for s in results["sources"]}
     assert {"pcome", "cbp-encounters", "tiger-roads-az", "ibwc-boundary"} <= set(by_source)
     assert all(s["publisher"] and s["licence"] and s["citation"] for s in results["sources"])
-    for name in ("map.html", "provenance.json", "tables/h2_records.csv", "tables/h4_monthly.csv",
-                 "figures/hardship_over_time.png", "figures/hardship_over_time.svg",
-                 "figures/mortality_per_encounter.png", "figures/mortality_per_encounter.svg"):
+    for name in (
+        "map.html",
+        "provenance.json",
+        "tables/h2_records.csv",
+        "tables/h4_monthly.csv",
+        "figures/hardship_over_time.png",
+        "figures/hardship_over_time.svg",
+        "figures/mortality_per_encounter.png",
+        "figures/mortality_per_encounter.svg",
+    ):
         assert (plain / name).is_file() and (plain / name).stat().st_size > 0, name
     assert (plain / "figures" / "hardship_over_time.png").read_bytes().startswith(b"\x89PNG")
     svg = (plain / "figures" / "hardship_over_time.svg").read_text(encoding="utf-8")
@@ -141,8 +178,18 @@ def test_results_have_no_paths_or_timestamps(plain, data_dir):
 def test_provenance(plain, data_dir):
     prov = json.loads((plain / "provenance.json").read_text(encoding="utf-8"))
     assert prov["seed"] == load_study("arizona-sonora").seed and prov["simulated"] is False
-    assert {"borderscape", "numpy", "pandas", "geopandas", "shapely", "pyproj", "rasterio", "numba", "scipy",
-            "statsmodels"} <= set(prov["packages"])
+    assert {
+        "borderscape",
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "pyproj",
+        "rasterio",
+        "numba",
+        "scipy",
+        "statsmodels",
+    } <= set(prov["packages"])
     assert all(prov["packages"][k] for k in ("numpy", "pandas", "rasterio"))
     assert re.fullmatch(r"3\.\d+\.\d+", prov["python"])
     assert prov["started"] <= prov["finished"]
@@ -160,8 +207,9 @@ def test_same_inputs_give_byte_identical_results(plain, data_dir, tmp_path, caps
     shipped = resources.files("borderscape.analyses") / "studies" / "arizona-sonora.toml"
     copy = tmp_path / "study.toml"
     title = load_study("arizona-sonora").title
-    copy.write_text(shipped.read_text(encoding="utf-8").replace(f'title = "{title}"', f'title = "{HOSTILE}"'),
-                    encoding="utf-8")
+    copy.write_text(
+        shipped.read_text(encoding="utf-8").replace(f'title = "{title}"', f'title = "{HOSTILE}"'), encoding="utf-8"
+    )
     assert load_study(copy).title == HOSTILE
     code, out = run(["run", str(copy), "--data-dir", str(data_dir), "--out", str(tmp_path / "again")], capsys)
     assert code == 0
@@ -216,7 +264,12 @@ def test_prepare_dem_reprojects_and_clips_against_a_closed_form():
     assert len(r) > 1000
     x, y = out.xy(r, c)
     plon, plat = Transformer.from_crs(out.crs, "EPSG:4326", always_xy=True).transform(x, y)
-    inner = (plon > lon0 + 2 * res) & (plon < lon0 + (cols - 2) * res) & (plat < lat0 - 2 * res) & (plat > lat0 - (rows - 2) * res)
+    inner = (
+        (plon > lon0 + 2 * res)
+        & (plon < lon0 + (cols - 2) * res)
+        & (plat < lat0 - 2 * res)
+        & (plat > lat0 - (rows - 2) * res)
+    )
     expected = 1000 + 2000 * (plon + 111) + 3000 * (plat - 31.5)
     err = np.abs(out.array[r, c][inner] - expected[inner])
     # GDAL's warper approximates the transformation to 0.125 source cells; one cell is at most
@@ -264,7 +317,8 @@ def test_dem_tiles_found_in_the_mirror_are_mosaicked(tmp_path, monkeypatch):
     n = 120  # 30 arc-second cells; elevation = 100 × column index (west → east)
     tile = np.tile(np.arange(n, dtype="float32") * 100, (n, 1))
     Raster(tile, Affine(1 / n, 0, -112.0, 0, -1 / n, 32.0), "EPSG:4326").write(
-        mirror / "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif")
+        mirror / "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif"
+    )
     shipped = (resources.files("borderscape.analyses") / "studies" / "arizona-sonora.toml").read_text(encoding="utf-8")
     small = shipped.replace("bbox = [-114.9, 31.3, -109.0, 34.0]", "bbox = [-111.9, 31.4, -111.6, 31.7]")
     (tmp_path / "small.toml").write_text(small, encoding="utf-8")
@@ -303,18 +357,42 @@ def test_errors_are_typed(tmp_path, data_dir, capsys):
     assert code == 2 and "no shipped study" in out and "arizona-sonora" in out
     broken = tmp_path / "dem.tif"
     broken.write_text("not a raster")
-    code, out = run(["run", "arizona-sonora", "--data-dir", str(data_dir), "--dem", str(broken),
-                     "--out", str(tmp_path / "y")], capsys)
+    code, out = run(
+        ["run", "arizona-sonora", "--data-dir", str(data_dir), "--dem", str(broken), "--out", str(tmp_path / "y")],
+        capsys,
+    )
     assert code == 2 and "error:" in out and "Traceback" not in out
     far = make_dem(tmp_path / "far.tif")
     moved = Raster.read(far)
     moved = Raster(moved.array, Affine(90, 0, 440_000, 0, -90, 5_000_000), "EPSG:32612")
     moved.write(tmp_path / "north.tif")
-    code, out = run(["run", "arizona-sonora", "--data-dir", str(data_dir), "--dem", str(tmp_path / "north.tif"),
-                     "--out", str(tmp_path / "z")], capsys)
+    code, out = run(
+        [
+            "run",
+            "arizona-sonora",
+            "--data-dir",
+            str(data_dir),
+            "--dem",
+            str(tmp_path / "north.tif"),
+            "--out",
+            str(tmp_path / "z"),
+        ],
+        capsys,
+    )
     assert code == 2 and "overlap" in out
-    code, out = run(["run", "arizona-sonora", "--data-dir", str(data_dir), "--towers", str(tmp_path / "none.csv"),
-                     "--out", str(tmp_path / "w")], capsys)
+    code, out = run(
+        [
+            "run",
+            "arizona-sonora",
+            "--data-dir",
+            str(data_dir),
+            "--towers",
+            str(tmp_path / "none.csv"),
+            "--out",
+            str(tmp_path / "w"),
+        ],
+        capsys,
+    )
     assert code == 2 and "does not exist" in out
     assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
 
@@ -322,20 +400,25 @@ def test_errors_are_typed(tmp_path, data_dir, capsys):
 def test_several_studies_at_once_on_two_workers_equal_each_run_alone(plain, data_dir, tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
     monkeypatch.setenv("BORDERSCAPE_CACHE", str(plain.parent / "cache"))
-    code, out = run(["run", "arizona-sonora", "western-med", "--data-dir", str(data_dir), "--out", str(tmp_path),
-                     "--workers", "2"], capsys)
+    code, out = run(
+        ["run", "arizona-sonora", "western-med", "--data-dir", str(data_dir), "--out", str(tmp_path), "--workers", "2"],
+        capsys,
+    )
     assert code == 0, out
     assert (tmp_path / "arizona-sonora" / "results.json").read_bytes() == (plain / "results.json").read_bytes()
     med = json.loads((tmp_path / "western-med" / "results.json").read_text())
     assert med["study"] == "western-med" and any(t["status"] == "ran" for t in med["tests"])
     assert "outputs written to" in out and out.count("funnel-effect tests") == 2
     # two studies of one name would write into one folder
-    code, out = run(["run", "arizona-sonora", "arizona-sonora", "--data-dir", str(data_dir),
-                     "--out", str(tmp_path / "twice")], capsys)
+    code, out = run(
+        ["run", "arizona-sonora", "arizona-sonora", "--data-dir", str(data_dir), "--out", str(tmp_path / "twice")],
+        capsys,
+    )
     assert code == 2 and "two studies are named arizona-sonora" in out
 
 
 # -- compute once, render many times -----------------------------------------------------------
+
 
 def test_python_api_gives_the_cli_results_and_writes_nothing(plain, data_dir, tmp_path, monkeypatch):
     """``bs.run(bs.load_study(...))`` in a notebook: the same ``results`` as results.json of the
@@ -349,7 +432,9 @@ def test_python_api_gives_the_cli_results_and_writes_nothing(plain, data_dir, tm
     assert not list(tmp_path.iterdir())
     expected = json.loads((plain / "results.json").read_text(encoding="utf-8"))
     assert json.loads(json.dumps(r.results)) == expected
-    assert r.test("H2.road_distance")["estimate"] == pytest.approx(outcomes_by_id(plain)["H2.road_distance"]["estimate"])
+    assert r.test("H2.road_distance")["estimate"] == pytest.approx(
+        outcomes_by_id(plain)["H2.road_distance"]["estimate"]
+    )
     with pytest.raises(KeyError, match="H2.road_distance"):
         r.test("H9")
     written = r.write(tmp_path / "again")
@@ -358,8 +443,10 @@ def test_python_api_gives_the_cli_results_and_writes_nothing(plain, data_dir, tm
 
 
 def test_the_parts_are_reachable_after_import_without_slowing_help():
-    code = ("import sys, borderscape as bs; assert 'borderscape.analyses' not in sys.modules; "
-            "bs.geo.raster, bs.layers.catalog, bs.analyses.stats; print(bs.run.__module__, bs.Result.__name__)")
+    code = (
+        "import sys, borderscape as bs; assert 'borderscape.analyses' not in sys.modules; "
+        "bs.geo.raster, bs.layers.catalog, bs.analyses.stats; print(bs.run.__module__, bs.Result.__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["borderscape.pipeline", "Result"]
     assert "load_study" in dir(__import__("borderscape"))

@@ -66,8 +66,9 @@ def test_bilinear_matches_scipy_inside_centre_hull(dem):
     X, Y = valid_dem.xy(*np.mgrid[:50, :70])
     plane = valid_dem.with_array(3.0 + 0.01 * (X - 500_000) - 0.02 * (Y - 3_600_000))
     cx, cy = x[:5], y[:5]
-    np.testing.assert_allclose(sample(plane, cx, cy, method="bilinear"),
-                               3.0 + 0.01 * (cx - 500_000) - 0.02 * (cy - 3_600_000), rtol=1e-9)
+    np.testing.assert_allclose(
+        sample(plane, cx, cy, method="bilinear"), 3.0 + 0.01 * (cx - 500_000) - 0.02 * (cy - 3_600_000), rtol=1e-9
+    )
     # within half a cell of the edge, the edge centres are used along that axis
     ex, ey = valid_dem.xy(np.array([7.0]), np.array([0.0]))
     assert sample(valid_dem, ex - 10.0, ey, method="bilinear")[0] == pytest.approx(float(valid_dem.array[7, 0]))
@@ -118,14 +119,19 @@ def test_zonal_stats_against_numpy(dem):
     block = a[5:20, 15:30]
     v = block[~np.isnan(block)]
     assert z.loc["r", "count"] == v.size == 15 * 15 - 12
-    np.testing.assert_allclose(z.loc["r", ["sum", "mean", "min", "max", "std"]].astype(float),
-                               [v.sum(), v.mean(), v.min(), v.max(), v.std()], rtol=1e-10)
+    np.testing.assert_allclose(
+        z.loc["r", ["sum", "mean", "min", "max", "std"]].astype(float),
+        [v.sum(), v.mean(), v.min(), v.max(), v.std()],
+        rtol=1e-10,
+    )
     X, Y = dem.xy(*np.mgrid[:50, :70])
     inside = (X - cx) ** 2 + (Y - cy) ** 2 < 300.0**2
     w = a[inside]
     w = w[~np.isnan(w)]
     assert z.loc["c", "count"] == w.size
-    np.testing.assert_allclose(z.loc["c", ["sum", "mean", "std"]].astype(float), [w.sum(), w.mean(), w.std()], rtol=1e-10)
+    np.testing.assert_allclose(
+        z.loc["c", ["sum", "mean", "std"]].astype(float), [w.sum(), w.mean(), w.std()], rtol=1e-10
+    )
     assert z.loc["o", "count"] == 0 and np.isnan(z.loc["o", "mean"])
     # all_touched takes in at least as many cells
     assert zonal_stats(dem, gdf, all_touched=True).loc["c", "count"] > z.loc["c", "count"]

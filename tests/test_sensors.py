@@ -49,7 +49,7 @@ def test_desert_a_tower_counts_on_its_last_day_and_not_the_next(world):
     frame.loc[frame.index[0], "active_to"] = D
     dep = deployment(study, frame, world.dem)
     assert dep.x.size == len(frame)
-    assert np.datetime64(NEXT.date(), "D") in dep.changes          # the set changes the day after the last day
+    assert np.datetime64(NEXT.date(), "D") in dep.changes  # the set changes the day after the last day
     k_last, k_next = dep.epoch_of(np.array([D, NEXT], dtype="datetime64[D]"))
     assert k_last != k_next
     assert dep.active(k_last)[0] and not dep.active(k_next)[0]
@@ -60,15 +60,21 @@ def test_desert_a_tower_counts_on_its_last_day_and_not_the_next(world):
 
 
 def _grid() -> Raster:
-    return Raster(np.zeros((60, 60), np.int32), Affine(2000.0, 0, 300_000.0, 0, -2000.0, 4_000_000.0),
-                  CRS.from_user_input("EPSG:32633"), None)
+    return Raster(
+        np.zeros((60, 60), np.int32),
+        Affine(2000.0, 0, 300_000.0, 0, -2000.0, 4_000_000.0),
+        CRS.from_user_input("EPSG:32633"),
+        None,
+    )
 
 
 def test_sea_an_area_counts_on_its_last_day_and_not_the_next():
     grid = _grid()
-    area = gpd.GeoDataFrame({"active_from": pd.to_datetime(["2014-01-01"]), "active_to": [D]},
-                            geometry=[shapely.box(300_000 + 20_000, 4_000_000 - 100_000, 300_000 + 100_000,
-                                                  4_000_000 - 20_000)], crs=grid.crs).to_crs("EPSG:4326")
+    area = gpd.GeoDataFrame(
+        {"active_from": pd.to_datetime(["2014-01-01"]), "active_to": [D]},
+        geometry=[shapely.box(300_000 + 20_000, 4_000_000 - 100_000, 300_000 + 100_000, 4_000_000 - 20_000)],
+        crs=grid.crs,
+    ).to_crs("EPSG:4326")
     last, nxt = sea_coverage([D, NEXT], grid, areas=area)
     assert last.count.array.sum() > 0 and "1 operational area(s) active" in last.note
     assert nxt.count.array.sum() == 0 and "0 operational area(s) active" in nxt.note
@@ -80,8 +86,10 @@ def test_sea_an_area_counts_on_its_last_day_and_not_the_next():
 
 def test_sea_a_track_counts_on_its_last_day_and_not_the_next():
     grid = _grid()
-    track = gpd.GeoDataFrame({"swath_m": [10_000.0], "active_from": [pd.NaT], "active_to": [D]},
-                             geometry=[shapely.LineString([(330_000, 3_950_000), (380_000, 3_950_000)])],
-                             crs=grid.crs).to_crs("EPSG:4326")
+    track = gpd.GeoDataFrame(
+        {"swath_m": [10_000.0], "active_from": [pd.NaT], "active_to": [D]},
+        geometry=[shapely.LineString([(330_000, 3_950_000), (380_000, 3_950_000)])],
+        crs=grid.crs,
+    ).to_crs("EPSG:4326")
     last, nxt = sea_coverage([D, NEXT], grid, tracks=track)
     assert last.count.array.sum() > 0 and nxt.count.array.sum() == 0

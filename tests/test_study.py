@@ -93,6 +93,7 @@ def _error(tmp_path, text) -> str:
 
 # -- the shipped studies -----------------------------------------------------------------------
 
+
 def test_shipped_arizona_study_loads():
     assert set(shipped_studies()) >= {"arizona-sonora", "central-med", "western-med", "atlantic"}
     study = load_study("arizona-sonora")
@@ -113,10 +114,10 @@ def test_shipped_studies_round_trip_and_keep_their_meaning(name):
     assert Study.from_dict(json.loads(json.dumps(data, allow_nan=False))) == study
     assert pickle.loads(pickle.dumps(study)) == study and hash(study) == hash(Study.from_dict(data))
     raw = tomllib.loads((resources.files("borderscape.analyses") / "studies" / f"{name}.toml").read_text("utf-8"))
-    for section, table in raw.get("parameters", {}).items():   # every key written reads back as written
+    for section, table in raw.get("parameters", {}).items():  # every key written reads back as written
         for key, value in table.items():
             assert P.plain(getattr(getattr(study.params, section), key)) == value, (section, key)
-            assert study.parameters[section][key] == value            # the mapping view of former callers
+            assert study.parameters[section][key] == value  # the mapping view of former callers
     assert dict(study.layers) == raw.get("layers", {})
     assert set(data["parameters"]) == set(P.BATTERY_SECTIONS[study.battery])
     working_crs(study)
@@ -136,6 +137,7 @@ def test_a_users_copy_loads(tmp_path):
 
 
 # -- errors: they name the key, what was given and what is expected ------------------------------
+
 
 @pytest.mark.parametrize(
     "change, key, words",
@@ -174,18 +176,32 @@ def test_a_users_copy_loads(tmp_path):
         (("body_mass_kg = 70.0", "body_mass_kg = inf"), "parameters.cost.body_mass_kg", "finite"),
         (("body_mass_kg = 70.0", 'model = "tobler"'), "parameters.cost.model", '"pandolf"'),
         (("body_mass_kg = 70.0", "body_mass_kg = 70.0\nW = 80"), "parameters.cost.body_mass_kg", "twice"),
-        (("[parameters.cost]", '[parameters.hardship]\nsplit = "soon"\n[parameters.cost]'),
-         "parameters.hardship.split", "YYYY-MM-DD"),
-        (("[parameters.cost]", "[parameters.hardship]\nterrain_window_m = 'wide'\n[parameters.cost]"),
-         "parameters.hardship.terrain_window_m", "a number > 0 (m)"),
-        (("[parameters.cost]", "[parameters.h4]\nsectors = 'Tucson Sector'\n[parameters.cost]"),
-         "parameters.h4.sectors", "a list"),
-        (("[parameters.cost]", "[parameters.routes]\navoidance = 'impassible'\n[parameters.cost]"),
-         "parameters.routes.avoidance", '"impassable"'),
-        (("[parameters.cost]", "[parameters.routes]\navoidance = 0.5\n[parameters.cost]"),
-         "parameters.routes.avoidance", "≥ 1"),
-        (("[parameters.cost]", "[parameters.statistics.x]\n[parameters.cost]"), "parameters.statistics.x",
-         "unknown"),
+        (
+            ("[parameters.cost]", '[parameters.hardship]\nsplit = "soon"\n[parameters.cost]'),
+            "parameters.hardship.split",
+            "YYYY-MM-DD",
+        ),
+        (
+            ("[parameters.cost]", "[parameters.hardship]\nterrain_window_m = 'wide'\n[parameters.cost]"),
+            "parameters.hardship.terrain_window_m",
+            "a number > 0 (m)",
+        ),
+        (
+            ("[parameters.cost]", "[parameters.h4]\nsectors = 'Tucson Sector'\n[parameters.cost]"),
+            "parameters.h4.sectors",
+            "a list",
+        ),
+        (
+            ("[parameters.cost]", "[parameters.routes]\navoidance = 'impassible'\n[parameters.cost]"),
+            "parameters.routes.avoidance",
+            '"impassable"',
+        ),
+        (
+            ("[parameters.cost]", "[parameters.routes]\navoidance = 0.5\n[parameters.cost]"),
+            "parameters.routes.avoidance",
+            "≥ 1",
+        ),
+        (("[parameters.cost]", "[parameters.statistics.x]\n[parameters.cost]"), "parameters.statistics.x", "unknown"),
     ],
 )
 def test_malformed_study_names_the_key(tmp_path, change, key, words):
@@ -199,19 +215,39 @@ def test_malformed_study_names_the_key(tmp_path, change, key, words):
     [
         (("[region]", "[regoin]\n[region]"), "regoin", "'region'", "a study file"),
         (("seed = 7", "seed = 7\ntitel = 'x'"), "study.titel", "'title'", "[study]"),
-        (("resolution_m = 100", "resolution_m = 100\nresolution = 90"), "region.resolution", "'resolution_m'",
-         "[region]"),
+        (
+            ("resolution_m = 100", "resolution_m = 100\nresolution = 90"),
+            "region.resolution",
+            "'resolution_m'",
+            "[region]",
+        ),
         (('end = "2020-12-31"', 'end = "2020-12-31"\nstrat = "2000-01-01"'), "periods.strat", "'start'", "[periods]"),
-        (('date = "2006-09-21"', 'date = "2006-09-21"\nnotes = "x"'), "periods.interventions[0].notes", "'note'",
-         "[[periods.interventions]]"),
+        (
+            ('date = "2006-09-21"', 'date = "2006-09-21"\nnotes = "x"'),
+            "periods.interventions[0].notes",
+            "'note'",
+            "[[periods.interventions]]",
+        ),
         (('deaths = "pcome"', 'death = "pcome"'), "layers.death", "'deaths'", "[layers] of a funnel study"),
         (("range_m = 12000", "range_m = 12000\nrange = 5"), "sensors.IFT.range", "'range_m'", "[sensors.IFT]"),
-        (("[parameters.cost]", "[parameters.statistic]\nconfidence = 0.9\n[parameters.cost]"),
-         "parameters.statistic", "'statistics'", "[parameters]"),
-        (("permutations = 999", "permutatons = 9"), "parameters.statistics.permutatons", "'permutations'",
-         "[parameters.statistics]"),
-        (("body_mass_kg = 70.0", "body_mass = 70.0"), "parameters.cost.body_mass", "'body_mass_kg'",
-         "[parameters.cost]"),
+        (
+            ("[parameters.cost]", "[parameters.statistic]\nconfidence = 0.9\n[parameters.cost]"),
+            "parameters.statistic",
+            "'statistics'",
+            "[parameters]",
+        ),
+        (
+            ("permutations = 999", "permutatons = 9"),
+            "parameters.statistics.permutatons",
+            "'permutations'",
+            "[parameters.statistics]",
+        ),
+        (
+            ("body_mass_kg = 70.0", "body_mass = 70.0"),
+            "parameters.cost.body_mass",
+            "'body_mass_kg'",
+            "[parameters.cost]",
+        ),
     ],
 )
 def test_an_unknown_key_names_the_known_keys_nearby(tmp_path, change, key, suggestion, table):
@@ -227,12 +263,13 @@ def test_the_battery_decides_the_layer_roles_and_sections(tmp_path):
     assert "'parameters.hardship'" in message and "maritime battery does not read" in message
     message = _error(tmp_path, GOOD + "\n[parameters.maritime]\nwindow_months = 12\n")
     assert "'parameters.maritime'" in message and "funnel battery" in message
-    for change, key in [(('routes = ["central"]', 'routes = ["centrl"]'), "parameters.maritime.routes[0]"),
-                        (('routes = ["central"]', "routes = []"), "parameters.maritime.routes"),
-                        (("sar_regions =", "sar_region ="), "parameters.maritime.lacking.sar_region"),
-                        (("bbox = [11.5, 30.0, 25.2, 33.3]", "bbox = [11.5, 30.0]"),
-                         "parameters.maritime.departure_coasts[0].bbox"),
-                        (('name = "Libya"\n', ""), "parameters.maritime.departure_coasts[0].name")]:
+    for change, key in [
+        (('routes = ["central"]', 'routes = ["centrl"]'), "parameters.maritime.routes[0]"),
+        (('routes = ["central"]', "routes = []"), "parameters.maritime.routes"),
+        (("sar_regions =", "sar_region ="), "parameters.maritime.lacking.sar_region"),
+        (("bbox = [11.5, 30.0, 25.2, 33.3]", "bbox = [11.5, 30.0]"), "parameters.maritime.departure_coasts[0].bbox"),
+        (('name = "Libya"\n', ""), "parameters.maritime.departure_coasts[0].name"),
+    ]:
         message = _error(tmp_path, MARITIME.replace(*change))
         assert repr(key) in message, message
 
@@ -253,19 +290,39 @@ def test_not_toml_and_unknown_names(tmp_path):
 #: Every key and the default its callers used before the schema (None: derived by the caller
 #: from the data — hot-spot cell and band, H4 sectors, H1 radii, IOM route names).
 OLD_DEFAULTS = [
-    ("statistics", "confidence", 0.95), ("statistics", "permutations", 999), ("statistics", "fdr_alpha", 0.05),
-    ("statistics", "hotspot_cell_m", None), ("statistics", "hotspot_band_m", None),
+    ("statistics", "confidence", 0.95),
+    ("statistics", "permutations", 999),
+    ("statistics", "fdr_alpha", 0.05),
+    ("statistics", "hotspot_cell_m", None),
+    ("statistics", "hotspot_band_m", None),
     ("statistics", "hotspot_periods", None),
-    ("hardship", "split", None), ("hardship", "terrain_window_m", 270.0), ("hardship", "terrain_join_m", 100.0),
-    ("hardship", "environment_join_m", 3500.0), ("hardship", "min_per_year", 3), ("hardship", "energy_segments", 4),
-    ("h4", "sectors", None), ("h4", "per", 100000.0), ("h4", "min_months", 3),
-    ("viewshed", "target_height_m", 1.7), ("viewshed", "curvature", True), ("viewshed", "refraction", 0.13),
-    ("displacement", "bootstrap", 999), ("displacement", "min_background", 10), ("displacement", "radii_m", None),
-    ("routes", "origins", 25), ("routes", "destination", "north_edge"), ("routes", "avoidance", 2.0),
+    ("hardship", "split", None),
+    ("hardship", "terrain_window_m", 270.0),
+    ("hardship", "terrain_join_m", 100.0),
+    ("hardship", "environment_join_m", 3500.0),
+    ("hardship", "min_per_year", 3),
+    ("hardship", "energy_segments", 4),
+    ("h4", "sectors", None),
+    ("h4", "per", 100000.0),
+    ("h4", "min_months", 3),
+    ("viewshed", "target_height_m", 1.7),
+    ("viewshed", "curvature", True),
+    ("viewshed", "refraction", 0.13),
+    ("displacement", "bootstrap", 999),
+    ("displacement", "min_background", 10),
+    ("displacement", "radii_m", None),
+    ("routes", "origins", 25),
+    ("routes", "destination", "north_edge"),
+    ("routes", "avoidance", 2.0),
     ("cost", "model", "pandolf"),
-    ("maritime", "routes", ["central"]), ("maritime", "iom_routes", None), ("maritime", "departure_coasts", []),
-    ("maritime", "window_months", 24), ("maritime", "exclude_years", []), ("maritime", "target_height_m", 2.0),
-    ("maritime", "hotspot_permutations", 9999), ("maritime", "lacking", {}),
+    ("maritime", "routes", ["central"]),
+    ("maritime", "iom_routes", None),
+    ("maritime", "departure_coasts", []),
+    ("maritime", "window_months", 24),
+    ("maritime", "exclude_years", []),
+    ("maritime", "target_height_m", 2.0),
+    ("maritime", "hotspot_permutations", 9999),
+    ("maritime", "lacking", {}),
 ]
 
 
@@ -279,8 +336,12 @@ def test_the_walker_defaults_are_the_cost_models():
 
     model = {p.name: p.default for p in get_model("pandolf").params}
     cost = P.Cost()
-    assert (cost.body_mass_kg, cost.load_kg, cost.speed_m_s, cost.terrain_factor) == \
-        (model["W"], model["L"], model["V"], model["eta"])
+    assert (cost.body_mass_kg, cost.load_kg, cost.speed_m_s, cost.terrain_factor) == (
+        model["W"],
+        model["L"],
+        model["V"],
+        model["eta"],
+    )
     assert {P.Cost.ALIASES[k] for k in ("W", "L", "V", "eta")} == set(P.Cost.keys_()) - {"model"}
 
 
@@ -293,7 +354,10 @@ def test_every_declared_key_is_in_the_table():
 
 def test_former_nested_dict_readers_still_read_the_typed_sections(tmp_path):
     study = _load(tmp_path, GOOD)
-    assert study.parameters.get("cost", {})["body_mass_kg"] == 70.0 and "hotspot_cell_m" not in study.parameters["statistics"]
+    assert (
+        study.parameters.get("cost", {})["body_mass_kg"] == 70.0
+        and "hotspot_cell_m" not in study.parameters["statistics"]
+    )
     assert json.dumps({k: dict(v) for k, v in study.parameters.items()})
 
 
@@ -309,8 +373,11 @@ def _params_reads():
                 # ``study.params.x`` (the object a plain name), not e.g. ``world.truth.params[...]``
                 if node.value.attr == "params" and isinstance(node.value.value, ast.Name):
                     yield f"{path.name}:{node.lineno}", node.attr, None
-                elif isinstance(node.value.value, ast.Attribute) and node.value.value.attr == "params" \
-                        and isinstance(node.value.value.value, ast.Name):
+                elif (
+                    isinstance(node.value.value, ast.Attribute)
+                    and node.value.value.attr == "params"
+                    and isinstance(node.value.value.value, ast.Name)
+                ):
                     yield f"{path.name}:{node.lineno}", node.value.attr, node.attr
 
 
@@ -334,9 +401,16 @@ def _strings(path):
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     asked = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id == "inputs" for a in node.args) or (
-                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "inputs"):
+        if (
+            isinstance(node, ast.Call)
+            and any(isinstance(a, ast.Name) and a.id == "inputs" for a in node.args)
+            or (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "inputs"
+            )
+        ):
             asked |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
     return strings, asked
 
@@ -348,12 +422,18 @@ def test_roles_and_routes_are_those_the_batteries_read():
 
     analyses, face = Path(borderscape.analyses.__file__).parent, Path(borderscape.__file__).parent
     battery = analyses / "battery"
-    for path in sorted(battery.glob("[hm][0-9]_*.py")):      # h1 … h5: funnel; m1 … m5: maritime
+    for path in sorted(battery.glob("[hm][0-9]_*.py")):  # h1 … h5: funnel; m1 … m5: maritime
         _, asked = _strings(path)
         assert asked <= set(P.ROLES["funnel" if path.name.startswith("h") else "maritime"]), (path.name, asked)
     assert set(ROLE_READER) <= set(P.ROLES["funnel"]) and set(SENSOR_FILE_ROLES) <= set(P.ROLES["maritime"])
-    used = set().union(*(_strings(p)[0] for root in (analyses, face) for p in root.rglob("*.py")
-                         if p.name not in ("params.py", "study.py")))
+    used = set().union(
+        *(
+            _strings(p)[0]
+            for root in (analyses, face)
+            for p in root.rglob("*.py")
+            if p.name not in ("params.py", "study.py")
+        )
+    )
     assert set(P.ROLES["funnel"]) | set(P.ROLES["maritime"]) <= used, "a role no code reads"
     for study in map(load_study, shipped_studies()):
         assert set(study.layers) <= set(P.ROLES[study.battery])
@@ -364,6 +444,7 @@ def test_roles_and_routes_are_those_the_batteries_read():
 
 
 # -- editing from Python -------------------------------------------------------------------------
+
 
 def test_with_changes_and_checks_again(tmp_path):
     study = _load(tmp_path, GOOD)
@@ -376,14 +457,18 @@ def test_with_changes_and_checks_again(tmp_path):
     assert quick.with_(parameters={"statistics": {"permutations": None}}).params.statistics.permutations == 999
     assert study.with_(parameters={"cost": {"W": 80}}).params.cost.body_mass_kg == 80.0
     assert dataclasses.replace(study, seed=3).seed == 3
-    for changes, key in [({"resolution_m": math.nan}, "region.resolution_m"), ({"seed": -1}, "study.seed"),
-                         ({"crs": "EPSG:99999"}, "region.crs"), ({"name": "a b"}, "study.name"),
-                         ({"layers": {"deaths": "pcome", "tower": "x.csv"}}, "layers.tower"),
-                         ({"parameters": {"statistics": {"permutatons": 9}}}, "parameters.statistics.permutatons"),
-                         ({"parameters": {"cost": {"body_mass_kg": "heavy"}}}, "parameters.cost.body_mass_kg"),
-                         ({"battery": "maritime", "layers": {"towers": "eff-towers"}}, "layers.towers"),
-                         ({"parameters": {"cost": {"W": 80, "body_mass_kg": 90}}}, "parameters.cost.body_mass_kg"),
-                         ({"resolution": 90}, "resolution")]:
+    for changes, key in [
+        ({"resolution_m": math.nan}, "region.resolution_m"),
+        ({"seed": -1}, "study.seed"),
+        ({"crs": "EPSG:99999"}, "region.crs"),
+        ({"name": "a b"}, "study.name"),
+        ({"layers": {"deaths": "pcome", "tower": "x.csv"}}, "layers.tower"),
+        ({"parameters": {"statistics": {"permutatons": 9}}}, "parameters.statistics.permutatons"),
+        ({"parameters": {"cost": {"body_mass_kg": "heavy"}}}, "parameters.cost.body_mass_kg"),
+        ({"battery": "maritime", "layers": {"towers": "eff-towers"}}, "layers.towers"),
+        ({"parameters": {"cost": {"W": 80, "body_mass_kg": 90}}}, "parameters.cost.body_mass_kg"),
+        ({"resolution": 90}, "resolution"),
+    ]:
         with pytest.raises(StudyError) as err:
             study.with_(**changes)
         assert repr(key) in str(err.value), str(err.value)
@@ -411,19 +496,22 @@ def test_to_dict_holds_what_shapes_the_numbers(tmp_path):
     data = study.to_dict()
     assert data["region"] == {"bbox": [-112.0, 31.0, -110.0, 32.5], "crs": "auto", "resolution_m": 100.0}
     assert data["study"]["seed"] == 7 and data["periods"]["interventions"][0]["date"] == "2006-09-21"
-    assert data["parameters"]["hardship"]["min_per_year"] == 3          # defaults included
-    assert data["parameters"]["statistics"]["hotspot_cell_m"] is None   # derived from the data
+    assert data["parameters"]["hardship"]["min_per_year"] == 3  # defaults included
+    assert data["parameters"]["statistics"]["hotspot_cell_m"] is None  # derived from the data
     assert "maritime" not in data["parameters"]
     assert Study.from_dict(data) == study
 
 
 # -- the command line ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "change, words",
     [
-        (("permutations = 999", "permutatons = 9"),
-         ["'parameters.statistics.permutatons'", "did you mean 'permutations'?", "fdr_alpha"]),
+        (
+            ("permutations = 999", "permutatons = 9"),
+            ["'parameters.statistics.permutatons'", "did you mean 'permutations'?", "fdr_alpha"],
+        ),
         (("resolution_m = 90 ", "resolution_m = nan "), ["'region.resolution_m'", "nan"]),
         (("resolution_m = 90 ", "resolution_m = inf "), ["'region.resolution_m'", "inf"]),
         (("confidence = 0.95", "confidence = 2"), ["'parameters.statistics.confidence'", "got 2 (out of range)"]),
@@ -439,9 +527,16 @@ def test_the_command_line_refuses_a_bad_study_before_any_work(tmp_path, change, 
     path.write_text(text.replace(*change, 1), encoding="utf-8")
     env = {**os.environ, "BORDERSCAPE_DATA": str(tmp_path / "no-data")}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "borderscape", "run", str(path), "--out", str(tmp_path / "out")],
-                          check=False, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "borderscape", "run", str(path), "--out", str(tmp_path / "out")],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     assert all(w in done.stderr for w in words), done.stderr
     assert not (tmp_path / "out").exists()
-    assert time.perf_counter() - started < 3   # checked before the command's imports: about 0.4 s
+    assert time.perf_counter() - started < 3  # checked before the command's imports: about 0.4 s

@@ -23,7 +23,7 @@ def test_quoted_commas_do_not_fool_the_delimiter(tmp_path):
 
 def test_empty_cells_are_none_and_text_is_verbatim(tmp_path):
     p = tmp_path / "x.csv"
-    p.write_text('a,b\n<script>alert(1)</script>,\n', encoding="utf-8")
+    p.write_text("a,b\n<script>alert(1)</script>,\n", encoding="utf-8")
     t = read_table(p)
     assert t.frame.loc[0, "a"] == "<script>alert(1)</script>" and t.frame.loc[0, "b"] is None
 

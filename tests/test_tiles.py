@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-
 from peers import require_peer
 
 from borderscape.geo import terrain, tiles
@@ -38,7 +37,7 @@ def test_tile_grid_covers_every_cell_once_with_cut_halos():
     grid = tiles.tile_grid((150, 170), 64, 3)
     seen = np.zeros((150, 170), int)
     for t in grid:
-        seen[t.r0:t.r1, t.c0:t.c1] += 1
+        seen[t.r0 : t.r1, t.c0 : t.c1] += 1
         assert t.hr0 == max(0, t.r0 - 3) and t.hc1 == min(170, t.c1 + 3)
     assert (seen == 1).all() and len(grid) == 3 * 3
     # tiles of at most 64 cells, as equal as the raster allows: 150 rows as 50 + 50 + 50,

@@ -10,8 +10,8 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from borderscape.analyses.stats import trends as tr
 from borderscape.analyses.results import StatResult
+from borderscape.analyses.stats import trends as tr
 from borderscape.geo.errors import InputError
 
 
@@ -82,9 +82,7 @@ def test_yue_wang_correction():
     k = np.arange(1, n)
     factor = 1 + 2 * np.sum((1 - k / n) * r**k)
     assert corrected.parameters["correction_factor"] == pytest.approx(factor, rel=1e-12)
-    z = (plain.parameters["S"] - np.sign(plain.parameters["S"])) / math.sqrt(
-        plain.parameters["var_S"] * factor
-    )
+    z = (plain.parameters["S"] - np.sign(plain.parameters["S"])) / math.sqrt(plain.parameters["var_S"] * factor)
     assert corrected.statistic == pytest.approx(z, rel=1e-12)
     # an alternating series (negative autocorrelation) is never made more significant
     alt = np.r_[np.tile([0.0, 1.0], 20)] + 0.01 * np.arange(40)
@@ -157,28 +155,32 @@ def test_bootstrap_ci_equals_scipy_bootstrap_and_is_seeded():
     a = rng.exponential(10.0, 80)
     b = rng.exponential(14.0, 60)
     for method in ("bca", "percentile"):
-        res = tr.compare_samples(a, b, statistic="median", permutations=499, resamples=1999,
-                                 ci_method=method, seed=7)
+        res = tr.compare_samples(a, b, statistic="median", permutations=499, resamples=1999, ci_method=method, seed=7)
         boot_rng = np.random.default_rng(7).spawn(2)[1]
         ref = stats.bootstrap(
-            (a, b), lambda x, y, axis: np.median(x, axis=axis) - np.median(y, axis=axis),
-            n_resamples=1999, method="BCa" if method == "bca" else "percentile",
-            rng=boot_rng, vectorized=True,
+            (a, b),
+            lambda x, y, axis: np.median(x, axis=axis) - np.median(y, axis=axis),
+            n_resamples=1999,
+            method="BCa" if method == "bca" else "percentile",
+            rng=boot_rng,
+            vectorized=True,
         )
         assert res.difference.ci == pytest.approx(
             (ref.confidence_interval.low, ref.confidence_interval.high), rel=1e-12
         )
     again = tr.compare_samples(a, b, statistic="median", permutations=499, resamples=1999, seed=7)
-    assert again == tr.compare_samples(a, b, statistic="median", permutations=499,
-                                       resamples=1999, seed=7)
+    assert again == tr.compare_samples(a, b, statistic="median", permutations=499, resamples=1999, seed=7)
 
 
 def test_permutation_p_matches_scipy_exact_permutation_test():
     a = np.array([3.1, 4.5, 2.2, 6.0, 5.5, 4.9, 7.2])
     b = np.array([1.0, 2.5, 3.3, 2.0, 4.1, 1.7])
     ref = stats.permutation_test(
-        (a, b), lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
-        permutation_type="independent", n_resamples=np.inf, vectorized=True,
+        (a, b),
+        lambda x, y, axis: np.mean(x, axis=axis) - np.mean(y, axis=axis),
+        permutation_type="independent",
+        n_resamples=np.inf,
+        vectorized=True,
     )
     res = tr.compare_samples(a, b, statistic="mean", permutations=20000, resamples=999, seed=1)
     assert res.difference.p_value == pytest.approx(ref.pvalue, abs=0.004)
@@ -204,9 +206,7 @@ def test_shares_risk_difference_and_ratio_equal_statsmodels():
     b = (rng.uniform(size=250) < 0.18).astype(float)
     res = tr.compare_samples(a, b, statistic="share", permutations=1999, resamples=1999, seed=3)
     assert res.difference.estimate == pytest.approx(a.mean() - b.mean())
-    lo, hi = proportion.confint_proportions_2indep(
-        a.sum(), 300, b.sum(), 250, compare="ratio", method="log"
-    )
+    lo, hi = proportion.confint_proportions_2indep(a.sum(), 300, b.sum(), 250, compare="ratio", method="log")
     assert res.effect_size.estimate == pytest.approx(a.mean() / b.mean())
     assert res.effect_size.ci == pytest.approx((lo, hi), rel=1e-10)
     _, p = proportion.proportions_ztest([a.sum(), b.sum()], [300, 250])

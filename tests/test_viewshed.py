@@ -14,7 +14,14 @@ from pyproj import CRS
 from borderscape.geo.errors import InputError, RasterError
 from borderscape.geo.raster import Raster
 from borderscape.geo.synthetic import fractal_dem
-from borderscape.geo.viewshed import EARTH_RADIUS_M, active_at, coverage_count, coverage_epochs, curvature_drop, viewshed
+from borderscape.geo.viewshed import (
+    EARTH_RADIUS_M,
+    active_at,
+    coverage_count,
+    coverage_epochs,
+    curvature_drop,
+    viewshed,
+)
 
 RES = 30.0
 
@@ -29,8 +36,9 @@ def centre(r: Raster, row: int, col: int) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def r3_reference(z: np.ndarray, orow: int, ocol: int, h_obs: float, h_tgt: float, res: float,
-                 drop_per_m2: float) -> np.ndarray:
+def r3_reference(
+    z: np.ndarray, orow: int, ocol: int, h_obs: float, h_tgt: float, res: float, drop_per_m2: float
+) -> np.ndarray:
     """Brute-force R3 (Franklin & Ray 1994): every line of sight checked against the terrain
     interpolated linearly at each crossing of a row or column of cell centres."""
     rows, cols = z.shape
@@ -187,8 +195,14 @@ def test_input_not_modified_and_errors():
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), row=st.integers(0, 39), col=st.integers(0, 39),
-       h=st.floats(0.0, 50.0), t_lo=st.floats(0.0, 5.0), dt=st.floats(0.01, 20.0))
+@given(
+    seed=st.integers(0, 10_000),
+    row=st.integers(0, 39),
+    col=st.integers(0, 39),
+    h=st.floats(0.0, 50.0),
+    t_lo=st.floats(0.0, 5.0),
+    dt=st.floats(0.01, 20.0),
+)
 def test_a_taller_target_is_seen_wherever_a_shorter_one_is(seed, row, col, h, t_lo, dt):
     dem = fractal_dem((40, 40), relief=200, rng=np.random.default_rng(seed))
     x, y = centre(dem, row, col)
@@ -210,14 +224,14 @@ def test_coverage_is_the_sum_of_single_viewsheds():
     count = coverage_count(dem, x, y, heights, ranges, target_height=1.5).array
     total = np.zeros(dem.shape, np.int64)
     for i in range(12):
-        total += viewshed(dem, x[i], y[i], observer_height=heights[i], target_height=1.5,
-                          max_distance=ranges[i]).array
+        total += viewshed(dem, x[i], y[i], observer_height=heights[i], target_height=1.5, max_distance=ranges[i]).array
     np.testing.assert_array_equal(count, total)
     assert count.max() > 1
     # progress is reported in chunks up to the number of observers, with the same result
     calls = []
-    again = coverage_count(dem, x, y, heights, ranges, target_height=1.5,
-                           progress=lambda done, n: calls.append((done, n))).array
+    again = coverage_count(
+        dem, x, y, heights, ranges, target_height=1.5, progress=lambda done, n: calls.append((done, n))
+    ).array
     np.testing.assert_array_equal(again, count)
     assert calls and calls[-1] == (12, 12) and all(n == 12 for _, n in calls)
     # threads asked for explicitly give the same counts
@@ -248,7 +262,7 @@ def test_coverage_counts_only_sensors_active_at_date():
     kw = dict(curvature=False, active_from=af, active_to=at)
     in_2014 = coverage_count(dem, x, y, 10.0, 400.0, date="2014-03-01", **kw).array
     in_2020 = coverage_count(dem, x, y, 10.0, 400.0, date="2020-03-01", **kw).array
-    only = [coverage_count(dem, x[i:i + 1], y[i:i + 1], 10.0, 400.0, curvature=False).array for i in range(3)]
+    only = [coverage_count(dem, x[i : i + 1], y[i : i + 1], 10.0, 400.0, curvature=False).array for i in range(3)]
     np.testing.assert_array_equal(in_2014, only[0])  # sensor 2 retired in 2012, sensor 1 not yet up
     np.testing.assert_array_equal(in_2020, only[1])
     # the end date is exclusive, the start inclusive
@@ -293,6 +307,6 @@ def test_active_at_several_dates_is_each_date_in_turn():
     assert table.shape == (4, 5)
     for k, d in enumerate(dates):
         np.testing.assert_array_equal(table[:, k], active_at(4, start, stop, d))
-    np.testing.assert_array_equal(table[0], [False, True, True, True, False])    # [from, to]: to is the last day
-    np.testing.assert_array_equal(table[2], [True, True, False, False, False])   # open start
-    assert not table[3].any()                                                     # empty interval
+    np.testing.assert_array_equal(table[0], [False, True, True, True, False])  # [from, to]: to is the last day
+    np.testing.assert_array_equal(table[2], [True, True, False, False, False])  # open start
+    assert not table[3].any()  # empty interval

@@ -20,18 +20,19 @@ import pytest
 import shapely
 from affine import Affine
 from pyproj import CRS
+from test_no_names import count_names, name_forms
 
 from borderscape import webmap
 from borderscape.cli import main
 from borderscape.errors import InputError
 from borderscape.geo.raster import Raster
 from borderscape.layers.ingest import ingest
-from test_no_names import count_names, name_forms
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 MB5 = 5 * 1024 * 1024
-REMOTE_ASSET = re.compile(r"<script[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//|<link[^>]*\bhref\s*=\s*[\"']?\s*(https?:)?//",
-                          re.IGNORECASE)
+REMOTE_ASSET = re.compile(
+    r"<script[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//|<link[^>]*\bhref\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
+)
 
 
 def map_data(page: str) -> dict:
@@ -55,17 +56,31 @@ def column(layer: dict, field: str) -> list:
 def deaths_file(path: Path, causes: list[str], *, extra: dict | None = None) -> Path:
     """A deaths layer as ``borderscape ingest`` writes it (GeoParquet, EPSG:4326)."""
     n = len(causes)
-    frame = gpd.GeoDataFrame({
-        "date": pd.to_datetime(["2012-03-17"] * n), "date_kind": "reported", "date_precision": "day",
-        "dead": pd.array([1] * n, "Int64"), "missing": pd.array([0] * n, "Int64"), "cause": causes,
-        "location_precision": "exact", "source_id": "deaths", "record_id": [f"REC-SECRET-{i}" for i in range(n)],
-        "row": np.arange(n), "status": "kept", "reason": "", **(extra or {})},
-        geometry=gpd.points_from_xy(np.linspace(-111.5, -110.5, n), np.full(n, 31.8)), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "date": pd.to_datetime(["2012-03-17"] * n),
+            "date_kind": "reported",
+            "date_precision": "day",
+            "dead": pd.array([1] * n, "Int64"),
+            "missing": pd.array([0] * n, "Int64"),
+            "cause": causes,
+            "location_precision": "exact",
+            "source_id": "deaths",
+            "record_id": [f"REC-SECRET-{i}" for i in range(n)],
+            "row": np.arange(n),
+            "status": "kept",
+            "reason": "",
+            **(extra or {}),
+        },
+        geometry=gpd.points_from_xy(np.linspace(-111.5, -110.5, n), np.full(n, 31.8)),
+        crs="EPSG:4326",
+    )
     frame.to_parquet(path, index=False)
     return path
 
 
 # -- the real studies --------------------------------------------------------------------
+
 
 def study_map_file(study: str, data_dir: Path, tmp_path_factory) -> Path:
     """The self-contained map of a real study, built once per test session (the battery behind it
@@ -102,17 +117,34 @@ def test_arizona_map_is_one_small_file_without_remote_assets(arizona, data_dir):
     xy = np.array(remains["geometry"]).reshape(-1, 2)
     raw = shapely.get_coordinates(usable.geometry.values)
     assert np.abs(xy - raw).max() <= 0.0005 + 1e-9 and np.allclose(xy * 1000, np.round(xy * 1000), atol=1e-6)
-    assert remains["cluster"] is True and remains["fields"] == ["date", "dead", "missing", "cause",
-                                                                 "location_precision", "source_id"]
+    assert remains["cluster"] is True and remains["fields"] == [
+        "date",
+        "dead",
+        "missing",
+        "cause",
+        "location_precision",
+        "source_id",
+    ]
     years = pd.to_datetime(usable["date"]).dt.year.to_numpy()
     assert [y[0] for y in remains["years"]] == years.tolist()
     assert set(column(remains, "date")) <= {f"{y}-{m:02d}" for y in range(1980, 2025) for m in range(1, 13)}
     names = [ly["name"] for ly in data["layers"]]
-    for expected_name in ("Border", "Roads", "Water stations", "Border Patrol stations",
-                          "Hot spots of deaths (Gi*, past periods)"):
+    for expected_name in (
+        "Border",
+        "Roads",
+        "Water stations",
+        "Border Patrol stations",
+        "Hot spots of deaths (Gi*, past periods)",
+    ):
         assert expected_name in names
-    for text in ("Pima County", "Licence:", "International Boundary and Water Commission",
-                 "Remains are recorded where they were found", "Leaflet 1.9.4", "about 100 m"):
+    for text in (
+        "Pima County",
+        "Licence:",
+        "International Boundary and Water Commission",
+        "Remains are recorded where they were found",
+        "Leaflet 1.9.4",
+        "about 100 m",
+    ):
         assert text in page
 
 
@@ -139,8 +171,11 @@ def test_central_med_map_holds_every_incident_under_5_mb(central_med, data_dir):
     data = map_data(page)
     iom = layer_named(data, "IOM Missing Migrants Project")
     frame = ingest("iom-mmp", data_dir=data_dir).frame
-    located = frame[(frame["status"] != "quarantined").to_numpy() & frame.geometry.notna().to_numpy()
-                    & ~frame.geometry.is_empty.to_numpy()]
+    located = frame[
+        (frame["status"] != "quarantined").to_numpy()
+        & frame.geometry.notna().to_numpy()
+        & ~frame.geometry.is_empty.to_numpy()
+    ]
     assert iom["n"] == len(located) > 17000
     names = [ly["name"] for ly in data["layers"]]
     assert any(n.startswith("Coverage from ") for n in names)
@@ -150,6 +185,7 @@ def test_central_med_map_holds_every_incident_under_5_mb(central_med, data_dir):
 
 
 # -- escaping and the allow-list ---------------------------------------------------------
+
 
 def test_hostile_text_is_escaped_and_kept_as_text(tmp_path, capsys):
     layer = deaths_file(tmp_path / "hostile.parquet", [HOSTILE, "exposure", "</script><script>alert(2)</script>"])
@@ -164,9 +200,16 @@ def test_hostile_text_is_escaped_and_kept_as_text(tmp_path, capsys):
 
 
 def test_only_allow_listed_fields_reach_the_file(tmp_path):
-    layer = deaths_file(tmp_path / "d.parquet", ["drowning", "exposure"], extra={
-        "name": ["Secretname Alpha", "Secretname Beta"], "age": [34, 51], "sex": ["secretsex", "secretsex"],
-        "notes": ["secretnote", "secretnote"]})
+    layer = deaths_file(
+        tmp_path / "d.parquet",
+        ["drowning", "exposure"],
+        extra={
+            "name": ["Secretname Alpha", "Secretname Beta"],
+            "age": [34, 51],
+            "sex": ["secretsex", "secretsex"],
+            "notes": ["secretnote", "secretnote"],
+        },
+    )
     page = webmap.build_map(webmap.file_layers([layer])[0], title="t", sources=[], caveats=[])
     for secret in ("Secretname", "secretsex", "secretnote", "REC-SECRET", '"age"', '"sex"'):
         assert secret not in page
@@ -178,8 +221,13 @@ def test_only_allow_listed_fields_reach_the_file(tmp_path):
 def test_titles_sources_and_caveats_are_escaped():
     frame = gpd.GeoDataFrame({"name": [HOSTILE]}, geometry=[shapely.LineString([(0, 0), (1, 1)])], crs="EPSG:4326")
     layers = webmap.layers_from_frame(frame, kind="context", name=HOSTILE, group="Context", colour="#000000")
-    page = webmap.build_map(layers, title=HOSTILE, caveats=[HOSTILE], simulated=True,
-                            sources=[{"id": HOSTILE, "publisher": HOSTILE, "licence": HOSTILE, "citation": HOSTILE}])
+    page = webmap.build_map(
+        layers,
+        title=HOSTILE,
+        caveats=[HOSTILE],
+        simulated=True,
+        sources=[{"id": HOSTILE, "publisher": HOSTILE, "licence": HOSTILE, "citation": HOSTILE}],
+    )
     assert "<img" not in page and page.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
     data = map_data(page)
     assert data["layers"][0]["name"] == HOSTILE and column(data["layers"][0], "name") == [HOSTILE]
@@ -195,6 +243,7 @@ def test_json_for_html_round_trips_and_cannot_close_the_element():
 
 # -- layers from the battery -------------------------------------------------------------
 
+
 def test_coverage_is_vectorised_to_the_covered_cells():
     """A 10 × 10 grid of 1 km cells (UTM 12N) with a 3 × 4 covered block: the polygon's area is
     12 km² (to the reprojection's rounding) and its years run to the next epoch."""
@@ -205,8 +254,10 @@ def test_coverage_is_vectorised_to_the_covered_cells():
     r1, r2 = Raster(a, t, crs, None), Raster(np.zeros_like(a), t, crs, None)
     b = a.copy()
     b[0, 0] = 2
-    layers = webmap.coverage_layers({"h1_coverage_2008-02-22": r1, "h1_coverage_2011-01-14": Raster(b, t, crs, None),
-                                     "h1_coverage_2012-01-01": r2}, until=2020)
+    layers = webmap.coverage_layers(
+        {"h1_coverage_2008-02-22": r1, "h1_coverage_2011-01-14": Raster(b, t, crs, None), "h1_coverage_2012-01-01": r2},
+        until=2020,
+    )
     assert [ly.name for ly in layers] == ["Coverage from 2008-02-22", "Coverage from 2011-01-14"]
     area = layers[0].frame.to_crs(crs).geometry.area.iloc[0]
     assert area == pytest.approx(12e6, rel=1e-9)
@@ -216,10 +267,19 @@ def test_coverage_is_vectorised_to_the_covered_cells():
 
 
 def test_sensor_years_and_hot_cells():
-    towers = gpd.GeoDataFrame({"kind": ["IFT", "RVSS"], "height_m": [24.0, 18.0], "deployment": ["existing", "removed"],
-                               "active_from": pd.to_datetime(["2008-05-01", None]),
-                               "active_to": pd.to_datetime([None, "2015-01-01"]), "name": ["x", "y"],
-                               "status": "kept"}, geometry=gpd.points_from_xy([-111, -110], [31.5, 31.6]), crs="EPSG:4326")
+    towers = gpd.GeoDataFrame(
+        {
+            "kind": ["IFT", "RVSS"],
+            "height_m": [24.0, 18.0],
+            "deployment": ["existing", "removed"],
+            "active_from": pd.to_datetime(["2008-05-01", None]),
+            "active_to": pd.to_datetime([None, "2015-01-01"]),
+            "name": ["x", "y"],
+            "status": "kept",
+        },
+        geometry=gpd.points_from_xy([-111, -110], [31.5, 31.6]),
+        crs="EPSG:4326",
+    )
     layers = webmap.layers_from_frame(towers, kind="sensors", name="Towers", group="Surveillance", colour="#0072B2")
     assert [ly.name for ly in layers] == ["Towers: IFT", "Towers: RVSS"]  # sensors by kind
     assert layers[0].colour == "#0072B2" and layers[1].colour != layers[0].colour
@@ -228,14 +288,18 @@ def test_sensor_years_and_hot_cells():
     assert [column(d, "active") for d in data] == [["2008–"], ["?–2015"]]
     assert all("name" not in d["fields"] and d["cluster"] is False for d in data)
     box = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(2, 0, 3, 1)]
-    cells = gpd.GeoDataFrame({"period": ["2000-01-01/2006-09-21"] * 3, "count": [5, 0, 9], "gi_z": [3.1, -1.0, 2.5],
-                              "hot": [1, 0, 1]}, geometry=box, crs="EPSG:4326")
+    cells = gpd.GeoDataFrame(
+        {"period": ["2000-01-01/2006-09-21"] * 3, "count": [5, 0, 9], "gi_z": [3.1, -1.0, 2.5], "hot": [1, 0, 1]},
+        geometry=box,
+        crs="EPSG:4326",
+    )
     hot = webmap.table_layers({"h5_cells": cells})
     assert len(hot) == 1 and hot[0].frame["count"].tolist() == [5, 9]
     assert hot[0].frame["year_from"].tolist() == [2000, 2000] and hot[0].frame["year_to"].tolist() == [2006, 2006]
 
 
 # -- files, tiles, embed, CLI errors -----------------------------------------------------
+
 
 def test_files_mode_writes_leaflet_beside_the_map(tmp_path):
     layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
@@ -299,8 +363,10 @@ def test_demo_run_writes_the_interactive_map_marked_simulated(tmp_path, capsys):
     towers = [ly for ly in data["layers"] if ly["name"].startswith("Surveillance towers: ")]
     kinds = {ly["name"].split(": ", 1)[1] for ly in towers}
     assert len(towers) >= 2 and len({ly["colour"] for ly in towers}) == len(towers)
-    assert all(ly["n"] > 0 and "active" in ly["fields"] and ly["props"]["kind"]["values"] == [ly["name"].split(": ", 1)[1]]
-               for ly in towers)
+    assert all(
+        ly["n"] > 0 and "active" in ly["fields"] and ly["props"]["kind"]["values"] == [ly["name"].split(": ", 1)[1]]
+        for ly in towers
+    )
     world = json.loads((tmp_path / "demo" / "provenance.json").read_text(encoding="utf-8"))["options"]["world"]
     assert kinds <= set(world["tower_kinds"]) and sum(ly["n"] for ly in towers) == world["towers"]
     results = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
@@ -339,14 +405,28 @@ def test_an_installed_build_ships_and_finds_the_front_end_files(tmp_path):
         shutil.copy(ROOT / name, src / name)
     for folder in ("borderscape", "geo", "layers", "analyses"):
         shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py", "-d", str(lib)],
-                   cwd=src, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py", "-d", str(lib)],
+        cwd=src,
+        check=True,
+        capture_output=True,
+    )
     for name in STATIC:
-        assert (lib / "borderscape" / "static" / name).read_bytes() == (ROOT / "borderscape" / "static" / name).read_bytes()
-    probe = ("import json, sys, borderscape.webmap as w; "
-             f"print(json.dumps([w.__file__] + [w.static_text(n) for n in {list(STATIC)!r}]))")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, check=True, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(lib)})
+        assert (lib / "borderscape" / "static" / name).read_bytes() == (
+            ROOT / "borderscape" / "static" / name
+        ).read_bytes()
+    probe = (
+        "import json, sys, borderscape.webmap as w; "
+        f"print(json.dumps([w.__file__] + [w.static_text(n) for n in {list(STATIC)!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(lib)},
+    )
     found = json.loads(done.stdout.splitlines()[-1])
     assert Path(found[0]).is_relative_to(lib)
     assert found[1:] == [(ROOT / "borderscape" / "static" / n).read_text(encoding="utf-8") for n in STATIC]
@@ -395,12 +475,20 @@ def front_end_in_strings(source: str, max_lines: int = 5) -> list[tuple[int, str
 
 def test_no_script_or_stylesheet_is_left_in_a_python_string():
     """JavaScript and CSS live in borderscape/static/ (linted by ESLint and Stylelint), not in Python strings."""
-    script = ('(function () {\n  "use strict";\n  var a = 1;\n  function f(x) { return x; }\n  var b = f(a);\n'
-              "  window.b = b;\n  document.title = String(b);\n}());\n")
+    script = (
+        '(function () {\n  "use strict";\n  var a = 1;\n  function f(x) { return x; }\n  var b = f(a);\n'
+        "  window.b = b;\n  document.title = String(b);\n}());\n"
+    )
     style = "\n".join(f".bs-{i} {{ color: #000; margin: {i}px; }}" for i in range(8))
     assert len(front_end_in_strings(f"JS = {script!r}\nCSS = {style!r}\n")) == 2  # the scan sees them
-    assert front_end_in_strings(f"PAGE = f'<style>{{x}}</style><script>{{y}}</script>'\nONE = {style.splitlines()[0]!r}\n") == []
-    offenders = {str(path.relative_to(ROOT)): hits for folder in ("borderscape", "geo", "layers", "analyses")
-                 for path in sorted((ROOT / folder).rglob("*.py"))
-                 if (hits := front_end_in_strings(path.read_text(encoding="utf-8")))}
+    assert (
+        front_end_in_strings(f"PAGE = f'<style>{{x}}</style><script>{{y}}</script>'\nONE = {style.splitlines()[0]!r}\n")
+        == []
+    )
+    offenders = {
+        str(path.relative_to(ROOT)): hits
+        for folder in ("borderscape", "geo", "layers", "analyses")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (hits := front_end_in_strings(path.read_text(encoding="utf-8")))
+    }
     assert offenders == {}

@@ -75,8 +75,16 @@ def test_a_seed_is_required():
         simulate_world(rng=np.random.default_rng(1), **SMALL)  # one way to seed: seed=
 
 
-@pytest.mark.parametrize("bad", [dict(alpha=-1.0), dict(intervention="1990-01-01"), dict(model="naismith"),
-                                 dict(batches=0), dict(start="not a date")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(alpha=-1.0),
+        dict(intervention="1990-01-01"),
+        dict(model="naismith"),
+        dict(batches=0),
+        dict(start="not a date"),
+    ],
+)
 def test_bad_parameters_are_typed_errors(bad):
     with pytest.raises(InputError):
         simulate_world(seed=1, **{**SMALL, **bad})
@@ -87,8 +95,14 @@ def test_layers_are_shaped_like_ingested_layers(null_world):
     w = null_world
     assert w.simulated is True
     assert w.dem.crs.is_projected and w.dem.crs.axis_info[0].unit_name == "metre"
-    kinds = {"deaths": "deaths", "towers": "sensors", "border": "context", "roads": "context",
-             "water_stations": "context", "encounters": "table"}
+    kinds = {
+        "deaths": "deaths",
+        "towers": "sensors",
+        "border": "context",
+        "roads": "context",
+        "water_stations": "context",
+        "encounters": "table",
+    }
     for name, layer in _layers(w).items():
         assert isinstance(layer, Layer) and layer.kind == kinds[name]
         r = layer.report
@@ -104,10 +118,17 @@ def test_layers_are_shaped_like_ingested_layers(null_world):
             assert isinstance(layer.frame, gpd.GeoDataFrame) and layer.frame.crs.to_epsg() == 4326
             inside = layer.frame.to_crs(w.dem.crs).geometry.within(shapely.box(*w.dem.bounds))
             assert inside.all(), name
-    types = {name: set(_layers(w)[name].frame.geom_type) for name in ("border", "roads", "water_stations",
-                                                                      "towers", "deaths")}
-    assert types == {"border": {"LineString"}, "roads": {"LineString"}, "water_stations": {"Point"},
-                     "towers": {"Point"}, "deaths": {"Point"}}
+    types = {
+        name: set(_layers(w)[name].frame.geom_type)
+        for name in ("border", "roads", "water_stations", "towers", "deaths")
+    }
+    assert types == {
+        "border": {"LineString"},
+        "roads": {"LineString"},
+        "water_stations": {"Point"},
+        "towers": {"Point"},
+        "deaths": {"Point"},
+    }
 
 
 def test_remains_and_encounters_cover_the_period(null_world):
@@ -141,9 +162,15 @@ def test_towers_deploy_from_the_intervention_and_grow(null_world):
     assert t["kind"].isin(["RVSS", "IFT", "AST"]).all()
     counts = [int((t["active_from"] <= pd.Timestamp(e)).sum()) for e in w.truth.epochs]
     assert counts == sorted(counts) and counts[-1] == len(t) and len(set(counts)) == len(counts)
-    before = coverage_count(w.dem, *_xy(t, w), t["height_m"].to_numpy(), t["range_m"].to_numpy(),
-                            active_from=t["active_from"].to_numpy(), active_to=t["active_to"].to_numpy(),
-                            date=np.datetime64(w.truth.intervention) - np.timedelta64(1, "D"))
+    before = coverage_count(
+        w.dem,
+        *_xy(t, w),
+        t["height_m"].to_numpy(),
+        t["range_m"].to_numpy(),
+        active_from=t["active_from"].to_numpy(),
+        active_to=t["active_to"].to_numpy(),
+        date=np.datetime64(w.truth.intervention) - np.timedelta64(1, "D"),
+    )
     assert before.array.sum() == 0
 
 
@@ -163,9 +190,17 @@ def _share_of_remains_in_active_coverage(world: World) -> tuple[float, int]:
     rows, cols = world.dem.rowcol(rx, ry)
     inside = np.zeros(len(remains), dtype=bool)
     for date in remains["date"].unique():
-        cov = coverage_count(world.dem, tx, ty, t["height_m"].to_numpy(), t["range_m"].to_numpy(),
-                             target_height=1.7, active_from=t["active_from"].to_numpy(),
-                             active_to=t["active_to"].to_numpy(), date=np.datetime64(date))
+        cov = coverage_count(
+            world.dem,
+            tx,
+            ty,
+            t["height_m"].to_numpy(),
+            t["range_m"].to_numpy(),
+            target_height=1.7,
+            active_from=t["active_from"].to_numpy(),
+            active_to=t["active_to"].to_numpy(),
+            date=np.datetime64(date),
+        )
         on = (remains["date"] == date).to_numpy()
         inside[on] = cov.array[rows[on], cols[on]] > 0
     return float(inside.mean()), len(remains)

@@ -85,8 +85,20 @@ MARITIME: list[tuple[str, Hypothesis]] = [
 #: The results that test the funnel effect itself, one or more per hypothesis, checked on simulated
 #: worlds to reject in 5 % ± 2 % of worlds without the effect and in at least 80 % with it
 #: (``benchmarks/calibrate_funnel_*.py``).  Headlines of the briefing.
-PRIMARY = frozenset({"H1", "H2.road_distance", "H2.water_distance", "H2.slope", "H2.ruggedness", "H2.energy",
-                     "H3.fit", "H4", "H4.rate_ratio", "H5"})
+PRIMARY = frozenset(
+    {
+        "H1",
+        "H2.road_distance",
+        "H2.water_distance",
+        "H2.slope",
+        "H2.ruggedness",
+        "H2.energy",
+        "H3.fit",
+        "H4",
+        "H4.rate_ratio",
+        "H5",
+    }
+)
 
 
 def tier(test_id: str) -> str | None:

@@ -42,10 +42,16 @@ from borderscape.layers.readers_med import COARSE
 
 #: How to supply the layers that a study's own files rarely hold, keyed by role: (flag, remedy).
 REMEDIES = {
-    "towers": ("--towers", "pass a tower file with `--towers FILE` (e.g. EFF's Atlas of Surveillance border-tower "
-                           "CSV, with longitude/latitude, kind and dates), or name one under [layers] towers"),
-    "dem": ("--dem", "pass an elevation model with `--dem FILE` (a GeoTIFF: Copernicus GLO-90 via "
-                     "`borderscape fetch dem-copernicus --bbox W,S,E,N`, or USGS 3DEP), or name one under [layers] dem"),
+    "towers": (
+        "--towers",
+        "pass a tower file with `--towers FILE` (e.g. EFF's Atlas of Surveillance border-tower "
+        "CSV, with longitude/latitude, kind and dates), or name one under [layers] towers",
+    ),
+    "dem": (
+        "--dem",
+        "pass an elevation model with `--dem FILE` (a GeoTIFF: Copernicus GLO-90 via "
+        "`borderscape fetch dem-copernicus --bbox W,S,E,N`, or USGS 3DEP), or name one under [layers] dem",
+    ),
 }
 
 #: A split date less than this many days after the previous period boundary does not split.
@@ -64,6 +70,7 @@ class Section:
 
 
 # -- settings ------------------------------------------------------------------------------------
+
 
 def settings(study: Study) -> dict[str, Any]:
     """``[parameters.statistics]``: ``confidence`` (0.95), ``permutations`` (999; also the number
@@ -95,19 +102,29 @@ ROUTES: dict[str, RouteSpec] = {
         "Central Mediterranean (Libya, Tunisia → Italy, Malta)",
         ("sea_arrivals_in_italy", "sea_arrivals_in_malta"),
         ("interceptions_by_libyan_coast_guard", "interceptions_by_tunisian_coast_guard"),
-        "cmr", "Central Mediterranean",
+        "cmr",
+        "Central Mediterranean",
         "Malta arrivals are complete only from 2019 and Libyan interceptions start in 2016: missing "
-        "components count as 0, so earlier rates are upper bounds."),
+        "components count as 0, so earlier rates are upper bounds.",
+    ),
     "western": RouteSpec(
         "Western Mediterranean (Morocco, Algeria → mainland Spain)",
-        ("wmr_sea_arrivals",), ("interceptions_by_algerian_coast_guard",), "wmr", "Western Mediterranean",
+        ("wmr_sea_arrivals",),
+        ("interceptions_by_algerian_coast_guard",),
+        "wmr",
+        "Western Mediterranean",
         "Moroccan interceptions are not in the compilation and Algerian ones start in 2020; land arrivals at "
-        "Ceuta and Melilla are left out (not sea crossings): the denominator is too small and rates are upper bounds."),
+        "Ceuta and Melilla are left out (not sea crossings): the denominator is too small and rates are upper bounds.",
+    ),
     "atlantic": RouteSpec(
         "Western Africa–Atlantic (→ Canary Islands)",
-        ("waar",), (), "waar_1", "Western Africa / Atlantic route to the Canary Islands",
+        ("waar",),
+        (),
+        "waar_1",
+        "Western Africa / Atlantic route to the Canary Islands",
         "No interceptions (Moroccan, Mauritanian, Senegalese coast guards) are in the compilation and Canary "
-        "arrivals are sparse before 2018: the denominator is too small and rates are upper bounds."),
+        "arrivals are sparse before 2018: the denominator is too small and rates are upper bounds.",
+    ),
 }
 
 
@@ -119,8 +136,9 @@ def sea_settings(study: Study) -> dict[str, Any]:
     routes = list(m.routes)
     return {
         "routes": routes,
-        "iom_routes": list(m.iom_routes) if m.iom_routes is not None else
-        [ROUTES[r].iom_route for r in routes if r in ROUTES],
+        "iom_routes": list(m.iom_routes)
+        if m.iom_routes is not None
+        else [ROUTES[r].iom_route for r in routes if r in ROUTES],
         "departure_coasts": [{"name": c.name, "bbox": list(c.bbox)} for c in m.departure_coasts],
         "window_months": m.window_months,
         "exclude_years": list(m.exclude_years),
@@ -162,6 +180,7 @@ def viewshed_options(study: Study) -> dict[str, Any]:
 
 # -- skip reasons ----------------------------------------------------------------------------------
 
+
 def missing(study: Study, inputs: StudyInputs, *roles: str) -> str | None:
     """Why a test that needs ``roles`` cannot run: None when every role is present.
 
@@ -187,6 +206,7 @@ def reason(exc: BorderscapeError) -> str:
 
 
 # -- records ----------------------------------------------------------------------------------------
+
 
 def frame_of(layer: Any) -> pd.DataFrame:
     """The frame of a layer (or the frame itself)."""
@@ -224,9 +244,12 @@ def records(study: Study, layer: Any) -> tuple[gpd.GeoDataFrame, dict[str, int]]
     lonlat = gpd.GeoSeries(geom[located], crs=frame.crs).to_crs("EPSG:4326")
     inside = np.zeros(len(frame), dtype=bool)
     inside[located] = shapely.intersects_xy(shapely.box(*study.bbox), lonlat.x.to_numpy(), lonlat.y.to_numpy())
-    excluded = {"no location": int((~located).sum()), "undated": int((located & ~dated).sum()),
-                "outside the study period": int((located & dated & ~period).sum()),
-                "outside the study region": int((located & period & ~inside).sum())}
+    excluded = {
+        "no location": int((~located).sum()),
+        "undated": int((located & ~dated).sum()),
+        "outside the study period": int((located & dated & ~period).sum()),
+        "outside the study region": int((located & period & ~inside).sum()),
+    }
     keep = located & period & inside
     out = frame[keep].copy()
     out["date"] = dates.to_numpy()[keep]
@@ -252,8 +275,9 @@ def records_on_grid(study: Study, layer: Any, dem: Raster) -> tuple[pd.DataFrame
     on = (r >= 0) & (r < dem.shape[0]) & (c >= 0) & (c < dem.shape[1])
     on[on] = dem.valid_mask()[r[on], c[on]]
     notes["outside the DEM"] = int((~on).sum())
-    out = pd.DataFrame({"date": kept["date"].to_numpy(dtype="datetime64[D]")[on], "x": x[on], "y": y[on],
-                        "row": r[on], "col": c[on]})
+    out = pd.DataFrame(
+        {"date": kept["date"].to_numpy(dtype="datetime64[D]")[on], "x": x[on], "y": y[on], "row": r[on], "col": c[on]}
+    )
     out = out.sort_values(["date", "x", "y"], kind="stable").reset_index(drop=True)
     notes["used"] = len(out)
     return out, notes
@@ -277,20 +301,27 @@ def precise_deaths(study: Study, inputs: StudyInputs, iom_routes: Sequence[str])
     coarse = (f["location_precision"] == COARSE).fillna(False).to_numpy(dtype=bool)
     if "coord_decimals" in f.columns:
         coarse |= (pd.to_numeric(f["coord_decimals"], errors="coerce") == 0).fillna(False).to_numpy()
-    note = (f"{int(coarse.sum())} of {len(f)} incident(s) on {', '.join(iom_routes) or 'all routes'} inside the study "
-            "box have whole-degree (centroid) coordinates and are left out.")
+    note = (
+        f"{int(coarse.sum())} of {len(f)} incident(s) on {', '.join(iom_routes) or 'all routes'} inside the study "
+        "box have whole-degree (centroid) coordinates and are left out."
+    )
     return f[~coarse], note
 
 
 def with_excluded(outcomes: list[Outcome], excluded: Mapping[str, int]) -> list[Outcome]:
     """The outcomes that ran, with the counts of records left out (:func:`records`) in their
     parameters under ``excluded_records``."""
-    return [dataclasses.replace(o, parameters={**o.parameters, "excluded_records": dict(excluded)})
-            if o.status == "ran" else o for o in outcomes]
+    return [
+        dataclasses.replace(o, parameters={**o.parameters, "excluded_records": dict(excluded)})
+        if o.status == "ran"
+        else o
+        for o in outcomes
+    ]
 
 
-def nearest_values(points: gpd.GeoDataFrame, source: gpd.GeoDataFrame, columns: list[str],
-                   tolerance_m: float) -> pd.DataFrame:
+def nearest_values(
+    points: gpd.GeoDataFrame, source: gpd.GeoDataFrame, columns: list[str], tolerance_m: float
+) -> pd.DataFrame:
     """Values of the nearest ``source`` point within ``tolerance_m`` metres (NaN beyond), per point
     (:func:`borderscape.geo.nearest.nearest`, in the points' CRS)."""
     src = source.to_crs(points.crs)
@@ -312,6 +343,7 @@ def ran(id: str, result: StatResult, name: str, **extra: Any) -> Outcome:
 
 # -- periods ----------------------------------------------------------------------------------------
 
+
 def split_date(study: Study) -> dt.date | None:
     """The pre/post split date: ``[parameters.hardship] split`` or the study's first intervention."""
     value = study.params.hardship.split
@@ -329,7 +361,9 @@ def period_bounds(study: Study, first: Any, last: Any, *, dates: Sequence[Any] |
     the previous boundary does not split (e.g. two interventions a day apart make one boundary).
     """
     first, last = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
-    split = [pd.Timestamp(d) for d in dates] if dates is not None else [pd.Timestamp(i.date) for i in study.interventions]
+    split = (
+        [pd.Timestamp(d) for d in dates] if dates is not None else [pd.Timestamp(i.date) for i in study.interventions]
+    )
     bounds = [first]
     for t in sorted(set(split)):
         if first < t <= last and (t - bounds[-1]).days >= MIN_PERIOD_DAYS:
@@ -350,8 +384,9 @@ def hotspot_bounds(study: Study, first: Any, last: Any) -> list[pd.Timestamp]:
     return period_bounds(study, first, last, dates=list(given) if given else None)
 
 
-def intervention_windows(study: Study, dates: pd.Series,
-                         months: int) -> list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
+def intervention_windows(
+    study: Study, dates: pd.Series, months: int
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
     """(label, start, intervention, end) for each intervention inside the span of ``dates``
     (after the first date, up to the last): ``months`` calendar months on each side."""
     out: list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp]] = []
@@ -361,11 +396,14 @@ def intervention_windows(study: Study, dates: pd.Series,
     for item in study.interventions:
         t0 = pd.Timestamp(item.date)
         if first < t0 <= last:
-            out.append((item.date.isoformat(), t0 - pd.DateOffset(months=months), t0, t0 + pd.DateOffset(months=months)))
+            out.append(
+                (item.date.isoformat(), t0 - pd.DateOffset(months=months), t0, t0 + pd.DateOffset(months=months))
+            )
     return out
 
 
 # -- hot spots ----------------------------------------------------------------------------------------
+
 
 def hot_cells(res: GiStar, alpha: float, confidence: float) -> tuple[StatResult, np.ndarray, pd.Series]:
     """The share of grid cells that are Gi* hot spots in one period.
@@ -387,9 +425,15 @@ def hot_cells(res: GiStar, alpha: float, confidence: float) -> tuple[StatResult,
     k, m = int((hot == 1).sum()), int(len(hot))
     low, high = clopper_pearson(k, m, confidence)
     result = StatResult(
-        name="share of grid cells that are Gi* hot spots", estimate=k / m, ci=(float(low), float(high)),
-        p_value=float(np.min(fdr.q)), n=m,
-        method=(res.method + f"; Benjamini–Hochberg FDR {alpha:g}; Clopper–Pearson CI of the share; "
-                "p-value: Simes (1986) global test (smallest BH q-value)"),
-        parameters={"hot_cells": k, "cold_cells": int((hot == -1).sum())})
+        name="share of grid cells that are Gi* hot spots",
+        estimate=k / m,
+        ci=(float(low), float(high)),
+        p_value=float(np.min(fdr.q)),
+        n=m,
+        method=(
+            res.method + f"; Benjamini–Hochberg FDR {alpha:g}; Clopper–Pearson CI of the share; "
+            "p-value: Simes (1986) global test (smallest BH q-value)"
+        ),
+        parameters={"hot_cells": k, "cold_cells": int((hot == -1).sum())},
+    )
     return result, np.asarray(fdr.q), hot

@@ -133,10 +133,21 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     dep = deployment(study, inputs.get("towers").frame, dem)
     records, notes = records_on_grid(study, inputs.get("deaths"), dem)
     if dep.x.size == 0 or len(records) == 0:
-        why = ("no usable sensor lies on the DEM" if dep.x.size == 0 else
-               "no remains record with a date in the study period lies on the DEM")
-        return Section([Outcome.skipped("H1", _H1_NAME, f"{why} ({notes}, sensors left out: {dep.dropped}); "
-                                        "check that the towers, remains and DEM cover the same region")])
+        why = (
+            "no usable sensor lies on the DEM"
+            if dep.x.size == 0
+            else "no remains record with a date in the study period lies on the DEM"
+        )
+        return Section(
+            [
+                Outcome.skipped(
+                    "H1",
+                    _H1_NAME,
+                    f"{why} ({notes}, sensors left out: {dep.dropped}); "
+                    "check that the towers, remains and DEM cover the same region",
+                )
+            ]
+        )
     config = settings(study)
     confidence, n_perm = config["confidence"], config["permutations"]
     n_boot = study.params.displacement.bootstrap
@@ -161,43 +172,89 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     valid = dem.valid_mask()
     area_share = {k: (float(((cov[k].array > 0) & valid).sum() / valid.sum()) if k >= 0 else 0.0) for k in needed}
     columns = {k: j for j, k in enumerate(needed)}
-    flags = np.column_stack([cov[k].array[records["row"], records["col"]] > 0 for k in needed]) \
-        if needed else np.zeros((len(records), 0), dtype=bool)
+    flags = (
+        np.column_stack([cov[k].array[records["row"], records["col"]] > 0 for k in needed])
+        if needed
+        else np.zeros((len(records), 0), dtype=bool)
+    )
     covered = np.array([flags[i, columns[k]] if k in columns else False for i, k in enumerate(epoch)])
     e_area = np.array([area_share.get(int(k), 0.0) for k in epoch])
     epoch_start = [str(dep.changes[k]) if k >= 0 else "" for k in epoch]
 
-    common = dict(study_period=[study.start.isoformat(), study.end.isoformat()], sensors=int(dep.x.size),
-                  sensors_filled_from_defaults=dep.filled, sensors_left_out=dep.dropped, records=notes,
-                  epochs=[str(d) for d in dep.changes], target_height_m=vs["target_height"],
-                  confidence=confidence)
+    common = dict(
+        study_period=[study.start.isoformat(), study.end.isoformat()],
+        sensors=int(dep.x.size),
+        sensors_filled_from_defaults=dep.filled,
+        sensors_left_out=dep.dropped,
+        records=notes,
+        epochs=[str(d) for d in dep.changes],
+        target_height_m=vs["target_height"],
+        confidence=confidence,
+    )
     outcomes: list[Outcome] = []
     post = ~pre
     n_pre, n_post = int(pre.sum()), int(post.sum())
 
     # H1: against the background of pre-deployment remains
     if n_post == 0:
-        outcomes.append(Outcome.skipped("H1", _H1_NAME, f"no remains record dated after the first sensor became "
-                                        f"active ({first_active}); {notes}"))
+        outcomes.append(
+            Outcome.skipped(
+                "H1",
+                _H1_NAME,
+                f"no remains record dated after the first sensor became active ({first_active}); {notes}",
+            )
+        )
     elif n_pre < min_bg:
-        outcomes.append(Outcome.skipped(
-            "H1", _H1_NAME, f"only {n_pre} remains records before the first sensor became active ({first_active}); "
-            f"the background test needs at least {min_bg} ([parameters.displacement] min_background): extend the "
-            "study period back in time, or read H1.area"))
+        outcomes.append(
+            Outcome.skipped(
+                "H1",
+                _H1_NAME,
+                f"only {n_pre} remains records before the first sensor became active ({first_active}); "
+                f"the background test needs at least {min_bg} ([parameters.displacement] min_background): extend the "
+                "study period back in time, or read H1.area",
+            )
+        )
     else:
         post_epoch = np.array([columns[int(k)] for k in epoch[post]])
-        o, e, ci, p = background_test(flags.astype(np.float64), pre, post_epoch, permutations=n_perm,
-                                      bootstrap=n_boot, confidence=confidence, seed=rng, alternative="less",
-                                      effect=lambda o_, e_, _n: _ratio(o_, e_))
-        outcomes.append(Outcome.ran("H1", StatResult(
-            name=_H1_NAME + " (background: remains before deployment)", estimate=_ratio(o, e), ci=ci, p_value=p,
-            n=n_post, statistic=o - e,
-            method=("relative displacement O/E − 1, E from the share of pre-deployment remains inside each epoch's "
-                    "coverage; one-sided permutation test of locations between pre- and post-deployment remains "
-                    "(Good 2005); percentile bootstrap CI (Efron & Tibshirani 1993)"),
-            parameters={**common, "observed": o, "expected": e, "background_records": n_pre,
-                        "permutations": n_perm, "bootstrap": n_boot, "alternative": "less",
-                        "first_sensor_active": str(first_active)})))
+        o, e, ci, p = background_test(
+            flags.astype(np.float64),
+            pre,
+            post_epoch,
+            permutations=n_perm,
+            bootstrap=n_boot,
+            confidence=confidence,
+            seed=rng,
+            alternative="less",
+            effect=lambda o_, e_, _n: _ratio(o_, e_),
+        )
+        outcomes.append(
+            Outcome.ran(
+                "H1",
+                StatResult(
+                    name=_H1_NAME + " (background: remains before deployment)",
+                    estimate=_ratio(o, e),
+                    ci=ci,
+                    p_value=p,
+                    n=n_post,
+                    statistic=o - e,
+                    method=(
+                        "relative displacement O/E − 1, E from the share of pre-deployment remains inside each epoch's "
+                        "coverage; one-sided permutation test of locations between pre- and post-deployment remains "
+                        "(Good 2005); percentile bootstrap CI (Efron & Tibshirani 1993)"
+                    ),
+                    parameters={
+                        **common,
+                        "observed": o,
+                        "expected": e,
+                        "background_records": n_pre,
+                        "permutations": n_perm,
+                        "bootstrap": n_boot,
+                        "alternative": "less",
+                        "first_sensor_active": str(first_active),
+                    },
+                ),
+            )
+        )
 
     # H1.area: against the covered share of the corridor
     if n_post:
@@ -208,14 +265,32 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         for b in range(n_boot):
             s = rng.choice(idx, idx.size)
             boots[b] = _ratio(float(covered[s].sum()), float(e_area[s].sum()))
-        outcomes.append(Outcome.ran("H1.area", StatResult(
-            name=_H1_NAME + " (area share of the corridor)", estimate=_ratio(o_a, e_a),
-            ci=percentile_ci(boots, confidence), p_value=p_a, n=n_post, statistic=o_a,
-            method=("relative displacement O/E − 1, E = Σ covered share of the corridor (the DEM's valid cells) at "
-                    "each record's date; exact Poisson-binomial test P(X ≤ O) (Chen & Liu 1997), assuming remains "
-                    "would be spread evenly without surveillance; percentile bootstrap CI over records"),
-            parameters={**common, "observed": o_a, "expected": e_a, "bootstrap": n_boot, "alternative": "less",
-                        "corridor": "valid cells of the DEM"})))
+        outcomes.append(
+            Outcome.ran(
+                "H1.area",
+                StatResult(
+                    name=_H1_NAME + " (area share of the corridor)",
+                    estimate=_ratio(o_a, e_a),
+                    ci=percentile_ci(boots, confidence),
+                    p_value=p_a,
+                    n=n_post,
+                    statistic=o_a,
+                    method=(
+                        "relative displacement O/E − 1, E = Σ covered share of the corridor (the DEM's valid cells) at "
+                        "each record's date; exact Poisson-binomial test P(X ≤ O) (Chen & Liu 1997), assuming remains "
+                        "would be spread evenly without surveillance; percentile bootstrap CI over records"
+                    ),
+                    parameters={
+                        **common,
+                        "observed": o_a,
+                        "expected": e_a,
+                        "bootstrap": n_boot,
+                        "alternative": "less",
+                        "corridor": "valid cells of the DEM",
+                    },
+                ),
+            )
+        )
 
     # H1.before / H1.after around each intervention
     for t, lo, hi, ref in windows:
@@ -226,37 +301,70 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
             oid = f"H1.{label}.{t.isoformat()}"
             name = f"remains inside the coverage in force before {hi.isoformat()}, {label} {t.isoformat()}"
             if not sel.any() or share <= 0:
-                outcomes.append(Outcome.skipped(oid, name, "no remains record in this interval" if not sel.any()
-                                                else "no sensor is active in the reference epoch"))
+                outcomes.append(
+                    Outcome.skipped(
+                        oid,
+                        name,
+                        "no remains record in this interval"
+                        if not sel.any()
+                        else "no sensor is active in the reference epoch",
+                    )
+                )
                 continue
             n = int(sel.sum())
             o = float(in_ref[sel].sum())
             idx = np.flatnonzero(sel)
             boots = np.array([_ratio(float(in_ref[rng.choice(idx, n)].sum()), n * share) for _ in range(n_boot)])
-            outcomes.append(Outcome.ran(oid, StatResult(
-                name=name, estimate=_ratio(o, n * share), ci=percentile_ci(boots, confidence),
-                p_value=poisson_binomial_p_value(int(o), np.full(n, share), alternative="less"), n=n, statistic=o,
-                method="relative displacement O/E − 1 against the covered share of the corridor; exact binomial "
-                       "test P(X ≤ O); percentile bootstrap CI over records",
-                parameters={**common, "observed": o, "expected": n * share, "interval": [a.isoformat(), b.isoformat()],
+            outcomes.append(
+                Outcome.ran(
+                    oid,
+                    StatResult(
+                        name=name,
+                        estimate=_ratio(o, n * share),
+                        ci=percentile_ci(boots, confidence),
+                        p_value=poisson_binomial_p_value(int(o), np.full(n, share), alternative="less"),
+                        n=n,
+                        statistic=o,
+                        method="relative displacement O/E − 1 against the covered share of the corridor; exact binomial "
+                        "test P(X ≤ O); percentile bootstrap CI over records",
+                        parameters={
+                            **common,
+                            "observed": o,
+                            "expected": n * share,
+                            "interval": [a.isoformat(), b.isoformat()],
                             "reference_epoch": str(dep.changes[ref]) if ref >= 0 else None,
-                            "covered_share": share, "alternative": "less"})))
+                            "covered_share": share,
+                            "alternative": "less",
+                        },
+                    ),
+                )
+            )
 
     # H1.cross_k: remains after deployment against the sensors active at the end
     cross, cross_table = _cross_k(study, dem, dep, records, pre, last_epoch, min_bg, rng, common)
     outcomes.append(cross)
 
-    record_table = pd.DataFrame({"date": records["date"], "epoch_start": epoch_start,
-                                 "background": pre, "covered": covered, "expected_area_share": e_area})
-    epoch_table = pd.DataFrame({
-        "epoch_start": [str(dep.changes[k]) if k >= 0 else "" for k in needed],
-        "active_sensors": [int(dep.active(k).sum()) for k in needed],
-        "covered_share_of_corridor": [area_share[k] for k in needed],
-        "covered_share_of_background": [float(flags[pre, columns[k]].mean()) if n_pre else float("nan")
-                                        for k in needed],
-        "records": [int((epoch == k).sum()) for k in needed],
-        "records_covered": [int(covered[epoch == k].sum()) for k in needed],
-    })
+    record_table = pd.DataFrame(
+        {
+            "date": records["date"],
+            "epoch_start": epoch_start,
+            "background": pre,
+            "covered": covered,
+            "expected_area_share": e_area,
+        }
+    )
+    epoch_table = pd.DataFrame(
+        {
+            "epoch_start": [str(dep.changes[k]) if k >= 0 else "" for k in needed],
+            "active_sensors": [int(dep.active(k).sum()) for k in needed],
+            "covered_share_of_corridor": [area_share[k] for k in needed],
+            "covered_share_of_background": [
+                float(flags[pre, columns[k]].mean()) if n_pre else float("nan") for k in needed
+            ],
+            "records": [int((epoch == k).sum()) for k in needed],
+            "records_covered": [int(covered[epoch == k].sum()) for k in needed],
+        }
+    )
     rasters = {f"h1_coverage_{dep.changes[k]}": cov[k] for k in needed if k >= 0}
     tables = {"h1_records": record_table, "h1_epochs": epoch_table}
     if cross_table is not None:
@@ -264,8 +372,17 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     return Section(outcomes, tables=tables, rasters=rasters)
 
 
-def _cross_k(study: Study, dem: Raster, dep: Deployment, records: pd.DataFrame, pre: np.ndarray, last_epoch: int,
-             min_bg: int, rng: np.random.Generator, common: dict[str, Any]) -> tuple[Outcome, pd.DataFrame | None]:
+def _cross_k(
+    study: Study,
+    dem: Raster,
+    dep: Deployment,
+    records: pd.DataFrame,
+    pre: np.ndarray,
+    last_epoch: int,
+    min_bg: int,
+    rng: np.random.Generator,
+    common: dict[str, Any],
+) -> tuple[Outcome, pd.DataFrame | None]:
     """The ``H1.cross_k`` outcome and the envelope table ``h1_cross_l`` (r, observed, centre, low, high)."""
     name = "cross-L between remains after deployment and the sensors active at the end of the study"
     sensors = dep.active(last_epoch)
@@ -285,17 +402,38 @@ def _cross_k(study: Study, dem: Raster, dep: Deployment, records: pd.DataFrame, 
 
         def statistic(pa: np.ndarray, _pb: np.ndarray) -> np.ndarray:
             return cross_l(pa, b, window=window, radii=radii).l
+
         statistic.__name__ = "cross-L(remains, sensors)"
-        env = envelope(a[post], pattern_b, window=window, radii=radii, statistic=statistic, null=null, n_sim=n_sim,
-                       seed=rng, alternative="less")
+        env = envelope(
+            a[post],
+            pattern_b,
+            window=window,
+            radii=radii,
+            statistic=statistic,
+            null=null,
+            n_sim=n_sim,
+            seed=rng,
+            alternative="less",
+        )
     else:
-        env = envelope(a[post], b, window=window, radii=radii, statistic="L", null=CSR(), n_sim=n_sim, seed=rng,
-                       alternative="less")
+        env = envelope(
+            a[post], b, window=window, radii=radii, statistic="L", null=CSR(), n_sim=n_sim, seed=rng, alternative="less"
+        )
     result = env.summary()
     params = {**common, **dict(result.parameters), "radii_m": radii.tolist(), "sensors": int(sensors.sum())}
-    table = pd.DataFrame({"r": env.radii, "observed": env.observed, "centre": env.centre, "low": env.low,
-                          "high": env.high})
-    return Outcome.ran("H1.cross_k", StatResult(name=name + ": " + result.name, estimate=result.estimate,
-                                                ci=result.ci, p_value=result.p_value, n=result.n,
-                                                method=result.method, statistic=result.statistic,
-                                                parameters=params)), table
+    table = pd.DataFrame(
+        {"r": env.radii, "observed": env.observed, "centre": env.centre, "low": env.low, "high": env.high}
+    )
+    return Outcome.ran(
+        "H1.cross_k",
+        StatResult(
+            name=name + ": " + result.name,
+            estimate=result.estimate,
+            ci=result.ci,
+            p_value=result.p_value,
+            n=result.n,
+            method=result.method,
+            statistic=result.statistic,
+            parameters=params,
+        ),
+    ), table

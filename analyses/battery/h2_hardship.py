@@ -95,13 +95,18 @@ def _border_segments(points: gpd.GeoDataFrame, border: Any, k: int) -> np.ndarra
     its nearest border point (metres along the border line; the easting when the border does not
     merge into one line)."""
     line = shapely.line_merge(shapely.union_all(_geoms(border, points.crs)))
-    along = shapely.line_locate_point(line, points.geometry.values) if isinstance(
-        line, shapely.LineString) else np.asarray(points.geometry.x)
+    along = (
+        shapely.line_locate_point(line, points.geometry.values)
+        if isinstance(line, shapely.LineString)
+        else np.asarray(points.geometry.x)
+    )
     edges = np.quantile(along, np.linspace(0.0, 1.0, k + 1)[1:-1])
     return np.searchsorted(edges, along, side="right")
 
 
-def _terrain_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> tuple[dict[str, pd.Series], dict[str, str], str]:
+def _terrain_at(
+    study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame
+) -> tuple[dict[str, pd.Series], dict[str, str], str]:
     """Slope and ruggedness at ``points``: from the DEM, else pcome-terrain, else the environment grid.
 
     Returns the values per covariate, the reasons of covariates that cannot be had, and a
@@ -111,13 +116,21 @@ def _terrain_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> 
     if dem is not None:
         window = study.params.hardship.terrain_window_m
         try:
-            values = {"slope": sample_points(focal_mean(slope(dem), window), points),
-                      "ruggedness": sample_points(focal_mean(ruggedness(dem), window), points)}
+            values = {
+                "slope": sample_points(focal_mean(slope(dem), window), points),
+                "ruggedness": sample_points(focal_mean(ruggedness(dem), window), points),
+            }
         except BorderscapeError as exc:
             why = f"The DEM cannot be used: {reason(exc)}"
             return {}, {"slope": why, "ruggedness": why}, ""
-        return values, {}, (f"slope (Horn 1981, degrees) and ruggedness (Riley 1999 TRI, metres) of the DEM, "
-                            f"each averaged over the {window:g} m square around the point")
+        return (
+            values,
+            {},
+            (
+                f"slope (Horn 1981, degrees) and ruggedness (Riley 1999 TRI, metres) of the DEM, "
+                f"each averaged over the {window:g} m square around the point"
+            ),
+        )
     terrain = inputs.get("terrain_covariates")
     if terrain is not None and {"slope", "rough", "point_type"} <= set(frame_of(terrain).columns):
         tol = study.params.hardship.terrain_join_m
@@ -125,9 +138,12 @@ def _terrain_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> 
         body = usable(body[body["point_type"] == "BodyLocation"])
         body = gpd.GeoDataFrame(body[["slope", "rough"]], geometry=body.geometry.values, crs=body.crs)
         joined = nearest_values(points, body, ["slope", "rough"], tol)
-        return ({"slope": joined["slope"], "ruggedness": joined["rough"]}, {},
-                f"Slope (degrees) and Rough of the nearest pcome-terrain BodyLocation within {tol:g} m "
-                "(White 2024's covariates; records farther away have none)")
+        return (
+            {"slope": joined["slope"], "ruggedness": joined["rough"]},
+            {},
+            f"Slope (degrees) and Rough of the nearest pcome-terrain BodyLocation within {tol:g} m "
+            "(White 2024's covariates; records farther away have none)",
+        )
     env = inputs.get("environment")
     if env is not None and "slope_deg" in frame_of(env).columns:
         tol = study.params.hardship.environment_join_m
@@ -135,12 +151,19 @@ def _terrain_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> 
         grid = usable(grid)
         grid = gpd.GeoDataFrame(grid[["slope_deg"]], geometry=grid.geometry.values, crs=grid.crs)
         joined = nearest_values(points, grid, ["slope_deg"], tol)
-        return ({"slope": joined["slope_deg"]},
-                {"ruggedness": "No ruggedness: the environment grid holds slope only; " + REMEDIES["dem"][1]
-                 + ", or name the pcome-terrain table under [layers] terrain_covariates."},
-                f"mean slope (degrees) of the nearest environment-grid cell (0.044°) within {tol:g} m")
-    why = ("No terrain source: " + REMEDIES["dem"][1] + ", or name pcome-terrain under [layers] terrain_covariates "
-           "or az-env-grid under [layers] environment.")
+        return (
+            {"slope": joined["slope_deg"]},
+            {
+                "ruggedness": "No ruggedness: the environment grid holds slope only; "
+                + REMEDIES["dem"][1]
+                + ", or name the pcome-terrain table under [layers] terrain_covariates."
+            },
+            f"mean slope (degrees) of the nearest environment-grid cell (0.044°) within {tol:g} m",
+        )
+    why = (
+        "No terrain source: " + REMEDIES["dem"][1] + ", or name pcome-terrain under [layers] terrain_covariates "
+        "or az-env-grid under [layers] environment."
+    )
     return {}, {"slope": why, "ruggedness": why}, ""
 
 
@@ -154,13 +177,23 @@ def _energy_at(study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame) -> t
         surface = accumulated_cost(dem, border, model="pandolf", params=pandolf_params(study))
     except BorderscapeError as exc:
         return None, f"The energy from the border cannot be computed: {reason(exc)}"
-    return (sample_points(surface.cost, points),
-            f"accumulated Pandolf (1977) energy from the border, {surface.units}, walker {surface.params}")
+    return (
+        sample_points(surface.cost, points),
+        f"accumulated Pandolf (1977) energy from the border, {surface.units}, walker {surface.params}",
+    )
 
 
-def _h2_covariate(key: str, values: pd.Series, dates: pd.Series, split: dt.date | None, config: dict[str, Any],
-                  rng: np.random.Generator, min_per_year: int, source: str,
-                  strata: np.ndarray | None) -> tuple[list[Outcome], pd.Series]:
+def _h2_covariate(
+    key: str,
+    values: pd.Series,
+    dates: pd.Series,
+    split: dt.date | None,
+    config: dict[str, Any],
+    rng: np.random.Generator,
+    min_per_year: int,
+    source: str,
+    strata: np.ndarray | None,
+) -> tuple[list[Outcome], pd.Series]:
     name, unit = COVARIATES[key]
     ok = values.notna().to_numpy() & dates.notna().to_numpy()
     v, d = values.to_numpy(dtype=np.float64)[ok], dates[ok]
@@ -168,48 +201,101 @@ def _h2_covariate(key: str, values: pd.Series, dates: pd.Series, split: dt.date 
     outcomes: list[Outcome] = []
     # headline: pre/post around the split date
     if split is None:
-        outcomes.append(Outcome.skipped(f"H2.{key}", f"{name}: after vs before the split date",
-                                        "The study has no intervention date: add one under [[periods.interventions]] "
-                                        "or set [parameters.hardship] split."))
+        outcomes.append(
+            Outcome.skipped(
+                f"H2.{key}",
+                f"{name}: after vs before the split date",
+                "The study has no intervention date: add one under [[periods.interventions]] "
+                "or set [parameters.hardship] split.",
+            )
+        )
     else:
         post = (d >= pd.Timestamp(split)).to_numpy()
         if post.sum() < 2 or (~post).sum() < 2:
-            outcomes.append(Outcome.skipped(f"H2.{key}", f"{name}: after vs before {split}",
-                                            f"Fewer than 2 records with a {key} on one side of {split} "
-                                            f"({int((~post).sum())} before, {int(post.sum())} after)."))
+            outcomes.append(
+                Outcome.skipped(
+                    f"H2.{key}",
+                    f"{name}: after vs before {split}",
+                    f"Fewer than 2 records with a {key} on one side of {split} "
+                    f"({int((~post).sum())} before, {int(post.sum())} after).",
+                )
+            )
         elif np.unique(v).size < 2:
-            outcomes.append(Outcome.skipped(f"H2.{key}", f"{name}: after vs before {split}",
-                                            f"Every record has the same {key}: no rank test is possible."))
+            outcomes.append(
+                Outcome.skipped(
+                    f"H2.{key}",
+                    f"{name}: after vs before {split}",
+                    f"Every record has the same {key}: no rank test is possible.",
+                )
+            )
         else:
-            comp = compare_samples(v[post], v[~post], statistic="median", permutations=config["permutations"],
-                                   resamples=config["permutations"], ci_method="percentile",
-                                   confidence=config["confidence"], seed=rng)
+            comp = compare_samples(
+                v[post],
+                v[~post],
+                statistic="median",
+                permutations=config["permutations"],
+                resamples=config["permutations"],
+                ci_method="percentile",
+                confidence=config["confidence"],
+                seed=rng,
+            )
             z, p = stratified_rank_test(v, post, strata)
-            test = ("Mann-Whitney U test" if strata is None else
-                    f"van Elteren (1960) stratified Wilcoxon test over {int(np.unique(strata).size)} border segments "
-                    "(equal-count bands of the position along the border)")
-            result = dataclasses.replace(comp.difference, p_value=p, statistic=z, method=(
-                f"difference of medians with a percentile bootstrap CI ({config['permutations']} resamples); "
-                f"p-value: two-sided {test} of the records after against before, normal approximation, tie-corrected"))
-            outcomes.append(ran(f"H2.{key}", result,
-                                 f"{name}: median after minus median before {split} ({unit})",
-                                 split=split.isoformat(), unit=unit, source=source,
-                                 median_before=float(np.median(v[~post])), median_after=float(np.median(v[post])),
-                                 rank_z=z, strata=1 if strata is None else int(np.unique(strata).size)))
+            test = (
+                "Mann-Whitney U test"
+                if strata is None
+                else f"van Elteren (1960) stratified Wilcoxon test over {int(np.unique(strata).size)} border segments "
+                "(equal-count bands of the position along the border)"
+            )
+            result = dataclasses.replace(
+                comp.difference,
+                p_value=p,
+                statistic=z,
+                method=(
+                    f"difference of medians with a percentile bootstrap CI ({config['permutations']} resamples); "
+                    f"p-value: two-sided {test} of the records after against before, normal approximation, tie-corrected"
+                ),
+            )
+            outcomes.append(
+                ran(
+                    f"H2.{key}",
+                    result,
+                    f"{name}: median after minus median before {split} ({unit})",
+                    split=split.isoformat(),
+                    unit=unit,
+                    source=source,
+                    median_before=float(np.median(v[~post])),
+                    median_after=float(np.median(v[post])),
+                    rank_z=z,
+                    strata=1 if strata is None else int(np.unique(strata).size),
+                )
+            )
     # trend: Mann-Kendall on yearly medians
     years = d.dt.year.to_numpy()
     frame = pd.DataFrame({"year": years, "v": v})
     counts = frame.groupby("year")["v"].size()
     yearly = frame.groupby("year")["v"].median()[counts >= min_per_year]
     if len(yearly) < 3 or yearly.nunique() < 2:
-        outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years",
-                                        f"Fewer than 3 years with at least {min_per_year} records with a {key}."))
+        outcomes.append(
+            Outcome.skipped(
+                f"H2.{key}.trend",
+                f"{name}: trend over years",
+                f"Fewer than 3 years with at least {min_per_year} records with a {key}.",
+            )
+        )
     else:
-        res = mann_kendall(yearly.to_numpy(), yearly.index.to_numpy(dtype=np.float64),
-                           confidence=config["confidence"])
-        outcomes.append(ran(f"H2.{key}.trend", res, f"{name}: Theil-Sen trend of yearly medians ({unit} per year)",
-                             unit=unit, source=source, years=int(len(yearly)), min_per_year=min_per_year,
-                             records=int(ok.sum())))
+        res = mann_kendall(yearly.to_numpy(), yearly.index.to_numpy(dtype=np.float64), confidence=config["confidence"])
+        outcomes.append(
+            ran(
+                f"H2.{key}.trend",
+                res,
+                f"{name}: Theil-Sen trend of yearly medians ({unit} per year)",
+                unit=unit,
+                source=source,
+                years=int(len(yearly)),
+                min_per_year=min_per_year,
+                records=int(ok.sum()),
+            )
+        )
     return outcomes, frame.groupby("year")["v"].median().rename(key)
 
 
@@ -277,8 +363,9 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
             outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", why))
     else:
         located, excluded = records(study, deaths)
-        points = gpd.GeoDataFrame({"date": located["date"]}, geometry=located.geometry.values, crs=located.crs,
-                                  index=located.index).to_crs(working_crs(study))
+        points = gpd.GeoDataFrame(
+            {"date": located["date"]}, geometry=located.geometry.values, crs=located.crs, index=located.index
+        ).to_crs(working_crs(study))
         values: dict[str, pd.Series] = {}
         reasons: dict[str, str] = {}
         sources: dict[str, str] = {}
@@ -303,16 +390,24 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
             reasons["energy"] = note
         else:
             values["energy"], sources["energy"] = energy, note
-            strata = _border_segments(points, inputs.get("border"),
-                                      study.params.hardship.energy_segments)
+            strata = _border_segments(points, inputs.get("border"), study.params.hardship.energy_segments)
         yearly_cols = []
         for (key, (name, _)), child in zip(COVARIATES.items(), children):
             if key not in values:
                 outcomes.append(Outcome.skipped(f"H2.{key}", name, reasons.get(key, "")))
                 outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", reasons.get(key, "")))
                 continue
-            got, yearly = _h2_covariate(key, values[key], points["date"], split, config, child, min_per_year,
-                                        sources[key], strata if key == "energy" else None)
+            got, yearly = _h2_covariate(
+                key,
+                values[key],
+                points["date"],
+                split,
+                config,
+                child,
+                min_per_year,
+                sources[key],
+                strata if key == "energy" else None,
+            )
             outcomes.extend(got)
             yearly_cols.append(yearly)
         record_table = pd.DataFrame({"date": points["date"].to_numpy(), "year": points["date"].dt.year.to_numpy()})
@@ -322,8 +417,7 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         if split is not None:
             record_table["period"] = np.where(points["date"].to_numpy() >= np.datetime64(split), "after", "before")
         tables["h2_records"] = record_table
-        yearly = pd.concat([points["date"].dt.year.value_counts().sort_index().rename("records"), *yearly_cols],
-                           axis=1)
+        yearly = pd.concat([points["date"].dt.year.value_counts().sort_index().rename("records"), *yearly_cols], axis=1)
         yearly.index.name = "year"
         tables["h2_yearly"] = yearly.reset_index()
         outcomes = with_excluded(outcomes, excluded)
@@ -336,15 +430,27 @@ def _case_control(study: Study, inputs: StudyInputs, config: dict[str, Any]) -> 
     terrain = inputs.get("terrain_covariates")
     frame = None if terrain is None else usable(frame_of(terrain))
     if frame is None or not {"point_type", "slope", "rough"} <= set(frame.columns):
-        why = missing(study, inputs, "terrain_covariates") or "The terrain_covariates layer lacks point_type, slope or rough."
-        return [Outcome.skipped(i, f"remains against background points: odds ratio per SD of {label}",
-                                why + " (needs the pcome-terrain table: body locations and random points.)")
-                for i, _, label in ids]
+        why = (
+            missing(study, inputs, "terrain_covariates")
+            or "The terrain_covariates layer lacks point_type, slope or rough."
+        )
+        return [
+            Outcome.skipped(
+                i,
+                f"remains against background points: odds ratio per SD of {label}",
+                why + " (needs the pcome-terrain table: body locations and random points.)",
+            )
+            for i, _, label in ids
+        ]
     frame = frame[frame["point_type"].isin(["BodyLocation", "RandomLocation"])]
     out = []
     for id_, column, label in ids:
-        data = pd.DataFrame({"case": (frame["point_type"] == "BodyLocation").astype(np.float64).to_numpy(),
-                             "x": frame[column].to_numpy(dtype=np.float64)}).dropna()
+        data = pd.DataFrame(
+            {
+                "case": (frame["point_type"] == "BodyLocation").astype(np.float64).to_numpy(),
+                "x": frame[column].to_numpy(dtype=np.float64),
+            }
+        ).dropna()
         sd = float(data["x"].std(ddof=1))
         name = f"remains against background points: odds ratio per SD of {label}"
         if not sd > 0 or data["case"].nunique() < 2:
@@ -352,6 +458,15 @@ def _case_control(study: Study, inputs: StudyInputs, config: dict[str, Any]) -> 
             continue
         data["z"] = (data["x"] - data["x"].mean()) / sd
         model = case_control_logit(data, "case", ["z"], confidence=config["confidence"])
-        out.append(ran(id_, model.odds_ratios[0], name, sd=sd, n_cases=model.n_cases, n_controls=model.n_controls,
-                        source="pcome-terrain BodyLocation vs RandomLocation"))
+        out.append(
+            ran(
+                id_,
+                model.odds_ratios[0],
+                name,
+                sd=sd,
+                n_cases=model.n_cases,
+                n_controls=model.n_controls,
+                source="pcome-terrain BodyLocation vs RandomLocation",
+            )
+        )
     return out

@@ -124,9 +124,18 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     avoidance = study.params.routes.avoidance
     origins = border_origins(usable(inputs.get("border").frame), dem, n_origins)
     if origins.shape[0] < 3 or dep.x.size == 0:
-        return Section([Outcome.skipped("H3", _H3_NAME, (
-            f"{origins.shape[0]} route origins on the border inside the DEM and {dep.x.size} usable sensors: "
-            "H3 needs at least 3 origins and 1 sensor; check that the border, towers and DEM overlap"))])
+        return Section(
+            [
+                Outcome.skipped(
+                    "H3",
+                    _H3_NAME,
+                    (
+                        f"{origins.shape[0]} route origins on the border inside the DEM and {dep.x.size} usable sensors: "
+                        "H3 needs at least 3 origins and 1 sensor; check that the border, towers and DEM overlap"
+                    ),
+                )
+            ]
+        )
     # epochs: those holding post-deployment remains, else the one in force at the study's end
     last = int(dep.epoch_of(np.array([np.datetime64(study.end, "D")]))[0])
     epochs = [last]
@@ -153,26 +162,46 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
 
     # one task per cost surface (unconstrained, then one per epoch), on the run's executor
     # float32, as accumulated_cost reads multipliers: half the bytes sent to workers, same numbers
-    mults = [None] + [np.where(cov[k].array > 0, np.nan if avoidance == "impassable" else float(avoidance),
-                               1.0).astype(np.float32) for k in epochs]
+    mults = [None] + [
+        np.where(cov[k].array > 0, np.nan if avoidance == "impassable" else float(avoidance), 1.0).astype(np.float32)
+        for k in epochs
+    ]
     surfaces = current().map(least_energy_routes, mults, dem=dem, target=target, params=params, origins=origin_pts)
     free, free_geoms = surfaces[0]
     avoiding: dict[int, list] = {}
     config = settings(study)
     confidence, n_perm = config["confidence"], config["permutations"]
     n_boot = study.params.displacement.bootstrap
-    common = dict(origins=int(origins.shape[0]), destination=destination, avoidance=avoidance,
-                  cost_model="pandolf", cost_parameters=params, units="kJ", sensors=int(dep.x.size),
-                  sensors_filled_from_defaults=dep.filled, sensors_left_out=dep.dropped,
-                  permutations=n_perm, bootstrap=n_boot, confidence=confidence)
+    common = dict(
+        origins=int(origins.shape[0]),
+        destination=destination,
+        avoidance=avoidance,
+        cost_model="pandolf",
+        cost_parameters=params,
+        units="kJ",
+        sensors=int(dep.x.size),
+        sensors_filled_from_defaults=dep.filled,
+        sensors_left_out=dep.dropped,
+        permutations=n_perm,
+        bootstrap=n_boot,
+        confidence=confidence,
+    )
     rows: list[dict[str, Any]] = []
 
     def add_rows(kind: str, epoch_start: str, energy: np.ndarray, geoms: list) -> None:
         for j, (e, g) in enumerate(zip(energy, geoms)):
             xy = shapely.get_coordinates(g) if g is not None else np.full((2, 2), np.nan)
-            rows.append({"origin": j, "epoch_start": epoch_start, "kind": kind, "energy_kj": e,
-                         "length_m": g.length if g is not None else np.nan,
-                         "straight_m": float(np.hypot(*(xy[-1] - xy[0]))), "geometry": g})
+            rows.append(
+                {
+                    "origin": j,
+                    "epoch_start": epoch_start,
+                    "kind": kind,
+                    "energy_kj": e,
+                    "length_m": g.length if g is not None else np.nan,
+                    "straight_m": float(np.hypot(*(xy[-1] - xy[0]))),
+                    "geometry": g,
+                }
+            )
 
     add_rows("unconstrained", "", free, free_geoms)
     outcomes: list[Outcome] = []
@@ -184,52 +213,100 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
         add_rows("avoiding", start, avoid, avoid_geoms)
         ok = np.isfinite(free) & np.isfinite(avoid) & np.array([g is not None for g in free_geoms])
         if ok.sum() < 3:
-            outcomes.append(Outcome.skipped(f"H3.{start}", f"extra energy of avoiding coverage from {start}",
-                                            f"only {int(ok.sum())} origins have both routes (covered cells may cut "
-                                            "them off); lower [parameters.routes] avoidance"))
+            outcomes.append(
+                Outcome.skipped(
+                    f"H3.{start}",
+                    f"extra energy of avoiding coverage from {start}",
+                    f"only {int(ok.sum())} origins have both routes (covered cells may cut "
+                    "them off); lower [parameters.routes] avoidance",
+                )
+            )
             continue
-        straight = np.array([np.hypot(*(shapely.get_coordinates(g)[-1] - shapely.get_coordinates(g)[0]))
-                             for g, good in zip(free_geoms, ok) if good]) / 1000.0
-        t = paired_tests(free[ok], avoid[ok], straight, permutations=n_perm, bootstrap=n_boot, confidence=confidence,
-                         seed=rng)
-        extra = {**common, "epoch_start": start, "active_sensors": int(dep.active(k).sum()),
-                 "routes": int(ok.sum()), "mean_unconstrained_kj": float(free[ok].mean()),
-                 "mean_avoiding_kj": float(avoid[ok].mean()),
-                 "relative_extra": float(t["mean"] / free[ok].mean()) if free[ok].mean() > 0 else float("nan")}
+        straight = (
+            np.array(
+                [
+                    np.hypot(*(shapely.get_coordinates(g)[-1] - shapely.get_coordinates(g)[0]))
+                    for g, good in zip(free_geoms, ok)
+                    if good
+                ]
+            )
+            / 1000.0
+        )
+        t = paired_tests(
+            free[ok], avoid[ok], straight, permutations=n_perm, bootstrap=n_boot, confidence=confidence, seed=rng
+        )
+        extra = {
+            **common,
+            "epoch_start": start,
+            "active_sensors": int(dep.active(k).sum()),
+            "routes": int(ok.sum()),
+            "mean_unconstrained_kj": float(free[ok].mean()),
+            "mean_avoiding_kj": float(avoid[ok].mean()),
+            "relative_extra": float(t["mean"] / free[ok].mean()) if free[ok].mean() > 0 else float("nan"),
+        }
         per_epoch[k] = StatResult(
             name=f"mean extra energy (kJ per route) of routes avoiding the coverage in force from {start}",
-            estimate=t["mean"], ci=t["ci_mean"], p_value=t["p_mean"], n=int(ok.sum()), statistic=t["mean"],
-            method=("least-energy routes (Dijkstra, Pandolf 1977 with Santee 2001) from the border, unconstrained vs "
-                    "with a cost multiplier on covered cells; paired sign-flip permutation test (Good 2005) and "
-                    "percentile bootstrap CI over routes"),
-            parameters=extra)
+            estimate=t["mean"],
+            ci=t["ci_mean"],
+            p_value=t["p_mean"],
+            n=int(ok.sum()),
+            statistic=t["mean"],
+            method=(
+                "least-energy routes (Dijkstra, Pandolf 1977 with Santee 2001) from the border, unconstrained vs "
+                "with a cost multiplier on covered cells; paired sign-flip permutation test (Good 2005) and "
+                "percentile bootstrap CI over routes"
+            ),
+            parameters=extra,
+        )
         slopes[k] = StatResult(
             name=f"OLS slope of route energy on straight-line distance (kJ/km): avoiding {start} − unconstrained",
-            estimate=t["slope_diff"], ci=t["ci_slope"], p_value=t["p_slope"], n=int(ok.sum()),
+            estimate=t["slope_diff"],
+            ci=t["ci_slope"],
+            p_value=t["p_slope"],
+            n=int(ok.sum()),
             statistic=t["slope_diff"],
-            method=("difference of ordinary least-squares slopes, paired bootstrap CI over routes, permutation of the "
-                    "avoid/free labels within routes"),
-            parameters={**extra, "slope_unconstrained_kj_per_km": t["slope_free"],
-                        "slope_avoiding_kj_per_km": t["slope_avoid"]})
+            method=(
+                "difference of ordinary least-squares slopes, paired bootstrap CI over routes, permutation of the "
+                "avoid/free labels within routes"
+            ),
+            parameters={
+                **extra,
+                "slope_unconstrained_kj_per_km": t["slope_free"],
+                "slope_avoiding_kj_per_km": t["slope_avoid"],
+            },
+        )
         outcomes.append(Outcome.ran(f"H3.{start}", per_epoch[k]))
     if per_epoch:
         latest = max(per_epoch)
-        note = (f"the latest epoch holding remains (from {dep.changes[latest]}); avoiding coverage can only cost "
-                "more energy, so this measures what avoidance would cost, not whether people avoided (see H1)")
+        note = (
+            f"the latest epoch holding remains (from {dep.changes[latest]}); avoiding coverage can only cost "
+            "more energy, so this measures what avoidance would cost, not whether people avoided (see H1)"
+        )
         outcomes.insert(0, Outcome.ran("H3.slope", slopes[latest], reason=note))
         outcomes.insert(0, Outcome.ran("H3", per_epoch[latest], name=_H3_NAME, reason=note))
     else:
         outcomes.insert(0, Outcome.skipped("H3", _H3_NAME, "no epoch had enough routes; see the H3.<date> outcomes"))
     if records is not None:
-        outcomes.append(_route_fit(study, dep, records, record_epoch, free_geoms, avoiding, n_perm, n_boot,
-                                   confidence, rng, common))
+        outcomes.append(
+            _route_fit(study, dep, records, record_epoch, free_geoms, avoiding, n_perm, n_boot, confidence, rng, common)
+        )
     table = gpd.GeoDataFrame(rows, geometry="geometry", crs=dem.crs).to_crs("EPSG:4326")
     return Section(outcomes, tables={"h3_routes": table})
 
 
-def _route_fit(study: Study, dep: Deployment, records: pd.DataFrame, record_epoch: np.ndarray, free_geoms: list,
-               avoiding: dict[int, list], n_perm: int, n_boot: int, confidence: float, rng: np.random.Generator,
-               common: dict[str, Any]) -> Outcome:
+def _route_fit(
+    study: Study,
+    dep: Deployment,
+    records: pd.DataFrame,
+    record_epoch: np.ndarray,
+    free_geoms: list,
+    avoiding: dict[int, list],
+    n_perm: int,
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+    common: dict[str, Any],
+) -> Outcome:
     """H3.fit: are remains after deployment nearer the avoiding routes than the background is?"""
     name = "remains after deployment lie nearer the routes that avoid coverage than remains before it (m)"
     min_bg = study.params.displacement.min_background
@@ -241,23 +318,52 @@ def _route_fit(study: Study, dep: Deployment, records: pd.DataFrame, record_epoc
     post = ~pre & np.isin(record_epoch, routed)
     keep = pre | post
     if pre.sum() < min_bg or post.sum() < 1:
-        return Outcome.skipped("H3.fit", name, (
-            f"{int(pre.sum())} remains before the first sensor became active ({first}) and {int(post.sum())} after; "
-            f"the test needs at least {min_bg} before ([parameters.displacement] min_background) and 1 after"))
+        return Outcome.skipped(
+            "H3.fit",
+            name,
+            (
+                f"{int(pre.sum())} remains before the first sensor became active ({first}) and {int(post.sum())} after; "
+                f"the test needs at least {min_bg} before ([parameters.displacement] min_background) and 1 after"
+            ),
+        )
     pts = shapely.points(records["x"].to_numpy()[keep], records["y"].to_numpy()[keep])
     d_free = distance_to_lines(pts, free_geoms)
     epochs = sorted(routed)
     values = np.column_stack([d_free - distance_to_lines(pts, avoiding[k]) for k in epochs])
     col = {k: j for j, k in enumerate(epochs)}
     post_col = np.array([col[int(k)] for k in record_epoch[keep][~pre[keep]]])
-    o, e, ci, p = background_test(values, pre[keep], post_col, permutations=n_perm, bootstrap=n_boot,
-                                  confidence=confidence, seed=rng, alternative="greater",
-                                  effect=lambda o_, e_, n_: (o_ - e_) / n_)
+    o, e, ci, p = background_test(
+        values,
+        pre[keep],
+        post_col,
+        permutations=n_perm,
+        bootstrap=n_boot,
+        confidence=confidence,
+        seed=rng,
+        alternative="greater",
+        effect=lambda o_, e_, n_: (o_ - e_) / n_,
+    )
     n_post = int(post.sum())
-    return Outcome.ran("H3.fit", StatResult(
-        name=name, estimate=(o - e) / n_post, ci=ci, p_value=p, n=n_post, statistic=o - e,
-        method=("mean over post-deployment remains of (distance to the nearest unconstrained route − distance to the "
+    return Outcome.ran(
+        "H3.fit",
+        StatResult(
+            name=name,
+            estimate=(o - e) / n_post,
+            ci=ci,
+            p_value=p,
+            n=n_post,
+            statistic=o - e,
+            method=(
+                "mean over post-deployment remains of (distance to the nearest unconstrained route − distance to the "
                 "nearest route avoiding the coverage of its epoch), minus the same for pre-deployment remains; "
-                "one-sided permutation test of locations between the two groups (Good 2005); percentile bootstrap"),
-        parameters={**common, "background_records": int(pre.sum()), "alternative": "greater",
-                    "first_sensor_active": str(first), "units": "m"}))
+                "one-sided permutation test of locations between the two groups (Good 2005); percentile bootstrap"
+            ),
+            parameters={
+                **common,
+                "background_records": int(pre.sum()),
+                "alternative": "greater",
+                "first_sensor_active": str(first),
+                "units": "m",
+            },
+        ),
+    )

@@ -72,8 +72,9 @@ def _cell_slope(study: Study, inputs: StudyInputs, grid: gpd.GeoDataFrame) -> tu
     env = inputs.get("environment")
     if env is not None and "slope_deg" in frame_of(env).columns:
         frame = usable(frame_of(env))
-        centres = gpd.GeoDataFrame({"slope_deg": frame["slope_deg"].to_numpy(dtype=np.float64)},
-                                   geometry=frame.geometry.values, crs=frame.crs).to_crs(grid.crs)
+        centres = gpd.GeoDataFrame(
+            {"slope_deg": frame["slope_deg"].to_numpy(dtype=np.float64)}, geometry=frame.geometry.values, crs=frame.crs
+        ).to_crs(grid.crs)
         centres = centres[centres["slope_deg"].notna()]
         cell_idx, pt_idx = grid.sindex.query(centres.geometry.values, predicate="contains")[::-1]
         inside = pd.Series(centres["slope_deg"].to_numpy()[pt_idx]).groupby(cell_idx).mean()
@@ -84,10 +85,13 @@ def _cell_slope(study: Study, inputs: StudyInputs, grid: gpd.GeoDataFrame) -> tu
             tol = study.params.hardship.environment_join_m
             pts = gpd.GeoDataFrame(geometry=grid.geometry.centroid[empty].values, crs=grid.crs)
             out[empty] = nearest_values(pts, centres, ["slope_deg"], tol)["slope_deg"].to_numpy()
-        return out, ("mean slope_deg of the environment-grid (0.044°) centres inside each cell, else the nearest "
-                     "centre within environment_join_m")
-    return None, ("No terrain for the hot cells: " + REMEDIES["dem"][1]
-                  + ", or name az-env-grid under [layers] environment.")
+        return out, (
+            "mean slope_deg of the environment-grid (0.044°) centres inside each cell, else the nearest "
+            "centre within environment_join_m"
+        )
+    return None, (
+        "No terrain for the hot cells: " + REMEDIES["dem"][1] + ", or name az-env-grid under [layers] environment."
+    )
 
 
 def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
@@ -142,8 +146,9 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     if why:
         return Section([Outcome.skipped("H5", name, why)])
     located, excluded = records(study, inputs.get("deaths"))
-    points = gpd.GeoDataFrame({"date": located["date"]}, geometry=located.geometry.values, crs=located.crs,
-                              index=located.index).to_crs(working_crs(study))
+    points = gpd.GeoDataFrame(
+        {"date": located["date"]}, geometry=located.geometry.values, crs=located.crs, index=located.index
+    ).to_crs(working_crs(study))
     if len(points) < 3:
         return Section([Outcome.skipped("H5", name, "Fewer than 3 located, dated remains.")])
     cell, band = hotspot_grid(study, points)
@@ -158,24 +163,58 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         label = period_label(start, end)
         period_name = f"share of grid cells that are Gi* hot spots, {label}"
         try:
-            one = gi_star_by_window(points, "date", [(start, end)], grid=grid, distance_band=band,
-                                    permutations=perms, seed=child)
+            one = gi_star_by_window(
+                points, "date", [(start, end)], grid=grid, distance_band=band, permutations=perms, seed=child
+            )
         except BorderscapeError as exc:
-            outcomes.append(Outcome.skipped(f"H5.{label}", period_name, f"Gi* is undefined in this period: {reason(exc)}"))
+            outcomes.append(
+                Outcome.skipped(f"H5.{label}", period_name, f"Gi* is undefined in this period: {reason(exc)}")
+            )
             continue
         res, counts = one.results[0], one.counts.iloc[:, 0]
         share, q, hot = hot_cells(res, alpha, conf)
-        outcomes.append(Outcome.ran(f"H5.{label}", dataclasses.replace(
-            share, parameters={**share.parameters, "records": int(counts.sum()), "cell_m": cell, "band_m": band,
-                               "permutations": perms, "fdr_alpha": alpha, "confidence": conf}), name=period_name))
-        cells.append(gpd.GeoDataFrame({"period": label, "row": grid["row"].to_numpy(), "col": grid["col"].to_numpy(),
-                                       "count": counts.to_numpy(), "gi_z": res.z.to_numpy(), "gi_p": res.p.to_numpy(),
-                                       "gi_q": q, "hot": hot.to_numpy(),
-                                       "slope": np.nan if slope_cells is None else slope_cells.to_numpy()},
-                                      geometry=grid.geometry.values, crs=grid.crs))
+        outcomes.append(
+            Outcome.ran(
+                f"H5.{label}",
+                dataclasses.replace(
+                    share,
+                    parameters={
+                        **share.parameters,
+                        "records": int(counts.sum()),
+                        "cell_m": cell,
+                        "band_m": band,
+                        "permutations": perms,
+                        "fdr_alpha": alpha,
+                        "confidence": conf,
+                    },
+                ),
+                name=period_name,
+            )
+        )
+        cells.append(
+            gpd.GeoDataFrame(
+                {
+                    "period": label,
+                    "row": grid["row"].to_numpy(),
+                    "col": grid["col"].to_numpy(),
+                    "count": counts.to_numpy(),
+                    "gi_z": res.z.to_numpy(),
+                    "gi_p": res.p.to_numpy(),
+                    "gi_q": q,
+                    "hot": hot.to_numpy(),
+                    "slope": np.nan if slope_cells is None else slope_cells.to_numpy(),
+                },
+                geometry=grid.geometry.values,
+                crs=grid.crs,
+            )
+        )
     tables = {"h5_cells": pd.concat(cells, ignore_index=True).to_crs("EPSG:4326")} if cells else {}
-    outcomes.insert(0, _h5_headline(study, points, grid, slope_cells, slope_note, first, last, cell, band, config,
-                                    rng_split, rng_compare, name))
+    outcomes.insert(
+        0,
+        _h5_headline(
+            study, points, grid, slope_cells, slope_note, first, last, cell, band, config, rng_split, rng_compare, name
+        ),
+    )
     return Section(outcomes=with_excluded(outcomes, excluded), tables=tables)
 
 
@@ -197,16 +236,31 @@ def _hot_slope(cell_idx: np.ndarray, after: np.ndarray, slopes: np.ndarray, weig
     return out[1] - out[0]
 
 
-def _h5_headline(study: Study, points: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, slope_cells: pd.Series | None,
-                 slope_note: str, first: pd.Timestamp, last: pd.Timestamp, cell: float, band: float,
-                 config: dict[str, Any], rng_split: np.random.Generator, rng_compare: np.random.Generator,
-                 name: str) -> Outcome:
+def _h5_headline(
+    study: Study,
+    points: gpd.GeoDataFrame,
+    grid: gpd.GeoDataFrame,
+    slope_cells: pd.Series | None,
+    slope_note: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    cell: float,
+    band: float,
+    config: dict[str, Any],
+    rng_split: np.random.Generator,
+    rng_compare: np.random.Generator,
+    name: str,
+) -> Outcome:
     split = split_date(study)
     if slope_cells is None:
         return Outcome.skipped("H5", name, slope_note)
     if split is None or not first < pd.Timestamp(split) <= last:
-        return Outcome.skipped("H5", name, "No split date inside the records: add an intervention under "
-                                           "[[periods.interventions]] or set [parameters.hardship] split.")
+        return Outcome.skipped(
+            "H5",
+            name,
+            "No split date inside the records: add an intervention under "
+            "[[periods.interventions]] or set [parameters.hardship] split.",
+        )
     s = pd.Timestamp(split)
     after = (points["date"] >= s).to_numpy()
     cell_idx = cell_index(grid, points)
@@ -220,23 +274,40 @@ def _h5_headline(study: Study, points: gpd.GeoDataFrame, grid: gpd.GeoDataFrame,
     if not np.isfinite(observed):
         return Outcome.skipped("H5", name, f"No cell with a slope is a Gi* hot spot (z > 0) on one side of {split}.")
     n_perm = config["permutations"]
-    null = _hot_slope(cell_idx, np.column_stack([rng_split.permutation(after) for _ in range(n_perm)]),
-                      slopes, weights)
+    null = _hot_slope(cell_idx, np.column_stack([rng_split.permutation(after) for _ in range(n_perm)]), slopes, weights)
     valid = null[np.isfinite(null)]
     p = float((1 + np.sum(np.abs(valid) >= abs(observed) * (1 - 1e-12))) / (1 + valid.size))
     before_idx, after_idx = np.flatnonzero(~after), np.flatnonzero(after)
-    picks = [np.r_[rng_compare.choice(before_idx, before_idx.size), rng_compare.choice(after_idx, after_idx.size)]
-             for _ in range(n_perm)]
+    picks = [
+        np.r_[rng_compare.choice(before_idx, before_idx.size), rng_compare.choice(after_idx, after_idx.size)]
+        for _ in range(n_perm)
+    ]
     draws = np.array([_hot_slope(cell_idx[pick], after[pick][:, None], slopes, weights)[0] for pick in picks])
     ci = percentile_ci(draws, config["confidence"])
     result = StatResult(
-        name=name + f" at {split} (degrees)", estimate=observed, ci=ci, p_value=p, n=int(after.size),
-        method=("difference (after − before the split) of the mean slope of grid cells weighted by hot-spot "
-                "intensity max(Gi* z, 0) (analytical Gi*, Ord & Getis 1995, fixed distance band); two-sided "
-                "permutation test of the before/after labels of the records (exact when locations are "
-                "exchangeable over time; Good 2005); percentile bootstrap CI resampling records within each side"),
+        name=name + f" at {split} (degrees)",
+        estimate=observed,
+        ci=ci,
+        p_value=p,
+        n=int(after.size),
+        method=(
+            "difference (after − before the split) of the mean slope of grid cells weighted by hot-spot "
+            "intensity max(Gi* z, 0) (analytical Gi*, Ord & Getis 1995, fixed distance band); two-sided "
+            "permutation test of the before/after labels of the records (exact when locations are "
+            "exchangeable over time; Good 2005); percentile bootstrap CI resampling records within each side"
+        ),
         statistic=observed,
-        parameters={"permutations": n_perm, "bootstrap": n_perm, "valid_permutations": int(valid.size)})
-    return ran("H5", result, result.name, split=pd.Timestamp(split).date().isoformat(),
-                records_before=int((~after).sum()), records_after=int(after.sum()), slope_source=slope_note,
-                cell_m=cell, band_m=band, cells=int(slopes.size))
+        parameters={"permutations": n_perm, "bootstrap": n_perm, "valid_permutations": int(valid.size)},
+    )
+    return ran(
+        "H5",
+        result,
+        result.name,
+        split=pd.Timestamp(split).date().isoformat(),
+        records_before=int((~after).sum()),
+        records_after=int(after.sum()),
+        slope_source=slope_note,
+        cell_m=cell,
+        band_m=band,
+        cells=int(slopes.size),
+    )

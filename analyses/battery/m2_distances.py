@@ -86,21 +86,33 @@ def m2_distances(study: Study, inputs: StudyInputs, rng: np.random.Generator) ->
             need = "coastline" if target == "coast" else "operational_areas"
             why = missing(study, inputs, need)
             if target == "coast" and not why and not s["departure_coasts"]:
-                why = ("No departure coasts: add [[parameters.maritime.departure_coasts]] tables "
-                       "{ name = \"Libya\", bbox = [w, s, e, n] } to the study file.")
+                why = (
+                    "No departure coasts: add [[parameters.maritime.departure_coasts]] tables "
+                    '{ name = "Libya", bbox = [w, s, e, n] } to the study file.'
+                )
             if why:
                 outcomes.append(Outcome.skipped(f"M2.{what}.{target}", name, why))
                 continue
             if len(pts) < 10:
-                outcomes.append(Outcome.skipped(f"M2.{what}.{target}", name,
-                                                f"Only {len(pts)} located, dated {what} in the study box and period. {note}"))
+                outcomes.append(
+                    Outcome.skipped(
+                        f"M2.{what}.{target}",
+                        name,
+                        f"Only {len(pts)} located, dated {what} in the study box and period. {note}",
+                    )
+                )
                 continue
             lon, lat = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
             if target == "coast":
                 coast = departure_coast(inputs.get("coastline").frame, s["departure_coasts"])
                 if coast.empty:
-                    outcomes.append(Outcome.skipped(f"M2.{what}.{target}", name,
-                                                    "The departure-coast boxes hold no GSHHG shoreline: check their bbox."))
+                    outcomes.append(
+                        Outcome.skipped(
+                            f"M2.{what}.{target}",
+                            name,
+                            "The departure-coast boxes hold no GSHHG shoreline: check their bbox.",
+                        )
+                    )
                     continue
                 d = geodesic_distance_to_lines(lon, lat, coast, crs=crs)[0]
             else:
@@ -108,20 +120,45 @@ def m2_distances(study: Study, inputs: StudyInputs, rng: np.random.Generator) ->
             km = d / 1000.0
             ok = np.isfinite(km)
             series.append((what, target, name, note, pts["date"].to_numpy()[ok], km[ok]))
-            rows.append(pd.DataFrame({"kind": what, "target": target, "date": pd.to_datetime(pts["date"]).to_numpy(),
-                                      "lon": lon, "lat": lat, "distance_km": km}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "kind": what,
+                        "target": target,
+                        "date": pd.to_datetime(pts["date"]).to_numpy(),
+                        "lon": lon,
+                        "lat": lat,
+                        "distance_km": km,
+                    }
+                )
+            )
     for (what, target, name, note, dates, km), child in zip(series, rng.spawn(max(len(series), 1))):
         base = f"M2.{what}.{target}"
         if target == "coverage":
-            note += " Outside the active areas' dates the distance is undefined and the event is left out; inside = 0 km."
+            note += (
+                " Outside the active areas' dates the distance is undefined and the event is left out; inside = 0 km."
+            )
         if len(km) < 10:
             outcomes.append(Outcome.skipped(base, name, f"Only {len(km)} event(s) with a distance. {note}"))
             continue
         order = np.argsort(dates, kind="stable")
         mk = mann_kendall(km[order], pd.to_datetime(dates[order]), confidence=s["confidence"])
-        outcomes.append(Outcome.ran(base, StatResult(
-            name=f"{name}: trend (km per year)", estimate=mk.estimate, ci=mk.ci, p_value=mk.p_value, n=mk.n,
-            method=mk.method, statistic=mk.statistic, parameters=dict(mk.parameters)), reason=note))
+        outcomes.append(
+            Outcome.ran(
+                base,
+                StatResult(
+                    name=f"{name}: trend (km per year)",
+                    estimate=mk.estimate,
+                    ci=mk.ci,
+                    p_value=mk.p_value,
+                    n=mk.n,
+                    method=mk.method,
+                    statistic=mk.statistic,
+                    parameters=dict(mk.parameters),
+                ),
+                reason=note,
+            )
+        )
         when = pd.Series(pd.to_datetime(dates))
         wins = intervention_windows(study, when, s["window_months"])
         for (label, start, t0, end), g in zip(wins, child.spawn(max(len(wins), 1))):
@@ -130,16 +167,47 @@ def m2_distances(study: Study, inputs: StudyInputs, rng: np.random.Generator) ->
             oid = f"{base}.{label}"
             oname = f"{name}: median after − before {label} (km)"
             if before.size < 5 or after.size < 5:
-                outcomes.append(Outcome.skipped(oid, oname, f"Only {before.size} event(s) before and {after.size} after "
-                                                            f"{label} within {s['window_months']} months. {note}"))
+                outcomes.append(
+                    Outcome.skipped(
+                        oid,
+                        oname,
+                        f"Only {before.size} event(s) before and {after.size} after "
+                        f"{label} within {s['window_months']} months. {note}",
+                    )
+                )
                 continue
-            comp = compare_samples(after, before, statistic="median", permutations=s["permutations"],
-                                   resamples=s["permutations"], ci_method="percentile", confidence=s["confidence"], seed=g)
+            comp = compare_samples(
+                after,
+                before,
+                statistic="median",
+                permutations=s["permutations"],
+                resamples=s["permutations"],
+                ci_method="percentile",
+                confidence=s["confidence"],
+                seed=g,
+            )
             r = comp.difference
-            outcomes.append(Outcome.ran(oid, StatResult(
-                name=oname, estimate=r.estimate, ci=r.ci, p_value=r.p_value, n=r.n, method=r.method,
-                statistic=r.statistic, parameters={**r.parameters, "before": int(before.size), "after": int(after.size),
-                                                   "window_months": s["window_months"]}), reason=note))
+            outcomes.append(
+                Outcome.ran(
+                    oid,
+                    StatResult(
+                        name=oname,
+                        estimate=r.estimate,
+                        ci=r.ci,
+                        p_value=r.p_value,
+                        n=r.n,
+                        method=r.method,
+                        statistic=r.statistic,
+                        parameters={
+                            **r.parameters,
+                            "before": int(before.size),
+                            "after": int(after.size),
+                            "window_months": s["window_months"],
+                        },
+                    ),
+                    reason=note,
+                )
+            )
     tables = {"m2_distances": pd.concat(rows, ignore_index=True)} if rows else {}
     rasters, cov_note = _epoch_coverage(study, inputs, crs, s)
     if cov_note:
@@ -161,10 +229,15 @@ def _epoch_coverage(study: Study, inputs: StudyInputs, crs: CRS, s: dict[str, An
     grid = dem if (stations is not None and dem is not None) else study_grid(study, crs)
     epochs = [study.start] + [i.date for i in study.interventions if study.start < i.date <= study.end]
     try:
-        cov = sea_coverage(sorted(set(epochs)), grid, stations=None if stations is None else usable(stations.frame),
-                           tracks=None if tracks is None else usable(tracks.frame),
-                           areas=None if areas is None else usable(areas.frame), dem=dem,
-                           target_height=s["target_height_m"])
+        cov = sea_coverage(
+            sorted(set(epochs)),
+            grid,
+            stations=None if stations is None else usable(stations.frame),
+            tracks=None if tracks is None else usable(tracks.frame),
+            areas=None if areas is None else usable(areas.frame),
+            dem=dem,
+            target_height=s["target_height_m"],
+        )
     except BorderscapeError as exc:
         return {}, "Coverage rasters not built: " + reason(exc)
     return {f"coverage_{c.date.date().isoformat()}": c.count for c in cov}, f"Coverage per epoch: {cov[-1].note}."

@@ -54,8 +54,11 @@ def count_in_regions(points: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, key: s
         Counts indexed by ``regions[key]``.
     """
     x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    return pd.Series([int(shapely.intersects_xy(g, x, y).sum()) for g in regions.geometry.values],
-                     index=regions[key].to_numpy(), name="inside")
+    return pd.Series(
+        [int(shapely.intersects_xy(g, x, y).sum()) for g in regions.geometry.values],
+        index=regions[key].to_numpy(),
+        name="inside",
+    )
 
 
 def m3_sar_regions(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
@@ -86,8 +89,17 @@ def m3_sar_regions(study: Study, inputs: StudyInputs, rng: np.random.Generator) 
         counts = count_in_regions(sel, regions, key)
         for region, k in counts.items():
             lo, hi = wilson(k, len(sel), s["confidence"])
-            rows.append({"region": region, "period": period_label(a, b), "inside": int(k),
-                         "n": len(sel), "share": k / len(sel), "ci_low": lo, "ci_high": hi})
+            rows.append(
+                {
+                    "region": region,
+                    "period": period_label(a, b),
+                    "inside": int(k),
+                    "n": len(sel),
+                    "share": k / len(sel),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
     outcomes = []
     for label, start, t0, end in intervention_windows(study, dates, s["window_months"]):
         before = pts[((dates >= start) & (dates < t0)).to_numpy()]
@@ -97,11 +109,30 @@ def m3_sar_regions(study: Study, inputs: StudyInputs, rng: np.random.Generator) 
             oid = f"M3.{region}.{label}"
             oname = f"share of incidents inside the {region} SRR, after − before {label}"
             if len(before) < 5 or len(after) < 5:
-                outcomes.append(Outcome.skipped(oid, oname, f"Only {len(before)} incident(s) before and {len(after)} after "
-                                                            f"within {s['window_months']} months. {note}"))
+                outcomes.append(
+                    Outcome.skipped(
+                        oid,
+                        oname,
+                        f"Only {len(before)} incident(s) before and {len(after)} after "
+                        f"within {s['window_months']} months. {note}",
+                    )
+                )
                 continue
             r = share_difference(int(ca[region]), len(after), int(cb[region]), len(before), s["confidence"])
-            outcomes.append(Outcome.ran(oid, StatResult(oname, r.estimate, r.ci, r.p_value, r.n, r.method, r.statistic,
-                                                        {**r.parameters, "window_months": s["window_months"]}),
-                                        reason=note + " SAR regions may overlap; the Libyan SRR is contested."))
+            outcomes.append(
+                Outcome.ran(
+                    oid,
+                    StatResult(
+                        oname,
+                        r.estimate,
+                        r.ci,
+                        r.p_value,
+                        r.n,
+                        r.method,
+                        r.statistic,
+                        {**r.parameters, "window_months": s["window_months"]},
+                    ),
+                    reason=note + " SAR regions may overlap; the Libyan SRR is contested.",
+                )
+            )
     return Section(outcomes, tables={"sar_shares": pd.DataFrame(rows)})

@@ -34,9 +34,15 @@ __all__ = ["DETECTOR_CLASS", "m4_detection_assets"]
 
 #: Detector classes of Frontex incidents (``detector_type`` → class); others are dropped.
 DETECTOR_CLASS = {
-    "Aerial": "aerial", "EU_Coast_Guard": "vessel", "EU_ops": "vessel", "Ita_ops": "vessel",
-    "Commercial": "commercial", "NGO": "ngo", "Call_Ext_report": "distress_call",
-    "Coastal_surv": "coastal_surveillance", "Land_patrol": "none_at_sea",
+    "Aerial": "aerial",
+    "EU_Coast_Guard": "vessel",
+    "EU_ops": "vessel",
+    "Ita_ops": "vessel",
+    "Commercial": "commercial",
+    "NGO": "ngo",
+    "Call_Ext_report": "distress_call",
+    "Coastal_surv": "coastal_surveillance",
+    "Land_patrol": "none_at_sea",
 }
 
 
@@ -58,22 +64,46 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
         return Section([Outcome.skipped("M4", name, why)])
     f = usable(inputs.get("incidents").frame)
     if "detector_type" not in f.columns or "num_deaths" not in f.columns:
-        return Section([Outcome.skipped("M4", name, "The incidents layer has no detector_type / num_deaths columns: "
-                                                    "give the Frontex incidents (catalog id frontex-incidents).")])
+        return Section(
+            [
+                Outcome.skipped(
+                    "M4",
+                    name,
+                    "The incidents layer has no detector_type / num_deaths columns: "
+                    "give the Frontex incidents (catalog id frontex-incidents).",
+                )
+            ]
+        )
     f = f[in_period(f["date"], study)]
-    d = pd.DataFrame({"cls": f["detector_type"].map(DETECTOR_CLASS),
-                      "deaths": pd.to_numeric(f["num_deaths"], errors="coerce"),
-                      "persons": pd.to_numeric(f["num_persons"], errors="coerce")}).dropna(subset=["cls", "deaths"])
-    note = (f"{len(f) - len(d)} of {len(f)} incident(s) without a known detector class or death count are left out. "
-            "Deaths are those Frontex recorded at the incident, a minimum; detection is not random, so the "
-            "ratios describe, they do not prove that an asset type causes deaths.")
-    summary = d.groupby("cls").agg(boats=("deaths", "size"), with_deaths=("deaths", lambda v: int((v > 0).sum())),
-                                   deaths=("deaths", "sum"), persons=("persons", "sum")).reset_index()
+    d = pd.DataFrame(
+        {
+            "cls": f["detector_type"].map(DETECTOR_CLASS),
+            "deaths": pd.to_numeric(f["num_deaths"], errors="coerce"),
+            "persons": pd.to_numeric(f["num_persons"], errors="coerce"),
+        }
+    ).dropna(subset=["cls", "deaths"])
+    note = (
+        f"{len(f) - len(d)} of {len(f)} incident(s) without a known detector class or death count are left out. "
+        "Deaths are those Frontex recorded at the incident, a minimum; detection is not random, so the "
+        "ratios describe, they do not prove that an asset type causes deaths."
+    )
+    summary = (
+        d.groupby("cls")
+        .agg(
+            boats=("deaths", "size"),
+            with_deaths=("deaths", lambda v: int((v > 0).sum())),
+            deaths=("deaths", "sum"),
+            persons=("persons", "sum"),
+        )
+        .reset_index()
+    )
     summary["deaths_per_1000_persons"] = 1000 * summary["deaths"] / summary["persons"]
     summary = summary.rename(columns={"cls": "detector_class"})
     if "vessel" not in set(d["cls"]):
-        return Section([Outcome.skipped("M4", name, "No incidents detected by vessels (the reference class). " + note)],
-                       tables={"deaths_by_detector": summary})
+        return Section(
+            [Outcome.skipped("M4", name, "No incidents detected by vessels (the reference class). " + note)],
+            tables={"deaths_by_detector": summary},
+        )
     ref = d[d["cls"] == "vessel"]
     k0, n0 = int((ref["deaths"] > 0).sum()), len(ref)
     outcomes = []
@@ -85,6 +115,11 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
         except BorderscapeError as exc:
             outcomes.append(Outcome.skipped(oid, oname, reason(exc) + " " + note))
             continue
-        outcomes.append(Outcome.ran(oid, StatResult(oname, r.estimate, r.ci, r.p_value, r.n, r.method, r.statistic,
-                                                    dict(r.parameters)), reason=note))
+        outcomes.append(
+            Outcome.ran(
+                oid,
+                StatResult(oname, r.estimate, r.ci, r.p_value, r.n, r.method, r.statistic, dict(r.parameters)),
+                reason=note,
+            )
+        )
     return Section(outcomes, tables={"deaths_by_detector": summary})

@@ -68,22 +68,57 @@ def m5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         label = period_label(a, b)
         pname = f"{name}, share of cells hot, {label}"
         try:
-            one = gi_star_by_window(pts, "date", [(a, b)], grid=grid, distance_band=band_m,
-                                    permutations=s["hotspot_permutations"], seed=child)
+            one = gi_star_by_window(
+                pts,
+                "date",
+                [(a, b)],
+                grid=grid,
+                distance_band=band_m,
+                permutations=s["hotspot_permutations"],
+                seed=child,
+            )
         except BorderscapeError as exc:
             outcomes.append(Outcome.skipped(f"M5.{label}", pname, "Gi* is undefined in this period: " + reason(exc)))
             continue
         res, counts = one.results[0], one.counts.iloc[:, 0]
         if counts.sum() < 3:
-            outcomes.append(Outcome.skipped(f"M5.{label}", pname, f"Only {int(counts.sum())} incident(s) in the period."))
+            outcomes.append(
+                Outcome.skipped(f"M5.{label}", pname, f"Only {int(counts.sum())} incident(s) in the period.")
+            )
             continue
         share, q, hot = hot_cells(res, s["fdr_alpha"], s["confidence"])
-        outcomes.append(Outcome.ran(f"M5.{label}", dataclasses.replace(
-            share, parameters={**share.parameters, "incidents": int(counts.sum()), "cell_m": cell_m,
-                               "band_m": band_m, "permutations": s["hotspot_permutations"],
-                               "fdr_alpha": s["fdr_alpha"], "confidence": s["confidence"]}), name=pname, reason=note))
-        cells.append(gpd.GeoDataFrame({"period": label, "count": counts.to_numpy(), "gi_z": res.z.to_numpy(),
-                                       "gi_p": res.p.to_numpy(), "gi_q": q, "hot": hot.to_numpy()},
-                                      geometry=grid.geometry.values, crs=grid.crs))
+        outcomes.append(
+            Outcome.ran(
+                f"M5.{label}",
+                dataclasses.replace(
+                    share,
+                    parameters={
+                        **share.parameters,
+                        "incidents": int(counts.sum()),
+                        "cell_m": cell_m,
+                        "band_m": band_m,
+                        "permutations": s["hotspot_permutations"],
+                        "fdr_alpha": s["fdr_alpha"],
+                        "confidence": s["confidence"],
+                    },
+                ),
+                name=pname,
+                reason=note,
+            )
+        )
+        cells.append(
+            gpd.GeoDataFrame(
+                {
+                    "period": label,
+                    "count": counts.to_numpy(),
+                    "gi_z": res.z.to_numpy(),
+                    "gi_p": res.p.to_numpy(),
+                    "gi_q": q,
+                    "hot": hot.to_numpy(),
+                },
+                geometry=grid.geometry.values,
+                crs=grid.crs,
+            )
+        )
     tables = {"m5_cells": pd.concat(cells, ignore_index=True).to_crs("EPSG:4326")} if cells else {}
     return Section(outcomes, tables=tables)

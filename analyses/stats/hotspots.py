@@ -120,9 +120,7 @@ class GiStar:
 
     def to_frame(self) -> pd.DataFrame:
         """The per-feature columns ``gi_z``, ``gi_p``, ``gi_g``, ``neighbours``."""
-        return pd.DataFrame(
-            {"gi_z": self.z, "gi_p": self.p, "gi_g": self.g, "neighbours": self.neighbours}
-        )
+        return pd.DataFrame({"gi_z": self.z, "gi_p": self.p, "gi_g": self.g, "neighbours": self.neighbours})
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,9 +227,7 @@ def _point_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> np.ndarray
 
 def _bounds(xy: np.ndarray, bounds: Sequence[float] | None) -> tuple[float, float, float, float]:
     if bounds is None:
-        return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(
-            xy[:, 1].max()
-        )
+        return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     if not (maxx >= minx and maxy >= miny):
         raise InputError("bounds must be (minx, miny, maxx, maxy) with max >= min.")
@@ -244,9 +240,7 @@ def _check_cell_size(cell_size: float) -> float:
     return float(cell_size)
 
 
-def cell_index(
-    grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries
-) -> np.ndarray:
+def cell_index(grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     """The grid row of the cell each point falls in (-1 for a point in no cell).
 
     A point on a boundary shared by several cells goes to the cell that comes first in the
@@ -262,9 +256,7 @@ def cell_index(
     _require_projected(grid, "grid")
     _require_projected(points, "points")
     if not grid.crs.equals(points.crs):
-        raise CRSError(
-            "grid and points are in different CRSs.", remedy="Project the points to grid.crs."
-        )
+        raise CRSError("grid and points are in different CRSs.", remedy="Project the points to grid.crs.")
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     out = np.full(len(geoms), -1, dtype=np.int64)
     if len(geoms) == 0:
@@ -277,9 +269,7 @@ def cell_index(
     return out
 
 
-def count_points(
-    grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries
-) -> tuple[np.ndarray, int]:
+def count_points(grid: gpd.GeoDataFrame, points: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, int]:
     """Count points per grid cell (:func:`cell_index`).
 
     Parameters
@@ -441,9 +431,7 @@ def _from_pairs(i: np.ndarray, j: np.ndarray, n: int) -> sparse.csr_array:
     return w
 
 
-def distance_band_weights(
-    gdf: gpd.GeoDataFrame | gpd.GeoSeries, distance: float
-) -> sparse.csr_array:
+def distance_band_weights(gdf: gpd.GeoDataFrame | gpd.GeoSeries, distance: float) -> sparse.csr_array:
     """Binary fixed-distance-band neighbours.
 
     ``w_ij = 1`` if ``0 < i != j`` and ``||x_i - x_j|| <= distance``, else 0. Polygons are
@@ -573,9 +561,7 @@ def _permuted_ids(uniform: np.ndarray, n_other: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _crand_extreme(
-    y: np.ndarray, k_other: np.ndarray, lag: np.ndarray, ids: np.ndarray, total: float
-) -> np.ndarray:
+def _crand_extreme(y: np.ndarray, k_other: np.ndarray, lag: np.ndarray, ids: np.ndarray, total: float) -> np.ndarray:
     """Count permuted Gi* numerators at least as far from their null mean as observed.
 
     For feature ``i`` the value ``y_i`` stays; ``k_other[i]`` values drawn without
@@ -608,8 +594,9 @@ def _crand_extreme(
 PERM_CHUNK = 250
 
 
-def _crand_chunk(chunk: tuple[int, np.random.Generator], *, y: np.ndarray, k_other: np.ndarray, lag: np.ndarray,
-                 total: float) -> np.ndarray:
+def _crand_chunk(
+    chunk: tuple[int, np.random.Generator], *, y: np.ndarray, k_other: np.ndarray, lag: np.ndarray, total: float
+) -> np.ndarray:
     """Extreme counts per feature over one chunk of conditional permutations."""
     size, gen = chunk
     uniform = gen.random((size, int(k_other.max())))
@@ -747,13 +734,18 @@ def gi_star_weights(
         # same whatever runs the chunks (borderscape.geo.parallel)
         ex = resolve(executor)
         # several chunks per task (a few tasks per worker): fewer round trips, same integer sums
-        parts = ex.map(_crand_group, groups(spawn_chunks(rng, int(permutations), PERM_CHUNK), 4 * ex.workers),
-                       y=y, k_other=k_other, lag=lag, total=total)
+        parts = ex.map(
+            _crand_group,
+            groups(spawn_chunks(rng, int(permutations), PERM_CHUNK), 4 * ex.workers),
+            y=y,
+            k_other=k_other,
+            lag=lag,
+            total=total,
+        )
         extreme = np.sum(parts, axis=0)
         p = (1.0 + extreme) / (permutations + 1.0)
         method = (
-            "Getis-Ord Gi* (Ord & Getis 1995), two-sided pseudo p-value by conditional "
-            "randomisation (Anselin 1995)"
+            "Getis-Ord Gi* (Ord & Getis 1995), two-sided pseudo p-value by conditional randomisation (Anselin 1995)"
         )
     else:
         p = 2.0 * stats.norm.sf(np.abs(z))
@@ -920,7 +912,9 @@ def gi_star_by_window(
     w = distance_band_weights(grid, distance_band)
     rngs: list[np.random.Generator | None] = (
         list(generator(seed, what="Gi* conditional randomisation").spawn(len(windows)))
-        if permutations > 0 else [None] * len(windows))
+        if permutations > 0
+        else [None] * len(windows)
+    )
     spans, results, columns, outside = [], [], {}, []
     for (start, end), rng in zip(windows, rngs):
         t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
@@ -930,14 +924,10 @@ def gi_star_by_window(
         counts, out = count_points(grid, points[inside])
         label = f"{t0.date()}/{t1.date()}"
         columns[label] = counts
-        res = gi_star_weights(
-            pd.Series(counts, index=grid.index), w, permutations=permutations, seed=rng
-        )
+        res = gi_star_weights(pd.Series(counts, index=grid.index), w, permutations=permutations, seed=rng)
         params = dict(res.parameters)
         params.update({"distance_band_m": float(distance_band), "window": label})
-        results.append(
-            GiStar(res.z, res.p, res.g, res.neighbours, res.method, params)
-        )
+        results.append(GiStar(res.z, res.p, res.g, res.neighbours, res.method, params))
         spans.append((t0, t1))
         outside.append(out)
     return WindowedGiStar(
@@ -961,9 +951,7 @@ _STATUS = {
 }
 
 
-def hotspot_change(
-    before: GiStar, after: GiStar, *, alpha: float = 0.05, fdr: bool = True
-) -> HotspotChange:
+def hotspot_change(before: GiStar, after: GiStar, *, alpha: float = 0.05, fdr: bool = True) -> HotspotChange:
     """Cells that became, stayed or stopped being hot (or cold) between two periods.
 
     Each period is classified with :meth:`GiStar.classify` (FDR control within each
@@ -985,9 +973,7 @@ def hotspot_change(
         )
     b = before.classify(alpha, fdr=fdr)
     a = after.classify(alpha, fdr=fdr)
-    status = pd.Series(
-        [_STATUS[(int(x), int(y))] for x, y in zip(b, a)], index=b.index, name="change"
-    )
+    status = pd.Series([_STATUS[(int(x), int(y))] for x, y in zip(b, a)], index=b.index, name="change")
     counts = {label: int((status == label).sum()) for label in _STATUS.values()}
     return HotspotChange(
         status=status,

@@ -59,8 +59,9 @@ def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def clopper_pearson(k: np.ndarray | float, n: np.ndarray | float,
-                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def clopper_pearson(
+    k: np.ndarray | float, n: np.ndarray | float, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Clopper–Pearson (exact binomial) interval of the proportion ``k / n``.
 
     ``low = B(a/2; k, n-k+1)``, ``high = B(1-a/2; k+1, n-k)`` with ``B`` the beta quantile

@@ -252,14 +252,21 @@ def count_regression(
             parameters={"se": a_se, "confidence": confidence},
         )
         method = (
-            "negative binomial (NB2) maximum likelihood with log-exposure offset "
-            "(Cameron & Trivedi 2013), Wald CIs"
+            "negative binomial (NB2) maximum likelihood with log-exposure offset (Cameron & Trivedi 2013), Wald CIs"
         )
     resid = (y - mu) / np.sqrt(var)
     extra = {"family": family, "exposure": exposure, "count": count}
     records = _ratio_records(
-        ["intercept", *names], np.asarray(params), np.asarray(bse), np.asarray(tv),
-        np.asarray(pv), confidence, n, method, "rate ratio", extra,
+        ["intercept", *names],
+        np.asarray(params),
+        np.asarray(bse),
+        np.asarray(tv),
+        np.asarray(pv),
+        confidence,
+        n,
+        method,
+        "rate ratio",
+        extra,
     )
     baseline = StatResult(
         name="baseline rate exp(beta_0) per unit exposure",
@@ -446,8 +453,15 @@ def case_control_logit(
         f"{cov_type} sandwich standard errors (White 1980), Wald CIs"
     )
     records = _ratio_records(
-        names, np.asarray(fit.params)[1:], np.asarray(fit.bse)[1:], np.asarray(fit.tvalues)[1:],
-        np.asarray(fit.pvalues)[1:], confidence, len(y), method, "odds ratio",
+        names,
+        np.asarray(fit.params)[1:],
+        np.asarray(fit.bse)[1:],
+        np.asarray(fit.tvalues)[1:],
+        np.asarray(fit.pvalues)[1:],
+        confidence,
+        len(y),
+        method,
+        "odds ratio",
         {"cov_type": cov_type, "outcome": outcome},
     )
     return LogitModel(

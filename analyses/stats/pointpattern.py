@@ -174,13 +174,16 @@ class GResult:
 def _crs_of(x: Any, name: str) -> CRS:
     crs = getattr(x, "crs", None)
     if crs is None:
-        raise CRSError(f"{name} has no CRS",
-                       remedy="set the CRS it was made in (gdf.set_crs(...)), then "
-                              "project it: gdf.to_crs(gdf.estimate_utm_crs())")
+        raise CRSError(
+            f"{name} has no CRS",
+            remedy="set the CRS it was made in (gdf.set_crs(...)), then project it: gdf.to_crs(gdf.estimate_utm_crs())",
+        )
     crs = CRS.from_user_input(crs)
     if not crs.is_projected:
-        raise CRSError(f"{name} is in a geographic CRS ({crs.name}); distances must be metres",
-                       remedy="project it first: gdf.to_crs(gdf.estimate_utm_crs())")
+        raise CRSError(
+            f"{name} is in a geographic CRS ({crs.name}); distances must be metres",
+            remedy="project it first: gdf.to_crs(gdf.estimate_utm_crs())",
+        )
     return crs
 
 
@@ -190,11 +193,15 @@ def _as_points(x: Any, name: str) -> tuple[np.ndarray, CRS | None]:
         crs = _crs_of(x, name)
         geoms = np.asarray(x.geometry.values, dtype=object)
         if len(geoms) and (shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any()):
-            raise InputError(f"{name} has missing or empty geometries",
-                             remedy="drop them first: gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]")
+            raise InputError(
+                f"{name} has missing or empty geometries",
+                remedy="drop them first: gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]",
+            )
         if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
-            raise InputError(f"{name} must hold Point geometries only",
-                             remedy="take centroids or representative points of other geometries")
+            raise InputError(
+                f"{name} must hold Point geometries only",
+                remedy="take centroids or representative points of other geometries",
+            )
         return shapely.get_coordinates(geoms).astype(float), crs
     arr = np.array(x, dtype=float)
     if arr.ndim != 2 or arr.shape[1] != 2:
@@ -210,11 +217,14 @@ def _as_window(window: Any) -> tuple[shapely.Geometry, CRS | None]:
         crs = _crs_of(window, "the window")
         window = shapely.union_all(np.asarray(window.geometry.values, dtype=object))
     if not isinstance(window, (shapely.Polygon, shapely.MultiPolygon)):
-        raise InputError(f"the window must be a shapely Polygon or MultiPolygon, got {type(window).__name__}",
-                         remedy="pass e.g. shapely.geometry.box(xmin, ymin, xmax, ymax)")
+        raise InputError(
+            f"the window must be a shapely Polygon or MultiPolygon, got {type(window).__name__}",
+            remedy="pass e.g. shapely.geometry.box(xmin, ymin, xmax, ymax)",
+        )
     if not window.is_valid or window.area <= 0:
-        raise InputError("the window polygon is invalid or has zero area",
-                         remedy="repair it with shapely.make_valid(window)")
+        raise InputError(
+            "the window polygon is invalid or has zero area", remedy="repair it with shapely.make_valid(window)"
+        )
     return window, crs
 
 
@@ -235,8 +245,7 @@ class _Window:
         x0, y0, x1, y1 = polygon.bounds
         rect = np.array([x0, y0, x1 - x0, y1 - y0]) if polygon.equals(box(x0, y0, x1, y1)) else None
         rings = shapely.get_rings(shapely.get_parts(polygon))
-        edges = np.concatenate([np.hstack([c[:-1], c[1:]]) for c in
-                                (shapely.get_coordinates(r) for r in rings)])
+        edges = np.concatenate([np.hstack([c[:-1], c[1:]]) for c in (shapely.get_coordinates(r) for r in rings)])
         return cls(polygon, float(polygon.area), rect, np.ascontiguousarray(edges, dtype=float), crs)
 
     def contains(self, xy: np.ndarray) -> np.ndarray:
@@ -246,14 +255,18 @@ class _Window:
         return shapely.distance(shapely.points(xy), self.polygon.boundary)
 
 
-def _prepare(a: Any, b: Any, window: Any, radii: Any, min_a: int) -> tuple[np.ndarray, np.ndarray | None, _Window, np.ndarray]:
+def _prepare(
+    a: Any, b: Any, window: Any, radii: Any, min_a: int
+) -> tuple[np.ndarray, np.ndarray | None, _Window, np.ndarray]:
     pa, crs_a = _as_points(a, "pattern a")
     pb, crs_b = (None, None) if b is None else _as_points(b, "pattern b")
     poly, crs_w = _as_window(window)
     crss = [c for c in (crs_a, crs_b, crs_w) if c is not None]
     if any(c != crss[0] for c in crss):
-        raise CRSError("the points and the window are in different CRSs",
-                       remedy="project all of them to one projected CRS with .to_crs(...)")
+        raise CRSError(
+            "the points and the window are in different CRSs",
+            remedy="project all of them to one projected CRS with .to_crs(...)",
+        )
     if len(pa) < min_a:
         raise InputError(f"the pattern needs at least {min_a} point(s), it has {len(pa)}")
     if pb is not None and len(pb) < 1:
@@ -261,12 +274,16 @@ def _prepare(a: Any, b: Any, window: Any, radii: Any, min_a: int) -> tuple[np.nd
     win = _Window.of(poly, crss[0] if crss else None)
     for name, p in (("a", pa), ("b", pb)):
         if p is not None and not win.contains(p).all():
-            raise InputError(f"{int((~win.contains(p)).sum())} point(s) of {name} lie outside the window",
-                             remedy="clip the points to the window, or enlarge the window")
+            raise InputError(
+                f"{int((~win.contains(p)).sum())} point(s) of {name} lie outside the window",
+                remedy="clip the points to the window, or enlarge the window",
+            )
     r = np.array(radii, dtype=float).ravel()
     if r.size == 0 or not np.isfinite(r).all() or (r < 0).any() or (np.diff(r) <= 0).any() or r[-1] <= 0:
-        raise InputError("radii must be finite, non-negative, strictly increasing distances in metres",
-                         remedy="e.g. radii=np.linspace(0, side / 4, 21)")
+        raise InputError(
+            "radii must be finite, non-negative, strictly increasing distances in metres",
+            remedy="e.g. radii=np.linspace(0, side / 4, 21)",
+        )
     return pa, pb, win, r
 
 
@@ -423,8 +440,9 @@ def _pair_sums(a, b, same, radii, kmax, mode, area, rect, gam, gam_step, edges):
                         iv = min(max(int(v), 0), ng - 2)
                         fu = u - iu
                         fv = v - iv
-                        g = ((1 - fv) * ((1 - fu) * gam[iv, iu] + fu * gam[iv, iu + 1])
-                             + fv * ((1 - fu) * gam[iv + 1, iu] + fu * gam[iv + 1, iu + 1]))
+                        g = (1 - fv) * ((1 - fu) * gam[iv, iu] + fu * gam[iv, iu + 1]) + fv * (
+                            (1 - fu) * gam[iv + 1, iu] + fu * gam[iv + 1, iu + 1]
+                        )
                         w = area / g if g > 0.0 else 0.0
                     else:
                         w = 1.0 / max(_circle_fraction(ax[p], ay[p], math.sqrt(d2), edges, buf), _MIN_FRACTION)
@@ -475,8 +493,9 @@ def _weights(win: _Window, correction: str, rmax: float) -> _Weights:
     raise InputError(f"unknown correction {correction!r} for K", remedy=f"use one of {K_CORRECTIONS}")
 
 
-def _k_values(a: np.ndarray, b: np.ndarray | None, win: _Window, radii: np.ndarray,
-              correction: str, wt: _Weights) -> np.ndarray:
+def _k_values(
+    a: np.ndarray, b: np.ndarray | None, win: _Window, radii: np.ndarray, correction: str, wt: _Weights
+) -> np.ndarray:
     same = b is None
     bb = a if same else b
     n_a = len(a)
@@ -487,8 +506,9 @@ def _k_values(a: np.ndarray, b: np.ndarray | None, win: _Window, radii: np.ndarr
         kmax = np.searchsorted(radii, bd, side="right") - 1  # last k with radii[k] <= b_i
     else:
         kmax = np.full(n_a, nr - 1)
-    s = _pair_sums(a, bb, same, radii, kmax.astype(np.int64), wt.mode, win.area, wt.rect,
-                   wt.gam, wt.gam_step, win.edges)
+    s = _pair_sums(
+        a, bb, same, radii, kmax.astype(np.int64), wt.mode, win.area, wt.rect, wt.gam, wt.gam_step, win.edges
+    )
     if correction == "border":
         n_r = np.bincount(kmax[kmax >= 0], minlength=nr)[::-1].cumsum()[::-1]  # #{i: b_i >= r_k}
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -594,8 +614,9 @@ def _g_values(d: np.ndarray, bd: np.ndarray, radii: np.ndarray, correction: str)
         event = d <= bd
         times = np.unique(t[event])
         at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
-        deaths = np.searchsorted(np.sort(t[event]), times, side="right") - \
-            np.searchsorted(np.sort(t[event]), times, side="left")
+        deaths = np.searchsorted(np.sort(t[event]), times, side="right") - np.searchsorted(
+            np.sort(t[event]), times, side="left"
+        )
         surv = np.cumprod(1.0 - deaths / at_risk)
         idx = np.searchsorted(times, radii, side="right") - 1
         return np.where(idx >= 0, 1.0 - surv[np.maximum(idx, 0)], 0.0)
@@ -712,14 +733,17 @@ class RandomLabelling:
     def prepare(self, a: np.ndarray, b: np.ndarray | None, win: _Window) -> Simulator:
         """A function ``gen -> (a_sim, b_sim)`` drawing one pattern pair (used by :func:`envelope`)."""
         if b is None:
-            raise InputError("random labelling needs two patterns (a and b)",
-                             remedy="use CSR() or Inhomogeneous(...) for a single pattern")
+            raise InputError(
+                "random labelling needs two patterns (a and b)",
+                remedy="use CSR() or Inhomogeneous(...) for a single pattern",
+            )
         pool = np.vstack([a, b])
         n_a = len(a)
 
         def sim(gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             perm = gen.permutation(len(pool))
             return pool[perm[:n_a]], pool[perm[n_a:]]
+
         return sim
 
 
@@ -738,17 +762,22 @@ class ToroidalShift:
     def prepare(self, a: np.ndarray, b: np.ndarray | None, win: _Window) -> Simulator:
         """A function ``gen -> (a_sim, b_sim)`` drawing one pattern pair (used by :func:`envelope`)."""
         if b is None:
-            raise InputError("a toroidal shift tests independence of two patterns; b is missing",
-                             remedy="use CSR() for a single pattern")
+            raise InputError(
+                "a toroidal shift tests independence of two patterns; b is missing",
+                remedy="use CSR() for a single pattern",
+            )
         if win.rect is None:
-            raise InputError("the toroidal shift needs an axis-parallel rectangular window",
-                             remedy="use the bounding rectangle of the study area as window, or the "
-                                    "CSR/Inhomogeneous null for an irregular window")
+            raise InputError(
+                "the toroidal shift needs an axis-parallel rectangular window",
+                remedy="use the bounding rectangle of the study area as window, or the "
+                "CSR/Inhomogeneous null for an irregular window",
+            )
         origin = win.rect[:2]
         size = win.rect[2:]
 
         def sim(gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
             return origin + np.mod(a - origin + gen.random(2) * size, size), b
+
         return sim
 
 
@@ -783,15 +812,19 @@ class Inhomogeneous:
     def _grid(self, win: _Window) -> tuple[np.ndarray, Affine]:
         if isinstance(self.intensity, Raster):
             if win.crs is not None and self.intensity.crs != win.crs:
-                raise CRSError("the background intensity raster is not in the CRS of the points",
-                               remedy="reproject the raster (or the points) so that both share one projected CRS")
+                raise CRSError(
+                    "the background intensity raster is not in the CRS of the points",
+                    remedy="reproject the raster (or the points) so that both share one projected CRS",
+                )
             w = np.array(self.intensity.array, dtype=float)
             if self.intensity.nodata is not None:
                 w[w == self.intensity.nodata] = 0.0
             return np.nan_to_num(w, nan=0.0), self.intensity.transform
         if not callable(self.intensity) or not self.resolution or self.resolution <= 0:
-            raise InputError("the intensity must be a Raster, or a callable with a positive resolution",
-                             remedy="Inhomogeneous(f, resolution=100.0)")
+            raise InputError(
+                "the intensity must be a Raster, or a callable with a positive resolution",
+                remedy="Inhomogeneous(f, resolution=100.0)",
+            )
         x0, y0, x1, y1 = win.polygon.bounds
         res = float(self.resolution)
         cols = int(math.ceil((x1 - x0) / res))
@@ -806,8 +839,10 @@ class Inhomogeneous:
         """A function ``gen -> (a_sim, b_sim)`` drawing one pattern pair (used by :func:`envelope`)."""
         w, t = self._grid(win)
         if (w < 0).any():
-            raise InputError("the background intensity has negative values",
-                             remedy="pass non-negative weights (e.g. counts, densities)")
+            raise InputError(
+                "the background intensity has negative values",
+                remedy="pass non-negative weights (e.g. counts, densities)",
+            )
         rows, cols = np.nonzero(w > 0)
         # keep cells whose centre lies within one cell diagonal of the window
         cx = t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b
@@ -817,8 +852,10 @@ class Inhomogeneous:
         rows, cols = rows[near], cols[near]
         cum = np.cumsum(w[rows, cols])
         if len(cum) == 0 or cum[-1] <= 0:
-            raise InputError("the background intensity is zero everywhere in the window",
-                             remedy="check that the raster covers the window and is in the same CRS")
+            raise InputError(
+                "the background intensity is zero everywhere in the window",
+                remedy="check that the raster covers the window and is in the same CRS",
+            )
         n = len(a)
 
         def draw(gen: np.random.Generator) -> np.ndarray:
@@ -831,6 +868,7 @@ class Inhomogeneous:
                 p = np.column_stack([t.c + u * t.a + v * t.b, t.f + u * t.d + v * t.e])
                 out = np.vstack([out, p[win.contains(p)]])
             return out[:n]
+
         return lambda gen: (draw(gen), b)
 
 
@@ -910,17 +948,25 @@ class Envelope:
         else:
             hit = np.flatnonzero(np.isclose(self.radii, r, rtol=1e-9, atol=1e-9))
             if hit.size == 0:
-                raise InputError(f"r={r} is not one of the envelope's radii",
-                                 remedy=f"pick one of {self.radii.tolist()}")
+                raise InputError(
+                    f"r={r} is not one of the envelope's radii", remedy=f"pick one of {self.radii.tolist()}"
+                )
             k = int(hit[0])
-            s = _deviation(self.simulated[:, k:k + 1], self.centre[k:k + 1], self.alternative)[:, 0]
-            o = _deviation(self.observed[None, k:k + 1], self.centre[k:k + 1], self.alternative)[0, 0]
+            s = _deviation(self.simulated[:, k : k + 1], self.centre[k : k + 1], self.alternative)[:, 0]
+            o = _deviation(self.observed[None, k : k + 1], self.centre[k : k + 1], self.alternative)[0, 0]
             p = float((1 + np.count_nonzero(s >= o)) / (self.n_sim + 1))
             where = "at the stated radius (pointwise test)"
         params = dict(self.parameters)
-        params.update(r=float(self.radii[k]), alpha=self.alpha, envelope=self.kind,
-                      alternative=self.alternative, null=self.null, correction=self.correction,
-                      n_b=self.n_b, ci_kind="null envelope of the deviation (acceptance region)")
+        params.update(
+            r=float(self.radii[k]),
+            alpha=self.alpha,
+            envelope=self.kind,
+            alternative=self.alternative,
+            null=self.null,
+            correction=self.correction,
+            n_b=self.n_b,
+            ci_kind="null envelope of the deviation (acceptance region)",
+        )
         return StatResult(
             name=f"{self.statistic}(r) - reference {where}",
             estimate=float(dev[k]),
@@ -940,8 +986,9 @@ def _deviation(curves: np.ndarray, centre: np.ndarray, alternative: str) -> np.n
     return d if alternative == "greater" else -d
 
 
-def _statistic(statistic: str | Callable[..., np.ndarray], cross: bool, win: _Window,
-               radii: np.ndarray, correction: str) -> tuple[str, Callable[[np.ndarray, np.ndarray | None], np.ndarray]]:
+def _statistic(
+    statistic: str | Callable[..., np.ndarray], cross: bool, win: _Window, radii: np.ndarray, correction: str
+) -> tuple[str, Callable[[np.ndarray, np.ndarray | None], np.ndarray]]:
     if callable(statistic):
         return getattr(statistic, "__name__", "statistic"), lambda a, b: np.asarray(statistic(a, b), dtype=float)
     name = str(statistic).upper()
@@ -961,23 +1008,43 @@ def _statistic(statistic: str | Callable[..., np.ndarray], cross: bool, win: _Wi
     return ("cross-" if cross else "") + name, f
 
 
-def _simulate_chunk(chunk: tuple[int, np.random.Generator], *, simulate: Simulator,
-                    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+def _simulate_chunk(
+    chunk: tuple[int, np.random.Generator],
+    *,
+    simulate: Simulator,
+    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+) -> np.ndarray:
     """The statistic of ``size`` patterns drawn with the chunk's generator, (size, len(radii))."""
     size, gen = chunk
     return np.array([stat(*simulate(gen)) for _ in range(size)], dtype=float).reshape(size, -1)
 
 
-def _simulate_group(chunks: list[tuple[int, np.random.Generator]], *, simulate: Simulator,
-                    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+def _simulate_group(
+    chunks: list[tuple[int, np.random.Generator]],
+    *,
+    simulate: Simulator,
+    stat: Callable[[np.ndarray, np.ndarray | None], np.ndarray],
+) -> np.ndarray:
     """:func:`_simulate_chunk` over consecutive chunks, rows stacked in order."""
     return np.vstack([_simulate_chunk(c, simulate=simulate, stat=stat) for c in chunks])
 
 
-def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str | Callable[..., np.ndarray] = "L",
-             null: NullModel | None = None, n_sim: int = 999, seed: Seed | None = None,
-             correction: str | None = None, kind: str = "global", alternative: str = "two-sided",
-             alpha: float = 0.05, executor: Executor | None = None) -> Envelope:
+def envelope(
+    a: Any,
+    b: Any = None,
+    *,
+    window: Any,
+    radii: Any,
+    statistic: str | Callable[..., np.ndarray] = "L",
+    null: NullModel | None = None,
+    n_sim: int = 999,
+    seed: Seed | None = None,
+    correction: str | None = None,
+    kind: str = "global",
+    alternative: str = "two-sided",
+    alpha: float = 0.05,
+    executor: Executor | None = None,
+) -> Envelope:
     """Monte Carlo envelope and test of a K, L or G function against a null model.
 
     The statistic is computed for the data and for ``n_sim`` patterns simulated from ``null``.
@@ -1043,8 +1110,10 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     n_sim = int(n_sim)
     k_env = int(math.floor((alpha / 2 if kind == "pointwise" and alternative == "two-sided" else alpha) * (n_sim + 1)))
     if k_env < 1:
-        raise InputError(f"n_sim={n_sim} is too small for alpha={alpha}",
-                         remedy=f"use n_sim >= {math.ceil(2 / alpha) - 1} (e.g. 999)")
+        raise InputError(
+            f"n_sim={n_sim} is too small for alpha={alpha}",
+            remedy=f"use n_sim >= {math.ceil(2 / alpha) - 1} (e.g. 999)",
+        )
     gen = generator(seed, what="the envelope's simulations")
     null = CSR() if null is None else null
     if correction is None:
@@ -1064,8 +1133,10 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
     centre = np.nanmean(allc, axis=0)
     dev = _deviation(allc, centre, alternative)
     if np.isnan(dev).all(axis=1).any():
-        raise InputError("the statistic is undefined (NaN) at every radius for some pattern",
-                         remedy="use smaller radii, or the translation/isotropic correction")
+        raise InputError(
+            "the statistic is undefined (NaN) at every radius for some pattern",
+            remedy="use smaller radii, or the translation/isotropic correction",
+        )
     t = np.nanmax(dev, axis=1)
     p = float((1 + np.count_nonzero(t[1:] >= t[0])) / (n_sim + 1))
     if kind == "global":
@@ -1076,10 +1147,29 @@ def envelope(a: Any, b: Any = None, *, window: Any, radii: Any, statistic: str |
         srt = np.sort(sims, axis=0)
         low = srt[k_env - 1] if alternative != "greater" else np.full(len(r), -np.inf)
         high = srt[n_sim - k_env] if alternative != "less" else np.full(len(r), np.inf)
-    method = (f"Monte Carlo {kind} envelope, maximum-deviation test (Ripley 1981; Myllymäki et al. 2017), "
-              f"{name} with {correction} correction, null: {null.describe()}")
-    params = {"radii": r.tolist(), "n_sim": n_sim, "seed": recorded(seed), "window_area": win.area,
-              "statistic": name}
-    return Envelope(name, _frozen(r), _frozen(observed), _frozen(centre), _frozen(low), _frozen(high),
-                    _frozen(sims), p, float(t[0]), n_sim, float(alpha), kind, alternative, correction,
-                    null.describe(), method, len(pa), None if pb is None else len(pb), params)
+    method = (
+        f"Monte Carlo {kind} envelope, maximum-deviation test (Ripley 1981; Myllymäki et al. 2017), "
+        f"{name} with {correction} correction, null: {null.describe()}"
+    )
+    params = {"radii": r.tolist(), "n_sim": n_sim, "seed": recorded(seed), "window_area": win.area, "statistic": name}
+    return Envelope(
+        name,
+        _frozen(r),
+        _frozen(observed),
+        _frozen(centre),
+        _frozen(low),
+        _frozen(high),
+        _frozen(sims),
+        p,
+        float(t[0]),
+        n_sim,
+        float(alpha),
+        kind,
+        alternative,
+        correction,
+        null.describe(),
+        method,
+        len(pa),
+        None if pb is None else len(pb),
+        params,
+    )

@@ -36,8 +36,10 @@ def generator(seed: Seed | None, *, what: str = "this computation") -> np.random
         When ``seed`` is None or neither an integer nor a generator.
     """
     if seed is None:
-        raise InputError(f"{what} draws random numbers and needs a seed",
-                         remedy="pass seed=<int> (recorded in the result) or seed=numpy.random.default_rng(...)")
+        raise InputError(
+            f"{what} draws random numbers and needs a seed",
+            remedy="pass seed=<int> (recorded in the result) or seed=numpy.random.default_rng(...)",
+        )
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):

@@ -47,6 +47,7 @@ __all__ = [
 
 # -- two shares ------------------------------------------------------------------------------
 
+
 def two_proportion_z_test(k1: float, n1: float, k0: float, n0: float) -> tuple[float, float]:
     """Pooled two-proportion z-test of equal shares ``k1/n1`` and ``k0/n0``.
 
@@ -85,10 +86,16 @@ def share_difference(k1: int, n1: int, k0: int, n0: int, confidence: float = 0.9
         Estimate in share units (−1 … 1).
     """
     zs, p = two_proportion_z_test(k1, n1, k0, n0)
-    return StatResult(name="difference of shares", estimate=k1 / n1 - k0 / n0, ci=newcombe(k1, n1, k0, n0, confidence),
-                      p_value=p, n=n1 + n0,
-                      method="difference of proportions, Newcombe (1998) hybrid score CI, pooled two-proportion z-test",
-                      statistic=zs, parameters={"after": [k1, n1], "before": [k0, n0], "confidence": confidence})
+    return StatResult(
+        name="difference of shares",
+        estimate=k1 / n1 - k0 / n0,
+        ci=newcombe(k1, n1, k0, n0, confidence),
+        p_value=p,
+        n=n1 + n0,
+        method="difference of proportions, Newcombe (1998) hybrid score CI, pooled two-proportion z-test",
+        statistic=zs,
+        parameters={"after": [k1, n1], "before": [k0, n0], "confidence": confidence},
+    )
 
 
 def risk_ratio(k1: int, n1: int, k0: int, n0: int, confidence: float = 0.95) -> StatResult:
@@ -116,16 +123,24 @@ def risk_ratio(k1: int, n1: int, k0: int, n0: int, confidence: float = 0.95) -> 
         No event in a group (the log interval is undefined).
     """
     if k1 == 0 or k0 == 0:
-        raise InputError("a risk ratio needs at least one event in each group",
-                         remedy="merge sparse classes or widen the period")
+        raise InputError(
+            "a risk ratio needs at least one event in each group", remedy="merge sparse classes or widen the period"
+        )
     zs, p = two_proportion_z_test(k1, n1, k0, n0)
-    return StatResult(name="risk ratio", estimate=(k1 / n1) / (k0 / n0), ci=katz(k1, n1, k0, n0, confidence),
-                      p_value=p, n=n1 + n0,
-                      method="risk ratio with Katz log CI (Katz et al. 1978), pooled two-proportion z-test",
-                      statistic=float(zs), parameters={"group": [k1, n1], "reference": [k0, n0], "confidence": confidence})
+    return StatResult(
+        name="risk ratio",
+        estimate=(k1 / n1) / (k0 / n0),
+        ci=katz(k1, n1, k0, n0, confidence),
+        p_value=p,
+        n=n1 + n0,
+        method="risk ratio with Katz log CI (Katz et al. 1978), pooled two-proportion z-test",
+        statistic=float(zs),
+        parameters={"group": [k1, n1], "reference": [k0, n0], "confidence": confidence},
+    )
 
 
 # -- the Poisson-binomial test -------------------------------------------------------------
+
 
 def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
     """Exact distribution of the number of successes of independent Bernoulli(pᵢ) trials.
@@ -147,7 +162,7 @@ def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
     pmf = np.zeros(p.size + 1)
     pmf[0] = 1.0
     for i, pi in enumerate(p):
-        pmf[1:i + 2] = pmf[1:i + 2] * (1.0 - pi) + pmf[0:i + 1] * pi
+        pmf[1 : i + 2] = pmf[1 : i + 2] * (1.0 - pi) + pmf[0 : i + 1] * pi
         pmf[0] *= 1.0 - pi
     return pmf
 
@@ -171,7 +186,7 @@ def poisson_binomial_p_value(observed: int, p: np.ndarray, *, alternative: str =
     pmf = poisson_binomial_pmf(p)
     k = int(observed)
     if alternative == "less":
-        value = pmf[:k + 1].sum()
+        value = pmf[: k + 1].sum()
     elif alternative == "greater":
         value = pmf[k:].sum()
     elif alternative == "two-sided":
@@ -183,7 +198,10 @@ def poisson_binomial_p_value(observed: int, p: np.ndarray, *, alternative: str =
 
 # -- ranks -------------------------------------------------------------------------------------
 
-def stratified_rank_test(values: np.ndarray, after: np.ndarray, strata: np.ndarray | None = None) -> tuple[float, float]:
+
+def stratified_rank_test(
+    values: np.ndarray, after: np.ndarray, strata: np.ndarray | None = None
+) -> tuple[float, float]:
     """Two-sided stratified Wilcoxon–Mann–Whitney test (van Elteren 1960) of after against before.
 
     Within stratum ``s`` (``n_s`` values, ``m_s`` after, ``n_s - m_s`` before) the rank sum
@@ -240,9 +258,19 @@ def stratified_rank_test(values: np.ndarray, after: np.ndarray, strata: np.ndarr
 
 # -- permutation tests ---------------------------------------------------------------------------
 
-def background_test(values: np.ndarray, pre: np.ndarray, post_col: np.ndarray, *, permutations: int, bootstrap: int,
-                    confidence: float, seed: Seed, alternative: str,
-                    effect: Callable[[float, float, int], float]) -> tuple[float, float, tuple[float, float], float]:
+
+def background_test(
+    values: np.ndarray,
+    pre: np.ndarray,
+    post_col: np.ndarray,
+    *,
+    permutations: int,
+    bootstrap: int,
+    confidence: float,
+    seed: Seed,
+    alternative: str,
+    effect: Callable[[float, float, int], float],
+) -> tuple[float, float, tuple[float, float], float]:
     """Records after an event against background records before it, by permutation of locations.
 
     ``values``: (records, columns) value of every record's location under every column (e.g.
@@ -303,8 +331,9 @@ def background_test(values: np.ndarray, pre: np.ndarray, post_col: np.ndarray, *
     return o, e, percentile_ci(boots, confidence), p_value
 
 
-def paired_tests(a: np.ndarray, b: np.ndarray, x: np.ndarray, *, permutations: int, bootstrap: int,
-                 confidence: float, seed: Seed) -> dict[str, Any]:
+def paired_tests(
+    a: np.ndarray, b: np.ndarray, x: np.ndarray, *, permutations: int, bootstrap: int, confidence: float, seed: Seed
+) -> dict[str, Any]:
     """Paired differences ``d = b − a``: the mean, and the difference of least-squares slopes on ``x``.
 
     * mean: ``d̄``; p-value by a sign-flip permutation test (``permutations`` random sign
@@ -346,7 +375,11 @@ def paired_tests(a: np.ndarray, b: np.ndarray, x: np.ndarray, *, permutations: i
     def slope_diff(x_: np.ndarray, f: np.ndarray, g: np.ndarray) -> float:
         xc_ = x_ - x_.mean()
         sxx_ = float((xc_ * xc_).sum())
-        return float((xc_ * (g - g.mean())).sum() / sxx_ - (xc_ * (f - f.mean())).sum() / sxx_) if sxx_ > 0 else float("nan")
+        return (
+            float((xc_ * (g - g.mean())).sum() / sxx_ - (xc_ * (f - f.mean())).sum() / sxx_)
+            if sxx_ > 0
+            else float("nan")
+        )
 
     xc = x - x.mean()
     sxx = float((xc * xc).sum())
@@ -357,6 +390,13 @@ def paired_tests(a: np.ndarray, b: np.ndarray, x: np.ndarray, *, permutations: i
     perm_diffs = np.array([slope_diff(x, np.where(s, b, a), np.where(s, a, b)) for s in swap])
     p_slope = float((1 + np.count_nonzero(np.abs(perm_diffs) >= abs(diff) - 1e-12)) / (permutations + 1))
     boot_slopes = np.array([slope_diff(x[i], a[i], b[i]) for i in boot_idx])
-    return dict(mean=float(delta.mean()), ci_mean=ci_mean, p_mean=p_mean, slope_free=slope_a,
-                slope_avoid=slope_b, slope_diff=diff, ci_slope=percentile_ci(boot_slopes, confidence),
-                p_slope=p_slope)
+    return dict(
+        mean=float(delta.mean()),
+        ci_mean=ci_mean,
+        p_mean=p_mean,
+        slope_free=slope_a,
+        slope_avoid=slope_b,
+        slope_diff=diff,
+        ci_slope=percentile_ci(boot_slopes, confidence),
+        p_slope=p_slope,
+    )

@@ -58,9 +58,7 @@ def _as_time(time: Any, n: int) -> tuple[np.ndarray, str, Any]:
     """Numeric time axis and its unit; datetimes become decimal years since the first."""
     if time is None:
         return np.arange(n, dtype=np.float64), "step", None
-    t = pd.Series(np.asarray(time)) if not isinstance(time, pd.Series) else time.reset_index(
-        drop=True
-    )
+    t = pd.Series(np.asarray(time)) if not isinstance(time, pd.Series) else time.reset_index(drop=True)
     if len(t) != n:
         raise InputError(f"time has {len(t)} entries but the series has {n}.")
     if pd.api.types.is_datetime64_any_dtype(t):
@@ -270,9 +268,7 @@ def _hac_se(a: np.ndarray, e: np.ndarray, maxlags: int) -> np.ndarray:
     return np.sqrt(v)
 
 
-def _sieve_errors(
-    resid: np.ndarray, size: int, rng: np.random.Generator
-) -> tuple[np.ndarray, int]:
+def _sieve_errors(resid: np.ndarray, size: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """AR(p) sieve bootstrap errors (n, size) from residuals; p by AIC (Bühlmann 1997)."""
     n = resid.size
     pmax = max(0, min(int(10 * math.log10(n)), n // 4))
@@ -403,9 +399,7 @@ def interrupted_time_series(
             beta_r = np.linalg.lstsq(xr, v, rcond=None)[0]
             errors, ar_order = _sieve_errors(v - xr @ beta_r, bootstrap, rng)
             ystar = (xr @ beta_r)[:, None] + errors
-            tstar = (influence[k] @ ystar) / _hac_se(
-                influence[k], annihilator @ ystar, maxlags
-            )
+            tstar = (influence[k] @ ystar) / _hac_se(influence[k], annihilator @ ystar, maxlags)
             p = (1.0 + np.sum(np.abs(tstar) >= abs(est / se))) / (bootstrap + 1.0)
             c = float(np.quantile(np.abs(tstar), confidence))
             lo, hi = est - c * se, est + c * se

@@ -21,10 +21,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("borderscape.cli.sources:fetch", "Download sources into the cache (checksummed, resumable)."),
     "ingest": ("borderscape.cli.ingest:ingest", "Turn a source file into a typed layer and a quality report."),
     "terrain": ("borderscape.cli.terrain:terrain", "Walking cost, least-cost paths and viewsheds as GeoTIFFs."),
-    "run": ("borderscape.cli.run:run", "Run a study's funnel-effect tests and write results, tables, figures and a map."),
+    "run": (
+        "borderscape.cli.run:run",
+        "Run a study's funnel-effect tests and write results, tables, figures and a map.",
+    ),
     "map": ("borderscape.cli.map:map_command", "An interactive, self-contained Leaflet map of a study or of layers."),
-    "demo": ("borderscape.cli.run:demo", "The whole pipeline on a simulated world (offline; outputs say SIMULATED DATA)."),
-    "brief": ("borderscape.cli.brief:brief_command", "A study's briefing: self-contained HTML page (print styles) and PDF."),
+    "demo": (
+        "borderscape.cli.run:demo",
+        "The whole pipeline on a simulated world (offline; outputs say SIMULATED DATA).",
+    ),
+    "brief": (
+        "borderscape.cli.brief:brief_command",
+        "A study's briefing: self-contained HTML page (print styles) and PDF.",
+    ),
 }
 
 
@@ -99,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a user
         if os.environ.get("BORDERSCAPE_DEBUG"):
             raise
-        click.secho(f"internal error: {type(exc).__name__}: {exc}\n  Please report it; rerun with "
-                    "BORDERSCAPE_DEBUG=1 to see the traceback.", fg="red", err=True)
+        click.secho(
+            f"internal error: {type(exc).__name__}: {exc}\n  Please report it; rerun with "
+            "BORDERSCAPE_DEBUG=1 to see the traceback.",
+            fg="red",
+            err=True,
+        )
         return 1
     return result if isinstance(result, int) else 0
 

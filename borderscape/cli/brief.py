@@ -9,17 +9,37 @@ import click
 
 @click.command()
 @click.argument("study", required=False)
-@click.option("--from", "from_run", type=click.Path(path_type=Path), default=None,
-              help="A run folder written by `borderscape run`: write its briefing without recomputing.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
-@click.option("--towers", type=click.Path(path_type=Path), default=None,
-              help="A file of surveillance towers (CSV, GeoJSON or KML).")
+@click.option(
+    "--from",
+    "from_run",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A run folder written by `borderscape run`: write its briefing without recomputing.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
+)
+@click.option(
+    "--towers",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A file of surveillance towers (CSV, GeoJSON or KML).",
+)
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF.")
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-def brief_command(study: str | None, from_run: Path | None, data_dir: Path | None, towers: Path | None, dem: Path | None, seed: int | None,
-                  out: Path) -> None:
+def brief_command(
+    study: str | None,
+    from_run: Path | None,
+    data_dir: Path | None,
+    towers: Path | None,
+    dem: Path | None,
+    seed: int | None,
+    out: Path,
+) -> None:
     """Write a briefing of STUDY (a shipped name such as central-med, a TOML file, or `demo`).
 
     With --from RUN_DIR, renders the run folder RUN_DIR (from `borderscape run`) without
@@ -31,9 +51,11 @@ def brief_command(study: str | None, from_run: Path | None, data_dir: Path | Non
     from borderscape.errors import InputError
 
     if (study is None) == (from_run is None):
-        raise InputError("give a STUDY to run, or a run folder with --from (one of the two)",
-                         remedy="borderscape brief central-med --out brief/, or "
-                                "borderscape brief --from out/central-med --out brief/")
+        raise InputError(
+            "give a STUDY to run, or a run folder with --from (one of the two)",
+            remedy="borderscape brief central-med --out brief/, or "
+            "borderscape brief --from out/central-med --out brief/",
+        )
     if from_run is not None:
         result = brief_from(from_run, out=out)
     else:

@@ -30,8 +30,10 @@ def parse_columns(specs: tuple[str, ...]) -> dict[str, str]:
             role, sep, column = part.partition("=")
             role, column = role.strip(), column.strip()
             if not sep or not role or not column:
-                raise InputError(f"--columns part {part.strip()!r} is not ROLE=COLUMN",
-                                 remedy="write --columns lat=COL,lon=COL,date=COL")
+                raise InputError(
+                    f"--columns part {part.strip()!r} is not ROLE=COLUMN",
+                    remedy="write --columns lat=COL,lon=COL,date=COL",
+                )
             if role in mapping:
                 raise InputError(f"role {role!r} mapped twice in --columns", remedy="map each role once")
             mapping[role] = column
@@ -45,7 +47,9 @@ def parse_region(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         west, south, east, north = (float(v) for v in text.split(","))
     except ValueError:
-        raise InputError(f"--region {text!r} is not W,S,E,N", remedy="give four numbers in degrees, e.g. -115.5,30,-108.5,35") from None
+        raise InputError(
+            f"--region {text!r} is not W,S,E,N", remedy="give four numbers in degrees, e.g. -115.5,30,-108.5,35"
+        ) from None
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise InputError(f"--region {text!r} is not a valid box", remedy="west < east, south < north, in degrees")
     return west, south, east, north
@@ -80,24 +84,57 @@ Examples:
 @click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Local mirror folder (default: $BORDERSCAPE_DATA, then the download cache).")
-@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path),
-              help="Layer file: .parquet (GeoParquet), .gpkg, .csv; .tif for elevation rasters.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Local mirror folder (default: $BORDERSCAPE_DATA, then the download cache).",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Layer file: .parquet (GeoParquet), .gpkg, .csv; .tif for elevation rasters.",
+)
 @click.option("--report", type=click.Path(path_type=Path), help="Write the quality report (JSON) here.")
-@click.option("--keep-personal", is_flag=True,
-              help="Keep names and case numbers in the layer file (catalog sources: the source's own; deaths FILE: "
-                   "the --keep columns named like Name or Case Number). For your own research file, never for a "
-                   "rendered output.")
-@click.option("--columns", multiple=True, metavar="ROLE=COL,...",
-              help="For deaths|sensors|context FILE: which column plays which role (lat, lon, latlon, wkt, x, y, "
-                   "date, dead, missing, cause, location_precision, record_id, kind, height, range, swath, active_from, "
-                   "active_to, deployment, name).")
-@click.option("--keep", multiple=True, metavar="COL", help="For deaths|sensors|context FILE: keep this column too (repeatable).")
-@click.option("--region", metavar="W,S,E,N", help="For deaths|sensors|context FILE: the expected lon/lat box; swapped or "
-                                                  "sign-flipped coordinates are repaired against it.")
+@click.option(
+    "--keep-personal",
+    is_flag=True,
+    help="Keep names and case numbers in the layer file (catalog sources: the source's own; deaths FILE: "
+    "the --keep columns named like Name or Case Number). For your own research file, never for a "
+    "rendered output.",
+)
+@click.option(
+    "--columns",
+    multiple=True,
+    metavar="ROLE=COL,...",
+    help="For deaths|sensors|context FILE: which column plays which role (lat, lon, latlon, wkt, x, y, "
+    "date, dead, missing, cause, location_precision, record_id, kind, height, range, swath, active_from, "
+    "active_to, deployment, name).",
+)
+@click.option(
+    "--keep", multiple=True, metavar="COL", help="For deaths|sensors|context FILE: keep this column too (repeatable)."
+)
+@click.option(
+    "--region",
+    metavar="W,S,E,N",
+    help="For deaths|sensors|context FILE: the expected lon/lat box; swapped or "
+    "sign-flipped coordinates are repaired against it.",
+)
 @click.option("--crs", help="For deaths|sensors|context FILE with x=COL,y=COL: the CRS of x/y (e.g. EPSG:32612).")
-def ingest(source: str, file: Path | None, data_dir: Path | None, out: Path, report: Path | None, keep_personal: bool,
-           columns: tuple[str, ...], keep: tuple[str, ...], region: str | None, crs: str | None) -> None:
+def ingest(
+    source: str,
+    file: Path | None,
+    data_dir: Path | None,
+    out: Path,
+    report: Path | None,
+    keep_personal: bool,
+    columns: tuple[str, ...],
+    keep: tuple[str, ...],
+    region: str | None,
+    crs: str | None,
+) -> None:
     """Ingest SOURCE (a catalog id, see `borderscape sources`) into a typed layer.
 
     Every input row is kept, repaired (with what changed) or quarantined (with why); the
@@ -116,24 +153,42 @@ def ingest(source: str, file: Path | None, data_dir: Path | None, out: Path, rep
     generic = source in GENERIC_KINDS
     if generic:
         if file is None:
-            raise InputError(f"`borderscape ingest {source}` needs a FILE", remedy=f"borderscape ingest {source} FILE --columns lat=COL,lon=COL --out OUT")
+            raise InputError(
+                f"`borderscape ingest {source}` needs a FILE",
+                remedy=f"borderscape ingest {source} FILE --columns lat=COL,lon=COL --out OUT",
+            )
         if data_dir is not None:
             raise InputError("--data-dir is for catalog sources", remedy="give the FILE directly")
         mapping = parse_columns(columns)
         if not mapping:
-            raise InputError("--columns is required for a file with no catalog entry",
-                             remedy="e.g. --columns lat=Latitude,lon=Longitude,date=Date")
+            raise InputError(
+                "--columns is required for a file with no catalog entry",
+                remedy="e.g. --columns lat=Latitude,lon=Longitude,date=Date",
+            )
     elif columns or keep or region or crs:
-        raise InputError("--columns, --keep, --region and --crs are for deaths|sensors|context FILE",
-                         remedy=f"catalog source {source!r} has a fixed reader; drop these options")
+        raise InputError(
+            "--columns, --keep, --region and --crs are for deaths|sensors|context FILE",
+            remedy=f"catalog source {source!r} has a fixed reader; drop these options",
+        )
     if keep_personal:
-        click.secho("warning: --keep-personal keeps names and case numbers in this layer file for your own research; "
-                    "do not share it, and rendered outputs (maps, figures, briefings) never show them.", fg="yellow", err=True)
+        click.secho(
+            "warning: --keep-personal keeps names and case numbers in this layer file for your own research; "
+            "do not share it, and rendered outputs (maps, figures, briefings) never show them.",
+            fg="yellow",
+            err=True,
+        )
     with _status(f"ingesting {source} …"):
         try:
             if generic:
-                layer = ingest_file(source, file, columns=mapping, keep=keep, region=parse_region(region), crs=crs,
-                                    keep_personal=keep_personal)
+                layer = ingest_file(
+                    source,
+                    file,
+                    columns=mapping,
+                    keep=keep,
+                    region=parse_region(region),
+                    crs=crs,
+                    keep_personal=keep_personal,
+                )
             else:
                 layer = ingest_source(source, file, data_dir=data_dir, keep_personal=keep_personal)
             written = write_layer(layer, out)
@@ -143,10 +198,18 @@ def ingest(source: str, file: Path | None, data_dir: Path | None, out: Path, rep
             raise
         except (OSError, ValueError, UnicodeError, MemoryError) as exc:
             # the message of a low-level error can quote a cell of the file: show only its type
-            raise IngestError(f"cannot ingest {source}: {type(exc).__name__} while reading or writing",
-                              remedy="check the input file and the output folder (permissions, free space)") from exc
+            raise IngestError(
+                f"cannot ingest {source}: {type(exc).__name__} while reading or writing",
+                remedy="check the input file and the output folder (permissions, free space)",
+            ) from exc
     r = layer.report
-    chosen = r.files[0].get("chosen") if r.files and r.files[0].get("chosen") else ", ".join(Path(f["path"]).name for f in r.files)
+    chosen = (
+        r.files[0].get("chosen")
+        if r.files and r.files[0].get("chosen")
+        else ", ".join(Path(f["path"]).name for f in r.files)
+    )
     unit = "cells" if getattr(layer, "kind", "") == "raster" else "rows"
-    click.echo(f"{source}: {r.rows_read} {unit} read, {r.kept} kept, {r.repaired} repaired, {r.quarantined} quarantined"
-               f" | {chosen} | wrote {written}" + (f" and {report}" if report is not None else ""))
+    click.echo(
+        f"{source}: {r.rows_read} {unit} read, {r.kept} kept, {r.repaired} repaired, {r.quarantined} quarantined"
+        f" | {chosen} | wrote {written}" + (f" and {report}" if report is not None else "")
+    )

@@ -9,27 +9,64 @@ import click
 
 @click.command()
 @click.argument("study", required=False)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
-@click.option("--from", "from_run", type=click.Path(path_type=Path), default=None,
-              help="A run folder written by `borderscape run` (out/<study name>): draw its map without recomputing.")
-@click.option("--layer", "layers", multiple=True, type=click.Path(path_type=Path),
-              help="A layer written by `borderscape ingest ... --out FILE` (.parquet or .gpkg); repeatable.")
-@click.option("--towers", type=click.Path(path_type=Path), default=None, help="A towers file, as for `borderscape run`.")
-@click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF, as for `borderscape run`.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
+)
+@click.option(
+    "--from",
+    "from_run",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A run folder written by `borderscape run` (out/<study name>): draw its map without recomputing.",
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A layer written by `borderscape ingest ... --out FILE` (.parquet or .gpkg); repeatable.",
+)
+@click.option(
+    "--towers", type=click.Path(path_type=Path), default=None, help="A towers file, as for `borderscape run`."
+)
+@click.option(
+    "--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF, as for `borderscape run`."
+)
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path), help="The HTML file to write.")
-@click.option("--self-contained", is_flag=True,
-              help="Write one file with Leaflet and the data inlined (default: Leaflet is copied into "
-                   "<stem>_files/ beside the map and referenced relatively).")
-@click.option("--tiles", type=click.Choice(["none", "osm"]), default="none", show_default=True,
-              help="Basemap: none (the study's own border, coasts and roads) or OpenStreetMap tiles "
-                   "(the only network request the map ever makes).")
+@click.option(
+    "--self-contained",
+    is_flag=True,
+    help="Write one file with Leaflet and the data inlined (default: Leaflet is copied into "
+    "<stem>_files/ beside the map and referenced relatively).",
+)
+@click.option(
+    "--tiles",
+    type=click.Choice(["none", "osm"]),
+    default="none",
+    show_default=True,
+    help="Basemap: none (the study's own border, coasts and roads) or OpenStreetMap tiles "
+    "(the only network request the map ever makes).",
+)
 @click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
 @click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
-def map_command(study: str | None, from_run: Path | None, data_dir: Path | None, layers: tuple[Path, ...], towers: Path | None,
-                dem: Path | None, seed: int | None, out: Path, self_contained: bool, tiles: str, embed: bool,
-                embed_url: str | None) -> None:
+def map_command(
+    study: str | None,
+    from_run: Path | None,
+    data_dir: Path | None,
+    layers: tuple[Path, ...],
+    towers: Path | None,
+    dem: Path | None,
+    seed: int | None,
+    out: Path,
+    self_contained: bool,
+    tiles: str,
+    embed: bool,
+    embed_url: str | None,
+) -> None:
     """An interactive map of STUDY (a shipped name or a TOML file) and/or of --layer files.
 
     Layers can be switched on and off, a slider filters remains, incidents, sensors and
@@ -46,8 +83,10 @@ def map_command(study: str | None, from_run: Path | None, data_dir: Path | None,
     from borderscape.webmap import embed_snippet, files_map, with_files, write_map
 
     if study is not None and from_run is not None:
-        raise InputError("give a STUDY to run or a run folder (--from), not both",
-                         remedy="borderscape map --from out/arizona-sonora --out map.html")
+        raise InputError(
+            "give a STUDY to run or a run folder (--from), not both",
+            remedy="borderscape map --from out/arizona-sonora --out map.html",
+        )
     if from_run is not None:
         from borderscape.output import read_run
 

@@ -21,7 +21,8 @@ def _summary(result: RunOutput) -> None:
     for t in result.results["tests"]:
         ci = t["ci"]
         table.add_row(
-            t["id"], t["status"],
+            t["id"],
+            t["status"],
             "" if t["estimate"] is None else f"{t['estimate']:.4g}",
             "" if ci is None or None in ci else f"[{ci[0]:.3g}, {ci[1]:.3g}]",
             "" if t["p_value"] is None else f"{t['p_value']:.3g}",
@@ -31,32 +32,66 @@ def _summary(result: RunOutput) -> None:
     console.print(table)
     skipped = [t for t in result.results["tests"] if t["status"] == "skipped"]
     if skipped:
-        console.print(f"{len(skipped)} test(s) skipped; the reasons and remedies are in results.json and map.html.",
-                      highlight=False)
+        console.print(
+            f"{len(skipped)} test(s) skipped; the reasons and remedies are in results.json and map.html.",
+            highlight=False,
+        )
     console.print(f"outputs written to {result.out}", highlight=False)
 
 
-_WORKERS = click.option("--workers", type=click.IntRange(min=1), default=None,
-                        help="Worker processes of a local Dask cluster (needs borderscape[dask]); 1 or none: serial.")
-_SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
-                          help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs borderscape[dask]).")
+_WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of a local Dask cluster (needs borderscape[dask]); 1 or none: serial.",
+)
+_SCHEDULER = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs borderscape[dask]).",
+)
 
 
 @click.command()
 @click.argument("studies", nargs=-1, required=True, metavar="STUDY [STUDY ...]")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Local folder holding the source files (default: BORDERSCAPE_DATA).")
-@click.option("--towers", type=click.Path(path_type=Path), default=None,
-              help="A file of surveillance towers (CSV, GeoJSON or KML; EFF's layout or similar).")
-@click.option("--dem", type=click.Path(path_type=Path), default=None,
-              help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: out/<study name>); with several studies, each goes into OUT/<study name>.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
+)
+@click.option(
+    "--towers",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A file of surveillance towers (CSV, GeoJSON or KML; EFF's layout or similar).",
+)
+@click.option(
+    "--dem",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: out/<study name>); with several studies, each goes into OUT/<study name>.",
+)
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @_WORKERS
 @_SCHEDULER
-def run(studies: tuple[str, ...], data_dir: Path | None, towers: Path | None, dem: Path | None, out: Path | None,
-        seed: int | None, workers: int | None, scheduler: str | None) -> None:
+def run(
+    studies: tuple[str, ...],
+    data_dir: Path | None,
+    towers: Path | None,
+    dem: Path | None,
+    out: Path | None,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
 
     Writes results.json, tables/, figures/, map.html and provenance.json into the output
@@ -68,11 +103,29 @@ def run(studies: tuple[str, ...], data_dir: Path | None, towers: Path | None, de
     from borderscape.pipeline import run_studies, run_study
 
     if len(studies) == 1:
-        _summary(run_study(studies[0], data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed, workers=workers,
-                           scheduler=scheduler))
+        _summary(
+            run_study(
+                studies[0],
+                data_dir=data_dir,
+                towers=towers,
+                dem=dem,
+                out=out,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+            )
+        )
         return
-    for result in run_studies(list(studies), data_dir=data_dir, towers=towers, dem=dem, out=out, seed=seed,
-                              workers=workers, scheduler=scheduler):
+    for result in run_studies(
+        list(studies),
+        data_dir=data_dir,
+        towers=towers,
+        dem=dem,
+        out=out,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+    ):
         _summary(result)
 
 

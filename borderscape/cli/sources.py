@@ -13,7 +13,8 @@ import click
 from borderscape import settings
 from borderscape.errors import SourceNotFound
 from borderscape.layers.catalog import CATALOG, Source, get_source
-from borderscape.layers.fetch import Fetched, Located, Progress, fetch as fetch_source, locate, remedy_for
+from borderscape.layers.fetch import Fetched, Located, Progress, locate, remedy_for
+from borderscape.layers.fetch import fetch as fetch_source
 
 
 def _show_progress() -> bool:
@@ -42,10 +43,18 @@ def _entry(source: Source, found: Located | None) -> dict:
 
 
 @click.command("sources")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Local mirror folder (default: $BORDERSCAPE_DATA).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-              help="Download cache (default: $BORDERSCAPE_CACHE or ~/.cache/borderscape).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Local mirror folder (default: $BORDERSCAPE_DATA).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Download cache (default: $BORDERSCAPE_CACHE or ~/.cache/borderscape).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def sources(data_dir: Path | None, cache_dir: Path | None, as_json: bool) -> None:
     """List every catalog source: where its files were found (path, sha256) or how to get it."""
@@ -78,9 +87,11 @@ def _rich_table(rows: list[tuple[Source, Located | None]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="borderscape sources",
-                  caption="For a missing source: follow its note, pass --data-dir DIR (or set BORDERSCAPE_DATA) "
-                          "to a folder holding its files, or run `borderscape fetch ID`; --json gives full details.")
+    table = Table(
+        title="borderscape sources",
+        caption="For a missing source: follow its note, pass --data-dir DIR (or set BORDERSCAPE_DATA) "
+        "to a folder holding its files, or run `borderscape fetch ID`; --json gives full details.",
+    )
     for column in ("id", "found", "format", "file(s) / how to get", "sha256"):
         table.add_column(column, overflow="fold")
     for source, found in rows:
@@ -90,8 +101,9 @@ def _rich_table(rows: list[tuple[Source, Located | None]]) -> None:
         first = found.paths[0]
         files = str(first) if len(found.paths) == 1 else f"{len(found.paths)} files in {first.parent}"
         if found.alternatives:
-            files += f"\n(not chosen: {', '.join(p.name for p in found.alternatives[:3])}" + \
-                     (" …)" if len(found.alternatives) > 3 else ")")
+            files += f"\n(not chosen: {', '.join(p.name for p in found.alternatives[:3])}" + (
+                " …)" if len(found.alternatives) > 3 else ")"
+            )
         table.add_row(source.id, f"[green]{found.how}[/green]", found.format, files, found.sha256[0][:12] + "…")
     Console().print(table)
 
@@ -103,16 +115,26 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[str], Progress | None]]:
         yield lambda label: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress as Bar, TextColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+    from rich.progress import Progress as Bar
 
-    with Bar(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-             console=Console(stderr=True), transient=True) as bar:
+    with Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+
         def start(label: str) -> Progress:
             task = bar.add_task(label, total=None)
 
             def update(done: int, total: int | None) -> None:
                 bar.update(task, completed=done, total=total)
+
             return update
+
         yield start
 
 
@@ -130,21 +152,52 @@ def _parse_bbox(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 @click.command("fetch")
 @click.argument("source_ids", metavar="SOURCE...", nargs=-1, required=True)
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-              help="Download cache (default: $BORDERSCAPE_CACHE or ~/.cache/borderscape).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Download cache (default: $BORDERSCAPE_CACHE or ~/.cache/borderscape).",
+)
 @click.option("--url", default=None, help="Download this URL instead of the catalog's link (one source only).")
-@click.option("--bbox", default=None, callback=_parse_bbox, metavar="W,S,E,N",
-              help="Bounding box in degrees, for elevation tiles (dem-copernicus, dem-3dep).")
-@click.option("--tile-url", default=None, metavar="TEMPLATE",
-              help="Tile URL template with {name}, replacing the catalog's (a mirror of the tiles).")
+@click.option(
+    "--bbox",
+    default=None,
+    callback=_parse_bbox,
+    metavar="W,S,E,N",
+    help="Bounding box in degrees, for elevation tiles (dem-copernicus, dem-3dep).",
+)
+@click.option(
+    "--tile-url",
+    default=None,
+    metavar="TEMPLATE",
+    help="Tile URL template with {name}, replacing the catalog's (a mirror of the tiles).",
+)
 @click.option("--sha256", "sha256", default=None, metavar="HEX", help="Expected sha256 of the file (one file only).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Seconds to wait for a connection and each read (default: $BORDERSCAPE_TIMEOUT or 60).")
-@click.option("--retries", type=click.IntRange(min=0), default=None,
-              help="Extra attempts after a failed one (default: $BORDERSCAPE_RETRIES or 3).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Seconds to wait for a connection and each read (default: $BORDERSCAPE_TIMEOUT or 60).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Extra attempts after a failed one (default: $BORDERSCAPE_RETRIES or 3).",
+)
 @click.option("--force", is_flag=True, help="Download again even if the cache holds the file.")
-def fetch(source_ids: tuple[str, ...], cache_dir: Path | None, url: str | None, bbox: tuple[float, ...] | None,
-          tile_url: str | None, sha256: str | None, timeout: float | None, retries: int | None, force: bool) -> None:
+def fetch(
+    source_ids: tuple[str, ...],
+    cache_dir: Path | None,
+    url: str | None,
+    bbox: tuple[float, ...] | None,
+    tile_url: str | None,
+    sha256: str | None,
+    timeout: float | None,
+    retries: int | None,
+    force: bool,
+) -> None:
     """Download SOURCE... into the cache and print each file's path and sha256.
 
     Without network, get the files by hand (`borderscape sources` says how) and point to
@@ -158,10 +211,17 @@ def fetch(source_ids: tuple[str, ...], cache_dir: Path | None, url: str | None, 
     for sid in source_ids:
         with _progress_bar(_show_progress()) as start:  # the bar is gone before the report is printed
             result: Fetched = fetch_source(
-                sid, cache_dir=cache_dir, url=url, bbox=bbox, tile_url=tile_url, sha256=sha256,
+                sid,
+                cache_dir=cache_dir,
+                url=url,
+                bbox=bbox,
+                tile_url=tile_url,
+                sha256=sha256,
                 timeout=timeout if timeout is not None else settings.timeout,
-                retries=retries if retries is not None else settings.retries, backoff=settings.backoff,
-                progress=start(sid), force=force,
+                retries=retries if retries is not None else settings.retries,
+                backoff=settings.backoff,
+                progress=start(sid),
+                force=force,
             )
         for record in result.files:
             note = "  (already in cache)" if record.reused else ""
