@@ -71,7 +71,9 @@ class StudyInputs:
     def dem(self) -> Raster | None:
         """The elevation raster, whichever form it was given in."""
         value = self.layers.get("dem")
-        return value.raster if isinstance(value, RasterLayer) else value
+        if isinstance(value, RasterLayer):
+            return value.raster
+        return value if isinstance(value, Raster) else None
 
     def why_missing(self, *roles: str) -> str | None:
         """None when every role is present, else the reasons of the missing ones."""
@@ -152,7 +154,7 @@ def prepare_dem(raster: Raster, study: Study) -> Raster:
     return clipped
 
 
-def read_dem(path: str | os.PathLike, study: Study) -> Raster:
+def read_dem(path: str | os.PathLike[str], study: Study) -> Raster:
     """Read a DEM file (only the window over the study area), then :func:`prepare_dem`.
 
     Raises
@@ -204,9 +206,9 @@ def _missing_reason(role: str, exc: BorderscapeError, source_id: str) -> str:
 def assemble_inputs(
     study: Study,
     *,
-    data_dir: str | os.PathLike | None = None,
-    towers: str | os.PathLike | None = None,
-    dem: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    towers: str | os.PathLike[str] | None = None,
+    dem: str | os.PathLike[str] | None = None,
     step: Callable[[str], None] = lambda _: None,
 ) -> Assembled:
     """Find and ingest every layer a study names.
@@ -272,7 +274,7 @@ def assemble_inputs(
                 )
                 continue
             try:
-                located = locate(value, data_dir=data_dir)
+                located = locate(value, data_dir=None if data_dir is None else Path(data_dir))
             except SourceNotFound as exc:
                 missing[role] = _missing_reason(role, exc, value)
                 continue
@@ -302,7 +304,7 @@ def assemble_inputs(
                 _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
             )
             continue
-        source_id = value if is_id else (ROLE_READER[role] if explicit else reader_for(path, role))
+        source_id = value if is_id else (ROLE_READER[role] if explicit or path is None else reader_for(path, role))
         if source_id is None:
             raise InputError(
                 f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",

@@ -651,5 +651,5 @@ def schema() -> list[dict[str, Any]]:
             "doc": f.metadata["doc"],
         }
         for name, cls in SECTIONS.items()
-        for f in dataclasses.fields(cls)
-    ]  # type: ignore[arg-type]
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+    ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -238,7 +239,7 @@ def shipped_studies() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def load_study(name_or_path: str | Path) -> Study:
+def load_study(name_or_path: str | os.PathLike[str]) -> Study:
     """Read a study by shipped name or by path, and check it whole.
 
     Parameters

@@ -40,6 +40,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,19 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _to_parquet(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_parquet(tmp, index=False)
+
+
+def _to_csv(frame: pd.DataFrame, tmp: str) -> None:
+    frame.to_csv(tmp, index=False)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
 def write_json(path: Path, data: Mapping[str, Any]) -> Path:
     """Write JSON atomically: sorted keys, indented, UTF-8, no NaN."""
     text = json.dumps(
@@ -141,8 +155,8 @@ def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], *, simulated:
         plain = pd.DataFrame(frame)
         if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
             plain[frame.geometry.name] = frame.geometry.to_wkt()
-            written.append(_atomic(stem.with_suffix(".parquet"), lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
-        written.append(_atomic(stem.with_suffix(".csv"), lambda tmp, p=plain: p.to_csv(tmp, index=False)))
+            written.append(_atomic(stem.with_suffix(".parquet"), partial(_to_parquet, frame)))
+        written.append(_atomic(stem.with_suffix(".csv"), partial(_to_csv, plain)))
     return written
 
 
@@ -255,6 +269,7 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
         )
     coverage = coverage_table(battery.rasters)
     if len(coverage):
+        roles: tuple[str, ...]
         if study.battery == "maritime":
             roles, caveat = (
                 ("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
@@ -381,13 +396,14 @@ def study_map_data(
 ) -> webmap.StudyMap:
     """What the interactive map of a run draws: its layers, title and extent, and from
     ``results.json`` the sources, caveats and outcomes."""
+    west, south, east, north = (float(v) for v in bbox)
     return webmap.StudyMap(
         tuple(layers),
         title,
         tuple(results["sources"]),
         tuple(results["caveats"]),
         bool(results["simulated"]),
-        tuple(float(v) for v in bbox),
+        (west, south, east, north),
         tuple(results["tests"]),
     )
 
@@ -419,7 +435,7 @@ def write_map_layers(folder: Path, layers: Sequence[webmap.MapLayer]) -> list[Pa
         frame = layer.frame
         if layer.kind == "points" and len(frame):  # remains: no finer position on disk than on the map
             frame = frame.set_geometry(webmap.round_coordinates(frame.geometry.values, layer.decimals), crs=frame.crs)
-        written.append(_atomic(folder / file, lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
+        written.append(_atomic(folder / file, partial(_to_parquet, frame)))
         meta.append(_layer_meta(layer, file))
     written.append(write_json(folder / "layers.json", {"layers": meta}))
     return written
@@ -483,7 +499,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def write_run(
-    out: str | os.PathLike,
+    out: str | os.PathLike[str],
     *,
     study: Study,
     assembled: Assembled,
@@ -597,7 +613,7 @@ class RunFolder:
         )
 
 
-def read_run(folder: str | os.PathLike) -> RunFolder:
+def read_run(folder: str | os.PathLike[str]) -> RunFolder:
     """Read a run folder written by ``borderscape run`` (or :meth:`borderscape.Result.write`).
 
     Raises
@@ -617,5 +633,4 @@ def read_run(folder: str | os.PathLike) -> RunFolder:
             f"{path} is not a complete run folder of this version of borderscape: {', '.join(absent)} missing",
             remedy=f"run the study again into this folder (`borderscape run STUDY --out {path}`), then render from it",
         )
-    read = lambda name: json.loads((path / name).read_text(encoding="utf-8"))  # noqa: E731
-    return RunFolder(path, read("results.json"), read("study.json"))
+    return RunFolder(path, _read_json(path / "results.json"), _read_json(path / "study.json"))

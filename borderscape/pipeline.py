@@ -70,7 +70,8 @@ class Result:
         """The outcome with ``id`` (``"H2.road_distance"``); KeyError naming the ids when absent."""
         for t in self.results["tests"]:
             if t["id"] == id:
-                return t
+                found: Mapping[str, Any] = t
+                return found
         raise KeyError(f"no test {id!r}; the ids are {', '.join(t['id'] for t in self.results['tests'])}")
 
     def map_data(self) -> webmap.StudyMap:
@@ -78,7 +79,7 @@ class Result:
         layers = output.map_layers(self.study, self.assembled, self.battery)
         return output.study_map_data(layers, title=self.study.title, bbox=self.study.bbox, results=self.results)
 
-    def write(self, folder: str | os.PathLike) -> RunOutput:
+    def write(self, folder: str | os.PathLike[str]) -> RunOutput:
         """Write the run folder (results.json, study.json, tables/, figures/, map/, map.html,
         provenance.json) in one piece: the folder is swapped in whole at the end."""
         opts = {**self.options, "out": str(Path(folder).resolve())}
@@ -129,16 +130,16 @@ def _progress(total: int, enabled: bool | None) -> Iterator[Callable[[str], None
         yield step
 
 
-def _path(value: str | os.PathLike | None) -> str | None:
+def _path(value: str | os.PathLike[str] | None) -> str | None:
     return None if value is None else str(Path(value).resolve())
 
 
 def run(
-    study: str | os.PathLike | Study,
+    study: str | os.PathLike[str] | Study,
     *,
-    data_dir: str | os.PathLike | None = None,
-    towers: str | os.PathLike | None = None,
-    dem: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    towers: str | os.PathLike[str] | None = None,
+    dem: str | os.PathLike[str] | None = None,
     seed: int | None = None,
     executor: Executor | None = None,
     progress: bool | None = False,
@@ -232,12 +233,12 @@ def demo(*, seed: int = 0, executor: Executor | None = None) -> Result:
 
 
 def run_study(
-    study: str | os.PathLike | Study,
+    study: str | os.PathLike[str] | Study,
     *,
-    data_dir: str | os.PathLike | None = None,
-    towers: str | os.PathLike | None = None,
-    dem: str | os.PathLike | None = None,
-    out: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    towers: str | os.PathLike[str] | None = None,
+    dem: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
     seed: int | None = None,
     progress: bool | None = None,
     workers: int | None = None,
@@ -258,12 +259,12 @@ def run_study(
 
 
 def run_studies(
-    studies: list[str | os.PathLike | Study],
+    studies: list[str | os.PathLike[str] | Study],
     *,
-    data_dir: str | os.PathLike | None = None,
-    towers: str | os.PathLike | None = None,
-    dem: str | os.PathLike | None = None,
-    out: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    towers: str | os.PathLike[str] | None = None,
+    dem: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
     seed: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -300,7 +301,7 @@ def _study_task(study: Study, *, base: Path, **options: Any) -> RunOutput:
 
 def run_demo(
     *,
-    out: str | os.PathLike | None = None,
+    out: str | os.PathLike[str] | None = None,
     seed: int = 0,
     progress: bool | None = None,
     workers: int | None = None,
