@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 
+from borderscape.analyses.budget import Budget, Estimate, check, estimate
 from borderscape.analyses.study import Study, working_crs
 from borderscape.geo.errors import BorderscapeError, InputError, RasterError, SourceNotFound
 from borderscape.geo.raster import Raster, mosaic
@@ -43,6 +45,30 @@ ROLE_READER = {
 SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
 #: Command-line options that supply a role directly.
 ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)", "dem": "--dem FILE (an elevation GeoTIFF)"}
+#: What a role needs: the layer kinds it accepts, the geometry families it reads ("point",
+#: "line", "polygon"; empty for a table), and catalog ids that serve it (for the remedy).  Read
+#: from the batteries: the border may be an area (its outline is used), the environment grid
+#: is points or cells, the coastline lines or land polygons.
+ROLE_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "deaths": (("deaths",), ("point",), ("pcome", "iom-mmp", "iom-mmp-europe")),
+    "terrain_covariates": (("deaths",), ("point",), ("pcome-terrain",)),
+    "incidents": (("deaths",), ("point",), ("frontex-incidents",)),
+    "towers": (("sensors",), ("point",), ("eff-towers",)),
+    "coastal_stations": (("sensors",), ("point",), ()),
+    "aerial_tracks": (("sensors",), ("line",), ()),
+    "operational_areas": (("sensors",), ("polygon",), ("frontex-opareas",)),
+    "border": (("context",), ("line", "polygon"), ("ibwc-boundary",)),
+    "roads": (("context",), ("line",), ("tiger-roads-az",)),
+    "coastline": (("context",), ("line", "polygon"), ("gshhg",)),
+    "water_stations": (("context",), ("point",), ("hb-water-stations",)),
+    "stations": (("context",), ("point",), ("usbp-stations",)),
+    "sar_regions": (("context",), ("polygon",), ("imo-srr",)),
+    "environment": (("context",), ("point", "polygon"), ("az-env-grid",)),
+    "encounters": (("table",), (), ("cbp-encounters",)),
+    "crossings": (("table",), (), ("iom-med-monthly", "unhcr-arrivals", "frontex-detections")),
+}
+_FAMILY = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon"}
+_PLURAL = {"point": "points", "line": "lines", "polygon": "polygons"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +153,8 @@ class Assembled:
 
     inputs: StudyInputs
     records: tuple[InputRecord, ...]
+    #: The budget estimate checked before the battery (:mod:`borderscape.analyses.budget`).
+    estimate: Estimate | None = None
 
 
 def _study_box(study: Study) -> shapely.Polygon:
@@ -203,6 +231,83 @@ def _missing_reason(role: str, exc: BorderscapeError, source_id: str) -> str:
     return f"{what}. What to do: {remedy}"
 
 
+def check_kind(role: str, layer: Layer, source: str) -> None:
+    """Refuse a layer whose kind or geometry is not what ``role`` needs (:data:`ROLE_NEEDS`).
+
+    The geometry family is that of most of the layer's non-empty geometries.
+
+    Raises
+    ------
+    InputError
+        Naming the role, the source, what it holds, what the role needs and catalog ids that
+        serve the role.
+    """
+    needs = ROLE_NEEDS.get(role)
+    if needs is None:
+        return
+    kinds, families, ids = needs
+    held_family = ""
+    counts: dict[str, int] = {}
+    geoms = getattr(layer.frame, "geometry", None) if "geometry" in layer.frame.columns else None
+    if geoms is not None:
+        values = np.asarray(geoms.values, dtype=object)
+        present = values[~(shapely.is_missing(values) | shapely.is_empty(values))]
+        for type_id, n in zip(*np.unique(shapely.get_type_id(present), return_counts=True)):
+            family = _FAMILY.get(int(type_id), "geometry collection")
+            counts[family] = counts.get(family, 0) + int(n)
+        if counts:
+            held_family = max(counts, key=lambda f: counts[f])
+    kind_ok = layer.kind in kinds
+    if not families:
+        geometry_ok = not counts
+    elif counts:
+        geometry_ok = held_family in families
+    else:  # no geometry at all: a table, or every row without a position (the quality report says)
+        geometry_ok = geoms is not None
+    if kind_ok and geometry_ok:
+        return
+    src = CATALOG.get(source)
+    name = f"{source!r} ({src.title})" if src is not None else repr(source)
+    held = (
+        f"{_PLURAL.get(held_family, held_family)} ({counts[held_family]:,} of {len(layer.frame):,} rows)"
+        if held_family
+        else "no geometries (a table)"
+    )
+    need = " or ".join(_PLURAL[f] for f in families) if families else "a table without geometries"
+    ids_text = (
+        f"name under [layers] {role} a catalog id that holds {need}, e.g. {', '.join(ids)} (see `borderscape sources`)"
+        if ids
+        else f"give a file of {need} under [layers] {role} (see `borderscape sources`)"
+    )
+    raise InputError(
+        f"the layer for role {role!r}, source {name}, is a {layer.kind} layer of {held}, "
+        f"but {role!r} needs {need} ({' or '.join(kinds)} layer)",
+        remedy=ids_text + (f", or pass {ROLE_OPTION[role]}" if role in ROLE_OPTION else ""),
+    )
+
+
+def layers_estimate(
+    study: Study, layers: Mapping[str, Layer | RasterLayer | Raster], *, dem_file: Path | None = None
+) -> Estimate:
+    """The budget estimate (:func:`borderscape.analyses.budget.estimate`) once the layers are
+    read: the DEM's own grid, the towers' ranges and epochs (defaults per kind filled, as the
+    battery places them), the number of remains or incidents."""
+    value = layers.get("dem")
+    dem = value.raster if isinstance(value, RasterLayer) else value if isinstance(value, Raster) else None
+    towers = layers.get("towers")
+    ranges: list[float] | None = []
+    epochs: int | None = None
+    if dem is not None and isinstance(towers, Layer):
+        from borderscape.analyses.sensors import deployment
+
+        dep = deployment(study, towers.frame, dem)
+        ranges = [float(r) for r in dep.range_]
+        epochs = max(1, int(dep.changes.size))
+    records = sum(len(v.frame) for r, v in layers.items() if r in ("deaths", "incidents") and isinstance(v, Layer))
+    has_raster = dem is not None or study.battery == "maritime"
+    return estimate(study, raster=has_raster, tower_ranges=ranges, epochs=epochs, records=records, dem_file=dem_file)
+
+
 def assemble_inputs(
     study: Study,
     *,
@@ -210,6 +315,7 @@ def assemble_inputs(
     towers: str | os.PathLike[str] | None = None,
     dem: str | os.PathLike[str] | None = None,
     step: Callable[[str], None] = lambda _: None,
+    budget: Budget | None = None,
 ) -> Assembled:
     """Find and ingest every layer a study names.
 
@@ -228,6 +334,11 @@ def assemble_inputs(
         and resolution and clipped to its bounding box.
     step
         Called with the role before each layer is read (for progress display).
+    budget
+        Memory and work the run may take (default :meth:`Budget.of() <borderscape.analyses.budget.Budget.of>`:
+        half this machine's memory, 6·10¹¹ operations).  Checked before any layer is read (the
+        study's grid, hot spots and simulations), then once the layers are read (towers'
+        viewsheds, epochs, records); the estimate is returned in :attr:`Assembled.estimate`.
 
     Returns
     -------
@@ -236,6 +347,10 @@ def assemble_inputs(
 
     Raises
     ------
+    BudgetError
+        The run would need more memory or work than ``budget`` (an InputError).
+    InputError
+        A layer whose kind or geometry is not what its role needs (:func:`check_kind`).
     BorderscapeError
         A file that exists but cannot be read (a missing source is not an error).
     """
@@ -244,6 +359,9 @@ def assemble_inputs(
         roles["towers"] = str(towers)
     if dem is not None:
         roles["dem"] = str(dem)
+    budget = budget if budget is not None else Budget.of()
+    dem_file = _dem_path(roles.get("dem"), study, explicit=dem is not None)
+    check(estimate(study, raster="dem" in roles or study.battery == "maritime", dem_file=dem_file), budget, study)
     layers: dict[str, Layer | RasterLayer | Raster] = {}
     missing: dict[str, str] = {}
     records: list[InputRecord] = []
@@ -299,7 +417,9 @@ def assemble_inputs(
             )
             continue
         if path is not None and role in SENSOR_FILE_ROLES:
-            layers[role] = read_sensor_file(path)
+            sensor_layer = read_sensor_file(path, role=role)
+            check_kind(role, sensor_layer, value)
+            layers[role] = sensor_layer
             records.append(
                 _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
             )
@@ -316,10 +436,24 @@ def assemble_inputs(
         except SourceNotFound as exc:
             missing[role] = _missing_reason(role, exc, source_id)
             continue
+        if isinstance(layer, Layer):
+            check_kind(role, layer, source_id if path is None else value)
         layers[role] = layer
         files = [
             {"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"], "how": f["how"] if path is None else how}
             for f in layer.report.files
         ]
         records.append(_record(role, source_id, files))
-    return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records))
+    est = layers_estimate(study, layers, dem_file=dem_file if "dem" in layers else None)
+    check(est, budget, study)
+    return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records), est)
+
+
+def _dem_path(value: str | None, study: Study, *, explicit: bool) -> Path | None:
+    """The DEM file a study reads (a path, not a catalog id), if it exists."""
+    if value is None or (value in CATALOG and not explicit):
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute() and study.path is not None and not explicit:
+        path = study.path.parent / path
+    return path if path.is_file() else None

@@ -26,7 +26,7 @@ from borderscape.geo.costmodels import get_model
 from borderscape.geo.nearest import nearest
 from borderscape.geo.raster import Raster
 
-__all__ = ["border_origins", "distance_to_lines", "least_energy_routes", "route_energy"]
+__all__ = ["border_origins", "distance_to_lines", "least_energy_routes", "north_edge", "route_energy"]
 
 
 def route_energy(dem: Raster, route: shapely.LineString, params: dict[str, float]) -> float:
@@ -71,6 +71,32 @@ def border_origins(border: gpd.GeoDataFrame, dem: Raster, n: int) -> np.ndarray:
     pts = shapely.get_coordinates([parts[w].interpolate(o) for w, o in zip(which, offset)])
     r, c = dem.rowcol(pts[:, 0], pts[:, 1])
     return pts[dem.valid_mask()[r, c]]
+
+
+def north_edge(dem: Raster) -> tuple[np.ndarray, int | None]:
+    """The destination cells of routes to the north edge: the valid cells of the first row that
+    holds any, counting from the top.
+
+    A DEM already in the study's grid usually has a valid top row (row 0), which is then the
+    destination.  A DEM reprojected to the study's CRS and clipped to its bounding box (whose
+    northern edge, a parallel, is a curve in a projected CRS), or a coarse DEM whose top row was
+    left empty by the resampling, has no data in row 0; the first row below it that holds valid
+    cells is used instead.
+
+    Returns
+    -------
+    (numpy.ndarray, int or None)
+        A boolean grid of the DEM's shape (True = destination) and the row used; None (and an
+        all-False grid) when the DEM holds no valid cell at all.
+    """
+    valid = dem.valid_mask()
+    target = np.zeros(dem.shape, dtype=bool)
+    rows = np.flatnonzero(valid.any(axis=1))
+    if not rows.size:
+        return target, None
+    row = int(rows[0])
+    target[row] = valid[row]
+    return target, row
 
 
 def least_energy_routes(

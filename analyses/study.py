@@ -239,6 +239,28 @@ def shipped_studies() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+def _read_study_file(path: Path) -> str:
+    """The text of a study file: UTF-8 (a byte-order mark is dropped), or UTF-16 with a
+    byte-order mark; anything else is a :class:`StudyError` saying how to save it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StudyError(
+            f"study file {path} cannot be read ({exc.strerror or type(exc).__name__})",
+            remedy="give the path of a readable TOML file",
+        ) from exc
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StudyError(
+            f"study file {path} is not {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text "
+            f"(undecodable byte at line {line}, byte {exc.start})",
+            remedy="save the study file as UTF-8 (TOML files must be UTF-8) and run again",
+        ) from exc
+
+
 def load_study(name_or_path: str | os.PathLike[str]) -> Study:
     """Read a study by shipped name or by path, and check it whole.
 
@@ -250,7 +272,8 @@ def load_study(name_or_path: str | os.PathLike[str]) -> Study:
     Raises
     ------
     StudyError
-        When the file is missing or is not TOML, or a key is unknown, missing or malformed;
+        When the file is missing, unreadable, not UTF-8 or not TOML, or a key is unknown,
+        missing or malformed;
         the message names the key and what it expects.
     """
     candidate = Path(name_or_path)
@@ -260,7 +283,7 @@ def load_study(name_or_path: str | os.PathLike[str]) -> Study:
                 f"study file {candidate} does not exist",
                 remedy=f"give a path to a TOML file or one of the shipped studies: {', '.join(shipped_studies())}",
             )
-        text, path = candidate.read_text(encoding="utf-8"), candidate
+        text, path = _read_study_file(candidate), candidate
     else:
         resource = resources.files("borderscape.analyses") / "studies" / f"{name_or_path}.toml"
         if not resource.is_file():
@@ -271,9 +294,9 @@ def load_study(name_or_path: str | os.PathLike[str]) -> Study:
         text, path = resource.read_text(encoding="utf-8"), None
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise StudyError(
-            f"study file {path or name_or_path} is not valid TOML: {exc}",
+            f"study file {path or name_or_path} is not valid TOML: {exc or 'nested too deeply'}",
             remedy="fix the syntax at the line and column given",
         ) from exc
     return Study.from_dict(data, path)

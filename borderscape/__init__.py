@@ -20,7 +20,7 @@ The parts:
 ``run``, ``demo``, ``Result``
     Compute a study's battery (:mod:`borderscape.pipeline`).
 ``read_run``
-    Read a run folder back (:mod:`borderscape.output`).
+    Read a run folder back (:mod:`borderscape.runfolder`).
 ``borderscape.geo``
     Rasters, CRSs, terrain, walking cost, visibility, sampling, tiles, parallel executors.
 ``borderscape.layers``
@@ -53,7 +53,7 @@ _API = {
     "run": "borderscape.pipeline",
     "demo": "borderscape.pipeline",
     "Result": "borderscape.pipeline",
-    "read_run": "borderscape.output",
+    "read_run": "borderscape.runfolder",
 }
 _SUBPACKAGES = ("geo", "layers", "analyses", "settings", "errors")
 

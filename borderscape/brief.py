@@ -36,9 +36,9 @@ from typing import Any
 
 from borderscape.analyses.study import Study
 from borderscape.errors import BorderscapeError, InputError
+from borderscape.figures import SIMULATED
 from borderscape.geo.files import atomic_path, write_text_atomic
-from borderscape.output import RunFolder, read_run
-from borderscape.pipeline import SIMULATED, run_demo, run_study
+from borderscape.runfolder import RunFolder, read_run
 from borderscape.webmap import static_text
 
 #: Said in every briefing, whatever the study.
@@ -474,7 +474,7 @@ def brief_from(
     Parameters
     ----------
     run_folder
-        A folder written by ``borderscape run`` (:func:`borderscape.output.read_run`).
+        A folder written by ``borderscape run`` (:func:`borderscape.runfolder.read_run`).
     out
         Output folder (may be the run folder's parent, as :func:`write_brief` does).
     title, description
@@ -543,6 +543,10 @@ def write_brief(
     PDFError
         The PDF could not be written (``brief.html`` is written first).
     """
+    # The analysis stack is imported only when a study is to be run: rendering a run folder
+    # (brief_from) does not need it, and it takes seconds to import.
+    from borderscape.pipeline import run_demo, run_study
+
     out = Path(out)
     folder = out / "run"
     if isinstance(study, str) and study == "demo" and not Path(study).exists():

@@ -25,12 +25,65 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+#: The mark of every output made from a simulated world (figures, maps, tables, briefings).
 SIMULATED = "SIMULATED DATA"
+
+
+@dataclass(frozen=True)
+class SkippedFigure:
+    """A figure of a run that could not be drawn: its file stem and why (the error's type and text)."""
+
+    stem: str
+    reason: str
+
+
+class FigureFiles(list[Path]):
+    """The files of a run's figures (a list of paths), with the figures that were skipped in
+    :attr:`skipped` (:class:`SkippedFigure`, in the order they were tried)."""
+
+    def __init__(self, paths: Sequence[Path] = (), skipped: Sequence[SkippedFigure] = ()) -> None:
+        super().__init__(paths)
+        self.skipped: list[SkippedFigure] = list(skipped)
+
+
+def figure_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that make one figure skipped rather than fail the run: a typed
+    :class:`~borderscape.geo.errors.BorderscapeError`, and what matplotlib, numpy, shapely and
+    pyproj raise on odd inputs (``ValueError``, ``TypeError``, ``ArithmeticError``,
+    ``shapely.errors.GEOSException``, ``pyproj.exceptions.ProjError``).  Other exceptions
+    (``KeyError``, ``AttributeError``, ``OSError`` …) propagate."""
+    import shapely.errors
+    from pyproj.exceptions import ProjError
+
+    from borderscape.geo.errors import BorderscapeError
+
+    return (BorderscapeError, ValueError, TypeError, ArithmeticError, shapely.errors.GEOSException, ProjError)
+
+
+def _span(low: float, high: float) -> float:
+    """The width of an extent, checked: finite and positive, else a typed error."""
+    from borderscape.geo.errors import InputError
+
+    width = float(high) - float(low)
+    if not (math.isfinite(width) and width > 0):
+        raise InputError(
+            f"the map's extent {float(low):.6g} … {float(high):.6g} m is empty or not finite in its projected CRS, "
+            "so it cannot be drawn",
+            remedy=(
+                "give a [region] bbox that covers a region rather than the whole globe or a pole, with a [region] "
+                'crs suited to it ("auto" picks the local UTM zone)'
+            ),
+        )
+    return width
+
+
 #: Okabe–Ito colours (safe for colour-blind readers).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
@@ -348,9 +401,9 @@ def hotspots_by_period(
     periods = list(dict.fromkeys(frame["period"]))
     ncols = min(3, len(periods))
     xmin, ymin, xmax, ymax = frame.total_bounds
-    pad = 0.04 * max(xmax - xmin, ymax - ymin)
+    pad = max(0.04 * max(xmax - xmin, ymax - ymin), 1.0)  # at least a metre: one cell still has an extent
     xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
-    aspect = (ymax - ymin) / max(xmax - xmin, 1.0)
+    aspect = _span(ymin, ymax) / _span(xmin, xmax)
     fig, axes = _figure(
         f"Gi* hot and cold spots of {what}, by period (Benjamini–Hochberg FDR)",
         footer,
@@ -454,7 +507,7 @@ def study_area_map(
     crs = box.crs
     clip = box.iloc[0]
     left, bottom, right, top = clip.bounds
-    aspect = (top - bottom) / (right - left)
+    aspect = _span(bottom, top) / _span(left, right)
     fig, (ax,) = _figure(title, footer, simulated=simulated, panel_height=min(7.0, max(2.5, 5.7 * aspect)))
     fig.subplots_adjust(left=0.02, right=0.66)
     handles = []
@@ -499,7 +552,10 @@ def study_area_map(
             handles.append(Line2D([], [], color=colour, label=label))
         else:
             marker, size = ("^", 22) if kind == "sensor" else ("s", 10)
-            ax.scatter(geoms.x, geoms.y, marker=marker, s=size, color=colour, zorder=5, lw=0)
+            pts = geoms[geoms.geom_type == "Point"]  # a point layer given as lines or areas: those are not drawn
+            if not len(pts):
+                continue
+            ax.scatter(pts.x, pts.y, marker=marker, s=size, color=colour, zorder=5, lw=0)
             handles.append(Line2D([], [], marker=marker, color=colour, ls="", label=label))
     if records is not None and len(records):
         pts = records.to_crs(crs)

@@ -25,21 +25,23 @@ A run folder holds
 
 :func:`write_run` writes all of it into a hidden sibling folder and swaps it in at the end,
 so a folder is always either the old complete run or the new complete run, never a mix.
-:func:`read_run` reads one back.
+:func:`borderscape.runfolder.read_run` reads one back.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
 import json
 import math
 import os
 import platform
 import re
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -58,11 +60,13 @@ from borderscape.analyses.battery.h2_hardship import COVARIATES
 from borderscape.analyses.inputs import Assembled, InputRecord
 from borderscape.analyses.study import Study, working_crs
 from borderscape.errors import InputError
+from borderscape.figures import SIMULATED
 from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.geo.raster import Raster
 from borderscape.layers.schemas import Layer
+from borderscape.layers.tables import write_csv
+from borderscape.runfolder import RUN_FILES, study_map_data
 
-SIMULATED = "SIMULATED DATA"
 #: Packages whose versions go into provenance.json.
 PACKAGES = (
     "borderscape",
@@ -77,8 +81,6 @@ PACKAGES = (
     "statsmodels",
     "matplotlib",
 )
-#: The files that make a folder a run folder (checked by :func:`read_run`).
-RUN_FILES = ("results.json", "study.json", "provenance.json")
 
 
 def _atomic(path: Path, write: Callable[[str], None]) -> Path:
@@ -116,12 +118,9 @@ def _to_parquet(frame: pd.DataFrame, tmp: str) -> None:
 
 
 def _to_csv(frame: pd.DataFrame, tmp: str) -> None:
-    frame.to_csv(tmp, index=False)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    """CSV for people and spreadsheets: text that could run as a formula is escaped
+    (:func:`borderscape.layers.tables.write_csv`)."""
+    write_csv(frame, tmp)
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> Path:
@@ -216,7 +215,9 @@ def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
     return written
 
 
-def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> list[Path]:
+def write_figures(
+    folder: Path, study: Study, assembled: Assembled, battery: Battery, *, simulated: bool
+) -> figures.FigureFiles:
     """The figures of a run, from the inputs and the battery's tables and rasters; a figure
     whose table is absent is not drawn.
 
@@ -224,15 +225,38 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
     (``h4_monthly``), ``mortality_per_crossing``, ``coverage_growth`` (coverage rasters),
     ``hotspots_by_period`` (``h5_cells`` / ``m5_cells``) and ``cross_l_envelope`` (``h1_cross_l``:
     the observed cross-L, the null's centre and its global envelope at every radius of ``H1.cross_k``).
+
+    Each figure is drawn on its own: one that fails with an error of
+    :func:`borderscape.figures.figure_errors` (a typed error, or what matplotlib, shapely or pyproj
+    raise on odd inputs such as a degenerate extent) is skipped, logged as a warning on this
+    module's logger and listed in the result's ``skipped``
+    (:class:`~borderscape.figures.SkippedFigure`: stem and reason); the others are written.  Other
+    exceptions (a bug, a full disk) propagate.
+
+    Returns
+    -------
+    borderscape.figures.FigureFiles
+        The files written (a list of paths) and, in ``.skipped``, the figures left out and why.
     """
+    import logging
+
+    import matplotlib.pyplot as plt
+
+    log = logging.getLogger(__name__)
     records = assembled.records
     dates = [i.date for i in study.interventions]
-    written: list[Path] = []
-    written += save_figure(area_figure(study, assembled, battery, simulated=simulated), folder, "study_area")
+    maritime = study.battery == "maritime"
+    drawers: list[tuple[str, Callable[[], Any]]] = [
+        ("study_area", lambda: area_figure(study, assembled, battery, simulated=simulated))
+    ]
     h2 = battery.tables.get("h2_records")
     if h2 is not None and "year" in h2.columns:
-        table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=study.params.hardship.min_per_year)
-        if len(table):
+
+        def hardship() -> Any:
+            assert h2 is not None
+            table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=study.params.hardship.min_per_year)
+            if not len(table):
+                return None
             footer = _footer(
                 records,
                 ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
@@ -240,92 +264,116 @@ def write_figures(folder: Path, study: Study, assembled: Assembled, battery: Bat
                 "deaths are undercounted, and more so in remote terrain.",
                 simulated=simulated,
             )
-            fig = figures.hardship_over_time(table, footer=footer, simulated=simulated, interventions=dates)
-            written += save_figure(fig, folder, "hardship_over_time")
+            return figures.hardship_over_time(table, footer=footer, simulated=simulated, interventions=dates)
+
+        drawers.append(("hardship_over_time", hardship))
     h4 = battery.tables.get("h4_monthly")
     if h4 is not None and {"month", "deaths", "encounters"} <= set(h4.columns) and len(h4):
-        footer = _footer(
-            records,
-            ("deaths", "encounters"),
-            "encounters are events, not people; remains are counted by the month they were "
-            "reported, and deaths are undercounted.",
-            simulated=simulated,
-        )
-        fig = figures.mortality_over_time(h4, footer=footer, simulated=simulated, interventions=dates)
-        written += save_figure(fig, folder, "mortality_per_encounter")
+
+        def per_encounter() -> Any:
+            footer = _footer(
+                records,
+                ("deaths", "encounters"),
+                "encounters are events, not people; remains are counted by the month they were "
+                "reported, and deaths are undercounted.",
+                simulated=simulated,
+            )
+            return figures.mortality_over_time(h4, footer=footer, simulated=simulated, interventions=dates)
+
+        drawers.append(("mortality_per_encounter", per_encounter))
     rates = battery.tables.get("mortality_per_crossing")
     if rates is not None and len(rates):
-        footer = _footer(
-            records,
-            ("crossings", "deaths"),
-            "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
-            "missing, from national figures compiled by IOM.",
-            simulated=simulated,
-        )
-        written += save_figure(
-            figures.mortality_per_crossing(rates, footer=footer, simulated=simulated, interventions=dates),
-            folder,
-            "mortality_per_crossing",
-        )
+
+        def per_crossing() -> Any:
+            footer = _footer(
+                records,
+                ("crossings", "deaths"),
+                "dead and missing are minimum estimates; crossings = arrivals + interceptions + dead and "
+                "missing, from national figures compiled by IOM.",
+                simulated=simulated,
+            )
+            return figures.mortality_per_crossing(rates, footer=footer, simulated=simulated, interventions=dates)
+
+        drawers.append(("mortality_per_crossing", per_crossing))
     coverage = coverage_table(battery.rasters)
     if len(coverage):
-        roles: tuple[str, ...]
-        if study.battery == "maritime":
-            roles, caveat = (
-                ("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
-                "coverage is the approximate operational areas plus any stations and tracks supplied; "
-                "it is where surveillance could reach, not what was watched.",
-            )
-        else:
-            roles, caveat = (
-                ("towers", "dem"),
-                "coverage is modelled from tower positions, assumed heights and "
-                "ranges and a DEM; it is what towers could see, not what was watched.",
-            )
-        footer = _footer(records, roles, caveat, simulated=simulated)
-        written += save_figure(
-            figures.coverage_growth(coverage, footer=footer, simulated=simulated), folder, "coverage_growth"
-        )
-    maritime = study.battery == "maritime"
+
+        def growth() -> Any:
+            roles: tuple[str, ...]
+            if maritime:
+                roles, caveat = (
+                    ("operational_areas", "coastal_stations", "aerial_tracks", "dem"),
+                    "coverage is the approximate operational areas plus any stations and tracks supplied; "
+                    "it is where surveillance could reach, not what was watched.",
+                )
+            else:
+                roles, caveat = (
+                    ("towers", "dem"),
+                    "coverage is modelled from tower positions, assumed heights and "
+                    "ranges and a DEM; it is what towers could see, not what was watched.",
+                )
+            footer = _footer(records, roles, caveat, simulated=simulated)
+            return figures.coverage_growth(coverage, footer=footer, simulated=simulated)
+
+        drawers.append(("coverage_growth", growth))
     cells = battery.tables.get("m5_cells" if maritime else "h5_cells")
     if cells is not None and len(cells):
-        context = [
-            figures.usable(layer.frame).geometry
-            for role in ("coastline", "border")
-            if isinstance(layer := assembled.inputs.layers.get(role), Layer)
-        ]
-        footer = _footer(
-            records,
-            ("deaths", "coastline", "border"),
-            "hot spots show where records were found in a past period (Gi*, false discovery rate "
-            "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
-            simulated=simulated,
-        )
-        fig = figures.hotspots_by_period(
-            cells,
-            footer=footer,
-            simulated=simulated,
-            context=pd.concat(context) if context else None,
-            what="incidents" if maritime else "remains",
-        )
-        written += save_figure(fig, folder, "hotspots_by_period")
-    table = battery.tables.get("h1_cross_l")
-    if table is not None:
-        footer = _footer(
-            records,
-            ("deaths", "towers", "dem"),
-            "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
-            "are those active at the end of the study; remains are found where people died, not where "
-            "they walked.",
-            simulated=simulated,
-        )
-        written += save_figure(
-            figures.envelope_chart(
-                table, statistic="Cross-L of remains around active sensors", footer=footer, simulated=simulated
-            ),
-            folder,
-            "cross_l_envelope",
-        )
+
+        def hotspots() -> Any:
+            context = [
+                figures.usable(layer.frame).geometry
+                for role in ("coastline", "border")
+                if isinstance(layer := assembled.inputs.layers.get(role), Layer)
+            ]
+            footer = _footer(
+                records,
+                ("deaths", "coastline", "border"),
+                "hot spots show where records were found in a past period (Gi*, false discovery rate "
+                "controlled); they do not show where people crossed or will cross. Deaths are undercounted.",
+                simulated=simulated,
+            )
+            return figures.hotspots_by_period(
+                cells,
+                footer=footer,
+                simulated=simulated,
+                context=pd.concat(context) if context else None,
+                what="incidents" if maritime else "remains",
+            )
+
+        drawers.append(("hotspots_by_period", hotspots))
+    envelope = battery.tables.get("h1_cross_l")
+    if envelope is not None:
+
+        def cross_l() -> Any:
+            footer = _footer(
+                records,
+                ("deaths", "towers", "dem"),
+                "the envelope is the null model's acceptance region from Monte Carlo simulations; sensors "
+                "are those active at the end of the study; remains are found where people died, not where "
+                "they walked.",
+                simulated=simulated,
+            )
+            return figures.envelope_chart(
+                envelope, statistic="Cross-L of remains around active sensors", footer=footer, simulated=simulated
+            )
+
+        drawers.append(("cross_l_envelope", cross_l))
+    written = figures.FigureFiles()
+    errors = figures.figure_errors()
+    for stem, draw in drawers:
+        before = set(plt.get_fignums())
+        try:
+            fig = draw()
+            if fig is not None:
+                written += save_figure(fig, folder, stem)
+        except errors as exc:
+            for number in set(plt.get_fignums()) - before:  # the failed figure's, half drawn
+                plt.close(number)
+            for suffix in (".png", ".svg"):  # a format written before the other failed
+                (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            written.skipped.append(figures.SkippedFigure(stem, why))
+            log.warning("figure %s skipped: %s", stem, why)
     return written
 
 
@@ -391,23 +439,6 @@ def map_layers(study: Study, assembled: Assembled, battery: Battery) -> list[web
     return webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters, battery.tables)
 
 
-def study_map_data(
-    layers: Sequence[webmap.MapLayer], *, title: str, bbox: Sequence[float], results: Mapping[str, Any]
-) -> webmap.StudyMap:
-    """What the interactive map of a run draws: its layers, title and extent, and from
-    ``results.json`` the sources, caveats and outcomes."""
-    west, south, east, north = (float(v) for v in bbox)
-    return webmap.StudyMap(
-        tuple(layers),
-        title,
-        tuple(results["sources"]),
-        tuple(results["caveats"]),
-        bool(results["simulated"]),
-        (west, south, east, north),
-        tuple(results["tests"]),
-    )
-
-
 def _layer_meta(layer: webmap.MapLayer, file: str) -> dict[str, Any]:
     return {
         "file": file,
@@ -441,32 +472,6 @@ def write_map_layers(folder: Path, layers: Sequence[webmap.MapLayer]) -> list[Pa
     return written
 
 
-def read_map_layers(folder: Path) -> list[webmap.MapLayer]:
-    """The map layers written by :func:`write_map_layers`."""
-    meta = json.loads((folder / "layers.json").read_text(encoding="utf-8"))["layers"]
-    out = []
-    for m in meta:
-        frame = gpd.read_parquet(folder / m["file"])
-        out.append(
-            webmap.MapLayer(
-                name=m["name"],
-                group=m["group"],
-                kind=m["kind"],
-                frame=frame,
-                fields=tuple(m["fields"]),
-                colour=m["colour"],
-                years=None if m["years"] is None else tuple(m["years"]),
-                cluster=m["cluster"],
-                decimals=m["decimals"],
-                visible=m["visible"],
-                note=m["note"],
-                source=m["source"],
-                fill=m["fill"],
-            )
-        )
-    return out
-
-
 # -- the run folder --------------------------------------------------------------------------
 
 
@@ -488,14 +493,65 @@ def _siblings(out: Path, what: str) -> list[Path]:
     return sorted(out.parent.glob(f".{out.name}.{what}-*"))
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where
+    the system or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by the complete folder ``tmp``: the old folder is moved aside, the new one
-    renamed into place, then the old one removed."""
+    """Replace ``out`` by the complete folder ``tmp``.
+
+    Where the system can (Linux), ``tmp`` and ``out`` are exchanged in one atomic step and the
+    old run, now under ``tmp``'s hidden name, is removed: ``out`` is at every moment the old
+    complete run or the new one.  Elsewhere the old folder is moved aside (``.<name>.old-XXXX``),
+    the new one renamed into place, then the old one removed; each rename is atomic.  Between
+    the two, ``out`` does not exist and the old run is complete under its hidden name: an error
+    there puts it back at once, and a process killed there is repaired by the next
+    :func:`write_run` into the same folder (:func:`_restore_old`).
+    """
+    if out.exists() and _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
     if out.exists():
         os.replace(out, old)
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_old(out: Path) -> Path | None:
+    """Put back the old run of a swap that was killed between its two renames.
+
+    When ``out`` is missing and a complete run folder waits under ``.<name>.old-*`` (the newest,
+    if several), it is renamed back to ``out``.  Returns the folder restored, or None.
+    """
+    if out.exists():
+        return None
+    complete = [old for old in _siblings(out, "old") if all((old / f).is_file() for f in RUN_FILES)]
+    if not complete:
+        return None
+    newest = max(complete, key=lambda p: p.stat().st_mtime_ns)
+    os.replace(newest, out)
+    return newest
 
 
 def write_run(
@@ -512,8 +568,22 @@ def write_run(
     """Write a run folder (see the module's docstring) in one piece.
 
     Everything is written into a hidden sibling folder ``.<name>.partial-XXXX`` and swapped in
-    at the end; leftovers of an interrupted earlier write (``.<name>.partial-*``,
-    ``.<name>.old-*``) are removed first.
+    at the end (:func:`_swap_in`), so ``out`` is always either the old complete run or the new
+    complete run, never a mix and never nothing:
+
+    1. if a write was killed between the two renames of its swap (``out`` missing, a complete
+       ``.<name>.old-*`` beside it), that old run is renamed back to ``out`` first;
+    2. leftovers of interrupted earlier writes (``.<name>.partial-*``, ``.<name>.old-*``) are removed;
+    3. the new run is written into ``.<name>.partial-XXXX`` (removed again on any error);
+    4. on Linux the partial folder and ``out`` are exchanged in one atomic step
+       (``renameat2(RENAME_EXCHANGE)``) and the old run, now under the partial name, removed;
+       elsewhere (or on a file system without the exchange) ``out`` is renamed to
+       ``.<name>.old-XXXX``, the partial folder to ``out``, and the old one removed.
+
+    A process killed in step 3 leaves ``out`` untouched; one killed in step 4 leaves the old
+    run under ``out`` or the new run under ``out`` (and, with two renames, possibly the old run
+    under ``.<name>.old-*`` alone, put back by step 1 of the next write).  Leftover hidden
+    siblings are removed by the next write.
 
     Returns
     -------
@@ -524,6 +594,7 @@ def write_run(
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a folder", remedy="give --out a folder path")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _restore_old(out)
     for stale in _siblings(out, "partial") + _siblings(out, "old"):
         shutil.rmtree(stale, ignore_errors=True)
     tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -532,7 +603,8 @@ def write_run(
         results = results_record(study, battery, assembled.records, seed, simulated)
         files = [write_json(tmp / "results.json", results), write_json(tmp / "study.json", study.to_dict())]
         files += write_tables(tmp / "tables", battery.tables, simulated=simulated)
-        files += write_figures(tmp / "figures", study, assembled, battery, simulated=simulated)
+        drawn = write_figures(tmp / "figures", study, assembled, battery, simulated=simulated)
+        files += drawn
         layers = map_layers(study, assembled, battery)
         files += write_map_layers(tmp / "map", layers)
         files.append(
@@ -565,6 +637,7 @@ def write_run(
             "parameters": study.to_dict(),
             "options": dict(options),
             "outputs": sorted(str(p.relative_to(tmp)) for p in files),
+            "figures_skipped": [{"figure": f.stem, "reason": f.reason} for f in drawn.skipped],
             "started": started.isoformat(),
             "finished": dt.datetime.now(dt.UTC).isoformat(),
         }
@@ -574,63 +647,3 @@ def write_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return results, [out / p.relative_to(tmp) for p in files]
-
-
-@dataclass(frozen=True, eq=False)
-class RunFolder:
-    """A run folder read back (:func:`read_run`): what the renderers need, nothing recomputed.
-
-    Attributes
-    ----------
-    path
-        The folder.
-    results
-        The content of ``results.json``.
-    study
-        The content of ``study.json`` (:meth:`~borderscape.analyses.study.Study.to_dict`).
-    """
-
-    path: Path
-    results: Mapping[str, Any]
-    study: Mapping[str, Any]
-
-    @property
-    def figures(self) -> Path:
-        """The ``figures/`` folder."""
-        return self.path / "figures"
-
-    def map_layers(self) -> list[webmap.MapLayer]:
-        """The interactive map's layers (``map/``)."""
-        return read_map_layers(self.path / "map")
-
-    def map_data(self) -> webmap.StudyMap:
-        """What the run's interactive map draws (the same as its ``map.html``)."""
-        return study_map_data(
-            self.map_layers(),
-            title=self.study["study"]["title"],
-            bbox=self.study["region"]["bbox"],
-            results=self.results,
-        )
-
-
-def read_run(folder: str | os.PathLike[str]) -> RunFolder:
-    """Read a run folder written by ``borderscape run`` (or :meth:`borderscape.Result.write`).
-
-    Raises
-    ------
-    InputError
-        The folder does not exist or is not a complete run folder.
-    """
-    path = Path(folder)
-    if not path.is_dir():
-        raise InputError(
-            f"the run folder {path} does not exist",
-            remedy="give the folder `borderscape run` wrote (default out/<study name>)",
-        )
-    absent = [f for f in (*RUN_FILES, "map/layers.json") if not (path / f).is_file()]
-    if absent:
-        raise InputError(
-            f"{path} is not a complete run folder of this version of borderscape: {', '.join(absent)} missing",
-            remedy=f"run the study again into this folder (`borderscape run STUDY --out {path}`), then render from it",
-        )
-    return RunFolder(path, _read_json(path / "results.json"), _read_json(path / "study.json"))

@@ -20,13 +20,14 @@ from typing import Any
 
 from borderscape import output, settings, webmap
 from borderscape.analyses.battery import Battery, run_battery
+from borderscape.analyses.budget import Budget, check, estimate
 from borderscape.analyses.inputs import Assembled, InputRecord, assemble_inputs
 from borderscape.analyses.study import Study, load_study
 from borderscape.analyses.worlds import inputs_from_world, simulate_world, world_study
 from borderscape.errors import StudyError
+from borderscape.figures import SIMULATED
 from borderscape.geo.parallel import Executor, open_executor, resolve, using
-
-SIMULATED = output.SIMULATED
+from borderscape.runfolder import study_map_data
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +78,7 @@ class Result:
     def map_data(self) -> webmap.StudyMap:
         """What the run's interactive map draws (:func:`borderscape.webmap.render` makes its HTML)."""
         layers = output.map_layers(self.study, self.assembled, self.battery)
-        return output.study_map_data(layers, title=self.study.title, bbox=self.study.bbox, results=self.results)
+        return study_map_data(layers, title=self.study.title, bbox=self.study.bbox, results=self.results)
 
     def write(self, folder: str | os.PathLike[str]) -> RunOutput:
         """Write the run folder (results.json, study.json, tables/, figures/, map/, map.html,
@@ -143,6 +144,8 @@ def run(
     seed: int | None = None,
     executor: Executor | None = None,
     progress: bool | None = False,
+    max_memory_gb: float | None = None,
+    max_work: float | None = None,
 ) -> Result:
     """Run a study's battery and return the result; write nothing.
 
@@ -164,6 +167,11 @@ def run(
     progress
         Show a progress bar on standard error: False (default here), True, or None (only on a
         terminal).
+    max_memory_gb, max_work
+        The budget (:mod:`borderscape.analyses.budget`): memory in GiB (default half this
+        machine's memory) and work in elementary operations (default 6·10¹¹, about ten minutes of one core).  The study's
+        estimate is checked against it before any layer is read and again before the battery
+        runs; it is recorded in ``result.options["budget"]`` (provenance.json).
 
     Returns
     -------
@@ -175,8 +183,11 @@ def run(
     ------
     StudyError
         Unknown or malformed study.
+    BudgetError
+        The run would need more memory or work than the budget; nothing heavy was started.
     BorderscapeError
-        An input that exists but cannot be read (an unreadable DEM …).
+        An input that exists but cannot be read (an unreadable DEM …), or a layer of the wrong
+        kind for its role.
 
     Examples
     --------
@@ -189,12 +200,26 @@ def run(
     st = study if isinstance(study, Study) else load_study(study)
     seed = st.seed if seed is None else int(seed)
     data_dir = data_dir if data_dir is not None else settings.data_dir
+    budget = Budget.of(max_memory_gb, max_work)
     ex = resolve(executor)
     with using(ex), _progress(len(st.layers) + 3, progress) as step:
-        assembled = assemble_inputs(st, data_dir=data_dir, towers=towers, dem=dem, step=lambda r: step(f"reading {r}"))
+        assembled = assemble_inputs(
+            st, data_dir=data_dir, towers=towers, dem=dem, step=lambda r: step(f"reading {r}"), budget=budget
+        )
         step("running the battery")
         battery = run_battery(st, assembled.inputs, seed=seed)
-    options = {"data_dir": _path(data_dir), "towers": _path(towers), "dem": _path(dem), "executor": type(ex).__name__}
+    options: dict[str, Any] = {
+        "data_dir": _path(data_dir),
+        "towers": _path(towers),
+        "dem": _path(dem),
+        "executor": type(ex).__name__,
+        "budget": {
+            "max_memory_bytes": budget.max_memory,
+            "max_memory_basis": budget.memory_basis,
+            "max_work": budget.max_work,
+            "estimate": None if assembled.estimate is None else assembled.estimate.as_dict(),
+        },
+    }
     results = output.results_record(st, battery, assembled.records, seed, simulated=False)
     return Result(st, assembled, battery, results, seed, simulated=False, options=options, started=started)
 
@@ -243,18 +268,32 @@ def run_study(
     progress: bool | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    max_memory_gb: float | None = None,
+    max_work: float | None = None,
 ) -> RunOutput:
     """``borderscape run``: :func:`run`, then :meth:`Result.write` into ``out`` (default
     ``out/<study name>``).
 
     ``workers`` / ``scheduler`` open a Dask executor for the run
     (:func:`borderscape.geo.parallel.open_executor`); None/1: this process.  The numbers, and
-    results.json, are the same; provenance.json records both.
+    results.json, are the same; provenance.json records both.  ``max_memory_gb`` / ``max_work``:
+    the budget, as for :func:`run`.
     """
     st = study if isinstance(study, Study) else load_study(study)
     folder = Path(out) if out is not None else Path("out") / st.name
+    Budget.of(max_memory_gb, max_work)  # a bad limit is refused before an executor is opened
     with open_executor(workers, scheduler) as ex:
-        result = run(st, data_dir=data_dir, towers=towers, dem=dem, seed=seed, executor=ex, progress=progress)
+        result = run(
+            st,
+            data_dir=data_dir,
+            towers=towers,
+            dem=dem,
+            seed=seed,
+            executor=ex,
+            progress=progress,
+            max_memory_gb=max_memory_gb,
+            max_work=max_work,
+        )
     return replace(result, options={**result.options, "workers": workers, "scheduler": scheduler}).write(folder)
 
 
@@ -268,13 +307,16 @@ def run_studies(
     seed: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    max_memory_gb: float | None = None,
+    max_work: float | None = None,
 ) -> list[RunOutput]:
     """Run several studies, each as one task (:func:`run_study`, into ``out/<study name>``).
 
     With ``workers`` or ``scheduler`` the studies run at once, one per worker at a time, each
     serially inside its task; without, one after the other.  Each study's outputs are the same
     as those of :func:`run_study` alone.  ``towers`` and ``dem`` are given to every study
-    (a whole-border file serves each region); ``seed`` overrides every study's seed.
+    (a whole-border file serves each region); ``seed`` overrides every study's seed;
+    ``max_memory_gb`` / ``max_work`` are every study's budget (:func:`run`).
 
     Raises
     ------
@@ -290,9 +332,22 @@ def run_studies(
             f"two studies are named {', '.join(twice)}: their outputs would go to the same folder",
             remedy="give each study file its own [study] name",
         )
+    budget = Budget.of(max_memory_gb, max_work)
+    for st in loaded:  # every study's grid and simulations before any study starts
+        check(estimate(st), budget, st)
     base = Path(out) if out is not None else Path("out")
     with open_executor(workers, scheduler) as ex:
-        return ex.map(_study_task, loaded, data_dir=data_dir, towers=towers, dem=dem, base=base, seed=seed)
+        return ex.map(
+            _study_task,
+            loaded,
+            data_dir=data_dir,
+            towers=towers,
+            dem=dem,
+            base=base,
+            seed=seed,
+            max_memory_gb=max_memory_gb,
+            max_work=max_work,
+        )
 
 
 def _study_task(study: Study, *, base: Path, **options: Any) -> RunOutput:

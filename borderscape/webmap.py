@@ -43,12 +43,11 @@ import pandas as pd
 import shapely
 
 from borderscape.errors import BorderscapeError, CRSError, InputError
-from borderscape.figures import usable
+from borderscape.figures import SIMULATED, usable
 from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.schemas import DEATHS, SENSORS
 
-SIMULATED = "SIMULATED DATA"
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
     "orange": "#E69F00",
@@ -90,6 +89,10 @@ DEATHS_DECIMALS = 3
 DECIMALS = 4
 #: Size of a clustering cell, screen pixels.
 CLUSTER_PX = 48
+#: A sensors layer with more usable points than this is clustered like the remains: drawn one
+#: marker each, thousands of sensors (a generated 100,000-sensor layer) freeze the browser,
+#: while 500 markers stay fluid; the total of the layer counts, before it is split by kind.
+CLUSTER_SENSORS_ABOVE = 500
 TILES = ("none", "osm")
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -217,7 +220,15 @@ def _month_text(dates: pd.Series, precision: pd.Series | None) -> pd.Series:
 
 
 def layers_from_frame(
-    frame: gpd.GeoDataFrame, *, kind: str, name: str, group: str, colour: str, source: str = "", visible: bool = True
+    frame: gpd.GeoDataFrame,
+    *,
+    kind: str,
+    name: str,
+    group: str,
+    colour: str,
+    source: str = "",
+    visible: bool = True,
+    cluster: bool | None = None,
 ) -> list[MapLayer]:
     """Map layers (one per geometry family) from an ingested layer's frame, keeping only the
     allow-listed popup fields of its kind (:data:`FIELDS`).
@@ -230,15 +241,23 @@ def layers_from_frame(
         ``deaths``, ``sensors`` or ``context`` (anything else is drawn as context).
     name, group, colour, source, visible
         See :class:`MapLayer`.
+    cluster
+        Whether sensor points are clustered; None: when the layer holds more than
+        :data:`CLUSTER_SENSORS_ABOVE` usable points (deaths points are always clustered).
 
     Returns
     -------
     list of MapLayer
         Deaths points are clustered and get a ``year`` column for the time slider; sensors
-        get ``year_from``/``year_to`` from ``active_from``/``active_to``.
+        get ``year_from``/``year_to`` from ``active_from``/``active_to``, and their points are
+        clustered when there are many (``cluster``).
     """
     if frame.crs is None:
         raise CRSError(f"layer {name!r} has no CRS", remedy="set the CRS the coordinates are in")
+    if kind == "sensors" and cluster is None:
+        shown = usable(frame).geometry
+        points = int((shown.notna() & ~shown.is_empty & shown.geom_type.isin(["Point", "MultiPoint"])).sum())
+        cluster = points > CLUSTER_SENSORS_ABOVE
     if kind == "sensors" and "kind" in frame.columns and frame["kind"].dropna().nunique() > 1:
         # sensors by kind: one layer each (IFT, RVSS, aerostat …), colours from the palette in turn
         kinds = sorted(frame["kind"].dropna().astype(str).unique())
@@ -257,6 +276,7 @@ def layers_from_frame(
                 colour=colours[i % len(colours)],
                 source=source,
                 visible=visible,
+                cluster=cluster,
             )
         ]
     rows = usable(frame).to_crs("EPSG:4326")
@@ -296,6 +316,7 @@ def layers_from_frame(
     families = _family(out.geometry)
     layers = []
     for family in ("areas", "lines", "points"):
+        clustered = family == "points" and (kind == "deaths" or (kind == "sensors" and bool(cluster)))
         part = out[families == family]
         if not len(part):
             continue
@@ -309,10 +330,10 @@ def layers_from_frame(
                 fields=fields,
                 colour=colour,
                 years=years,
-                cluster=kind == "deaths" and family == "points",
+                cluster=clustered,
                 decimals=DEATHS_DECIMALS if kind == "deaths" else DECIMALS,
                 visible=visible,
-                note="circle area grows with the number of records" if kind == "deaths" else "",
+                note="circle area grows with the number of records" if clustered else "",
                 source=source,
                 fill=0.0 if kind == "context" else 0.25,
             )
@@ -1027,7 +1048,10 @@ def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:
     Parameters
     ----------
     src
-        URL (or relative path) of the map file.
+        URL of the map file: an ``http://`` or ``https://`` URL with a host, or a relative path
+        (no scheme, not starting with ``//``, no control characters), such as ``map.html`` or
+        ``maps/az.html``.  Anything else (``javascript:``, ``data:``, ``file:``,
+        protocol-relative ``//host/...``) is refused.
     title
         The iframe's accessible title (escaped).
     aspect
@@ -1038,7 +1062,29 @@ def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:
     str
         A ``<div>`` wrapper of full width with the aspect ratio, holding a lazily loaded,
         sandboxed (``allow-scripts`` only) iframe.
+
+    Raises
+    ------
+    InputError
+        ``src`` is not an http(s) URL or a relative path, or ``aspect`` is not a ratio.
     """
+    import urllib.parse
+
+    remedy = "give an http:// or https:// URL (https://example.org/map.html) or a relative path (map.html)"
+    if not isinstance(src, str) or not src.strip():
+        raise InputError("the embed URL is empty", remedy=remedy)
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch.isspace() for ch in src):
+        raise InputError(
+            f"the embed URL {src!r} holds spaces or control characters", remedy=remedy + "; write a space as %20"
+        )
+    if "\\" in src:
+        raise InputError(f"the embed URL {src!r} holds a backslash", remedy=remedy)
+    parts = urllib.parse.urlsplit(src)
+    if parts.scheme:
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise InputError(f"the embed URL {src!r} is not an http(s) URL or a relative path", remedy=remedy)
+    elif src.startswith("//") or ":" in src.split("/", 1)[0]:
+        raise InputError(f"the embed URL {src!r} is not an http(s) URL or a relative path", remedy=remedy)
     if not re.fullmatch(r"\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*", aspect):
         raise InputError(f"aspect {aspect!r} is not a ratio", remedy="write it like 4 / 3 or 16 / 9")
     e = html.escape

@@ -13,6 +13,19 @@ newest by the latest date written in the file name (``2024-09`` beats ``2020-06`
 modification time — and the choice is reported.  A pattern with ``parts=True`` matches a
 set of files that together form one dataset (for example one JSON file per year).  An
 explicit file given by the user overrides the mirror.
+
+Pinned downloads
+----------------
+A direct download whose bytes never change carries its size and sha256 (:class:`Pin`):
+``pcome-terrain`` and ``usbp-stations``, whose links name a git commit and whose files are
+byte-identical to the copies in the project's shared data folder.  The other downloads are
+not pinned, because no byte-identical copy of the publisher's file was available to compute
+the values from, or because the publisher replaces the file in place: ``iom-mmp`` (IOM's
+global CSV, updated continuously), ``ibwc-boundary`` (the shared copy is a KMZ conversion,
+not IBWC's zip), ``tiger-roads-az`` (the shared copy holds the extracted shapefile, not
+the Census zip), ``gshhg`` (the shared copy holds extracts made with GMT, not the zip) and
+the elevation tiles (thousands of tiles; none in the shared folder).  Unpinned downloads
+are checked for their expected format instead (:func:`borderscape.layers.fetch.check_download`).
 """
 
 from __future__ import annotations
@@ -53,6 +66,33 @@ class FilePattern:
 
 
 @dataclass(frozen=True)
+class Pin:
+    """The size and sha256 of a publisher's file that does not change.
+
+    A download of ``url`` is complete only when it has exactly ``size`` bytes and this
+    sha256; anything else is discarded.  Only files whose bytes are fixed are pinned (a
+    URL naming a git commit, a versioned release), never a file the publisher updates in
+    place.
+
+    Attributes
+    ----------
+    url
+        The download URL (one of the entry's ``downloads``).
+    size
+        Size in bytes.
+    sha256
+        Checksum, 64 lower-case hex digits.
+    note
+        How the values were established.
+    """
+
+    url: str
+    size: int
+    sha256: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Source:
     """One public source.
 
@@ -84,6 +124,9 @@ class Source:
         Limits every output built on this source must state.
     user_supplied
         True when the project cannot ship or fetch the data and the user supplies it.
+    pins
+        Size and sha256 of the ``downloads`` whose bytes are fixed (see :class:`Pin`);
+        other downloads are checked for their expected format instead.
     """
 
     id: str
@@ -102,7 +145,19 @@ class Source:
     caveats: str = ""
     user_supplied: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    pins: tuple[Pin, ...] = ()
 
+    def pin(self, url: str) -> Pin | None:
+        """The pinned size and sha256 of ``url``, or None when the file is not pinned."""
+        return next((p for p in self.pins if p.url == url), None)
+
+
+# Direct links that name a git commit: their bytes never change, so they are pinned.
+_CAPSTONE_URL = (
+    "https://raw.githubusercontent.com/InnovativeGeospatial/EdX_Capstone_JW/"
+    "d0643b6f0b83cc933aadbfbf80086bb16ec993ec/Capstone_Mortality_Dataset.csv"
+)
+_CBP_KML_URL = "https://raw.githubusercontent.com/dtex/cc2kml/c5267a816773f92a4ed312e573d7f332496cbe06/docs/cbp.kml"
 
 _SOURCES: tuple[Source, ...] = (
     Source(
@@ -135,8 +190,15 @@ _SOURCES: tuple[Source, ...] = (
         loader="pcome_terrain",
         kind="deaths",
         how_to_get="Download Capstone_Mortality_Dataset.csv from the InnovativeGeospatial/EdX_Capstone_JW repository.",
-        downloads=(
-            "https://raw.githubusercontent.com/InnovativeGeospatial/EdX_Capstone_JW/main/Capstone_Mortality_Dataset.csv",
+        downloads=(_CAPSTONE_URL,),
+        pins=(
+            Pin(
+                _CAPSTONE_URL,
+                547_829,
+                "f1b242355d102255115c2533f3281724269a8185455060a263a3a02a1b8ac6ec",
+                note="the file at the commit that added it (git blob 5f873cc3, unchanged at HEAD 6028f845), "
+                "byte-identical to the shared data copy",
+            ),
         ),
         region=ARIZONA_SONORA,
         caveats="Undated; random points were drawn by the author with an undocumented sampling frame.",
@@ -251,7 +313,16 @@ _SOURCES: tuple[Source, ...] = (
         loader="stations",
         kind="context",
         how_to_get="Download docs/cbp.kml from the dtex/cc2kml repository.",
-        downloads=("https://raw.githubusercontent.com/dtex/cc2kml/master/docs/cbp.kml",),
+        downloads=(_CBP_KML_URL,),
+        pins=(
+            Pin(
+                _CBP_KML_URL,
+                42_489,
+                "8d6bb423568e2220461fd0e1c0d0c586db60fb5f9e08f4482fd953b87088c999",
+                note="the file at the commit that last changed it (git blob 4152d1aa, unchanged at HEAD 7f7c4b1d), "
+                "byte-identical to the shared data copy",
+            ),
+        ),
         region=(-125.0, 17.0, -66.0, 50.0),
         caveats="Geocoded street addresses of station buildings; no interior checkpoints.",
     ),
@@ -502,6 +573,42 @@ def get_source(source_id: str) -> Source:
         ) from None
 
 
+def _tile_ranges(source_id: str, bbox: tuple[float, float, float, float]) -> tuple[range, range]:
+    """The integer latitudes and longitudes of the 1°×1° cells meeting ``bbox`` (validated)."""
+    import math
+
+    if source_id not in ("dem-copernicus", "dem-3dep"):
+        raise SourceError(f"{source_id!r} has no elevation tiles", remedy="use dem-copernicus or dem-3dep")
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+        valid = -180 <= west < east <= 180 and -90 <= south < north <= 90
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise SourceError(
+            f"invalid bounding box {bbox}",
+            remedy="give --bbox WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north",
+        )
+    return range(math.floor(south), math.ceil(north)), range(math.floor(west), math.ceil(east))
+
+
+def dem_tile_count(source_id: str, bbox: tuple[float, float, float, float]) -> int:
+    """How many 1°×1° elevation tiles cover a lon/lat bounding box, without listing them.
+
+    The number of requests ``borderscape fetch SOURCE --bbox`` would make (tiles at sea
+    answer 404 and are skipped, but are still asked for).
+
+    Examples
+    --------
+    >>> dem_tile_count("dem-copernicus", (-180, -90, 180, 90))
+    64800
+    >>> dem_tile_count("dem-copernicus", (-112.0, 31.0, -110.0, 33.0))
+    4
+    """
+    lats, lons = _tile_ranges(source_id, bbox)
+    return len(lats) * len(lons)
+
+
 def dem_tile_names(source_id: str, bbox: tuple[float, float, float, float]) -> list[str]:
     """Names of the 1°×1° elevation tiles that cover a lon/lat bounding box.
 
@@ -519,26 +626,15 @@ def dem_tile_names(source_id: str, bbox: tuple[float, float, float, float]) -> l
         its south-west corner) or 3DEP names such as ``n32w112`` (named by its north-west
         corner), in row-major order from the north-west.
     """
-    import math
-
-    west, south, east, north = bbox
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise SourceError(
-            f"invalid bounding box {bbox}",
-            remedy="give --bbox WEST,SOUTH,EAST,NORTH in degrees, west < east, south < north",
-        )
-    lats = range(math.floor(south), math.ceil(north))
-    lons = range(math.floor(west), math.ceil(east))
+    lats, lons = _tile_ranges(source_id, bbox)
     names: list[str] = []
     for lat in sorted(lats, reverse=True):
         for lon in lons:
             if source_id == "dem-copernicus":
                 ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
                 names.append(f"Copernicus_DSM_COG_10_{ns}{abs(lat):02d}_00_{ew}{abs(lon):03d}_00_DEM")
-            elif source_id == "dem-3dep":
+            else:  # dem-3dep
                 top = lat + 1
                 ns, ew = ("n" if top >= 0 else "s"), ("e" if lon >= 0 else "w")
                 names.append(f"{ns}{abs(top):02d}{ew}{abs(lon):03d}")
-            else:
-                raise SourceError(f"{source_id!r} has no elevation tiles", remedy="use dem-copernicus or dem-3dep")
     return names

@@ -15,11 +15,27 @@ temporary file in the destination folder and moved into place with :func:`os.rep
 computed while streaming and recorded in the cache's ``index.json``, with timeouts, retries
 with exponential backoff, and resumption with an HTTP ``Range`` request where the server
 allows it.
+
+Downloads are treated as hostile input:
+
+- only ``http`` and ``https`` URLs are fetched, and only redirects to them are followed
+  (:func:`check_url`); a malformed URL is an :class:`~borderscape.geo.errors.InputError`;
+- a file is stored under a plain base name taken from the percent-decoded URL path
+  (:func:`safe_file_name`), and every file written resolves inside the cache;
+- a file is complete only when it has the size and sha256 the catalog pins (or the user
+  gives), or else passes the format check of its expected kind (:func:`check_download`:
+  magic bytes, a CSV with consistent columns, JSON that parses, no HTML page in place of
+  data, a zip whose members pass their CRC, a GeoTIFF whose blocks all read) and has the
+  length the server announced; a file that fails is deleted, never recorded;
+- a bounding box needing more than ``max_tiles`` elevation tiles is refused before any
+  request.
 """
 
 from __future__ import annotations
 
+import csv
 import fnmatch
+import gzip
 import hashlib
 import http.client
 import json
@@ -27,14 +43,27 @@ import os
 import re
 import shutil
 import time
+import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.client import HTTPMessage
 from pathlib import Path, PurePosixPath
+from typing import IO, Any
 from urllib.error import HTTPError, URLError
-from urllib.parse import unquote, urlsplit
-from urllib.request import Request, urlopen
+from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import (
+    HTTPDefaultErrorHandler,
+    HTTPErrorProcessor,
+    HTTPHandler,
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    OpenerDirector,
+    ProxyHandler,
+    Request,
+)
 
 from borderscape.geo.errors import (
     ChecksumError,
@@ -44,7 +73,7 @@ from borderscape.geo.errors import (
     SourceNotFound,
 )
 from borderscape.geo.files import write_text_atomic
-from borderscape.layers.catalog import FilePattern, Source, dem_tile_names, get_source
+from borderscape.layers.catalog import FilePattern, Source, dem_tile_count, dem_tile_names, get_source
 
 #: Callback for download progress: ``progress(bytes_done, bytes_total_or_None)``.
 Progress = Callable[[int, "int | None"], None]
@@ -332,10 +361,20 @@ def remedy_for(source: Source) -> str:
 
 
 def _index_paths(cache_dir: Path, source_id: str) -> list[Path]:
-    """Files recorded in the cache index for ``source_id`` that still exist."""
+    """Files recorded (and verified) in the cache index for ``source_id`` that still exist inside the cache."""
     entries = _read_index(cache_dir / INDEX_NAME)
-    found = [cache_dir / rel for rel, e in sorted(entries.items()) if e.get("source") == source_id]
-    return [p for p in found if p.is_file()]
+    root = cache_dir.resolve()
+    found: list[Path] = []
+    for rel, e in sorted(entries.items()):
+        if e.get("source") != source_id or not e.get("checked"):
+            continue
+        path = cache_dir / rel
+        try:
+            if path.resolve().is_relative_to(root) and path.is_file():
+                found.append(path)
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def locate(
@@ -452,6 +491,582 @@ def _located(source: Source, match: MirrorMatch, how: str, root: Path) -> Locate
     )
 
 
+# --------------------------------------------------------------------------- hostile input: URLs, names, paths
+
+#: URL schemes that :func:`download` and :func:`fetch` accept (and the only redirects followed).
+ALLOWED_SCHEMES = ("http", "https")
+
+#: Default cap on the number of elevation tiles one :func:`fetch` may ask for.
+MAX_TILES = 100
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._+()-")
+_NAME_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_(")
+_MAX_NAME = 200
+_HOW_URL = "give a complete http:// or https:// URL, e.g. https://example.org/data/file.csv"
+_BY_HAND = "or download the file by hand and pass it as FILE or with --data-dir DIR"
+
+
+def _shown(value: object) -> str:
+    """A URL or name for a message: quoted, escaped, and cut to 200 characters."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
+
+
+def _char(c: str) -> str:
+    return f"the character {c!r} (U+{ord(c):04X})"
+
+
+def check_url(url: str) -> str:
+    """``url`` unchanged if it may be downloaded: a well-formed ``http`` or ``https`` URL with a host.
+
+    Parameters
+    ----------
+    url
+        The URL.
+
+    Returns
+    -------
+    str
+        ``url``.
+
+    Raises
+    ------
+    InputError
+        The URL is empty, holds a space, a control or a non-ASCII character, cannot be
+        parsed (``http://[::1``, a port that is not a number), has another scheme than
+        http/https (``file:``, ``ftp:``, ``javascript:`` …) or has no host.
+
+    Examples
+    --------
+    >>> check_url("https://example.org/data.csv")
+    'https://example.org/data.csv'
+    >>> check_url("file:///etc/hostname")
+    Traceback (most recent call last):
+    ...
+    borderscape.geo.errors.InputError: the URL 'file:///etc/hostname' has the scheme 'file:'; only http and https URLs are downloaded
+      What to do: give an http:// or https:// URL; for a file already on this machine, pass it as FILE or put it in a folder given with --data-dir DIR
+    """
+    if not isinstance(url, str) or not url:
+        raise InputError(f"the URL {_shown(url)} is empty", remedy=_HOW_URL)
+    bad = next((c for c in url if not "!" <= c <= "~"), None)
+    if bad is not None:
+        raise InputError(
+            f"the URL {_shown(url)} holds {_char(bad)}, which a URL cannot hold as it is",
+            remedy="percent-encode it (a space is %20), or " + _HOW_URL,
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError as exc:
+        raise InputError(f"the URL {_shown(url)} is malformed ({exc})", remedy=_HOW_URL) from None
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        what = f"the scheme {scheme + ':'!r}" if scheme else "no scheme"
+        raise InputError(
+            f"the URL {_shown(url)} has {what}; only http and https URLs are downloaded",
+            remedy="give an http:// or https:// URL; for a file already on this machine, pass it as FILE "
+            "or put it in a folder given with --data-dir DIR",
+        )
+    if not parts.hostname:
+        raise InputError(f"the URL {_shown(url)} has no host", remedy=_HOW_URL)
+    return url
+
+
+def safe_file_name(url: str) -> str:
+    """The name under which a download of ``url`` is stored: a plain, safe base name.
+
+    The URL's path is percent-decoded first, then its last segment (after the last ``/``
+    or ``\\``) is taken, so an encoded ``%2e%2e%2f`` or ``%2F`` cannot reach another
+    folder.  The name must then be made only of ASCII letters, digits, space and
+    ``. _ - + ( )``, start with a letter, a digit, ``_`` or ``(``, not end with a space or
+    a dot, and hold at most 200 characters; an empty name, ``.``, ``..`` and hidden names
+    are refused.
+
+    Parameters
+    ----------
+    url
+        An http(s) URL (checked with :func:`check_url`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        The URL is not acceptable, or its last path segment is not a safe file name.
+
+    Examples
+    --------
+    >>> safe_file_name("https://example.org/files/Water%20Stations%202000-2019.csv?dl=1")
+    'Water Stations 2000-2019.csv'
+    >>> safe_file_name("http://example.org/x/%2e%2e%2f%2e%2e%2fESCAPED.txt")
+    'ESCAPED.txt'
+    >>> safe_file_name("http://example.org/x/%2Ftmp%2Fpwned.csv")
+    'pwned.csv'
+    """
+    check_url(url)
+    name = re.split(r"[/\\]", unquote(urlsplit(url).path, errors="replace"))[-1]
+    remedy = (
+        "give a URL whose last path segment is a plain file name (letters, digits, space and . _ - + ( )), " + _BY_HAND
+    )
+    where = f"the URL {_shown(url)}"
+    if not name:
+        raise InputError(f"{where} names no file (its path is empty or ends with '/')", remedy=remedy)
+    if name in (".", ".."):
+        raise InputError(f"{where} ends in {name!r}, which is a folder, not a file name", remedy=remedy)
+    if name.startswith("."):
+        raise InputError(f"{where} names a hidden file {_shown(name)}; hidden names are refused", remedy=remedy)
+    bad = next((c for c in name if c not in _NAME_CHARS), None)
+    if bad is not None:
+        kind = "a control character" if unicodedata.category(bad).startswith("C") else "a character"
+        raise InputError(
+            f"{where} names the file {_shown(name)}, which holds {kind}: {_char(bad)}; "
+            "file names may hold only letters, digits, space and . _ - + ( )",
+            remedy=remedy,
+        )
+    if name[0] not in _NAME_FIRST or name[-1] in " ." or len(name) > _MAX_NAME:
+        raise InputError(
+            f"{where} names the file {_shown(name)}, which is not a plain file name (it must start with a letter, "
+            f"a digit, '_' or '(', not end with a space or a dot, and hold at most {_MAX_NAME} characters)",
+            remedy=remedy,
+        )
+    return name
+
+
+def _inside(path: Path, root: Path) -> Path:
+    """``path`` resolved (symbolic links followed) if it lies inside ``root`` (resolved too)."""
+    resolved = path.resolve()
+    base = root.resolve()
+    if not resolved.is_relative_to(base):
+        raise InputError(
+            f"refusing to write {path}: it resolves to {resolved}, outside the cache {base}",
+            remedy="a symbolic link in the cache points elsewhere: remove it, or choose another cache folder "
+            "with --cache-dir DIR or BORDERSCAPE_CACHE",
+        )
+    return resolved
+
+
+def _hex_digest(sha256: str) -> str:
+    """A sha256 given by a user, normalised to 64 lower-case hex digits."""
+    digest = sha256.strip().lower() if isinstance(sha256, str) else ""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise InputError(
+            f"the expected sha256 {_shown(sha256)} is not 64 hexadecimal digits",
+            remedy="give the checksum as printed by `sha256sum FILE` (64 characters 0-9, a-f)",
+        )
+    return digest
+
+
+# --------------------------------------------------------------------------- format checks
+
+
+class DownloadCheckError(DownloadError):
+    """A downloaded file is not what was expected and was discarded.
+
+    An HTML page instead of data, a file of another format, or a file cut off or corrupted
+    in transfer (a truncated zip or GeoTIFF, a CSV whose last row is cut, a JSON that does
+    not parse, a resumed download whose parts do not fit together).
+    """
+
+
+#: Expected kind of a downloaded file, by the suffix of its name.
+_SUFFIX_KINDS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".geojson": "json",
+    ".kml": "kml",
+    ".gml": "xml",
+    ".xml": "xml",
+    ".kmz": "zip",
+    ".zip": "zip",
+    ".tif": "geotiff",
+    ".tiff": "geotiff",
+    ".gz": "gzip",
+    ".nc": "netcdf",
+    ".gpkg": "gpkg",
+    ".parquet": "parquet",
+    ".shp": "shp",
+}
+
+_KIND_NAMES = {
+    "csv": "a CSV table",
+    "json": "JSON",
+    "kml": "a KML document",
+    "xml": "an XML document",
+    "zip": "a zip archive",
+    "geotiff": "a GeoTIFF",
+    "gzip": "a gzip file",
+    "netcdf": "a netCDF file",
+    "gpkg": "a GeoPackage",
+    "sqlite": "an SQLite database",
+    "parquet": "a Parquet file",
+    "shp": "a shapefile (.shp)",
+    "data": "data",
+}
+
+# Magic bytes recognised when a file's name says nothing of its kind.
+_MAGIC = (
+    (b"PK\x03\x04", "zip"),
+    (b"II*\x00", "geotiff"),
+    (b"MM\x00*", "geotiff"),
+    (b"II+\x00", "geotiff"),
+    (b"MM\x00+", "geotiff"),
+    (b"\x1f\x8b", "gzip"),
+    (b"CDF\x01", "netcdf"),
+    (b"CDF\x02", "netcdf"),
+    (b"CDF\x05", "netcdf"),
+    (b"\x89HDF\r\n\x1a\n", "netcdf"),
+    (b"SQLite format 3\x00", "sqlite"),
+    (b"PAR1", "parquet"),
+)
+
+# A zip whose members would expand to more than this many bytes and more than this many
+# times its own size is refused (a "zip bomb"); real data compresses 3-20 times.
+_ZIP_MAX_BYTES = 1 << 30
+_ZIP_MAX_RATIO = 100
+
+
+def expected_kind(name: str) -> str | None:
+    """What a downloaded file named ``name`` must be, by its suffix; None when the suffix says nothing.
+
+    Examples
+    --------
+    >>> expected_kind("tl_2021_04_prisecroads.zip"), expected_kind("cbp.kml"), expected_kind("a.bin")
+    ('zip', 'kml', None)
+    """
+    return _SUFFIX_KINDS.get(PurePosixPath(name.lower()).suffix)
+
+
+def _html_start(head: bytes) -> str | None:
+    """The opening of an HTML page (``<!DOCTYPE html``, ``<html``), or None when ``head`` is not one.
+
+    A byte-order mark, white space, an XML declaration and comments before it are skipped.
+    """
+    text = head.lstrip(b"\xef\xbb\xbf").decode("latin-1")
+    if text[:2] in ("\xff\xfe", "\xfe\xff"):  # UTF-16: drop the mark and the zero bytes
+        text = text[2:].replace("\x00", "")
+    while True:
+        text = text.lstrip()
+        if text.startswith("<?"):
+            end = text.find("?>")
+        elif text.startswith("<!--"):
+            end = text.find("-->")
+        else:
+            break
+        if end < 0:
+            return None
+        text = text[end + 2 :].lstrip(">")
+    low = text[:64].lower()
+    for opening in ("<!doctype html", "<html"):
+        if low.startswith(opening) and (len(low) == len(opening) or not low[len(opening)].isalnum()):
+            return text[: len(opening)]
+    return None
+
+
+def _check_csv(path: Path, head: bytes, size: int) -> str | None:
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            if b"\x00" in chunk:
+                return "holds NUL bytes: it is binary data (or UTF-16 text), not a CSV table"
+    sample = head.decode("latin-1")
+    if "\n" in sample:
+        sample = sample[: sample.rfind("\n") + 1]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    problem = _csv_table_problem(path, delimiter, None)
+    if problem is not None and _csv_table_problem(path, delimiter, "\\") is None:
+        return None  # an export that escapes quotes with a backslash (\") instead of doubling them
+    return problem
+
+
+def _csv_table_problem(path: Path, delimiter: str, escapechar: str | None) -> str | None:
+    """Why a file is not a consistent CSV table (rows of the header's width, quotes closed, data rows), or None."""
+    width: int | None = None
+    rows = 0
+    # latin-1 maps every byte to one character, so a UTF-8 file splits into the same fields
+    with open(path, newline="", encoding="latin-1") as f:
+        reader = csv.reader(f, delimiter=delimiter, escapechar=escapechar, strict=True)
+        try:
+            for row in reader:
+                if not row:  # a blank line
+                    continue
+                if width is None:
+                    width = len(row)
+                    continue
+                if len(row) != width:
+                    return (
+                        f"is not a consistent CSV table: the row ending on line {reader.line_num} has {len(row)} "
+                        f"field(s) where the header has {width} (a file cut off mid-row, or not CSV)"
+                    )
+                rows += 1
+        except csv.Error as exc:
+            return f"is not valid CSV (line {reader.line_num}: {exc}): a file cut off inside a quoted field, or not CSV"
+    if width is None:
+        return "holds no CSV rows"
+    if rows == 0:
+        return "holds a header but no data rows (a file cut off after its first line?)"
+    return None
+
+
+def _check_json(path: Path, head: bytes, size: int) -> str | None:
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            json.load(f)
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 text, so not JSON ({exc.reason} at byte {exc.start})"
+    except RecursionError:
+        return "nests too deeply to be read as JSON"
+    except ValueError as exc:  # json.JSONDecodeError
+        return f"is not valid JSON ({exc}): a file cut off in transfer, or not JSON"
+    return None
+
+
+def _check_xml(path: Path, head: bytes, size: int, root_name: str | None = None) -> str | None:
+    import xml.etree.ElementTree as ET
+
+    first: str | None = None
+    try:
+        for event, elem in ET.iterparse(path, events=("start", "end")):
+            if first is None:
+                first = elem.tag.rsplit("}", 1)[-1]
+            if event == "end":
+                elem.clear()
+    except ET.ParseError as exc:
+        return f"is not well-formed XML ({exc}): a file cut off in transfer, or not XML"
+    if first is None:
+        return "holds no XML element"
+    if first.lower() == "html":
+        return "is an HTML page (its root element is <html>), not data"
+    if root_name is not None and first != root_name:
+        return f"is XML whose root element is <{first}>, not <{root_name}>"
+    return None
+
+
+def _check_kml(path: Path, head: bytes, size: int) -> str | None:
+    return _check_xml(path, head, size, root_name="kml")
+
+
+def _zip_problem(zf: zipfile.ZipFile, archive_size: int) -> str | None:
+    """Why a zip archive is unsafe to extract (a member escaping its folder, a link, a bomb), or None."""
+    total = 0
+    for m in zf.infolist():
+        name = PurePosixPath(m.filename.replace("\\", "/"))
+        is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
+        if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", m.filename) or is_link:
+            return f"holds an unsafe member {m.filename!r} (an absolute path, '..' or a symbolic link)"
+        total += m.file_size
+    if total > _ZIP_MAX_BYTES and total > _ZIP_MAX_RATIO * max(archive_size, 1):
+        return f"would expand to {total:,} bytes from {archive_size:,} (a zip bomb?)"
+    return None
+
+
+def _check_zip(path: Path, head: bytes, size: int) -> str | None:
+    if head.startswith(b"PK\x05\x06"):
+        return "is an empty zip archive"
+    if not head.startswith(b"PK\x03\x04"):
+        return f"is not a zip archive (it starts with {head[:8]!r})"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            problem = _zip_problem(zf, size)
+            if problem:
+                return problem
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError) as exc:
+        return f"is not a complete zip archive ({exc or type(exc).__name__}): cut off in transfer, or corrupt"
+    except NotImplementedError as exc:
+        return f"uses a zip feature that cannot be read ({exc})"
+    if bad is not None:
+        return f"is a corrupt zip archive: its member {bad!r} fails its CRC check"
+    return None
+
+
+def _check_geotiff(path: Path, head: bytes, size: int) -> str | None:
+    if head[:4] not in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return f"is not a GeoTIFF (it starts with {head[:8]!r})"
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    try:
+        with rasterio.open(path) as src:
+            for _, window in src.block_windows(1):  # every block is read: a cut-off tile fails here
+                src.read(window=window)
+    except (RasterioError, OSError, ValueError) as exc:
+        return f"cannot be read as a GeoTIFF ({exc}): cut off in transfer, or corrupt"
+    return None
+
+
+def _check_gzip(path: Path, head: bytes, size: int) -> str | None:
+    if not head.startswith(b"\x1f\x8b"):
+        return f"is not a gzip file (it starts with {head[:8]!r})"
+    try:
+        with gzip.open(path, "rb") as g:
+            while g.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"is not a complete gzip file ({exc}): cut off in transfer, or corrupt"
+    return None
+
+
+def _check_netcdf(path: Path, head: bytes, size: int) -> str | None:
+    if head[:4] in (b"CDF\x01", b"CDF\x02", b"CDF\x05") or head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return None
+    return f"is not a netCDF (or HDF5) file (it starts with {head[:8]!r})"
+
+
+def _check_sqlite(path: Path, head: bytes, size: int, geopackage: bool = False) -> str | None:
+    import sqlite3
+    from urllib.parse import quote
+
+    if not head.startswith(b"SQLite format 3\x00"):
+        return f"is not an SQLite database (it starts with {head[:16]!r})"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    if pages and head[24:28] == head[92:96] and page * pages != size:
+        return f"has {size:,} bytes where its header says {page * pages:,}: cut off in transfer"
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
+        try:
+            check = [r[0] for r in con.execute("PRAGMA quick_check").fetchall()]
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return f"is not a readable SQLite database ({exc}): cut off in transfer, or corrupt"
+    if check != ["ok"]:
+        return f"is a corrupt SQLite database ({'; '.join(map(str, check[:3]))})"
+    if geopackage and "gpkg_contents" not in tables:
+        return "is an SQLite database but not a GeoPackage (no gpkg_contents table)"
+    return None
+
+
+def _check_gpkg(path: Path, head: bytes, size: int) -> str | None:
+    return _check_sqlite(path, head, size, geopackage=True)
+
+
+def _check_parquet(path: Path, head: bytes, size: int) -> str | None:
+    if not head.startswith(b"PAR1"):
+        return f"is not a Parquet file (it starts with {head[:8]!r})"
+    with open(path, "rb") as f:
+        f.seek(max(size - 8, 0))
+        tail = f.read(8)
+    if size < 12 or tail[4:] != b"PAR1" or int.from_bytes(tail[:4], "little") > size - 12:
+        return "is a Parquet file without its footer: cut off in transfer"
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several unrelated types for bad files
+        return f"has an unreadable Parquet footer ({exc})"
+    return None
+
+
+def _check_shp(path: Path, head: bytes, size: int) -> str | None:
+    if len(head) < 100 or head[:4] != b"\x00\x00\x27\x0a":
+        return f"is not a shapefile (it starts with {head[:8]!r})"
+    declared = int.from_bytes(head[24:28], "big") * 2
+    if declared != size:
+        return f"has {size:,} bytes where its header says {declared:,}: cut off in transfer"
+    return None
+
+
+_CHECKS: dict[str, Callable[[Path, bytes, int], str | None]] = {
+    "csv": _check_csv,
+    "json": _check_json,
+    "kml": _check_kml,
+    "xml": _check_xml,
+    "zip": _check_zip,
+    "geotiff": _check_geotiff,
+    "gzip": _check_gzip,
+    "netcdf": _check_netcdf,
+    "gpkg": _check_gpkg,
+    "sqlite": _check_sqlite,
+    "parquet": _check_parquet,
+    "shp": _check_shp,
+}
+
+
+def _problem(path: Path, kind: str | None) -> tuple[str, str | None]:
+    """(kind checked, what is wrong or None) for a downloaded file."""
+    if kind is not None and kind not in _CHECKS:
+        raise InputError(f"unknown kind of file {kind!r}", remedy=f"use one of {', '.join(sorted(_CHECKS))}, or None")
+    want = _KIND_NAMES[kind or "data"]
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+        if size == 0:
+            return kind or "data", f"is empty, not {want}"
+        html = _html_start(head)
+        if html is not None:
+            return kind or "data", (
+                f"is an HTML page (it starts with {html!r}), not {want}: the server answered with an error, "
+                "login or landing page"
+            )
+        if kind is None:
+            kind = next((k for magic, k in _MAGIC if head.startswith(magic)), None)
+            if kind is None:
+                return "data", None
+        return kind, _CHECKS[kind](path, head, size)
+    except OSError as exc:
+        return kind or "data", f"cannot be read ({exc.strerror or exc})"
+
+
+def check_download(path: str | Path, kind: str | None = None) -> str:
+    """Check that a file is complete data of the expected kind, as :func:`download` does.
+
+    Every file must be non-empty and not an HTML page (``<!DOCTYPE html`` or ``<html`` at
+    its start: an error, login or landing page saved in place of the data).  Then, by kind:
+
+    - ``csv``: no NUL bytes; the delimiter found by :class:`csv.Sniffer`; every row has the
+      header's number of fields, no quoted field is left open, and there is at least one
+      data row (a file cut off mid-row fails);
+    - ``json``: parses; ``kml``, ``xml``: well-formed XML (a ``<kml>`` root for KML);
+    - ``zip`` (also KMZ): starts with ``PK\\x03\\x04``, opens, every member passes its CRC
+      check (:meth:`zipfile.ZipFile.testzip`), and no member is unsafe to extract;
+    - ``geotiff``: starts with ``II*\\0`` / ``MM\\0*`` (or BigTIFF) and every block reads
+      with rasterio;
+    - ``gzip``: decompresses to the end; ``gpkg``/``sqlite``: the size in the header,
+      ``PRAGMA quick_check`` and (GeoPackage) a ``gpkg_contents`` table; ``parquet``:
+      ``PAR1`` at both ends and a readable footer; ``shp``: the length in its header;
+    - ``netcdf``: the ``CDF`` or HDF5 signature only (a cut-off netCDF file is caught by
+      the Content-Length or a pinned size, not here);
+    - None: the kind is recognised from the first bytes (any of the above binary formats)
+      and checked as such; other content passes.
+
+    Parameters
+    ----------
+    path
+        The file.
+    kind
+        The expected kind (see above); None to recognise it.
+
+    Returns
+    -------
+    str
+        The kind checked (``"data"`` when it could not be told).
+
+    Raises
+    ------
+    DownloadCheckError
+        The file fails the check; the message says how.
+    """
+    path = Path(path)
+    checked, problem = _problem(path, kind)
+    if problem is not None:
+        raise DownloadCheckError(f"{path} {problem}", remedy=_CHECK_REMEDY)
+    return checked
+
+
+_CHECK_REMEDY = (
+    "open the URL in a browser to see what the server sends (the publisher may have moved the file, or it may "
+    "need a login); if the connection was cut, run the command again; " + _BY_HAND
+)
+
+
 # --------------------------------------------------------------------------- download
 
 
@@ -475,6 +1090,49 @@ class HTTPStatusError(DownloadError):
         )
 
 
+class UnsafeRedirect(DownloadError):
+    """The server redirected to a URL that is not http(s) (``file:``, ``ftp:`` …); it was not followed."""
+
+    def __init__(self, url: str, target: str) -> None:
+        self.url = url
+        self.target = target
+        super().__init__(
+            f"{url} redirected to {_shown(target)}, which is not an http(s) URL; the redirect was not followed",
+            remedy="only http and https are downloaded: check the URL, " + _BY_HAND,
+        )
+
+
+class _SafeRedirects(HTTPRedirectHandler):
+    """Follows redirects only to acceptable http(s) URLs (:func:`check_url`)."""
+
+    def http_error_302(self, req: Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage) -> Any:
+        location = headers.get("Location") or headers.get("URI")
+        if location:
+            try:
+                check_url(urljoin(req.full_url, location))
+            except (InputError, ValueError):
+                fp.close()
+                raise UnsafeRedirect(req.full_url, location) from None
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _opener() -> OpenerDirector:
+    """An opener that speaks only http and https (no file:, ftp: or data: handlers)."""
+    opener = OpenerDirector()
+    for handler in (
+        ProxyHandler(),
+        HTTPHandler(),
+        HTTPSHandler(),
+        HTTPDefaultErrorHandler(),
+        _SafeRedirects(),
+        HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
 @dataclass(frozen=True)
 class DownloadRecord:
     """One downloaded file, as recorded in the cache index.
@@ -489,6 +1147,9 @@ class DownloadRecord:
         UTC time the download finished (ISO 8601).
     reused
         True when an up-to-date copy already in the cache was used instead of downloading.
+    checked
+        How the file was verified: ``"sha256"`` (an expected checksum) or the kind whose
+        format check it passed (``"csv"``, ``"zip"`` … ``"data"``; see :func:`check_download`).
     """
 
     url: str
@@ -497,10 +1158,15 @@ class DownloadRecord:
     size: int
     fetched: str
     reused: bool = False
+    checked: str = ""
 
 
 class _Retry(Exception):
     """A transient failure: the attempt may be repeated."""
+
+
+class _TooLarge(Exception):
+    """More bytes arrived than the pinned size."""
 
 
 def _read_index(index: Path) -> dict[str, dict]:
@@ -509,7 +1175,9 @@ def _read_index(index: Path) -> dict[str, dict]:
     except (OSError, ValueError):
         return {}
     files = data.get("files") if isinstance(data, dict) else None
-    return files if isinstance(files, dict) else {}
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, dict)}
 
 
 def _record(index: Path, record: DownloadRecord, source_id: str | None) -> None:
@@ -526,22 +1194,24 @@ def _record(index: Path, record: DownloadRecord, source_id: str | None) -> None:
         "size": record.size,
         "fetched": record.fetched,
         "source": source_id,
+        "checked": record.checked,
     }
     write_text_atomic(index, json.dumps({"files": entries}, indent=1, sort_keys=True))
 
 
-def _attempt(url: str, part: Path, timeout: float, progress: Progress | None) -> str:
+def _attempt(url: str, part: Path, timeout: float, progress: Progress | None, limit: int | None) -> tuple[str, int]:
     """One try at getting ``url`` into ``part``, resuming from its current size when possible.
 
     Returns the sha256 of the complete file, computed while streaming (after hashing the
-    bytes already present when resuming).
+    bytes already present when resuming), and the offset the download resumed from (0 when
+    it did not resume).
     """
     have = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": _USER_AGENT}
     if have:
         headers["Range"] = f"bytes={have}-"
     try:
-        resp = urlopen(Request(url, headers=headers), timeout=timeout)
+        resp = _opener().open(Request(url, headers=headers), timeout=timeout)
     except HTTPError as exc:
         exc.close()
         if exc.code == 416 and have:  # partial file no longer fits the remote file
@@ -555,17 +1225,20 @@ def _attempt(url: str, part: Path, timeout: float, progress: Progress | None) ->
     with resp:
         status = getattr(resp, "status", None) or 200
         length = resp.headers.get("Content-Length")
+        resumed = 0
         if status == 206 and have:
             m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", resp.headers.get("Content-Range", "").strip())
             if not m or int(m.group(1)) != have:
                 part.unlink()
                 raise _Retry("the server resumed at the wrong offset; restarting")
             total = None if m.group(3) == "*" else int(m.group(3))
-            mode, done = "ab", have
+            mode, done, resumed = "ab", have, have
             digest = hashlib.sha256()
             with open(part, "rb") as f:
                 while chunk := f.read(1 << 20):
                     digest.update(chunk)
+        elif status == 206:
+            raise _Retry("the server sent part of the file (HTTP 206) without being asked")
         else:  # 200: the server ignored the Range request, start again
             total = int(length) if length and length.isdigit() else None
             mode, done = "wb", 0
@@ -583,11 +1256,13 @@ def _attempt(url: str, part: Path, timeout: float, progress: Progress | None) ->
                 f.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
+                if limit is not None and done > limit:
+                    raise _TooLarge(done)
                 if progress:
                     progress(done, total)
     if total is not None and done != total:
         raise _Retry(f"connection dropped after {done} of {total} bytes")
-    return digest.hexdigest()
+    return digest.hexdigest(), resumed
 
 
 def download(
@@ -595,21 +1270,30 @@ def download(
     dest: str | Path,
     *,
     sha256: str | None = None,
+    size: int | None = None,
+    expect: str | None = None,
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 1.0,
     progress: Progress | None = None,
     index: str | Path | None = None,
+    root: str | Path | None = None,
 ) -> DownloadRecord:
-    """Download ``url`` to ``dest`` atomically, verifying and recording its sha256.
+    """Download ``url`` to ``dest`` atomically, verifying it and recording its sha256.
 
     The bytes are streamed to a hidden partial file in ``dest``'s folder and moved onto
-    ``dest`` with :func:`os.replace` only when complete.  A failed attempt (no connection,
-    timeout, connection dropped mid-body, HTTP 408/429/5xx) is retried up to ``retries``
-    times after ``backoff * 2**k`` seconds (k = 0, 1, …); each retry asks for the rest of
-    the file with ``Range: bytes=N-`` and appends when the server answers 206, or starts
-    over when it answers 200.  The partial file of a failed download is kept, so a later
-    call resumes it.
+    ``dest`` with :func:`os.replace` only when complete and verified.  A failed attempt (no
+    connection, timeout, connection dropped mid-body or before Content-Length bytes, HTTP
+    408/429/5xx) is retried up to ``retries`` times after ``backoff * 2**k`` seconds (k = 0,
+    1, …); each retry asks for the rest of the file with ``Range: bytes=N-`` and appends
+    when the server answers 206, or starts over when it answers 200.  The partial file of
+    a failed transfer is kept, so a later call resumes it.
+
+    Verification: with ``sha256`` (and ``size``) the file must have exactly those; without,
+    it must pass :func:`check_download` for ``expect``.  A file that fails is deleted with
+    its partial file (a resumed download is not resumed again) and never reaches ``dest``
+    or the index.  Only http and https URLs are fetched, and only redirects to them are
+    followed.
 
     Parameters
     ----------
@@ -619,6 +1303,11 @@ def download(
         Final path of the file; its folder is created.
     sha256
         Expected checksum (hex); a mismatch raises :class:`ChecksumError` and leaves no file.
+    size
+        Expected size in bytes (a pinned file); a mismatch raises :class:`ChecksumError`.
+    expect
+        The kind of file expected (``csv``, ``zip``, ``geotiff`` …, see
+        :func:`check_download`); default: from ``dest``'s suffix (:func:`expected_kind`).
     timeout
         Seconds to wait for the connection and for each read.
     retries
@@ -628,8 +1317,11 @@ def download(
     progress
         Called as ``progress(bytes_done, bytes_total_or_None)`` while streaming.
     index
-        JSON file in which to record url, path, sha256, size and time (the cache's
+        JSON file in which to record url, path, sha256, size, time and check (the cache's
         ``index.json``); None records nothing.
+    root
+        When given, ``dest``, the partial file and ``index`` must resolve (symbolic links
+        followed) inside this folder, else :class:`InputError` before anything is written.
 
     Returns
     -------
@@ -637,25 +1329,53 @@ def download(
 
     Raises
     ------
+    InputError
+        The URL is not an acceptable http(s) URL, ``sha256`` is not 64 hex digits, or a
+        path resolves outside ``root``.
     HTTPStatusError
         The server answered 4xx (404 …): not retried.
+    UnsafeRedirect
+        The server redirected to a URL that is not http(s).
     DownloadError
         Every attempt failed.
+    DownloadCheckError
+        The file is not complete data of the expected kind; it was deleted.
     ChecksumError
-        The downloaded bytes do not have the expected sha256.
+        The downloaded bytes do not have the expected sha256 or size; they were deleted.
     """
+    check_url(url)
+    expected = _hex_digest(sha256) if sha256 is not None else None
     dest = Path(dest)
     part = dest.parent / f".{dest.name}.{hashlib.sha1(url.encode()).hexdigest()[:10]}.part"
+    kind = expect if expect is not None else expected_kind(dest.name)
+    if kind is not None and kind not in _CHECKS:
+        raise InputError(f"unknown kind of file {kind!r}", remedy=f"use one of {', '.join(sorted(_CHECKS))}")
+    confine = [dest, part] + ([Path(index)] if index is not None else [])
+    if root is not None:
+        for p in confine:
+            _inside(p, Path(root))
     failures: list[str] = []
+    resumed = 0
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(backoff * 2 ** (attempt - 1))
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            digest = _attempt(url, part, timeout, progress)
+            if root is not None:  # again, now that the folders exist
+                for p in confine:
+                    _inside(p, Path(root))
+            digest, from_offset = _attempt(url, part, timeout, progress, size)
+            resumed = resumed or from_offset
             break
         except _Retry as exc:
             failures.append(str(exc))
+        except _TooLarge as exc:
+            part.unlink(missing_ok=True)
+            raise ChecksumError(
+                f"{url}: more than the expected {size:,} bytes arrived ({exc.args[0]:,} so far); "
+                "the download was stopped and deleted",
+                remedy="the publisher changed the file: check the expected size and checksum, " + _BY_HAND,
+            ) from None
         except HTTPStatusError:
             part.unlink(missing_ok=True)
             raise
@@ -670,17 +1390,43 @@ def download(
             remedy="check your network connection and run the command again (the partial download is kept "
             "and resumed), raise the timeout or retries, or download the file by hand",
         )
-    if sha256 is not None and digest != sha256.strip().lower():
+    got = part.stat().st_size
+    if size is not None and got != size:
         part.unlink()
         raise ChecksumError(
-            f"{url}: the downloaded file has sha256 {digest}, expected {sha256.strip().lower()}; it was deleted",
-            remedy="run again (the transfer may have been corrupted); if it persists the publisher changed the "
-            "file: check the expected checksum",
+            f"{url}: the downloaded file has {got:,} bytes, expected {size:,}; it was deleted",
+            remedy="run again (the transfer may have been cut); if it persists the publisher changed the file: "
+            "check the expected size and checksum",
         )
-    size = part.stat().st_size
+    if expected is not None:
+        if digest != expected:
+            part.unlink()
+            raise ChecksumError(
+                f"{url}: the downloaded file has sha256 {digest}, expected {expected}; it was deleted",
+                remedy="run again (the transfer may have been corrupted); if it persists the publisher changed the "
+                "file: check the expected checksum",
+            )
+        checked = "sha256"
+    else:
+        checked, problem = _problem(part, kind)
+        if problem is not None:
+            part.unlink(missing_ok=True)
+            if resumed:
+                raise DownloadCheckError(
+                    f"{url}: the download was resumed at byte {resumed:,} and the completed file {problem}; "
+                    "the resumed part does not fit the first, so the file was discarded, not kept as complete",
+                    remedy="run the command again: the file is downloaded from the start; if it fails again, "
+                    "the server sends inconsistent parts: " + _BY_HAND,
+                )
+            raise DownloadCheckError(f"{url}: the downloaded file {problem}; it was discarded", remedy=_CHECK_REMEDY)
     os.replace(part, dest)
     record = DownloadRecord(
-        url=url, path=dest, sha256=digest, size=size, fetched=datetime.now(UTC).isoformat(timespec="seconds")
+        url=url,
+        path=dest,
+        sha256=digest,
+        size=got,
+        fetched=datetime.now(UTC).isoformat(timespec="seconds"),
+        checked=checked,
     )
     if index is not None:
         _record(Path(index), record, _source_of(dest, Path(index)))
@@ -698,11 +1444,21 @@ def _source_of(dest: Path, index: Path) -> str | None:
 # --------------------------------------------------------------------------- zip
 
 
-def extract_zip(archive: str | Path, dest: str | Path | None = None) -> list[Path]:
+def extract_zip(archive: str | Path, dest: str | Path | None = None, *, root: str | Path | None = None) -> list[Path]:
     """Extract a zip file safely next to it (into a folder named after it).
 
-    Members with absolute paths, ``..`` components or symbolic links are refused.  The
-    files are written into a hidden folder first, which then replaces ``dest`` at once.
+    Members with absolute paths, ``..`` components or symbolic links are refused, and so
+    is an archive that would expand to more than 1 GiB and 100 times its size.  The files
+    are written into a hidden folder first, which then replaces ``dest`` at once.
+
+    Parameters
+    ----------
+    archive
+        The zip file.
+    dest
+        The folder to extract into (default: the archive's path without its suffix).
+    root
+        When given, ``dest`` and every extracted file must resolve inside this folder.
 
     Returns
     -------
@@ -712,37 +1468,40 @@ def extract_zip(archive: str | Path, dest: str | Path | None = None) -> list[Pat
     Raises
     ------
     InputError
-        The zip is corrupt or holds an unsafe member.
+        The zip is corrupt or holds an unsafe member, or ``dest`` lies outside ``root``.
     """
     archive = Path(archive)
     target = Path(dest) if dest is not None else archive.with_suffix("")
+    tmp = target.parent / f".{target.name}.extracting"
+    if root is not None:
+        _inside(target, Path(root))
+        _inside(tmp, Path(root))
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            for m in members:
-                name = PurePosixPath(m.filename.replace("\\", "/"))
-                is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
-                if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", m.filename) or is_link:
-                    raise InputError(
-                        f"{archive} holds an unsafe member {m.filename!r}",
-                        remedy="extract it yourself after checking its contents",
-                    )
-            tmp = target.parent / f".{target.name}.extracting"
+            problem = _zip_problem(zf, archive.stat().st_size)
+            if problem:
+                raise InputError(f"{archive} {problem}", remedy="extract it yourself after checking its contents")
             shutil.rmtree(tmp, ignore_errors=True)
             zf.extractall(tmp)
         if target.is_dir():
             shutil.rmtree(target)
         os.replace(tmp, target)
     except zipfile.BadZipFile as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise InputError(
             f"{archive} is not a valid zip file ({exc})", remedy="delete it and download it again"
         ) from None
     except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise InputError(
             f"cannot extract {archive} into {target}: {exc.strerror or exc}",
             remedy="check that the folder is writable and has free space",
         ) from None
-    return sorted(p for p in target.rglob("*") if p.is_file())
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    if root is not None:
+        for p in files:
+            _inside(p, Path(root))
+    return files
 
 
 # --------------------------------------------------------------------------- fetch
@@ -771,9 +1530,18 @@ class Fetched:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _name_from_url(url: str, fallback: str) -> str:
-    name = unquote(PurePosixPath(urlsplit(url).path).name)
-    return name if name and name not in (".", "..") else fallback
+def _tile_urls(template: str, names: list[str]) -> list[str]:
+    """The tile URLs from a template with ``{name}``; a template that cannot be filled is an InputError."""
+    remedy = "write the template with {name} as its only placeholder, e.g. https://example.org/tiles/{name}.tif"
+    if "{name}" not in template:
+        raise InputError(f"the tile URL template {_shown(template)} has no {{name}} placeholder", remedy=remedy)
+    try:
+        return [template.format(name=name) for name in names]
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise InputError(
+            f"the tile URL template {_shown(template)} cannot be filled ({type(exc).__name__}: {exc})",
+            remedy=remedy + "; write other braces as {{ and }}",
+        ) from None
 
 
 def fetch(
@@ -789,6 +1557,7 @@ def fetch(
     backoff: float = 1.0,
     progress: Progress | None = None,
     force: bool = False,
+    max_tiles: int = MAX_TILES,
 ) -> Fetched:
     """Download a source's files into the cache (``CACHE/SOURCE_ID/``).
 
@@ -797,8 +1566,15 @@ def fetch(
     (``dem-copernicus``, ``dem-3dep``), the 1°×1° tiles covering ``bbox`` from the catalog's
     ``tile_url`` template (or ``tile_url``).  A tile that does not exist (HTTP 404: sea
     tiles are absent from Copernicus) is reported in ``skipped``, not fatal.  A zip file is
-    kept and extracted next to it.  A file already in the cache with the same URL and a
-    matching recorded sha256 is reused unless ``force``.
+    kept and extracted next to it.  A file already in the cache with the same URL, a
+    matching recorded sha256 and a recorded check is reused unless ``force``.
+
+    Safety: every URL must be http(s) and every file name a plain base name
+    (:func:`check_url`, :func:`safe_file_name`); every file written must resolve inside
+    the cache; all of this is checked before any request.  A file the catalog pins
+    (:class:`~borderscape.layers.catalog.Pin`) must have its size and sha256; any other file
+    must pass :func:`check_download` for the kind its name announces (tiles: GeoTIFF).  A
+    box needing more than ``max_tiles`` tiles is refused before any request.
 
     Parameters
     ----------
@@ -819,6 +1595,8 @@ def fetch(
         Passed to :func:`download`.
     force
         Download again even when the cache holds the file.
+    max_tiles
+        The most elevation tiles one call may ask for (default :data:`MAX_TILES`).
 
     Returns
     -------
@@ -827,14 +1605,21 @@ def fetch(
     Raises
     ------
     SourceError
-        Nothing to download (no link and no ``url``; no ``bbox`` for tiles).
-    DownloadError, ChecksumError
-        A download failed; the message names the source and the remedy.
+        Nothing to download (no link and no ``url``; no ``bbox`` for tiles; an invalid box).
+    InputError
+        A URL or file name is unsafe or malformed, a path resolves outside the cache, or the
+        box needs more than ``max_tiles`` tiles (the message gives the number).
+    DownloadError, DownloadCheckError, ChecksumError
+        A download failed or did not pass its check; the message names the source and the
+        remedy.
     """
     source = get_source(source_id)
+    expected = _hex_digest(sha256) if sha256 is not None else None
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     folder = cache / source.id
     index = cache / INDEX_NAME
+    if url is not None:
+        check_url(url)
     tiles = source.tile_url is not None and url is None
     if tiles:
         if bbox is None:
@@ -842,8 +1627,17 @@ def fetch(
                 f"{source.id} is a set of elevation tiles: a bounding box is needed",
                 remedy=f"run `borderscape fetch {source.id} --bbox WEST,SOUTH,EAST,NORTH` (degrees)",
             )
-        template = tile_url or source.tile_url
-        urls = [template.format(name=name) for name in dem_tile_names(source.id, bbox)]
+        if isinstance(max_tiles, bool) or not isinstance(max_tiles, int) or max_tiles < 1:
+            raise InputError(f"max_tiles must be a whole number >= 1, not {max_tiles!r}", remedy="give --max-tiles N")
+        needed = dem_tile_count(source.id, bbox)  # counted, not listed: no request is made before this
+        if needed > max_tiles:
+            raise InputError(
+                f"the box {tuple(bbox)} needs {needed:,} {source.id} tiles of 1°×1°, more than the limit of "
+                f"{max_tiles:,} tile requests",
+                remedy=f"make the box smaller, or raise the limit with --max-tiles {needed} (max_tiles={needed} in "
+                "Python) if you mean to download that many tiles of tens of MB each",
+            )
+        urls = _tile_urls(tile_url or str(source.tile_url), dem_tile_names(source.id, bbox))
     else:
         urls = [url] if url else list(source.downloads)
         if not urls:
@@ -853,27 +1647,38 @@ def fetch(
                 remedy=f"{source.how_to_get}; then pass the file with --data-dir DIR or as FILE, "
                 f"or run `borderscape fetch {source.id} --url URL`",
             )
-    if sha256 is not None and len(urls) != 1:
+    if expected is not None and len(urls) != 1:
         raise InputError("--sha256 applies to a single file", remedy="fetch one file at a time to check its checksum")
+    # every URL, name and destination is checked before anything is written or requested
+    plan = [(u, folder / safe_file_name(u)) for u in urls]
+    for _, dest in plan:
+        _inside(dest, cache)
+    _inside(index, cache)
 
     records: list[DownloadRecord] = []
     extracted: list[Path] = []
     skipped: list[tuple[str, str]] = []
     known = _read_index(index)
-    for u in urls:
-        dest = folder / _name_from_url(u, fallback=f"{source.id}.download")
-        record = None if force else _cached(dest, u, sha256, known, cache)
+    for u, dest in plan:
+        pin = source.pin(u)
+        want_sha = expected or (pin.sha256 if pin else None)
+        want_size = pin.size if pin is not None and want_sha == pin.sha256 else None
+        kind = "geotiff" if tiles else expected_kind(dest.name)
+        record = None if force else _cached(dest, u, want_sha, want_size, known, cache)
         if record is None:
             try:
                 record = download(
                     u,
                     dest,
-                    sha256=sha256,
+                    sha256=want_sha,
+                    size=want_size,
+                    expect=kind,
                     timeout=timeout,
                     retries=retries,
                     backoff=backoff,
                     progress=progress,
                     index=index,
+                    root=cache,
                 )
             except HTTPStatusError as exc:
                 if tiles and exc.status == 404:
@@ -884,7 +1689,7 @@ def fetch(
                 raise _for_source(exc, source) from None
         records.append(record)
         if dest.suffix.lower() == ".zip":
-            extracted.extend(extract_zip(dest))
+            extracted.extend(extract_zip(dest, root=cache))
     if tiles and not records:
         raise DownloadError(
             f"no {source.id} tile exists for the box {bbox} (all {len(urls)} answered 404)",
@@ -894,8 +1699,14 @@ def fetch(
     return Fetched(source=source, files=records, extracted=extracted, skipped=skipped)
 
 
-def _cached(dest: Path, url: str, sha256: str | None, known: dict[str, dict], cache: Path) -> DownloadRecord | None:
-    """The cache's copy of ``url`` at ``dest`` if it is intact (its sha256 matches the record)."""
+def _cached(
+    dest: Path, url: str, sha256: str | None, size: int | None, known: dict[str, dict], cache: Path
+) -> DownloadRecord | None:
+    """The cache's copy of ``url`` at ``dest`` if it was verified when downloaded and is intact.
+
+    Intact: its sha256 matches the index (and the expected sha256 and size, when given).
+    Entries without a recorded check (written before downloads were verified) are not reused.
+    """
     if not dest.is_file():
         return None
     try:
@@ -903,19 +1714,33 @@ def _cached(dest: Path, url: str, sha256: str | None, known: dict[str, dict], ca
     except ValueError:
         return None
     entry = known.get(key)
-    if not entry or entry.get("url") != url:
+    if not entry or entry.get("url") != url or not entry.get("checked"):
+        return None
+    if size is not None and dest.stat().st_size != size:
         return None
     digest = sha256_file(dest)
-    if digest != entry.get("sha256") or (sha256 is not None and digest != sha256.strip().lower()):
+    if digest != entry.get("sha256") or (sha256 is not None and digest != sha256):
         return None
     return DownloadRecord(
-        url=url, path=dest, sha256=digest, size=dest.stat().st_size, fetched=str(entry.get("fetched", "")), reused=True
+        url=url,
+        path=dest,
+        sha256=digest,
+        size=dest.stat().st_size,
+        fetched=str(entry.get("fetched", "")),
+        reused=True,
+        checked=str(entry["checked"]),
     )
 
 
-def _for_source(exc: DownloadError, source: Source) -> DownloadError:
+def _for_source(exc: SourceError, source: Source) -> SourceError:
     """The same error, naming the source and how to get it without the network."""
-    cls = ChecksumError if isinstance(exc, ChecksumError) else DownloadError
+    cls: type[SourceError]
+    if isinstance(exc, ChecksumError):
+        cls = ChecksumError
+    elif isinstance(exc, DownloadCheckError):
+        cls = DownloadCheckError
+    else:
+        cls = DownloadError
     if source.tile_url:
         by_hand = f"copy the tiles ({source.tile_url}) from a machine with access into a folder"
     else:

@@ -58,7 +58,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
@@ -71,6 +70,7 @@ from borderscape.layers.fetch import sha256_file
 from borderscape.layers.quality import Ledger
 from borderscape.layers.readers_med import READERS as _MED_READERS
 from borderscape.layers.readers_us import READERS as _US_READERS
+from borderscape.layers.readers_us import check_sensors, read_sensor_vector
 from borderscape.layers.schemas import SCHEMAS, Layer, RasterLayer
 from borderscape.layers.tables import read_table, read_vector
 
@@ -151,6 +151,7 @@ def ingest_file(
     region: tuple[float, float, float, float] | None = None,
     crs: str | None = None,
     keep_personal: bool = False,
+    sensor_role: str | None = None,
 ) -> Layer:
     """Ingest a file that has no catalog entry, given which column plays which role.
 
@@ -186,6 +187,12 @@ def ingest_file(
         Needed to keep a column of a deaths table whose name says it identifies a person
         (name, surname, case/ML number …; see :data:`PERSONAL_COLUMN`), for a researcher's
         own file only.
+    sensor_role
+        Sensors only: ``towers``/``coastal_stations`` (points), ``aerial_tracks`` (lines) or
+        ``operational_areas`` (polygons); None: the family most geometries belong to.  Every
+        sensors layer is checked by :func:`borderscape.layers.readers_us.check_sensors`
+        (plausible heights, ranges and swaths; geometries of the role; end not before start;
+        duplicates; an empty file is an :class:`IngestError`).
 
     Returns
     -------
@@ -234,7 +241,7 @@ def ingest_file(
                 f"{path.name} is a vector file with its own geometry; do not map {geo_roles}",
                 remedy="map only attribute columns (date, kind, ...)",
             )
-        frame, notes = read_vector(path)
+        frame, notes = read_sensor_vector(path) if kind == "sensors" else read_vector(path)
         raw = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
         raw = raw.where(raw.notna(), None)
         _check_columns(raw, columns, keep, path)
@@ -260,6 +267,8 @@ def ingest_file(
         out[col] = parse.text(raw[col])
     if "source_id" in out.columns or kind in ("deaths", "sensors"):
         out["source_id"] = kind
+    if kind == "sensors":
+        geometry = check_sensors(out, geometry, ledger, raw=raw, role=sensor_role, name=path.name, notes=notes)
     layer = parse.finish(kind, kind, out, ledger, geometry=geometry, notes=notes)
     files = [{"path": str(path), "sha256": sha256_file(path), "how": "file", "format": suffix.lstrip(".")}]
     return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
@@ -395,7 +404,10 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
             out = pd.DataFrame(frame.copy())
             if spatial:
                 out[frame.geometry.name] = frame.geometry.to_wkt()
-            out.to_csv(tmp, index=False)
+            # text that a spreadsheet would run as a formula is escaped (one rule for every CSV)
+            from borderscape.layers.tables import write_csv
+
+            write_csv(out, tmp)
     else:
         raise InputError(
             f"cannot write a layer as {suffix or 'a file without suffix'}",
@@ -421,16 +433,25 @@ SENSOR_FILE_COLUMNS = {
 }
 
 
-def read_sensor_file(path: str | os.PathLike) -> Layer:
+def read_sensor_file(path: str | os.PathLike, *, role: str | None = None) -> Layer:
     """Ingest a user's coastal stations, aerial tracks or operational areas in the documented
     format (see :func:`borderscape.analyses.sensors.sea_coverage`): a CSV with ``lon``, ``lat`` and any of ``height_m``,
     ``range_m``, ``swath_m``, ``active_from``, ``active_to``, ``name``, ``kind``; or a GeoJSON
     / KML file whose features carry those properties.
 
+    Rows are checked by :func:`borderscape.layers.readers_us.check_sensors`: coastal stations
+    are points (height 0–500 m, range 0–200 km), aerial tracks lines (swath 0–200 km), and
+    operational areas polygons; a row of another geometry, with a value out of range, ending
+    before it starts, or repeating an earlier row exactly is quarantined with the reason.
+
     Parameters
     ----------
     path
         The file.
+    role
+        ``coastal_stations``, ``aerial_tracks`` or ``operational_areas`` (the study role the
+        file is read for); None: the family most of the file's geometries belong to (a CSV
+        holds stations).
 
     Returns
     -------
@@ -441,24 +462,27 @@ def read_sensor_file(path: str | os.PathLike) -> Layer:
     ------
     InputError
         A CSV without ``lon`` and ``lat`` columns.
+    IngestError
+        An empty file (a CSV without data rows, a KML without placemarks, a GeoJSON without
+        features) or one that cannot be read.
     """
     path = Path(path)
     tabular = path.suffix.lower() in (".csv", ".tsv", ".txt")
     if tabular:
-        fields = [str(c) for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
+        fields = [str(c) for c in read_table(path).frame.columns]
         if not {"lon", "lat"} <= set(fields):
             raise InputError(
                 f"{path.name} has no lon and lat columns (found {', '.join(fields)})",
                 remedy="name the columns lon, lat, height_m, range_m, active_from, active_to",
             )
     else:
-        fields = [str(c) for c in pyogrio.read_info(path)["fields"]]
+        fields = [str(c) for c in read_sensor_vector(path)[0].columns]
     columns = {
-        role: col
-        for role, col in SENSOR_FILE_COLUMNS.items()
-        if col in fields and (tabular or role not in ("lon", "lat"))
+        key: col for key, col in SENSOR_FILE_COLUMNS.items() if col in fields and (tabular or key not in ("lon", "lat"))
     }
-    return ingest_file("sensors", path, columns=columns)
+    if role is None and tabular:
+        role = "coastal_stations"
+    return ingest_file("sensors", path, columns=columns, sensor_role=role)
 
 
 #: One small example file of each user sensor format (:func:`read_sensor_file`) (file name →

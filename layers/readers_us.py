@@ -17,8 +17,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import shapely
 from pyproj import Transformer
 
 from borderscape.geo.errors import CRSError, IngestError, RasterError
@@ -31,8 +34,6 @@ from borderscape.layers.schemas import Layer, RasterLayer
 from borderscape.layers.tables import read_table, read_vector
 
 if TYPE_CHECKING:  # pragma: no cover
-    import geopandas as gpd
-
     from borderscape.layers.fetch import Located
 
 WGS84 = "EPSG:4326"
@@ -286,6 +287,7 @@ TOWER_COLUMNS: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "y", "lat_dd"),
     "lon": ("lon", "long", "longitude", "lng", "x", "lon_dd"),
     "latlon": ("coordinates", "lat_lon", "latlon", "location_coordinates"),
+    "wkt": ("wkt", "geometry", "geom", "the_geom", "wkt_geometry"),
     "kind": ("kind", "type", "tower_type", "technology", "category", "system", "sensor_type"),
     "height_m": ("height_m", "height", "height_meters", "tower_height_m"),
     "height_ft": ("height_ft", "height_feet", "tower_height_ft"),
@@ -306,6 +308,284 @@ TOWER_COLUMNS: dict[str, tuple[str, ...]] = {
     "deployment": ("status", "deployment", "state_of_deployment", "existing_proposed"),
     "name": ("name", "tower_name", "site", "label", "id"),
 }
+
+
+# --------------------------------------------------------------------------- sensor rules
+#
+# Every path that makes a ``sensors`` layer (``read_towers`` behind ``--towers`` and the
+# ``eff-towers`` source, ``borderscape ingest sensors FILE --columns ...``, and the maritime
+# user files of :func:`borderscape.layers.ingest.read_sensor_file`) checks its rows with
+# :func:`check_sensors`: the numbers are plausible, a sensor has the geometry its role allows,
+# it does not end before it starts, and it is not counted twice.
+
+#: Plausible physical bounds of a sensor's numbers, metres: a value must be > 0 and at most the
+#: bound of its family (a negative value is ``F is negative`` first, as everywhere).  Why:
+#:
+#: * ``mast`` (towers and masts: IFT, RVSS, AST, MSC, IST, ALPR …, and any kind not named):
+#:   height ≤ 500 m — border towers stand 10–60 m (IFT 80–180 ft, RVSS poles ≈ 20–30 m) and the
+#:   tallest guyed masts on Earth ≈ 600 m are broadcast masts, not sensors; range ≤ 100 km —
+#:   tower cameras and ground radars see 10–30 km (IFT radar ≈ 12 km), 100 km is a wide margin.
+#: * ``radar`` (coastal radar stations, or a kind that names a radar): height ≤ 500 m (antennas on
+#:   masts, buildings or cliffs); range ≤ 200 km — coastal surveillance radars are instrumented
+#:   to 50–100 km; longer (over-the-horizon) radars are not sensors of this kind.
+#: * ``aerostat`` (TARS, tethered balloons): height ≤ 5,000 m — TARS fly at up to about 4,600 m
+#:   (15,000 ft); range ≤ 400 km — the TARS L-88 radar reaches about 370 km (200 nmi).
+#: * ``aircraft`` (aerial tracks): height (flight altitude) ≤ 20,000 m — the ceiling of the
+#:   highest surveillance drones (Global Hawk ≈ 18 km); range ≤ 400 km.
+#:
+#: A swath (aerial tracks) must be > 0 and ≤ 200 km (:data:`SWATH_MAX_M`): maritime patrol
+#: radars and cameras sweep 20–100 km either side of a track.
+SENSOR_BOUNDS_M: dict[str, dict[str, float]] = {
+    "mast": {"height_m": 500.0, "range_m": 100_000.0},
+    "radar": {"height_m": 500.0, "range_m": 200_000.0},
+    "aerostat": {"height_m": 5_000.0, "range_m": 400_000.0},
+    "aircraft": {"height_m": 20_000.0, "range_m": 400_000.0},
+}
+#: Largest plausible swath width, metres (see :data:`SENSOR_BOUNDS_M`).
+SWATH_MAX_M = 200_000.0
+#: What a family is called in a reason.
+_FAMILY_WORDS = {"mast": "a tower or mast", "radar": "a radar", "aerostat": "an aerostat", "aircraft": "an aircraft"}
+
+#: Geometries each sensor role accepts: point sensors (towers, coastal stations) are points,
+#: aerial tracks are lines, operational areas are polygons.  A MultiPoint of ONE point is a
+#: point sensor written as a multi-geometry: it becomes that Point (a repair, ``geometry was a
+#: MultiPoint of one point, made a Point``).  A MultiPoint of several points is quarantined
+#: (``geometry is a MultiPoint of several points``): a layer keeps one row per input record,
+#: so it is not split — give one row per sensor.  Any other geometry is quarantined, naming
+#: its type (``geometry is a LineString, not a point``).
+SENSOR_GEOMETRIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "points": (("Point",), "a point"),
+    "tracks": (("LineString", "MultiLineString"), "a line"),
+    "areas": (("Polygon", "MultiPolygon"), "a polygon"),
+}
+#: Names a role may be given by (the study roles of the maritime files, and short names).
+SENSOR_ROLES = {
+    "points": "points",
+    "towers": "points",
+    "stations": "points",
+    "coastal_stations": "points",
+    "tracks": "tracks",
+    "aerial_tracks": "tracks",
+    "areas": "areas",
+    "operational_areas": "areas",
+}
+#: Two point sensors closer than this (metres) share a position (:func:`check_sensors`).
+SAME_POSITION_M = 1.0
+
+
+def sensor_role(role: str | None, geometry: gpd.GeoSeries | None = None) -> str:
+    """The geometry role (``points``, ``tracks``, ``areas``) of a sensor layer.
+
+    ``role`` is one of :data:`SENSOR_ROLES` (``towers``, ``coastal_stations``,
+    ``aerial_tracks``, ``operational_areas`` …); when None it is the family most of the
+    present geometries belong to (points, then lines, then polygons on a tie; ``points`` when
+    there is none).
+    """
+    if role is not None:
+        try:
+            return SENSOR_ROLES[role]
+        except KeyError:
+            raise IngestError(
+                f"unknown sensor role {role!r}", remedy="use one of " + ", ".join(sorted(SENSOR_ROLES))
+            ) from None
+    if geometry is None:
+        return "points"
+    types = pd.Series(np.asarray(geometry.values, dtype=object)).map(
+        lambda g: None if g is None or g.is_empty else g.geom_type
+    )
+    counts = {
+        "points": int(types.isin(["Point", "MultiPoint"]).sum()),
+        "tracks": int(types.isin(list(SENSOR_GEOMETRIES["tracks"][0])).sum()),
+        "areas": int(types.isin(list(SENSOR_GEOMETRIES["areas"][0])).sum()),
+    }
+    return max(counts, key=lambda k: counts[k])  # first of the maxima: points, tracks, areas
+
+
+def _sensor_family(kinds: pd.Series | None, default: str, n: int) -> np.ndarray:
+    """``mast``, ``radar``, ``aerostat`` or ``aircraft`` for each row (:data:`SENSOR_BOUNDS_M`):
+    ``aircraft`` for every track; else an aerostat or a radar where the kind names one, else
+    ``default`` (``radar`` for coastal stations, ``mast`` otherwise)."""
+    out = np.full(n, default, dtype=object)
+    if kinds is None or default == "aircraft":
+        return out
+    codes, texts = pd.factorize(pd.Series(kinds, dtype=object).reset_index(drop=True))
+    for code, text in enumerate(texts.tolist()):  # each distinct kind text once
+        if tower_kind(text) == "aerostat":
+            out[codes == code] = "aerostat"
+        elif "radar" in str(text).lower():
+            out[codes == code] = "radar"
+    return out
+
+
+def _sensor_geometry(geometry: gpd.GeoSeries, ledger: Ledger, role: str) -> gpd.GeoSeries:
+    """Apply :data:`SENSOR_GEOMETRIES` to checked geometries (None where quarantined)."""
+    accepted, word = SENSOR_GEOMETRIES[role]
+    geoms = np.asarray(geometry.values, dtype=object).copy()
+    types = np.array([shapely.GeometryType(t).name for t in range(8)], dtype=object)  # POINT … COLLECTION
+    type_id = shapely.get_type_id(geoms)
+    fits = (type_id < 0) | np.isin(types[np.clip(type_id, 0, 7)], [a.upper() for a in accepted])
+    for i in np.flatnonzero(~fits):
+        g = geoms[i]
+        if g.is_empty:
+            continue
+        if role == "points" and g.geom_type == "MultiPoint":
+            if len(g.geoms) == 1:
+                geoms[i] = g.geoms[0]
+                ledger.repair(np.arange(len(geoms)) == i, parse.change("geometry", SINGLE_MULTIPOINT))
+            else:
+                ledger.quarantine_row(i, problem("geometry", SEVERAL_POINTS))
+                geoms[i] = None
+            continue
+        ledger.quarantine_row(i, problem("geometry", f"a {g.geom_type}, not {word}"))
+        geoms[i] = None
+    return gpd.GeoSeries(geoms, crs=geometry.crs, index=geometry.index)
+
+
+#: Reasons of :func:`check_sensors` (the ones without a figure of their own).
+SINGLE_MULTIPOINT = "was a MultiPoint of one point, made a Point"
+SEVERAL_POINTS = "a MultiPoint of several points (give one row per sensor)"
+ENDS_BEFORE_START = "before active_from"
+
+
+def _out_of_range(field: str, bound_m: float, family: str) -> str:
+    limit = f"{bound_m / 1000:,.0f} km" if bound_m >= 10_000 else f"{bound_m:,.0f} m"
+    return problem(field, f"out of range (more than 0 and at most {limit} for {_FAMILY_WORDS[family]})")
+
+
+def check_sensors(
+    out: pd.DataFrame,
+    geometry: gpd.GeoSeries,
+    ledger: Ledger,
+    *,
+    raw: pd.DataFrame,
+    role: str | None,
+    name: str,
+    notes: list[str],
+) -> gpd.GeoSeries:
+    """The rules every sensors layer is checked with, whatever file it came from.
+
+    Parameters
+    ----------
+    out
+        The layer's columns as parsed (``kind``, ``height_m``, ``range_m``, ``swath_m``,
+        ``active_from``, ``active_to`` where present); bad values are set to missing in place.
+    geometry
+        The checked geometries (:func:`borderscape.layers.parse.check_geometries` or
+        :func:`~borderscape.layers.parse.locate`), EPSG:4326.
+    ledger
+        The ingest's ledger.
+    raw
+        The input's cells (every column), for exact duplicates.
+    role
+        See :func:`sensor_role` (``towers``, ``coastal_stations``, ``aerial_tracks``,
+        ``operational_areas`` …; None: inferred from the geometries).
+    name
+        The file's name (for the error of an empty file).
+    notes
+        The report's notes (positional duplicates are noted here).
+
+    Rules
+    -----
+    * an input with no row is an :class:`IngestError` (an empty CSV, a KML with no
+      placemark, a GeoJSON with no feature);
+    * geometry: :data:`SENSOR_GEOMETRIES` (points for towers and stations, lines for aerial
+      tracks, polygons for operational areas);
+    * ``height_m``, ``range_m`` and ``swath_m``: > 0 and at most the bound of the sensor's
+      family (:data:`SENSOR_BOUNDS_M`, :data:`SWATH_MAX_M`); outside, the row is quarantined
+      ``height_m is out of range (more than 0 and at most 500 m for a tower or mast)`` and the
+      value is set to missing (never used, never filled from a default: the row is left out);
+    * ``active_to`` earlier than ``active_from``: quarantined ``active_to is before active_from``;
+    * exact duplicates (every input cell and the geometry equal to an earlier located row's):
+      quarantined ``row is a duplicate of row N`` (N the first such row), so a sensor counts
+      once;
+    * positional duplicates (point sensors within :data:`SAME_POSITION_M` of an earlier usable
+      one, with other attributes): kept — several sensors can share a mast (a camera and a
+      radar) — and listed in a note of the report.
+
+    Returns
+    -------
+    GeoSeries
+        The geometries, None where the geometry was refused.
+    """
+    n = len(out)
+    if n == 0:
+        raise IngestError(
+            f"{name} holds no sensors (no data rows, placemarks or features)",
+            remedy="check that the export is not empty, or give the file that holds the sensors",
+        )
+    kind = sensor_role(role, geometry)
+    geometry = _sensor_geometry(geometry, ledger, kind)
+    default = "aircraft" if kind == "tracks" else "radar" if role in ("stations", "coastal_stations") else "mast"
+    family = _sensor_family(out["kind"] if "kind" in out.columns else None, default, n)
+    for field in ("height_m", "range_m", "swath_m"):
+        if field not in out.columns:
+            continue
+        v = out[field].to_numpy(dtype=float, na_value=np.nan)
+        if field == "swath_m":
+            limits = {"all": SWATH_MAX_M}
+            groups = np.full(n, "all", dtype=object)
+        else:
+            limits = {f: b[field] for f, b in SENSOR_BOUNDS_M.items()}
+            groups = family
+        for group, bound in limits.items():
+            with np.errstate(invalid="ignore"):
+                bad = (groups == group) & ~np.isnan(v) & ((v <= 0) | (v > bound))
+            if bad.any():
+                why = (
+                    problem(field, f"out of range (more than 0 and at most {bound / 1000:,.0f} km)")
+                    if field == "swath_m"
+                    else _out_of_range(field, bound, group)
+                )
+                ledger.quarantine(bad, why)
+                v = np.where(bad, np.nan, v)
+        out[field] = v
+    if "active_from" in out.columns and "active_to" in out.columns:
+        a_from = pd.to_datetime(out["active_from"]).to_numpy(dtype="datetime64[ns]")
+        a_to = pd.to_datetime(out["active_to"]).to_numpy(dtype="datetime64[ns]")
+        ledger.quarantine(
+            ~np.isnat(a_from) & ~np.isnat(a_to) & (a_to < a_from), problem("active_to", ENDS_BEFORE_START)
+        )
+    _sensor_duplicates(raw, geometry, ledger, notes)
+    return geometry
+
+
+def _sensor_duplicates(raw: pd.DataFrame, geometry: gpd.GeoSeries, ledger: Ledger, notes: list[str]) -> None:
+    """Exact duplicates quarantined; positional duplicates of point sensors noted (:func:`check_sensors`)."""
+    n = len(raw)
+    geoms = np.asarray(geometry.values, dtype=object)
+    # every cell as text (a missing cell equals a missing cell), and the geometry as WKB
+    keys = pd.DataFrame({f"c{j}": raw[c].to_numpy(dtype=object) for j, c in enumerate(raw.columns)}).astype(str)
+    keys["geometry"] = shapely.to_wkb(geoms, hex=True)
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    # rows without a geometry are quarantined already; what their input held may differ
+    unplaced = shapely.is_missing(geoms)
+    group = np.where(unplaced, group.max(initial=0) + 1 + np.arange(n), group)
+    _, first_of, which = np.unique(group, return_index=True, return_inverse=True)
+    first = first_of[which]
+    for i in np.flatnonzero(first != np.arange(n)):
+        ledger.quarantine_row(int(i), problem("row", f"a duplicate of row {int(first[i])}"))
+    # positional duplicates among the usable point sensors
+    usable_points = (shapely.get_type_id(geoms) == 0) & (ledger.status != "quarantined")
+    idx = np.flatnonzero(usable_points)
+    if len(idx) < 2:
+        return
+    from scipy.spatial import cKDTree
+
+    lon = shapely.get_x(geoms[idx].astype(object))
+    lat = shapely.get_y(geoms[idx].astype(object))
+    # Earth-centred coordinates (metres): the straight distance equals the ground distance at 1 m
+    x, y, z = Transformer.from_crs(WGS84, "EPSG:4978", always_xy=True).transform(lon, lat, np.zeros(len(idx)))
+    pairs = sorted(
+        (int(idx[max(a, b)]), int(idx[min(a, b)]))
+        for a, b in cKDTree(np.column_stack([x, y, z])).query_pairs(SAME_POSITION_M)
+    )
+    if pairs:
+        later = sorted({a for a, _ in pairs})
+        shown = ", ".join(f"row {a} near row {b}" for a, b in pairs[:10]) + (" …" if len(pairs) > 10 else "")
+        notes.append(
+            f"{len(later)} sensor(s) lie within {SAME_POSITION_M:g} m of an earlier one with other attributes "
+            f"({shown}): kept, as several sensors can share a mast; check the source if they should not"
+        )
 
 
 def tower_kind(text: object) -> str | None:
@@ -343,6 +623,16 @@ def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = F
     ``status`` → ``deployment`` (existing, proposed …; the ledger owns ``status``); ``name``.
     Every other column is kept as text under its snake-case name.  Heights and ranges are
     measures that cannot be negative; dates are optional (:mod:`borderscape.layers.parse`).
+    A CSV may instead give its geometry as WKT (``wkt``/``geometry``/``geom`` column).
+
+    Every row is then checked by :func:`check_sensors` as a point sensor: a height outside
+    0–500 m (0–5,000 m for an aerostat) or a range outside 0–100 km (200 km for a radar,
+    400 km for an aerostat) is quarantined (``height_m is out of range (…)``) and never used;
+    a line, polygon, collection or MultiPoint of several points is quarantined (a one-point
+    MultiPoint becomes a Point); ``active_to`` before ``active_from`` is quarantined; an exact
+    duplicate row is quarantined (``row is a duplicate of row N``) so it counts once; sensors
+    within 1 m of another are kept and noted.  A file with no tower (an empty CSV, a KML with
+    no placemark, a GeoJSON with no feature) is an :class:`IngestError`.
     """
     path = one_path(located, "eff-towers")
     notes: list[str] = []
@@ -352,25 +642,28 @@ def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = F
         raw = table.frame
         notes += table.notes
         ledger = Ledger(len(raw))
-        lat_col, lon_col, pair_col = (
+        lat_col, lon_col, pair_col, wkt_col = (
             _find_role(raw.columns, "lat"),
             _find_role(raw.columns, "lon"),
             _find_role(raw.columns, "latlon"),
+            _find_role(raw.columns, "wkt"),
         )
         if lat_col and lon_col:
             geometry, _, _ = points_from_columns(raw[lat_col], raw[lon_col], ledger, US_MEXICO_BORDER)
         elif pair_col:
             lat, lon, unreadable = parse.coordinate_pairs(raw[pair_col], ledger)
             geometry, _, _, _ = parse.locate(lat, lon, ledger, US_MEXICO_BORDER, unreadable=unreadable)
+        elif wkt_col:
+            geometry = parse.check_geometries(parse.wkt_geometries(raw[wkt_col], ledger), ledger, US_MEXICO_BORDER)
         else:
             raise IngestError(
                 f"{path.name} has no latitude/longitude columns",
                 remedy="name them lat/latitude and lon/longitude, or use "
                 "`borderscape ingest sensors FILE --columns lat=COL,lon=COL,kind=COL`",
             )
-        used = {c for c in (lat_col, lon_col, pair_col) if c}
+        used = {c for c in (lat_col, lon_col, pair_col, wkt_col) if c}
     else:
-        frame, vnotes = read_vector(path)
+        frame, vnotes = read_sensor_vector(path)
         notes += vnotes
         raw = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
         raw = raw.where(raw.notna(), None)
@@ -415,7 +708,36 @@ def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = F
         if col not in used and name not in out.columns:
             out[name] = parse.text(raw[col])
     out["source_id"] = "eff-towers"
+    geometry = check_sensors(out, geometry, ledger, raw=raw, role="towers", name=path.name, notes=notes)
     return parse.finish("eff-towers", "sensors", out, ledger, geometry=geometry, notes=notes)
+
+
+def read_sensor_vector(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """:func:`borderscape.layers.tables.read_vector` for a sensors file, refusing an empty one.
+
+    Raises
+    ------
+    IngestError
+        The file holds no layer (a KML with no placemark) or no feature.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".zip" and path.is_file():
+        try:
+            no_layer = len(pyogrio.list_layers(str(path))) == 0
+        except (pyogrio.errors.DataSourceError, OSError, ValueError):
+            no_layer = False  # read_vector says what is wrong with the file
+        if no_layer:
+            raise IngestError(
+                f"{path.name} holds no sensors (no layer, placemark or feature)",
+                remedy="check that the export is not empty, or give the file that holds the sensors",
+            )
+    frame, notes = read_vector(path)
+    if len(frame) == 0:
+        raise IngestError(
+            f"{path.name} holds no sensors (no placemark or feature)",
+            remedy="check that the export is not empty, or give the file that holds the sensors",
+        )
+    return frame, notes
 
 
 # --------------------------------------------------------------------------- context
@@ -736,4 +1058,15 @@ READERS: dict[str, Callable[..., Layer | RasterLayer]] = {
     "env_grid": read_env_grid,
 }
 
-__all__ = ["READERS", "one_path", "paths_of", "points_from_columns", "tower_kind"]
+__all__ = [
+    "READERS",
+    "SENSOR_BOUNDS_M",
+    "SWATH_MAX_M",
+    "check_sensors",
+    "one_path",
+    "paths_of",
+    "points_from_columns",
+    "read_sensor_vector",
+    "sensor_role",
+    "tower_kind",
+]

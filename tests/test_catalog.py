@@ -147,3 +147,56 @@ def test_downloaded_file_names_match_the_entry_patterns(source_id):
         if name.endswith(".zip") and any(p.format == "shp" for p in s.patterns):
             continue  # extracted next to the zip; the shapefile inside is what the pattern finds
         assert any(fnmatch.fnmatchcase(name, p.glob.lower()) for p in s.patterns), url
+
+
+# ------------------------------------------------------------------------ pinned downloads (issue 16)
+
+
+def test_pins_are_well_formed_and_name_fixed_files():
+    pinned = {sid: s for sid, s in CATALOG.items() if s.pins}
+    assert set(pinned) == {"pcome-terrain", "usbp-stations"}
+    for s in pinned.values():
+        for pin in s.pins:
+            assert pin.url in s.downloads and s.pin(pin.url) is pin
+            assert re.fullmatch(r"[0-9a-f]{64}", pin.sha256) and pin.size > 0 and pin.note
+            # a pinned link names a commit, so its bytes cannot change under the pin
+            assert re.search(r"/[0-9a-f]{40}/", pin.url), pin.url
+    assert CATALOG["iom-mmp"].pin(CATALOG["iom-mmp"].downloads[0]) is None
+
+
+@pytest.mark.parametrize("source_id", ["pcome-terrain", "usbp-stations"])
+def test_pins_match_the_shared_copies(source_id, data_dir, tmp_path):
+    """The pins were computed from the shared copies, byte-identical to the publishers' files (PROVENANCE.md)."""
+    import hashlib
+
+    from borderscape.layers.fetch import locate
+
+    [pin] = CATALOG[source_id].pins
+    loc = locate(source_id, data_dir=data_dir, cache_dir=tmp_path)
+    data = loc.paths[0].read_bytes()
+    assert len(data) == pin.size and hashlib.sha256(data).hexdigest() == pin.sha256
+    # git's blob id of the copy is the one PROVENANCE.md records for the pinned commit
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    assert blob[:8] in pin.note
+
+
+@pytest.mark.parametrize("source_id", ["dem-copernicus", "dem-3dep"])
+@pytest.mark.parametrize(
+    "bbox",
+    [(-112.5, 31.2, -110.1, 32.9), (-112.0, 31.0, -110.0, 33.0), (9.5, -1.5, 10.5, 0.5), (-114.9, 31.3, -109, 34)],
+)
+def test_tile_count_is_the_number_of_tile_names(source_id, bbox):
+    from borderscape.layers.catalog import dem_tile_count
+
+    assert dem_tile_count(source_id, bbox) == len(dem_tile_names(source_id, bbox))
+
+
+def test_tile_count_of_the_world_and_bad_boxes():
+    from borderscape.layers.catalog import dem_tile_count
+
+    assert dem_tile_count("dem-copernicus", (-180, -90, 180, 90)) == 64_800
+    for bad in [(-110.0, 31.0, -112.0, 32.0), (float("nan"), 31, -110, 32), (-200, 31, -110, 32), ("a", 1, 2, 3)]:
+        with pytest.raises(SourceError, match="bounding box"):
+            dem_tile_count("dem-copernicus", bad)
+    with pytest.raises(SourceError, match="no elevation tiles"):
+        dem_tile_count("pcome", (-112.0, 31.0, -111.0, 32.0))

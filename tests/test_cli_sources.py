@@ -56,7 +56,14 @@ def test_help(capsys):
     for command in ("sources", "fetch"):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "--cache-dir" in out
-    assert "--bbox" in run(capsys, "fetch", "--help")[1]
+    fetch_help = " ".join(run(capsys, "fetch", "--help")[1].split())
+    assert "--bbox" in fetch_help and "--max-tiles" in fetch_help and "default 100" in fetch_help
+
+
+def test_fetch_max_tiles_must_be_positive(tmp_path, capsys):
+    code, _, err = run(capsys, "fetch", "dem-copernicus", "--bbox", "-112,31,-111,32", "--max-tiles", "0")
+    assert code == 2 and "--max-tiles" in err
+    assert not (tmp_path / "default-cache").exists()
 
 
 def test_sources_plain_text_on_generated_mirror(tmp_path, capsys):
@@ -120,7 +127,7 @@ def test_fetch_url_prints_path_and_sha256(served, tmp_path, capsys):
 
 def test_fetch_found_by_sources_via_cache(served, tmp_path, capsys):
     base, www = served
-    (www / "towers_export.csv").write_bytes(b"a\n")
+    (www / "towers_export.csv").write_bytes(b"a\n1\n")
     cache = tmp_path / "cache"
     assert run(capsys, "fetch", "eff-towers", "--url", f"{base}/towers_export.csv", "--cache-dir", str(cache))[0] == 0
     empty = tmp_path / "empty"
@@ -177,7 +184,9 @@ def test_fetch_without_network_names_source_and_remedy(tmp_path, capsys):
 
 def test_fetch_dem_bbox_with_negative_degrees(served, tmp_path, capsys, monkeypatch):
     base, www = served
-    (www / "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif").write_bytes(b"tile")
+    from test_fetch import geotiff
+
+    (www / "Copernicus_DSM_COG_10_N31_00_W112_00_DEM.tif").write_bytes(geotiff(1))
     monkeypatch.setattr(settings, "progress", True)  # draws a rich bar on stderr; must not disturb stdout
     code, out, err = run(
         capsys,

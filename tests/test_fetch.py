@@ -40,6 +40,20 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def geotiff(seed: int, size: int = 32) -> bytes:
+    """A small valid GeoTIFF (an elevation tile) as bytes."""
+    import numpy as np
+    from affine import Affine
+    from rasterio.io import MemoryFile
+
+    arr = np.random.default_rng(seed).integers(0, 2000, (size, size)).astype("int16")
+    with MemoryFile() as mf:
+        profile = dict(driver="GTiff", width=size, height=size, count=1, dtype="int16", crs="EPSG:4326")
+        with mf.open(**profile, transform=Affine(1 / size, 0, -112, 0, -1 / size, 32)) as ds:
+            ds.write(arr, 1)
+        return mf.read()
+
+
 class Server:
     """A local HTTP server with misbehaving routes; records every request it answers."""
 
@@ -348,7 +362,7 @@ def test_fetch_dem_tiles_of_a_bbox_skips_missing_tiles(server, tmp_path):
     assert len(names) == 4
     sea = names[-1]  # pretend one tile is all sea: the server has no such tile
     for i, name in enumerate(names[:-1]):
-        server.files[f"{name}.tif"] = payload(100 + i, 1000)
+        server.files[f"{name}.tif"] = geotiff(100 + i)
     cache = tmp_path / "cache"
     got = fetch("dem-copernicus", cache_dir=cache, bbox=bbox, tile_url=f"{server.base}/range/{{name}}.tif", backoff=0)
     assert sorted(r.path.name for r in got.files) == sorted(f"{n}.tif" for n in names[:-1])
@@ -366,7 +380,7 @@ def test_fetch_dem_tiles_of_a_bbox_skips_missing_tiles(server, tmp_path):
 def test_fetch_3dep_tiles_use_catalog_names(server, tmp_path):
     [name] = dem_tile_names("dem-3dep", (-111.5, 31.2, -111.1, 31.8))
     assert name == "n32w112"
-    server.files[f"USGS_1_{name}.tif"] = payload(9, 500)
+    server.files[f"USGS_1_{name}.tif"] = geotiff(9)
     got = fetch(
         "dem-3dep",
         cache_dir=tmp_path,

@@ -483,7 +483,7 @@ def test_a_rerun_swaps_the_folder_in_whole(plain, tmp_path, monkeypatch):
     one does not write is gone, and no temporary sibling is left."""
     import shutil
 
-    from borderscape.output import read_run
+    from borderscape.runfolder import read_run
 
     folder = tmp_path / "az"
     shutil.copytree(plain, folder)

@@ -163,6 +163,10 @@ def test_a_users_copy_loads(tmp_path):
         (('name = "test"', 'name = "my study"'), "study.name", "names the output folder"),
         (('name = "test"', 'name = ".."'), "study.name", "names the output folder"),
         (('name = "test"', 'name = "a/b"'), "study.name", "names the output folder"),
+        (('name = "test"', 'name = "../../X"'), "study.name", "names the output folder"),
+        (('name = "test"', 'name = "/tmp/X"'), "study.name", "names the output folder"),
+        (('name = "test"', 'name = ""'), "study.name", "names the output folder"),
+        (('name = "test"', 'name = "."'), "study.name", "names the output folder"),
         (("seed = 7", 'seed = 7\nbattery = "forecast"'), "study.battery", '"funnel", "maritime"'),
         (("resolution_m = 100", 'resolution_m = 100\ncrs = "EPSG:99999"'), "region.crs", "EPSG:99999"),
         (("resolution_m = 100", 'resolution_m = 100\ncrs = "EPSG:4326"'), "region.crs", "geographic"),
@@ -540,3 +544,20 @@ def test_the_command_line_refuses_a_bad_study_before_any_work(tmp_path, change, 
     assert all(w in done.stderr for w in words), done.stderr
     assert not (tmp_path / "out").exists()
     assert time.perf_counter() - started < 3  # checked before the command's imports: about 0.4 s
+
+
+def test_a_hostile_study_name_writes_nothing_outside_out(tmp_path, capsys):
+    """``borderscape run a.toml b.toml --out BASE`` with a study named ``../../X``: refused before
+    any work, nothing written anywhere under the temporary root."""
+    from borderscape.cli import main
+
+    shipped = (resources.files("borderscape.analyses") / "studies" / "western-med.toml").read_text(encoding="utf-8")
+    good = tmp_path / "in" / "good.toml"
+    bad = tmp_path / "in" / "bad.toml"
+    good.parent.mkdir()
+    good.write_text(shipped, encoding="utf-8")
+    bad.write_text(shipped.replace('name = "western-med"', 'name = "../../X"'), encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["run", str(good), str(bad), "--out", str(tmp_path / "base" / "out")]) == 2
+    assert "names the output folder" in capsys.readouterr().err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

@@ -52,14 +52,15 @@ from borderscape.analyses.battery import (
     m4_assets,
     m5_hotspots,
 )
-from borderscape.analyses.battery.common import Section
+from borderscape.analyses.battery.common import Section, reason
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome
 from borderscape.analyses.stats.seeds import generator
 from borderscape.analyses.study import Study
+from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.raster import Raster
 
-__all__ = ["FUNNEL", "MARITIME", "PRIMARY", "Battery", "Hypothesis", "hypotheses", "run_battery", "tier"]
+__all__ = ["FUNNEL", "MARITIME", "PRIMARY", "SKIPPABLE", "Battery", "Hypothesis", "hypotheses", "run_battery", "tier"]
 
 #: A hypothesis of a battery: ``(study, inputs, rng) -> Section``.
 Hypothesis = Callable[[Study, StudyInputs, np.random.Generator], Section]
@@ -136,6 +137,25 @@ class Battery:
     rasters: Mapping[str, Raster]
 
 
+#: The exceptions that make a hypothesis skipped rather than fail the run (see :func:`run_battery`).
+SKIPPABLE: tuple[type[Exception], ...] = (BorderscapeError, np.linalg.LinAlgError, ValueError)
+
+
+def _title(prefix: str, func: Hypothesis) -> str:
+    """A hypothesis's name for a skipped outcome: the first line of its docstring, else its id
+    and function name."""
+    lines = (func.__doc__ or "").strip().splitlines()
+    return lines[0].strip().rstrip(".?") if lines else f"{prefix} ({func.__name__})"
+
+
+def _why(exc: Exception) -> str:
+    """A skip reason from an exception: a typed error's message and remedy; an untyped one's
+    type and message, said to be a failed computation."""
+    if isinstance(exc, BorderscapeError):
+        return reason(exc)
+    return " ".join(f"could not be computed: {type(exc).__name__}: {exc}".split())
+
+
 def hypotheses(battery: str = "funnel") -> list[tuple[str, Hypothesis]]:
     """The tests of a battery in order: (id prefix, function).
 
@@ -146,7 +166,18 @@ def hypotheses(battery: str = "funnel") -> list[tuple[str, Hypothesis]]:
 
 
 def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -> Battery:
-    """Run every hypothesis of the study's battery (``study.battery``).
+    """Run every hypothesis of the study's battery (``study.battery``); a hypothesis that cannot
+    be computed is skipped with its reason, the others run.
+
+    What is skipped and what propagates: a hypothesis that raises one of :data:`SKIPPABLE` —
+    a typed :class:`~borderscape.geo.errors.BorderscapeError` (an input that does not fit it,
+    with the remedy), :class:`numpy.linalg.LinAlgError` (a singular model matrix) or
+    :class:`ValueError` (numpy, scipy and statsmodels refusing degenerate data in a fit) —
+    becomes one ``skipped`` outcome whose id is the hypothesis's prefix (``H3``, ``M2`` …) and
+    whose reason is the error's message and remedy (an untyped error's reason names its type);
+    its draws are lost but, each hypothesis having its own generator, no other's change.  Any
+    other exception (``KeyError``, ``TypeError``, ``AttributeError``, ``AssertionError`` …: a
+    bug) propagates and the run fails.
 
     Parameters
     ----------
@@ -170,7 +201,10 @@ def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -
     tables: dict[str, pd.DataFrame] = {}
     rasters: dict[str, Raster] = {}
     for (prefix, func), rng in zip(funcs, children):
-        section = func(study, inputs, rng)
+        try:
+            section = func(study, inputs, rng)
+        except SKIPPABLE as exc:
+            section = Section([Outcome.skipped(prefix, _title(prefix, func), _why(exc))])
         for outcome in section.outcomes:
             if outcome.id.split(".")[0] != prefix:
                 raise AssertionError(f"{func.__name__} returned outcome {outcome.id} outside {prefix}")

@@ -11,7 +11,10 @@ H3 — routes that avoid coverage
 ``[parameters.routes]``: ``origins`` (default 25) points evenly spaced along the border
 (:func:`~borderscape.analyses.routes.border_origins`)
 (at (j + ½)/n of its length; those off the DEM are dropped), ``destination`` —
-``"north_edge"`` (default: the valid cells of the DEM's top row) or ``"roads"`` (every cell a
+``"north_edge"`` (default: the valid cells of the DEM's top row, or of the first row below
+it that holds any when the top row is empty, as after reprojecting a DEM and clipping it to
+the study's bounding box, or with a coarse DEM: :func:`~borderscape.analyses.routes.north_edge`;
+the row used is the parameter ``destination_row``) or ``"roads"`` (every cell a
 road of the ``roads`` layer touches) — and ``avoidance``, the cost multiplier in covered cells
 (default 2: a covered cell costs twice its energy, a moderate aversion; ``"impassable"``
 forbids covered cells).  For every origin, the least-energy
@@ -69,11 +72,13 @@ from borderscape.analyses.routes import (
     border_origins,
     distance_to_lines,
     least_energy_routes,
+    north_edge,
 )
 from borderscape.analyses.sensors import Deployment, deployment, epoch_coverage
 from borderscape.analyses.stats.tests import background_test, paired_tests
 from borderscape.analyses.study import Study
 from borderscape.geo.parallel import current
+from borderscape.geo.raster import Raster
 from borderscape.layers.quality import usable
 
 __all__ = ["h3_routes"]
@@ -151,13 +156,15 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     vs = viewshed_options(study)
     cov = epoch_coverage(dep, dem, epochs, **vs)
     params = pandolf_params(study)
+    edge_row: int | None = None
     if destination == "roads":
         if inputs.get("roads") is None:
             return Section([Outcome.skipped("H3", _H3_NAME, missing(study, inputs, "roads") or "no roads layer")])
         target: Any = usable(inputs.get("roads").frame).geometry
     else:
-        target = np.zeros(dem.shape, dtype=bool)
-        target[0] = dem.valid_mask()[0]
+        target, edge_row = north_edge(dem)
+        if edge_row is None:
+            return Section([Outcome.skipped("H3", _H3_NAME, _no_north_edge(dem, study.bbox))])
     origin_pts = gpd.GeoSeries(gpd.points_from_xy(origins[:, 0], origins[:, 1]), crs=dem.crs)
 
     # one task per cost surface (unconstrained, then one per epoch), on the run's executor
@@ -175,6 +182,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     common = dict(
         origins=int(origins.shape[0]),
         destination=destination,
+        **({"destination_row": edge_row} if edge_row is not None else {}),
         avoidance=avoidance,
         cost_model="pandolf",
         cost_parameters=params,
@@ -292,6 +300,18 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
         )
     table = gpd.GeoDataFrame(rows, geometry="geometry", crs=dem.crs).to_crs("EPSG:4326")
     return Section(outcomes, tables={"h3_routes": table})
+
+
+def _no_north_edge(dem: Raster, bbox: tuple[float, ...]) -> str:
+    """Why H3 has no north-edge destination: the DEM holds no valid cell in any row."""
+    rows, cols = dem.shape
+    box = ",".join(f"{v:g}" for v in bbox)
+    return (
+        f"the elevation model (role dem, {rows} × {cols} cells of {dem.res[0]:g} m in {dem.crs}) holds no valid cell "
+        "in any row, so routes have no north-edge destination. To run it: give a finer DEM that covers the study "
+        f"area with `--dem FILE`, e.g. from `borderscape fetch dem-copernicus --bbox {box}`, or set "
+        '[parameters.routes] destination = "roads"'
+    )
 
 
 def _route_fit(

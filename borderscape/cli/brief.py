@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
+
 
 @click.command()
 @click.argument("study", required=False)
@@ -31,6 +33,8 @@ import click
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF.")
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@_MAX_MEMORY
+@_MAX_WORK
 def brief_command(
     study: str | None,
     from_run: Path | None,
@@ -39,6 +43,8 @@ def brief_command(
     dem: Path | None,
     seed: int | None,
     out: Path,
+    max_memory: float | None,
+    max_work: float | None,
 ) -> None:
     """Write a briefing of STUDY (a shipped name such as central-med, a TOML file, or `demo`).
 
@@ -47,7 +53,6 @@ def brief_command(
     OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf: headline numbers with
     their uncertainty in plain language, maps, charts, method, caveats, sources and licences.
     """
-    from borderscape.brief import brief_from, write_brief
     from borderscape.errors import InputError
 
     if (study is None) == (from_run is None):
@@ -56,10 +61,17 @@ def brief_command(
             remedy="borderscape brief central-med --out brief/, or "
             "borderscape brief --from out/central-med --out brief/",
         )
+    if study is not None and study != "demo":
+        check_budget([study], dem, max_memory, max_work)
+    from borderscape.brief import brief_from, write_brief
+
     if from_run is not None:
         result = brief_from(from_run, out=out)
     else:
-        result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
+        from borderscape.analyses.budget import limits
+
+        with limits(max_memory, max_work):
+            result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
     tests = result.run.results["tests"]
     ran = sum(t["status"] == "ran" for t in tests)
     click.echo(f"{ran} of {len(tests)} tests ran; briefing written to {result.html} and {result.pdf}")

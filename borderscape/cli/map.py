@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
+
 
 @click.command()
 @click.argument("study", required=False)
@@ -51,6 +53,8 @@ import click
     help="Basemap: none (the study's own border, coasts and roads) or OpenStreetMap tiles "
     "(the only network request the map ever makes).",
 )
+@_MAX_MEMORY
+@_MAX_WORK
 @click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
 @click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
 def map_command(
@@ -66,6 +70,8 @@ def map_command(
     tiles: str,
     embed: bool,
     embed_url: str | None,
+    max_memory: float | None,
+    max_work: float | None,
 ) -> None:
     """An interactive map of STUDY (a shipped name or a TOML file) and/or of --layer files.
 
@@ -87,18 +93,26 @@ def map_command(
             "give a STUDY to run or a run folder (--from), not both",
             remedy="borderscape map --from out/arizona-sonora --out map.html",
         )
+    if embed and embed_url is not None:
+        embed_snippet(embed_url, title="")  # refuse a bad --embed-url before any work
     if from_run is not None:
-        from borderscape.output import read_run
+        from borderscape.runfolder import read_run
 
         gathered = with_files(read_run(from_run).map_data(), layers)
     elif study is not None:
+        check_budget([study], dem, max_memory, max_work)
         from borderscape.pipeline import run
 
-        gathered = with_files(run(study, data_dir=data_dir, towers=towers, dem=dem, seed=seed).map_data(), layers)
+        result = run(
+            study, data_dir=data_dir, towers=towers, dem=dem, seed=seed, max_memory_gb=max_memory, max_work=max_work
+        )
+        gathered = with_files(result.map_data(), layers)
     else:
         gathered = files_map(layers)
     written = write_map(out, gathered, self_contained=self_contained, tiles=tiles)
     size = written.stat().st_size
     click.echo(f"wrote {written} ({size / 1e6:.2f} MB)", err=embed)
     if embed:
-        click.echo(embed_snippet(embed_url or written.name, title=gathered.title))
+        from urllib.parse import quote
+
+        click.echo(embed_snippet(embed_url or quote(written.name), title=gathered.title))

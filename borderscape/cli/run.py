@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from borderscape.pipeline import RunOutput
+if TYPE_CHECKING:
+    from borderscape.pipeline import RunOutput
 
 
 def _summary(result: RunOutput) -> None:
@@ -52,6 +54,40 @@ _SCHEDULER = click.option(
     help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs borderscape[dask]).",
 )
 
+_MAX_MEMORY = click.option(
+    "--max-memory",
+    "max_memory",
+    type=float,
+    default=None,
+    metavar="GB",
+    help="Memory budget in GiB (default: half this machine's memory). A study whose estimate is "
+    "larger is refused before any work; raise it deliberately.",
+)
+_MAX_WORK = click.option(
+    "--max-work",
+    "max_work",
+    type=float,
+    default=None,
+    metavar="OPS",
+    help="Work budget in elementary operations: viewshed-cell evaluations, Dijkstra moves, Gi* and "
+    "record permutations, weighted by their measured cost (default: 6e11, about ten minutes of one core).",
+)
+
+
+def check_budget(
+    studies: tuple[str, ...] | list[str], dem: Path | None, max_memory: float | None, max_work: float | None
+) -> None:
+    """Refuse a study over its budget before the pipeline's heavy imports: the study's grid, hot
+    spots and simulations (:mod:`borderscape.analyses.budget`); the layers are checked again
+    when read."""
+    from borderscape.analyses.budget import Budget, check, estimate
+    from borderscape.analyses.study import load_study
+
+    budget = Budget.of(max_memory, max_work)
+    for name in studies:
+        study = load_study(name)
+        check(estimate(study, dem_file=dem), budget, study)
+
 
 @click.command()
 @click.argument("studies", nargs=-1, required=True, metavar="STUDY [STUDY ...]")
@@ -82,6 +118,8 @@ _SCHEDULER = click.option(
 @click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 @_WORKERS
 @_SCHEDULER
+@_MAX_MEMORY
+@_MAX_WORK
 def run(
     studies: tuple[str, ...],
     data_dir: Path | None,
@@ -91,6 +129,8 @@ def run(
     seed: int | None,
     workers: int | None,
     scheduler: str | None,
+    max_memory: float | None,
+    max_work: float | None,
 ) -> None:
     """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
 
@@ -98,8 +138,11 @@ def run(
     folder. Tests whose layers are missing are skipped with the reason and what to supply.
     With --workers N or --scheduler ADDRESS the viewsheds, routes and simulations run on Dask;
     results.json is the same as without. Several studies run one per worker at a time, each
-    into OUT/<study name>, with the same results as run one by one.
+    into OUT/<study name>, with the same results as run one by one. A study whose estimated
+    memory or work is over the budget (--max-memory, --max-work) is refused before any work,
+    with the estimate and what to change.
     """
+    check_budget(studies, dem, max_memory, max_work)
     from borderscape.pipeline import run_studies, run_study
 
     if len(studies) == 1:
@@ -113,6 +156,8 @@ def run(
                 seed=seed,
                 workers=workers,
                 scheduler=scheduler,
+                max_memory_gb=max_memory,
+                max_work=max_work,
             )
         )
         return
@@ -125,6 +170,8 @@ def run(
         seed=seed,
         workers=workers,
         scheduler=scheduler,
+        max_memory_gb=max_memory,
+        max_work=max_work,
     ):
         _summary(result)
 

@@ -13,7 +13,7 @@ import click
 from borderscape import settings
 from borderscape.errors import SourceNotFound
 from borderscape.layers.catalog import CATALOG, Source, get_source
-from borderscape.layers.fetch import Fetched, Located, Progress, locate, remedy_for
+from borderscape.layers.fetch import MAX_TILES, Fetched, Located, Progress, locate, remedy_for
 from borderscape.layers.fetch import fetch as fetch_source
 
 
@@ -186,6 +186,14 @@ def _parse_bbox(ctx: click.Context, param: click.Parameter, value: str | None) -
     default=None,
     help="Extra attempts after a failed one (default: $BORDERSCAPE_RETRIES or 3).",
 )
+@click.option(
+    "--max-tiles",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help=f"Most elevation tiles a --bbox may ask for (default {MAX_TILES}); a larger box is refused "
+    "before any request, with the number of tiles it needs.",
+)
 @click.option("--force", is_flag=True, help="Download again even if the cache holds the file.")
 def fetch(
     source_ids: tuple[str, ...],
@@ -196,9 +204,14 @@ def fetch(
     sha256: str | None,
     timeout: float | None,
     retries: int | None,
+    max_tiles: int | None,
     force: bool,
 ) -> None:
     """Download SOURCE... into the cache and print each file's path and sha256.
+
+    Only http(s) URLs are fetched; files land in the cache under plain names. A file is
+    kept only when it has the size and sha256 the catalog pins (or --sha256), or else
+    passes a check of its format (not an HTML page, not cut off); otherwise it is deleted.
 
     Without network, get the files by hand (`borderscape sources` says how) and point to
     them with --data-dir DIR or BORDERSCAPE_DATA.
@@ -222,6 +235,7 @@ def fetch(
                 backoff=settings.backoff,
                 progress=start(sid),
                 force=force,
+                max_tiles=max_tiles if max_tiles is not None else MAX_TILES,
             )
         for record in result.files:
             note = "  (already in cache)" if record.reused else ""
