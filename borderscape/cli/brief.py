@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
+from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
 
 
 @click.command()
@@ -18,23 +18,13 @@ from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
     default=None,
     help="A run folder written by `borderscape run`: write its briefing without recomputing.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
-)
-@click.option(
-    "--towers",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A file of surveillance towers (CSV, GeoJSON or KML).",
-)
-@click.option("--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF.")
-@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+@DATA_DIR
+@TOWERS
+@DEM
+@SEED
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@_MAX_MEMORY
-@_MAX_WORK
+@MAX_MEMORY
+@MAX_WORK
 def brief_command(
     study: str | None,
     from_run: Path | None,

@@ -6,17 +6,12 @@ from pathlib import Path
 
 import click
 
-from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
+from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
 
 
 @click.command()
 @click.argument("study", required=False)
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
-)
+@DATA_DIR
 @click.option(
     "--from",
     "from_run",
@@ -31,13 +26,9 @@ from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
     type=click.Path(path_type=Path),
     help="A layer written by `borderscape ingest ... --out FILE` (.parquet or .gpkg); repeatable.",
 )
-@click.option(
-    "--towers", type=click.Path(path_type=Path), default=None, help="A towers file, as for `borderscape run`."
-)
-@click.option(
-    "--dem", type=click.Path(path_type=Path), default=None, help="An elevation GeoTIFF, as for `borderscape run`."
-)
-@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
+@TOWERS
+@DEM
+@SEED
 @click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path), help="The HTML file to write.")
 @click.option(
     "--self-contained",
@@ -53,8 +44,8 @@ from borderscape.cli.run import _MAX_MEMORY, _MAX_WORK, check_budget
     help="Basemap: none (the study's own border, coasts and roads) or OpenStreetMap tiles "
     "(the only network request the map ever makes).",
 )
-@_MAX_MEMORY
-@_MAX_WORK
+@MAX_MEMORY
+@MAX_WORK
 @click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
 @click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
 def map_command(

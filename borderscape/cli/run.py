@@ -7,6 +7,18 @@ from typing import TYPE_CHECKING
 
 import click
 
+from borderscape.cli.options import (
+    DATA_DIR,
+    DEM,
+    MAX_MEMORY,
+    MAX_WORK,
+    SCHEDULER,
+    SEED,
+    TOWERS,
+    WORKERS,
+    check_budget,
+)
+
 if TYPE_CHECKING:
     from borderscape.pipeline import RunOutput
 
@@ -41,85 +53,22 @@ def _summary(result: RunOutput) -> None:
     console.print(f"outputs written to {result.out}", highlight=False)
 
 
-_WORKERS = click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes of a local Dask cluster (needs borderscape[dask]); 1 or none: serial.",
-)
-_SCHEDULER = click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs borderscape[dask]).",
-)
-
-_MAX_MEMORY = click.option(
-    "--max-memory",
-    "max_memory",
-    type=float,
-    default=None,
-    metavar="GB",
-    help="Memory budget in GiB (default: half this machine's memory). A study whose estimate is "
-    "larger is refused before any work; raise it deliberately.",
-)
-_MAX_WORK = click.option(
-    "--max-work",
-    "max_work",
-    type=float,
-    default=None,
-    metavar="OPS",
-    help="Work budget in elementary operations: viewshed-cell evaluations, Dijkstra moves, Gi* and "
-    "record permutations, weighted by their measured cost (default: 6e11, about ten minutes of one core).",
-)
-
-
-def check_budget(
-    studies: tuple[str, ...] | list[str], dem: Path | None, max_memory: float | None, max_work: float | None
-) -> None:
-    """Refuse a study over its budget before the pipeline's heavy imports: the study's grid, hot
-    spots and simulations (:mod:`borderscape.analyses.budget`); the layers are checked again
-    when read."""
-    from borderscape.analyses.budget import Budget, check, estimate
-    from borderscape.analyses.study import load_study
-
-    budget = Budget.of(max_memory, max_work)
-    for name in studies:
-        study = load_study(name)
-        check(estimate(study, dem_file=dem), budget, study)
-
-
 @click.command()
 @click.argument("studies", nargs=-1, required=True, metavar="STUDY [STUDY ...]")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Local folder holding the source files (default: BORDERSCAPE_DATA).",
-)
-@click.option(
-    "--towers",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="A file of surveillance towers (CSV, GeoJSON or KML; EFF's layout or similar).",
-)
-@click.option(
-    "--dem",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.",
-)
+@DATA_DIR
+@TOWERS
+@DEM
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
     help="Output folder (default: out/<study name>); with several studies, each goes into OUT/<study name>.",
 )
-@click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
-@_WORKERS
-@_SCHEDULER
-@_MAX_MEMORY
-@_MAX_WORK
+@SEED
+@WORKERS
+@SCHEDULER
+@MAX_MEMORY
+@MAX_WORK
 def run(
     studies: tuple[str, ...],
     data_dir: Path | None,
@@ -179,8 +128,8 @@ def run(
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder (default: out/demo).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated world and the tests.")
-@_WORKERS
-@_SCHEDULER
+@WORKERS
+@SCHEDULER
 def demo(out: Path | None, seed: int, workers: int | None, scheduler: str | None) -> None:
     """Run the whole pipeline offline on a SIMULATED world with a known answer.
 
