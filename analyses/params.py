@@ -449,6 +449,23 @@ class Statistics(Section):
     hotspot_periods: tuple[dt.date, ...] | None = _key(
         None, "Boundaries of the H5 hot-spot periods. None: the study's intervention dates."
     )
+    min_months: int = _key(
+        24,
+        "Fewest months on each side of an interrupted time series or a before/after comparison of "
+        "monthly series; with fewer the comparison is descriptive, with the reason.",
+        unit="months",
+        ge=1,
+    )
+    shock_window_months: int = _key(
+        12,
+        "A comparison whose split lies within this many months of a shock ([[periods.shocks]]) names it in its caveats.",
+        unit="months",
+        ge=0,
+    )
+    trend_autocorrelation: Literal["yue-wang", "hamed-rao", "none"] = _key(
+        "yue-wang",
+        "Autocorrelation correction of the Mann–Kendall trend tests (Yue & Wang 2004; Hamed & Rao 1998).",
+    )
 
 
 @section("hardship")
@@ -465,7 +482,7 @@ class Hardship(Section):
     environment_join_m: float = _key(
         3500.0, "The environment grid joins a record within this distance.", unit="m", gt=0
     )
-    min_per_year: int = _key(3, "Years with fewer records are left out of the yearly trends.", ge=1)
+    min_per_year: int = _key(20, "Years with fewer records are left out of the yearly trends.", ge=1)
     energy_segments: int = _key(4, "Border segments stratifying the energy-from-the-border rank test.", ge=1)
 
 
@@ -480,7 +497,6 @@ class H4(Section):
         min_items=1,
     )
     per: float = _key(100000.0, "H4 reports deaths per this many encounters.", gt=0)
-    min_months: int = _key(3, "Fewest months on each side of an intervention for a segmented regression.", ge=1)
 
 
 @section("viewshed")

@@ -48,16 +48,32 @@ from borderscape.analyses.params import (
 )
 from borderscape.geo.errors import StudyError
 
-__all__ = ["BATTERIES", "Intervention", "SensorDefaults", "Study", "load_study", "shipped_studies", "working_crs"]
+__all__ = [
+    "BATTERIES",
+    "ENDPOINTS",
+    "Endpoint",
+    "Intervention",
+    "SensorDefaults",
+    "Shock",
+    "Study",
+    "load_study",
+    "shipped_studies",
+    "working_crs",
+]
 
 #: The batteries of tests a study can run (funnel: desert crossings, H1 … H5; maritime: sea crossings, M1 … M5).
 BATTERIES = ("funnel", "maritime")
 #: The keys of each table of a study file ("" is the top level).
 TABLES: dict[str, tuple[str, ...]] = {
-    "": ("study", "region", "periods", "layers", "sensors", "parameters"),
+    "": ("study", "region", "periods", "endpoints", "layers", "sensors", "parameters"),
     "study": ("name", "title", "description", "seed", "battery", "caveats"),
     "region": ("bbox", "crs", "resolution_m"),
-    "periods": ("start", "end", "interventions"),
+    "periods": ("start", "end", "interventions", "shocks"),
+}
+#: The questions of each battery: the hypotheses, each with one primary endpoint.
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "funnel": ("H1", "H2", "H3", "H4", "H5"),
+    "maritime": ("M1", "M2", "M3", "M4", "M5"),
 }
 SENSOR_KEYS = ("height_m", "range_m", "active_from", "basis")
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -71,6 +87,55 @@ class Intervention:
     name: str
     date: dt.date
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Shock:
+    """A known event that is not the surveillance being studied but changes the data at about the same
+    time (COVID-19 beside Title 42; the start of Triton the day after the end of Mare Nostrum), or a
+    break in a denominator (``denominator = true``: a source enters or leaves it, e.g. Libyan
+    interceptions in the IOM compilation from 2016).  A comparison whose split lies within
+    ``[parameters.statistics] shock_window_months`` of a shock names it in its caveats; time windows
+    are cut at a denominator break."""
+
+    LABEL: ClassVar[str] = "[[periods.shocks]]"
+    name: str
+    date: dt.date
+    note: str = ""
+    denominator: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The pre-specified primary endpoint of one question (``[endpoints.H2]``), declared before the data
+    are read: the id of the result (``H2.road_distance``) and the direction of the effect the
+    hypothesis predicts (``increase``: the estimate above its null value; ``decrease``; ``either``).
+    The declared direction is reported beside the result; p-values stay two-sided."""
+
+    LABEL: ClassVar[str] = "[endpoints.<question>]"
+    result: str
+    direction: Literal["increase", "decrease", "either"] = "either"
+    why: str = ""
+
+
+#: The primary endpoint of each question when a study file does not declare one (the shipped studies
+#: declare theirs).
+ENDPOINTS: dict[str, dict[str, Endpoint]] = {
+    "funnel": {
+        "H1": Endpoint("H1", "decrease", "fewer remains inside coverage than its area share"),
+        "H2": Endpoint("H2.road_distance", "increase", "remains farther from roads after the split"),
+        "H3": Endpoint("H3.fit", "increase", "routes that avoid coverage cost more energy"),
+        "H4": Endpoint("H4.trend", "increase", "deaths per encounter rise over the series"),
+        "H5": Endpoint("H5", "increase", "hot spots move into harder terrain after the split"),
+    },
+    "maritime": {
+        "M1": Endpoint("M1.change", "either", "deaths per crossing change between the declared periods"),
+        "M2": Endpoint("M2.coast", "increase", "deaths lie farther from the departure coasts over time"),
+        "M3": Endpoint("M3", "either", "the share of incidents inside the search-and-rescue regions changes"),
+        "M4": Endpoint("M4", "either", "deaths per boat differ by detecting asset"),
+        "M5": Endpoint("M5", "either", "hot spots of incidents move between periods"),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +176,11 @@ class Study:
         The study period (inclusive).
     interventions
         Dated changes in surveillance or policy.
+    shocks
+        Known co-occurring events and denominator breaks (:class:`Shock`).
+    endpoints
+        Question (``H1`` … ``M5``) → its pre-specified primary :class:`Endpoint` (``[endpoints.<question>]``;
+        a question the file leaves out takes its default from :data:`ENDPOINTS`).
     layers
         Role → catalog id or file path (the roles of the battery, :data:`~borderscape.analyses.params.ROLES`).
     sensors
@@ -141,6 +211,8 @@ class Study:
     caveats: tuple[str, ...] = ()
     battery: str = "funnel"
     path: Path | None = field(default=None, compare=False)
+    shocks: tuple[Shock, ...] = ()
+    endpoints: Mapping[str, Endpoint] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
         # one road for every study: back to tables, checked whole, then typed
@@ -338,7 +410,21 @@ def _tables(s: Study) -> dict[str, Any]:
             else [
                 {"name": i.name, "date": i.date, "note": i.note} if isinstance(i, Intervention) else i for i in items
             ],
+            "shocks": [
+                {"name": k.name, "date": k.date, "note": k.note, "denominator": k.denominator}
+                if isinstance(k, Shock)
+                else k
+                for k in s.shocks
+            ]
+            if isinstance(s.shocks, (list, tuple))
+            else s.shocks,
         },
+        "endpoints": {
+            k: {"result": v.result, "direction": v.direction, "why": v.why} if isinstance(v, Endpoint) else v
+            for k, v in s.endpoints.items()
+        }
+        if isinstance(s.endpoints, Mapping)
+        else s.endpoints,
         "layers": s.layers,
         "sensors": {k: sensor(v) for k, v in s.sensors.items()} if isinstance(s.sensors, Mapping) else s.sensors,
         "parameters": s.parameters.given(s.battery) if isinstance(s.parameters, Parameters) else s.parameters,
@@ -420,6 +506,23 @@ def _sensors(tables: Any) -> FrozenMap:
     return FrozenMap(out)
 
 
+def _endpoints(tables: Any, battery: str) -> FrozenMap:
+    """Every question of ``battery`` → its primary endpoint: the study's ``[endpoints.<question>]``, else the
+    default (:data:`ENDPOINTS`).  An endpoint's result must be an id of its own question."""
+    questions = QUESTIONS[battery]
+    check_keys(tables, questions, "endpoints", f"[endpoints] of a {battery} study")
+    out = dict(ENDPOINTS[battery])
+    for question, table in tables.items():
+        endpoint = record(Endpoint, table, f"endpoints.{question}")
+        if endpoint.result.split(".")[0] != question:
+            raise StudyError(
+                f"study key 'endpoints.{question}.result' must be a result of {question} "
+                f"(an id such as {ENDPOINTS[battery][question].result!r}), got {endpoint.result!r}"
+            )
+        out[str(question)] = endpoint
+    return FrozenMap(out)
+
+
 def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """The checked, typed fields of a :class:`Study` from the tables of a study file."""
     check_keys(data, TABLES[""], "", "a study file")
@@ -437,6 +540,12 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
             f'{{ name = "...", date = "YYYY-MM-DD" }}, got {items!r}'
         )
     layers = check_keys(data.get("layers", {}), ROLES[battery], "layers", f"[layers] of a {battery} study")
+    shocks = periods.get("shocks", [])
+    if not isinstance(shocks, (list, tuple)):
+        raise StudyError(
+            f"study key 'periods.shocks' must be a list of tables "
+            f'{{ name = "...", date = "YYYY-MM-DD" }}, got {shocks!r}'
+        )
     return dict(
         name=name,
         title=check_value(study.get("title", name), str, "study.title"),
@@ -453,6 +562,8 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
         start=start,
         end=end,
         interventions=tuple(record(Intervention, item, f"periods.interventions[{i}]") for i, item in enumerate(items)),
+        shocks=tuple(record(Shock, item, f"periods.shocks[{i}]") for i, item in enumerate(shocks)),
+        endpoints=_endpoints(data.get("endpoints", {}), battery),
         layers=FrozenMap({role: check_value(v, str, f"layers.{role}") for role, v in layers.items()}),
         sensors=_sensors(data.get("sensors", {})),
         parameters=Parameters.from_mapping(data.get("parameters", {}), battery),

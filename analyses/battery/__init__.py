@@ -34,7 +34,8 @@ The batteries look at past periods only: they forecast nothing and rank no place
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,7 @@ from borderscape.analyses.study import Study
 from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.raster import Raster
 
-__all__ = ["FUNNEL", "MARITIME", "PRIMARY", "SKIPPABLE", "Battery", "Hypothesis", "hypotheses", "run_battery", "tier"]
+__all__ = ["FUNNEL", "MARITIME", "SKIPPABLE", "Battery", "Hypothesis", "adjust", "declare", "hypotheses", "run_battery"]
 
 #: A hypothesis of a battery: ``(study, inputs, rng) -> Section``.
 Hypothesis = Callable[[Study, StudyInputs, np.random.Generator], Section]
@@ -83,49 +84,89 @@ MARITIME: list[tuple[str, Hypothesis]] = [
     ("M5", m5_hotspots.m5_hotspots),
 ]
 
-#: The results that test the funnel effect itself, one or more per hypothesis, checked on simulated
-#: worlds to reject in 5 % ± 2 % of worlds without the effect and in at least 80 % with it
-#: (``benchmarks/calibrate_funnel_*.py``).  Headlines of the briefing.
-PRIMARY = frozenset(
-    {
-        "H1",
-        "H2.road_distance",
-        "H2.water_distance",
-        "H2.slope",
-        "H2.ruggedness",
-        "H2.energy",
-        "H3.fit",
-        "H4",
-        "H4.rate_ratio",
-        "H5",
-    }
-)
+def adjust(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """``p_adjusted`` for every result that ran: Holm (1979) across the primary results of the battery,
+    Benjamini & Hochberg (1995) among the secondary results of each hypothesis; None for descriptive
+    results (and for any result without a finite p-value).  Computed by
+    :func:`statsmodels.stats.multitest.multipletests`.
 
-
-def tier(test_id: str) -> str | None:
-    """What a result of the funnel battery is for: ``tier`` in ``results.json`` (None for ids outside
-    it, such as the maritime battery's ``M1`` …).
-
-    * ``primary`` — a test of the funnel effect whose size and power are checked on simulated
-      worlds (:data:`PRIMARY`);
-    * ``secondary`` — another test of the funnel effect (the cross-L envelope ``H1.cross_k``,
-      the trends ``H2.*.trend``, the interrupted time series ``H4.its.*``): its size is checked
-      (5 % ± 2 %), its power is reported but may be lower, because it looks for a different
-      shape of change (a steady trend, a jump of level in one month) than the primary test;
-    * ``context`` — a number that describes the setting and whose null is not "no funnel
-      effect": the area-share comparisons (``H1.area``, ``H1.before/after.*``: remains are not
-      spread evenly even without surveillance), the modelled cost of avoiding coverage (``H3``,
-      ``H3.slope``, ``H3.<epoch>``: a property of the terrain and the coverage), remains against
-      random points (``H2.case_control*``) and the hot spots of one period (``H5.<period>``: remains
-      cluster along routes whatever surveillance does).  Its p-value answers its own null only.
+    Holm controls the family-wise error rate of the battery's questions (one primary each) under any
+    dependence; BH controls the false discovery rate among a hypothesis's secondary results, which
+    are read as support for or against its primary, not as findings of their own.
     """
-    if not test_id.startswith("H"):
-        return None
-    if test_id in PRIMARY:
-        return "primary"
-    if test_id == "H1.cross_k" or test_id.endswith(".trend") or test_id.startswith("H4.its."):
-        return "secondary"
-    return "context"
+    from statsmodels.stats.multitest import multipletests
+
+    out = [dataclasses.replace(o, p_adjusted=None) for o in outcomes]
+
+    def testable(o: Outcome) -> bool:
+        return o.status == "ran" and o.p_value is not None and math.isfinite(o.p_value)
+
+    families: dict[tuple[str, str], list[int]] = {}
+    for i, o in enumerate(out):
+        if not testable(o) or o.role == "descriptive":
+            continue
+        key = ("primary", "") if o.role == "primary" else ("secondary", o.id.split(".")[0])
+        families.setdefault(key, []).append(i)
+    for (role, _), idx in families.items():
+        pvals = np.array([out[i].p_value for i in idx], dtype=float)
+        adjusted = multipletests(pvals, method="holm" if role == "primary" else "fdr_bh")[1]
+        for i, p in zip(idx, adjusted):
+            out[i] = dataclasses.replace(out[i], p_adjusted=float(p))
+    return out
+
+
+def _side(o: Outcome, estimate: float | None) -> int:
+    """-1, 0 or 1: the side of ``o``'s null value that ``estimate`` lies on."""
+    if estimate is None or not math.isfinite(estimate):
+        return 0
+    return int(np.sign(estimate - o.null_value))
+
+
+def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outcome]:
+    """The outcomes of hypothesis ``prefix`` with the study's declared endpoint made ``primary``.
+
+    Exactly one primary per question: an outcome the module called primary but the study did not
+    declare becomes secondary; when the declared result is absent (the whole hypothesis was skipped,
+    or the data could not support it) a skipped primary is added with the reason.  A primary result
+    whose sensitivity variant lies on the other side of no effect, or whose estimate lies against the
+    declared direction, says so in its caveats.
+    """
+    endpoint = study.endpoints.get(prefix)
+    out = [dataclasses.replace(o, role="secondary") if o.role == "primary" else o for o in outcomes]
+    if endpoint is None:
+        return out
+    found = [i for i, o in enumerate(out) if o.id == endpoint.result]
+    if not found:
+        why = next((o.reason for o in out if o.status == "skipped" and o.reason), "")
+        out.insert(
+            0,
+            Outcome.skipped(
+                endpoint.result,
+                endpoint.why or endpoint.result,
+                why or f"{prefix} did not produce {endpoint.result}, the endpoint declared in [endpoints.{prefix}].",
+                role="primary",
+            ),
+        )
+        found = [0]
+    i = found[0]
+    o = out[i]
+    caveats = list(o.caveats)
+    side = _side(o, o.estimate)
+    wanted = {"increase": 1, "decrease": -1}.get(endpoint.direction, 0)
+    if o.status == "ran" and wanted and side == -wanted:
+        caveats.append(
+            f"The estimate lies against the direction declared before the data were read ({endpoint.direction})."
+        )
+    flipped = [v.name for v in o.sensitivity if side and _side(o, v.estimate) == -side]
+    if o.status == "ran" and flipped:
+        caveats.append(
+            "The estimate changes sign (crosses no effect) in the sensitivity variant"
+            + ("s " if len(flipped) > 1 else " ")
+            + "; ".join(flipped)
+            + "."
+        )
+    out[i] = dataclasses.replace(o, role="primary", direction=endpoint.direction, caveats=tuple(caveats))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,8 +232,9 @@ def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -
     Returns
     -------
     Battery
-        Outcomes in the battery's order (H1 … H5 for ``funnel``), each with its :func:`tier`,
-        and the tables and rasters they rest on.
+        Outcomes in the battery's order (H1 … H5 for ``funnel``), each with its role (one
+        primary per question, :func:`declare`) and adjusted p-value (:func:`adjust`), and the
+        tables and rasters they rest on.
     """
     root = generator(study.seed if seed is None else seed, what="the battery")
     funcs = hypotheses(study.battery)
@@ -208,7 +250,7 @@ def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -
         for outcome in section.outcomes:
             if outcome.id.split(".")[0] != prefix:
                 raise AssertionError(f"{func.__name__} returned outcome {outcome.id} outside {prefix}")
-        outcomes.extend(dataclasses.replace(o, tier=tier(o.id)) for o in section.outcomes)
+        outcomes.extend(declare(section.outcomes, study, prefix))
         tables.update(section.tables)
         rasters.update(section.rasters)
-    return Battery(tuple(outcomes), tables, rasters)
+    return Battery(tuple(adjust(outcomes)), tables, rasters)

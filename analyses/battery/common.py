@@ -437,3 +437,72 @@ def hot_cells(res: GiStar, alpha: float, confidence: float) -> tuple[StatResult,
         parameters={"hot_cells": k, "cold_cells": int((hot == -1).sum())},
     )
     return result, np.asarray(fdr.q), hot
+
+
+# -- what else changed: shocks, denominator breaks, composition -----------------------------------------
+
+
+def shock_caveats(study: Study, *dates: Any) -> tuple[str, ...]:
+    """The caveats of a comparison split at ``dates``: every shock of the study (``[[periods.shocks]]``,
+    not a denominator break) within ``[parameters.statistics] shock_window_months`` of one of them,
+    named with its date and note."""
+    window = study.params.statistics.shock_window_months
+    out: list[str] = []
+    for shock in study.shocks:
+        if shock.denominator:
+            continue
+        t = pd.Timestamp(shock.date)
+        near = [pd.Timestamp(d) for d in dates if abs((t - pd.Timestamp(d)).days) <= window * 30.44]
+        if near:
+            note = f" ({shock.note})" if shock.note else ""
+            out.append(
+                f"{shock.name} ({shock.date.isoformat()}) falls within {window} months of the split "
+                f"({', '.join(str(d.date()) for d in near)}): the change cannot be told apart from it{note}."
+            )
+    return tuple(out)
+
+
+def denominator_breaks(study: Study) -> list[pd.Timestamp]:
+    """The dates at which a source enters or leaves a denominator (``[[periods.shocks]]`` with
+    ``denominator = true``), in order: time windows are cut at them."""
+    return sorted(pd.Timestamp(s.date) for s in study.shocks if s.denominator)
+
+
+def composition(before: pd.DataFrame, after: pd.DataFrame, variables: Mapping[str, str]) -> tuple[Any, ...]:
+    """What else differs between the two sides of a before/after comparison.
+
+    ``variables`` maps a column of ``before``/``after`` to its name in words; for every level of a
+    column (missing values left out; a numeric column with more than 8 values is cut at its pooled
+    quartiles) the share of each side's records with a known value at that level.  Returns
+    :class:`~borderscape.analyses.results.CompositionRow` s in the order of ``variables``.
+    """
+    from borderscape.analyses.results import CompositionRow
+
+    rows: list[CompositionRow] = []
+    for column, label in variables.items():
+        if column not in before.columns or column not in after.columns:
+            continue
+        b, a = before[column], after[column]
+        both = pd.concat([b, a], ignore_index=True)
+        if pd.api.types.is_numeric_dtype(both) and both.nunique(dropna=True) > 8:
+            edges = np.unique(np.nanquantile(both.to_numpy(dtype=float), [0, 0.25, 0.5, 0.75, 1]))
+            if len(edges) < 2:
+                continue
+            b = pd.cut(b.astype(float), edges, include_lowest=True).astype(str).where(b.notna())
+            a = pd.cut(a.astype(float), edges, include_lowest=True).astype(str).where(a.notna())
+        b, a = b.dropna().astype(str), a.dropna().astype(str)
+        if b.empty and a.empty:
+            continue
+        levels = sorted(set(b) | set(a))
+        for level in levels:
+            rows.append(
+                CompositionRow(
+                    variable=label,
+                    level=level,
+                    before=float((b == level).mean()) if len(b) else float("nan"),
+                    after=float((a == level).mean()) if len(a) else float("nan"),
+                    n_before=int(len(b)),
+                    n_after=int(len(a)),
+                )
+            )
+    return tuple(rows)

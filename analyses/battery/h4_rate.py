@@ -134,7 +134,7 @@ def h4_mortality_rate(study: Study, inputs: StudyInputs, rng: np.random.Generato
     del rng
     conf = settings(study)["confidence"]
     per = study.params.h4.per
-    min_months = study.params.h4.min_months
+    min_months = study.params.statistics.min_months
     name = f"deaths per {per:,.0f} encounters"
     why = missing(study, inputs, "deaths", "encounters")
     its_ids = [(f"H4.its.{i.date.isoformat()}", i) for i in study.interventions]
