@@ -45,9 +45,11 @@ a Gi* neighbour term 1):
 * ``viewsheds``: 2 × Σ_towers min(π r² / res², cells) — each tower's R2 sweep evaluates every
   cell of its disc of range r once, and H1 and H3 each compute the coverage;
 * ``coverage``: 2 × cells × epochs (adding viewsheds into each epoch's count, H1 and H3);
-* ``routes``: (1 + epochs + 1) × cells × 8 — one Dijkstra over the grid (8 neighbour moves per
-  cell) per cost surface: H3's unconstrained one and one per epoch, and H2's energy from the
-  border — plus origins × (rows + cols) × (1 + epochs) to trace the routes down the
+* ``routes``: surfaces × cells × 8 — one Dijkstra over the grid (8 neighbour moves per cell) per
+  cost surface: H2's energy from the border and H3's unconstrained one and one per epoch, each
+  again per walker variant of the sensitivity analysis (:data:`SENSITIVITY_WALKERS`), plus one per
+  epoch per avoidance variant (:data:`SENSITIVITY_AVOIDANCE`) when ``[parameters.routes]
+  sensitivity`` is on — plus origins × (rows + cols) per H3 surface to trace the routes down the
   backlinks.  (A surface is accumulated towards the destination once; the origins only trace
   paths on it, so the work is not origins × cells.)
 * ``hotspots``: permutations × hot-spot cells × neighbours in the band × windows (the Gi*
@@ -63,7 +65,7 @@ of the second.
 Defaults
 --------
 Memory: :data:`DEFAULT_MEMORY_SHARE` (50 %) of this machine's physical memory
-(``os.sysconf``); work: :data:`DEFAULT_MAX_WORK` = 6·10¹¹ operations (about ten minutes of one
+(``os.sysconf``); work: :data:`DEFAULT_MAX_WORK` = 1.8·10¹² operations (about ten minutes of one
 core).  The shipped studies estimate at most ~2.3·10¹⁰ operations and ~1.4 GiB (Arizona–Sonora
 at 90 m with a DEM); 100,000 towers of 12 km at 90 m estimate ~1.1·10¹⁰ viewshed-cell
 evaluations (~8·10¹¹ operations), and a 1 m grid over Arizona ~11 TiB.  Raise them deliberately with ``--max-memory GB`` / ``--max-work
@@ -102,6 +104,11 @@ __all__ = [
 
 #: Bytes held at once per raster cell of the study grid, by battery (see the module docstring).
 BYTES_PER_CELL: dict[str, int] = {"funnel": 64, "maritime": 16}
+#: Walker variants (terrain factor, load, downhill model) and avoidance strengths of the H2/H3
+#: sensitivity analyses (``analyses.routes.energy_variants``, ``VARIANT_AVOIDANCE``).
+SENSITIVITY_WALKERS = 6
+SENSITIVITY_AVOIDANCE = 3
+
 #: Bytes per raster cell per coverage epoch (int32 counts; funnel: H1's and H3's).
 BYTES_PER_EPOCH_CELL: dict[str, int] = {"funnel": 8, "maritime": 4}
 #: Bytes per cell of the Gi* hot-spot grid (polygon, indices, weights, statistics).
@@ -110,9 +117,9 @@ BYTES_PER_HOTSPOT_CELL = 512
 BYTES_PER_SOURCE_CELL = 8
 #: Share of the machine's physical memory a run may use by default.
 DEFAULT_MEMORY_SHARE = 0.5
-#: Default work budget, in elementary operations (about 1 ns of one core each here): 6·10¹¹,
-#: about ten minutes of one core.
-DEFAULT_MAX_WORK = 6e11
+#: Default work budget, in elementary operations (about 1 ns of one core each here): 1.8·10¹²,
+#: about half an hour of one core.
+DEFAULT_MAX_WORK = 1.8e12
 #: Elementary operations per unit of each part of the work, measured on a 1,500 × 1,500 grid at
 #: 90 m (one core): a viewshed-cell evaluation of the R2 sweep (12 km, 40 m tower) 72 ns, a
 #: Dijkstra move of the Pandolf accumulated cost 39 ns, a Gi* neighbour term of a conditional
@@ -355,8 +362,15 @@ def estimate(
     }
     if kind == "funnel" and cells:
         n_orig = study.params.routes.origins if origins is None else origins
-        surfaces = 1 + (1 + n_epochs if towers is None or towers > 0 else 0)  # H2 energy; H3 free + epochs
-        work_parts["routes"] = float(surfaces * cells * DIJKSTRA_MOVES + n_orig * (rows + cols) * (surfaces - 1))
+        # H2's energy surface and one per walker variant (its sensitivity);  H3: the free surface and one
+        # per epoch, again per walker variant, plus one per epoch per avoidance variant
+        # (analyses.routes.energy_variants, VARIANT_AVOIDANCE; not imported here: routes pulls in geopandas)
+        sensitive = study.params.routes.sensitivity
+        walkers = 1 + (SENSITIVITY_WALKERS if sensitive else 0)
+        h3 = (1 + n_epochs) * walkers + (SENSITIVITY_AVOIDANCE * n_epochs if sensitive else 0)
+        traced = h3 if towers is None or towers > 0 else 0
+        surfaces = walkers + traced
+        work_parts["routes"] = float(surfaces * cells * DIJKSTRA_MOVES + n_orig * (rows + cols) * traced)
     return Estimate(
         cells=cells,
         shape=(rows, cols),
@@ -471,8 +485,9 @@ def check(est: Estimate, budget: Budget, study: Study) -> None:
             ),
             "routes": (
                 f"{_count(parts['routes'])} Dijkstra moves ({_count(est.cells)} cells × {DIJKSTRA_MOVES} "
-                "neighbours per cost surface)",
-                "a coarser [region] resolution_m or a smaller bbox",
+                "neighbours per cost surface, with the H2/H3 sensitivity analyses' variants)",
+                "a coarser [region] resolution_m, a smaller bbox, or [parameters.routes] sensitivity = false "
+                "(H3 then reports no sensitivity to the walker and the avoidance: say so when you publish)",
             ),
             "hotspots": (
                 f"{_count(parts['hotspots'])} Gi* operations ({est.factors['permutations']:,.0f} permutations × "

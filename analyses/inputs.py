@@ -336,7 +336,7 @@ def assemble_inputs(
         Called with the role before each layer is read (for progress display).
     budget
         Memory and work the run may take (default :meth:`Budget.of() <borderscape.analyses.budget.Budget.of>`:
-        half this machine's memory, 6·10¹¹ operations).  Checked before any layer is read (the
+        half this machine's memory, 1.8·10¹² operations).  Checked before any layer is read (the
         study's grid, hot spots and simulations), then once the layers are read (towers'
         viewsheds, epochs, records); the estimate is returned in :attr:`Assembled.estimate`.
 

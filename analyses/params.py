@@ -449,6 +449,19 @@ class Statistics(Section):
     hotspot_periods: tuple[dt.date, ...] | None = _key(
         None, "Boundaries of the H5 hot-spot periods. None: the study's intervention dates."
     )
+    hotspot_inference: Literal["exact", "permutation", "analytic"] = _key(
+        "exact",
+        'p-values of the Gi* cells: "exact" conditional randomisation (the permutation distribution enumerated, '
+        'Pagano & Tritchler 1983: no Monte Carlo floor), "permutation" (Monte Carlo: permutations for H5, '
+        '[parameters.maritime] hotspot_permutations for M5; p-values floor at 1/(permutations+1)) or "analytic" '
+        "(normal, Ord & Getis 1995: anti-conservative for sparse counts).",
+    )
+    hotspot_block_cells: int | None = _key(
+        None,
+        "Side (cells) of the square blocks of the spatial block bootstrap of the share of hot cells. "
+        "None: ceil(2 x band / cell), the reach of one Gi* neighbourhood into another.",
+        ge=1,
+    )
     min_months: int = _key(
         24,
         "Fewest months on each side of an interrupted time series or a before/after comparison of "
@@ -484,6 +497,24 @@ class Hardship(Section):
     )
     min_per_year: int = _key(20, "Years with fewer records are left out of the yearly trends.", ge=1)
     energy_segments: int = _key(4, "Border segments stratifying the energy-from-the-border rank test.", ge=1)
+    short_pmi_days: float = _key(
+        35.0,
+        "H2 sensitivity 'short post-mortem interval': records whose post-mortem interval class ends at or below "
+        "this many days (PCOME classes < 1 day, < 1 week, < 3 weeks, < 5 weeks: found within about a month).",
+        unit="days",
+        gt=0,
+    )
+    spatial_block_m: float = _key(
+        25000.0, "Side of the square blocks of H2's spatial-block bootstrap interval.", unit="m", gt=0
+    )
+    corridor_min_records: int = _key(
+        30, "A corridor gets its own H2 sensitivity estimate with at least this many records on each side.", ge=2
+    )
+    placebo_splits: tuple[dt.date, ...] | None = _key(
+        None,
+        "Placebo split dates of H2's sensitivity (each compares records on one side of the real split only). "
+        "None: 4 and 2 years before the split and 4 years after it.",
+    )
 
 
 @section("h4")
@@ -530,6 +561,11 @@ class Routes(Section):
     origins: int = _key(25, "Route origins evenly spaced along the border.", ge=3)
     destination: Literal["north_edge", "roads"] = _key("north_edge", "Where the routes go.")
     avoidance: float | Literal["impassable"] = _key(2.0, 'Cost multiplier of covered cells, or "impassable".', ge=1)
+    sensitivity: bool = _key(
+        True,
+        "Recompute H3 and H3.fit under the variants of the walker (η 1.2, 1.8, 2.1; load 0 and 20 kg; the "
+        'downhill model) and of the avoidance (1.5, 4, "impassable"): about 8 times the routing work of H3.',
+    )
 
 
 @section("cost")
@@ -551,6 +587,13 @@ class Cost(Section):
         "Terrain factor η (Soule & Goldman 1972: 1.0 blacktop, 1.1 dirt road, 1.2 light brush, "
         "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand).",
         gt=0,
+    )
+    downhill: Literal["santee", "continuous"] = _key(
+        "santee",
+        'Downhill correction: "santee" as published (Santee et al. 2001; a near-flat descent then costs '
+        'about 7 % more than flat ground), or "continuous": the same capped at the level rate between 0 % '
+        "and the grade of its minimum, so continuous at zero grade (borderscape.geo.costmodels; the measured "
+        "shape of Minetti et al. 2002).",
     )
 
 
@@ -574,10 +617,41 @@ class Maritime(Section):
     window_months: int = _key(24, "Months each side of an intervention.", unit="months", ge=1)
     exclude_years: tuple[int, ...] = _key((), "Years of the crossings table not to use.", ge=1900, le=2100)
     target_height_m: float = _key(2.0, "Height of a small boat above the sea (coastal radar coverage).", unit="m", ge=0)
-    hotspot_permutations: int = _key(9999, "Gi* conditional randomisations (0: analytical p-values).", ge=0)
+    hotspot_permutations: int = _key(
+        9999,
+        "M5 Gi* conditional randomisations when [parameters.statistics] hotspot_inference is \"permutation\" "
+        "(0: analytical p-values).",
+        ge=0,
+    )
     lacking: Mapping[MaritimeRole, str] = _key(
         FrozenMap(), "Role → what the region lacks; opens the reason of every result skipped for want of that role."
     )
+    denominator: Literal["attempted", "arrivals"] = _key(
+        "attempted",
+        'M1\'s denominator: "attempted" = arrivals + interceptions + dead and missing (the IOM definition; '
+        'windows are cut at the denominator breaks of [[periods.shocks]]), or "arrivals" = arrivals + dead and '
+        "missing (no interceptions: consistent where interceptions enter the compilation mid-series; the breaks "
+        "then do not cut). The other one is reported as a sensitivity variant.",
+    )
+    change_periods: tuple[dt.date, ...] | None = _key(
+        None,
+        "M1.change, the primary: three dates [start, split, end): the rate in the months from start to the "
+        "split against the months from the split to end. None: the first intervention (month-rounded) with at "
+        "least [parameters.statistics] min_months months of data on each side within window_months, crossing no "
+        "denominator break.",
+    )
+    min_per_month: int = _key(
+        3, "M2 trends: months with fewer located events are left out of the monthly medians.", ge=1
+    )
+
+    def __post_init__(self) -> None:
+        p = self.change_periods
+        if p is not None and (len(p) != 3 or not (p[0] < p[1] < p[2])):
+            raise StudyError(
+                "study key 'parameters.maritime.change_periods' must be three increasing dates "
+                f"[start, split, end], got {[d.isoformat() for d in p]}",
+                remedy='e.g. change_periods = ["2016-07-01", "2018-07-01", "2020-07-01"], or remove it',
+            )
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -202,9 +202,7 @@ class Outcome:
             raise ValueError(f"Outcome {self.id}: role must be one of {ROLES}, got {self.role!r}")
 
     @classmethod
-    def ran(
-        cls, id: str, result: StatResult, *, name: str | None = None, reason: str = "", **extra: Any
-    ) -> Outcome:
+    def ran(cls, id: str, result: StatResult, *, name: str | None = None, reason: str = "", **extra: Any) -> Outcome:
         """An outcome from a statistical result record; ``extra``: other fields (``role``, ``sensitivity`` …)."""
         return cls(
             id=id,

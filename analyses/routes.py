@@ -1,8 +1,10 @@
 """Least-energy routes across a DEM: origins on the border, routes, their walking energy.
 
 The walking energy of a move is Pandolf et al. (1977) with the Santee et al. (2001) downhill
-correction (:mod:`borderscape.geo.costmodels`), in kJ; routes are found by Dijkstra on the
-accumulated cost (:mod:`borderscape.geo.costdistance`).  These describe what crossing a past
+correction, as published or made continuous at zero grade (``[parameters.cost] downhill``;
+:mod:`borderscape.geo.costmodels`), in kJ; routes are found by Dijkstra on the
+accumulated cost (:mod:`borderscape.geo.costdistance`).  :func:`energy_variants` names the
+parameter sets of a sensitivity analysis (terrain factor η, load, downhill model).  These describe what crossing a past
 landscape cost; nothing here forecasts crossings.
 
 References
@@ -15,18 +17,103 @@ for R-tree packing. Proc. 13th ICDE, 497–506.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from borderscape.geo.costdistance import accumulated_cost, least_cost_paths
-from borderscape.geo.costmodels import get_model
+from borderscape.geo.costmodels import get_model, terrain_label
 from borderscape.geo.nearest import nearest
 from borderscape.geo.raster import Raster
 
-__all__ = ["border_origins", "distance_to_lines", "least_energy_routes", "north_edge", "route_energy"]
+__all__ = [
+    "avoidance_multiplier",
+    "border_origins",
+    "distance_to_lines",
+    "energy_variants",
+    "least_energy_routes",
+    "north_edge",
+    "route_energy",
+    "routes_under",
+    "walker",
+]
+
+if TYPE_CHECKING:
+    from borderscape.analyses.study import Study
+
+#: η of the sensitivity variants (Soule & Goldman 1972: light brush, swampy bog, loose sand)
+VARIANT_ETA = (1.2, 1.8, 2.1)
+#: loads (kg) of the sensitivity variants: none, and a heavy day pack with water
+VARIANT_LOAD_KG = (0.0, 20.0)
+#: avoidance strengths of the sensitivity variants of H3: milder, stronger, covered cells forbidden
+VARIANT_AVOIDANCE: tuple[float | str, ...] = (1.5, 4.0, "impassable")
+
+
+def walker(study: Study) -> dict[str, float]:
+    """The study's walker as Pandolf parameters: :func:`~borderscape.analyses.battery.common.pandolf_params`
+    (W, L, V, η) and the downhill model of ``[parameters.cost] downhill`` (``continuous``: 1.0 when
+    ``"continuous"``, else 0.0; :mod:`borderscape.geo.costmodels`)."""
+    from borderscape.analyses.battery.common import pandolf_params  # battery imports this module
+
+    params = dict(pandolf_params(study))
+    params.setdefault("continuous", 1.0 if study.params.cost.downhill == "continuous" else 0.0)
+    return params
+
+
+def energy_variants(study: Study) -> list[tuple[str, dict[str, float]]]:
+    """Named Pandolf parameter sets for the sensitivity of an energy result to the cost model.
+
+    Each variant is the study's walker (:func:`walker`, i.e.
+    :func:`~borderscape.analyses.battery.common.pandolf_params` plus the downhill model) with one
+    thing changed:
+
+    - ``"eta 1.2 (light brush)"``, ``"eta 1.8 (swampy bog)"``, ``"eta 2.1 (loose sand)"`` —
+      the terrain factor η, from the table of Soule & Goldman (1972);
+    - ``"load 0 kg"``, ``"load 20 kg"`` — the load L;
+    - ``"downhill continuous"`` — Santee's downhill correction made continuous at zero grade
+      (``continuous = 1``; :mod:`borderscape.geo.costmodels`), or ``"downhill santee"`` (as
+      published) when the study already uses the continuous form.
+
+    A variant equal to the study's own walker (e.g. η = 1.2 when the study says 1.2) is left out.
+
+    Parameters
+    ----------
+    study
+        The study; ``[parameters.cost]`` gives the walker.
+
+    Returns
+    -------
+    list of (str, dict)
+        (name, parameters) in the order above; each dict has the keys of :func:`walker` (W, L, V,
+        eta, continuous) and can be passed as ``params`` to
+        :func:`~borderscape.geo.costdistance.accumulated_cost` (model ``"pandolf"``),
+        :func:`route_energy` or :func:`least_energy_routes`.
+
+    Examples
+    --------
+    >>> from borderscape.analyses.study import load_study
+    >>> [name for name, _ in energy_variants(load_study("arizona-sonora"))]  # doctest: +NORMALIZE_WHITESPACE
+    ['eta 1.2 (light brush)', 'eta 1.8 (swampy bog)', 'eta 2.1 (loose sand)', 'load 0 kg', 'load 20 kg',
+     'downhill continuous']
+    """
+    base = walker(study)
+    changes: list[tuple[str, dict[str, float]]] = [
+        *((f"eta {eta:g} ({terrain_label(eta)})", {"eta": eta}) for eta in VARIANT_ETA),
+        *((f"load {load:g} kg", {"L": load}) for load in VARIANT_LOAD_KG),
+        (
+            ("downhill santee", {"continuous": 0.0})
+            if base["continuous"] == 1.0
+            else ("downhill continuous", {"continuous": 1.0})
+        ),
+    ]
+    out = []
+    for name, change in changes:
+        params = {**base, **change}
+        if params != base:
+            out.append((name, params))
+    return out
 
 
 def route_energy(dem: Raster, route: shapely.LineString, params: dict[str, float]) -> float:
@@ -131,6 +218,29 @@ def least_energy_routes(
     surface = accumulated_cost(dem, target, model="pandolf", params=params, multiplier=multiplier, travel="to_sources")
     geoms = list(least_cost_paths(surface, origins).geometry)
     return np.array([route_energy(dem, g, params) if g is not None else np.nan for g in geoms]), geoms
+
+
+def avoidance_multiplier(covered: np.ndarray | None, avoidance: float | str) -> np.ndarray | None:
+    """The cost multiplier of :func:`least_energy_routes` from a coverage mask: ``avoidance`` on covered
+    cells (NaN, impassable, for ``"impassable"``), 1 elsewhere; None (no multiplier) without a mask.
+    float32, as :func:`~borderscape.geo.costdistance.accumulated_cost` reads multipliers."""
+    if covered is None:
+        return None
+    value = np.nan if avoidance == "impassable" else float(avoidance)
+    return np.where(covered, value, 1.0).astype(np.float32)
+
+
+def routes_under(
+    item: tuple[np.ndarray | None, float | str, dict[str, float]], *, dem: Raster, target: Any, origins: gpd.GeoSeries
+) -> tuple[np.ndarray, list]:
+    """:func:`least_energy_routes` for ``item = (covered, avoidance, params)``: the coverage mask (or
+    None for unconstrained routes), the avoidance strength and the Pandolf parameters.  A top-level
+    function of one item, so that an executor can run one cost surface per task; the multiplier
+    (:func:`avoidance_multiplier`) is built inside the task, so only the mask travels."""
+    covered, avoidance, params = item
+    return least_energy_routes(
+        avoidance_multiplier(covered, avoidance), dem=dem, target=target, params=params, origins=origins
+    )
 
 
 def distance_to_lines(points: np.ndarray, lines: list) -> np.ndarray:

@@ -1,19 +1,26 @@
-"""Distances at sea: geodesic distances to shorelines and to the operational areas in force.
+"""Distances at sea, and comparisons of incidents that respect how they cluster in time.
 
 Every distance is measured on the WGS84 ellipsoid (:data:`GEOD`; Karney 2013 geodesics), not in
 a projection: at the scale of the Mediterranean a projected distance errs by several percent.
+Incidents come in clusters (several boats of one departure wave, the dead of one shipwreck
+recorded as several incidents, months of intense crossings): :func:`month_block_comparison`
+compares two sides of a split with whole months as the unit, and :func:`monthly_trend` tests a
+trend on monthly medians.
 
 References
 ----------
 Karney, C. F. F. (2013). Algorithms for geodesics. J. Geodesy 87, 43–55.
 Wessel, P. & Smith, W. H. F. (1996). A global, self-consistent, hierarchical, high-resolution
 shoreline database. J. Geophys. Res. 101(B4), 8741–8743 (GSHHG levels).
+Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their Application, §3.8 and §4.3. CUP.
+Good, P. (2005). Permutation, Parametric and Bootstrap Tests of Hypotheses, 3rd ed. Springer (cluster permutation).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -22,11 +29,24 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from borderscape.analyses.stats.resampling import cluster_bootstrap
+from borderscape.analyses.stats.seeds import generator
 from borderscape.geo.errors import InputError
 from borderscape.geo.viewshed import active_at
 from borderscape.layers.quality import usable
 
-__all__ = ["GEOD", "departure_coast", "distance_to_active_areas", "geodesic_distance_to_lines"]
+__all__ = [
+    "GEOD",
+    "MonthComparison",
+    "area_changes",
+    "departure_coast",
+    "distance_to_active_areas",
+    "distance_to_each_area",
+    "geodesic_distance_to_lines",
+    "month_block_comparison",
+    "monthly_series",
+    "nearest_active",
+]
 
 #: The WGS84 ellipsoid used for every distance (pyproj.Geod; Karney 2013 geodesics).
 GEOD = Geod(ellps="WGS84")
@@ -186,3 +206,170 @@ def distance_to_active_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, 
         )
         out[rows] = np.where(inside, 0.0, d)
     return out
+
+
+def distance_to_each_area(
+    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, crs: Any
+) -> tuple[list[str], np.ndarray]:
+    """Geodesic distance (m) from every point to each area as if it were active throughout (0 inside).
+
+    The same incidents measured to one fixed area: a change of these distances is the incidents
+    moving, not the area (:func:`distance_to_active_areas` changes with the areas in force;
+    :func:`nearest_active` derives it from these).
+
+    Returns
+    -------
+    (labels, distances)
+        One label per area (``operation``, else ``name``, else ``area <row>``; made unique) and an
+        array (points × areas).
+    """
+    labels: list[str] = []
+    out = np.full((len(points), len(areas)), np.nan)
+    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    for i, g in enumerate(areas.geometry.values):
+        row = areas.iloc[i]
+        label = next((str(row[c]) for c in ("operation", "name") if c in areas.columns and pd.notna(row[c])), "")
+        label = label or f"area {i}"
+        labels.append(label if label not in labels else f"{label} ({i})")
+        if len(points) == 0:
+            continue
+        inside = shapely.contains_xy(g, lon, lat)
+        d, _, _ = geodesic_distance_to_lines(lon, lat, gpd.GeoSeries([shapely.boundary(g)], crs="EPSG:4326"), crs=crs)
+        out[:, i] = np.where(inside, 0.0, d)
+    return labels, out
+
+
+def nearest_active(each: np.ndarray, areas: gpd.GeoDataFrame, dates: Any) -> np.ndarray:
+    """From :func:`distance_to_each_area`'s array: the distance to the nearest area active on each
+    point's date (NaN when none is) — the same as :func:`distance_to_active_areas`, without measuring
+    twice (the distance to a union of areas is the smallest distance to one of them)."""
+    d = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ns]")
+    af = pd.to_datetime(areas["active_from"]).to_numpy(dtype="datetime64[ns]")
+    at = pd.to_datetime(areas["active_to"]).to_numpy(dtype="datetime64[ns]")
+    active = active_at(len(areas), af, at, d).T  # (points, areas)
+    masked = np.where(active, each, np.inf)
+    best = masked.min(axis=1) if masked.shape[1] else np.full(len(d), np.inf)
+    return np.where(np.isfinite(best), best, np.nan)
+
+
+def area_changes(areas: gpd.GeoDataFrame, first: Any, last: Any) -> list[pd.Timestamp]:
+    """The days in ``(first, last]`` on which the set of areas in force changes (an area starts, or the
+    day after one ends)."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    days = set(pd.to_datetime(areas["active_from"]).dropna()) | {
+        d + pd.Timedelta(days=1) for d in pd.to_datetime(areas["active_to"]).dropna()
+    }
+    return sorted(d for d in days if first < d <= last)
+
+
+def monthly_series(dates: Any, values: Any, *, minimum: int = 1, how: str = "median") -> pd.DataFrame:
+    """The median (or mean) of ``values`` per calendar month, for months with at least ``minimum`` values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month`` (first day), ``value``, ``n`` — in month order.
+    """
+    d = pd.DataFrame({"month": pd.to_datetime(dates).to_period("M").to_timestamp(), "v": np.asarray(values, float)})
+    d = d[np.isfinite(d["v"])]
+    g = d.groupby("month")["v"].agg([how, "size"]).reset_index()
+    g.columns = ["month", "value", "n"]
+    return g[g["n"] >= minimum].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class MonthComparison:
+    """The result of :func:`month_block_comparison`."""
+
+    estimate: float
+    ci: tuple[float, float]
+    p_value: float
+    n_before: int
+    n_after: int
+    months_before: int
+    months_after: int
+    resamples: int
+    permutations: int
+
+
+def month_block_comparison(
+    values: Any,
+    months: Any,
+    after: Any,
+    statistic: Callable[[np.ndarray, np.ndarray], float],
+    *,
+    seed: int | np.random.Generator,
+    resamples: int = 999,
+    permutations: int = 999,
+    confidence: float = 0.95,
+) -> MonthComparison:
+    """``statistic(after values, before values)`` with whole months as the unit of inference.
+
+    Interval: a month-block bootstrap (months resampled with replacement within each side,
+    :func:`~borderscape.analyses.stats.resampling.cluster_bootstrap`; Davison & Hinkley 1997 §3.8),
+    percentile.  p-value: a permutation test that reassigns whole months to the two sides (the number
+    of months of each side kept), two-sided on |statistic|, ``(1 + #{|T*| ≥ |T|}) / (1 + permutations)``
+    (Good 2005) — incidents of one month are never split between the sides, so a month of many
+    incidents weighs as one month, not as many independent draws.  With ``permutations = 0`` the
+    p-value is NaN.
+
+    Parameters
+    ----------
+    values
+        One value per record (a distance, 0/1 for inside a region).
+    months
+        One label per record (e.g. ``YYYY-MM``); all records of a month must lie on one side.
+    after
+        True for the records after the split.
+    statistic
+        ``f(after_values, before_values) -> float`` (e.g. a difference of medians).
+    seed
+        A generator (the study's, spawned per hypothesis) or an integer.
+    """
+    v = np.asarray(values, dtype=float)
+    lab = np.asarray(months).astype(str)
+    a = np.asarray(after, dtype=bool)
+    if not (v.size == lab.size == a.size):
+        raise InputError("values, months and after must have one entry per record")
+    side = pd.DataFrame({"m": lab, "a": a}).groupby("m")["a"].nunique()
+    if (side > 1).any():
+        raise InputError(
+            f"month(s) {', '.join(side[side > 1].index[:3])} lie on both sides of the split",
+            remedy="split at the first day of a month",
+        )
+    rng = generator(seed, what="the month-block comparison")
+    boot_rng, perm_rng = rng.spawn(2)
+
+    def stat(idx: np.ndarray) -> float:
+        sel = a[idx]
+        if not sel.any() or sel.all():
+            return math.nan
+        return float(statistic(v[idx][sel], v[idx][~sel]))
+
+    boot = cluster_bootstrap(lab, stat, seed=boot_rng, resamples=resamples, confidence=confidence, strata=a)
+    est = boot.estimate
+    p = math.nan
+    if permutations > 0 and math.isfinite(est):
+        codes, inverse = np.unique(lab, return_inverse=True)
+        month_after = np.zeros(codes.size, dtype=bool)
+        month_after[inverse[a]] = True
+        k = int(month_after.sum())
+        hits = 0
+        for _ in range(permutations):
+            perm = np.zeros(codes.size, dtype=bool)
+            perm[perm_rng.choice(codes.size, size=k, replace=False)] = True
+            s = perm[inverse]
+            t = float(statistic(v[s], v[~s]))
+            hits += bool(abs(t) >= abs(est) - 1e-12 * max(1.0, abs(est)))
+        p = (1 + hits) / (1 + permutations)
+    return MonthComparison(
+        est,
+        boot.ci,
+        p,
+        int((~a).sum()),
+        int(a.sum()),
+        int(np.unique(lab[~a]).size),
+        int(np.unique(lab[a]).size),
+        resamples,
+        permutations,
+    )

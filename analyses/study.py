@@ -116,6 +116,9 @@ class Endpoint:
     result: str
     direction: Literal["increase", "decrease", "either"] = "either"
     why: str = ""
+    #: How and when the endpoint was chosen, when a reader should know it (e.g. after earlier results
+    #: were seen): carried into the primary result's caveats.
+    disclosure: str = ""
 
 
 #: The primary endpoint of each question when a study file does not declare one (the shipped studies
@@ -124,16 +127,22 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
     "funnel": {
         "H1": Endpoint("H1", "decrease", "fewer remains inside coverage than its area share"),
         "H2": Endpoint("H2.road_distance", "increase", "remains farther from roads after the split"),
-        "H3": Endpoint("H3.fit", "increase", "routes that avoid coverage cost more energy"),
+        "H3": Endpoint(
+            "H3.fit", "increase", "remains after deployment lie nearer the routes that avoid coverage than before"
+        ),
         "H4": Endpoint("H4.trend", "increase", "deaths per encounter rise over the series"),
         "H5": Endpoint("H5", "increase", "hot spots move into harder terrain after the split"),
     },
     "maritime": {
         "M1": Endpoint("M1.change", "either", "deaths per crossing change between the declared periods"),
-        "M2": Endpoint("M2.coast", "increase", "deaths lie farther from the departure coasts over time"),
+        "M2": Endpoint("M2.deaths.coast", "increase", "deaths lie farther from the departure coasts over time"),
         "M3": Endpoint("M3", "either", "the share of incidents inside the search-and-rescue regions changes"),
-        "M4": Endpoint("M4", "either", "deaths per boat differ by detecting asset"),
-        "M5": Endpoint("M5", "either", "hot spots of incidents move between periods"),
+        "M4": Endpoint(
+            "M4.aerial", "either", "boats first detected from the air differ from vessel-detected boats in deaths"
+        ),
+        "M5": Endpoint(
+            "M5", "either", "hot spots of incidents lie nearer to or farther from the departure coasts after the split"
+        ),
     },
 }
 
@@ -279,6 +288,10 @@ class Study:
         :meth:`from_dict` reads it back into an equal study.
         """
         tables = _tables(self)
+        tables["endpoints"] = {
+            k: {"result": v.result, "direction": v.direction, "why": v.why, "disclosure": v.disclosure}
+            for k, v in self.endpoints.items()
+        }
         tables["parameters"] = {n: s.to_dict() for n, s in self.parameters.given(self.battery).items()}
         out: dict[str, Any] = plain(tables)
         return out
@@ -419,9 +432,13 @@ def _tables(s: Study) -> dict[str, Any]:
             if isinstance(s.shocks, (list, tuple))
             else s.shocks,
         },
+        # a study moved to the other battery (with_(battery=...)) keeps only the questions of its battery
         "endpoints": {
-            k: {"result": v.result, "direction": v.direction, "why": v.why} if isinstance(v, Endpoint) else v
+            k: {"result": v.result, "direction": v.direction, "why": v.why, "disclosure": v.disclosure}
+            if isinstance(v, Endpoint)
+            else v
             for k, v in s.endpoints.items()
+            if not isinstance(v, Endpoint) or k in QUESTIONS.get(str(s.battery), ())
         }
         if isinstance(s.endpoints, Mapping)
         else s.endpoints,

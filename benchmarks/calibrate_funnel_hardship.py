@@ -34,7 +34,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from borderscape.analyses.battery import tier
+from borderscape.analyses.battery import declare
 from borderscape.analyses.battery.h2_hardship import h2_hardship
 from borderscape.analyses.battery.h4_rate import h4_mortality_rate
 from borderscape.analyses.battery.h5_hotspots import h5_hotspots
@@ -73,25 +73,28 @@ def cached_world(seed: int, alpha: float, args: argparse.Namespace) -> World:
     return world
 
 
-def p_values(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, float]:
-    """p-value of every sub-test that ran, for one world; period-specific H5 ids are pooled as H5.<period k>."""
+def p_values(seed: int, alpha: float, args: argparse.Namespace) -> dict[str, tuple[float, str]]:
+    """p-value and role of every sub-test that ran, for one world; period-specific H5 ids are pooled as
+    H5.<period k>.  The role is the one the battery gives (:func:`~borderscape.analyses.battery.declare`: the
+    study's declared endpoint is primary)."""
     world = cached_world(seed, alpha, args)
     study = world_study(world, seed=seed, parameters={"statistics": {"permutations": args.permutations}})
     inputs = inputs_from_world(world)
     rng = np.random.default_rng(seed)
-    out: dict[str, float] = {}
+    out: dict[str, tuple[float, str]] = {}
     for func, child in zip((h2_hardship, h4_mortality_rate, h5_hotspots), rng.spawn(3)):
-        if args.only and func.__name__.split("_")[0].upper() not in args.only:
+        prefix = func.__name__.split("_")[0].upper()
+        if args.only and prefix not in args.only:
             continue
         period = 0
-        for o in func(study, inputs, child).outcomes:
+        for o in declare(func(study, inputs, child).outcomes, study, prefix):
             if o.status != "ran" or o.p_value is None or not math.isfinite(o.p_value):
                 continue
             key = o.id
             if o.id.startswith("H5.") or o.id.startswith("H4.its."):
                 key = f"{o.id.split('.')[0]}.{'its.*' if 'its' in o.id else f'period{period}'}"
                 period += o.id.startswith("H5.")
-            out[key] = o.p_value
+            out[key] = (o.p_value, o.role)
     return out
 
 
@@ -129,6 +132,7 @@ def main() -> None:
     )
     start = time.perf_counter()
     rejected: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    roles: dict[str, str] = {}
     jobs = [
         (label, args.seed + i, alpha)
         for label, alpha, count in (("null", 0.0, args.null), ("planted", args.alpha, args.planted))
@@ -137,12 +141,13 @@ def main() -> None:
     with multiprocessing.Pool(args.jobs) as pool:
         found = pool.starmap(p_values, [(seed, alpha, args) for _, seed, alpha in jobs])
     for (label, _, _), world in zip(jobs, found):
-        for key, p in world.items():
+        for key, (p, role) in world.items():
             rejected[(key, label)].append(p <= LEVEL)
+            roles.setdefault(key, role)
     elapsed = time.perf_counter() - start
     keys = sorted({k for k, _ in rejected})
     print(
-        f"\n{'sub-test':28s} {'tier':10s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}"
+        f"\n{'sub-test':28s} {'role':11s} {'null: rate [95% CI] (worlds)':>36s}   {'planted: power [95% CI] (worlds)':>38s}"
     )
     for key in keys:
         cells = []
@@ -151,7 +156,7 @@ def main() -> None:
             k, n = int(np.sum(r)), len(r)
             lo, hi = wilson(k, n)
             cells.append(f"{k / n if n else math.nan:6.3f} [{lo:.3f}, {hi:.3f}] ({n:3d})")
-        print(f"{key:28s} {tier(key):10s} {cells[0]:>36s}   {cells[1]:>38s}")
+        print(f"{key:28s} {roles[key]:11s} {cells[0]:>36s}   {cells[1]:>38s}")
     print(f"\ntotal time {elapsed:.0f} s for {args.null + args.planted} worlds")
 
 

@@ -6,10 +6,14 @@ number of that run's ``results.json``, and the tables, figures, map and provenan
 beside it), then writes
 
 ``brief.html``
-    Headline numbers with their uncertainty in plain language, the study-area map and the
-    charts (inline SVG), every test that ran, the tests that could not run with the reason and
-    the remedy, a short method with the test of each number as a footnote, the caveats, and
-    the sources with their licences.  No script, no external request, every text escaped
+    The headline numbers — the primary result of each question (its role ``primary``), with its
+    estimate, interval, n, method, adjusted p-value and caveats — and one short paragraph on the
+    roles and the adjustment; the study-area map and the charts (inline SVG); the results by
+    question: the primary with its robustness table (``sensitivity``) and its composition table
+    (``composition``: what else changed between the two sides), then the secondary results; the
+    descriptive results in their own section, with no p-value language; the results that could
+    not be computed with the reason and the remedy; a short method with the method of each
+    number as a footnote; the caveats; and the sources with their licences.  No script, no external request, every text escaped
     with :func:`html.escape`; an ``@media print`` / ``@page`` section lays it out on A4.
 ``brief.pdf``
     ``brief.html`` rendered by WeasyPrint (the print styles).
@@ -18,9 +22,11 @@ Each number is written by :func:`number`: ``|x| ≥ 1000`` with thousands separa
 decimals, ``0.001 ≤ |x| < 1000`` with three significant digits (``format(x, ".3g")``), smaller
 numbers in scientific notation, ``0`` as ``0``.
 
-The briefing states what was compared, the estimate with its unit, the interval, the p-value
-in words and n; it does not claim causes beyond what a test supports, forecasts nothing and
-ranks no place for enforcement.
+The briefing states what was compared, the estimate with its unit, the interval and n; for a
+test, whether it could be chance, decided by the adjusted p-value (``p_adjusted``: Holm across
+the primary results, Benjamini–Hochberg within a question), never by the raw one
+(:func:`chance_words`).  It does not claim causes beyond what a test supports, forecasts nothing
+and ranks no place for enforcement.
 """
 
 from __future__ import annotations
@@ -145,9 +151,28 @@ def split_unit(name: str) -> tuple[str, str]:
     ('rate after / rate before 2020-03-21 (Title 42 expulsions begin)', '')
     """
     m = re.match(r"^(.*\S)\s*\(([^()]*)\)\s*$", name)
-    if not m or re.search(r"\d", m.group(2)) or (len(m.group(2).split()) > 4 and "ratio" not in m.group(2)):
+    if (
+        not m
+        or re.search(r"\d", m.group(2))
+        or (len(m.group(2).split()) > 4 and not re.search(r"\bratio\b", m.group(2)))
+    ):
         return name, ""
     return m.group(1), m.group(2)
+
+
+#: The level below which an adjusted p-value reads as "unlikely to be chance alone".
+ALPHA = 0.05
+
+#: The roles of the results and how their p-values are adjusted, in one plain paragraph.
+ROLES_NOTE = (
+    "Each question has one <i>primary</i> result, named with its expected direction in the study file before "
+    "the data were read; the headlines are these. Whether a primary result could be chance is judged after "
+    "adjusting for the number of questions tested (Holm 1979), so that the chance of even one false alarm "
+    "among all of them stays at 5&nbsp;%. <i>Secondary</i> results qualify their question's primary result; "
+    "they are adjusted among the results of their own question (Benjamini &amp; Hochberg 1995). "
+    "<i>Descriptive</i> results describe the setting: an estimate with its interval and n, not a test. Every "
+    "sentence below about chance is decided by the adjusted p-value; the unadjusted one is shown beside it."
+)
 
 
 def _permutations(test: Mapping[str, Any]) -> int | None:
@@ -161,32 +186,89 @@ def _permutations(test: Mapping[str, Any]) -> int | None:
     return n if abs(hits - round(hits)) < 1e-6 else None
 
 
-def p_value_words(test: Mapping[str, Any]) -> str:
-    """The p-value of a test as a plain sentence.
+def p_text(p: float) -> str:
+    """A p-value as printed: ``< 0.001`` below 0.001, else two significant digits (``= 0.031``).
 
-    A permutation test: "None of 999 random reshuffles of the data gave a result this
-    extreme (fewer than 1 in 1,000; p = 0.001)" or "A result at least this extreme arose in 21
-    of 999 random reshuffles (p = 0.022)"; any other test: "p = 0.03" or "p < 0.001" (a
-    lower-case p, also at the start of a sentence).  Then
-    whether the result is unlikely under chance alone at the 5 % level.
+    >>> p_text(0.0312), p_text(3e-7), p_text(0.25)
+    ('= 0.031', '< 0.001', '= 0.25')
+    """
+    return "< 0.001" if p < 0.001 else f"= {p:.2g}"
+
+
+def p_value_words(test: Mapping[str, Any]) -> str:
+    """The unadjusted p-value of a test as plain words (no verdict: that is :func:`chance_words`'s).
+
+    A permutation test: "unadjusted p = 0.001; none of 999 random reshuffles of the data gave a
+    result this extreme" or "unadjusted p = 0.022; a result at least this extreme arose in 21 of
+    999 random reshuffles of the data"; any other test: "unadjusted p = 0.03" (a lower-case p).
     """
     p = test["p_value"]
     if p is None:
-        return "No p-value."
-    stated = "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+        return "no p-value"
+    text = f"unadjusted p {p_text(p)}"
     n = _permutations(test)
     if n is not None:
         k = int(round(p * (n + 1))) - 1
-        text = (
-            f"None of {n:,} random reshuffles of the data gave a result this extreme (fewer than 1 in "
-            f"{n + 1:,}; {stated})"
+        text += (
+            f"; none of {n:,} random reshuffles of the data gave a result this extreme"
             if k <= 0
-            else f"A result at least this extreme arose in {k:,} of {n:,} random reshuffles of the data ({stated})"
+            else f"; a result at least this extreme arose in {k:,} of {n:,} random reshuffles of the data"
         )
+    return text
+
+
+def tested(tests: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many results each adjustment was made across: ``primary`` → the primary results with
+    an adjusted p-value (Holm across the battery); a question's prefix (``H2``) → its secondary
+    results with one (Benjamini–Hochberg within the question)."""
+    counts: dict[str, int] = {}
+    for t in tests:
+        if t.get("status") != "ran" or t.get("p_adjusted") is None:
+            continue
+        key = "primary" if t.get("role") == "primary" else str(t["id"]).split(".")[0]
+        if t.get("role") in ("primary", "secondary"):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def chance_words(test: Mapping[str, Any], family: int | None = None) -> str:
+    """Whether a result could be chance, in one sentence decided by its adjusted p-value.
+
+    ``family`` is the number of results the adjustment was made across (:func:`tested`).  A
+    primary result: "After adjusting for the 4 questions tested, unlikely to be chance alone
+    (adjusted p = 0.0004; unadjusted p = 0.0001)." or "…, could be chance (adjusted p = 0.32; …)."; a
+    secondary result says "the N secondary results of H2".  A descriptive result, or one without a
+    p-value, gets no sentence (``""``); a p-value that was not adjusted is not judged.
+    """
+    role = test.get("role")
+    if role == "descriptive" or test.get("status") != "ran" or test.get("p_value") is None:
+        return ""
+    adjusted = test.get("p_adjusted")
+    if adjusted is None:
+        return f"Not adjusted for the other tests, so not judged against chance ({p_value_words(test)})."
+    verdict = "unlikely to be chance alone" if adjusted < ALPHA else "could be chance"
+    question = str(test["id"]).split(".")[0]
+    if role == "primary":
+        what = "question tested" if family == 1 else "questions tested"
     else:
-        text = stated
-    verdict = "unlikely to be chance alone" if p < 0.05 else "consistent with chance"
-    return f"{text}: {verdict}."
+        what = f"secondary result of {question}" if family == 1 else f"secondary results of {question}"
+    among = f"the {'one' if family == 1 else family or 'several'} {what}"
+    return f"After adjusting for {among}, {verdict} (adjusted p {p_text(adjusted)}; {p_value_words(test)})."
+
+
+def direction_words(test: Mapping[str, Any]) -> str:
+    """For a primary result with a declared direction (``increase`` or ``decrease``): whether its
+    estimate lies in that direction or against it, in one sentence; else ``""``."""
+    wanted = {"increase": 1, "decrease": -1}.get(str(test.get("direction")), 0)
+    est = test.get("estimate")
+    if test.get("role") != "primary" or not wanted or est is None or test.get("status") != "ran":
+        return ""
+    side = (est > test.get("null_value", 0.0)) - (est < test.get("null_value", 0.0))
+    if side == 0:
+        return ""
+    article = "an" if test["direction"] == "increase" else "a"
+    said = f"the direction declared before the data were read ({article} {test['direction']})"
+    return f"In {said}." if side == wanted else f"Against {said}."
 
 
 def interval_words(test: Mapping[str, Any]) -> str:
@@ -206,42 +288,154 @@ def interval_words(test: Mapping[str, Any]) -> str:
     return f"{kind} {number(lo)} to {number(hi)}"
 
 
-#: How the briefing explains the ``tier`` of the funnel battery's results.
-TIERS_NOTE = (
-    "<p>Each result is marked <i>primary</i>, <i>secondary</i> or <i>context</i>. A primary result tests the "
-    "funnel effect and was checked on simulated worlds: it found a planted effect in at least 80&nbsp;% of "
-    "them and a false one in about 5&nbsp;%. A secondary result also tests the funnel effect and is as "
-    "reliable when there is no effect, but looks for another shape of change (a steady trend, a jump in one "
-    "month) and finds the planted effect less often. A context result describes the setting (how remains "
-    "cluster, the modelled cost of avoiding coverage); its p-value does not test the funnel effect.</p>"
-)
-
-
-def _tier_tag(test: Mapping[str, Any]) -> str:
-    """`` (primary)`` … after a result's id, when it has a tier."""
-    return f' <span class="tier">({html.escape(test["tier"])})</span>' if test.get("tier") else ""
-
-
-def headline(test: Mapping[str, Any]) -> str:
-    """One plain sentence for a test that ran: what was compared, the estimate with its unit,
-    the interval, n and the p-value in words (plain text; escape it for HTML)."""
-    what, unit = split_unit(test["name"])
-    est = test["estimate"]
+def _value(test: Mapping[str, Any], est: float | None) -> str:
+    """An estimate with its unit (from the test's name) and, for a ratio or a share, how to read it."""
+    _, unit = split_unit(test["name"])
     value = "not defined" if est is None else number(est)
     if unit:
         value += f" {unit}" if len(unit.split()) <= 3 else f" ({unit})"
-    lowered = (test["name"]).lower()
-    if est is not None and "ratio" in lowered:
+    lowered = test["name"].lower()
+    if est is not None and re.search(r"\bratio\b", lowered):
         value += "; a ratio of 1 means no difference"
     elif est is not None and "share" in lowered:
         change = any(w in lowered for w in ("−", " minus ", "after - before"))
         value += f" (that is {100 * est:.3g} {'percentage points' if change else '%'})"
+    return value
+
+
+def headline(test: Mapping[str, Any], family: int | None = None) -> str:
+    """One plain sentence for a result that ran: what was compared, the estimate with its unit,
+    the interval and n; then, for a primary result, whether it lies in the declared direction,
+    and for a test, whether it could be chance (:func:`chance_words`, decided by the adjusted
+    p-value).  A descriptive result has no p-value language.  Plain text: escape it for HTML."""
+    what, _ = split_unit(test["name"])
     n = test.get("n")
     count = "" if n is None else f"; n = {n:,}"
-    return f"{what[:1].upper()}{what[1:]}: {value} ({interval_words(test)}{count}). {p_value_words(test)}"
+    text = f"{what[:1].upper()}{what[1:]}: {_value(test, test['estimate'])} ({interval_words(test)}{count})."
+    return " ".join(w for w in (text, direction_words(test), chance_words(test, family)) if w)
 
 
 # -- the page ----------------------------------------------------------------------------------
+
+
+def _role_tag(test: Mapping[str, Any]) -> str:
+    """`` primary`` … after a result's id, as a small label."""
+    role = test.get("role")
+    return f' <span class="role role-{html.escape(role, quote=True)}">{html.escape(role)}</span>' if role else ""
+
+
+def _caveat_list(test: Mapping[str, Any]) -> str:
+    """A result's caveats as a list (escaped); the one saying the estimate lies against the declared
+    direction is left out when :func:`direction_words` already says so in the sentence."""
+    said = direction_words(test).startswith("Against")
+    items = [c for c in test.get("caveats") or () if not (said and "against the direction declared" in c)]
+    return '<ul class="caveats">' + "".join(f"<li>{html.escape(c)}</li>" for c in items) + "</ul>" if items else ""
+
+
+def _sign(x: float | None, null: float) -> int:
+    return 0 if x is None else (x > null) - (x < null)
+
+
+def _interval(ci: Sequence[float | None] | None) -> str:
+    if not ci or all(v is None for v in ci):
+        return "—"
+    lo, hi = ci
+    return f"{'…' if lo is None else number(lo)} to {'…' if hi is None else number(hi)}"
+
+
+def robustness_table(test: Mapping[str, Any]) -> str:
+    """The robustness table of a result (its ``sensitivity`` variants): variant, estimate, interval,
+    n and note, below a first row with the result as reported; a variant on the other side of no
+    effect says so in its note.  ``""`` when the result has no variant.  Every text is escaped."""
+    variants = test.get("sensitivity") or []
+    if not variants:
+        return ""
+    e = html.escape
+    _, unit = split_unit(test["name"])
+    null = float(test.get("null_value") or 0.0)
+    side = _sign(test.get("estimate"), null)
+
+    def row(name: str, est: float | None, ci: Any, n: int | None, why: str, cls: str = "") -> str:
+        flip = bool(side) and _sign(est, null) == -side
+        why = ("On the other side of no effect. " if flip else "") + (why or "")
+        klass = " ".join(c for c in (cls, "flip" if flip else "") if c)
+        attr = f' class="{klass}"' if klass else ""
+        return (
+            f"<tr{attr}><td>{e(name)}</td>"
+            f'<td class="num">{"not computed" if est is None else number(est)}</td>'
+            f'<td class="num">{_interval(ci)}</td><td class="num">{"" if n is None else f"{n:,}"}</td>'
+            f"<td>{e(why)}</td></tr>"
+        )
+
+    rows = [row("as reported (this result)", test.get("estimate"), test.get("ci"), test.get("n"), "", "main")]
+    rows += [row(v["name"], v.get("estimate"), v.get("ci"), v.get("n"), v.get("note", "")) for v in variants]
+    return (
+        f'<table class="robustness"><caption>Robustness of <code>{e(test["id"])}</code>: the same estimate on '
+        "other records or under other assumptions</caption><thead><tr><th>variant</th>"
+        f"<th>estimate{f' ({e(unit)})' if unit else ''}</th><th>interval</th><th>n</th><th>note</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+#: A variable of a composition table with more groups than this shows only those with at least
+#: :data:`SMALL_GROUP` of the records on one side, the others summed in one row (all are in the CSV).
+MAX_GROUPS = 8
+SMALL_GROUP = 0.02
+
+
+def composition_table(test: Mapping[str, Any]) -> str:
+    """What else changed between the two sides of a before/after result (its ``composition``): for
+    each variable, the share of records at each level before and after, with the records whose
+    variable is known.  A variable with more than :data:`MAX_GROUPS` levels shows those with at
+    least :data:`SMALL_GROUP` on one side and sums the rest in one row ("12 other groups, each
+    under 2 %"); ``tables/composition.csv`` holds every level.  ``""`` when the result has none.
+    Every text is escaped."""
+    rows = test.get("composition") or []
+    if not rows:
+        return ""
+    e = html.escape
+    by_variable: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        by_variable.setdefault(str(r["variable"]), []).append(r)
+
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{100 * x:.1f} %"
+
+    def share(r: Mapping[str, Any], side: str) -> float:
+        return float(r.get(side) or 0.0)
+
+    body = []
+    for variable, levels in by_variable.items():
+        shown: list[tuple[str, float | None, float | None]] = [
+            (str(r["level"]), r.get("before"), r.get("after")) for r in levels
+        ]
+        if len(levels) > MAX_GROUPS:
+            big = [r for r in levels if max(share(r, "before"), share(r, "after")) >= SMALL_GROUP]
+            rest = [r for r in levels if r not in big]
+            shown = [(str(r["level"]), r.get("before"), r.get("after")) for r in big]
+            if rest:
+                shown.append(
+                    (
+                        f"{len(rest)} other groups, each under {100 * SMALL_GROUP:g} %",
+                        sum(share(r, "before") for r in rest),
+                        sum(share(r, "after") for r in rest),
+                    )
+                )
+        first = levels[0]
+        head = (
+            f'<td rowspan="{len(shown)}">{e(variable)}<br><span class="n">n = {first["n_before"]:,} before, '
+            f"{first['n_after']:,} after</span></td>"
+        )
+        for i, (level, before, after) in enumerate(shown):
+            body.append(
+                f"<tr>{head if i == 0 else ''}<td>{e(level)}</td>"
+                f'<td class="num">{pct(before)}</td><td class="num">{pct(after)}</td></tr>'
+            )
+    return (
+        f'<table class="composition"><caption>What else changed between the two sides of <code>{e(test["id"])}'
+        "</code>: the share of records in each group, before and after</caption><thead><tr><th>variable</th>"
+        f"<th>group</th><th>before</th><th>after</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _svg(path: Path) -> str:
@@ -309,45 +503,103 @@ def brief_html(
     tests = list(results["tests"])
     ran = [t for t in tests if t["status"] == "ran"]
     skipped = [t for t in tests if t["status"] != "ran"]
+    families = tested(tests)
     methods: dict[str, int] = {}
 
     def note(t: Mapping[str, Any]) -> str:
         k = methods.setdefault(t["method"] or "not stated", len(methods) + 1)
         return f'<sup><a href="#m{k}">[{k}]</a></sup>'
 
+    def family(t: Mapping[str, Any]) -> int | None:
+        return families.get("primary" if t.get("role") == "primary" else str(t["id"]).split(".")[0])
+
+    def item(t: Mapping[str, Any]) -> str:
+        """A result as a list item: its sentence, then its caveats; a result other than a primary
+        points to the CSV tables for its variants and composition (the briefing shows a primary's)."""
+        extra = ""
+        k, m = len(t.get("sensitivity") or ()), len(t.get("composition") or ())
+        if t.get("role") != "primary" and (k or m):
+            said = [
+                f"{k} robustness variant{'s' if k > 1 else ''} in <code>tables/sensitivity.csv</code>" if k else "",
+                "the composition of the two sides in <code>tables/composition.csv</code>" if m else "",
+            ]
+            text = "; ".join(w for w in said if w)
+            extra = f'<br><span class="n">{text[:1].upper()}{text[1:]}.</span>'
+        return (
+            f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code>{_role_tag(t)} {e(headline(t, family(t)))}{note(t)}'
+            f"{extra}{_caveat_list(t)}</li>"
+        )
+
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for t in tests:
         groups.setdefault(t["id"].split(".")[0], []).append(t)
-    heads = []
+    questions = []
     for prefix, members in groups.items():
-        done = [t for t in members if t["status"] == "ran"]
-        label = e(HYPOTHESES.get(prefix, prefix))
-        if done:
-            top = next((t for t in done if t["id"] == prefix), done[0])
-            more = f" ({len(done) - 1} more result{'s' if len(done) > 2 else ''} below.)" if len(done) > 1 else ""
-            heads.append(f"<li><b>{e(prefix)} · {label}</b><br>{e(headline(top))}{note(top)}{e(more)}</li>")
-        else:
-            first = re.split(r"(?<=\.)\s", members[0]["reason"], maxsplit=1)[0]
-            heads.append(
-                f"<li><b>{e(prefix)} · {label}</b><br>Could not run: {e(first)} "
-                f'(<a href="#skipped">what to do</a>)</li>'
-            )
-    detail = []
-    for prefix, members in groups.items():
-        done = [t for t in members if t["status"] == "ran"]
-        if not done:
-            continue
-        items = "".join(
-            f'<li id="t-{e(t["id"])}"><code>{e(t["id"])}</code>{_tier_tag(t)} {e(headline(t))}{note(t)}</li>'
-            for t in done
+        primary = next((t for t in members if t.get("role") == "primary"), None)
+        second = [t for t in members if t is not primary and t["status"] == "ran" and t.get("role") != "descriptive"]
+        descr = [t for t in members if t["status"] == "ran" and t.get("role") == "descriptive"]
+        questions.append((prefix, e(HYPOTHESES.get(prefix, prefix)), primary, second, descr))
+    heads = []  # first, so that the methods are numbered in the order a reader meets them
+    for prefix, label, primary, second, descr in questions:
+        others = len(second) + len(descr)
+        more = (
+            f'<div class="more"><a href="#q-{e(prefix)}">{others} other result{"s" if others > 1 else ""} of '
+            f"{e(prefix)}</a> below.</div>"
+            if others
+            else ""
         )
-        detail.append(f'<h3>{e(prefix)} · {e(HYPOTHESES.get(prefix, prefix))}</h3><ul class="findings">{items}</ul>')
+        if primary is None:
+            top = (
+                f"No primary result is declared for this question (<code>[endpoints.{e(prefix)}]</code> in the "
+                "study file), so none is a headline."
+            )
+        elif primary["status"] == "ran":
+            top = (
+                f"<code>{e(primary['id'])}</code>{_role_tag(primary)} {e(headline(primary, family(primary)))}"
+                f'{note(primary)}<br><span class="method">Method: {e(primary["method"] or "not stated")}</span>'
+                f"{_caveat_list(primary)}"
+            )
+        else:
+            first = re.split(r"(?<=\.)\s", primary["reason"], maxsplit=1)[0]
+            top = (
+                f"<code>{e(primary['id'])}</code>{_role_tag(primary)} The primary result could not be computed: "
+                f'{e(first)} (<a href="#skipped">why, and what to do</a>)'
+            )
+        heads.append(f"<li><b>{e(prefix)} · {label}</b><br>{top}{more}</li>")
+    detail = []
+    for prefix, label, primary, second, descr in questions:
+        if primary is None and not second and not descr:
+            continue
+        block = [f'<h3 id="q-{e(prefix)}">{e(prefix)} · {label}</h3>']
+        if primary is not None and primary["status"] == "ran":
+            block.append(f'<ul class="findings">{item(primary)}</ul>')
+            block.append(robustness_table(primary) + composition_table(primary))
+        elif primary is not None:
+            block.append(
+                f"<p>The primary result <code>{e(primary['id'])}</code> could not be computed "
+                '(<a href="#skipped">why</a>).</p>'
+            )
+        if second:
+            block.append(f'<h4>Secondary results</h4><ul class="findings">{"".join(item(t) for t in second)}</ul>')
+        if descr:
+            block.append(
+                f'<p class="meta">{len(descr)} descriptive result{"s" if len(descr) > 1 else ""} of {e(prefix)}: '
+                f'<a href="#d-{e(prefix)}">under Descriptive results</a>.</p>'
+            )
+        detail.append("".join(block))
+    described = [
+        f'<h3 id="d-{e(prefix)}">{e(prefix)} · {label}</h3><ul class="findings">{"".join(item(t) for t in descr)}</ul>'
+        for prefix, label, _, _, descr in questions
+        if descr
+    ]
     skipped_rows = "".join(
-        f"<tr><td><code>{e(t['id'])}</code></td><td>{e(t['name'])}</td><td>{e(t['reason'])}</td></tr>" for t in skipped
+        f"<tr><td><code>{e(t['id'])}</code></td><td>{e(t.get('role') or '')}</td><td>{e(t['name'])}</td>"
+        f"<td>{e(t['reason'])}</td></tr>"
+        for t in skipped
     )
     skipped_html = (
-        f"<table><tr><th>test</th><th>what it would compare</th><th>why it did not run, and what to do"
-        f"</th></tr>{skipped_rows}</table>"
+        "<table><thead><tr><th>result</th><th>role</th><th>what it would compare</th><th>why it did not run, and what "
+        f"to do</th></tr></thead><tbody>{skipped_rows}</tbody></table>"
         if skipped
         else "<p>Every test ran.</p>"
     )
@@ -373,7 +625,21 @@ def brief_html(
     sim_page = (
         f'@page {{ @top-center {{ content: "{SIMULATED}"; color: #b00000; font-weight: bold; }} }}' if simulated else ""
     )
-    n_small = sum(1 for t in ran if t["p_value"] is not None and t["p_value"] < 0.05)
+    descriptive = (
+        '<h2 id="descriptive" class="cont">Descriptive results</h2><p>These describe the setting: each is an '
+        f"estimate with its interval and n, not a test of the question.</p>{''.join(described)}"
+        if described
+        else ""
+    )
+    tested_primaries = [t for t in ran if t.get("role") == "primary" and t.get("p_adjusted") is not None]
+    held = sum(1 for t in tested_primaries if t["p_adjusted"] < ALPHA)
+    verdict = (
+        f"Of the {len(tested_primaries)} question{'s' if len(tested_primaries) != 1 else ''} whose primary result "
+        f"could be tested, {held} {'is' if held == 1 else 'are'} unlikely to be chance alone after adjusting for "
+        "the number of questions."
+        if tested_primaries
+        else "No question's primary result could be tested."
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -387,27 +653,30 @@ def brief_html(
 <p class="meta">Briefing on study <code>{e(str(results["study"]))}</code>, {e(when)}; seed {e(str(results["seed"]))};
 made with borderscape {e(version or "")}.</p></header>
 <p>{e(description)}</p>
-<p class="limits"><b>Read with care.</b> {e(LIMITS)} These tests describe past records: they show associations in
+<p class="limits"><b>Read with care.</b> {e(LIMITS)} These results describe past records: they show associations in
 time and place, not proof of what caused them, and nothing here forecasts crossings or ranks places for
-enforcement. {len(ran)} tests ran and {len(skipped)} could not; {n_small} of the {len(ran)} have p &lt; 0.05, and
-with many tests about 1 in 20 would reach that by chance alone.</p>
+enforcement. {len(groups)} question{" was" if len(groups) == 1 else "s were"} asked; {len(ran)} results were computed and
+{len(skipped)} could not be. {verdict}</p>
 
 <h2 class="first" id="headlines">Headline numbers</h2>
-<ul class="findings">{"".join(heads)}</ul>
+<ul class="findings" id="headline-list">{"".join(heads)}</ul>
+<p class="roles">{ROLES_NOTE}</p>
 
 <h2 id="figures">Maps and charts</h2>
 {_figures(figures, e(run_link, quote=True))}
 
-<h2 id="results">Every result</h2>
-{TIERS_NOTE if any(t.get("tier") for t in tests) else ""}
+<h2 id="results">Results by question</h2>
 {"".join(detail) or "<p>No test ran.</p>"}
-<h3 id="skipped">Tests that could not run</h3>
+<h3 id="skipped">Results that could not be computed</h3>
 {skipped_html}
 
+{descriptive}
+
 <h2 id="method">Method</h2>
-<p>{e(METHOD.get(battery, ""))} Every estimate comes with its interval, its p-value, the number of observations
-(n) and the method, numbered below; the same study file, data and seed give the same numbers (see
-<code>run/provenance.json</code>). The p-values are not corrected for the number of tests unless the method says so.</p>
+<p>{e(METHOD.get(battery, ""))} Every estimate comes with its interval, the number of observations (n) and the
+method, numbered below; a test also with its p-value, unadjusted and adjusted for the number of tests (see the
+headline numbers). The same study file, data and seed give the same numbers (see
+<code>run/provenance.json</code>).</p>
 {f"<p>Interventions tested ({e(when)}):</p><ul>{ivs}</ul>" if ivs else ""}
 <h3>Methods of the numbers</h3>
 <ol class="footnotes">{footnotes}</ol>
@@ -422,7 +691,7 @@ with many tests about 1 in 20 would reach that by chance alone.</p>
 <li><a href="{e(run_link, quote=True)}/map.html">The map</a> of the run</li>
 <li><a href="{e(run_link, quote=True)}/results.json">results.json</a>: every number of this briefing</li>
 <li><a href="{e(run_link, quote=True)}/provenance.json">provenance.json</a>: input files with their sha256, parameters, seed, versions</li>
-<li><a href="{e(run_link, quote=True)}/tables/">tables/</a> and <a href="{e(run_link, quote=True)}/figures/">figures/</a> (PNG at 300 dpi and SVG)</li>
+<li><a href="{e(run_link, quote=True)}/tables/">tables/</a> (with <code>sensitivity.csv</code> and <code>composition.csv</code>) and <a href="{e(run_link, quote=True)}/figures/">figures/</a> (PNG at 300 dpi and SVG)</li>
 </ul></section>
 <p class="meta">borderscape is for accountability about past surveillance: it forecasts no crossing, ranks no place
 for enforcement and scores no person.</p>

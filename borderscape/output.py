@@ -10,7 +10,9 @@ A run folder holds
     The study as run, in the layout of a study file with every default filled in
     (:meth:`~borderscape.analyses.study.Study.to_dict`): what a renderer needs besides the results.
 ``tables/``
-    Each table behind the outcomes as CSV, and as GeoParquet when it has geometry.
+    Each table behind the outcomes as CSV, and as GeoParquet when it has geometry; and
+    ``sensitivity.csv`` and ``composition.csv``, the robustness variants and the before/after
+    composition of every result, led by its id (:func:`findings_tables`).
 ``figures/``
     The static figures (PNG at 300 dpi and SVG) where their data exist.
 ``map/``
@@ -157,6 +159,46 @@ def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame], *, simulated:
             written.append(_atomic(stem.with_suffix(".parquet"), partial(_to_parquet, frame)))
         written.append(_atomic(stem.with_suffix(".csv"), partial(_to_csv, plain)))
     return written
+
+
+#: The columns of ``tables/sensitivity.csv`` and ``tables/composition.csv`` (:func:`findings_tables`).
+SENSITIVITY_COLUMNS = ("result", "variant", "estimate", "ci_low", "ci_high", "n", "p_value", "note")
+COMPOSITION_COLUMNS = ("result", "variable", "level", "before", "after", "n_before", "n_after")
+
+
+def findings_tables(tests: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
+    """The robustness and composition of every result (``results.json``'s ``tests``) as two tables,
+    one row per variant or per level, led by the result's id.
+
+    ``sensitivity``: :data:`SENSITIVITY_COLUMNS` (a variant's p-value is its own, unadjusted);
+    ``composition``: :data:`COMPOSITION_COLUMNS` (shares 0–1 of the records of each side whose
+    variable is known).  Both are written even when empty, so a reader finds them in every run.
+    """
+    sens = [
+        {
+            "result": t["id"],
+            "variant": v["name"],
+            "estimate": v.get("estimate"),
+            "ci_low": None if not v.get("ci") else v["ci"][0],
+            "ci_high": None if not v.get("ci") else v["ci"][1],
+            "n": v.get("n"),
+            "p_value": v.get("p_value"),
+            "note": v.get("note", ""),
+        }
+        for t in tests
+        for v in t.get("sensitivity") or ()
+    ]
+    comp = [
+        {"result": t["id"], **{k: r.get(k) for k in COMPOSITION_COLUMNS[1:]}}
+        for t in tests
+        for r in t.get("composition") or ()
+    ]
+    return {
+        "sensitivity": pd.DataFrame(sens, columns=list(SENSITIVITY_COLUMNS)).astype({"n": "Int64"}),
+        "composition": pd.DataFrame(comp, columns=list(COMPOSITION_COLUMNS)).astype(
+            {"n_before": "Int64", "n_after": "Int64"}
+        ),
+    }
 
 
 def _versions() -> dict[str, str | None]:
@@ -602,7 +644,11 @@ def write_run(
     try:
         results = results_record(study, battery, assembled.records, seed, simulated)
         files = [write_json(tmp / "results.json", results), write_json(tmp / "study.json", study.to_dict())]
-        files += write_tables(tmp / "tables", battery.tables, simulated=simulated)
+        findings = findings_tables(results["tests"])
+        clash = sorted(set(findings) & set(battery.tables))
+        if clash:
+            raise AssertionError(f"a hypothesis returned a table named {clash}, which the run folder reserves")
+        files += write_tables(tmp / "tables", {**battery.tables, **findings}, simulated=simulated)
         drawn = write_figures(tmp / "figures", study, assembled, battery, simulated=simulated)
         files += drawn
         layers = map_layers(study, assembled, battery)

@@ -169,7 +169,7 @@ def run(
         terminal).
     max_memory_gb, max_work
         The budget (:mod:`borderscape.analyses.budget`): memory in GiB (default half this
-        machine's memory) and work in elementary operations (default 6·10¹¹, about ten minutes of one core).  The study's
+        machine's memory) and work in elementary operations (default 1.8·10¹², about half an hour of one core).  The study's
         estimate is checked against it before any layer is read and again before the battery
         runs; it is recorded in ``result.options["budget"]`` (provenance.json).
 

@@ -798,13 +798,16 @@ def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> str:
     for t in outcomes:
         ci = t.get("ci")
         ci_text = "" if ci is None or None in ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
+        test = t.get("role") != "descriptive"  # a descriptive result is not a test: no p-value shown
         cells = (
             t["id"],
+            t.get("role") or "",
             t.get("name", ""),
             t["status"],
             num(t.get("estimate"), ".4g"),
             ci_text,
-            num(t.get("p_value"), ".3g"),
+            num(t.get("p_adjusted"), ".3g") if test else "",
+            num(t.get("p_value"), ".3g") if test else "",
             "" if t.get("n") is None else str(t["n"]),
             t.get("reason") or "",
         )
@@ -910,8 +913,12 @@ def build_map(
     tests = ""
     if outcomes:
         tests = (
-            "<details><summary>Funnel-effect tests</summary><table><tr><th>id</th><th>test</th><th>status</th><th>estimate</th>"
-            f"<th>CI</th><th>p</th><th>n</th><th>notes / reason</th></tr>{_outcome_rows(outcomes)}</table></details>"
+            "<details><summary>Results of the tests</summary><p>Role: each question has one primary result; "
+            "secondary results qualify it; descriptive results are not tests. Adj. p is adjusted for the number of "
+            "tests (Holm across the primary results, Benjamini–Hochberg within a question): judge chance by it.</p>"
+            "<table><tr><th>id</th><th>role</th><th>test</th><th>status</th><th>estimate</th><th>CI</th>"
+            "<th>adj. p</th><th>p</th><th>n</th><th>notes / reason</th></tr>"
+            f"{_outcome_rows(outcomes)}</table></details>"
         )
     banner = (
         (

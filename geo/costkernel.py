@@ -52,12 +52,20 @@ def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> floa
             v *= 0.6
         cost = d / v
     elif model_id == PANDOLF:
-        w, load, v, santee = p[0], p[1], p[2], p[4]
+        w, load, v, santee, continuous = p[0], p[1], p[2], p[4], p[5]
         g = 100.0 * s
         stand = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2
-        m = stand + cell * (w + load) * (1.5 * v * v + 0.35 * v * g)
+        level = stand + cell * (w + load) * 1.5 * v * v
+        m = level + cell * (w + load) * 0.35 * v * g
         if santee == 1.0 and g < 0.0:
             m -= cell * (g * (w + load) * v / 3.5 - (w + load) * (g + 6.0) ** 2 / w + (25.0 - v * v))
+            # continuous at zero grade: between 0 % and the grade where the corrected rate is least,
+            # g_min = −b/(2a) of the quadratic (M − level)/η = a·g² + b·g + c, no dearer than level walking
+            if continuous == 1.0 and m > level:
+                a = (w + load) / w
+                b = (w + load) * (0.35 * v - v / 3.5 + 12.0 / w)
+                if g > -b / (2.0 * a):
+                    m = level
         if m < stand:
             m = stand
         cost = m * (d / v) / 1000.0

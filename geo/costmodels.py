@@ -29,6 +29,27 @@ CF = η·[G·(W + L)·V / 3.5 − (W + L)·(G + 6)² / W + (25 − V²)].
 M is floored at the standing rate 1.5·W + 2.0·(W + L)·(L/W)².  Energy of a move
 E = M · (d / V) / 1000 kJ.  η may vary per cell (land cover): it is the model's cell parameter.
 
+η is the terrain coefficient of Soule & Goldman (1972, J. Appl. Physiol. 32, 706–708), as the
+table is usually reproduced with Pandolf's equation: 1.0 blacktop road (or treadmill), 1.1 dirt
+road, 1.2 light brush, 1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand (snow: 1.3 + 0.082·depth
+in cm, not used here).  η = 1.5 is *heavy brush*, not loose sand.
+
+Santee's correction is not continuous at zero grade: as G → 0⁻ it adds
+η·[36·(W + L)/W − 25 + V²] watts to the level rate (for W = 70 kg, L = 10 kg, V = 1.2 m/s,
+η = 1.5: +26 W, 7 % of the level rate), so a near-flat descent costs more than flat ground.
+With ``continuous=1`` (and ``santee=1``) the corrected rate is capped at the level rate
+M₀ = 1.5·W + 2.0·(W + L)·(L/W)² + 1.5·η·(W + L)·V² on the shallow side of its minimum:
+(M_Santee − M₀)/η = a·G² + b·G + c with a = (W + L)/W, b = (W + L)·(0.35·V − V/3.5 + 12/W),
+c = 36·a − 25 + V² > 0, least at G_min = −b/(2a); for G_min < G < 0 the rate is
+min(M_Santee, M₀), elsewhere M_Santee unchanged.  The cost is then continuous at 0 % (M₀) and
+equals the published Santee values at every grade steeper than the root of the quadratic nearest
+0 (−0.93 % for the walker above; the quadratic has real roots for every V < 5 m/s, so the cap
+adds no jump at G_min).  Only the artefact is removed: measured costs fall monotonically from
+level walking to a minimum near −10 % (Minetti, Moia, Roi, Susta & Ferretti 2002, J. Appl.
+Physiol. 93, 1039–1046; Looney et al. 2019, Med. Sci. Sports Exerc. 51, 1954–1960, fit a
+grade term that vanishes at 0 %); the cap is the conservative choice of no saving on grades
+shallower than that root, where Santee's fit has no support.
+
 ``naismith`` — seconds.  Naismith's rule (1892): t = d / 5 km/h + 1 h per 600 m of ascent, with
 Langmuir's (1984) descent corrections: −10 min per 300 m of descent on slopes of 5°–12°,
 +10 min per 300 m on slopes steeper than 12°.
@@ -52,6 +73,28 @@ import numpy as np
 
 from borderscape.geo.costkernel import IRMISCHER, NAISMITH, PANDOLF, RWALK, TOBLER, cost_many, padded
 from borderscape.geo.errors import InputError
+
+TERRAIN_FACTORS: dict[float, str] = {
+    1.0: "blacktop road",
+    1.1: "dirt road",
+    1.2: "light brush",
+    1.5: "heavy brush",
+    1.8: "swampy bog",
+    2.1: "loose sand",
+}
+"""Pandolf's terrain factor η → terrain, the table of Soule & Goldman (1972) as usually reproduced."""
+
+
+def terrain_label(eta: float) -> str:
+    """The terrain of η on the Soule & Goldman (1972) table, or ``"η = <value>, not in the table"``.
+
+    >>> terrain_label(1.5)
+    'heavy brush'
+    """
+    for value, label in TERRAIN_FACTORS.items():
+        if abs(eta - value) < 1e-9:
+            return label
+    return f"η = {eta:g}, not in the Soule & Goldman (1972) table"
 
 
 @dataclass(frozen=True)
@@ -162,7 +205,7 @@ def _check(model: CostModel, v: dict[str, float]) -> None:
     for name in ("L", "eta", "friction"):
         if name in v and v[name] < 0:
             bad(name, "must be ≥ 0")
-    for name in ("off_path", "santee", "langmuir"):
+    for name in ("off_path", "santee", "continuous", "langmuir"):
         if name in v and v[name] not in (0.0, 1.0):
             bad(name, "must be 0 or 1")
 
@@ -197,17 +240,27 @@ MODELS: dict[str, CostModel] = {
                     "1.5 heavy brush, 1.8 swampy bog, 2.1 loose sand",
                 ),
                 Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction"),
+                Param(
+                    "continuous",
+                    0.0,
+                    "0/1",
+                    "1: Santee's correction made continuous at zero grade (no dearer than level walking "
+                    "from 0 % to the grade of its minimum); 0: as published",
+                ),
             ),
             "eta",
             "M = 1.5W + 2.0(W+L)(L/W)² + η(W+L)(1.5V² + 0.35VG) [W], G = 100·S; downhill "
-            "(G<0, santee=1): M −= η[G(W+L)V/3.5 − (W+L)(G+6)²/W + (25 − V²)]; E = M·d/V / 1000 kJ",
+            "(G<0, santee=1): M −= η[G(W+L)V/3.5 − (W+L)(G+6)²/W + (25 − V²)]; continuous=1: "
+            "M ≤ M(G=0) for −b/2a < G < 0; E = M·d/V / 1000 kJ",
             "Pandolf, K. B., Givoni, B. & Goldman, R. F. (1977). Predicting energy expenditure with "
             "loads while standing or walking very slowly. J. Appl. Physiol. 43(4), 577–581. "
             "Santee, W. R., Blanchard, L. A., Speckman, K. L., Gonzalez, J. A. & Wallace, R. F. "
             "(2003). Load carriage model development and testing with field trials. "
             "J. Thermal Biology 28, 505–511 (correction first given by Santee et al. 2001, "
             "Aviat. Space Environ. Med. 72, 562–566). Terrain factors: Soule, R. G. & Goldman, R. F. "
-            "(1972). Terrain coefficients for energy cost prediction. J. Appl. Physiol. 32(5), 706–708.",
+            "(1972). Terrain coefficients for energy cost prediction. J. Appl. Physiol. 32(5), 706–708. "
+            "Continuous form (continuous=1): see the module docstring; measured shape after Minetti, A. E. et al. "
+            "(2002). J. Appl. Physiol. 93(3), 1039–1046.",
         ),
         CostModel(
             "naismith",

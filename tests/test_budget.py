@@ -76,11 +76,11 @@ def test_runaway_studies_are_refused_with_the_knob_to_turn(change, words):
 
 def test_many_towers_are_refused_as_viewshed_work():
     study = load_study("arizona-sonora")
-    est = estimate(study, tower_ranges=[12000.0] * 100_000, epochs=10, records=4000)
-    with pytest.raises(BudgetError, match=r"viewshed-cell evaluations .*100,000 towers") as err:
+    est = estimate(study, tower_ranges=[12000.0] * 300_000, epochs=10, records=4000)
+    with pytest.raises(BudgetError, match=r"viewshed-cell evaluations .*300,000 towers") as err:
         check(est, Budget.of(max_memory_gb=16), study)
     assert "fewer towers" in str(err.value)
-    check(est, Budget.of(max_memory_gb=16, max_work=1e13), study)  # raised deliberately
+    check(est, Budget.of(max_memory_gb=16, max_work=1e14), study)  # raised deliberately
 
 
 def test_limits_and_bad_values():

@@ -108,3 +108,91 @@ def test_unknown_model_and_parameter_errors_list_valid_names():
         get_model("pandolf").pack({"V": 0})
     with pytest.raises(InputError, match="0 or 1"):
         get_model("tobler").pack({"off_path": 0.5})
+
+
+# -- the terrain factor's table and the downhill model -----------------------------------------
+def test_terrain_factors_are_the_soule_goldman_table():
+    from borderscape.analyses.params import Cost
+    from borderscape.geo.costmodels import TERRAIN_FACTORS, terrain_label
+
+    # Soule & Goldman (1972) as reproduced with Pandolf's equation
+    table = {
+        1.0: "blacktop road",
+        1.1: "dirt road",
+        1.2: "light brush",
+        1.5: "heavy brush",
+        1.8: "swampy bog",
+        2.1: "loose sand",
+    }
+    assert TERRAIN_FACTORS == table
+    assert terrain_label(1.5) == "heavy brush" and terrain_label(2.1) == "loose sand"
+    assert "not in the" in terrain_label(1.7)
+    eta = {p.name: p for p in get_model("pandolf").params}["eta"]
+    for value, label in (("1.5", "heavy brush"), ("2.1", "loose sand")):  # the wording a reader sees
+        assert f"{value} {label}" in eta.description
+        assert f"{value} {label}" in Cost.__dataclass_fields__["terrain_factor"].metadata["doc"]
+
+
+WALKERS = [
+    dict(W=70.0, L=10.0, V=1.2, eta=1.5),  # the Arizona study's walker
+    dict(W=70.0, L=0.0, V=1.25, eta=1.0),  # the model's defaults
+    dict(W=55.0, L=25.0, V=0.8, eta=2.1),
+    dict(W=90.0, L=5.0, V=1.8, eta=1.2),
+]
+
+
+def _santee_rate(g: float, W: float, L: float, V: float, eta: float) -> float:
+    """Watts, written out from Pandolf et al. (1977) and Santee et al. (2003), without the floor."""
+    m = 1.5 * W + 2.0 * (W + L) * (L / W) ** 2 + eta * (W + L) * (1.5 * V**2 + 0.35 * V * g)
+    if g < 0:
+        m -= eta * ((g * (W + L) * V) / 3.5 - ((W + L) * (g + 6) ** 2) / W + (25 - V**2))
+    return m
+
+
+def _rate(g: float, **p: float) -> float:
+    d = 100.0
+    return float(get_model("pandolf").cost(g, d, **p)) * 1000.0 / (d / p.get("V", 1.25))
+
+
+@pytest.mark.parametrize("walker", WALKERS)
+def test_santee_steps_up_at_zero_grade_by_its_closed_form(walker):
+    W, L, V, eta = walker["W"], walker["L"], walker["V"], walker["eta"]
+    step = eta * (36.0 * (W + L) / W - 25.0 + V**2)  # lim G→0⁻ of (M − M(0)): the discontinuity
+    assert _rate(-1e-9, **walker) - _rate(0.0, **walker) == pytest.approx(step, rel=1e-6)
+    assert step > 0
+    if walker == WALKERS[0]:
+        assert step / _rate(0.0, **walker) == pytest.approx(0.0717, abs=5e-4)  # "about 7 % dearer"
+
+
+@pytest.mark.parametrize("walker", WALKERS)
+def test_continuous_downhill_is_continuous_at_zero_and_santee_away_from_it(walker):
+    from scipy.optimize import brentq
+
+    level = _santee_rate(0.0, **walker)
+    # continuity at 0 %: descents of 1e-9 … 1e-3 % cost the level rate
+    for g in (-1e-9, -1e-6, -1e-3):
+        assert _rate(g, continuous=1, **walker) == pytest.approx(level, rel=1e-9)
+    # the grade nearest 0 where Santee's corrected rate falls to the level rate, found numerically
+    # from the written-out formula (not the kernel's quadratic)
+    g0 = brentq(lambda g: _santee_rate(g, **walker) - level, -12.0, -1e-9, xtol=1e-12)
+    assert -4.0 < g0 < 0.0
+    stand = 1.5 * walker["W"] + 2.0 * (walker["W"] + walker["L"]) * (walker["L"] / walker["W"]) ** 2
+    for g in (g0 - 1e-6, -2.0 + g0, -5.0, -10.0, -20.0, -35.0, 3.0, 10.0):  # away from 0: the published values
+        assert _rate(g, continuous=1, **walker) == pytest.approx(max(_santee_rate(g, **walker), stand), rel=1e-9)
+    for g in np.linspace(g0 + 1e-6, -1e-6, 7):  # between: never dearer than level ground
+        assert _rate(g, continuous=1, **walker) == pytest.approx(level, rel=1e-9)
+        assert _santee_rate(g, **walker) > level
+    # continuous everywhere on [−40 %, 10 %]: on a grid of 0.001 % no step is far above the typical one;
+    # the published form fails the same check at 0 %
+    grid = 100.0 * np.linspace(-0.40, 0.10, 50001)  # dz (m) over d = 100 m
+    for continuous, ok in ((1, True), (0, False)):
+        steps = np.abs(np.diff(get_model("pandolf").cost(grid, 100.0, continuous=continuous, **walker)))
+        assert (steps.max() < 100 * np.median(steps)) == ok
+
+
+def test_continuous_flag_is_checked():
+    with pytest.raises(InputError, match="0 or 1"):
+        get_model("pandolf").pack({"continuous": 2})
+    assert get_model("pandolf").cost(-0.5, 100.0, continuous=1, santee=0) == get_model("pandolf").cost(
+        -0.5, 100.0, santee=0
+    )  # without Santee's correction there is no step to remove

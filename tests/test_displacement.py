@@ -23,8 +23,9 @@ from borderscape.geo.costdistance import accumulated_cost
 from borderscape.geo.errors import StudyError
 
 WORLD = dict(size=128, walkers=400)
-# the speed of the suite: fewer permutations than a real study, still enough for p < 0.05
-FAST = {"statistics": {"permutations": 199}, "displacement": {"bootstrap": 199}}
+# the speed of the suite: fewer permutations than a real study, still enough for p < 0.05; H3's
+# sensitivity variants (8–9 times the routing) only in the tests about them
+FAST = {"statistics": {"permutations": 199}, "displacement": {"bootstrap": 199}, "routes": {"sensitivity": False}}
 # simulate_world computes coverage with coverage_count's default refraction (1/7), while
 # world_study states 0.13: the exact comparisons with the truth use the world's own value
 WORLD_REFRACTION = {"viewshed": {"target_height_m": 1.7, "curvature": True, "refraction": 1.0 / 7.0}}
@@ -242,3 +243,142 @@ def test_distance_to_routes_equals_shapely_distance():
     pts = shapely.points(rng.uniform(-2000, 2000, (500, 2)))
     ref = shapely.distance(pts, shapely.multilinestrings([g for g in lines if g is not None]))
     np.testing.assert_allclose(distance_to_lines(pts, lines), ref, rtol=0, atol=1e-9)
+
+
+# -- the cost model's sensitivity: energy_variants --------------------------------------------
+def test_energy_variants_change_one_thing_of_the_study_walker():
+    from borderscape.analyses.routes import energy_variants, walker
+    from borderscape.analyses.study import load_study
+    from borderscape.geo.costmodels import get_model
+
+    study = load_study("arizona-sonora")
+    base = walker(study)
+    assert base == {**pandolf_params(study), "continuous": 0.0}  # built on pandolf_params, Santee as published
+    variants = dict(energy_variants(study))
+    assert list(variants) == [
+        "eta 1.2 (light brush)",
+        "eta 1.8 (swampy bog)",
+        "eta 2.1 (loose sand)",
+        "load 0 kg",
+        "load 20 kg",
+        "downhill continuous",
+    ]
+    changed = {name: {k: v for k, v in p.items() if base[k] != v} for name, p in variants.items()}
+    assert changed == {
+        "eta 1.2 (light brush)": {"eta": 1.2},
+        "eta 1.8 (swampy bog)": {"eta": 1.8},
+        "eta 2.1 (loose sand)": {"eta": 2.1},
+        "load 0 kg": {"L": 0.0},
+        "load 20 kg": {"L": 20.0},
+        "downhill continuous": {"continuous": 1.0},
+    }
+    for p in variants.values():
+        get_model("pandolf").pack(p)  # every set is a valid parameter set of the kernel
+    # a variant equal to the study's walker is left out; a continuous study gets Santee's form back
+    other = study.with_(parameters={"cost": {"terrain_factor": 1.2, "downhill": "continuous"}})
+    names = [n for n, _ in energy_variants(other)]
+    assert "eta 1.2 (light brush)" not in names and names[-1] == "downhill santee"
+    assert walker(other)["continuous"] == 1.0 and dict(energy_variants(other))["downhill santee"]["continuous"] == 0.0
+
+
+def test_h3_sensitivity_variants_are_the_runs_they_stand_for(planted_world):
+    """Each variant of H3 and H3.fit equals a full run with that one parameter changed (5–15 s)."""
+    routes = {"origins": 6}
+    out = _by_id(_run(h3_routes, planted_world, routes={**routes, "sensitivity": True}))
+    for oid in ("H3", "H3.fit"):
+        names = [v.name for v in out[oid].sensitivity]
+        assert {"eta 1.8 (swampy bog)", "load 20 kg", "downhill continuous", "avoidance 4"} <= set(names), oid
+        assert "avoidance 2" not in names  # the study's own strength is not a variant
+    assert out["H3"].role == "descriptive" and out["H3.fit"].role == "secondary"
+    for name, change in (
+        ("eta 1.8 (swampy bog)", {"cost": {"eta": 1.8}}),
+        ("downhill continuous", {"cost": {"downhill": "continuous"}}),
+        ("avoidance 4", {"routes": {**routes, "avoidance": 4.0}}),
+    ):
+        alone = _by_id(_run(h3_routes, planted_world, **{"routes": routes, **change}))
+        for oid in ("H3", "H3.fit"):
+            variant = {v.name: v for v in out[oid].sensitivity}[name]
+            assert variant.estimate == pytest.approx(alone[oid].estimate, rel=1e-9), (name, oid)
+            assert variant.n == alone[oid].n
+    # the variants move the estimate the way the model says: more energy on harder terrain
+    h3 = {v.name: v.estimate for v in out["H3"].sensitivity}
+    assert h3["eta 1.2 (light brush)"] < out["H3"].estimate < h3["eta 1.8 (swampy bog)"] < h3["eta 2.1 (loose sand)"]
+    assert h3["avoidance 1.5"] < out["H3"].estimate < h3["avoidance 4"]
+
+
+# -- roles, composition, clustered intervals --------------------------------------------------
+def test_h1_roles_composition_and_year_block_interval(planted_world):
+    section = _run(h1_coverage, planted_world)
+    out = _by_id(section)
+    roles = {oid: o.role for oid, o in out.items()}
+    assert roles == {
+        "H1": "secondary",  # run_battery makes the declared endpoint primary
+        "H1.area": "descriptive",
+        "H1.before.2010-01-01": "descriptive",
+        "H1.after.2010-01-01": "descriptive",
+        "H1.cross_k": "secondary",
+    }
+    # composition of location precision, from the world's remains directly
+    remains = planted_world.remains.frame
+    first = min(planted_world.truth.epochs)
+    dates = pd.to_datetime(remains["date"])
+    used = section.tables["h1_records"]
+    assert len(used) == len(remains)  # every record lies on the DEM in this world
+    rows = {(r.variable, r.level): r for r in out["H1"].composition}
+    for level in remains["location_precision"].unique():
+        r = rows[("location precision", level)]
+        before = (remains["location_precision"][dates < pd.Timestamp(first)] == level).mean()
+        after = (remains["location_precision"][dates >= pd.Timestamp(first)] == level).mean()
+        assert (r.before, r.after) == (pytest.approx(before), pytest.approx(after))
+        assert (r.n_before, r.n_after) == ((dates < pd.Timestamp(first)).sum(), (dates >= pd.Timestamp(first)).sum())
+    assert out["H1.before.2010-01-01"].composition == out["H1.after.2010-01-01"].composition != ()
+    # the interval resamples whole years, within the background and the later records
+    h1 = out["H1"]
+    years = {(bool(b), d.year) for b, d in zip(used["background"], pd.to_datetime(used["date"]))}
+    assert h1.parameters["year_clusters"] == len(years)
+    assert h1.ci[0] <= h1.estimate <= h1.ci[1]
+    assert any("single records" in c for c in h1.caveats)
+    record_level = h1.sensitivity[0]
+    assert record_level.estimate == h1.estimate and tuple(record_level.ci) == tuple(h1.parameters["ci_records"])
+
+
+def test_h1_gps_variant_is_h1_on_the_gps_located_records(planted_world):
+    import dataclasses
+
+    out = _by_id(_run(h1_coverage, planted_world))
+    variant = {v.name: v for v in out["H1"].sensitivity}["GPS-located records only"]
+    layer = planted_world.remains
+    gps = layer.frame["location_precision"].str.contains("GPS")
+    assert 0 < gps.sum() < len(gps)
+    frame = layer.frame.copy()
+    frame.loc[~gps, "status"] = "quarantined"  # left out of every location analysis
+    layers = {**planted_world.layers, "deaths": dataclasses.replace(layer, frame=frame)}
+    study = world_study(planted_world, parameters=FAST)
+    alone = _by_id(h1_coverage(study, StudyInputs(layers=layers, simulated=True), np.random.default_rng(1)))["H1"]
+    assert variant.estimate == pytest.approx(alone.estimate, rel=1e-12) and variant.n == alone.n
+
+
+def test_record_variants_read_pcome_precision_and_post_mortem_classes():
+    from borderscape.analyses.battery.h1_coverage import record_variants
+
+    # the wording of the PCOME export's classes (no personal data)
+    attributes = pd.DataFrame(
+        {
+            "location_precision": [
+                "GPS Coordinate (precise to within ca. 300ft./100m)",
+                "vague physical description (precise to within 10mi/15km)",
+                "GPS Coordinate (precise to within ca. 300ft./100m)",
+                None,
+                "Street Address (precise to within ca. 1000ft/300m)",
+                "GPS Coordinate (precise to within ca. 300ft./100m)",
+            ],
+            "post_mortem_interval": ["< 1 day", "< 5 weeks", "< 3 months", "> 6-8 months", None, "< 3 weeks"],
+        }
+    )
+    masks = {name: mask for name, mask, _ in record_variants(attributes, short_days=35.0)}
+    np.testing.assert_array_equal(masks["GPS-located records only"], [True, False, True, False, False, True])
+    np.testing.assert_array_equal(
+        masks["short post-mortem interval only (≤ 35 days)"], [True, True, False, False, False, True]
+    )
+    # a subset that is the whole set (or empty) is no variant
+    assert record_variants(attributes.iloc[[0, 2]][["location_precision"]], short_days=35.0) == []

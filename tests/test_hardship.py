@@ -1,5 +1,5 @@
 """H2 hardship, H4 mortality rate, H5 hot spots (analyses/battery/h2_hardship.py, h4_rate.py, h5_hotspots.py)
-and the az-env-grid reader."""
+and the az-env-grid reader.  H4's models are checked against statsmodels in tests/test_h4.py."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import pytest
 import shapely
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats import rates
 
 from borderscape.analyses.battery.h2_hardship import h2_hardship
 from borderscape.analyses.battery.h4_rate import h4_mortality_rate
 from borderscape.analyses.battery.h5_hotspots import h5_hotspots
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.stats.tests import stratified_rank_test
-from borderscape.analyses.study import Intervention, load_study
+from borderscape.analyses.study import load_study
 from borderscape.analyses.worlds import inputs_from_world, simulate_world, world_study
 from borderscape.layers.ingest import ingest
 from borderscape.layers.quality import usable
@@ -101,9 +100,7 @@ def test_real_data_runs_h2_h4_h5(real):
         "H2.ruggedness",
         "H2.road_distance.trend",
         "H2.case_control",
-        "H4",
-        "H4.rate_ratio",
-        "H4.its.2020-03-21",
+        "H4.trend",
         "H5",
     ):
         o = outcomes[key]
@@ -112,9 +109,15 @@ def test_real_data_runs_h2_h4_h5(real):
         assert o.method
     energy = outcomes["H2.energy"]
     assert energy.status == "skipped" and "--dem" in energy.reason
-    # tower-era interventions lie before the CBP sector series: skipped with the reason
-    its = outcomes["H4.its.2006-09-21"]
-    assert its.status == "skipped" and "months of the series" in its.reason
+    # the pooled rate and the Title 42 comparisons (5 and 17 months on a side) are descriptive: no p-value
+    for key in ("H4", "H4.rate_ratio", "H4.its.2020-03-21", "H4.its.2023-05-11"):
+        o = outcomes[key]
+        assert o.status == "ran" and o.role == "descriptive" and o.p_value is None, key
+        assert np.isfinite(o.estimate) and o.ci[0] <= o.estimate <= o.ci[1] and o.n > 0
+    # tower-era interventions lie before the CBP sector series: one skipped outcome with the reason
+    its = outcomes["H4.its"]
+    assert its.status == "skipped" and "2006-09-21" in its.reason and "0 months before" in its.reason
+    assert not [k for k in outcomes if k.startswith("H4.its.20") and k < "H4.its.2019"]
 
 
 def test_real_h2_road_distance_against_geopandas(real):
@@ -148,9 +151,20 @@ def test_real_h2_road_distance_against_geopandas(real):
     after = records.loc[records["period"] == "after", "road_distance"]
     before = records.loc[records["period"] == "before", "road_distance"]
     assert o.estimate == pytest.approx(after.median() - before.median())
-    # its p-value is the two-sided Mann-Whitney test of the same records (scipy as the reference)
+    # its p-value compares years, not records: Welch's t-test of the yearly mean percentile ranks (each side's
+    # part of the split year is its own cluster), recomputed here with pandas and scipy
+    ranks = stats.rankdata(records["road_distance"]) / (len(records) + 1)
+    means = pd.DataFrame({"period": records["period"], "year": records["year"], "r": ranks})
+    means = means.groupby(["period", "year"])["r"].mean()
+    welch = stats.ttest_ind(means["after"], means["before"], equal_var=False)
+    assert o.p_value == pytest.approx(welch.pvalue, rel=1e-9)
+    assert o.parameters["clusters_before"] == 7 and o.parameters["clusters_after"] == 19
+    # the record-level Mann-Whitney test is kept as a sensitivity variant, for comparison (scipy as the reference)
     ref = stats.mannwhitneyu(after.dropna(), before.dropna(), method="asymptotic", use_continuity=False)
-    assert o.p_value == pytest.approx(ref.pvalue, rel=1e-6)
+    naive = {v.name: v for v in o.sensitivity}["records treated as independent"]
+    assert naive.p_value == pytest.approx(ref.pvalue, rel=1e-6) and naive.estimate == o.estimate
+    # the year-cluster interval is wider than the record-level one (the referee's 5.0-8.3 km against 5.9-7.5 km)
+    assert o.ci[1] - o.ci[0] > 1.5 * (naive.ci[1] - naive.ci[0])
     assert o.parameters["split"] == "2006-09-21"
     # no personal data in the tables
     assert set(records.columns) <= {
@@ -161,6 +175,8 @@ def test_real_h2_road_distance_against_geopandas(real):
         "slope",
         "ruggedness",
         "energy",
+        "heat",
+        "aridity",
         "period",
     }
 
@@ -170,57 +186,49 @@ def test_real_h2_trend_and_case_control_against_references(real):
     out = _by_id(sections["h2_hardship"])
     yearly = sections["h2_hardship"].tables["h2_yearly"]
     counts = sections["h2_hardship"].tables["h2_records"].groupby("year")["road_distance"].size()
-    keep = yearly.set_index("year").loc[counts[counts >= 3].index, "road_distance"]
+    least = study.params.hardship.min_per_year
+    assert least == 20
+    keep = yearly.set_index("year").loc[counts[counts >= least].index, "road_distance"]
+    trend = out["H2.road_distance.trend"]
+    assert trend.n == len(keep) and trend.parameters["min_per_year"] == least
     ts = stats.theilslopes(keep.to_numpy(), keep.index.to_numpy(dtype=float))
-    assert out["H2.road_distance.trend"].estimate == pytest.approx(ts.slope)
-    # the Mann-Kendall test is the normal approximation (with continuity correction) of Kendall's tau
+    assert trend.estimate == pytest.approx(ts.slope)
+    # the Mann-Kendall test with the study's autocorrelation correction (Yue-Wang by default): its uncorrected
+    # statistic is Kendall's tau's normal approximation; the correction only widens the variance
+    assert trend.parameters["autocorrelation"] == study.params.statistics.trend_autocorrelation == "yue-wang"
     tau = stats.kendalltau(keep.index.to_numpy(), keep.to_numpy(), method="asymptotic")
-    assert out["H2.road_distance.trend"].p_value == pytest.approx(tau.pvalue, rel=0.15)
+    factor = trend.parameters["correction_factor"]
+    assert factor >= 1 and trend.p_value >= tau.pvalue * 0.85
+    z_plain = stats.norm.isf(tau.pvalue / 2)
+    assert stats.norm.isf(trend.p_value / 2) == pytest.approx(z_plain / math.sqrt(factor), rel=0.02)
+    assert trend.role == "secondary"
+    # the case-control odds ratio of slope, adjusted for July Tmax (the environment grid's nearest cell)
     t = usable(inputs.get("terrain_covariates").frame)
-    z = (t["slope"] - t["slope"].mean()) / t["slope"].std(ddof=1)
+    env = usable(inputs.get("environment").frame).to_crs(study.crs)
+    pts = t.to_crs(study.crs)
+    joined = gpd.sjoin_nearest(
+        gpd.GeoDataFrame(geometry=pts.geometry.values, crs=pts.crs),
+        env[["july_tmax_c", "geometry"]],
+        max_distance=study.params.hardship.environment_join_m,
+        how="left",
+    )
+    tmax = joined.groupby(level=0)["july_tmax_c"].first().to_numpy()
+    z = np.column_stack(
+        [(t["slope"] - t["slope"].mean()) / t["slope"].std(ddof=1), (tmax - tmax.mean()) / tmax.std(ddof=1)]
+    )
     y = (t["point_type"] == "BodyLocation").astype(float)
-    fit = sm.GLM(y.to_numpy(), sm.add_constant(z.to_numpy()), family=sm.families.Binomial()).fit(cov_type="HC1")
+    fit = sm.GLM(y.to_numpy(), sm.add_constant(z), family=sm.families.Binomial()).fit(cov_type="HC1")
     o = out["H2.case_control"]
+    assert o.role == "descriptive" and o.null_value == 1.0 and o.parameters["adjusted_for"] == ["tmax"]
     assert o.estimate == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
     assert o.ci[0] == pytest.approx(math.exp(fit.conf_int()[1, 0]), rel=1e-4)
-
-
-def test_real_h4_against_independent_counts(real, data_dir):
-    study, inputs, sections = real
-    enc = inputs.get("encounters").frame
-    enc = enc[enc["area_of_responsibility"] == "Tucson Sector"]
-    monthly_enc = enc.groupby(enc["month"].dt.to_period("M"))["encounters"].sum()
-    deaths = inputs.get("deaths").frame
-    monthly_d = deaths.groupby(deaths["date"].dt.to_period("M")).size()  # every dated row, quarantined too
-    months = monthly_enc.index[
-        (monthly_enc.index >= monthly_d.index.min()) & (monthly_enc.index <= monthly_d.index.max())
-    ]
-    d = int(monthly_d.reindex(months, fill_value=0).sum())
-    e = float(monthly_enc.loc[months].sum())
-    out = _by_id(sections["h4_mortality_rate"])
-    h4 = out["H4"]
-    assert h4.n == d and h4.estimate == pytest.approx(d / e * 1e5)
-    lo, hi = rates.confint_poisson(d, e / 1e5, method="exact-c")
-    assert h4.ci == pytest.approx((lo, hi))
-    table = sections["h4_mortality_rate"].tables["h4_monthly"]
-    assert table["deaths"].sum() == d and len(table) == len(months)
-    # rate after / before Title 42: a quasi-Poisson GLM fitted directly with statsmodels
-    rr = out["H4.rate_ratio"]
-    months_ = table["month"]
-    post = (months_ >= pd.Timestamp("2020-03-01")).astype(float).to_numpy()
-    x = sm.add_constant(
-        np.column_stack([post, np.sin(2 * np.pi * months_.dt.month / 12), np.cos(2 * np.pi * months_.dt.month / 12)])
-    )
-    fit = sm.GLM(
-        table["deaths"].to_numpy(),
-        x,
-        family=sm.families.Poisson(),
-        offset=np.log(table["encounters"].to_numpy(dtype=float)),
-    ).fit(scale="X2")
-    assert fit.scale > 1  # real months are overdispersed
-    assert rr.estimate == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
-    assert rr.ci == pytest.approx(tuple(np.exp(fit.conf_int()[1])), rel=1e-4)
-    assert rr.p_value == pytest.approx(fit.pvalues[1], rel=1e-3) and h4.p_value == rr.p_value
+    # the univariable odds ratio (the number before heat was added) is a sensitivity variant
+    z1 = (t["slope"] - t["slope"].mean()) / t["slope"].std(ddof=1)
+    uni = sm.GLM(y.to_numpy(), sm.add_constant(z1.to_numpy()), family=sm.families.Binomial()).fit(cov_type="HC1")
+    assert o.sensitivity[0].estimate == pytest.approx(math.exp(uni.params[1]), rel=1e-6)
+    heat = out["H2.case_control.heat"]
+    assert heat.estimate == pytest.approx(math.exp(fit.params[2]), rel=1e-6)
+    assert any("White et al. (2025)" in c for c in heat.caveats)
 
 
 def test_real_h5_periods_and_table(real):
@@ -232,7 +240,8 @@ def test_real_h5_periods_and_table(real):
         if o.id.startswith("H5.") and o.status == "ran":
             period = cells[cells["period"] == o.id[3:]]
             assert o.estimate == pytest.approx((period["hot"] == 1).mean())
-            assert o.p_value == pytest.approx(period["gi_q"].min())
+            assert o.p_value is None and o.role == "descriptive"  # one period's hot spots test nothing
+            assert o.ci[0] <= o.estimate <= o.ci[1]
     h5 = _by_id(sec)["H5"]
     assert h5.status == "ran", h5.reason
     assert h5.parameters["split"] == "2006-09-21"
@@ -348,6 +357,7 @@ def test_world_runs_every_test_with_a_dem(worlds):
         "H2.energy",
         "H2.energy.trend",
         "H4",
+        "H4.trend",
         "H4.rate_ratio",
         "H4.its.2010-01-01",
     ):
@@ -416,38 +426,6 @@ def test_missing_layers_are_skipped_with_remedy(worlds):
     assert out["H5"].status == "skipped" and "--dem" in out["H5"].reason
     none = {o.id: o for f in FUNCS for o in f(study, StudyInputs(layers={}), np.random.default_rng(0)).outcomes}
     assert all(o.status == "skipped" and o.reason for o in none.values())
-
-
-def test_h4_its_against_statsmodels_quasi_poisson():
-    """The level change equals a quasi-Poisson GLM fitted directly with statsmodels (overdispersed series)."""
-    rng = np.random.default_rng(3)
-    months = pd.date_range("2015-01-01", periods=72, freq="MS")
-    enc = rng.integers(5000, 20000, len(months)).astype(float)
-    mu = enc * 2e-3 * np.exp(0.4 * (months >= "2018-06-01")) * rng.gamma(4.0, 0.25, len(months))
-    deaths = rng.poisson(mu)
-    frame = pd.DataFrame({"date": np.repeat(months, deaths) + pd.Timedelta(days=3), "dead": 1})
-    frame["row"], frame["status"], frame["reason"] = np.arange(len(frame)), "kept", ""
-    table = pd.DataFrame({"month": months, "encounters": enc.astype(int), "row": 0, "status": "kept", "reason": ""})
-    study = dataclasses.replace(
-        load_study("arizona-sonora"), interventions=(Intervention("test", pd.Timestamp("2018-06-15").date()),)
-    )
-    inputs = StudyInputs(layers={"deaths": frame, "encounters": table})
-    out = _by_id(h4_mortality_rate(study, inputs, np.random.default_rng(0)))
-    o = out["H4.its.2018-06-15"]
-    t = (months - months[0]).days.to_numpy() / 365.25
-    t0 = (pd.Timestamp("2018-06-01") - months[0]).days / 365.25
-    post = (months >= "2018-06-01").astype(float)
-    x = sm.add_constant(
-        np.column_stack(
-            [t, post, (t - t0) * post, np.sin(2 * np.pi * months.month / 12), np.cos(2 * np.pi * months.month / 12)]
-        )
-    )
-    fit = sm.GLM(deaths, x, family=sm.families.Poisson(), offset=np.log(enc)).fit(scale="X2")
-    assert fit.scale > 1
-    assert o.estimate == pytest.approx(math.exp(fit.params[2]), rel=1e-6)
-    assert o.ci == pytest.approx(tuple(np.exp(fit.conf_int()[2])), rel=1e-4)
-    assert o.p_value == pytest.approx(fit.pvalues[2], rel=1e-3)
-    assert out["H4"].n == deaths.sum()
 
 
 def test_unprojected_dem_is_skipped_not_raised(worlds):
@@ -539,8 +517,46 @@ def test_stratified_rank_test_on_simulated_confounded_strata():
 
 
 def test_world_h2_energy_headline_is_stratified_by_border_segment(worlds):
-    out = _run(worlds[(1, 3.0)])
+    """H2.energy compares records within border segments (the estimate is the weighted mean of the
+    within-segment differences of medians, recomputed here with pandas); its record-level variant is the van
+    Elteren test; its sensitivity holds the energy under each walker of routes.energy_variants, each
+    recomputed here from its own cost surface."""
+    from borderscape.analyses.battery.common import records
+    from borderscape.analyses.battery.h2_hardship import _border_segments
+    from borderscape.analyses.routes import energy_variants
+    from borderscape.analyses.study import working_crs
+    from borderscape.geo.costdistance import accumulated_cost
+    from borderscape.geo.sample import sample_points
+
+    world = worlds[(1, 3.0)]
+    study, inputs = world_study(world), inputs_from_world(world)
+    sec = h2_hardship(study, inputs, np.random.default_rng(0))
+    out = _by_id(sec)
     energy, slope = out["H2.energy"], out["H2.slope"]
-    assert energy.parameters["strata"] == 4 and "van Elteren" in energy.method
-    assert slope.parameters["strata"] == 1 and "Mann-Whitney" in slope.method
-    assert energy.p_value == pytest.approx(2 * stats.norm.sf(abs(energy.parameters["rank_z"])))
+    assert energy.parameters["strata"] == 4 and "within strata" in energy.method
+    assert slope.parameters["strata"] == 1 and "within strata" not in slope.method
+    table = sec.tables["h2_records"]
+    located, _ = records(study, inputs.get("deaths"))
+    points = located.to_crs(working_crs(study))
+    segment = _border_segments(points, inputs.get("border"), study.params.hardship.energy_segments)
+
+    def within(values):
+        frame = pd.DataFrame({"v": values, "after": table["period"].to_numpy() == "after", "s": segment})
+        med = frame.groupby(["s", "after"])["v"].median().unstack()
+        n = frame.groupby(["s", "after"])["v"].size().unstack()
+        w = n[True] * n[False] / (n[True] + n[False])
+        return float((w * (med[True] - med[False])).sum() / w.sum())
+
+    assert energy.estimate == pytest.approx(within(table["energy"].to_numpy()), rel=1e-9)
+    naive = {v.name: v for v in energy.sensitivity}["records treated as independent"]
+    after = table["period"].to_numpy() == "after"
+    assert naive.p_value == pytest.approx(stratified_rank_test(table["energy"].to_numpy(), after, segment)[1])
+    variants = {v.name: v for v in energy.sensitivity if v.name.startswith("walker: ")}
+    assert list(variants) == [f"walker: {name}" for name, _ in energy_variants(study)]
+    name, params = energy_variants(study)[3]  # load 0 kg
+    surface = accumulated_cost(
+        world.dem, world.border.frame.to_crs(world.dem.crs).geometry, model="pandolf", params=params
+    )
+    alt = sample_points(surface.cost, world.remains.frame.to_crs(world.dem.crs)).to_numpy()
+    assert variants[f"walker: {name}"].estimate == pytest.approx(within(alt), rel=1e-9)
+    assert variants[f"walker: {name}"].estimate != energy.estimate

@@ -323,3 +323,303 @@ def test_calibration_small():
     assert abs(np.mean(per_test) - 0.05) < 0.02
     assert np.mean(family) < 0.08
     assert stats.binomtest(int(np.sum(family)), 200, 0.05).pvalue > 0.001
+
+
+# -- exact conditional randomisation, shares of hot cells, hot-spot shifts (issue 17) -------------------
+
+
+def _lattice(side: int, cell: float = 1000.0) -> gpd.GeoDataFrame:
+    """A side x side square grid of cells (rows and columns), without counts."""
+    xy = np.c_[np.repeat(np.arange(side), side), np.tile(np.arange(side), side)] * cell + cell / 2
+    return hs.square_grid(_points(xy), cell, bounds=(0, 0, side * cell, side * cell))
+
+
+def test_exact_p_equals_full_enumeration_of_the_conditional_null():
+    """Closed form: every subset of the other values enumerated, on random graphs with tied counts."""
+    import itertools
+
+    from scipy import sparse
+
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        n = 10
+        y = rng.poisson(1.5, n).astype(float)
+        y[0] += 1  # never all equal
+        a = np.triu((rng.random((n, n)) < 0.35).astype(float), 1)
+        a = a + a.T
+        res = hs.gi_star_weights(y, sparse.csr_array(a), exact=True)
+        lag = a @ y + y
+        for i in range(n):
+            k = int(a[i].sum())
+            others = np.delete(y, i)
+            if k == 0:
+                assert res.p.iloc[i] == 1.0
+                continue
+            sims = np.array([sum(c) for c in itertools.combinations(others, k)])
+            mean = k * others.mean()
+            ref = np.mean(np.abs(sims - mean) >= abs(lag[i] - y[i] - mean) - 1e-9)
+            assert res.p.iloc[i] == pytest.approx(ref, abs=1e-12)
+    assert "Pagano & Tritchler 1983" in res.method and res.parameters["inference"].startswith("exact")
+
+
+def test_exact_p_is_the_limit_of_the_monte_carlo_pseudo_p():
+    rng = np.random.default_rng(12)
+    grid = hs.square_grid(_points(rng.uniform(0, 20_000, (600, 2))), 1000.0)
+    w = hs.distance_band_weights(grid, 2100.0)
+    exact = hs.gi_star_weights(grid["count"], w, exact=True).p.to_numpy()
+    perms = 20_000
+    mc = hs.gi_star_weights(grid["count"], w, permutations=perms, seed=5).p.to_numpy()
+    # the pseudo p-value is (1 + Binomial(N, p)) / (N + 1): within 5 binomial standard errors of the exact p
+    se = np.sqrt(exact * (1 - exact) / perms)
+    assert np.all(np.abs(mc - exact) <= 5 * se + 2 / perms)
+    assert exact.min() < 1 / (perms + 1) or np.all(exact > 0)  # no floor: exact p can go below it
+
+
+def test_exact_inputs_are_checked():
+    grid = _lattice(5)
+    w = hs.distance_band_weights(grid, 1500.0)
+    with pytest.raises(InputError, match="integer"):
+        hs.gi_star_weights(np.linspace(0.5, 3.0, 25), w, exact=True)
+    with pytest.raises(InputError, match="permutations"):
+        hs.gi_star_weights(np.arange(25), w, exact=True, permutations=99, seed=1)
+
+
+def test_exact_p_is_valid_on_sparse_null_counts_where_the_analytic_p_is_not():
+    """Null worlds: sparse, heavy-tailed counts (60 occupied cells of 900, as remains cluster) shuffled
+    over the cells.  Under this complete null any flagged cell is a false discovery: with exact
+    p-values BH at 5 % flags one in about 5 % of worlds or fewer; with the normal approximation in
+    most worlds (on the real Arizona grid: 2 % against 100 % of 200 null worlds)."""
+    rng = np.random.default_rng(3)
+    grid = _lattice(30)
+    w = hs.distance_band_weights(grid, 2100.0)  # 12 neighbours
+    base = np.zeros(len(grid), dtype=int)
+    base[rng.choice(len(grid), 60, replace=False)] = rng.geometric(0.2, 60)
+    worlds, exact_any, analytic_any = 40, 0, 0
+    for _ in range(worlds):
+        y = rng.permutation(base)
+        exact_any += bool((hs.gi_star_weights(y, w, exact=True).classify(0.05) != 0).any())
+        analytic_any += bool((hs.gi_star_weights(y, w).classify(0.05) != 0).any())
+    assert stats.binomtest(exact_any, worlds, 0.05, alternative="greater").pvalue > 0.01
+    assert analytic_any >= worlds // 2
+
+
+def test_analytic_and_exact_agree_on_a_lattice_with_a_known_hot_spot():
+    rng = np.random.default_rng(8)
+    grid = _lattice(30)
+    centres = grid.geometry.centroid
+    dist = np.hypot(centres.x - 20_500, centres.y - 9_500)
+    lam = 6.0 + 14.0 * (dist < 2500)
+    y = rng.poisson(lam)
+    w = hs.distance_band_weights(grid, 1500.0)
+    exact = hs.gi_star_weights(y, w, exact=True)
+    analytic = hs.gi_star_weights(y, w)
+    hot_e, hot_a = exact.classify(0.05) == 1, analytic.classify(0.05) == 1
+    assert hot_e[dist < 1000].all() and hot_a[dist < 1000].all()
+    assert not hot_e[dist > 6000].any() and not hot_a[dist > 6000].any()
+    assert (hot_e & hot_a).sum() / (hot_e | hot_a).sum() >= 0.8
+    # the exact conditional p holds y_i fixed, the analytic one also weighs y_i's own deviation
+    # (gi_star_weights): close, not equal
+    rho = stats.spearmanr(np.log(exact.p), np.log(analytic.p)).statistic
+    assert rho > 0.8
+
+
+def _share_widths(hot: np.ndarray, grid: gpd.GeoDataFrame, seed: int) -> tuple[float, float]:
+    share = hs.hot_share(hot, hs.grid_blocks(grid, 4), seed=seed, resamples=999)
+    assert share.block_bootstrap is not None
+    assert share.ci[0] <= share.block_bootstrap[0] and share.ci[1] >= share.block_bootstrap[1]
+    assert share.ci[0] <= share.clopper_pearson[0] and share.ci[1] >= share.clopper_pearson[1]
+    return share.block_bootstrap[1] - share.block_bootstrap[0], share.clopper_pearson[1] - share.clopper_pearson[0]
+
+
+def test_block_bootstrap_share_is_wider_than_clopper_pearson_on_a_clumped_field():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(4)
+    grid = _lattice(40)
+    field = ndimage.gaussian_filter(rng.normal(size=(40, 40)), 3.0)  # autocorrelated over ~ 3 cells
+    values = field[grid["row"].to_numpy(), grid["col"].to_numpy()]
+    clumped = values > np.quantile(values, 0.9)
+    block, cp = _share_widths(clumped, grid, seed=1)
+    assert block > 1.5 * cp
+    # independent cells: the block bootstrap is about as wide as Clopper–Pearson, not wider by design
+    scattered = rng.random(len(grid)) < 0.1
+    block, cp = _share_widths(scattered, grid, seed=1)
+    assert 0.6 * cp < block < 1.4 * cp
+
+
+def test_hot_share_same_seed_same_interval():
+    rng = np.random.default_rng(6)
+    grid = _lattice(20)
+    hot = rng.random(len(grid)) < 0.2
+    blocks = hs.grid_blocks(grid, 4)
+    one, two = (hs.hot_share(hot, blocks, seed=np.random.default_rng(5)) for _ in range(2))
+    other = hs.hot_share(hot, blocks, seed=np.random.default_rng(6))
+    assert one.block_bootstrap == two.block_bootstrap and one.ci == two.ci
+    assert other.block_bootstrap != one.block_bootstrap
+
+
+def test_hot_share_without_hot_cells_counts_blocks_as_units():
+    grid = _lattice(12)
+    share = hs.hot_share(np.zeros(len(grid), bool), hs.grid_blocks(grid, 3), seed=0)
+    assert share.share == 0 and share.block_bootstrap is None and share.blocks == 16
+    assert share.ci == pytest.approx((0.0, 1 - 0.025 ** (1 / 16)))
+    assert hs.block_side(5000.0, 15000.0) == 6 and hs.block_side(25000.0, 50000.0) == 4
+
+
+def _shift_world(rng: np.random.Generator, effect: bool, years: int = 12, per_year: int = 60):
+    """Records on a 20 x 20 lattice over ``years`` years; ``values`` rise from west to east.  With an
+    effect, the records of the later half sit in a cluster in the east, else both halves share one
+    clustered distribution."""
+    grid = _lattice(20)
+    year = np.repeat(np.arange(years), per_year)
+    after = year >= years // 2
+    centre_before = np.array([6_000.0, 10_000.0])
+    centre_after = np.array([14_000.0, 10_000.0]) if effect else centre_before
+    xy = np.where(after[:, None], centre_after, centre_before) + rng.normal(0, 2500, (year.size, 2))
+    # a year's records share a small offset (one year's search effort)
+    xy += rng.normal(0, 1500, (years, 2))[year]
+    xy = np.clip(xy, 1, 19_999)
+    idx = hs.cell_index(grid, _points(xy))
+    values = grid.geometry.centroid.x.to_numpy() / 1000.0
+    return idx, after, values, hs.distance_band_weights(grid, 1500.0), year.astype(str)
+
+
+def test_hot_spot_shift_finds_a_planted_move_and_is_reproducible():
+    rng = np.random.default_rng(2)
+    idx, after, values, w, blocks = _shift_world(rng, effect=True)
+    one = hs.hot_spot_shift(idx, after, values, w, blocks, seed=9, permutations=199, resamples=199)
+    two = hs.hot_spot_shift(idx, after, values, w, blocks, seed=9, permutations=199, resamples=199)
+    assert (one.estimate, one.ci, one.p_value, one.permutations) == (
+        two.estimate,
+        two.ci,
+        two.p_value,
+        two.permutations,
+    )
+    assert one.estimate > 4 and one.ci[0] > 0
+    # 12 year blocks, 6 after: C(12, 6) = 924 assignments > 199, so Monte Carlo; none as extreme ->
+    # more permutations, then the normal tail: never the floor 1 / (permutations + 1)
+    assert one.p_value < 0.01
+    assert all(one.p_value != pytest.approx(1 / (n + 1), rel=1e-9) for n in (199, 1990, 3980))
+    assert one.p_method in {"normal tail", "monte carlo"} and one.blocks == (6, 6)
+    other = hs.hot_spot_shift(idx, after, values, w, blocks, seed=10, permutations=199, resamples=199)
+    assert other.ci != one.ci
+
+
+def test_hot_spot_shift_is_exact_when_the_blocks_are_few():
+    """Four year blocks, two after: the six assignments enumerated by hand."""
+    import itertools
+
+    rng = np.random.default_rng(5)
+    idx, after, values, w, blocks = _shift_world(rng, effect=False, years=4, per_year=50)
+    res = hs.hot_spot_shift(idx, after, values, w, blocks, seed=1, permutations=999, resamples=99)
+    stats_ = []
+    m = values.size
+    for chosen in itertools.combinations(["0", "1", "2", "3"], 2):
+        side = np.isin(blocks, chosen)
+        means = [hs.hot_spot_mean(np.bincount(idx[s], minlength=m), w, values)[0] for s in (side, ~side)]
+        stats_.append(means[0] - means[1])
+    observed = stats_[-1]  # blocks "2", "3" are after
+    assert res.estimate == pytest.approx(observed)
+    assert res.p_method == "exact" and res.permutations == 6
+    assert res.p_value == pytest.approx(np.mean(np.abs(stats_) >= abs(observed) * (1 - 1e-12)))
+
+
+@pytest.mark.slow
+def test_hot_spot_shift_holds_its_size_on_null_worlds():
+    """No move: the year-block permutation test rejects at 5 % in about 5 % of worlds."""
+    rng = np.random.default_rng(11)
+    rejections = 0
+    worlds = 100
+    for _ in range(worlds):
+        idx, after, values, w, blocks = _shift_world(rng, effect=False)
+        res = hs.hot_spot_shift(idx, after, values, w, blocks, seed=rng, permutations=199, resamples=9)
+        rejections += res.p_value <= 0.05
+    assert stats.binomtest(rejections, worlds, 0.05).pvalue > 0.01 and rejections <= 12
+
+
+def test_hot_spot_shift_checks_blocks():
+    rng = np.random.default_rng(2)
+    idx, after, values, w, blocks = _shift_world(rng, effect=False)
+    with pytest.raises(InputError, match="both sides"):
+        hs.hot_spot_shift(idx, after, values, w, np.zeros(after.size, int), seed=1, permutations=9, resamples=9)
+
+
+def _floors(m: int, permutations: tuple[int, ...] = (99, 199, 999, 9999)) -> np.ndarray:
+    """Every p-value a permutation floor can produce: 1/(N+1) and its BH transforms m/(j (N+1))."""
+    j = np.arange(1, m + 1)
+    floors = np.unique(np.concatenate([m / (j * (n + 1.0)) for n in permutations]))
+    return floors[floors < 0.5]  # a p-value near 1 is no floor
+
+
+def _at_floor(values: np.ndarray, floors: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    pos = np.clip(np.searchsorted(floors, v), 1, floors.size - 1)
+    nearest = np.minimum(np.abs(floors[pos] - v), np.abs(floors[pos - 1] - v))
+    return nearest <= 1e-9 * v
+
+
+def test_real_h5_no_reported_p_sits_at_a_permutation_floor(data_dir):
+    """Arizona: the per-period Gi* p- and q-values of every cell, and the headline's p-value, are
+    exact or sequential, never 1/(permutations + 1) nor its BH transform (issue 17: 0.0334 = 6.213/186)."""
+    from borderscape.analyses.battery.common import hotspot_grid, records, split_date
+    from borderscape.analyses.battery.h5_hotspots import _cell_slope, _year_blocks, period_hot_spots
+    from borderscape.analyses.inputs import StudyInputs
+    from borderscape.analyses.study import load_study, working_crs
+    from borderscape.layers.ingest import ingest
+
+    study = load_study("arizona-sonora")
+    layers = {role: ingest(study.layers[role], data_dir=data_dir) for role in ("deaths", "environment")}
+    inputs = StudyInputs(layers=layers, missing={})
+    located, _ = records(study, inputs.get("deaths"))
+    points = gpd.GeoDataFrame(
+        {"date": located["date"]}, geometry=located.geometry.values, crs=located.crs, index=located.index
+    ).to_crs(working_crs(study))
+    cell, band = hotspot_grid(study, points)
+    grid = hs.square_grid(points, cell)
+    outcomes, cells = period_hot_spots(study, points, grid, band, "H5", str, np.random.default_rng(1), permutations=999)
+    floors = _floors(len(grid))
+    assert len(outcomes) >= 5 and all(o.status == "ran" and o.role == "descriptive" for o in outcomes)
+    assert all(o.p_value is None for o in outcomes)
+    for o, table in zip(outcomes, cells):
+        assert not _at_floor(table["gi_p"], floors).any() and not _at_floor(table["gi_q"], floors).any()
+        assert o.estimate == pytest.approx((table["hot"] == 1).mean())
+        # the block bootstrap interval is wider than the cells' Clopper–Pearson interval on real clumps
+        boot, cp = o.parameters["block_bootstrap_ci"], o.parameters["clopper_pearson_ci"]
+        assert boot[1] - boot[0] > 2 * (cp[1] - cp[0])
+    slopes, _ = _cell_slope(study, inputs, grid)
+    after = (points["date"] >= pd.Timestamp(split_date(study))).to_numpy()
+    shift = hs.hot_spot_shift(
+        hs.cell_index(grid, points),
+        after,
+        slopes.to_numpy(),
+        hs.distance_band_weights(grid, band),
+        _year_blocks(points["date"], after),
+        seed=2,
+        permutations=999,
+        resamples=99,
+    )
+    assert shift.blocks == (7, 19) and not _at_floor([shift.p_value], _floors(1)).any()
+    assert shift.ci[0] < shift.estimate < shift.ci[1]
+
+
+@pytest.mark.slow  # ingests the IOM records and GSHHG shorelines and runs M5 with its variants (~1 min)
+def test_real_m5_shift_and_periods_have_no_floor(data_dir):
+    from borderscape.analyses.battery.m5_hotspots import m5_hotspots
+    from borderscape.analyses.inputs import StudyInputs
+    from borderscape.analyses.study import load_study
+    from borderscape.layers.ingest import ingest
+
+    study = load_study("central-med")
+    layers = {role: ingest(study.layers[role], data_dir=data_dir) for role in ("deaths", "coastline")}
+    section = m5_hotspots(study, StudyInputs(layers=layers, missing={}), np.random.default_rng(3))
+    by_id = {o.id: o for o in section.outcomes}
+    shift = by_id["M5"]
+    assert shift.status == "ran" and shift.parameters["months_before"] == shift.parameters["months_after"] == 24
+    assert shift.ci[0] <= shift.estimate <= shift.ci[1]
+    assert not _at_floor([shift.p_value], _floors(1)).any()
+    assert len(shift.sensitivity) == 5 and shift.composition
+    periods = [o for o in section.outcomes if o.id != "M5"]
+    assert len(periods) >= 5 and all(o.role == "descriptive" and o.p_value is None for o in periods)
+    cells = section.tables["m5_cells"]
+    floors = _floors(int((cells["period"] == cells["period"].iloc[0]).sum()))
+    assert not _at_floor(cells["gi_p"], floors).any() and not _at_floor(cells["gi_q"], floors).any()

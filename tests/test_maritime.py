@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,12 +18,13 @@ from scipy import stats
 
 from borderscape.analyses import sea, sensors
 from borderscape.analyses.battery import run_battery
-from borderscape.analyses.battery.common import precise_deaths
-from borderscape.analyses.battery.m1_mortality import _its, mortality_per_crossing
-from borderscape.analyses.battery.m2_distances import m2_distances
+from borderscape.analyses.battery.common import intervention_windows, precise_deaths
+from borderscape.analyses.battery.m1_mortality import change_ratio, m1_mortality, pooled_rate
+from borderscape.analyses.battery.m2_distances import _median_difference, m2_distances, monthly_trend
 from borderscape.analyses.battery.m3_sar_regions import count_in_regions
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.stats.tests import risk_ratio, share_difference
+from borderscape.analyses.stats.trends import mann_kendall
 from borderscape.analyses.study import load_study
 from borderscape.geo.errors import InputError
 from borderscape.geo.raster import Raster
@@ -84,32 +87,156 @@ def test_central_rates_match_an_independent_recomputation(data_dir, battery_run)
         assert lo == pytest.approx(ci.low, abs=1e-10) and hi == pytest.approx(ci.high, abs=1e-10)
 
 
-def _simulated_monthly(rng, rate_ratio, months=72, t0=36):
-    dates = pd.date_range("2014-01-01", periods=months, freq="MS")
-    crossings = rng.integers(8000, 15000, months)
-    rate = 0.01 * np.where(np.arange(months) >= t0, rate_ratio, 1.0) * rng.gamma(50, 1 / 50, months)
-    deaths = rng.poisson(crossings * rate)
-    return pd.DataFrame({"date": dates, "waar": crossings - deaths, "waar_1": deaths}), dates[t0]
+def _shipwreck_months(rng, months=120, boat=80, q=0.004, frac=0.6):
+    """Crossers travel in boats of ``boat``; a boat sinks with probability ``q`` and ``frac`` of its people
+    die: deaths come in shipwrecks.  The true rate is ``q * frac``."""
+    n = rng.integers(4000, 20000, months)
+    boats = n // boat
+    sinks = rng.binomial(boats, q)
+    k = np.array([rng.binomial(boat, frac, s).sum() if s else 0 for s in sinks])
+    return k, boats * boat, q * frac
 
 
-def test_its_recovers_a_planted_rate_ratio_and_not_a_null_one():
-    rng = np.random.default_rng(7)
-    for planted in (2.0, 1.0):
-        monthly, t0 = _simulated_monthly(rng, planted)
-        table = mortality_per_crossing(monthly, ["atlantic"])
-        res = _its("atlantic", table, "t0", t0 - pd.DateOffset(months=36), t0, t0 + pd.DateOffset(months=36), 0.95)
-        assert res.ci[0] < planted < res.ci[1]
-        if planted == 2.0:
-            assert res.p_value < 0.01
-        assert res.n == 72
+@pytest.mark.slow
+def test_month_block_interval_covers_a_known_rate_where_clopper_pearson_does_not():
+    """Seeded shipwreck worlds with a known rate: the month-block interval is several times wider than the
+    Clopper–Pearson one and covers the rate in about 95 % of worlds; Clopper–Pearson does not."""
+    rng = np.random.default_rng(11)
+    worlds, cover_block, cover_cp, ratio = 150, 0, 0, []
+    for _ in range(worlds):
+        k, n, p = _shipwreck_months(rng)
+        r = pooled_rate(k, n, np.arange(len(k)), rng=rng, resamples=199)
+        assert r["estimate"] == pytest.approx(k.sum() / n.sum())
+        cover_block += r["ci"][0] <= p <= r["ci"][1]
+        cover_cp += r["cp_ci"][0] <= p <= r["cp_ci"][1]
+        ratio.append((r["ci"][1] - r["ci"][0]) / (r["cp_ci"][1] - r["cp_ci"][0]))
+        assert r["phi"] > 5  # the dispersion statistic sees the shipwrecks
+    mc = np.sqrt(0.95 * 0.05 / worlds)  # Monte Carlo error of a 95 % coverage
+    assert abs(cover_block / worlds - 0.95) < 3.5 * mc, cover_block / worlds
+    assert cover_cp / worlds < 0.6
+    assert np.median(ratio) > 3
 
 
-def test_pooled_rate_and_its_outcomes_ran(battery_run):
+def test_quasi_binomial_dispersion_matches_a_hand_computed_pearson_statistic():
+    rng = np.random.default_rng(4)
+    k, n, _ = _shipwreck_months(rng, months=60)
+    r = pooled_rate(k, n, np.arange(60), rng=rng, resamples=99)
+    p = k.sum() / n.sum()
+    phi = ((k - n * p) ** 2 / (n * p * (1 - p))).sum() / 59
+    assert r["phi"] == pytest.approx(phi, rel=1e-10)
+    half = stats.norm.ppf(0.975) * np.sqrt(phi / (n.sum() * p * (1 - p)))  # Wald on the logit scale
+    logit = np.log(p / (1 - p))
+    expect = 1 / (1 + np.exp(-(logit - half))), 1 / (1 + np.exp(-(logit + half)))
+    assert r["quasi_ci"] == pytest.approx(expect, rel=1e-6)
+
+
+def _seasonal_months(rng, ratio, months=48, split=24, phi=30):
+    """Monthly deaths with a season, a step of ``ratio`` at ``split`` and variance phi × mean (a scaled
+    Poisson: the quasi-Poisson model exactly)."""
+    dates = pd.date_range("2016-07-01", periods=months, freq="MS")
+    n = rng.integers(5000, 20000, months).astype(float)
+    season = 1 + 0.5 * np.sin(2 * np.pi * dates.month / 12)
+    mu = n * 0.015 * season * np.where(np.arange(months) >= split, ratio, 1.0)
+    k = phi * rng.poisson(mu / phi)
+    frame = pd.DataFrame({"date": dates, "month": dates.strftime("%Y-%m"), "dead_missing": k, "crossings": n})
+    return frame, dates[split]
+
+
+def test_change_ratio_equals_a_statsmodels_formula_fit():
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data, split = _seasonal_months(np.random.default_rng(5), 1.8)
+    est, ci, p, fit = change_ratio(data, split)
+    d = data.assign(after=(data["date"] >= split).astype(int), moy=data["date"].dt.month)
+    ref = smf.glm("dead_missing ~ after + C(moy)", d, family=sm.families.Poisson(), offset=np.log(d["crossings"])).fit(
+        scale="X2", use_t=True
+    )
+    assert est == pytest.approx(np.exp(ref.params["after"]), rel=1e-9)
+    assert ci == pytest.approx(tuple(np.exp(ref.conf_int().loc["after"])), rel=1e-9)
+    assert p == pytest.approx(ref.pvalues["after"], rel=1e-6)
+    assert fit.scale == pytest.approx(ref.pearson_chi2 / ref.df_resid, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_change_ratio_covers_a_planted_ratio_and_holds_its_size():
+    rng = np.random.default_rng(6)
+    worlds = 150
+    for planted in (1.8, 1.0):
+        cover = reject = 0
+        for _ in range(worlds):
+            data, split = _seasonal_months(rng, planted, phi=10)
+            _, ci, p, _ = change_ratio(data, split)
+            cover += ci[0] <= planted <= ci[1]
+            reject += p < 0.05
+        mc = np.sqrt(0.95 * 0.05 / worlds)
+        assert abs(cover / worlds - 0.95) < 3.5 * mc, (planted, cover / worlds)
+        if planted == 1.0:
+            assert reject / worlds <= 0.05 + 3.5 * mc
+        else:
+            assert reject / worlds > 0.9
+
+
+def test_interventions_in_one_month_make_one_split(central):
+    study, _ = central
+    dates = pd.Series(pd.date_range("2014-01-01", "2024-12-01", freq="MS"))
+    windows = intervention_windows(study, dates, 24)
+    splits = [w.split for w in windows]
+    assert len(splits) == len(set(splits))
+    merged = next(w for w in windows if w.split == pd.Timestamp("2014-11-01"))
+    assert len(merged.names) == 2 and merged.label == "2014-10-31"
+    assert {w.split.day for w in windows} == {1}
+    # 2018-06-28 splits at July, 2019-08-05 at August
+    assert {pd.Timestamp("2018-07-01"), pd.Timestamp("2019-08-01")} <= set(splits)
+    # cut at a denominator break: the Triton expansion's window starts at the Libyan interceptions (2016-01)
+    cut = intervention_windows(study, dates, 24, breaks=[pd.Timestamp("2016-01-01")])
+    mou = next(w for w in cut if w.label == "2017-02-02")
+    assert mou.start == pd.Timestamp("2016-01-01") and mou.cut == (pd.Timestamp("2016-01-01"),)
+
+
+def _study_with(study, **maritime):
+    import dataclasses as dc
+
+    return study.with_(parameters=dc.replace(study.params, maritime=dc.replace(study.params.maritime, **maritime)))
+
+
+def test_min_months_rule_makes_short_comparisons_descriptive(central):
+    study, inputs = central
+    out = {o.id: o for o in m1_mortality(study, inputs, np.random.default_rng(0)).outcomes}
+    mn = out["M1.central.its.2014-10-31"]  # 10 months of series before the end of Mare Nostrum
+    assert mn.role == "descriptive" and math.isnan(mn.p_value) and "min_months" in mn.method
+    assert "M1.central.its.2014-11-01" not in out  # merged with the end of Mare Nostrum
+    srr = out["M1.central.its.2018-06-28"]
+    assert srr.role == "secondary" and srr.parameters["months_before"] >= 24 and srr.parameters["months_after"] >= 24
+    assert "month of year" in srr.method
+    # periods too short for the rule: no test, a skipped M1.change and a descriptive crude ratio
+    short = _study_with(study, change_periods=(dt.date(2017, 7, 1), dt.date(2018, 7, 1), dt.date(2019, 7, 1)))
+    got = {o.id: o for o in m1_mortality(short, inputs, np.random.default_rng(0)).outcomes}
+    assert got["M1.change"].status == "skipped" and "min_months = 24" in got["M1.change"].reason
+    assert got["M1.change.descriptive"].role == "descriptive"
+    # periods across the 2016-01 denominator break: no test either
+    across = _study_with(study, change_periods=(dt.date(2015, 1, 1), dt.date(2017, 1, 1), dt.date(2019, 1, 1)))
+    got = {o.id: o for o in m1_mortality(across, inputs, np.random.default_rng(0)).outcomes}
+    assert got["M1.change"].status == "skipped" and "2016-01-01" in got["M1.change"].reason
+
+
+def test_pooled_rate_and_change_on_real_data(battery_run):
     outcomes = {o.id: o for o in battery_run.outcomes}
     pooled = outcomes["M1.central"]
-    assert pooled.status == "ran" and pooled.ci[0] < pooled.estimate < pooled.ci[1]
-    srr = outcomes["M1.central.its.2018-06-28"]
-    assert srr.status == "ran" and srr.estimate > 0 and srr.n >= 36 and "negative-binomial" in srr.method
+    assert pooled.status == "ran" and pooled.role == "descriptive" and math.isnan(pooled.p_value)
+    cp = pooled.parameters["clopper_pearson_ci"]
+    # the interval reflects shipwreck clustering: about 15 times the width of the independent one
+    assert (pooled.ci[1] - pooled.ci[0]) > 8 * (cp[1] - cp[0])
+    assert pooled.parameters["dispersion_phi"] > 50 and "block bootstrap" in pooled.method
+    change = outcomes["M1.change"]
+    assert change.role == "primary" and change.status == "ran" and change.p_adjusted is not None
+    assert change.null_value == 1.0 and change.direction == "either"
+    assert change.parameters["months_before"] == change.parameters["months_after"] == 24
+    assert change.ci[0] < change.estimate < change.ci[1]
+    names = " | ".join(v.name for v in change.sensitivity)
+    assert "month-block" in names and "denominator arrivals" in names and "without 2020" in names
+    assert any("Themis" in c for c in change.caveats) and any("COVID-19" in c for c in change.caveats)
+    assert {r.variable for r in change.composition} >= {"component of the crossings"}
 
 
 # -- M2: distances ----------------------------------------------------------------------------
@@ -163,10 +290,103 @@ def test_distance_to_active_areas_uses_the_dates():
     assert np.isnan(d[3])  # no area active in 2010
 
 
+def test_nearest_active_area_equals_measuring_to_the_areas_in_force():
+    areas = gpd.GeoDataFrame(
+        {
+            "operation": ["A", "B"],
+            "active_from": pd.to_datetime(["2015-01-01", "2016-06-01"]),
+            "active_to": pd.to_datetime(["2017-12-31", pd.NaT]),
+        },
+        geometry=[shapely.box(12, 35, 13, 36), shapely.box(13.5, 34, 15, 35.2)],
+        crs="EPSG:4326",
+    )
+    rng = np.random.default_rng(8)
+    pts = gpd.GeoDataFrame(
+        {"date": pd.to_datetime("2014-06-01") + pd.to_timedelta(rng.integers(0, 2500, 40), unit="D")},
+        geometry=shapely.points(rng.uniform(11, 16, 40), rng.uniform(33, 37, 40)),
+        crs="EPSG:4326",
+    )
+    labels, each = sea.distance_to_each_area(pts, areas, crs="EPSG:32633")
+    assert labels == ["A", "B"]
+    direct = sea.distance_to_active_areas(pts, areas, crs="EPSG:32633")
+    np.testing.assert_allclose(sea.nearest_active(each, areas, pts["date"]), direct, rtol=1e-9, equal_nan=True)
+    assert np.isnan(direct).any() and (direct == 0).any()
+    assert sea.area_changes(areas, "2014-01-01", "2020-01-01") == [
+        pd.Timestamp("2015-01-01"),
+        pd.Timestamp("2016-06-01"),
+        pd.Timestamp("2018-01-01"),
+    ]
+
+
+def test_monthly_trend_is_mann_kendall_on_the_monthly_medians():
+    rng = np.random.default_rng(9)
+    dates = pd.to_datetime("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, 600), unit="D")
+    km = 100 + 0.01 * (dates - dates.min()).days.to_numpy() + rng.normal(0, 30, 600)
+    got = monthly_trend(dates, km, minimum=3, autocorrelation="yue-wang")
+    frame = pd.DataFrame({"m": dates.to_period("M"), "km": km})
+    med = frame.groupby("m")["km"].agg(["median", "size"])
+    med = med[med["size"] >= 3]
+    ref = mann_kendall(med["median"].to_numpy(), med.index.to_timestamp(), autocorrelation="yue-wang")
+    assert got.estimate == pytest.approx(ref.estimate) and got.p_value == pytest.approx(ref.p_value)
+    assert got.n == len(med) and got.parameters["events"] == int(med["size"].sum())
+    assert got.ci[0] < 0.01 * 365.25 < got.ci[1]  # the planted slope, km per year
+
+
+@pytest.mark.slow
+def test_whole_month_comparison_holds_its_size_when_incidents_cluster_by_month():
+    """Simulated incidents with a shared effect per month and no change: the month-permutation test rejects
+    in about 5 % of worlds and the month-block interval covers 0; treating incidents as independent
+    rejects far more often."""
+    rng = np.random.default_rng(2)
+    worlds, reject_month, reject_iid, cover = 120, 0, 0, 0
+    months = np.repeat(np.arange(48), 15)
+    after = months >= 24
+    for _ in range(worlds):
+        v = np.repeat(rng.normal(0, 30, 48), 15) + rng.normal(0, 20, months.size)
+        c = sea.month_block_comparison(v, months, after, _median_difference, seed=rng, resamples=99, permutations=99)
+        naive = sea.month_block_comparison(
+            v, np.arange(v.size), after, _median_difference, seed=rng, resamples=1, permutations=99
+        )
+        assert c.estimate == pytest.approx(np.median(v[after]) - np.median(v[~after]))
+        reject_month += c.p_value < 0.05
+        reject_iid += naive.p_value < 0.05
+        cover += c.ci[0] <= 0 <= c.ci[1]
+    mc = np.sqrt(0.05 * 0.95 / worlds)
+    assert reject_month / worlds <= 0.05 + 3.5 * mc
+    assert cover / worlds >= 0.95 - 3.5 * mc
+    assert reject_iid / worlds > 0.3
+
+
+def test_a_month_on_both_sides_is_refused():
+    with pytest.raises(InputError, match="both sides"):
+        sea.month_block_comparison(
+            np.arange(4.0),
+            ["2020-01", "2020-01", "2020-02", "2020-02"],
+            [False, True, True, True],
+            _median_difference,
+            seed=0,
+        )
+
+
 def test_distance_outcomes_on_real_data(battery_run):
     outcomes = {o.id: o for o in battery_run.outcomes}
     for oid in ("M2.deaths.coast", "M2.detections.coast", "M2.deaths.coverage", "M2.detections.coverage"):
-        assert outcomes[oid].status == "ran" and outcomes[oid].n >= 100
+        assert outcomes[oid].status == "ran" and outcomes[oid].n >= 30  # months, not incidents
+        assert "monthly medians" in outcomes[oid].method and outcomes[oid].parameters["events"] >= 100
+    primary = outcomes["M2.deaths.coast"]
+    assert primary.role == "primary" and primary.p_adjusted is not None and "Yue & Wang" in primary.method
+    assert {v.name for v in primary.sensitivity} >= {
+        "no autocorrelation correction",
+        "monthly means instead of medians",
+    }
+    # Triton → Themis: the distance to the area in force moves with the area; the result says so and
+    # gives the same incidents measured to one area held fixed
+    themis = outcomes["M2.deaths.coverage.2018-02-01"]
+    assert any("operational area in force changes" in c for c in themis.caveats)
+    fixed = [v for v in themis.sensitivity if "held fixed" in v.name]
+    assert len(fixed) == 3 and all(abs(v.estimate) < abs(themis.estimate) / 3 for v in fixed)
+    assert "month-block bootstrap" in themis.method and themis.composition
+    assert not any(o.id.endswith(".2014-11-01") for o in battery_run.outcomes)  # merged with 2014-10-31
     assert "whole-degree" in outcomes["M2.deaths.coast"].reason
     assert "no coastal stations given" in outcomes["M2.deaths.coverage"].reason  # areas only, and it says so
     assert "coverage_2018-02-01" in battery_run.rasters
@@ -194,6 +414,10 @@ def test_libyan_srr_share_change_is_reported(battery_run):
     outcomes = {o.id: o for o in battery_run.outcomes}
     lby = outcomes["M3.LBY.2018-06-28"]
     assert lby.status == "ran" and lby.ci[0] <= lby.estimate <= lby.ci[1] and 0 <= lby.p_value <= 1
+    assert lby.role == "primary" and "month-block bootstrap" in lby.method and lby.p_adjusted is not None
+    assert lby.parameters["months_before"] == lby.parameters["months_after"] == 24
+    mn = outcomes["M3.LBY.2014-10-31"]  # 10 months of incidents before: no test
+    assert mn.role == "descriptive" and math.isnan(mn.p_value)
     shares = battery_run.tables["sar_shares"]
     assert ((shares["ci_low"] <= shares["share"]) & (shares["share"] <= shares["ci_high"])).all()
 
@@ -347,6 +571,34 @@ def test_detection_assets_table_and_ratios(battery_run):
     aerial = outcomes["M4.aerial"]
     row, ref = table.set_index("detector_class").loc["aerial"], table.set_index("detector_class").loc["vessel"]
     assert aerial.estimate == pytest.approx((row["with_deaths"] / row["boats"]) / (ref["with_deaths"] / ref["boats"]))
+    assert aerial.role == "primary" and aerial.null_value == 1.0 and "cluster-robust" in aerial.method
+    katz = next(v for v in aerial.sensitivity if v.name.startswith("Katz"))
+    assert (aerial.ci[1] / aerial.ci[0]) > (katz.ci[1] / katz.ci[0])  # months cluster: a wider interval
+
+
+def test_cluster_robust_risk_ratio_matches_gee_with_the_small_sample_factor():
+    """The modified Poisson regression with a cluster-robust variance (statsmodels GLM) against GEE
+    (independence, robust), which omits the G/(G-1) (N-1)/(N-K) factor."""
+    import statsmodels.api as sm
+
+    from borderscape.analyses.battery.m4_assets import _cluster_poisson
+
+    rng = np.random.default_rng(12)
+    months = np.repeat([f"2016-{m:02d}" for m in range(1, 13)] * 3, 20)
+    cls = rng.choice(["vessel", "aerial", "ngo"], months.size)
+    risk = 0.1 * np.where(cls == "aerial", 1.5, 1.0) * np.repeat(rng.gamma(2, 0.5, 36), 20)
+    d = pd.DataFrame({"cls": cls, "month": months, "dead": rng.binomial(1, np.clip(risk, 0, 1))})
+    got = _cluster_poisson(d, 0.95)
+    x = sm.add_constant(pd.DataFrame({c: (cls == c).astype(float) for c in ("aerial", "ngo")}))
+    groups = pd.factorize(d["month"])[0]
+    gee = sm.GEE(d["dead"], x, groups=groups, family=sm.families.Poisson()).fit()
+    g, n, k = 12, len(d), 3
+    se = np.sqrt(gee.cov_robust[1, 1] * g / (g - 1) * (n - 1) / (n - k))
+    z = stats.norm.ppf(0.975)
+    est, ci, _ = got["aerial"]
+    crude = d.loc[cls == "aerial", "dead"].mean() / d.loc[cls == "vessel", "dead"].mean()
+    assert est == pytest.approx(crude, rel=1e-8)
+    assert ci == pytest.approx((est * np.exp(-z * se), est * np.exp(z * se)), rel=1e-6)
 
 
 def test_hotspots_per_period(battery_run):
@@ -381,7 +633,12 @@ def test_run_central_med_end_to_end_with_the_same_numbers(data_dir, tmp_path, ba
     assert list(table.columns) == ["route", "month", "dead_missing", "crossings", "rate", "ci_low", "ci_high"]
     results = json.loads((out / "results.json").read_text())
     ids = {t["id"] for t in results["tests"]}
-    assert {"M1.central", "M3.LBY.2018-06-28", "M4.aerial"} <= ids
+    assert {"M1.central", "M1.change", "M3.LBY.2018-06-28", "M4.aerial"} <= ids
+    for q in ("M1", "M2", "M3", "M4"):
+        primaries = [t for t in results["tests"] if t["id"].split(".")[0] == q and t["role"] == "primary"]
+        assert len(primaries) == 1 and primaries[0]["status"] == "ran" and primaries[0]["p_adjusted"] is not None
+    # no p-value on a descriptive result
+    assert all(t["p_value"] is None for t in results["tests"] if t["role"] == "descriptive" and t["id"][:2] != "M5")
     direct = [json.loads(json.dumps(o.to_dict())) for o in battery_run.outcomes]
     written = [{k: t[k] for k in direct[0]} for t in results["tests"]]
     assert written == direct

@@ -62,10 +62,17 @@ def test_run_battery_skips_typed_errors_and_failed_fits_alone():
         mp.setattr(battery, "FUNNEL", funcs)
         result = run_battery(study, StudyInputs({}))
         by_id = {o.id: o for o in result.outcomes}
-        assert [o.id for o in result.outcomes] == ["H1", "H2", "H3", "H4"]
+        # each question keeps its declared primary: a skipped one, with the reason, where it did not run
+        declared = {q: study.endpoints[q].result for q in ("H1", "H2", "H3", "H4")}
+        assert [o.id for o in result.outcomes] == [
+            i for q in ("H1", "H2", "H3", "H4") for i in dict.fromkeys((declared[q], q))
+        ]
         assert by_id["H1"].status == by_id["H4"].status == "ran"
-        assert by_id["H2"].status == "skipped" and by_id["H2"].tier == battery.tier("H2")
+        assert by_id["H2"].status == "skipped" and by_id["H2"].role == "secondary"
         assert "unusable here" in by_id["H2"].reason and "supply a better one" in by_id["H2"].reason
+        primary = by_id[declared["H2"]]
+        assert primary.role == "primary" and primary.status == "skipped" and "unusable here" in primary.reason
+        assert [o.id for o in result.outcomes if o.role == "primary"] == list(declared.values())
         assert by_id["H3"].status == "skipped" and "LinAlgError" in by_id["H3"].reason
         assert by_id["H2"].name.startswith("H2")
         # a bug is not hidden
@@ -115,7 +122,10 @@ def test_a_hypothesis_that_raises_a_typed_error_is_skipped_and_the_others_run(pa
     tests = outcomes(out)
     assert tests["H2"]["status"] == "skipped"
     assert "unusable here" in tests["H2"]["reason"] and "supply a better one" in tests["H2"]["reason"]
-    assert not [k for k in tests if k.startswith("H2.")]
+    # nothing of H2 ran: only its declared primary, skipped with the same reason
+    assert {k: (t["status"], t["role"]) for k, t in tests.items() if k.startswith("H2.")} == {
+        load_study("arizona-sonora").endpoints["H2"].result: ("skipped", "primary")
+    }
     assert tests["H5"]["status"] == "skipped" and "LinAlgError" in tests["H5"]["reason"]
     assert tests["H4"]["status"] == "ran" and tests["H4.rate_ratio"]["status"] == "ran"
     assert tests["H1"]["status"] == tests["H3"]["status"] == "skipped"  # no towers, no DEM: as before

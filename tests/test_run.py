@@ -18,6 +18,7 @@ from pyproj import Transformer
 from test_no_names import count_names, name_forms, parquet_text
 
 from borderscape.analyses.inputs import assemble_inputs, prepare_dem
+from borderscape.analyses.results import ROLES
 from borderscape.analyses.study import load_study, working_crs
 from borderscape.cli import main
 from borderscape.geo.raster import Raster
@@ -116,17 +117,27 @@ def test_run_writes_every_output(plain, data_dir):
             "p_value",
             "n",
             "method",
-            "tier",
+            "role",
+            "p_adjusted",
+            "null_value",
+            "direction",
+            "caveats",
+            "sensitivity",
+            "composition",
             "parameters",
         }
-        assert t["tier"] in {"primary", "secondary", "context"}
+        assert t["role"] in ROLES
         if t["status"] == "ran":
             assert t["estimate"] is not None and t["n"] is not None and t["method"]
-    tiers = {t["id"]: t["tier"] for t in results["tests"]}
-    assert {tiers[k] for k in ("H1", "H2.road_distance", "H2.energy", "H4", "H4.rate_ratio", "H5")} == {"primary"}
-    assert tiers["H2.road_distance.trend"] == "secondary" and tiers["H2.case_control"] == "context"
-    assert {v for k, v in tiers.items() if k.startswith("H4.its.")} == {"secondary"}
-    assert {v for k, v in tiers.items() if k.startswith("H5.")} == {"context"}
+        if t["role"] == "descriptive" or t["p_value"] is None:
+            assert t["p_adjusted"] is None, t["id"]
+        elif t["status"] == "ran":
+            assert t["p_value"] <= t["p_adjusted"] <= 1, t["id"]
+    # exactly one primary per question, the endpoint the study declared
+    study = load_study("arizona-sonora")
+    primaries = [t["id"] for t in results["tests"] if t["role"] == "primary"]
+    assert sorted(primaries) == sorted(e.result for e in study.endpoints.values())
+    assert sorted(p.split(".")[0] for p in primaries) == ["H1", "H2", "H3", "H4", "H5"]
     by_source = {s["id"]: s for s in results["sources"]}
     assert {"pcome", "cbp-encounters", "tiger-roads-az", "ibwc-boundary"} <= set(by_source)
     assert all(s["publisher"] and s["licence"] and s["citation"] for s in results["sources"])
@@ -135,6 +146,8 @@ def test_run_writes_every_output(plain, data_dir):
         "provenance.json",
         "tables/h2_records.csv",
         "tables/h4_monthly.csv",
+        "tables/sensitivity.csv",
+        "tables/composition.csv",
         "figures/hardship_over_time.png",
         "figures/hardship_over_time.svg",
         "figures/mortality_per_encounter.png",
@@ -154,6 +167,62 @@ def test_run_writes_every_output(plain, data_dir):
     assert gpd.read_parquet(parquet[0]).crs is not None
     # no leftover temporary files
     assert not [p for p in plain.rglob(".*") if p.is_file()]
+
+
+def test_sensitivity_and_composition_tables_are_written(plain):
+    """tables/sensitivity.csv and tables/composition.csv: every variant and every composition row of
+    results.json, led by its result's id, with the columns of output.findings_tables."""
+    from borderscape.output import COMPOSITION_COLUMNS, SENSITIVITY_COLUMNS
+
+    tests = json.loads((plain / "results.json").read_text(encoding="utf-8"))["tests"]
+    for name, columns, key in (
+        ("sensitivity", SENSITIVITY_COLUMNS, "sensitivity"),
+        ("composition", COMPOSITION_COLUMNS, "composition"),
+    ):
+        table = pd.read_csv(plain / "tables" / f"{name}.csv", keep_default_na=False)
+        assert tuple(table.columns) == columns, name
+        expected = [(t["id"], len(t[key])) for t in tests if t[key]]
+        assert [(r, int(n)) for r, n in table.groupby("result", sort=False).size().items()] == expected, name
+    table = pd.read_csv(plain / "tables" / "sensitivity.csv", keep_default_na=False)
+    assert list(zip(table["result"], table["variant"])) == [
+        (t["id"], v["name"]) for t in tests for v in t["sensitivity"]
+    ]
+
+
+def test_findings_tables_on_a_fixture(tmp_path):
+    """The two tables from results.json rows, written by the run folder's one table writer."""
+    from borderscape.output import findings_tables, write_tables
+
+    tests = [
+        {
+            "id": "H2.road_distance",
+            "sensitivity": [
+                {"name": "GPS only", "estimate": 5.9, "ci": [4.8, 7.0], "n": 2100, "p_value": 1e-9, "note": ""},
+                {"name": "=HYPERLINK()", "estimate": None, "ci": None, "n": None, "p_value": None, "note": "none"},
+            ],
+            "composition": [
+                {
+                    "variable": "corridor",
+                    "level": "Cabeza Prieta",
+                    "before": 0.034,
+                    "after": 0.132,
+                    "n_before": 10,
+                    "n_after": 30,
+                },
+            ],
+        },
+        {"id": "H5", "sensitivity": [], "composition": []},
+    ]
+    written = write_tables(tmp_path, findings_tables(tests), simulated=False)
+    assert sorted(p.name for p in written) == ["composition.csv", "sensitivity.csv"]
+    sens = pd.read_csv(tmp_path / "sensitivity.csv")
+    assert sens["result"].tolist() == ["H2.road_distance"] * 2
+    assert sens.loc[0, ["estimate", "ci_low", "ci_high", "n"]].tolist() == [5.9, 4.8, 7.0, 2100]
+    assert sens.loc[1, "variant"] == "'=HYPERLINK()" and sens.loc[1, ["estimate", "n"]].isna().all()
+    comp = pd.read_csv(tmp_path / "composition.csv")
+    assert comp.iloc[0].tolist() == ["H2.road_distance", "corridor", "Cabeza Prieta", 0.034, 0.132, 10, 30]
+    empty = findings_tables([{"id": "H1", "sensitivity": [], "composition": []}])
+    assert [len(f) for f in empty.values()] == [0, 0]
 
 
 def test_run_statuses_without_towers_and_dem(plain):
@@ -214,6 +283,7 @@ def test_same_inputs_give_byte_identical_results(plain, data_dir, tmp_path, caps
     code, out = run(["run", str(copy), "--data-dir", str(data_dir), "--out", str(tmp_path / "again")], capsys)
     assert code == 0
     assert "H4" in out and "skipped" in out  # the summary table
+    assert "results by role" in out and "adj. p" in out and "primary" in out
     assert (tmp_path / "again" / "results.json").read_bytes() == (plain / "results.json").read_bytes()
     page = (tmp_path / "again" / "map.html").read_text(encoding="utf-8")
     assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -408,7 +478,7 @@ def test_several_studies_at_once_on_two_workers_equal_each_run_alone(plain, data
     assert (tmp_path / "arizona-sonora" / "results.json").read_bytes() == (plain / "results.json").read_bytes()
     med = json.loads((tmp_path / "western-med" / "results.json").read_text())
     assert med["study"] == "western-med" and any(t["status"] == "ran" for t in med["tests"])
-    assert "outputs written to" in out and out.count("funnel-effect tests") == 2
+    assert "outputs written to" in out and out.count("results by role") == 2
     # two studies of one name would write into one folder
     code, out = run(
         ["run", "arizona-sonora", "arizona-sonora", "--data-dir", str(data_dir), "--out", str(tmp_path / "twice")],

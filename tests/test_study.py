@@ -129,7 +129,7 @@ def test_a_users_copy_loads(tmp_path):
     assert study.interventions[0] == Intervention("towers", dt.date(2006, 9, 21))
     assert study.sensors["IFT"] == SensorDefaults("IFT", 40.0, 12000.0, dt.date(2015, 1, 1))
     assert study.crs == "auto" and study.battery == "funnel" and study.resolution_m == 100.0
-    assert study.params.statistics.permutations == 999 and study.params.hardship.min_per_year == 3
+    assert study.params.statistics.permutations == 999 and study.params.hardship.min_per_year == 20
     sea = _load(tmp_path, MARITIME)
     assert sea.params.maritime.departure_coasts == (P.DepartureCoast("Libya", (11.5, 30.0, 25.2, 33.3)),)
     assert sea.params.maritime.lacking == {"sar_regions": "none here"}
@@ -304,11 +304,24 @@ OLD_DEFAULTS = [
     ("hardship", "terrain_window_m", 270.0),
     ("hardship", "terrain_join_m", 100.0),
     ("hardship", "environment_join_m", 3500.0),
-    ("hardship", "min_per_year", 3),
+    ("hardship", "min_per_year", 20),
     ("hardship", "energy_segments", 4),
     ("h4", "sectors", None),
     ("h4", "per", 100000.0),
-    ("h4", "min_months", 3),
+    ("statistics", "min_months", 24),
+    ("statistics", "shock_window_months", 12),
+    ("statistics", "trend_autocorrelation", "yue-wang"),
+    ("statistics", "hotspot_inference", "exact"),
+    ("statistics", "hotspot_block_cells", None),
+    ("hardship", "short_pmi_days", 35.0),
+    ("hardship", "spatial_block_m", 25000.0),
+    ("hardship", "corridor_min_records", 30),
+    ("hardship", "placebo_splits", None),
+    ("routes", "sensitivity", True),
+    ("cost", "downhill", "santee"),
+    ("maritime", "denominator", "attempted"),
+    ("maritime", "change_periods", None),
+    ("maritime", "min_per_month", 3),
     ("viewshed", "target_height_m", 1.7),
     ("viewshed", "curvature", True),
     ("viewshed", "refraction", 0.13),
@@ -346,7 +359,7 @@ def test_the_walker_defaults_are_the_cost_models():
         model["V"],
         model["eta"],
     )
-    assert {P.Cost.ALIASES[k] for k in ("W", "L", "V", "eta")} == set(P.Cost.keys_()) - {"model"}
+    assert {P.Cost.ALIASES[k] for k in ("W", "L", "V", "eta")} == set(P.Cost.keys_()) - {"model", "downhill"}
 
 
 def test_every_declared_key_is_in_the_table():
@@ -500,7 +513,7 @@ def test_to_dict_holds_what_shapes_the_numbers(tmp_path):
     data = study.to_dict()
     assert data["region"] == {"bbox": [-112.0, 31.0, -110.0, 32.5], "crs": "auto", "resolution_m": 100.0}
     assert data["study"]["seed"] == 7 and data["periods"]["interventions"][0]["date"] == "2006-09-21"
-    assert data["parameters"]["hardship"]["min_per_year"] == 3  # defaults included
+    assert data["parameters"]["hardship"]["min_per_year"] == 20  # defaults included
     assert data["parameters"]["statistics"]["hotspot_cell_m"] is None  # derived from the data
     assert "maritime" not in data["parameters"]
     assert Study.from_dict(data) == study

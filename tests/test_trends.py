@@ -89,6 +89,60 @@ def test_yue_wang_correction():
     assert tr.mann_kendall(alt, autocorrelation="yue-wang").parameters["correction_factor"] == 1.0
 
 
+def _ar1(rng, n, rho, trend=0.0):
+    e = np.zeros(n)
+    for i in range(1, n):
+        e[i] = rho * e[i - 1] + rng.normal()
+    return e + trend * np.arange(n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_hamed_rao_equals_pymannkendall(seed):
+    mk = pytest.importorskip("pymannkendall")
+    rng = np.random.default_rng(seed)
+    y = _ar1(rng, 60, 0.7, trend=0.02 * seed)
+    ref = mk.hamed_rao_modification_test(y)
+    res = tr.mann_kendall(y, autocorrelation="hamed-rao")
+    plain = mk.original_test(y)
+    assert ref.var_s > plain.var_s  # positive autocorrelation: the factor is above 1, where both agree
+    assert res.parameters["S"] == ref.s
+    assert res.parameters["var_S"] * res.parameters["correction_factor"] == pytest.approx(ref.var_s, rel=1e-10)
+    assert res.statistic == pytest.approx(ref.z, rel=1e-10)
+    assert res.p_value == pytest.approx(ref.p, rel=1e-8, abs=1e-14)
+    assert res.estimate == pytest.approx(ref.slope, rel=1e-12)
+    assert "Hamed & Rao (1998)" in res.method
+
+
+def test_hamed_rao_with_yearly_time_and_floor():
+    mk = pytest.importorskip("pymannkendall")
+    rng = np.random.default_rng(11)
+    y = _ar1(rng, 30, 0.8)
+    # a time axis in years (equal steps) detrends the same way as pymannkendall's index
+    res = tr.mann_kendall(y, np.arange(1995, 2025), autocorrelation="hamed-rao")
+    assert res.statistic == pytest.approx(mk.hamed_rao_modification_test(y).z, rel=1e-10)
+    # a negatively autocorrelated series: pymannkendall deflates the variance, we never do
+    alt = np.tile([0.0, 3.0], 20) + 0.05 * np.arange(40) + 0.1 * rng.normal(size=40)
+    ref = mk.hamed_rao_modification_test(alt)
+    assert ref.var_s < mk.original_test(alt).var_s
+    got = tr.mann_kendall(alt, autocorrelation="hamed-rao")
+    assert got.parameters["correction_factor"] == 1.0
+    assert got.p_value == pytest.approx(tr.mann_kendall(alt).p_value)
+
+
+def test_uncorrected_variance_against_pymannkendall():
+    """S, Var S and the plain p-value equal pymannkendall's original test.  (Its Yue–Wang test sums
+    the empirical autocorrelations of every lag, which add up to about -1/2 for any centred series,
+    so its factor is below 1 even for AR(1) rho = 0.6; ours is the AR(1) form checked above.)"""
+    mk = pytest.importorskip("pymannkendall")
+    rng = np.random.default_rng(5)
+    y = _ar1(rng, 150, 0.6)
+    plain = tr.mann_kendall(y)
+    ref = mk.original_test(y)
+    assert plain.parameters["S"] == ref.s and plain.parameters["var_S"] == pytest.approx(ref.var_s)
+    assert plain.p_value == pytest.approx(ref.p, rel=1e-10)
+    assert tr.mann_kendall(y, autocorrelation="yue-wang").parameters["correction_factor"] > 2
+
+
 def _its_frame(rng, n=72, t0=36, level=8.0, slope_change=-0.2):
     t = np.arange(n, dtype=float)
     post = (t >= t0).astype(float)
@@ -237,7 +291,7 @@ def test_inputs_not_modified_and_errors():
     with pytest.raises(InputError):
         tr.mann_kendall([1.0, np.nan, 2.0, 3.0])
     with pytest.raises(InputError):
-        tr.mann_kendall([1.0, 2.0, 3.0], autocorrelation="hamed-rao")
+        tr.mann_kendall([1.0, 2.0, 3.0], autocorrelation="hamed_rao")
     with pytest.raises(InputError):
         tr.compare_samples(a, b, statistic="mode")
 

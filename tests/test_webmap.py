@@ -234,6 +234,25 @@ def test_titles_sources_and_caveats_are_escaped():
     assert page.count(webmap.SIMULATED) >= 3  # banner, title, heading
 
 
+def test_tests_panel_shows_role_and_adjusted_p():
+    """The map's panel of results: each row's role and adjusted p-value beside the unadjusted one; a
+    descriptive result shows no p-value; every text escaped."""
+    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326")
+    layers = webmap.layers_from_frame(frame, kind="context", name="a", group="Context", colour="#000000")
+    common = {"status": "ran", "estimate": 6.69, "ci": [5.85, 7.54], "n": 4121, "reason": ""}
+    outcomes = [
+        {**common, "id": "H2.road_distance", "name": HOSTILE, "role": "primary", "p_value": 0.0123, "p_adjusted": 0.2},
+        {**common, "id": "H4", "name": "rate", "role": "descriptive", "p_value": 0.0456, "p_adjusted": None},
+    ]
+    page = webmap.build_map(layers, title="t", caveats=[], sources=[], outcomes=outcomes)
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<th>role</th>" in page and "<th>adj. p</th><th>p</th>" in page
+    rows = re.findall(r"<tr><td>(H2\.road_distance|H4)</td>(.*?)</tr>", page)
+    cells = {i: re.findall(r"<td>(.*?)</td>", r) for i, r in rows}
+    assert cells["H2.road_distance"][0] == "primary" and cells["H2.road_distance"][5:7] == ["0.2", "0.0123"]
+    assert cells["H4"][0] == "descriptive" and cells["H4"][5:7] == ["", ""] and "0.0456" not in page
+
+
 def test_json_for_html_round_trips_and_cannot_close_the_element():
     value = {"a": ["</script>", "<!--", "&amp;", "\u2028\u2029", "ü"]}
     text = webmap._json_for_html(value)

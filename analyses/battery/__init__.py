@@ -84,6 +84,7 @@ MARITIME: list[tuple[str, Hypothesis]] = [
     ("M5", m5_hotspots.m5_hotspots),
 ]
 
+
 def adjust(outcomes: Sequence[Outcome]) -> list[Outcome]:
     """``p_adjusted`` for every result that ran: Holm (1979) across the primary results of the battery,
     Benjamini & Hochberg (1995) among the secondary results of each hypothesis; None for descriptive
@@ -129,7 +130,8 @@ def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outc
     declare becomes secondary; when the declared result is absent (the whole hypothesis was skipped,
     or the data could not support it) a skipped primary is added with the reason.  A primary result
     whose sensitivity variant lies on the other side of no effect, or whose estimate lies against the
-    declared direction, says so in its caveats.
+    declared direction, says so in its caveats (placebo variants, named ``placebo …``, are expected to
+    find nothing and are left out of that check).
     """
     endpoint = study.endpoints.get(prefix)
     out = [dataclasses.replace(o, role="secondary") if o.role == "primary" else o for o in outcomes]
@@ -151,13 +153,20 @@ def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outc
     i = found[0]
     o = out[i]
     caveats = list(o.caveats)
+    if endpoint.disclosure:
+        caveats.append(endpoint.disclosure)
     side = _side(o, o.estimate)
     wanted = {"increase": 1, "decrease": -1}.get(endpoint.direction, 0)
     if o.status == "ran" and wanted and side == -wanted:
         caveats.append(
             f"The estimate lies against the direction declared before the data were read ({endpoint.direction})."
         )
-    flipped = [v.name for v in o.sensitivity if side and _side(o, v.estimate) == -side]
+    # a placebo split is expected to find nothing: its sign says nothing about the result's robustness
+    flipped = [
+        v.name
+        for v in o.sensitivity
+        if side and _side(o, v.estimate) == -side and not v.name.lower().startswith("placebo")
+    ]
     if o.status == "ran" and flipped:
         caveats.append(
             "The estimate changes sign (crosses no effect) in the sensitivity variant"

@@ -4,7 +4,8 @@
 * which records count (:func:`records`, :func:`records_on_grid`, :func:`precise_deaths`,
   :func:`in_period`) and how those left out are reported (:func:`with_excluded`);
 * periods: :func:`period_bounds` (the one rule that cuts a span of dates at interventions),
-  :func:`period_label`, :func:`hotspot_bounds`, :func:`intervention_windows`, :func:`split_date`;
+  :func:`period_label`, :func:`hotspot_bounds`, :func:`intervention_windows` (one :class:`Window`
+  per intervention month, :func:`split_month`), :func:`split_date`;
 * why a test is skipped: :func:`missing` (a layer is absent) and :func:`reason` (a typed error);
 * the study's settings: :func:`settings`, :func:`sea_settings`, :func:`pandolf_params`,
   :func:`viewshed_options`, and the routes of the sea battery (:data:`ROUTES`);
@@ -22,7 +23,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -31,8 +32,7 @@ import shapely
 
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome, StatResult
-from borderscape.analyses.stats.hotspots import GiStar, fdr_bh
-from borderscape.analyses.stats.intervals import clopper_pearson
+from borderscape.analyses.stats.hotspots import GiStar, fdr_bh, hot_share
 from borderscape.analyses.study import Study
 from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.nearest import nearest
@@ -131,7 +131,8 @@ ROUTES: dict[str, RouteSpec] = {
 def sea_settings(study: Study) -> dict[str, Any]:
     """The sea battery's settings: ``[parameters.maritime]`` (``routes``, ``iom_routes``,
     ``departure_coasts``, ``window_months``, ``exclude_years``, ``target_height_m``, ``lacking``,
-    ``hotspot_permutations``) with :func:`settings`."""
+    ``hotspot_permutations``, ``denominator``, ``change_periods`` as timestamps, ``min_per_month``)
+    with :func:`settings` and ``[parameters.statistics]`` ``min_months`` and ``trend_autocorrelation``."""
     m = study.params.maritime
     routes = list(m.routes)
     return {
@@ -146,6 +147,11 @@ def sea_settings(study: Study) -> dict[str, Any]:
         "lacking": {str(k): str(v) for k, v in m.lacking.items()},
         **settings(study),
         "hotspot_permutations": m.hotspot_permutations,
+        "denominator": m.denominator,
+        "change_periods": None if m.change_periods is None else [pd.Timestamp(d) for d in m.change_periods],
+        "min_per_month": m.min_per_month,
+        "min_months": study.params.statistics.min_months,
+        "trend_autocorrelation": study.params.statistics.trend_autocorrelation,
     }
 
 
@@ -384,35 +390,96 @@ def hotspot_bounds(study: Study, first: Any, last: Any) -> list[pd.Timestamp]:
     return period_bounds(study, first, last, dates=list(given) if given else None)
 
 
-def intervention_windows(
-    study: Study, dates: pd.Series, months: int
-) -> list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
-    """(label, start, intervention, end) for each intervention inside the span of ``dates``
-    (after the first date, up to the last): ``months`` calendar months on each side."""
-    out: list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp]] = []
+def split_month(date: Any) -> pd.Timestamp:
+    """The first day of the month nearest ``date``: a date on day 1–15 splits at its own month, a later
+    one at the next (2014-10-31 and 2014-11-01 both split monthly data at 2014-11)."""
+    t = pd.Timestamp(date).normalize()
+    first = t.replace(day=1)
+    return first if t.day <= 15 else first + pd.DateOffset(months=1)
+
+
+class Window(NamedTuple):
+    """A comparison around one split: ``label`` (the first intervention's date), the window
+    ``[start, end)`` and its ``split`` (first days of months), the interventions merged into it
+    (``names``, ``dates``), and ``cut``: the denominator breaks that shortened it, or that coincide
+    with the split (``coincides``)."""
+
+    label: str
+    start: pd.Timestamp
+    split: pd.Timestamp
+    end: pd.Timestamp
+    names: tuple[str, ...]
+    dates: tuple[dt.date, ...]
+    cut: tuple[pd.Timestamp, ...] = ()
+    coincides: bool = False
+
+
+def intervention_windows(study: Study, dates: pd.Series, months: int, *, breaks: Sequence[Any] = ()) -> list[Window]:
+    """One :class:`Window` per split month of the interventions inside the span of ``dates``
+    (after the first date's month, up to the last date): ``months`` calendar months on each side.
+
+    Interventions are split at the month nearest their date (:func:`split_month`); those that split
+    at the same month merge into one window (no duplicated comparison).  A window is cut at every
+    date of ``breaks`` (denominator breaks, :func:`denominator_breaks`) strictly inside it; a break
+    on the split itself leaves the window whole and sets ``coincides``.
+    """
+    out: list[Window] = []
     if dates.empty:
         return out
-    first, last = dates.min(), dates.max()
-    for item in study.interventions:
-        t0 = pd.Timestamp(item.date)
-        if first < t0 <= last:
-            out.append(
-                (item.date.isoformat(), t0 - pd.DateOffset(months=months), t0, t0 + pd.DateOffset(months=months))
+    first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
+    groups: dict[pd.Timestamp, list[Any]] = {}
+    for item in sorted(study.interventions, key=lambda i: i.date):
+        if first < pd.Timestamp(item.date) <= last:
+            groups.setdefault(split_month(item.date), []).append(item)
+    cuts = sorted({split_month(b) for b in breaks})
+    for t0, items in sorted(groups.items()):
+        if t0 <= first.replace(day=1).normalize():
+            continue
+        start, end = t0 - pd.DateOffset(months=months), t0 + pd.DateOffset(months=months)
+        used = []
+        for b in cuts:
+            if start < b < t0:
+                start, used = b, [*used, b]
+            elif t0 < b < end:
+                end, used = b, [*used, b]
+        out.append(
+            Window(
+                items[0].date.isoformat(),
+                start,
+                t0,
+                end,
+                tuple(i.name for i in items),
+                tuple(i.date for i in items),
+                tuple(used),
+                t0 in cuts,
             )
+        )
     return out
 
 
 # -- hot spots ----------------------------------------------------------------------------------------
 
 
-def hot_cells(res: GiStar, alpha: float, confidence: float) -> tuple[StatResult, np.ndarray, pd.Series]:
-    """The share of grid cells that are Gi* hot spots in one period.
+def hot_cells(
+    res: GiStar,
+    alpha: float,
+    confidence: float,
+    *,
+    blocks: np.ndarray,
+    seed: np.random.Generator,
+    resamples: int,
+) -> tuple[StatResult, np.ndarray, pd.Series]:
+    """The share of grid cells that are Gi* hot spots in one period: a description, not a test.
 
     Cells are hot when their Gi* is positive and significant under Benjamini–Hochberg FDR
     control at ``alpha`` (:meth:`~borderscape.analyses.stats.hotspots.GiStar.classify`).
-    Estimate: the share of hot cells, with its Clopper–Pearson interval
-    (:func:`~borderscape.analyses.stats.intervals.clopper_pearson`); p-value: Simes' (1986)
-    global test that no cell is hot, i.e. the smallest BH q-value.
+    Estimate: the share of hot cells; interval: spatial block bootstrap of the cells in the
+    square ``blocks``, never narrower than Clopper–Pearson over the cells
+    (:func:`~borderscape.analyses.stats.hotspots.hot_share`; Lahiri 2003), since hot cells come in
+    clumps and a Clopper–Pearson interval over cells alone is too narrow (both kept in
+    ``parameters``).  No p-value: remains cluster along routes whatever
+    surveillance does, so "some cell is hot" is not the question (``p_value`` is NaN; the per-cell
+    p- and q-values are in the cells table).
 
     Returns
     -------
@@ -422,19 +489,25 @@ def hot_cells(res: GiStar, alpha: float, confidence: float) -> tuple[StatResult,
     """
     fdr = fdr_bh(res.p, alpha)
     hot = res.classify(alpha)
-    k, m = int((hot == 1).sum()), int(len(hot))
-    low, high = clopper_pearson(k, m, confidence)
+    share = hot_share((hot == 1).to_numpy(), blocks, seed=seed, resamples=resamples, confidence=confidence)
     result = StatResult(
         name="share of grid cells that are Gi* hot spots",
-        estimate=k / m,
-        ci=(float(low), float(high)),
-        p_value=float(np.min(fdr.q)),
-        n=m,
+        estimate=share.share,
+        ci=share.ci,
+        p_value=float("nan"),
+        n=share.cells,
         method=(
-            res.method + f"; Benjamini–Hochberg FDR {alpha:g}; Clopper–Pearson CI of the share; "
-            "p-value: Simes (1986) global test (smallest BH q-value)"
+            res.method + f"; hot: z > 0 and Benjamini–Hochberg (1995) q <= {alpha:g} over the cells; interval of the "
+            "share: " + share.interval
         ),
-        parameters={"hot_cells": k, "cold_cells": int((hot == -1).sum())},
+        parameters={
+            "hot_cells": share.hot,
+            "cold_cells": int((hot == -1).sum()),
+            "blocks": share.blocks,
+            "block_bootstrap_ci": None if share.block_bootstrap is None else list(share.block_bootstrap),
+            "clopper_pearson_ci": list(share.clopper_pearson),
+            "smallest_cell_p": float(np.min(res.p)),
+        },
     )
     return result, np.asarray(fdr.q), hot
 

@@ -37,8 +37,8 @@ This test assumes that, without surveillance, remains would be spread evenly ove
 corridor; they are not (they gather along routes, and near roads where bodies are found), so
 it rejects too often when that assumption fails: in 200 simulated null worlds (α = 0) it
 rejected at the 5 % level in 14.5 % of them, against 4.5 % for ``H1``
-(``benchmarks/calibrate_funnel_displacement.py``).  Prefer ``H1``; ``H1.area`` is a context result
-(:func:`~borderscape.analyses.battery.tier`).
+(``benchmarks/calibrate_funnel_displacement.py``).  Prefer ``H1``; ``H1.area`` is *descriptive*:
+remains are not spread evenly even without surveillance, so its null is not the question.
 
 ``H1.before.<date>`` / ``H1.after.<date>`` (one pair per intervention that cuts the study
 period, :func:`~borderscape.analyses.battery.common.period_bounds`).  The coverage C_T of the
@@ -46,7 +46,9 @@ sensors active on the last day before the next boundary (or the study's end); th
 the period before the intervention (since the previous boundary or the study's start) and of
 the period after it, each tested like ``H1.area`` against the covered share
 of C_T (a binomial test: e is constant).  ``before`` is a placebo level: where remains were
-found, relative to the coverage that was about to come.
+found, relative to the coverage that was about to come.  Both are *descriptive* (an area-share
+null, like ``H1.area``); each carries the ``composition`` of the two sides (location precision,
+post-mortem interval, corridor, where the layer has them) and the study's shocks near the date.
 
 ``H1.cross_k``.  Cross-L function between the post-deployment remains and the sensors active
 at the end of the study period (:func:`borderscape.analyses.stats.pointpattern.cross_l`, Lotwick &
@@ -56,11 +58,30 @@ after deployment placed relative to the sensors like those before?), or complete
 randomness of the remains in the DEM's bounding rectangle when there are too few background
 records.  Alternative: "less" (remains farther from sensors than the null).
 
+Roles, uncertainty and sensitivity
+----------------------------------
+``H1`` is the declared primary endpoint (``[endpoints.H1]``, direction ``decrease``: the module
+returns it as secondary and :func:`~borderscape.analyses.battery.run_battery` makes it primary);
+``H1.cross_k`` is secondary; ``H1.area`` and ``H1.before/after.*`` are descriptive.
+
+Remains are not found one by one: search efforts, a summer's heat and a year's routes make
+records of the same year alike.  ``H1``'s interval is therefore a *year-block* bootstrap
+(:func:`~borderscape.analyses.stats.resampling.cluster_bootstrap`: whole calendar years resampled,
+background and post-deployment years separately; Davison & Hinkley 1997, §3.8); the record-level
+interval is kept in ``parameters`` (``ci_records``).  The permutation p-value still exchanges
+single records, and says so in the caveats.  ``H1`` compares remains found before the first
+sensor with those found after it, so it carries the ``composition`` of the two sides and a
+``sensitivity`` list: the same test on GPS-located records only, and on records with a short
+post-mortem interval (``[parameters.hardship] short_pmi_days``, 35 days, the rule of H2: the death
+then falls on the side of the date where the body was reported), where the layer has those columns.
+
 Nothing here forecasts crossings or ranks places: every computation is about past epochs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,14 +90,19 @@ import shapely
 
 from borderscape.analyses.battery.common import (
     Section,
+    composition,
+    frame_of,
     missing,
     period_bounds,
     records_on_grid,
     settings,
+    shock_caveats,
     viewshed_options,
 )
+from borderscape.analyses.battery.common import records as counted_records
+from borderscape.analyses.battery.h2_hardship import pmi_days
 from borderscape.analyses.inputs import StudyInputs
-from borderscape.analyses.results import Outcome, StatResult
+from borderscape.analyses.results import Outcome, StatResult, Variant
 from borderscape.analyses.sensors import Deployment, deployment, epoch_coverage
 from borderscape.analyses.stats.intervals import percentile_ci
 from borderscape.analyses.stats.pointpattern import (
@@ -85,17 +111,250 @@ from borderscape.analyses.stats.pointpattern import (
     cross_l,
     envelope,
 )
+from borderscape.analyses.stats.resampling import cluster_bootstrap
 from borderscape.analyses.stats.tests import background_test, poisson_binomial_p_value
 from borderscape.analyses.study import Study
 from borderscape.geo.raster import Raster
 
-__all__ = ["h1_coverage"]
+__all__ = [
+    "COMPOSITION",
+    "Background",
+    "background_effect",
+    "background_estimate",
+    "h1_coverage",
+    "record_attributes",
+    "record_variants",
+    "subset_variants",
+]
+
+#: The columns of a remains layer whose mix is shown on both sides of a before/after comparison.
+COMPOSITION = {
+    "location_precision": "location precision",
+    "post_mortem_interval": "post-mortem interval",
+    "corridor": "corridor",
+}
+#: The caveat of a permutation test that exchanges single records.
+RECORD_CAVEAT = (
+    "The permutation p-value exchanges single records, as if each were found independently; remains "
+    "cluster in time (search efforts, a year's heat and routes), so it is likely too small. The interval "
+    "resamples whole years."
+)
+#: Fewest calendar years on a side of a comparison for the year-block interval to be trusted.
+FEW_YEARS = 10
 
 _H1_NAME = "H1 coverage displacement: remains inside the coverage of active sensors, against the share expected"
 
 
 def _ratio(o: float, e: float) -> float:
     return o / e - 1.0 if e > 0 else float("nan")
+
+
+def background_effect(
+    values: np.ndarray,
+    pre: np.ndarray,
+    column_of: np.ndarray,
+    idx: np.ndarray,
+    effect: Callable[[float, float, int], float] = lambda o, e, _n: _ratio(o, e),
+) -> float:
+    """``effect(O, E, n)`` of :func:`~borderscape.analyses.stats.tests.background_test` on the records
+    ``idx`` (with repeats): O the sum of the post-deployment rows' values in their own column
+    (``column_of``), E the sum over them of the background mean of their column, n their number;
+    NaN without background or post-deployment rows.  The statistic of the year-block bootstrap."""
+    b, a = idx[pre[idx]], idx[~pre[idx]]
+    if b.size == 0 or a.size == 0:
+        return float("nan")
+    o = float(values[a, column_of[a]].sum())
+    return effect(o, float(values[b].mean(axis=0)[column_of[a]].sum()), int(a.size))
+
+
+@dataclass(frozen=True)
+class Background:
+    """A background test (:func:`background_estimate`): O, E, the effect, its year-block interval, the
+    record-level interval, the permutation p-value, the later records and the year clusters."""
+
+    o: float
+    e: float
+    estimate: float
+    ci: tuple[float, float]
+    ci_records: tuple[float, float]
+    p_value: float
+    n: int
+    clusters: int
+    finite: int
+    years_before: int
+    years_after: int
+
+    def caveats(self) -> tuple[str, ...]:
+        """:data:`RECORD_CAVEAT`, and a warning when a side holds fewer than :data:`FEW_YEARS` years."""
+        few = min(self.years_before, self.years_after)
+        if few >= FEW_YEARS:
+            return (RECORD_CAVEAT,)
+        return (
+            RECORD_CAVEAT,
+            f"The year-block interval rests on {self.years_before} years of background records and "
+            f"{self.years_after} years of later ones; with fewer than {FEW_YEARS} clusters on a side a cluster "
+            "bootstrap tends to be too narrow (Cameron, Gelbach & Miller 2008): compare the record-level interval "
+            "in the sensitivity list.",
+        )
+
+
+def background_estimate(
+    values: np.ndarray,
+    pre: np.ndarray,
+    column_of: np.ndarray,
+    years: np.ndarray,
+    *,
+    alternative: str,
+    effect: Callable[[float, float, int], float],
+    permutations: int,
+    bootstrap: int,
+    confidence: float,
+    rng: np.random.Generator,
+    block_rng: np.random.Generator | None = None,
+) -> Background:
+    """:func:`~borderscape.analyses.stats.tests.background_test` (permutation p-value and record-level
+    interval, drawn from ``rng``) and a year-block interval of the same effect
+    (:func:`~borderscape.analyses.stats.resampling.cluster_bootstrap` over ``years``, background and
+    later records resampled separately; drawn from ``block_rng``, else ``rng``).
+
+    ``column_of``: each later record's column of ``values`` (ignored for background rows)."""
+    o, e, ci_records, p = background_test(
+        values,
+        pre,
+        column_of[~pre],
+        permutations=permutations,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=rng,
+        alternative=alternative,
+        effect=effect,
+    )
+    block = cluster_bootstrap(
+        years,
+        lambda idx: background_effect(values, pre, column_of, idx, effect),
+        seed=block_rng if block_rng is not None else rng,
+        resamples=bootstrap,
+        confidence=confidence,
+        strata=pre,
+    )
+    n = int((~pre).sum())
+    return Background(
+        o,
+        e,
+        effect(o, e, n),
+        block.ci,
+        ci_records,
+        p,
+        n,
+        block.clusters,
+        block.finite,
+        len(set(np.asarray(years)[pre].tolist())),
+        len(set(np.asarray(years)[~pre].tolist())),
+    )
+
+
+def subset_variants(
+    values: np.ndarray,
+    pre: np.ndarray,
+    column_of: np.ndarray,
+    years: np.ndarray,
+    attributes: pd.DataFrame,
+    *,
+    min_background: int,
+    short_days: float,
+    rng: np.random.Generator,
+    **test: Any,
+) -> list[Variant]:
+    """:func:`background_estimate` on each subset of :func:`record_variants` (``test``: its keyword
+    arguments but ``rng``): estimate, year-block interval, n and p-value."""
+    out: list[Variant] = []
+    for name, mask, why in record_variants(attributes, short_days):
+        b, a = mask & pre, mask & ~pre
+        if b.sum() < min_background or a.sum() < 1:
+            out.append(
+                Variant(
+                    name,
+                    None,
+                    n=int(a.sum()),
+                    note=f"not computed: {int(b.sum())} background records (at least {min_background} needed) "
+                    f"and {int(a.sum())} later ones",
+                )
+            )
+            continue
+        r = background_estimate(values[mask], pre[mask], column_of[mask], years[mask], rng=rng, **test)
+        out.append(Variant(name, r.estimate, ci=r.ci, n=r.n, p_value=r.p_value, note=why))
+    return out
+
+
+def record_attributes(
+    study: Study, layer: Any, dem: Raster, on_grid: pd.DataFrame, columns: Mapping[str, str] = COMPOSITION
+) -> pd.DataFrame:
+    """The ``columns`` of a remains layer, row for row with ``on_grid`` (the frame of
+    :func:`~borderscape.analyses.battery.common.records_on_grid`, which keeps only date and place).
+
+    The records are selected and ordered as :func:`~borderscape.analyses.battery.common.records_on_grid`
+    does (same filters, same stable sort on date, x and y), and checked to be the same records
+    (dates and coordinates equal); columns the layer lacks are left out.  An empty frame (no
+    columns) when the layer has none of them or the check fails.
+    """
+    empty = pd.DataFrame(index=on_grid.index)
+    kept, _ = counted_records(study, frame_of(layer))
+    have = [c for c in columns if c in kept.columns]
+    if not have or len(on_grid) == 0:
+        return empty
+    pts = kept.geometry.to_crs(dem.crs)
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    r, c = dem.rowcol(x, y)
+    on = (r >= 0) & (r < dem.shape[0]) & (c >= 0) & (c < dem.shape[1])
+    on[on] = dem.valid_mask()[r[on], c[on]]
+    out = pd.DataFrame(
+        {
+            "date": kept["date"].to_numpy(dtype="datetime64[D]")[on],
+            "x": x[on],
+            "y": y[on],
+            **{k: kept[k].to_numpy()[on] for k in have},
+        }
+    )
+    out = out.sort_values(["date", "x", "y"], kind="stable").reset_index(drop=True)
+    same = (
+        len(out) == len(on_grid)
+        and np.array_equal(out["date"].to_numpy(), on_grid["date"].to_numpy())
+        and np.array_equal(out["x"].to_numpy(), on_grid["x"].to_numpy())
+        and np.array_equal(out["y"].to_numpy(), on_grid["y"].to_numpy())
+    )
+    return out[have].set_axis(on_grid.index) if same else empty
+
+
+def record_variants(attributes: pd.DataFrame, short_days: float) -> list[tuple[str, np.ndarray, str]]:
+    """Subsets of the records for a sensitivity analysis: (name, boolean mask, why).
+
+    GPS-located records only (``location_precision`` names a GPS coordinate) and records with a
+    post-mortem interval class ending at or below ``short_days`` days (``[parameters.hardship]
+    short_pmi_days``, 35: PCOME's < 1 day … < 5 weeks; the rule of H2,
+    :func:`~borderscape.analyses.battery.h2_hardship.pmi_days`), when the layer has the column and
+    the subset is a proper one.
+    """
+    out: list[tuple[str, np.ndarray, str]] = []
+    n = len(attributes)
+    if "location_precision" in attributes:
+        gps = attributes["location_precision"].astype("string").str.contains("gps", case=False).fillna(False)
+        out.append(
+            (
+                "GPS-located records only",
+                gps.to_numpy(dtype=bool),
+                "positions described in words are off by up to 15 km, enough to move a record in or out of coverage",
+            )
+        )
+    if "post_mortem_interval" in attributes:
+        days = np.array([pmi_days(t) for t in attributes["post_mortem_interval"]], dtype=float)
+        out.append(
+            (
+                f"short post-mortem interval only (≤ {short_days:g} days)",
+                days <= short_days,
+                "remains found long after death may have died on the other side of the date",
+            )
+        )
+    return [(name, mask, why) for name, mask, why in out if 0 < mask.sum() < n]
 
 
 def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
@@ -153,6 +412,10 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     n_boot = study.params.displacement.bootstrap
     min_bg = study.params.displacement.min_background
     vs = viewshed_options(study)
+    # separate streams for the year-block interval and the sensitivity variants: spawning leaves
+    # rng's own draws (hence every other number of H1) as they were
+    block_rng, variant_rng = rng.spawn(2)
+    attributes = record_attributes(study, inputs.get("deaths"), dem, records)
 
     dates = records["date"].to_numpy(dtype="datetime64[D]")
     epoch = dep.epoch_of(dates)
@@ -216,43 +479,73 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         )
     else:
         post_epoch = np.array([columns[int(k)] for k in epoch[post]])
-        o, e, ci, p = background_test(
-            flags.astype(np.float64),
-            pre,
-            post_epoch,
+        values = flags.astype(np.float64)
+        column_of = np.full(len(records), -1)
+        column_of[post] = post_epoch
+        years = pd.DatetimeIndex(dates).year.to_numpy()
+        test: dict[str, Any] = dict(
+            alternative="less",
+            effect=lambda o_, e_, _n: _ratio(o_, e_),
             permutations=n_perm,
             bootstrap=n_boot,
             confidence=confidence,
-            seed=rng,
-            alternative="less",
-            effect=lambda o_, e_, _n: _ratio(o_, e_),
+        )
+        h1 = background_estimate(values, pre, column_of, years, rng=rng, block_rng=block_rng, **test)
+        variants = subset_variants(
+            values,
+            pre,
+            column_of,
+            years,
+            attributes,
+            min_background=min_bg,
+            short_days=study.params.hardship.short_pmi_days,
+            rng=variant_rng,
+            **test,
         )
         outcomes.append(
             Outcome.ran(
                 "H1",
                 StatResult(
                     name=_H1_NAME + " (background: remains before deployment)",
-                    estimate=_ratio(o, e),
-                    ci=ci,
-                    p_value=p,
+                    estimate=h1.estimate,
+                    ci=h1.ci,
+                    p_value=h1.p_value,
                     n=n_post,
-                    statistic=o - e,
+                    statistic=h1.o - h1.e,
                     method=(
                         "relative displacement O/E − 1, E from the share of pre-deployment remains inside each epoch's "
                         "coverage; one-sided permutation test of locations between pre- and post-deployment remains "
-                        "(Good 2005); percentile bootstrap CI (Efron & Tibshirani 1993)"
+                        "(Good 2005); year-block percentile bootstrap CI, whole calendar years resampled within the "
+                        "background and post-deployment groups (Davison & Hinkley 1997, §3.8)"
                     ),
                     parameters={
                         **common,
-                        "observed": o,
-                        "expected": e,
+                        "observed": h1.o,
+                        "expected": h1.e,
                         "background_records": n_pre,
                         "permutations": n_perm,
                         "bootstrap": n_boot,
                         "alternative": "less",
                         "first_sensor_active": str(first_active),
+                        "ci_records": list(h1.ci_records),
+                        "year_clusters": h1.clusters,
+                        "ci_finite_resamples": h1.finite,
                     },
                 ),
+                role="secondary",
+                sensitivity=(
+                    Variant(
+                        "record-level bootstrap interval (records independent)",
+                        h1.estimate,
+                        ci=h1.ci_records,
+                        n=n_post,
+                        p_value=h1.p_value,
+                        note="the interval if every record were found independently of the others",
+                    ),
+                    *variants,
+                ),
+                composition=composition(attributes[pre], attributes[post], COMPOSITION),
+                caveats=(*h1.caveats(), *shock_caveats(study, first_active)),
             )
         )
 
@@ -289,6 +582,12 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                         "corridor": "valid cells of the DEM",
                     },
                 ),
+                role="descriptive",
+                caveats=(
+                    "Remains are not spread evenly over the corridor even without surveillance (they gather along "
+                    "routes and near roads, where bodies are found): the area share is not the expected share, so "
+                    "this is a description, not a test of displacement (H1 is).",
+                ),
             )
         )
 
@@ -296,8 +595,14 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     for t, lo, hi, ref in windows:
         share = area_share.get(ref, 0.0)
         in_ref = flags[:, columns[ref]] if ref >= 0 else np.zeros(len(records), dtype=bool)
+        sides = {
+            label: (dates >= np.datetime64(a, "D")) & (dates < np.datetime64(b, "D"))
+            for label, a, b in (("before", lo, t), ("after", t, hi))
+        }
+        mix = composition(attributes[sides["before"]], attributes[sides["after"]], COMPOSITION)
+        near = shock_caveats(study, t)
         for label, a, b in (("before", lo, t), ("after", t, hi)):
-            sel = (dates >= np.datetime64(a, "D")) & (dates < np.datetime64(b, "D"))
+            sel = sides[label]
             oid = f"H1.{label}.{t.isoformat()}"
             name = f"remains inside the coverage in force before {hi.isoformat()}, {label} {t.isoformat()}"
             if not sel.any() or share <= 0:
@@ -308,6 +613,7 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                         "no remains record in this interval"
                         if not sel.any()
                         else "no sensor is active in the reference epoch",
+                        role="descriptive",
                     )
                 )
                 continue
@@ -336,6 +642,13 @@ def h1_coverage(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                             "covered_share": share,
                             "alternative": "less",
                         },
+                    ),
+                    role="descriptive",
+                    composition=mix,
+                    caveats=(
+                        "Against the area share of the corridor, like H1.area: remains are not spread evenly "
+                        "even without surveillance, so this describes, it does not test.",
+                        *near,
                     ),
                 )
             )
@@ -436,4 +749,5 @@ def _cross_k(
             statistic=result.statistic,
             parameters=params,
         ),
+        role="secondary",
     ), table

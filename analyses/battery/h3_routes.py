@@ -19,8 +19,9 @@ road of the ``roads`` layer touches) — and ``avoidance``, the cost multiplier 
 (default 2: a covered cell costs twice its energy, a moderate aversion; ``"impassable"``
 forbids covered cells).  For every origin, the least-energy
 route to the destination set is found by Dijkstra (:mod:`borderscape.geo.costdistance`,
-Pandolf et al. 1977 with the Santee et al. 2001 downhill correction; parameters from
-``[parameters.cost]``) without surveillance, and once per epoch (of those holding remains,
+Pandolf et al. 1977 with the Santee et al. 2001 downhill correction, as published or made
+continuous at zero grade; parameters from ``[parameters.cost]``,
+:func:`~borderscape.analyses.routes.walker`) without surveillance, and once per epoch (of those holding remains,
 or the latest epoch when none does) with the multiplier on the cells covered in that epoch.
 The *caloric* cost of a route, E = Σ moves Pandolf(dz, d) in kJ without the multiplier, is
 recomputed along its cells.  Because the unconstrained route is the least-energy route to the
@@ -44,13 +45,32 @@ route avoiding the coverage of the record's epoch), metres; positive when it lie
 avoiding routes.  Estimate: the mean v of post-deployment remains minus the mean v that the
 pre-deployment remains (the background) have under the same epochs' routes, i.e. (O − E)/n
 with O and E as in ``H1``; p-value: the same one-sided permutation test of locations
-(alternative "greater"); CI: the same separate bootstrap.
+(alternative "greater"); CI: the same year-block bootstrap as ``H1`` (whole calendar years
+resampled within each group; the record-level interval is in the sensitivity list).  The funnel
+effect predicts people took the avoiding routes, so the declared direction of ``H3.fit`` is
+``increase`` (``[endpoints.H3]``).
+
+Roles and sensitivity
+---------------------
+``H3.fit`` is the declared primary endpoint (returned as secondary; run_battery makes it
+primary).  ``H3``, ``H3.<epoch start>`` and ``H3.slope`` are *descriptive*: properties of the
+terrain and the coverage, positive by construction.  ``H3.fit`` and ``H3`` carry a
+``sensitivity`` list with every estimate recomputed — routes included — under each walker of
+:func:`~borderscape.analyses.routes.energy_variants` (η 1.2 light brush, 1.8 swampy bog, 2.1
+loose sand; load 0 and 20 kg; the other downhill model) and under each avoidance strength of
+:data:`~borderscape.analyses.routes.VARIANT_AVOIDANCE` (1.5, 4, ``"impassable"``) other than the
+study's; ``H3.fit`` also on GPS-located records only and on records with a short post-mortem
+interval (:func:`~borderscape.analyses.battery.h1_coverage.record_variants`), and the
+``composition`` of the records before and after the first deployment.  The variants' cost
+surfaces are tasks of the same executor as the main ones; ``[parameters.routes] sensitivity =
+false`` leaves them out (they are 8–9 times the routing work of H3).
 
 Nothing here forecasts crossings or ranks places: every computation is about past epochs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -60,23 +80,35 @@ import shapely
 
 from borderscape.analyses.battery.common import (
     Section,
+    composition,
     missing,
-    pandolf_params,
     records_on_grid,
     settings,
+    shock_caveats,
     viewshed_options,
 )
+from borderscape.analyses.battery.h1_coverage import (
+    COMPOSITION,
+    background_estimate,
+    record_attributes,
+    subset_variants,
+)
 from borderscape.analyses.inputs import StudyInputs
-from borderscape.analyses.results import Outcome, StatResult
+from borderscape.analyses.results import Outcome, StatResult, Variant
 from borderscape.analyses.routes import (
+    VARIANT_AVOIDANCE,
     border_origins,
     distance_to_lines,
-    least_energy_routes,
+    energy_variants,
     north_edge,
+    routes_under,
+    walker,
 )
 from borderscape.analyses.sensors import Deployment, deployment, epoch_coverage
-from borderscape.analyses.stats.tests import background_test, paired_tests
+from borderscape.analyses.stats.intervals import percentile_ci
+from borderscape.analyses.stats.tests import paired_tests
 from borderscape.analyses.study import Study
+from borderscape.geo.costmodels import terrain_label
 from borderscape.geo.parallel import current
 from borderscape.geo.raster import Raster
 from borderscape.layers.quality import usable
@@ -84,6 +116,11 @@ from borderscape.layers.quality import usable
 __all__ = ["h3_routes"]
 
 _H3_NAME = "H3 routes: extra energy of routes that avoid the coverage of active sensors"
+_COUNTERFACTUAL = (
+    "A property of the terrain and the coverage, not a test of the funnel effect: the avoiding route can never "
+    "cost less than the unconstrained one, so this is positive whatever people did (H3.fit tests whether they "
+    "took the avoiding routes)."
+)
 
 
 def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
@@ -91,8 +128,8 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
 
     The method and its formulas are in the module docstring.  Study parameters read:
     ``[parameters.routes] origins`` (25), ``destination`` (``"north_edge"`` or ``"roads"``),
-    ``avoidance`` (2, or ``"impassable"``); ``[parameters.cost]`` (Pandolf W, L, V, η, also
-    under the names body_mass_kg, load_kg, speed_m_s, terrain_factor);
+    ``avoidance`` (2, or ``"impassable"``), ``sensitivity`` (true); ``[parameters.cost]`` (Pandolf W, L,
+    V, η, also under the names body_mass_kg, load_kg, speed_m_s, terrain_factor; ``downhill``);
     ``[parameters.statistics] permutations``, ``confidence``; ``[parameters.displacement]
     bootstrap``; ``[parameters.viewshed]`` as for H1.
 
@@ -121,7 +158,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     """
     why = missing(study, inputs, "dem", "towers", "border")
     if why is not None:
-        return Section([Outcome.skipped("H3", _H3_NAME, why)])
+        return Section([Outcome.skipped("H3", _H3_NAME, why, role="descriptive")])
     dem = inputs.dem()
     dep = deployment(study, inputs.get("towers").frame, dem)
     n_origins = study.params.routes.origins
@@ -138,6 +175,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
                         f"{origins.shape[0]} route origins on the border inside the DEM and {dep.x.size} usable sensors: "
                         "H3 needs at least 3 origins and 1 sensor; check that the border, towers and DEM overlap"
                     ),
+                    role="descriptive",
                 )
             ]
         )
@@ -152,29 +190,46 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
         epochs = held or epochs
     epochs = [k for k in epochs if k >= 0 and dep.active(k).any()]
     if not epochs:
-        return Section([Outcome.skipped("H3", _H3_NAME, "no sensor is active in the study period")])
+        return Section([Outcome.skipped("H3", _H3_NAME, "no sensor is active in the study period", role="descriptive")])
     vs = viewshed_options(study)
     cov = epoch_coverage(dep, dem, epochs, **vs)
-    params = pandolf_params(study)
+    params = walker(study)
     edge_row: int | None = None
     if destination == "roads":
         if inputs.get("roads") is None:
-            return Section([Outcome.skipped("H3", _H3_NAME, missing(study, inputs, "roads") or "no roads layer")])
+            return Section(
+                [
+                    Outcome.skipped(
+                        "H3", _H3_NAME, missing(study, inputs, "roads") or "no roads layer", role="descriptive"
+                    )
+                ]
+            )
         target: Any = usable(inputs.get("roads").frame).geometry
     else:
         target, edge_row = north_edge(dem)
         if edge_row is None:
-            return Section([Outcome.skipped("H3", _H3_NAME, _no_north_edge(dem, study.bbox))])
+            return Section([Outcome.skipped("H3", _H3_NAME, _no_north_edge(dem, study.bbox), role="descriptive")])
     origin_pts = gpd.GeoSeries(gpd.points_from_xy(origins[:, 0], origins[:, 1]), crs=dem.crs)
+    # separate streams for the year-block interval of H3.fit and for the sensitivity variants:
+    # spawning leaves rng's own draws (hence the main numbers) as they were
+    block_rng, variant_rng = rng.spawn(2)
 
-    # one task per cost surface (unconstrained, then one per epoch), on the run's executor
-    # float32, as accumulated_cost reads multipliers: half the bytes sent to workers, same numbers
-    mults = [None] + [
-        np.where(cov[k].array > 0, np.nan if avoidance == "impassable" else float(avoidance), 1.0).astype(np.float32)
-        for k in epochs
-    ]
-    surfaces = current().map(least_energy_routes, mults, dem=dem, target=target, params=params, origins=origin_pts)
-    free, free_geoms = surfaces[0]
+    # one task per cost surface on the run's executor: unconstrained, then one per epoch; then the
+    # sensitivity variants (each walker: unconstrained and per epoch; each avoidance: per epoch)
+    covered = {k: cov[k].array > 0 for k in epochs}
+    plan = _variant_plan(study, params, avoidance) if study.params.routes.sensitivity else []
+    items: list[tuple[Any, Any, dict[str, float]]] = [(None, avoidance, params)]
+    items += [(covered[k], avoidance, params) for k in epochs]
+    for _, p_v, a_v, own_free in plan:
+        items += ([(None, a_v, p_v)] if own_free else []) + [(covered[k], a_v, p_v) for k in epochs]
+    surfaces = iter(current().map(routes_under, items, dem=dem, target=target, origins=origin_pts))
+    free, free_geoms = next(surfaces)
+    main = [next(surfaces) for _ in epochs]
+    variant_surfaces = []
+    for name, p_v, a_v, own_free in plan:
+        free_v = next(surfaces) if own_free else (free, free_geoms)
+        variant_surfaces.append((name, p_v, a_v, free_v, {k: next(surfaces) for k in epochs}))
+
     avoiding: dict[int, list] = {}
     config = settings(study)
     confidence, n_perm = config["confidence"], config["permutations"]
@@ -215,11 +270,11 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     outcomes: list[Outcome] = []
     per_epoch: dict[int, StatResult] = {}
     slopes: dict[int, StatResult] = {}
-    for k, (avoid, avoid_geoms) in zip(epochs, surfaces[1:]):
+    for k, (avoid, avoid_geoms) in zip(epochs, main):
         avoiding[k] = avoid_geoms
         start = str(dep.changes[k])
         add_rows("avoiding", start, avoid, avoid_geoms)
-        ok = np.isfinite(free) & np.isfinite(avoid) & np.array([g is not None for g in free_geoms])
+        ok = _both(free, free_geoms, avoid)
         if ok.sum() < 3:
             outcomes.append(
                 Outcome.skipped(
@@ -227,6 +282,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
                     f"extra energy of avoiding coverage from {start}",
                     f"only {int(ok.sum())} origins have both routes (covered cells may cut "
                     "them off); lower [parameters.routes] avoidance",
+                    role="descriptive",
                 )
             )
             continue
@@ -260,7 +316,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
             n=int(ok.sum()),
             statistic=t["mean"],
             method=(
-                "least-energy routes (Dijkstra, Pandolf 1977 with Santee 2001) from the border, unconstrained vs "
+                f"least-energy routes (Dijkstra, {_walker_words(params)}) from the border, unconstrained vs "
                 "with a cost multiplier on covered cells; paired sign-flip permutation test (Good 2005) and "
                 "percentile bootstrap CI over routes"
             ),
@@ -283,23 +339,113 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
                 "slope_avoiding_kj_per_km": t["slope_avoid"],
             },
         )
-        outcomes.append(Outcome.ran(f"H3.{start}", per_epoch[k]))
+        outcomes.append(Outcome.ran(f"H3.{start}", per_epoch[k], role="descriptive", caveats=(_COUNTERFACTUAL,)))
     if per_epoch:
         latest = max(per_epoch)
         note = (
             f"the latest epoch holding remains (from {dep.changes[latest]}); avoiding coverage can only cost "
-            "more energy, so this measures what avoidance would cost, not whether people avoided (see H1)"
+            "more energy, so this measures what avoidance would cost, not whether people avoided (see H3.fit)"
         )
-        outcomes.insert(0, Outcome.ran("H3.slope", slopes[latest], reason=note))
-        outcomes.insert(0, Outcome.ran("H3", per_epoch[latest], name=_H3_NAME, reason=note))
+        outcomes.insert(0, Outcome.ran("H3.slope", slopes[latest], reason=note, role="descriptive"))
+        outcomes.insert(
+            0,
+            Outcome.ran(
+                "H3",
+                per_epoch[latest],
+                name=_H3_NAME,
+                reason=note,
+                role="descriptive",
+                sensitivity=tuple(
+                    _extra_variant(name, free_v, avoid_v[latest], n_boot, confidence, variant_rng)
+                    for name, _, _, free_v, avoid_v in variant_surfaces
+                ),
+                caveats=(_COUNTERFACTUAL,),
+            ),
+        )
     else:
-        outcomes.insert(0, Outcome.skipped("H3", _H3_NAME, "no epoch had enough routes; see the H3.<date> outcomes"))
+        outcomes.insert(
+            0,
+            Outcome.skipped(
+                "H3", _H3_NAME, "no epoch had enough routes; see the H3.<date> outcomes", role="descriptive"
+            ),
+        )
     if records is not None:
+        fit = _FitData(study, dep, records, record_epoch, record_attributes(study, inputs.get("deaths"), dem, records))
         outcomes.append(
-            _route_fit(study, dep, records, record_epoch, free_geoms, avoiding, n_perm, n_boot, confidence, rng, common)
+            _route_fit(
+                fit,
+                free_geoms,
+                avoiding,
+                variant_surfaces,
+                n_perm,
+                n_boot,
+                confidence,
+                rng,
+                block_rng,
+                variant_rng,
+                common,
+            )
         )
     table = gpd.GeoDataFrame(rows, geometry="geometry", crs=dem.crs).to_crs("EPSG:4326")
     return Section(outcomes, tables={"h3_routes": table})
+
+
+def _variant_plan(
+    study: Study, params: dict[str, float], avoidance: float | str
+) -> list[tuple[str, dict[str, float], float | str, bool]]:
+    """The sensitivity variants of H3: (name, walker, avoidance, whether its unconstrained routes differ
+    from the study's).  The walkers of :func:`~borderscape.analyses.routes.energy_variants` under the
+    study's avoidance, then the study's walker under each strength of
+    :data:`~borderscape.analyses.routes.VARIANT_AVOIDANCE` other than the study's."""
+    out = [(name, p, avoidance, True) for name, p in energy_variants(study)]
+    for a in VARIANT_AVOIDANCE:
+        if a == avoidance or (a != "impassable" and avoidance != "impassable" and float(a) == float(avoidance)):
+            continue
+        label = "avoidance impassable (covered cells forbidden)" if a == "impassable" else f"avoidance {float(a):g}"
+        out.append((label, params, a, False))
+    return out
+
+
+def _walker_words(params: dict[str, float]) -> str:
+    """The cost model of ``params`` in words, with its references."""
+    downhill = (
+        "Santee 2001 downhill correction made continuous at zero grade"
+        if params.get("continuous") == 1.0
+        else "Santee 2001 downhill correction"
+    )
+    return (
+        f"Pandolf 1977 with the {downhill}; η = {params['eta']:g}, {terrain_label(params['eta'])}, Soule & Goldman 1972"
+    )
+
+
+def _both(free: np.ndarray, free_geoms: list, avoid: np.ndarray) -> np.ndarray:
+    """Origins whose unconstrained and avoiding routes both exist."""
+    return np.isfinite(free) & np.isfinite(avoid) & np.array([g is not None for g in free_geoms], dtype=bool)
+
+
+def _extra_variant(
+    name: str,
+    free_v: tuple[np.ndarray, list],
+    avoid_v: tuple[np.ndarray, list],
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> Variant:
+    """H3 (mean extra energy of avoiding routes, latest epoch) under a variant: estimate and percentile
+    bootstrap CI over routes."""
+    (free, free_geoms), (avoid, _) = free_v, avoid_v
+    ok = _both(free, free_geoms, avoid)
+    if ok.sum() < 3:
+        return Variant(name, None, n=int(ok.sum()), note=f"only {int(ok.sum())} origins have both routes")
+    delta = avoid[ok] - free[ok]
+    boots = delta[rng.integers(0, delta.size, size=(n_boot, delta.size))].mean(axis=1)
+    return Variant(
+        name,
+        float(delta.mean()),
+        ci=percentile_ci(boots, confidence),
+        n=int(ok.sum()),
+        note=f"mean unconstrained route {free[ok].mean():.0f} kJ",
+    )
 
 
 def _no_north_edge(dem: Raster, bbox: tuple[float, ...]) -> str:
@@ -314,76 +460,137 @@ def _no_north_edge(dem: Raster, bbox: tuple[float, ...]) -> str:
     )
 
 
-def _route_fit(
-    study: Study,
-    dep: Deployment,
-    records: pd.DataFrame,
-    record_epoch: np.ndarray,
-    free_geoms: list,
-    avoiding: dict[int, list],
-    n_perm: int,
-    n_boot: int,
-    confidence: float,
-    rng: np.random.Generator,
-    common: dict[str, Any],
-) -> Outcome:
-    """H3.fit: are remains after deployment nearer the avoiding routes than the background is?"""
-    name = "remains after deployment lie nearer the routes that avoid coverage than remains before it (m)"
-    min_bg = study.params.displacement.min_background
+@dataclass(frozen=True)
+class _FitData:
+    """What H3.fit reads besides the routes: the records on the grid, their epochs and attributes."""
+
+    study: Study
+    dep: Deployment
+    records: pd.DataFrame
+    record_epoch: np.ndarray
+    attributes: pd.DataFrame
+
+
+def _fit_design(
+    fit: _FitData, free_geoms: list, avoiding: dict[int, list]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any] | str:
+    """The records H3.fit compares and their values: (values of the kept records, background flags,
+    column of each kept record, which records are kept, the day the first sensor became active), or
+    why it cannot run."""
+    min_bg = fit.study.params.displacement.min_background
+    dep = fit.dep
     active_any = np.array([dep.active(k).any() for k in range(len(dep.changes))], dtype=bool)
     first = dep.changes[np.argmax(active_any)]
-    dates = records["date"].to_numpy(dtype="datetime64[D]")
+    dates = fit.records["date"].to_numpy(dtype="datetime64[D]")
     pre = dates < first
     routed = [k for k, geoms in avoiding.items() if any(g is not None for g in geoms)]
-    post = ~pre & np.isin(record_epoch, routed)
+    post = ~pre & np.isin(fit.record_epoch, routed)
     keep = pre | post
-    if pre.sum() < min_bg or post.sum() < 1:
-        return Outcome.skipped(
-            "H3.fit",
-            name,
-            (
-                f"{int(pre.sum())} remains before the first sensor became active ({first}) and {int(post.sum())} after; "
-                f"the test needs at least {min_bg} before ([parameters.displacement] min_background) and 1 after"
-            ),
+    if pre.sum() < min_bg or post.sum() < 1 or all(g is None for g in free_geoms):
+        return (
+            f"{int(pre.sum())} remains before the first sensor became active ({first}) and {int(post.sum())} after; "
+            f"the test needs at least {min_bg} before ([parameters.displacement] min_background) and 1 after"
         )
-    pts = shapely.points(records["x"].to_numpy()[keep], records["y"].to_numpy()[keep])
+    pts = shapely.points(fit.records["x"].to_numpy()[keep], fit.records["y"].to_numpy()[keep])
     d_free = distance_to_lines(pts, free_geoms)
     epochs = sorted(routed)
     values = np.column_stack([d_free - distance_to_lines(pts, avoiding[k]) for k in epochs])
     col = {k: j for j, k in enumerate(epochs)}
-    post_col = np.array([col[int(k)] for k in record_epoch[keep][~pre[keep]]])
-    o, e, ci, p = background_test(
-        values,
-        pre[keep],
-        post_col,
-        permutations=n_perm,
-        bootstrap=n_boot,
-        confidence=confidence,
-        seed=rng,
-        alternative="greater",
-        effect=lambda o_, e_, n_: (o_ - e_) / n_,
+    column_of = np.full(int(keep.sum()), -1)
+    column_of[~pre[keep]] = [col[int(k)] for k in fit.record_epoch[keep][~pre[keep]]]
+    return values, pre[keep], column_of, keep, first
+
+
+def _fit_effect(o: float, e: float, n: int) -> float:
+    return (o - e) / n
+
+
+def _route_fit(
+    fit: _FitData,
+    free_geoms: list,
+    avoiding: dict[int, list],
+    variant_surfaces: list[tuple[str, dict[str, float], Any, tuple[np.ndarray, list], dict[int, Any]]],
+    n_perm: int,
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+    block_rng: np.random.Generator,
+    variant_rng: np.random.Generator,
+    common: dict[str, Any],
+) -> Outcome:
+    """H3.fit: are remains after deployment nearer the avoiding routes than the background is?"""
+    name = "remains after deployment lie nearer the routes that avoid coverage than remains before it (m)"
+    design = _fit_design(fit, free_geoms, avoiding)
+    if isinstance(design, str):
+        return Outcome.skipped("H3.fit", name, design)
+    values, pre, column_of, keep, first = design
+    dates = fit.records["date"].to_numpy(dtype="datetime64[D]")
+    years = pd.DatetimeIndex(dates[keep]).year.to_numpy()
+    test: dict[str, Any] = dict(
+        alternative="greater", effect=_fit_effect, permutations=n_perm, bootstrap=n_boot, confidence=confidence
     )
-    n_post = int(post.sum())
+    r = background_estimate(values, pre, column_of, years, rng=rng, block_rng=block_rng, **test)
+    attributes = fit.attributes[keep].reset_index(drop=True)
+    variants = [
+        Variant(
+            "record-level bootstrap interval (records independent)",
+            r.estimate,
+            ci=r.ci_records,
+            n=r.n,
+            p_value=r.p_value,
+            note="the interval if every record were found independently of the others",
+        ),
+        *subset_variants(
+            values,
+            pre,
+            column_of,
+            years,
+            attributes,
+            min_background=fit.study.params.displacement.min_background,
+            short_days=fit.study.params.hardship.short_pmi_days,
+            rng=variant_rng,
+            **test,
+        ),
+    ]
+    for v_name, _, _, (_, free_v), avoid_v in variant_surfaces:
+        d_v = _fit_design(fit, free_v, {k: geoms for k, (_, geoms) in avoid_v.items()})
+        if isinstance(d_v, str):
+            variants.append(Variant(v_name, None, note=f"not computed: {d_v}"))
+            continue
+        values_v, pre_v, column_v, keep_v, _ = d_v
+        years_v = pd.DatetimeIndex(dates[keep_v]).year.to_numpy()
+        r_v = background_estimate(values_v, pre_v, column_v, years_v, rng=variant_rng, **test)
+        variants.append(Variant(v_name, r_v.estimate, ci=r_v.ci, n=r_v.n, p_value=r_v.p_value))
+    n_pre = int(pre.sum())
     return Outcome.ran(
         "H3.fit",
         StatResult(
             name=name,
-            estimate=(o - e) / n_post,
-            ci=ci,
-            p_value=p,
-            n=n_post,
-            statistic=o - e,
+            estimate=r.estimate,
+            ci=r.ci,
+            p_value=r.p_value,
+            n=r.n,
+            statistic=r.o - r.e,
             method=(
                 "mean over post-deployment remains of (distance to the nearest unconstrained route − distance to the "
                 "nearest route avoiding the coverage of its epoch), minus the same for pre-deployment remains; "
-                "one-sided permutation test of locations between the two groups (Good 2005); percentile bootstrap"
+                "one-sided permutation test of locations between the two groups (Good 2005); year-block percentile "
+                "bootstrap CI, whole calendar years resampled within each group (Davison & Hinkley 1997, §3.8); "
+                f"routes: {_walker_words(common['cost_parameters'])}"
             ),
             parameters={
                 **common,
-                "background_records": int(pre.sum()),
+                "background_records": n_pre,
                 "alternative": "greater",
                 "first_sensor_active": str(first),
                 "units": "m",
+                "ci_records": list(r.ci_records),
+                "year_clusters": r.clusters,
+                "ci_finite_resamples": r.finite,
             },
         ),
+        role="secondary",
+        sensitivity=tuple(variants),
+        composition=composition(attributes[pre], attributes[~pre], COMPOSITION),
+        caveats=(*r.caveats(), *shock_caveats(fit.study, first)),
     )

@@ -16,12 +16,18 @@ Ord, J.K. & Getis, A. (1995). Local spatial autocorrelation statistics: distribu
 and an application. Geographical Analysis 27(4), 286–306.
 Anselin, L. (1995). Local indicators of spatial association — LISA. Geographical Analysis
 27(2), 93–115 (conditional randomisation).
+Besag, J. & Clifford, P. (1991). Sequential Monte Carlo p-values. Biometrika 78(2), 301–304.
+Lahiri, S. N. (2003). Resampling Methods for Dependent Data, ch. 12 (spatial block bootstrap).
+Springer.
+Pagano, M. & Tritchler, D. (1983). On obtaining permutation distributions in polynomial time.
+JASA 78(382), 435–440 (exact conditional-randomisation p-values).
 Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57(1),
 289–300.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +41,8 @@ import shapely
 from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
+from borderscape.analyses.stats.intervals import clopper_pearson
+from borderscape.analyses.stats.resampling import cluster_bootstrap
 from borderscape.analyses.stats.seeds import Seed, generator, recorded
 from borderscape.geo.errors import CRSError, InputError
 from borderscape.geo.parallel import Executor, groups, resolve, spawn_chunks
@@ -42,8 +50,11 @@ from borderscape.geo.parallel import Executor, groups, resolve, spawn_chunks
 __all__ = [
     "FDRResult",
     "GiStar",
+    "HotShare",
+    "HotShift",
     "HotspotChange",
     "WindowedGiStar",
+    "block_side",
     "contiguity_weights",
     "count_points",
     "distance_band_weights",
@@ -52,7 +63,11 @@ __all__ = [
     "gi_star_by_window",
     "gi_star_weights",
     "gi_star_z",
+    "grid_blocks",
     "hex_grid",
+    "hot_share",
+    "hot_spot_mean",
+    "hot_spot_shift",
     "hotspot_change",
     "knn_weights",
     "square_grid",
@@ -590,6 +605,10 @@ def _crand_extreme(y: np.ndarray, k_other: np.ndarray, lag: np.ndarray, ids: np.
     return extreme
 
 
+#: Largest sum of counts for which :func:`gi_star_weights` enumerates exact p-values (the work
+#: and memory of the enumeration grow with it).
+EXACT_MAX_TOTAL = 1_000_000
+
 #: Conditional permutations per chunk of Gi* (a fixed unit of work and of seeding).
 PERM_CHUNK = 250
 
@@ -606,6 +625,82 @@ def _crand_chunk(
 def _crand_group(chunks: list[tuple[int, np.random.Generator]], **data: Any) -> np.ndarray:
     """Extreme counts per feature summed over consecutive chunks (see :func:`_crand_chunk`)."""
     return np.sum([_crand_chunk(c, **data) for c in chunks], axis=0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _draw_sum_pmf(values: np.ndarray, mults: np.ndarray, kmax: int, smax: int) -> np.ndarray:
+    """``P[j, s]``: probability that ``j`` draws without replacement from a multiset of
+    non-negative integers (distinct ``values`` with multiplicities ``mults``) sum to ``s``,
+    for ``j <= kmax`` and ``s <= smax`` (larger sums are not needed and are dropped).
+
+    The generating function ``prod_v sum_c C(m_v, c) x^c t^(c v)`` (Pagano & Tritchler 1983)
+    is multiplied out one distinct value at a time, kept as probabilities: after a group of
+    ``m`` items of value ``v`` joins ``M`` items, ``P'_j(s) = sum_c H(c) P_(j-c)(s - c v)``
+    with ``H`` the hypergeometric probability of ``c`` of the ``j`` draws falling in the
+    group.  Every term is non-negative, so there is no cancellation and no overflow.
+    """
+    prob = np.zeros((kmax + 1, smax + 1))
+    prob[0, 0] = 1.0
+    seen = 0
+    for g in range(values.shape[0]):
+        v = values[g]
+        m = mults[g]
+        if m == 0:
+            continue
+        total = seen + m
+        new = np.zeros_like(prob)
+        for j in range(min(kmax, total) + 1):
+            base = _log_choose(total, j)
+            for c in range(max(0, j - seen), min(m, j) + 1):
+                h = math.exp(_log_choose(m, c) + _log_choose(seen, j - c) - base)
+                shift = c * v
+                if shift > smax:
+                    break
+                src = prob[j - c]
+                dst = new[j]
+                for s in range(shift, smax + 1):
+                    dst[s] += h * src[s - shift]
+        prob = new
+        seen = total
+    return prob
+
+
+def _exact_conditional_p(y: np.ndarray, k_other: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """Two-sided conditional-randomisation p-values of Gi*, without Monte Carlo.
+
+    For feature ``i``, ``y_i`` stays and its ``k_i`` neighbours are a uniformly random subset of
+    the other ``n - 1`` values (Anselin 1995); the null distribution of their sum is enumerated
+    (:func:`_draw_sum_pmf`, once per distinct value of ``y_i``, for every ``k`` at once), and
+    ``p_i = P(|S - E S| >= |s_obs - E S|)``, the limit of :func:`_crand_extreme`'s pseudo p-value
+    as the number of permutations grows.  ``y`` must hold non-negative integers (counts).
+    """
+    n = y.shape[0]
+    yi = y.astype(np.int64)
+    values, mults = np.unique(yi, return_counts=True)
+    total = int(yi.sum())
+    kmax = int(k_other.max()) if n else 0
+    p = np.ones(n)
+    if kmax == 0:
+        return p
+    top = np.sort(yi)[::-1]
+    scale = float(np.abs(y).max()) + 1.0
+    for g, v in enumerate(values):
+        rest = mults.copy()
+        rest[g] -= 1
+        smax = int(min(total - v, top[:kmax].sum()))
+        prob = _draw_sum_pmf(values, rest, kmax, smax)
+        sums = np.arange(smax + 1, dtype=np.float64)
+        for i in np.flatnonzero((yi == v) & (k_other > 0)):
+            k = int(k_other[i])
+            mean = k * (total - v) / (n - 1)
+            observed = abs(lag[i] - v - mean) - 1e-9 * scale * (k + 1)
+            p[i] = min(1.0, float(prob[k][np.abs(sums - mean) >= observed].sum()))
+    return p
 
 
 def gi_star_z(values: np.ndarray, weights: sparse.sparray | sparse.spmatrix) -> np.ndarray:
@@ -635,11 +730,20 @@ def gi_star_z(values: np.ndarray, weights: sparse.sparray | sparse.spmatrix) -> 
     numpy.ndarray
         z-scores, of the shape of ``values``.
     """
-    y = np.asarray(values, dtype=np.float64)
-    n = y.shape[0]
-    w = sparse.csr_array(weights, dtype=np.float64, copy=True)  # never touch the caller's
+    return _gi_z(np.asarray(values, dtype=np.float64), _off_diagonal(weights))
+
+
+def _off_diagonal(weights: sparse.sparray | sparse.spmatrix) -> sparse.csr_array:
+    """A CSR copy of ``weights`` without its diagonal (never the caller's matrix)."""
+    w = sparse.csr_array(weights, dtype=np.float64, copy=True)
     w.setdiag(0.0)
     w.eliminate_zeros()
+    return w
+
+
+def _gi_z(y: np.ndarray, w: sparse.csr_array) -> np.ndarray:
+    """:func:`gi_star_z` with weights already without their diagonal (:func:`_off_diagonal`)."""
+    n = y.shape[0]
     wi = np.diff(w.indptr) + 1.0
     if y.ndim == 2:
         wi = wi[:, None]
@@ -659,6 +763,7 @@ def gi_star_weights(
     seed: Seed | None = None,
     index: pd.Index | None = None,
     executor: Executor | None = None,
+    exact: bool = False,
 ) -> GiStar:
     """Getis–Ord Gi* for given binary neighbour weights.
 
@@ -674,6 +779,15 @@ def gi_star_weights(
     exact conditional mean. Because ``y_i`` is held fixed, this p-value weighs the evidence
     from the neighbours given ``y_i``; the analytical p-value also counts the deviation of
     ``y_i`` itself, so the two differ for features whose own value is extreme.
+
+    Exact inference (``exact=True``, counts only): the same conditional-randomisation p-value
+    without Monte Carlo.  The null distribution of the sum of ``W_i - 1`` values drawn without
+    replacement from the other ``n - 1`` is enumerated by multiplying out its generating
+    function (Pagano & Tritchler 1983), so the p-value is the limit of the pseudo p-value as
+    the permutations grow: no Monte Carlo error and no floor at ``1 / (permutations + 1)``,
+    which with thousands of cells decides what survives the FDR.  The work grows with the
+    distinct counts, the largest neighbourhood and the sum of the counts, not with a number of
+    permutations.
 
     Parameters
     ----------
@@ -691,6 +805,9 @@ def gi_star_weights(
         Runs the chunks of :data:`PERM_CHUNK` permutations (:mod:`borderscape.geo.parallel`;
         default the run's executor, else serial).  Each chunk draws from its own generator
         spawned in order from ``seed``, so the p-values do not depend on the executor.
+    exact
+        Exact conditional-randomisation p-values (``values`` must be non-negative integers,
+        e.g. counts per cell; ``permutations`` must then be 0).
 
     Returns
     -------
@@ -727,7 +844,22 @@ def gi_star_weights(
     z = gi_star_z(y, w)
     g = lag / total
     params: dict[str, Any] = {"permutations": int(permutations), "weights": "binary, self=1"}
-    if permutations > 0:
+    if exact:
+        if permutations:
+            raise InputError("exact p-values need no permutations: pass permutations=0 with exact=True.")
+        if not np.all((y >= 0) & (y == np.round(y))) or total > EXACT_MAX_TOTAL:
+            raise InputError(
+                f"exact Gi* p-values need non-negative integer values (counts) summing to at most {EXACT_MAX_TOTAL}.",
+                remedy="Use permutations (conditional randomisation) or analytical p-values for other values.",
+            )
+        p = _exact_conditional_p(y, k_other, lag)
+        params["inference"] = "exact conditional randomisation"
+        method = (
+            "Getis-Ord Gi* (Ord & Getis 1995), two-sided exact conditional-randomisation p-value (Anselin 1995): "
+            "the permutation distribution enumerated by its generating function (Pagano & Tritchler 1983), "
+            "no Monte Carlo floor"
+        )
+    elif permutations > 0:
         rng = generator(seed, what="Gi* conditional randomisation")
         params["seed"] = recorded(seed)
         # fixed chunks of permutations, each from its own spawned generator: the counts are the
@@ -767,6 +899,7 @@ def gi_star(
     distance_band: float,
     permutations: int = 0,
     seed: Seed | None = None,
+    exact: bool = False,
 ) -> GiStar:
     """Getis–Ord Gi* hot spots with a fixed distance band.
 
@@ -788,6 +921,8 @@ def gi_star(
         (e.g. 9999) for pseudo p-values.
     seed
         Integer or Generator of the permutations (required when ``permutations > 0``).
+    exact
+        Exact conditional-randomisation p-values for counts (:func:`gi_star_weights`).
 
     Returns
     -------
@@ -809,7 +944,7 @@ def gi_star(
     if column not in gdf.columns:
         raise InputError(f"column {column!r} is not in the layer.", remedy="Name a numeric column.")
     w = distance_band_weights(gdf, distance_band)
-    result = gi_star_weights(gdf[column], w, permutations=permutations, seed=seed, index=gdf.index)
+    result = gi_star_weights(gdf[column], w, permutations=permutations, seed=seed, index=gdf.index, exact=exact)
     params = dict(result.parameters)
     params.update({"distance_band_m": float(distance_band), "column": column})
     return GiStar(
@@ -879,6 +1014,7 @@ def gi_star_by_window(
     distance_band: float,
     permutations: int = 0,
     seed: Seed | None = None,
+    exact: bool = False,
 ) -> WindowedGiStar:
     """Gi* of point counts on one grid, separately for each time window.
 
@@ -899,6 +1035,8 @@ def gi_star_by_window(
     permutations, seed
         As in :func:`gi_star`; each window gets its own independent stream spawned from
         ``seed``.
+    exact
+        Exact conditional-randomisation p-values of the counts (:func:`gi_star_weights`).
 
     Returns
     -------
@@ -924,7 +1062,7 @@ def gi_star_by_window(
         counts, out = count_points(grid, points[inside])
         label = f"{t0.date()}/{t1.date()}"
         columns[label] = counts
-        res = gi_star_weights(pd.Series(counts, index=grid.index), w, permutations=permutations, seed=rng)
+        res = gi_star_weights(pd.Series(counts, index=grid.index), w, permutations=permutations, seed=rng, exact=exact)
         params = dict(res.parameters)
         params.update({"distance_band_m": float(distance_band), "window": label})
         results.append(GiStar(res.z, res.p, res.g, res.neighbours, res.method, params))
@@ -981,4 +1119,343 @@ def hotspot_change(before: GiStar, after: GiStar, *, alpha: float = 0.05, fdr: b
         after=a,
         counts=counts,
         parameters={"alpha": float(alpha), "fdr": bool(fdr)},
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Shares of hot cells and shifts of hot spots between two sides of a date, with dependence
+# ----------------------------------------------------------------------------------------
+
+
+def grid_blocks(grid: gpd.GeoDataFrame, side: int) -> np.ndarray:
+    """Square blocks of ``side`` x ``side`` cells of a :func:`square_grid`: one label per cell.
+
+    The clusters of a spatial block bootstrap (Lahiri 2003, ch. 12): cells of one block are
+    drawn together, so the dependence between neighbouring cells (Gi* z-scores of cells less
+    than two distance bands apart share counts) stays inside the resampled units.
+
+    Parameters
+    ----------
+    grid
+        Square grid with columns ``row`` and ``col``.
+    side
+        Block side in cells (>= 1).
+    """
+    if not {"row", "col"} <= set(grid.columns):
+        raise InputError("blocks need a square grid with columns 'row' and 'col'.", remedy="Use square_grid.")
+    if not (isinstance(side, (int, np.integer)) and side >= 1):
+        raise InputError(f"block side must be a positive number of cells, got {side!r}.")
+    rows = grid["row"].to_numpy(np.int64) // side
+    cols = grid["col"].to_numpy(np.int64) // side
+    return rows * (int(cols.max()) + 1 if len(cols) else 1) + cols
+
+
+def block_side(cell_m: float, band_m: float) -> int:
+    """Block side (cells) of the spatial block bootstrap: ``ceil(2 * band / cell)``, the
+    distance in cells over which two Gi* neighbourhoods overlap (at least 2)."""
+    return max(2, math.ceil(2.0 * band_m / cell_m - 1e-9))
+
+
+@dataclass(frozen=True, eq=False)
+class HotShare:
+    """The share of cells that are hot spots, with a spatial block bootstrap interval.
+
+    Attributes
+    ----------
+    share, ci
+        Share of hot cells and its interval.
+    hot, cells, blocks
+        Hot cells, cells, blocks.
+    block_bootstrap
+        The spatial block bootstrap percentile interval (None when no cell, or every cell, is hot).
+    clopper_pearson
+        The interval that treats cells as independent.
+    interval
+        How ``ci`` was made.
+    """
+
+    share: float
+    ci: tuple[float, float]
+    hot: int
+    cells: int
+    blocks: int
+    block_bootstrap: tuple[float, float] | None
+    clopper_pearson: tuple[float, float]
+    interval: str
+
+
+def hot_share(
+    hot: np.ndarray, blocks: np.ndarray, *, seed: Seed, resamples: int = 999, confidence: float = 0.95
+) -> HotShare:
+    """The share of cells flagged hot, with an interval that respects spatial dependence.
+
+    Cells are resampled in whole blocks (:func:`grid_blocks`) with
+    :func:`~borderscape.analyses.stats.resampling.cluster_bootstrap` (Lahiri 2003; Davison &
+    Hinkley 1997, §3.8): hot cells come in clumps (a hot spot is a neighbourhood), so a
+    Clopper–Pearson interval that counts cells as independent trials is too narrow.  The
+    interval reported is the union of the block bootstrap percentile interval and the
+    Clopper–Pearson one: positive dependence between neighbouring cells can only lower the
+    number of independent units below the number of cells, and with a handful of hot cells
+    in one or two blocks the percentile bootstrap is itself too narrow (it cannot reach shares
+    its resamples never produce).  When no cell (or every cell) is hot the bootstrap has
+    nothing to vary; the interval is then Clopper–Pearson with the blocks as the independent
+    units.
+
+    Parameters
+    ----------
+    hot
+        True for a hot cell, one per cell.
+    blocks
+        Block label per cell.
+    seed, resamples, confidence
+        Of the bootstrap.
+    """
+    flag = np.asarray(hot, dtype=np.float64)
+    labels = np.asarray(blocks)
+    if flag.ndim != 1 or flag.size == 0 or labels.shape != flag.shape:
+        raise InputError("hot and blocks must be non-empty 1-D arrays of the same length.")
+    k, m = int(flag.sum()), int(flag.size)
+    n_blocks = int(np.unique(labels).size)
+    cp = tuple(float(v) for v in clopper_pearson(k, m, confidence))
+    if 0 < k < m:
+        boot = cluster_bootstrap(
+            labels, lambda idx: float(flag[idx].mean()), seed=seed, resamples=resamples, confidence=confidence
+        )
+        block: tuple[float, float] | None = (float(boot.ci[0]), float(boot.ci[1]))
+        ci = (min(block[0], cp[0]), max(block[1], cp[1]))
+        how = (
+            f"spatial block bootstrap percentile interval ({resamples} resamples of {n_blocks} blocks of cells; "
+            "Lahiri 2003), widened to the Clopper–Pearson interval of the cells where that is wider"
+        )
+    else:
+        block = None
+        low, high = clopper_pearson(0 if k == 0 else n_blocks, n_blocks, confidence)
+        ci = (float(low), float(high))
+        how = f"Clopper–Pearson interval with the {n_blocks} blocks of cells as independent units (no hot cell varies)"
+    return HotShare(k / m, ci, k, m, n_blocks, block, (cp[0], cp[1]), how)
+
+
+def hot_spot_mean(counts: np.ndarray, weights: sparse.sparray | sparse.spmatrix, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over cells weighted by hot-spot intensity ``max(Gi* z, 0)``.
+
+    Parameters
+    ----------
+    counts
+        ``(m,)`` or ``(m, k)`` counts per cell (one column per sample of records).
+    weights
+        Binary neighbour weights of the cells (:func:`gi_star_z`).
+    values
+        ``(m,)`` value per cell (slope, distance from a coast …); NaN cells get no weight.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per column (NaN where no cell with a value has z > 0).
+    """
+    y = np.asarray(counts, dtype=np.float64)
+    one = y.ndim == 1
+    y = y[:, None] if one else y
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    w = np.maximum(_gi_z(y, _off_diagonal(weights)), 0.0) * finite[:, None]
+    total = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total > 0, (w * np.where(finite, v, 0.0)[:, None]).sum(axis=0) / total, np.nan)
+    return out[0:1] if one else out
+
+
+@dataclass(frozen=True, eq=False)
+class HotShift:
+    """After minus before of a hot-spot-weighted mean (:func:`hot_spot_shift`).
+
+    Attributes
+    ----------
+    estimate, ci, p_value
+        The difference, its block bootstrap interval and its two-sided block permutation p-value.
+    n
+        Records.
+    permutations
+        Permutations drawn (or, when ``p_method`` is ``exact``, every assignment of the blocks).
+    extreme
+        Permutations at least as extreme as observed.
+    p_method
+        ``monte carlo``, ``exact`` (every assignment enumerated) or ``normal tail`` (none of the
+        permutations reached the observed value: the tail of a normal with the permutations'
+        mean and standard deviation).
+    blocks
+        Blocks before and after.
+    valid
+        Permutations and bootstrap resamples on which the statistic was defined.
+    """
+
+    estimate: float
+    ci: tuple[float, float]
+    p_value: float
+    n: int
+    permutations: int
+    extreme: int
+    p_method: str
+    blocks: tuple[int, int]
+    valid: tuple[int, int]
+
+
+#: Fewest permutations at least as extreme as observed before :func:`hot_spot_shift` stops
+#: adding permutations (Besag & Clifford 1991 stop sequential Monte Carlo tests after h = 10).
+MIN_EXTREME = 10
+
+
+def _shift(cell_idx: np.ndarray, after: np.ndarray, m: int, w: sparse.csr_array, values: np.ndarray) -> np.ndarray:
+    """After minus before of :func:`hot_spot_mean`, one per column of ``after`` (records x k);
+    ``w`` without its diagonal (:func:`_off_diagonal`), ``values`` finite or NaN."""
+    k = after.shape[1]
+    flat = cell_idx[:, None] + m * np.arange(k)[None, :]
+    finite = np.isfinite(values)
+    v = np.where(finite, values, 0.0)[:, None]
+    out = []
+    for side in (after, ~after):
+        counts = np.bincount(flat[side], minlength=m * k).reshape(k, m).T.astype(np.float64)
+        z = np.maximum(_gi_z(counts, w), 0.0) * finite[:, None]
+        total = z.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(total > 0, (z * v).sum(axis=0) / total, np.nan))
+    return out[0] - out[1]
+
+
+def hot_spot_shift(
+    cell_idx: np.ndarray,
+    after: np.ndarray,
+    values: np.ndarray,
+    weights: sparse.sparray | sparse.spmatrix,
+    blocks: np.ndarray,
+    *,
+    seed: Seed,
+    permutations: int = 999,
+    max_permutations: int | None = None,
+    resamples: int = 999,
+    confidence: float = 0.95,
+    batch: int | None = None,
+) -> HotShift:
+    """Did hot spots move to cells of higher ``values`` after a date?  A test that keeps space and time.
+
+    The statistic is the difference (after minus before) of the mean of ``values`` over the grid's
+    cells weighted by hot-spot intensity ``max(Gi* z, 0)`` of each side's records
+    (:func:`hot_spot_mean`; Ord & Getis 1995).  The grid and its neighbour weights are fixed, so
+    every permutation keeps the spatial clustering of the records; what is exchanged is time.
+
+    p-value: two-sided permutation test (``|T| >= |t|``) that exchanges whole ``blocks`` of records
+    (e.g. a calendar year of recoveries) between the two sides, keeping the number of blocks on each
+    side: under no change the blocks are exchangeable, and records of one block (one year's search
+    effort, one month's shipwrecks) move together rather than as independent draws.  When the
+    blocks allow no more assignments than ``permutations`` they are all enumerated (exact test).
+    Otherwise permutations are added (x10 at a time, up to ``max_permutations``) until at least
+    :data:`MIN_EXTREME` are as extreme as observed, so the p-value is never at the floor
+    ``1 / (permutations + 1)`` (sequential Monte Carlo, Besag & Clifford 1991); if none is at the
+    cap, the p-value is the tail of a normal with the permutations' mean and standard deviation
+    (``p_method = "normal tail"``).  Interval: percentile block bootstrap, blocks resampled within
+    each side (:func:`~borderscape.analyses.stats.resampling.cluster_bootstrap`).
+
+    Parameters
+    ----------
+    cell_idx
+        Grid cell of each record (>= 0; :func:`cell_index`).
+    after
+        True for a record after the date.
+    values
+        Value per cell (NaN: not weighted).
+    weights
+        Binary neighbour weights of the cells.
+    blocks
+        Block label per record; a block must lie on one side of the date.
+    seed
+        Integer or Generator: two children are spawned (permutations, bootstrap).
+    permutations, max_permutations
+        Permutations to start with and the most to draw (default 20 x ``permutations``).
+    resamples, confidence
+        Of the bootstrap interval.
+    batch
+        Permutations evaluated at once (default: as many as keep a cells x batch array near
+        2 million numbers).
+
+    Returns
+    -------
+    HotShift
+    """
+    cell_idx = np.asarray(cell_idx, dtype=np.int64)
+    after = np.asarray(after, dtype=bool)
+    labels = np.asarray(blocks)
+    vals = np.asarray(values, dtype=np.float64)
+    m = vals.size
+    if not (cell_idx.shape == after.shape == labels.shape) or cell_idx.ndim != 1:
+        raise InputError("cell_idx, after and blocks must be 1-D arrays of one length (one per record).")
+    if cell_idx.size and (cell_idx.min() < 0 or cell_idx.max() >= m):
+        raise InputError("every record must fall in a cell of the grid (0 <= cell_idx < cells).")
+    keys, block_of = np.unique(labels, return_inverse=True)
+    side = np.zeros(keys.size, dtype=np.int64)
+    np.add.at(side, block_of, after.astype(np.int64))
+    sizes = np.bincount(block_of, minlength=keys.size)
+    if np.any((side > 0) & (side < sizes)):
+        raise InputError("a block holds records on both sides of the date.", remedy="Split the blocks at the date.")
+    block_after = side > 0
+    n_blocks, n_after = int(keys.size), int(block_after.sum())
+    if n_after == 0 or n_after == n_blocks:
+        raise InputError("records on both sides of the date are needed.")
+    rng_perm, rng_boot = generator(seed, what="the hot-spot shift test").spawn(2)
+    weights = _off_diagonal(weights)
+    batch = int(batch or max(8, min(500, 2_000_000 // max(m, 1))))
+    observed = float(_shift(cell_idx, after[:, None], m, weights, vals)[0])
+    cap = int(max_permutations if max_permutations is not None else 20 * permutations)
+    assignments = math.comb(n_blocks, n_after)
+    draws: list[np.ndarray] = []
+    if assignments <= permutations:
+        combos = np.zeros((assignments, n_blocks), dtype=bool)
+        for r, chosen in enumerate(itertools.combinations(range(n_blocks), n_after)):
+            combos[r, list(chosen)] = True
+        for start in range(0, assignments, batch):
+            part = combos[start : start + batch]
+            draws.append(_shift(cell_idx, part[:, block_of].T, m, weights, vals))
+        p_method, target = "exact", assignments
+    else:
+        p_method, target = "monte carlo", int(permutations)
+    null = np.empty(0)
+    tol = abs(observed) * (1 - 1e-12)
+    while True:
+        while sum(d.size for d in draws) < target:
+            size = min(batch, target - sum(d.size for d in draws))
+            keys_after = np.argsort(rng_perm.random((size, n_blocks)), axis=1)[:, :n_after]
+            chosen = np.zeros((size, n_blocks), dtype=bool)
+            np.put_along_axis(chosen, keys_after, True, axis=1)
+            draws.append(_shift(cell_idx, chosen[:, block_of].T, m, weights, vals))
+        null = np.concatenate(draws)
+        valid = null[np.isfinite(null)]
+        extreme = int(np.sum(np.abs(valid) >= tol))
+        if p_method == "exact" or extreme >= MIN_EXTREME or target >= cap or not np.isfinite(observed):
+            break
+        target = min(cap, target * 10)
+    if p_method == "exact":
+        p = extreme / max(valid.size, 1)
+    elif extreme > 0 or valid.size < 2:
+        p = (1.0 + extreme) / (1.0 + valid.size)
+    else:
+        mu, sd = float(valid.mean()), float(valid.std(ddof=1))
+        a = abs(observed)
+        p = float(stats.norm.sf((a - mu) / sd) + stats.norm.cdf((-a - mu) / sd)) if sd > 0 else 0.0
+        p_method = "normal tail"
+    boot = cluster_bootstrap(
+        block_of,
+        lambda idx: float(_shift(cell_idx[idx], after[idx][:, None], m, weights, vals)[0]),
+        seed=rng_boot,
+        resamples=resamples,
+        confidence=confidence,
+        strata=after.astype(np.int8),
+    )
+    return HotShift(
+        estimate=observed,
+        ci=(float(boot.ci[0]), float(boot.ci[1])),
+        p_value=float(min(1.0, p)),
+        n=int(cell_idx.size),
+        permutations=int(valid.size) if p_method != "exact" else assignments,
+        extreme=extreme,
+        p_method=p_method,
+        blocks=(n_blocks - n_after, n_after),
+        valid=(int(valid.size), int(boot.finite)),
     )

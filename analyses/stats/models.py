@@ -1,8 +1,10 @@
 """Regression models: counts on grid cells, residual Moran's I, case–control logistic.
 
-* :func:`count_regression` — Poisson or negative-binomial (NB2) regression of counts per
-  cell (e.g. remains recovered per grid cell) on covariates (e.g. share of the cell
-  covered by towers, mean slope), with an exposure offset; reports rate ratios.
+* :func:`count_regression` — Poisson, quasi-Poisson or negative-binomial (NB2) regression of
+  counts per cell or per month (e.g. remains recovered per grid cell, deaths per month) on
+  covariates (e.g. share of the cell covered by towers, time), with an exposure offset; reports
+  rate ratios.  The quasi-Poisson fit can guard against autocorrelation of a monthly series with
+  Newey–West standard errors.
 * :func:`morans_i` — Moran's I of model residuals on a spatial weights matrix (are the
   residuals still clustered in space?), analytical and permutation inference.
 * :func:`case_control_logit` — logistic regression of recovery locations against
@@ -16,6 +18,14 @@ References
 ----------
 Cameron, A.C. & Trivedi, P.K. (2013). Regression Analysis of Count Data, 2nd ed. CUP
 (Poisson, NB2, exposure offsets).
+McCullagh, P. & Nelder, J.A. (1989). Generalized Linear Models, 2nd ed. Chapman & Hall, §4.5
+(quasi-likelihood: the Pearson χ²/df scale).
+Newey, W.K. & West, K.D. (1987). A simple, positive semi-definite, heteroskedasticity and
+autocorrelation consistent covariance matrix. Econometrica 55, 703–708; (1994) Automatic lag
+selection in covariance matrix estimation. Rev. Econ. Studies 61, 631–653.
+Angrist, J.D. & Pischke, J.-S. (2009). Mostly Harmless Econometrics. Princeton UP, §8.2.3 (the
+larger of the conventional and the robust standard error, against the small-sample bias of the
+robust one).
 Moran, P.A.P. (1950). Notes on continuous stochastic phenomena. Biometrika 37, 17–23.
 Cliff, A.D. & Ord, J.K. (1981). Spatial Processes. Pion (moments of I under normality).
 Keating, K.A. & Cherry, S. (2004). Use and interpretation of logistic regression in
@@ -26,6 +36,7 @@ Econometrica 48, 817–838.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,7 +73,7 @@ class CountModel:
     residuals
         Pearson residuals ``(y - mu) / sqrt(Var)`` on the data's index.
     log_likelihood, aic
-        Of the fit.
+        Of the fit (quasi-Poisson: statsmodels' Poisson log-likelihood divided by the scale).
     pearson_dispersion
         ``sum(residuals^2) / (n - p)``; values well above 1 under Poisson signal
         overdispersion.
@@ -145,8 +156,10 @@ def _ratio_records(
     method: str,
     label: str,
     extra: dict[str, Any],
+    df: float | None = None,
 ) -> tuple[StatResult, ...]:
-    zc = stats.norm.ppf(0.5 + confidence / 2.0)
+    # Student's t with ``df`` degrees of freedom when the scale is estimated (quasi-likelihood), else normal
+    zc = stats.norm.ppf(0.5 + confidence / 2.0) if df is None else stats.t.ppf(0.5 + confidence / 2.0, df)
     out = []
     for k, name in enumerate(names):
         b, se = float(params[k]), float(bse[k])
@@ -173,8 +186,9 @@ def count_regression(
     exposure: str | None = None,
     family: str = "poisson",
     confidence: float = 0.95,
+    hac_lags: int | None = None,
 ) -> CountModel:
-    """Poisson or negative-binomial regression of counts with an exposure offset.
+    """Poisson, quasi-Poisson or negative-binomial regression of counts with an exposure offset.
 
     ``y_i ~ Poisson(mu_i)`` or ``NB2(mu_i, alpha)`` (``Var y_i = mu_i + alpha mu_i^2``),
     ``log mu_i = log E_i + beta_0 + sum_k beta_k x_ik``, with ``E_i`` the exposure (e.g.
@@ -182,6 +196,16 @@ def count_regression(
     Trivedi 2013, ch. 3). Poisson is fitted as a statsmodels GLM (IRLS); NB2 by maximum
     likelihood of ``(beta, alpha)`` jointly (statsmodels ``NegativeBinomial``,
     ``loglike_method="nb2"``). Wald CIs ``exp(beta +- z se)``; model-based standard errors.
+
+    ``family="quasipoisson"``: the Poisson estimates with ``Var y_i = phi mu_i``, phi the Pearson
+    χ²/(n − p) (McCullagh & Nelder 1989, §4.5; statsmodels ``GLM.fit(scale="X2")``); standard
+    errors multiplied by √phi, intervals and p-values from Student's t with n − p degrees of
+    freedom.  With ``hac_lags`` (a series in time order) each standard error is the larger of the
+    quasi-Poisson one and the Newey–West (1987) HAC one (Bartlett kernel, ``hac_lags`` lags,
+    small-sample factor n/(n − p); statsmodels ``cov_type="HAC"``): the HAC estimate guards against
+    autocorrelated months but is biased down in short series, so the larger of the two is used
+    (Angrist & Pischke 2009, §8.2.3).  The rate ratios' parameters hold both (``se_quasi``,
+    ``se_hac``).
 
     Parameters
     ----------
@@ -194,16 +218,21 @@ def count_regression(
     exposure
         Column of positive exposures; None for unit exposure.
     family
-        ``"poisson"`` or ``"negbin"``.
+        ``"poisson"``, ``"quasipoisson"`` or ``"negbin"``.
     confidence
         Level of the intervals.
+    hac_lags
+        Quasi-Poisson only: lags of the Newey–West standard errors (None: none; the rows must then
+        be in time order, one per period).
 
     Returns
     -------
     CountModel
     """
-    if family not in ("poisson", "negbin"):
-        raise InputError(f"family must be 'poisson' or 'negbin', got {family!r}.")
+    if family not in ("poisson", "quasipoisson", "negbin"):
+        raise InputError(f"family must be 'poisson', 'quasipoisson' or 'negbin', got {family!r}.")
+    if hac_lags is not None and (family != "quasipoisson" or hac_lags < 1):
+        raise InputError("hac_lags needs family='quasipoisson' and at least 1 lag.")
     y = _outcome(data, count)
     if (y < 0).any() or (y != np.round(y)).any():
         raise InputError(f"{count!r} must hold non-negative integer counts.")
@@ -219,7 +248,32 @@ def count_regression(
     n = len(y)
     if n <= x.shape[1] + (family == "negbin"):
         raise InputError("too few rows for the number of covariates.")
-    if family == "poisson":
+    df: float | None = None
+    per_coef: dict[str, np.ndarray] = {}
+    if family == "quasipoisson":
+        glm = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset)
+        fit = glm.fit(scale="X2")
+        mu = np.asarray(fit.mu)
+        var = mu
+        alpha_rec = None
+        df = float(n - x.shape[1])
+        params, bse = np.asarray(fit.params), np.asarray(fit.bse)
+        per_coef["se_quasi"] = bse
+        method = (
+            "quasi-Poisson GLM with log link and log-exposure offset, scale = Pearson chi2/df "
+            "(McCullagh & Nelder 1989), t-based Wald CIs"
+        )
+        if hac_lags is not None:
+            hac = glm.fit(cov_type="HAC", cov_kwds={"maxlags": int(hac_lags), "use_correction": True})
+            per_coef["se_hac"] = np.asarray(hac.bse)
+            bse = np.maximum(bse, per_coef["se_hac"])
+            method += (
+                f"; standard errors the larger of the quasi-Poisson and the Newey–West HAC ones ({hac_lags} lags, "
+                "Bartlett kernel; Newey & West 1987; Angrist & Pischke 2009 §8.2.3)"
+            )
+        tv = params / bse
+        pv = 2.0 * stats.t.sf(np.abs(tv), df)
+    elif family == "poisson":
         fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit()
         mu = np.asarray(fit.mu)
         var = mu
@@ -255,7 +309,11 @@ def count_regression(
             "negative binomial (NB2) maximum likelihood with log-exposure offset (Cameron & Trivedi 2013), Wald CIs"
         )
     resid = (y - mu) / np.sqrt(var)
-    extra = {"family": family, "exposure": exposure, "count": count}
+    extra: dict[str, Any] = {"family": family, "exposure": exposure, "count": count}
+    if df is not None:
+        extra["df"] = df
+    if hac_lags is not None:
+        extra["hac_lags"] = int(hac_lags)
     records = _ratio_records(
         ["intercept", *names],
         np.asarray(params),
@@ -267,7 +325,13 @@ def count_regression(
         method,
         "rate ratio",
         extra,
+        df=df,
     )
+    if per_coef:
+        records = tuple(
+            dataclasses.replace(r, parameters={**r.parameters, **{k: float(v[i]) for k, v in per_coef.items()}})
+            for i, r in enumerate(records)
+        )
     baseline = StatResult(
         name="baseline rate exp(beta_0) per unit exposure",
         estimate=records[0].estimate,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,23 +24,37 @@ if TYPE_CHECKING:
     from borderscape.pipeline import RunOutput
 
 
+def _p(t: Mapping[str, Any], key: str) -> str:
+    """A p-value column of the summary: empty for a descriptive result (it is not a test)."""
+    return "" if t.get("role") == "descriptive" or t.get(key) is None else f"{t[key]:.3g}"
+
+
 def _summary(result: RunOutput) -> None:
-    """A short table of the outcomes on standard output (plain text when not a terminal)."""
+    """A short table of the outcomes on standard output (plain text when not a terminal): id, role
+    (primary, secondary, descriptive), status, estimate, interval, the p-value adjusted for the
+    number of tests (Holm across the primary results, Benjamini–Hochberg within a question) and the
+    unadjusted one, n.  A descriptive result shows no p-value."""
     from rich.console import Console
     from rich.table import Table
 
     simulated = result.results["simulated"]
-    table = Table(title=("SIMULATED DATA — " if simulated else "") + f"{result.results['study']}: funnel-effect tests")
-    for column in ("id", "status", "estimate", "95% CI", "p", "n"):
+    table = Table(
+        title=("SIMULATED DATA — " if simulated else "") + f"{result.results['study']}: results by role",
+        caption="adj. p: adjusted for the number of tests (Holm across primaries, Benjamini–Hochberg within a "
+        "question); judge chance by it, not by p.",
+    )
+    for column in ("id", "role", "status", "estimate", "95% CI", "adj. p", "p", "n"):
         table.add_column(column, overflow="fold")
     for t in result.results["tests"]:
         ci = t["ci"]
         table.add_row(
             t["id"],
+            t.get("role") or "",
             t["status"],
             "" if t["estimate"] is None else f"{t['estimate']:.4g}",
             "" if ci is None or None in ci else f"[{ci[0]:.3g}, {ci[1]:.3g}]",
-            "" if t["p_value"] is None else f"{t['p_value']:.3g}",
+            _p(t, "p_adjusted"),
+            _p(t, "p_value"),
             "" if t["n"] is None else str(t["n"]),
         )
     console = Console(width=None if Console().is_terminal else 110)
