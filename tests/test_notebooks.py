@@ -109,9 +109,11 @@ def _results(path: Path) -> dict[str, dict]:
 
 
 def _check_arizona(ex: Executed) -> None:
-    # the table printed from the real records: H2 and H4 ran, H1 and H3 were skipped with a reason
-    assert ex.line(r"\s*H2\.road_distance\s+ran\s"), "H2.road_distance is not in the printed table as ran"
-    assert ex.line(r"\s*H4\s+ran\s"), "H4 is not in the printed table as ran"
+    # the table printed from the real records (the tests that ran, with their role): H2 and H4 ran, H1 and H3
+    # were skipped with a reason
+    assert ex.line(r"\s*H2\.road_distance\s+primary\s"), "H2.road_distance is not in the printed table as primary"
+    assert ex.line(r"\s*H4\.trend\s+primary\s"), "H4.trend is not in the printed table as primary"
+    assert ex.line(r"\s*H4\s+descriptive\s"), "H4 is not in the printed table as descriptive"
     assert ex.line(r"H1 \(skipped\): No towers layer"), "H1 is not reported as skipped for want of towers"
     assert ex.line(r"H3 \(skipped\): No dem layer"), "H3 is not reported as skipped for want of a DEM"
     real = _results(ex.out / "arizona-sonora" / "results.json")
@@ -119,7 +121,9 @@ def _check_arizona(ex: Executed) -> None:
     assert road["status"] == "ran" and road["n"] > 1000
     assert road["ci"][0] <= road["estimate"] <= road["ci"][1] and 0 <= road["p_value"] <= 1
     # the simulated step: H1 and H3 ran on the generated towers and DEM, and say SIMULATED
-    assert ex.line(r"\s*H1\s+ran\s") and ex.line(r"\s*H3\s+ran\s"), "H1/H3 did not run on the simulated inputs"
+    assert ex.line(r"\s*H1\s+primary\s") and ex.line(r"\s*H3\s+descriptive\s"), (
+        "H1/H3 did not run on the simulated inputs"
+    )
     assert "SIMULATED towers and DEM" in ex.text()
     simulated = _results(ex.out / "SIMULATED-towers-and-dem" / "results.json")
     for test_id in ("H1", "H3"):
@@ -131,7 +135,8 @@ def _check_arizona(ex: Executed) -> None:
 
 
 def _check_central_med(ex: Executed) -> None:
-    assert ex.line(r"\s*M1\.central\s+ran\s"), "M1.central is not in the printed table as ran"
+    assert ex.line(r"\s*M1\.central\s+descriptive\s"), "M1.central is not in the printed table as descriptive"
+    assert ex.line(r"\s*M1\.change\s+primary\s"), "M1.change is not in the printed table as primary"
     results = _results(ex.out / "central-med" / "results.json")
     m1 = results["M1.central"]
     assert m1["ci"][0] <= m1["estimate"] <= m1["ci"][1] and 0 < m1["estimate"] < 1
