@@ -166,7 +166,8 @@ ALPHA = 0.05
 #: The roles of the results and how their p-values are adjusted, in one plain paragraph.
 ROLES_NOTE = (
     "Each question has one <i>primary</i> result, named with its expected direction in the study file before "
-    "the data were read; the headlines are these. Whether a primary result could be chance is judged after "
+    "the run reads the data (where it was chosen after earlier results, its caveats say so); the headlines are "
+    "these. Whether a primary result could be chance is judged after "
     "adjusting for the number of questions tested (Holm 1979), so that the chance of even one false alarm "
     "among all of them stays at 5&nbsp;%. <i>Secondary</i> results qualify their question's primary result; "
     "they are adjusted among the results of their own question (Benjamini &amp; Hochberg 1995). "
@@ -267,7 +268,7 @@ def direction_words(test: Mapping[str, Any]) -> str:
     if side == 0:
         return ""
     article = "an" if test["direction"] == "increase" else "a"
-    said = f"the direction declared before the data were read ({article} {test['direction']})"
+    said = f"the direction declared in the study file ({article} {test['direction']})"
     return f"In {said}." if side == wanted else f"Against {said}."
 
 
@@ -346,7 +347,8 @@ def _interval(ci: Sequence[float | None] | None) -> str:
 def robustness_table(test: Mapping[str, Any]) -> str:
     """The robustness table of a result (its ``sensitivity`` variants): variant, estimate, interval,
     n and note, below a first row with the result as reported; a variant on the other side of no
-    effect says so in its note.  ``""`` when the result has no variant.  Every text is escaped."""
+    effect says so in its note (not a placebo split, expected to find nothing).  ``""`` when the
+    result has no variant.  Every text is escaped."""
     variants = test.get("sensitivity") or []
     if not variants:
         return ""
@@ -356,7 +358,9 @@ def robustness_table(test: Mapping[str, Any]) -> str:
     side = _sign(test.get("estimate"), null)
 
     def row(name: str, est: float | None, ci: Any, n: int | None, why: str, cls: str = "") -> str:
-        flip = bool(side) and _sign(est, null) == -side
+        # a placebo split is expected to find nothing: its sign says nothing about robustness (as in
+        # analyses.battery.declare)
+        flip = bool(side) and _sign(est, null) == -side and not name.lower().startswith("placebo")
         why = ("On the other side of no effect. " if flip else "") + (why or "")
         klass = " ".join(c for c in (cls, "flip" if flip else "") if c)
         attr = f' class="{klass}"' if klass else ""

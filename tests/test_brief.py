@@ -368,7 +368,7 @@ def test_the_chance_sentence_follows_the_adjusted_p_value_not_the_raw_one(tmp_pa
     five = _item(page, "H5")
     assert "unlikely to be chance alone (adjusted p = 0.04" in five
     # its estimate lies against the declared increase: said in its own text, and its caveats beside it
-    assert "Against the direction declared before the data were read (an increase)." in five
+    assert "Against the direction declared in the study file (an increase)." in five
     heads = page[page.index('id="headline-list"') : page.index('class="roles"')]
     assert heads.count("<li><b>") == 2  # one headline per question: the primaries, not H2.slope
     assert "H2.slope" not in heads and "Method: method of H2.road_distance" in heads
@@ -408,6 +408,14 @@ def test_robustness_and_composition_tables_render_escaped(tmp_path):
             "n": 4121,
             "p_value": 0.4,
             "note": "<b>placebo</b>",
+        },
+        {
+            "name": "placebo split at 2004-09-21",
+            "estimate": -97.0,
+            "ci": [-2050.0, 1552.0],
+            "n": 977,
+            "p_value": 0.9,
+            "note": "expected to find nothing",
         },
         {
             "name": "within corridors",
@@ -455,7 +463,10 @@ def test_robustness_and_composition_tables_render_escaped(tmp_path):
     assert cells[3][1:4] == ["-200", "-900 to 500", "4,121"]
     assert cells[3][4] == "On the other side of no effect. &lt;b&gt;placebo&lt;/b&gt;"
     assert re.search(r'<tr class="flip"><td>&lt;script&gt;', table)
-    assert cells[4] == ["within corridors", "not computed", "—", "", "too few records"]
+    whole = re.findall(r"<tr[^>]*>", table)
+    assert whole[3] == '<tr class="flip">' and whole[4] == "<tr>"  # a placebo split is not a flip
+    assert cells[4][4] == "expected to find nothing"
+    assert cells[5] == ["within corridors", "not computed", "—", "", "too few records"]
     comp = composition_table(primary)
     assert "<i>" not in comp and "&lt;i&gt;other&lt;/i&gt;" in comp
     crows = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, re.S) for r in re.findall(r"<tr>(.*?)</tr>", comp, re.S)]

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 
 def _p(t: Mapping[str, Any], key: str) -> str:
     """A p-value column of the summary: empty for a descriptive result (it is not a test)."""
-    return "" if t.get("role") == "descriptive" or t.get(key) is None else f"{t[key]:.3g}"
+    return "" if t.get("role") == "descriptive" or t.get(key) is None else f"{t[key]:.2g}"
+
+
+def _num(v: float) -> str:
+    """A number of the summary: thousands separators from 1,000, else three significant digits."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _summary(result: RunOutput) -> None:
@@ -44,15 +49,15 @@ def _summary(result: RunOutput) -> None:
         "question); judge chance by it, not by p.",
     )
     for column in ("id", "role", "status", "estimate", "95% CI", "adj. p", "p", "n"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column != "95% CI")
     for t in result.results["tests"]:
         ci = t["ci"]
         table.add_row(
             t["id"],
             t.get("role") or "",
             t["status"],
-            "" if t["estimate"] is None else f"{t['estimate']:.4g}",
-            "" if ci is None or None in ci else f"[{ci[0]:.3g}, {ci[1]:.3g}]",
+            "" if t["estimate"] is None else _num(t["estimate"]),
+            "" if ci is None or None in ci else f"[{_num(ci[0])}, {_num(ci[1])}]",
             _p(t, "p_adjusted"),
             _p(t, "p_value"),
             "" if t["n"] is None else str(t["n"]),
