@@ -619,7 +619,7 @@ class Maritime(Section):
     target_height_m: float = _key(2.0, "Height of a small boat above the sea (coastal radar coverage).", unit="m", ge=0)
     hotspot_permutations: int = _key(
         9999,
-        "M5 Gi* conditional randomisations when [parameters.statistics] hotspot_inference is \"permutation\" "
+        'M5 Gi* conditional randomisations when [parameters.statistics] hotspot_inference is "permutation" '
         "(0: analytical p-values).",
         ge=0,
     )

@@ -598,12 +598,32 @@ def _call(task: tuple) -> Replicate:
     return func(*args)
 
 
-def run(task_list: Sequence[tuple], jobs: int = 1) -> list[Replicate]:
-    """Run the replicates (serially, or in ``jobs`` worker processes); the result keeps the task order."""
-    if jobs <= 1:
-        return [_call(t) for t in task_list]
-    with multiprocessing.Pool(jobs) as pool:
-        return pool.map(_call, task_list, chunksize=1)
+def run(task_list: Sequence[tuple], jobs: int = 1, *, progress: bool = False) -> list[Replicate]:
+    """Run the replicates (serially, or in ``jobs`` worker processes); the result keeps the task order.
+    With ``progress``, a line on stderr at every tenth of the replicates."""
+    start, out = time.perf_counter(), []
+    step = max(1, len(task_list) // 10)
+    with multiprocessing.Pool(jobs) if jobs > 1 else _Serial() as pool:
+        for i, rep in enumerate(pool.imap(_call, task_list, chunksize=1), 1):
+            out.append(rep)
+            if progress and (i % step == 0 or i == len(task_list)):
+                print(
+                    f"{i}/{len(task_list)} replicates, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
+                )
+    return out
+
+
+class _Serial:
+    """A stand-in for a pool of one: ``imap`` in this process."""
+
+    def __enter__(self) -> _Serial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def imap(self, func, items, chunksize=1):  # noqa: ANN001, ANN201 - the Pool.imap signature
+        return map(func, items)
 
 
 def measure_shapes(data_dir: str) -> dict[str, SeriesShape]:
@@ -721,7 +741,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         shapes=shapes,
         questions=args.questions,
     )
-    replicates = run(task_list, args.jobs)
+    replicates = run(task_list, args.jobs, progress=True)
     elapsed = time.perf_counter() - start
     rows = summarise(replicates)
     seconds = Counter()

@@ -296,9 +296,14 @@ def write_figures(
 
         def hardship() -> Any:
             assert h2 is not None
-            table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=study.params.hardship.min_per_year)
+            least = study.params.hardship.min_per_year
+            table = figures.yearly_quantiles(h2, COVARIATES, min_per_year=least)
             if not len(table):
-                return None
+                return figures.SkippedFigure(
+                    "hardship_over_time",
+                    f"no year has at least {least} records ([parameters.hardship] min_per_year), "
+                    "so no yearly quantile is drawn",
+                )
             footer = _footer(
                 records,
                 ("deaths", "roads", "water_stations", "environment", "terrain_covariates", "dem"),
@@ -406,7 +411,9 @@ def write_figures(
         before = set(plt.get_fignums())
         try:
             fig = draw()
-            if fig is not None:
+            if isinstance(fig, figures.SkippedFigure):
+                written.skipped.append(fig)
+            elif fig is not None:
                 written += save_figure(fig, folder, stem)
         except errors as exc:
             for number in set(plt.get_fignums()) - before:  # the failed figure's, half drawn

@@ -377,7 +377,7 @@ def test_the_chance_sentence_follows_the_adjusted_p_value_not_the_raw_one(tmp_pa
 
 def test_caveats_are_printed_beside_their_primary(tmp_path):
     caveat = "COVID-19 began within 12 months of the split <b>"
-    against = "The estimate lies against the direction declared before the data were read (increase)."
+    against = "The estimate lies against the direction declared in the study file (increase)."
     primary = _result("H4.trend", "primary", estimate=-2.0, ci=[-3.0, -1.0], caveats=[caveat, against])
     page = _page([primary], tmp_path)
     heads = page[page.index('id="headline-list"') : page.index('class="roles"')]

@@ -33,8 +33,11 @@ def test_demo_writes_every_output_flagged_simulated(demo):
     page = (demo / "map.html").read_text(encoding="utf-8")
     assert page.count(MARK) >= 2 and 'id="bs-data"' in page and not re.search(r"<script[^>]*\bsrc=", page)
     figures = sorted((demo / "figures").glob("*.svg"))
+    # the demo world has a few records a year, fewer than [parameters.hardship] min_per_year (20): the yearly
+    # figure is skipped, and says why
+    assert [f["figure"] for f in prov["figures_skipped"]] == ["hardship_over_time"]
+    assert "min_per_year" in prov["figures_skipped"][0]["reason"]
     assert {p.stem for p in figures} == {
-        "hardship_over_time",
         "mortality_per_encounter",
         "coverage_growth",
         "study_area",

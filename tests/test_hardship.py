@@ -284,24 +284,29 @@ def _h5_case(shift: bool, seed: int):
     before = np.r_[cloud(2, 60), rng.uniform(0, 10000, (40, 2))]
     after = np.r_[cloud(8 if shift else 2, 60), rng.uniform(0, 10000, (40, 2))]
     xy = np.clip(np.r_[before, after], 1, 9999)
-    dates = pd.to_datetime(["2005-06-01"] * len(before) + ["2015-06-01"] * len(after))
+    # spread over ten years on each side: H5 permutes whole calendar years (records of a year are not independent)
+    dates = pd.to_datetime(
+        [f"{2000 + i % 10}-06-01" for i in range(len(before))] + [f"{2011 + i % 10}-06-01" for i in range(len(after))]
+    )
     points = gpd.GeoDataFrame({"date": dates}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32612")
     grid = square_grid(points, 1000.0, bounds=(0, 0, 10000, 10000))
     slopes = pd.Series(np.floor(grid.geometry.centroid.x.to_numpy() / 1000.0), index=grid.index)
     study = load_study("arizona-sonora")
     study = dataclasses.replace(study, parameters={**study.parameters, "hardship": {"split": "2010-01-01"}})
-    settings = {"confidence": 0.95, "permutations": 499, "fdr_alpha": 0.05}
+    from borderscape.analyses.inputs import StudyInputs
+
+    # no DEM and no environment grid: the sensitivity variants on other grids report no slope
+    study = study.with_(parameters={"statistics": {"permutations": 499}})
     return _h5_headline(
         study,
+        StudyInputs(layers={}),
+        points,
         points,
         grid,
         slopes,
         "column number",
-        dates.min(),
-        dates.max(),
         1000.0,
         1500.0,
-        settings,
         np.random.default_rng(seed + 1),
         np.random.default_rng(seed + 2),
         "H5",

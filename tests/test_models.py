@@ -165,3 +165,14 @@ def test_input_errors_and_no_mutation(cells):
         md.case_control_logit(cells, "poisson", ["coverage"])
     with pytest.raises(InputError):
         md.morans_i(np.ones(10), np.zeros((10, 10)))
+
+
+def test_a_diverging_fit_gives_infinite_ratios_not_an_overflow():
+    """A coefficient beyond exp's range (a count series with a month of zero exposure, found by the null-series
+    calibration) makes an infinite ratio and bound, which results.json writes as null; it used to raise."""
+    from borderscape.analyses.stats.models import _ratio_records
+
+    (r,) = _ratio_records(
+        ["t"], np.array([800.0]), np.array([5.0]), np.array([160.0]), np.array([0.0]), 0.95, 10, "m", "rate ratio", {}
+    )
+    assert r.estimate == np.inf and r.ci == (np.inf, np.inf)

@@ -158,9 +158,7 @@ def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outc
     side = _side(o, o.estimate)
     wanted = {"increase": 1, "decrease": -1}.get(endpoint.direction, 0)
     if o.status == "ran" and wanted and side == -wanted:
-        caveats.append(
-            f"The estimate lies against the direction declared before the data were read ({endpoint.direction})."
-        )
+        caveats.append(f"The estimate lies against the direction declared in the study file ({endpoint.direction}).")
     # a placebo split is expected to find nothing: its sign says nothing about the result's robustness
     flipped = [
         v.name

@@ -163,11 +163,13 @@ def _ratio_records(
     out = []
     for k, name in enumerate(names):
         b, se = float(params[k]), float(bse[k])
+        with np.errstate(over="ignore"):  # a diverging fit: an infinite ratio, said as such, not a warning
+            estimate, low, high = (float(np.exp(v)) for v in (b, b - zc * se, b + zc * se))
         out.append(
             StatResult(
                 name=f"{label} per unit of {name}",
-                estimate=math.exp(b),
-                ci=(math.exp(b - zc * se), math.exp(b + zc * se)),
+                estimate=estimate,  # np.exp: beyond ±709 inf, where math.exp raised OverflowError
+                ci=(low, high),
                 p_value=float(pvalues[k]),
                 n=n,
                 method=method,
