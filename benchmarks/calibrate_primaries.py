@@ -1,6 +1,6 @@
 """Size of every primary endpoint on simulated data with no effect (issue 17, "Must show").
 
-Run:  nice .venv/bin/python benchmarks/calibrate_primaries.py [--worlds 200] [--series 200] [--seed 1]
+Run:  nice .venv/bin/python benchmarks/calibrate_primaries.py [--worlds 200] [--series 400] [--seed 1]
       [--jobs 2] [--size 96] [--walkers 4000] [--permutations 199] [--bootstrap 199]
       [--out docs/calibration-primaries.md]
 
@@ -61,6 +61,7 @@ import multiprocessing
 import os
 import pathlib
 import platform
+import re
 import shlex
 import sys
 import time
@@ -289,7 +290,8 @@ class Replicate:
 
     ``ran`` maps a primary id to ``(p_value, p_adjusted)``; ``skipped`` maps a primary id to its reason;
     ``error`` is the exception that stopped the battery (a bug to report: the replicate counts, but no
-    primary ran in it), else empty.
+    primary ran in it), else empty; ``variants`` maps a primary id to the raw p-value of each of its
+    sensitivity variants that has one (variant name → p).
     """
 
     source: str
@@ -299,6 +301,7 @@ class Replicate:
     skipped: Mapping[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     error: str = ""
+    variants: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def primaries(outcomes: Sequence[Outcome]) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
@@ -314,6 +317,15 @@ def primaries(outcomes: Sequence[Outcome]) -> tuple[dict[str, tuple[float, float
         else:
             skipped[o.id] = o.reason or ("ran without a p-value" if o.status == "ran" else o.status)
     return ran, skipped
+
+
+def variant_p_values(outcomes: Sequence[Outcome]) -> dict[str, dict[str, float]]:
+    """Primary id → {sensitivity variant name → its finite raw p-value}, for the primaries that ran."""
+    return {
+        o.id: {v.name: float(v.p_value) for v in o.sensitivity if v.p_value is not None and math.isfinite(v.p_value)}
+        for o in outcomes
+        if o.role == "primary" and o.status == "ran" and o.sensitivity
+    }
 
 
 def study_parameters(permutations: int, bootstrap: int, battery: str = "funnel") -> dict[str, dict[str, int]]:
@@ -336,7 +348,8 @@ def world_replicate(index: int, seed: int, size: int, walkers: int, permutations
     except Exception as exc:  # a bug in a hypothesis: recorded and reported, the other replicates go on
         return Replicate("worlds", index, world_seed, seconds=time.perf_counter() - start, error=_error(exc))
     ran, skipped = primaries(battery.outcomes)
-    return Replicate("worlds", index, world_seed, ran, skipped, time.perf_counter() - start)
+    variants = variant_p_values(battery.outcomes)
+    return Replicate("worlds", index, world_seed, ran, skipped, time.perf_counter() - start, variants=variants)
 
 
 def _error(exc: Exception) -> str:
@@ -371,7 +384,8 @@ def series_replicate(
     ran, skipped = primaries(battery.outcomes)
     ran = {k: v for k, v in ran.items() if k.split(".")[0] == question}
     skipped = {k: v for k, v in skipped.items() if k.split(".")[0] == question}
-    return Replicate(source, index, battery_seed, ran, skipped, time.perf_counter() - start)
+    variants = {k: v for k, v in variant_p_values(battery.outcomes).items() if k.split(".")[0] == question}
+    return Replicate(source, index, battery_seed, ran, skipped, time.perf_counter() - start, variants=variants)
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -472,6 +486,63 @@ def _row(source: str, key: str, n: int, adjusted: list[bool], raw: list[bool], c
     )
 
 
+_NUMBER = re.compile(r"\d+(?:[.\-]\d+)*")
+
+
+def variant_keys(names: Sequence[str]) -> list[tuple[str, int]]:
+    """The keys that match a replicate's sensitivity variants with the same variant of other replicates:
+    the name with its numbers masked (a breakpoint's date or a cell size that depends on the data), and the
+    order of the name among those of the replicate with the same masked name (two placebo dates stay two)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for name in names:
+        masked = _NUMBER.sub("…", name)
+        out.append((masked, seen[masked]))
+        seen[masked] += 1
+    return out
+
+
+def summarise_variants(replicates: Sequence[Replicate], level: float = LEVEL) -> list[Row]:
+    """Per source, primary and sensitivity variant (id ``<primary> | <variant>``): the replicates in which the
+    variant has a p-value, and how often its raw p < ``level`` (a variant is not adjusted: ``rejected`` is
+    the raw count).  Variants are matched across replicates by :func:`variant_keys`; the label is the
+    variant's name when it is the same in every replicate, else the name with its numbers masked (…)."""
+    rows: list[Row] = []
+    for source in dict.fromkeys(r.source for r in replicates):
+        reps = [r for r in replicates if r.source == source]
+        hits: dict[tuple[str, str, int], list[bool]] = {}
+        names: dict[tuple[str, str, int], set[str]] = {}
+        repeated: set[tuple[str, str]] = set()
+        for r in reps:
+            for key, found in r.variants.items():
+                for (masked, k), (name, p) in zip(variant_keys(list(found)), found.items()):
+                    hits.setdefault((key, masked, k), []).append(p < level)
+                    names.setdefault((key, masked, k), set()).add(name)
+                    if k:
+                        repeated.add((key, masked))
+        for (key, masked, k), found_hits in hits.items():
+            label = next(iter(names[(key, masked, k)])) if len(names[(key, masked, k)]) == 1 else masked
+            if len(names[(key, masked, k)]) > 1 and (key, masked) in repeated:
+                label += f" [{k + 1}]"
+            rows.append(_row(source, f"{key} | {label}", len(reps), found_hits, found_hits, CONFIDENCE))
+    return rows
+
+
+def variant_lines(rows: Sequence[Row]) -> list[str]:
+    """The sensitivity variants as a Markdown table (raw p-values)."""
+    out = [
+        "| null data | primary | sensitivity variant | has a p / replicates | raw p < 0.05 | rate [95 % MC interval] |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        key, name = r.id.split(" | ", 1)
+        out.append(
+            f"| {r.source} | {key} | {name} | {r.ran} / {r.replicates} | {r.rejected_raw} "
+            f"| {_pct(r.raw_rate)} [{_pct(r.raw_ci[0])}, {_pct(r.raw_ci[1])}] |"
+        )
+    return out
+
+
 def _pct(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{100 * x:.1f} %"
 
@@ -515,7 +586,9 @@ def error_lines(replicates: Sequence[Replicate]) -> list[str]:
     ]
 
 
-def report(rows: Sequence[Row], meta: Mapping[str, str], errors: Sequence[str] = ()) -> str:
+def report(
+    rows: Sequence[Row], meta: Mapping[str, str], errors: Sequence[str] = (), variants: Sequence[Row] = ()
+) -> str:
     """The Markdown report: what was run, the table, why some primaries did not run, and the runtime."""
     lines = [
         "# Size of the primary endpoints on null data",
@@ -545,6 +618,16 @@ def report(rows: Sequence[Row], meta: Mapping[str, str], errors: Sequence[str] =
         lines += ["## Primaries that did not run in some replicates", "", *skipped, ""]
     if errors:
         lines += ["## Replicates in which the battery raised (bugs)", "", *errors, ""]
+    if variants:
+        lines += [
+            "## Sensitivity variants of the primaries",
+            "",
+            "The same null data through each variant the primary carries (raw p-values; a variant is never "
+            "adjusted). A variant that holds its size where the primary does not points to the cause.",
+            "",
+            *variant_lines(variants),
+            "",
+        ]
     lines += [
         "## What the null data are",
         "",
@@ -704,7 +787,7 @@ def cpu_model() -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worlds", type=int, default=200, help="null worlds (desert battery)")
-    parser.add_argument("--series", type=int, default=200, help="null series per question and mechanism")
+    parser.add_argument("--series", type=int, default=400, help="null series per question and mechanism")
     parser.add_argument("--seed", type=int, default=1, help="world i has seed SEED + i; series are seeded from it")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--size", type=int, default=96, help="cells per side of a world (90 m)")
@@ -771,9 +854,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     errors = error_lines(replicates)
-    text = report(rows, meta, errors)
+    variants = summarise_variants(replicates)
+    text = report(rows, meta, errors, variants)
     print("\n".join(table_lines(rows)))
-    for line in (*skipped_lines(rows), *errors):
+    for line in (*skipped_lines(rows), *errors, "", *variant_lines(variants)):
         print(line)
     print(f"\nruntime {elapsed:.0f} s wall ({args.jobs} jobs); " + meta["runtime"].split("; ", 1)[1])
     if args.out:

@@ -75,6 +75,36 @@ def test_summarise_counts_rejections_on_the_adjusted_p_value():
     assert cp.error_lines(reps) == ["- worlds: 1 replicate(s), seeds 4: OverflowError: math range error"]
 
 
+def test_sensitivity_variants_are_counted_on_their_raw_p_value():
+    R = cp.Replicate
+    reps = [
+        R("s", 0, 0, {"A": (0.3, 0.3)}, variants={"A": {"nb2": 0.01, "no season": 0.2}}),
+        R("s", 1, 1, {"A": (0.3, 0.3)}, variants={"A": {"nb2": 0.04}}),
+        R("s", 2, 2, {"A": (0.3, 0.3)}, variants={"A": {"nb2": 0.5, "no season": 0.049}}),
+    ]
+    rows = {r.id: r for r in cp.summarise_variants(reps)}
+    assert list(rows) == ["A | nb2", "A | no season"]
+    assert (rows["A | nb2"].ran, rows["A | nb2"].rejected_raw, rows["A | nb2"].replicates) == (3, 2, 3)
+    assert (rows["A | no season"].ran, rows["A | no season"].rejected_raw) == (2, 1)
+    assert rows["A | nb2"].raw_ci == cp.clopper_pearson(2, 3)
+    assert cp.variant_lines(list(rows.values()))[2].startswith("| s | A | nb2 | 3 / 3 | 2 | 66.7 % [")
+    # names with data-dependent numbers are matched with their numbers masked; fixed names stay apart
+    reps = [
+        R(
+            "s",
+            i,
+            i,
+            {"A": (0.3, 0.3)},
+            variants={"A": {f"break at {y}-01-01": p, "split 2006": 0.5, "split 2008": 0.01}},
+        )
+        for i, (y, p) in enumerate([(2003, 0.01), (2010, 0.2), (2012, 0.03)])
+    ]
+    rows = {r.id: r for r in cp.summarise_variants(reps)}
+    assert list(rows) == ["A | break at …", "A | split 2006", "A | split 2008"]
+    assert (rows["A | break at …"].ran, rows["A | break at …"].rejected_raw) == (3, 2)
+    assert (rows["A | split 2008"].ran, rows["A | split 2008"].rejected_raw) == (3, 3)
+
+
 def test_verdicts_compare_the_interval_with_five_percent():
     def row(k, n):
         return cp.summarise([cp.Replicate("s", i, i, {"X": (0.0, 0.0) if i < k else (1.0, 1.0)}) for i in range(n)])[0]
@@ -135,8 +165,8 @@ def test_harness_same_seed_same_table_whatever_the_jobs():
     first = cp.run(task_list, jobs=1)
     second = cp.run(task_list, jobs=2)
     assert [r.error for r in first] == [""] * len(first), [r.error for r in first]
-    assert [(r.source, r.index, r.seed, dict(r.ran), dict(r.skipped)) for r in first] == [
-        (r.source, r.index, r.seed, dict(r.ran), dict(r.skipped)) for r in second
+    assert [(r.source, r.index, r.seed, dict(r.ran), dict(r.skipped), dict(r.variants)) for r in first] == [
+        (r.source, r.index, r.seed, dict(r.ran), dict(r.skipped), dict(r.variants)) for r in second
     ]
     rows = cp.summarise(first)
     assert cp.table_lines(rows) == cp.table_lines(cp.summarise(second))
