@@ -1,31 +1,62 @@
-"""A study's inputs: the layers it runs on, by role, where each came from, and why any is missing.
+"""A study's inputs: the layers it runs on, by role, where each came from, whom to credit, and why
+any is missing.
 
-:func:`assemble_inputs` finds every layer a study names — a catalog id in the data mirror or
-the download cache, or a file path — and ingests it; a DEM is resampled to the study's working
-CRS and cell size and clipped to its region.  A layer that cannot be found is not an error: it
-is recorded in :attr:`StudyInputs.missing` with the reason and the remedy, and the tests that
-need it are skipped.
+:func:`assemble_inputs` reads every layer a study names under ``[layers]``; ``run``, ``map`` and
+``brief`` all go through it (and ``--towers FILE`` through the same :func:`read_layer_entry`).
+A ``[layers]`` entry is one of:
+
+* a **catalog id** (``deaths = "pcome"``): found in the data mirror or the download cache and
+  read by the catalog's reader; credited to the catalog source;
+* a **path to a layer file** written by ``borderscape ingest … --out FILE`` (``.parquet``,
+  ``.gpkg``, ``.geojson``, ``.csv`` with its ``.csv.json``): read by
+  :func:`borderscape.layers.layerfile.read_layer`, whose kind is the one the file records (never
+  guessed from PCOME's columns);
+* an **inline table** for a raw file, ``deaths = { path = "sector.csv", columns = { lat =
+  "Latitude", lon = "Longitude", date = "Date" }, date_format = "%m/%d/%Y %H:%M:%S", source =
+  "my-sector" }``: read by :func:`borderscape.layers.ingest.ingest_file` with the role's kind
+  (:data:`ROLE_NEEDS`), the study's bbox as ``region`` unless given, and any other option of
+  ``ingest_file``; an inline table without ``columns`` names a layer file and its ``source``.
+
+A file path whose name matches a catalog source's file pattern (and, for ``--towers``, any raw
+CSV, GeoJSON or KML) is still read by that catalog source's reader.  Relative paths are read
+from the study file's folder.
+
+Credit (:class:`InputRecord`, from which provenance.json, results.json's ``sources``, the
+briefing, the map's attribution and the figures' source lines all take it): a catalog id is
+credited to its catalog source; a file to the study's ``[sources.<id>]`` named by the entry's
+``source = "<id>"``; else to ``user-supplied file NAME (sha256 first 12 hex…)``, with the reader
+that read it.  A file is credited to a catalog source only when its sha256 (or, for a layer
+file, the sha256 of the files it was made from) is one the catalog pins — never because of its
+name or columns.
+
+A DEM is resampled to the study's working CRS and cell size and clipped to its region.  A layer
+that cannot be found is not an error: it is recorded in :attr:`StudyInputs.missing` with the
+reason and the remedy, and the tests that need it are skipped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 
 from borderscape.analyses.budget import Budget, Estimate, check, estimate
+from borderscape.analyses.params import ROLE_NEEDS, role_kind
 from borderscape.analyses.study import Study, working_crs
 from borderscape.geo.errors import BorderscapeError, InputError, RasterError, SourceNotFound
 from borderscape.geo.raster import Raster, mosaic
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.fetch import locate, remedy_for, sha256_file
 from borderscape.layers.ingest import ingest, read_sensor_file
+from borderscape.layers.layerfile import is_pinned_file, user_file_credit
 from borderscape.layers.schemas import Layer, RasterLayer
 
 #: The reader used for a file path given under a study's ``[layers]`` (by role).
@@ -45,28 +76,6 @@ ROLE_READER = {
 SENSOR_FILE_ROLES = ("coastal_stations", "aerial_tracks", "operational_areas")
 #: Command-line options that supply a role directly.
 ROLE_OPTION = {"towers": "--towers FILE (a CSV, GeoJSON or KML of towers)", "dem": "--dem FILE (an elevation GeoTIFF)"}
-#: What a role needs: the layer kinds it accepts, the geometry families it reads ("point",
-#: "line", "polygon"; empty for a table), and catalog ids that serve it (for the remedy).  Read
-#: from the batteries: the border may be an area (its outline is used), the environment grid
-#: is points or cells, the coastline lines or land polygons.
-ROLE_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "deaths": (("deaths",), ("point",), ("pcome", "iom-mmp", "iom-mmp-europe")),
-    "terrain_covariates": (("deaths",), ("point",), ("pcome-terrain",)),
-    "incidents": (("deaths",), ("point",), ("frontex-incidents",)),
-    "towers": (("sensors",), ("point",), ("eff-towers",)),
-    "coastal_stations": (("sensors",), ("point",), ()),
-    "aerial_tracks": (("sensors",), ("line",), ()),
-    "operational_areas": (("sensors",), ("polygon",), ("frontex-opareas",)),
-    "border": (("context",), ("line", "polygon"), ("ibwc-boundary",)),
-    "roads": (("context",), ("line",), ("tiger-roads-az",)),
-    "coastline": (("context",), ("line", "polygon"), ("gshhg",)),
-    "water_stations": (("context",), ("point",), ("hb-water-stations",)),
-    "stations": (("context",), ("point",), ("usbp-stations",)),
-    "sar_regions": (("context",), ("polygon",), ("imo-srr",)),
-    "environment": (("context",), ("point", "polygon"), ("az-env-grid",)),
-    "encounters": (("table",), (), ("cbp-encounters",)),
-    "crossings": (("table",), (), ("iom-med-monthly", "unhcr-arrivals", "frontex-detections")),
-}
 _FAMILY = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon"}
 _PLURAL = {"point": "points", "line": "lines", "polygon": "polygons"}
 
@@ -120,11 +129,19 @@ class InputRecord:
     role
         The study role (``deaths``, ``towers``, ``dem`` …).
     source
-        Catalog id, or ``file`` for a file read with no catalog entry.
-    publisher, licence, citation, caveats
-        From the catalog (or stated for a user's file / simulated world).
+        Whom the layer is credited to: a catalog id (the catalog's file read through its id, or a
+        file whose sha256 is the catalog's pinned one), the id of the study's ``[sources.<id>]``
+        table, or ``file`` for a user-supplied file the study names no source for.
+    publisher, licence, citation, caveats, url
+        From the catalog, the study's ``[sources.<id>]``, or for a user-supplied file
+        ``"user-supplied file NAME (sha256 first 12 hex)"`` (or a simulated world).  Every output
+        (provenance.json, results.json, the briefing, the map's attribution, the figures' source
+        lines) takes its credit from here.
     files
         ``{"path", "sha256", "how"}`` per file read (empty for simulated layers).
+    reader
+        How the file was read, in words (``catalog reader 'eff-towers'``, ``layer file (deaths)``,
+        ``ingest_file (deaths; columns from the study)`` …; empty for catalog ids).
     """
 
     role: str
@@ -134,6 +151,8 @@ class InputRecord:
     citation: str
     caveats: str
     files: tuple[Mapping[str, str], ...] = ()
+    url: str = ""
+    reader: str = ""
 
     def public(self) -> dict[str, str]:
         """The entry of ``results.json``'s ``sources`` list (no paths)."""
@@ -144,6 +163,8 @@ class InputRecord:
             "licence": self.licence,
             "citation": self.citation,
             "caveats": self.caveats,
+            "url": self.url,
+            "read_with": self.reader,
         }
 
 
@@ -179,7 +200,29 @@ def prepare_dem(raster: Raster, study: Study) -> Raster:
             "the DEM holds no elevation inside the study's bounding box",
             remedy=f"give a DEM that covers part of {list(study.bbox)} (west, south, east, north in degrees)",
         )
-    return clipped
+    # the file's own cell size, when this step resampled it (a raster already on the study's grid,
+    # such as the mosaic of catalog tiles, keeps what it says, usually None: unknown)
+    native = raster.source_res_m if already or raster.source_res_m is not None else cell_size_m(raster)
+    return dataclasses.replace(clipped, source_res_m=native)
+
+
+def cell_size_m(raster: Raster) -> float:
+    """The cell size of a raster in metres, the coarser side: a projected CRS's units (metres
+    assumed when its axis unit is not stated otherwise), or for degrees the side at the raster's
+    centre latitude (WGS 84 ellipsoid, :class:`pyproj.Geod`: a 0.1° cell at 31° N is ~9.5 × 11.1 km)."""
+    rx, ry = abs(float(raster.res[0])), abs(float(raster.res[1]))
+    if not raster.crs.is_geographic:
+        unit = raster.crs.axis_info[0].unit_conversion_factor if raster.crs.axis_info else 1.0
+        return max(rx, ry) * float(unit or 1.0)
+    from pyproj import Geod
+
+    west, south, east, north = raster.bounds
+    lat = max(min((south + north) / 2.0, 89.0), -89.0)
+    lon = (west + east) / 2.0
+    geod = Geod(ellps="WGS84")
+    dx = geod.line_length([lon, lon + rx], [lat, lat])
+    dy = geod.line_length([lon, lon], [lat - ry / 2.0, lat + ry / 2.0])
+    return float(max(dx, dy))
 
 
 def read_dem(path: str | os.PathLike[str], study: Study) -> Raster:
@@ -196,29 +239,237 @@ def read_dem(path: str | os.PathLike[str], study: Study) -> Raster:
     return prepare_dem(Raster.read(path, bounds=study.bbox, bounds_crs="EPSG:4326"), study)
 
 
-def _record(role: str, source_id: str, files: list[dict[str, str]]) -> InputRecord:
+def _record(role: str, source_id: str, files: list[dict[str, str]], *, reader: str = "") -> InputRecord:
+    """The record of a catalog source read through its id (or of a user file, when ``source_id``
+    is not a catalog id: see :func:`credit_file`)."""
     src = CATALOG.get(source_id)
     if src is None:
-        return InputRecord(
-            role,
-            "file",
-            "user-supplied file",
-            "as stated by its publisher",
-            "cite the file's publisher",
-            "a user-supplied file: check its provenance",
-            tuple(files),
-        )
-    return InputRecord(role, src.id, src.publisher, src.licence, src.citation, src.caveats, tuple(files))
+        return _user_record(role, files, reader=reader)
+    url = src.urls[0] if src.urls else ""
+    return InputRecord(
+        role, src.id, src.publisher, src.licence, src.citation, src.caveats, tuple(files), url=url, reader=reader
+    )
+
+
+def _user_record(role: str, files: list[dict[str, str]], *, reader: str, made: str = "") -> InputRecord:
+    names = "; ".join(user_file_credit(f["path"], str(f.get("sha256", ""))) for f in files) or "user-supplied file"
+    return InputRecord(
+        role,
+        "file",
+        names,
+        "as stated by its publisher",
+        'cite the file\'s publisher (name it in the study: [sources.<id>] and source = "<id>")',
+        "a user-supplied file: check its provenance"
+        + (f"; {made}" if made else "")
+        + (f"; read with {reader}" if reader else ""),
+        tuple(files),
+        reader=reader,
+    )
+
+
+def credit_file(
+    role: str,
+    files: list[dict[str, str]],
+    *,
+    reader: str,
+    study: Study | None = None,
+    source: str | None = None,
+    catalog: str | None = None,
+    made: str = "",
+) -> InputRecord:
+    """Whom a file read for ``role`` is credited to.
+
+    ``source`` (a layer entry's ``source = "<id>"``): the study's ``[sources.<id>]``, or that
+    catalog entry when the study names a catalog id.  Else ``catalog`` (the catalog source whose
+    reader read the file, or that an ingested layer file was made from) when every file's sha256
+    is one the catalog pins (:class:`~borderscape.layers.catalog.Pin`): it is that source's own
+    file.  Else the user-supplied file, named with the first 12 hex of its sha256, saying which
+    reader read it — never a catalog source's publisher.
+    """
+    if source is not None:
+        credit = study.sources.get(source) if study is not None else None
+        if credit is not None:
+            return InputRecord(
+                role,
+                source,
+                credit.publisher,
+                credit.licence,
+                credit.citation or f"cite {credit.publisher}",
+                credit.caveats,
+                tuple(files),
+                url=credit.url,
+                reader=reader,
+            )
+        if source in CATALOG:
+            return _record(role, source, files, reader=reader)
+    if catalog is not None and is_pinned_file(catalog, [str(f.get("sha256")) for f in files]):
+        return _record(role, catalog, files, reader=reader)
+    return _user_record(role, files, reader=reader, made=made)
 
 
 def reader_for(path: Path, role: str) -> str | None:
     """The catalog source whose file-name patterns match ``path`` (so its reader is used), else
     the default source of ``role`` (:data:`ROLE_READER`), else None."""
+    return _pattern_source(path) or ROLE_READER.get(role)
+
+
+def _pattern_source(path: Path) -> str | None:
     name = path.name.lower()
     for source in CATALOG.values():
         if any(fnmatch.fnmatchcase(name, p.glob.lower()) for p in source.patterns):
             return source.id
-    return ROLE_READER.get(role)
+    return None
+
+
+def _within(inner: Sequence[float], outer: Sequence[float]) -> bool:
+    """True when box ``inner`` (west, south, east, north) lies inside box ``outer``."""
+    return inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def _ingest_keys() -> set[str]:
+    import inspect
+
+    from borderscape.layers.ingest import ingest_file
+
+    return {n for n, p in inspect.signature(ingest_file).parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def read_layer_entry(
+    role: str,
+    entry: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    study: Study | None = None,
+    base: Path | None = None,
+    how: str = "given (study file)",
+    option: bool = False,
+) -> tuple[Layer, InputRecord]:
+    """Read one layer named by a file (not a catalog id) and say whom it is credited to — the one
+    reader of a study's ``[layers]`` file entries and of ``--towers``, for ``run``, ``map`` and ``brief``.
+
+    Parameters
+    ----------
+    role
+        The study role (its kind: :func:`role_kind`).
+    entry
+        A path, or an inline table (:func:`borderscape.analyses.study._layer_entry`): ``path``,
+        optionally ``source`` and, for a raw file, ``columns`` with other options of
+        :func:`borderscape.layers.ingest.ingest_file` (``region`` defaults to the study's bbox).
+    study
+        The study (its bbox and ``[sources]``).
+    base
+        Folder of relative paths (the study file's).
+    how
+        How the file was given (for provenance).
+    option
+        The file came from a command-line option (``--towers``): a raw file is read with the
+        role's reader (:data:`ROLE_READER`) as documented for the option.
+
+    How the file is read:
+
+    1. an inline table with ``columns``: :func:`~borderscape.layers.ingest.ingest_file` with the
+       role's kind;
+    2. a file with a borderscape layer record (written by ``borderscape ingest``):
+       :func:`~borderscape.layers.layerfile.read_layer` — the kind is the recorded one;
+    3. a maritime sensor role (coastal stations, tracks, areas): the documented sensor format
+       (:func:`~borderscape.layers.ingest.read_sensor_file`);
+    4. a file whose name matches a catalog source's file pattern, or ``--towers``: that catalog
+       source's reader (credited to the catalog only when its sha256 is the catalog's pinned one);
+    5. otherwise the role's reader (:data:`ROLE_READER`); when that fails, an InputError whose
+       remedy shows the inline-table form.
+
+    Raises
+    ------
+    InputError
+        A missing file, or one that none of these can read.
+    """
+    from borderscape.layers.layerfile import LAYER_FILE_SUFFIXES, inline_remedy, read_layer, read_record
+
+    table: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {"path": str(entry)}
+    path = Path(str(table["path"])).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if not path.is_file():
+        where = "given with --" + role if option else f"under [layers] {role}"
+        raise InputError(f"the file {path} does not exist", remedy=f"check the path {where}")
+    source = table.get("source")
+
+    def files_of(layer: Layer) -> list[dict[str, str]]:
+        return [{"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"], "how": how} for f in layer.report.files]
+
+    if "columns" in table:
+        from borderscape.layers.ingest import ingest_file
+
+        kind = role_kind(role)
+        if kind not in ("deaths", "sensors", "context"):
+            raise InputError(
+                f"role {role!r} reads a table, which an inline [layers] table cannot map",
+                remedy=f"name a catalog id for {role}, or a table layer file written by `borderscape ingest`",
+            )
+        accepted = _ingest_keys()
+        options = {k: v for k, v in table.items() if k not in ("path", "source") and k in accepted}
+        options["columns"] = dict(options["columns"])
+        if "keep" in options:
+            options["keep"] = tuple(options["keep"])
+        if "region" in accepted and options.get("region") is None and study is not None:
+            options["region"] = tuple(study.bbox)
+        if kind == "sensors" and "sensor_role" in accepted:
+            options["sensor_role"] = role
+        layer = ingest_file(kind, path, **options)
+        reader = f"ingest_file ({kind}; columns mapped in the study)"
+        return layer, credit_file(role, files_of(layer), reader=reader, study=study, source=source)
+    if path.suffix.lower() in LAYER_FILE_SUFFIXES and read_record(path) is not None:
+        layer = read_layer(path)
+        made_from = layer.report.files[0].get("made_from", []) if layer.report.files else []
+        made = (
+            f"made by `borderscape ingest {layer.source}` from "
+            + ", ".join(f"{m.get('name')} (sha256 {str(m.get('sha256'))[:12]}…)" for m in made_from)
+            if made_from
+            else ""
+        )
+        files = [{"path": str(path.resolve()), "sha256": layer.report.files[0]["sha256"], "how": how}]
+        record = credit_file(role, files, reader=f"layer file ({layer.kind})", study=study, source=source, made=made)
+        if record.source == "file" and is_pinned_file(layer.source, [str(m.get("sha256")) for m in made_from]):
+            # made from the catalog source's own (pinned) files: credit that source
+            record = _record(role, layer.source, files, reader=f"layer file ({layer.kind}); {made}")
+        return layer, record
+    if role in SENSOR_FILE_ROLES:
+        layer = read_sensor_file(path, role=role)
+        return layer, credit_file(role, files_of(layer), reader="sensor file format", study=study, source=source)
+    matched = _pattern_source(path)
+    catalog = ROLE_READER.get(role) if option else matched or ROLE_READER.get(role)
+    if option and matched is not None and CATALOG[matched].kind == role_kind(role):
+        catalog = matched
+    if catalog is None:
+        raise InputError(
+            f"the study's layer {role!r} is {path.name}, which carries no borderscape layer record, and "
+            f"borderscape has no reader for role {role!r}",
+            remedy=inline_remedy(path.name, role),
+        )
+    region = CATALOG[catalog].region
+    if matched is None and not option and study is not None and region is not None and not _within(study.bbox, region):
+        # the role's default reader checks positions against its own source's region (PCOME: Arizona):
+        # a file of another region would lose every row to that check
+        raise InputError(
+            f"{path.name} under [layers] {role} carries no borderscape layer record, and the reader borderscape "
+            f"would try ({CATALOG[catalog].title}) reads only {list(region)}, not this study's region "
+            f"{list(study.bbox)}",
+            remedy=inline_remedy(path.name, role),
+        )
+    try:
+        ingested = ingest(catalog, path)
+    except BorderscapeError as exc:
+        if matched is not None or option:
+            raise
+        raise InputError(
+            f"{path.name} carries no borderscape layer record, and it is not a {CATALOG[catalog].title} file "
+            f"either ({exc.message})",
+            remedy=inline_remedy(path.name, role),
+        ) from exc
+    if not isinstance(ingested, Layer):
+        raise InputError(f"{path.name} is a raster, but role {role!r} needs a vector layer or a table")
+    layer = ingested
+    reader = f"the reader of catalog source {catalog!r}"
+    return layer, credit_file(role, files_of(layer), reader=reader, study=study, source=source, catalog=catalog)
 
 
 def _missing_reason(role: str, exc: BorderscapeError, source_id: str) -> str:
@@ -367,10 +618,11 @@ def assemble_inputs(
     records: list[InputRecord] = []
     given = {r for r, v in (("towers", towers), ("dem", dem)) if v is not None}
     for role in sorted(roles, key=lambda r: (r not in given, r)):  # files given as options first: fail fast
-        value = roles[role]
+        entry = roles[role]
         step(role)
         explicit = role in given
-        is_id = value in CATALOG and not explicit
+        value = str(entry["path"]) if isinstance(entry, Mapping) else entry
+        is_id = not isinstance(entry, Mapping) and value in CATALOG and not explicit
         path = None if is_id else Path(value).expanduser()
         if path is not None and not path.is_absolute() and study.path is not None and not explicit:
             path = study.path.parent / path
@@ -387,9 +639,9 @@ def assemble_inputs(
         if role == "dem":
             if path is not None:
                 layers[role] = read_dem(path, study)
-                records.append(
-                    _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
-                )
+                dem_files = [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}]
+                source = entry.get("source") if isinstance(entry, Mapping) else None
+                records.append(credit_file(role, dem_files, reader="GeoTIFF", study=study, source=source))
                 continue
             try:
                 located = locate(value, data_dir=None if data_dir is None else Path(data_dir))
@@ -416,41 +668,39 @@ def assemble_inputs(
                 )
             )
             continue
-        if path is not None and role in SENSOR_FILE_ROLES:
-            sensor_layer = read_sensor_file(path, role=role)
-            check_kind(role, sensor_layer, value)
-            layers[role] = sensor_layer
-            records.append(
-                _record(role, "file", [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}])
+        if path is not None:
+            file_layer, file_record = read_layer_entry(
+                role,
+                {**entry, "path": str(path)} if isinstance(entry, Mapping) else str(path),
+                study=study,
+                how=how,
+                option=explicit,
             )
+            check_kind(role, file_layer, value)
+            layers[role] = file_layer
+            records.append(file_record)
             continue
-        source_id = value if is_id else (ROLE_READER[role] if explicit or path is None else reader_for(path, role))
-        if source_id is None:
-            raise InputError(
-                f"the study's layer {role!r} is a file, but borderscape has no reader for role {role!r}",
-                remedy=f"name a catalog id for it (see `borderscape sources`), or use one of the roles "
-                f"{', '.join(sorted(ROLE_READER))}",
-            )
         try:
-            layer = ingest(source_id, path, data_dir=data_dir if path is None else None)
+            layer = ingest(value, None, data_dir=data_dir)
         except SourceNotFound as exc:
-            missing[role] = _missing_reason(role, exc, source_id)
+            missing[role] = _missing_reason(role, exc, value)
             continue
         if isinstance(layer, Layer):
-            check_kind(role, layer, source_id if path is None else value)
+            check_kind(role, layer, value)
         layers[role] = layer
         files = [
-            {"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"], "how": f["how"] if path is None else how}
-            for f in layer.report.files
+            {"path": str(Path(f["path"]).resolve()), "sha256": f["sha256"], "how": f["how"]} for f in layer.report.files
         ]
-        records.append(_record(role, source_id, files))
+        records.append(_record(role, value, files))
     est = layers_estimate(study, layers, dem_file=dem_file if "dem" in layers else None)
     check(est, budget, study)
     return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records), est)
 
 
-def _dem_path(value: str | None, study: Study, *, explicit: bool) -> Path | None:
+def _dem_path(value: str | Mapping[str, Any] | None, study: Study, *, explicit: bool) -> Path | None:
     """The DEM file a study reads (a path, not a catalog id), if it exists."""
+    if isinstance(value, Mapping):
+        value = str(value["path"])
     if value is None or (value in CATALOG and not explicit):
         return None
     path = Path(value).expanduser()

@@ -53,6 +53,36 @@ __all__ = [
     "spec",
 ]
 
+#: What a role needs: the layer kinds it accepts, the geometry families it reads ("point",
+#: "line", "polygon"; empty for a table), and catalog ids that serve it (for the remedy).  Read
+#: from the batteries: the border may be an area (its outline is used), the environment grid
+#: is points or cells, the coastline lines or land polygons.
+ROLE_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "deaths": (("deaths",), ("point",), ("pcome", "iom-mmp", "iom-mmp-europe")),
+    "terrain_covariates": (("deaths",), ("point",), ("pcome-terrain",)),
+    "incidents": (("deaths",), ("point",), ("frontex-incidents",)),
+    "towers": (("sensors",), ("point",), ("eff-towers",)),
+    "coastal_stations": (("sensors",), ("point",), ()),
+    "aerial_tracks": (("sensors",), ("line",), ()),
+    "operational_areas": (("sensors",), ("polygon",), ("frontex-opareas",)),
+    "border": (("context",), ("line", "polygon"), ("ibwc-boundary",)),
+    "roads": (("context",), ("line",), ("tiger-roads-az",)),
+    "coastline": (("context",), ("line", "polygon"), ("gshhg",)),
+    "water_stations": (("context",), ("point",), ("hb-water-stations",)),
+    "stations": (("context",), ("point",), ("usbp-stations",)),
+    "sar_regions": (("context",), ("polygon",), ("imo-srr",)),
+    "environment": (("context",), ("point", "polygon"), ("az-env-grid",)),
+    "encounters": (("table",), (), ("cbp-encounters",)),
+    "crossings": (("table",), (), ("iom-med-monthly", "unhcr-arrivals", "frontex-detections")),
+}
+
+
+def role_kind(role: str) -> str:
+    """The layer kind a role reads (:data:`ROLE_NEEDS`; ``context`` for a role it does not list)."""
+    needs = ROLE_NEEDS.get(role)
+    return needs[0][0] if needs else "context"
+
+
 #: Layer roles a study's ``[layers]`` table may name, per battery (the roles the code reads).
 ROLES: dict[str, tuple[str, ...]] = {
     "funnel": (

@@ -14,12 +14,20 @@ a layer role or parameter section the study's battery does not read raise
 :class:`~borderscape.geo.errors.StudyError` naming the key as a dotted path
 (``parameters.statistics.permutations``), what was given and what is expected.  The
 parameters and their defaults are declared once, in :mod:`borderscape.analyses.params`.
+
+A ``[layers]`` entry is a catalog id, a path to a layer file written by ``borderscape ingest``, or an
+inline table for a raw file (``deaths = { path = "sector.csv", columns = { lat = "Latitude", lon =
+"Longitude", date = "Date" }, date_format = "%m/%d/%Y", source = "my-sector" }``), checked here
+(unknown keys, column roles, a ``source`` the study does not define); ``[sources.<id>]`` tables
+(publisher, licence, citation, url, caveats) say whom to credit for the layers that name them
+(see :mod:`borderscape.analyses.inputs`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import os
 import re
 import tomllib
@@ -44,6 +52,7 @@ from borderscape.analyses.params import (
     check_value,
     plain,
     record,
+    role_kind,
     unknown_key,
 )
 from borderscape.geo.errors import StudyError
@@ -55,6 +64,7 @@ __all__ = [
     "Intervention",
     "SensorDefaults",
     "Shock",
+    "SourceCredit",
     "Study",
     "load_study",
     "shipped_studies",
@@ -65,7 +75,7 @@ __all__ = [
 BATTERIES = ("funnel", "maritime")
 #: The keys of each table of a study file ("" is the top level).
 TABLES: dict[str, tuple[str, ...]] = {
-    "": ("study", "region", "periods", "endpoints", "layers", "sensors", "parameters"),
+    "": ("study", "region", "periods", "endpoints", "layers", "sources", "sensors", "parameters"),
     "study": ("name", "title", "description", "seed", "battery", "caveats"),
     "region": ("bbox", "crs", "resolution_m"),
     "periods": ("start", "end", "interventions", "shocks"),
@@ -76,7 +86,34 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "maritime": ("M1", "M2", "M3", "M4", "M5"),
 }
 SENSOR_KEYS = ("height_m", "range_m", "active_from", "basis")
+#: Keys of an inline ``[layers]`` table of this module's own; the others are the keyword arguments of
+#: :func:`borderscape.layers.ingest.ingest_file` (read from its signature when a study uses one).
+LAYER_TABLE_KEYS = ("path", "source")
+#: Keyword arguments of ``ingest_file`` a study cannot set (the role decides them, or they would put
+#: names of people into a run).
+LAYER_TABLE_REFUSED = ("kind", "path", "keep_personal", "sensor_role")
+#: Types of the ``ingest_file`` arguments a study may set (others are passed as given).
+LAYER_TABLE_TYPES: dict[str, Any] = {
+    "columns": Mapping[str, str],
+    "keep": tuple[str, ...],
+    "crs": str,
+    "date_format": str,
+    "region": tuple[float, ...],
+}
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class SourceCredit:
+    """Whom to credit for a researcher's own layer (``[sources.<id>]``), named by a layer entry's
+    ``source = "<id>"``; shown in every output's sources instead of "user-supplied file"."""
+
+    LABEL: ClassVar[str] = "[sources.<id>]"
+    publisher: str
+    licence: str = "as stated by its publisher"
+    citation: str = ""
+    url: str = ""
+    caveats: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,7 +228,13 @@ class Study:
         Question (``H1`` … ``M5``) → its pre-specified primary :class:`Endpoint` (``[endpoints.<question>]``;
         a question the file leaves out takes its default from :data:`ENDPOINTS`).
     layers
-        Role → catalog id or file path (the roles of the battery, :data:`~borderscape.analyses.params.ROLES`).
+        Role (the roles of the battery, :data:`~borderscape.analyses.params.ROLES`) → a catalog id, a
+        path to a layer file written by ``borderscape ingest`` (``.parquet``, ``.gpkg``, ``.geojson``,
+        ``.csv``), or an inline table for a raw file (:func:`_layer_entry`: ``path``, ``columns``,
+        ``source`` and the options of :func:`borderscape.layers.ingest.ingest_file`).
+    sources
+        ``[sources.<id>]``: whom to credit (:class:`SourceCredit`) for the layers whose entry says
+        ``source = "<id>"``.
     sensors
         Sensor kind → :class:`SensorDefaults`.
     parameters
@@ -214,7 +257,7 @@ class Study:
     start: dt.date
     end: dt.date
     interventions: tuple[Intervention, ...]
-    layers: Mapping[str, str]
+    layers: Mapping[str, str | Mapping[str, Any]]
     sensors: Mapping[str, SensorDefaults]
     parameters: Parameters
     caveats: tuple[str, ...] = ()
@@ -222,6 +265,7 @@ class Study:
     path: Path | None = field(default=None, compare=False)
     shocks: tuple[Shock, ...] = ()
     endpoints: Mapping[str, Endpoint] = field(default_factory=FrozenMap)
+    sources: Mapping[str, SourceCredit] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
         # one road for every study: back to tables, checked whole, then typed
@@ -443,6 +487,9 @@ def _tables(s: Study) -> dict[str, Any]:
         if isinstance(s.endpoints, Mapping)
         else s.endpoints,
         "layers": s.layers,
+        "sources": {k: dataclasses.asdict(v) if isinstance(v, SourceCredit) else v for k, v in s.sources.items()}
+        if isinstance(s.sources, Mapping)
+        else s.sources,
         "sensors": {k: sensor(v) for k, v in s.sensors.items()} if isinstance(s.sensors, Mapping) else s.sensors,
         "parameters": s.parameters.given(s.battery) if isinstance(s.parameters, Parameters) else s.parameters,
     }
@@ -523,6 +570,118 @@ def _sensors(tables: Any) -> FrozenMap:
     return FrozenMap(out)
 
 
+def _sources(tables: Any) -> FrozenMap:
+    """``[sources.<id>]`` → :class:`SourceCredit`; an id may not be a catalog id (a catalog source
+    is credited from the catalog)."""
+    if not isinstance(tables, Mapping):
+        raise StudyError(f"study key 'sources' must be tables [sources.<id>], got {tables!r}")
+    from borderscape.layers.catalog import CATALOG
+
+    out = {}
+    for sid, table in tables.items():
+        if not _NAME.fullmatch(str(sid)):
+            raise StudyError(
+                f"study key 'sources.{sid}' must be a short id of letters, digits and '.', '_', '-'",
+                remedy='name it like [sources.my-sector] with publisher = "..."',
+            )
+        if str(sid) in CATALOG:
+            raise StudyError(
+                f"study table [sources.{sid}] has the id of a catalog source, which is credited from the catalog",
+                remedy=f'give your source another id (e.g. [sources.my-{sid}]), or name the catalog id "{sid}" '
+                "itself under [layers]",
+            )
+        out[str(sid)] = record(SourceCredit, table, f"sources.{sid}")
+    return FrozenMap(out)
+
+
+def _layer_entry(value: Any, role: str, sources: Mapping[str, SourceCredit]) -> str | FrozenMap:
+    """One ``[layers]`` entry, checked: a catalog id or a file path (text), or an inline table.
+
+    An inline table has ``path`` (the file; relative to the study file's folder), optionally
+    ``source`` (an id of ``[sources.<id>]`` or of the catalog: whom to credit) and, for a raw
+    file, ``columns`` (role → column of the file) with any other keyword argument of
+    :func:`borderscape.layers.ingest.ingest_file` (``keep``, ``crs``, ``date_format``, ``region``
+    …; ``kind`` comes from the layer's role).  Without ``columns`` the file must be a layer file
+    written by ``borderscape ingest``.
+    """
+    path = f"layers.{role}"
+    if not isinstance(value, Mapping):
+        text: str = check_value(value, str, path)
+        return text
+    known = list(LAYER_TABLE_KEYS) + [k for k in _ingest_options() if k not in LAYER_TABLE_REFUSED]
+    form = (
+        f'{role} = {{ path = "sector.csv", columns = {{ lat = "Latitude", lon = "Longitude", date = "Date" }}, '
+        'date_format = "%m/%d/%Y", source = "my-source" }'
+    )
+    for key, v in value.items():
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            raise StudyError(
+                f"unknown study key '{path}.{key}' (given {v!r}){hint}",
+                remedy=f"the keys of an inline layer table are: {', '.join(known)}; e.g. {form}",
+            )
+    if value.get("path") is None:
+        raise StudyError(f"study key '{path}.path' is missing", remedy=f"add the file: {form}")
+    out: dict[str, Any] = {"path": check_value(value["path"], str, f"{path}.path")}
+    if value.get("source") is not None:
+        sid = check_value(value["source"], str, f"{path}.source")
+        from borderscape.layers.catalog import CATALOG
+
+        if sid not in sources and sid not in CATALOG:
+            raise StudyError(
+                f"study key '{path}.source' names {sid!r}, which is neither a [sources.<id>] table of the study "
+                "nor a catalog id",
+                remedy=f'add [sources.{sid}] with publisher = "...", licence = "...", citation = "...", url = "..."',
+            )
+        out["source"] = sid
+    for key, v in value.items():
+        if key in out or v is None:
+            continue
+        expected = LAYER_TABLE_TYPES.get(key)
+        if key == "columns":
+            columns = check_value(v, Mapping[str, str], f"{path}.columns")
+            if not columns:
+                raise StudyError(f"study key '{path}.columns' is empty", remedy=f"map the columns: {form}")
+            from borderscape.layers.ingest import GEOMETRY_ROLES, ROLES
+
+            kind = role_kind(role)
+            allowed = GEOMETRY_ROLES + ROLES.get(kind, ())
+            wrong = sorted(set(columns) - set(allowed))
+            if wrong or kind not in ROLES:
+                raise StudyError(
+                    f"study key '{path}.columns' maps {wrong or sorted(columns)}, which a {kind} layer "
+                    f"(role {role!r}) does not have",
+                    remedy=f"map the file's columns to: {', '.join(allowed)}"
+                    if kind in ROLES
+                    else f"role {role!r} reads a table: name a catalog id or a layer file written by `borderscape "
+                    "ingest`",
+                )
+            out[key] = FrozenMap(dict(columns))
+        elif key == "region":
+            out[key] = check_bbox(v, f"{path}.region")
+        else:
+            out[key] = check_value(v, expected, f"{path}.{key}") if expected is not None else v
+    if "columns" not in out and set(out) - set(LAYER_TABLE_KEYS):
+        extra = sorted(set(out) - set(LAYER_TABLE_KEYS))
+        raise StudyError(
+            f"study keys {[f'{path}.{k}' for k in extra]} are for a raw file, which needs '{path}.columns'",
+            remedy=f"say which column is which: {form}; a file written by `borderscape ingest` needs only path "
+            "(and source)",
+        )
+    return FrozenMap(out)
+
+
+def _ingest_options() -> tuple[str, ...]:
+    """The keyword arguments :func:`borderscape.layers.ingest.ingest_file` accepts (read from its signature,
+    so options added there are accepted in a study's inline layer tables)."""
+    import inspect
+
+    from borderscape.layers.ingest import ingest_file
+
+    return tuple(name for name, p in inspect.signature(ingest_file).parameters.items() if p.kind is p.KEYWORD_ONLY)
+
+
 def _endpoints(tables: Any, battery: str) -> FrozenMap:
     """Every question of ``battery`` → its primary endpoint: the study's ``[endpoints.<question>]``, else the
     default (:data:`ENDPOINTS`).  An endpoint's result must be an id of its own question."""
@@ -557,6 +716,7 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
             f'{{ name = "...", date = "YYYY-MM-DD" }}, got {items!r}'
         )
     layers = check_keys(data.get("layers", {}), ROLES[battery], "layers", f"[layers] of a {battery} study")
+    sources = _sources(data.get("sources", {}))
     shocks = periods.get("shocks", [])
     if not isinstance(shocks, (list, tuple)):
         raise StudyError(
@@ -581,7 +741,8 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
         interventions=tuple(record(Intervention, item, f"periods.interventions[{i}]") for i, item in enumerate(items)),
         shocks=tuple(record(Shock, item, f"periods.shocks[{i}]") for i, item in enumerate(shocks)),
         endpoints=_endpoints(data.get("endpoints", {}), battery),
-        layers=FrozenMap({role: check_value(v, str, f"layers.{role}") for role, v in layers.items()}),
+        layers=FrozenMap({role: _layer_entry(v, role, sources) for role, v in layers.items()}),
+        sources=sources,
         sensors=_sensors(data.get("sensors", {})),
         parameters=Parameters.from_mapping(data.get("parameters", {}), battery),
         caveats=check_value(study.get("caveats", ()), tuple[str, ...], "study.caveats"),

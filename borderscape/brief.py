@@ -40,6 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from borderscape.analyses.needs import Notice
 from borderscape.analyses.study import Study
 from borderscape.errors import BorderscapeError, InputError
 from borderscape.figures import SIMULATED
@@ -442,6 +443,15 @@ def composition_table(test: Mapping[str, Any]) -> str:
     )
 
 
+def _records_line(results: Mapping[str, Any]) -> str:
+    """One paragraph: how many records were inside the study's region and period, and why the
+    others were left out (``results.json`` ``records``); "" when the run has none."""
+    from borderscape.analyses.region import summary_line
+
+    line = summary_line(results.get("records") or {})
+    return f'<p class="records" id="records">Records: {html.escape(line)}.</p>' if line else ""
+
+
 def _svg(path: Path) -> str:
     """An SVG file's root element, ready to inline (XML prolog and fixed size removed)."""
     text = path.read_text(encoding="utf-8")
@@ -475,6 +485,7 @@ def brief_html(
     interventions: Sequence[tuple[str, str]] = (),
     version: str | None = None,
     run_link: str = "run",
+    notices: Sequence[Notice] = (),
 ) -> str:
     """The briefing page.
 
@@ -496,6 +507,9 @@ def brief_html(
         borderscape's version, printed in the header.
     run_link
         Relative URL of the run folder from the briefing's folder (links to the map, tables, figures).
+    notices
+        First-page lines (:func:`borderscape.analyses.needs.notices`): shown under the title, their
+        remedies among the notes on the data.
 
     Returns
     -------
@@ -608,10 +622,15 @@ def brief_html(
         else "<p>Every test ran.</p>"
     )
     data_notes = list(dict.fromkeys(t["reason"] for t in ran if t.get("reason")))
+    data_notes += [f"{n.text} What to do: {n.remedy}" for n in notices if n.remedy]
+    notice_html = "".join(f'<p class="notice" role="note"><b>{e(n.text)}</b></p>' for n in notices)
     caveats = [LIMITS, *results.get("caveats", [])]
     sources = "".join(
         f"<li><b>{e(s['publisher'])}</b> ({e(s['role'])}, <code>{e(s['id'])}</code>). Licence: {e(s['licence'])}. "
-        f"Cite: {e(s['citation'])}. Caveat: {e(s['caveats'])}</li>"
+        f"Cite: {e(s['citation'])}."
+        + (f" URL: {e(s['url'])}." if s.get("url") else "")
+        + (f" Read with: {e(s['read_with'])}." if s.get("read_with") else "")
+        + f" Caveat: {e(s['caveats'])}</li>"
         for s in results.get("sources", [])
     )
     footnotes = "".join(f'<li id="m{k}">{e(m)}</li>' for m, k in methods.items())
@@ -656,11 +675,13 @@ def brief_html(
 <header><h1>{e(shown_title)}</h1>
 <p class="meta">Briefing on study <code>{e(str(results["study"]))}</code>, {e(when)}; seed {e(str(results["seed"]))};
 made with borderscape {e(version or "")}.</p></header>
+{notice_html}
 <p>{e(description)}</p>
 <p class="limits"><b>Read with care.</b> {e(LIMITS)} These results describe past records: they show associations in
 time and place, not proof of what caused them, and nothing here forecasts crossings or ranks places for
 enforcement. {len(groups)} question{" was" if len(groups) == 1 else "s were"} asked; {len(ran)} results were computed and
 {len(skipped)} could not be. {verdict}</p>
+{_records_line(results)}
 
 <h2 class="first" id="headlines">Headline numbers</h2>
 <ul class="findings" id="headline-list">{"".join(heads)}</ul>
@@ -777,6 +798,7 @@ def brief_from(
         interventions=ivs,
         version=_version(),
         run_link=link,
+        notices=run.notices(),
     )
     html_path = write_text_atomic(out / "brief.html", page)
     pdf_path = write_pdf(html_path, out / "brief.pdf")

@@ -27,6 +27,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -368,6 +369,7 @@ def hotspots_by_period(
     simulated: bool = False,
     context: gpd.GeoSeries | None = None,
     what: str = "remains",
+    crs: Any = None,
 ):
     """Small multiples of Gi* hot and cold spots: one map per period.
 
@@ -376,7 +378,11 @@ def hotspots_by_period(
     cells
         One row per cell and period (``h5_cells`` / ``m5_cells`` of the battery): ``period``
         (label), ``hot`` (+1 hot, −1 cold, 0 neither, after the FDR correction) and the cell
-        polygon, in a projected CRS or EPSG:4326 (then drawn in the local UTM zone).
+        polygon, in a projected CRS or EPSG:4326 (then drawn in ``crs``).
+    crs
+        The projected CRS to draw geographic cells in: a run passes its study's working CRS
+        (:func:`borderscape.analyses.study.working_crs`); None: the UTM zone of the cells' centre,
+        from the located cells only.
     footer, simulated
         As for the other figures.
     context
@@ -391,13 +397,17 @@ def hotspots_by_period(
     a past period, not where anyone will cross.
     """
     from borderscape.geo.crs import local_crs
-    from borderscape.geo.errors import CRSError
+    from borderscape.geo.errors import CRSError, InputError
 
     frame = cells
     if frame.crs is None:
         raise CRSError("the hot-spot cells have no CRS", remedy="set the CRS of the cells' coordinates")
+    located = ~(frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    frame = frame[located]
+    if not len(frame):
+        raise InputError("no hot-spot cell has a geometry", remedy="check the h5_cells / m5_cells table")
     if frame.crs.is_geographic:
-        frame = frame.to_crs(local_crs(frame))
+        frame = frame.to_crs(local_crs(frame) if crs is None else crs)
     periods = list(dict.fromkeys(frame["period"]))
     ncols = min(3, len(periods))
     xmin, ymin, xmax, ymax = frame.total_bounds

@@ -4,7 +4,9 @@ A run folder holds
 
 ``results.json``
     ``study``, ``seed``, ``simulated``, ``tests`` (one object per outcome), ``sources``
-    (publisher, licence, citation and caveats of each input) and ``caveats`` — sorted keys,
+    (publisher, licence, citation and caveats of each input), ``caveats`` and ``records`` (per
+    record layer: rows read, inside the study's region and period, and left out by reason,
+    :func:`borderscape.analyses.region.record_counts`) — sorted keys,
     no timestamps and no paths, so the same inputs and seed give byte-identical files.
 ``study.json``
     The study as run, in the layout of a study file with every default filled in
@@ -53,13 +55,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Geod
 
 from borderscape import figures, webmap
+from borderscape.analyses import region
 from borderscape.analyses.battery import Battery
 from borderscape.analyses.battery.common import hotspot_grid
 from borderscape.analyses.battery.h2_hardship import COVARIATES
 from borderscape.analyses.inputs import Assembled, InputRecord
+from borderscape.analyses.needs import Notice, notices
 from borderscape.analyses.study import Study, working_crs
 from borderscape.errors import InputError
 from borderscape.figures import SIMULATED
@@ -385,6 +389,7 @@ def write_figures(
                 simulated=simulated,
                 context=pd.concat(context) if context else None,
                 what="incidents" if maritime else "remains",
+                crs=working_crs(study),  # the study's CRS ("auto": from its region), never the cells'
             )
 
         drawers.append(("hotspots_by_period", hotspots))
@@ -432,7 +437,18 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
     or missing) counted per cell of the hot-spot grid (:func:`~borderscape.analyses.battery.common.hotspot_grid`),
     leaving out coarse (whole-degree) positions."""
     crs = working_crs(study)
-    box = gpd.GeoSeries([shapely.box(*study.bbox)], crs="EPSG:4326").to_crs(crs)
+    # the bbox with its edges densified (0.05°) so that, projected, they follow the parallels and meridians
+    lonlat = shapely.segmentize(shapely.box(*study.bbox), 0.05)
+    box = gpd.GeoSeries([lonlat], crs="EPSG:4326").to_crs(crs)
+    # a box far wider than its working CRS can hold (a whole-world box in one UTM zone) folds when
+    # projected: its area is then nothing like the box's area on the ellipsoid, and no map is drawn
+    true_area = abs(Geod(ellps="WGS84").geometry_area_perimeter(lonlat)[0])
+    drawn = float(box.area.iloc[0])
+    if not (np.isfinite(drawn) and box.is_valid.iloc[0] and 0.5 * true_area <= drawn <= 2 * true_area):
+        raise InputError(
+            f"the study box {list(study.bbox)} cannot be drawn in the study's CRS {crs.to_string()}",
+            remedy="use a region a few hundred kilometres across, or crs = \"auto\"",
+        )
     layers = {
         role: figures.usable(layer.frame)
         for role, layer in assembled.inputs.layers.items()
@@ -446,7 +462,8 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
             if "location_precision" in deaths.columns
             else np.ones(len(deaths), bool)
         )
-        points = deaths[precise & (deaths.geometry.geom_type == "Point")].geometry
+        inside = region.select(study, deaths).keep  # the region-and-period rule of every analysis
+        points = deaths[inside & precise & (deaths.geometry.geom_type == "Point")].geometry
     names = [n for n in sorted(battery.rasters) if "coverage" in n.lower() and battery.rasters[n].crs == crs]
     coverage = None
     if names:
@@ -485,7 +502,8 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
 
 def map_layers(study: Study, assembled: Assembled, battery: Battery) -> list[webmap.MapLayer]:
     """The layers of a run's interactive map: its inputs, coverage by epoch, routes and hot spots."""
-    return webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters, battery.tables)
+    credits = {r.role: r.source for r in assembled.records}
+    return webmap.layers_from_inputs(study, assembled.inputs.layers, battery.rasters, battery.tables, credits)
 
 
 def _layer_meta(layer: webmap.MapLayer, file: str) -> dict[str, Any]:
@@ -524,6 +542,14 @@ def write_map_layers(folder: Path, layers: Sequence[webmap.MapLayer]) -> list[Pa
 # -- the run folder --------------------------------------------------------------------------
 
 
+def first_screen(
+    study: Study, assembled: Assembled, results: Mapping[str, Any], options: Mapping[str, Any]
+) -> list[Notice]:
+    """The first-screen lines of a run's map (:func:`borderscape.analyses.needs.notices`)."""
+    given = [r for r in ("towers", "dem") if options.get(r)]
+    return notices(results, study.to_dict(), assembled.inputs.missing, given=given)
+
+
 def results_record(
     study: Study, battery: Battery, records: Sequence[InputRecord], seed: int, simulated: bool
 ) -> dict[str, Any]:
@@ -535,6 +561,8 @@ def results_record(
         "tests": [o.to_dict() for o in battery.outcomes],
         "sources": [r.public() for r in sorted(records, key=lambda r: (r.role, r.source))],
         "caveats": list(study.caveats),
+        # per record layer: read, inside the study region and period, and left out by reason
+        "records": {role: dict(c) for role, c in getattr(battery, "records", {}).items()},
     }
 
 
@@ -663,7 +691,15 @@ def write_run(
         files.append(
             write_text_atomic(
                 tmp / "map.html",
-                webmap.render(study_map_data(layers, title=study.title, bbox=study.bbox, results=results)),
+                webmap.render(
+                    study_map_data(
+                        layers,
+                        title=study.title,
+                        bbox=study.bbox,
+                        results=results,
+                        notices=[n.text for n in first_screen(study, assembled, results, options)],
+                    )
+                ),
             )
         )
         if simulated:
@@ -682,8 +718,18 @@ def write_run(
             "study": study.name,
             "simulated": simulated,
             "seed": int(seed),
-            "inputs": [{"role": r.role, "source": r.source, "files": list(r.files)} for r in assembled.records],
+            "inputs": [
+                {
+                    "role": r.role,
+                    "source": r.source,
+                    "credit": r.publisher,
+                    "read_with": r.reader,
+                    "files": list(r.files),
+                }
+                for r in assembled.records
+            ],
             "missing": dict(assembled.inputs.missing),
+            "records": results.get("records", {}),
             "packages": _versions(),
             "python": platform.python_version(),
             "platform": platform.platform(),

@@ -5,7 +5,11 @@ nothing; :meth:`Result.write` writes the run folder (:mod:`borderscape.output`).
 :func:`run_study` (``borderscape run``) does both.  :func:`demo` and :func:`run_demo`
 (``borderscape demo``) do the same on a simulated world; every output then says
 ``SIMULATED DATA``.  A layer that cannot be found does not stop a run: the tests that need
-it are skipped with the reason and the remedy.
+it are skipped with the reason and the remedy — unless no question could read the records its
+primary result counts (funnel: ``deaths``; maritime: ``crossings``, ``deaths`` or ``incidents``):
+then :func:`run` raises :class:`~borderscape.errors.NoDataError` before the battery runs and
+nothing is written (:mod:`borderscape.analyses.needs`).  A run that went ahead without a layer a
+primary result needs says so first (:attr:`Result.notices`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from borderscape import output, settings, webmap
 from borderscape.analyses.battery import Battery, run_battery
 from borderscape.analyses.budget import Budget, check, estimate
 from borderscape.analyses.inputs import Assembled, InputRecord, assemble_inputs
-from borderscape.analyses.study import Study, load_study
+from borderscape.analyses.needs import Notice, check_primary_layers
+from borderscape.analyses.study import QUESTIONS, Study, load_study
 from borderscape.analyses.worlds import inputs_from_world, simulate_world, world_study
 from borderscape.errors import StudyError
 from borderscape.figures import SIMULATED
@@ -75,10 +80,22 @@ class Result:
                 return found
         raise KeyError(f"no test {id!r}; the ids are {', '.join(t['id'] for t in self.results['tests'])}")
 
+    @property
+    def notices(self) -> list[Notice]:
+        """The run's first-screen lines (:func:`borderscape.analyses.needs.notices`): no primary
+        finding at all, or a layer the study names that a primary result needed and the run lacked."""
+        return output.first_screen(self.study, self.assembled, self.results, self.options)
+
     def map_data(self) -> webmap.StudyMap:
         """What the run's interactive map draws (:func:`borderscape.webmap.render` makes its HTML)."""
         layers = output.map_layers(self.study, self.assembled, self.battery)
-        return study_map_data(layers, title=self.study.title, bbox=self.study.bbox, results=self.results)
+        return study_map_data(
+            layers,
+            title=self.study.title,
+            bbox=self.study.bbox,
+            results=self.results,
+            notices=[n.text for n in self.notices],
+        )
 
     def write(self, folder: str | os.PathLike[str]) -> RunOutput:
         """Write the run folder (results.json, study.json, tables/, figures/, map/, map.html,
@@ -183,6 +200,10 @@ def run(
     ------
     StudyError
         Unknown or malformed study.
+    NoDataError
+        No question could read the records its primary result counts (no ``deaths`` layer for
+        the funnel battery …): the message names each missing layer and why, the remedy how to
+        supply it (``--data-dir DIR``, ``BORDERSCAPE_DATA``); the battery did not run.
     BudgetError
         The run would need more memory or work than the budget; nothing heavy was started.
     BorderscapeError
@@ -205,6 +226,12 @@ def run(
     with using(ex), _progress(len(st.layers) + 3, progress) as step:
         assembled = assemble_inputs(
             st, data_dir=data_dir, towers=towers, dem=dem, step=lambda r: step(f"reading {r}"), budget=budget
+        )
+        check_primary_layers(
+            st.name,
+            {q: e.result for q, e in st.endpoints.items() if q in QUESTIONS.get(st.battery, ())},
+            assembled.inputs.layers,
+            assembled.inputs.missing,
         )
         step("running the battery")
         battery = run_battery(st, assembled.inputs, seed=seed)

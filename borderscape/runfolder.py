@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 
 from borderscape import webmap
+from borderscape.analyses.needs import Notice, check_run_folder, notices
 from borderscape.errors import InputError
 
 #: The files that make a folder a run folder (checked by :func:`read_run`).
@@ -28,10 +29,16 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def study_map_data(
-    layers: Sequence[webmap.MapLayer], *, title: str, bbox: Sequence[float], results: Mapping[str, Any]
+    layers: Sequence[webmap.MapLayer],
+    *,
+    title: str,
+    bbox: Sequence[float],
+    results: Mapping[str, Any],
+    notices: Sequence[str] = (),
 ) -> webmap.StudyMap:
-    """What the interactive map of a run draws: its layers, title and extent, and from
-    ``results.json`` the sources, caveats and outcomes."""
+    """What the interactive map of a run draws: its layers, title and extent, from
+    ``results.json`` the sources, caveats and outcomes, and the first-screen ``notices``
+    (:func:`borderscape.analyses.needs.notices`)."""
     west, south, east, north = (float(v) for v in bbox)
     return webmap.StudyMap(
         tuple(layers),
@@ -41,6 +48,7 @@ def study_map_data(
         bool(results["simulated"]),
         (west, south, east, north),
         tuple(results["tests"]),
+        tuple(notices),
     )
 
 
@@ -97,6 +105,25 @@ class RunFolder:
         """The interactive map's layers (``map/``)."""
         return read_map_layers(self.path / "map")
 
+    @property
+    def missing(self) -> dict[str, str]:
+        """Role → why the run had no such layer and what to do (``provenance.json`` ``missing``)."""
+        path = self.path / "provenance.json"
+        found = _read_json(path).get("missing") if path.is_file() else None
+        return dict(found) if isinstance(found, Mapping) else {}
+
+    def notices(self) -> list[Notice]:
+        """The run's first-screen lines (:func:`borderscape.analyses.needs.notices`)."""
+        options = _read_json(self.path / "provenance.json").get("options") or {}
+        given = [r for r in ("towers", "dem") if isinstance(options, Mapping) and options.get(r)]
+        return notices(self.results, self.study, self.missing, given=given)
+
+    def check(self) -> RunFolder:
+        """This folder, after refusing a run that had no primary layer
+        (:func:`borderscape.analyses.needs.check_run_folder`, a :class:`~borderscape.errors.NoDataError`)."""
+        check_run_folder(self.path, self.results, self.study, self.missing)
+        return self
+
     def map_data(self) -> webmap.StudyMap:
         """What the run's interactive map draws (the same as its ``map.html``)."""
         return study_map_data(
@@ -104,6 +131,7 @@ class RunFolder:
             title=self.study["study"]["title"],
             bbox=self.study["region"]["bbox"],
             results=self.results,
+            notices=[n.text for n in self.notices()],
         )
 
 

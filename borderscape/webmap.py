@@ -190,6 +190,8 @@ class StudyMap:
     simulated: bool
     bbox: tuple[float, float, float, float] | None = None
     outcomes: tuple[Mapping[str, Any], ...] = ()
+    #: First-screen lines: a layer the study promises that the run did not have (shown under the title).
+    notices: tuple[str, ...] = ()
 
 
 # -- layers from frames ---------------------------------------------------------------------
@@ -495,6 +497,13 @@ def read_layer_file(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str, str
     path = Path(path)
     if not path.is_file():
         raise InputError(f"the layer file {path} does not exist", remedy="check the path given with --layer")
+    from borderscape.layers.layerfile import read_layer, read_record
+
+    if read_record(path) is not None:  # the file says what it is (borderscape.layers.layerfile)
+        layer = read_layer(path)
+        if not isinstance(layer.frame, gpd.GeoDataFrame):
+            raise InputError(f"{path.name} is a table without geometry", remedy="map only spatial layers")
+        return layer.frame, ("context" if layer.kind not in ("deaths", "sensors") else layer.kind), layer.source
     suffix = path.suffix.lower()
     source = "file"
     try:
@@ -560,6 +569,15 @@ def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], lis
     used = {k: 0 for k in palette}
     for path in paths:
         frame, kind, source = read_layer_file(path)
+        # a file is credited to a catalog source only when it was made from that source's pinned files
+        # (borderscape.layers.layerfile.is_pinned_file); else to the user-supplied file itself
+        from borderscape.layers.fetch import sha256_file
+        from borderscape.layers.layerfile import is_pinned_file, read_record, user_file_credit
+
+        record = read_record(path) or {}
+        made_from = [str(m.get("sha256")) for m in record.get("inputs") or []]
+        if not is_pinned_file(source, made_from):
+            source = ""
         src = CATALOG.get(source)
         name = src.title if src is not None else Path(path).stem
         group = {"deaths": "Remains and incidents", "sensors": "Surveillance"}.get(kind, "Context")
@@ -569,10 +587,11 @@ def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], lis
         entry = _source_entry(source, kind) or {
             "role": kind,
             "id": Path(path).name,
-            "publisher": "user-supplied file",
+            "publisher": user_file_credit(path, sha256_file(path)),
             "licence": "as stated by its publisher",
             "citation": "cite the file's publisher",
-            "caveats": "a user-supplied file: check its provenance",
+            "caveats": "a user-supplied file: check its provenance"
+            + (f"; made by `borderscape ingest {record['source']}`" if record.get("source") else ""),
         }
         if entry not in sources:
             sources.append(entry)
@@ -591,10 +610,19 @@ def _name_for(role: str, source: str) -> str:
 
 
 def layers_from_inputs(
-    study: Any, layers: Mapping[str, Any], rasters: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
+    study: Any,
+    layers: Mapping[str, Any],
+    rasters: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    credits: Mapping[str, str] | None = None,
 ) -> list[MapLayer]:
     """The map layers of a study: its inputs (roles of :data:`ROLES`, clipped to a margin
-    around the study area, deaths kept whole), coverage by epoch, routes and hot spots."""
+    around the study area; of a deaths layer only the records inside the study's region and period,
+    :func:`borderscape.analyses.region.select`, the rule every analysis uses), coverage by epoch,
+    routes and hot spots.  ``credits`` (role → the credited source id of the run's
+    :class:`~borderscape.analyses.inputs.InputRecord`) names and attributes each input layer; without
+    it the layer's own ``source`` is used."""
+    from borderscape.analyses.region import select
     from borderscape.layers.schemas import Layer
 
     west, south, east, north = study.bbox
@@ -609,8 +637,12 @@ def layers_from_inputs(
         frame = layer.frame
         if layer.kind != "deaths":
             frame = usable(frame).to_crs("EPSG:4326").clip(box)
+        else:
+            frame = frame[select(study, frame).keep]
+        # the credited source of the role (the run's InputRecord), never the catalog id of the reader
+        credited = layer.source if credits is None else credits.get(role, "file")
         out += layers_from_frame(
-            frame, kind=layer.kind, name=_name_for(role, layer.source), group=group, colour=colour, source=layer.source
+            frame, kind=layer.kind, name=_name_for(role, credited), group=group, colour=colour, source=credited
         )
     until = int(str(study.end)[:4]) if getattr(study, "end", None) is not None else None
     return out + coverage_layers(rasters, until=until) + table_layers(tables)
@@ -827,6 +859,7 @@ def build_map(
     assets_url: str | None = None,
     bbox: Sequence[float] | None = None,
     outcomes: Sequence[Mapping[str, Any]] = (),
+    notices: Sequence[str] = (),
 ) -> str:
     """The HTML text of an interactive Leaflet map.
 
@@ -853,6 +886,9 @@ def build_map(
         ``(west, south, east, north)`` in degrees to open on (default: the layers' extent).
     outcomes
         Results of the battery (``results.json`` ``tests``), listed in a panel.
+    notices
+        Sentences shown under the title, on the first screen (escaped): a layer the study
+        promises that the run did not have (:func:`borderscape.analyses.needs.notices`).
 
     Returns
     -------
@@ -928,6 +964,7 @@ def build_map(
         if simulated
         else ""
     )
+    notice_html = "".join(f'<p class="bs-notice" role="note">{e(n)}</p>' for n in notices)
     if self_contained:
         folder = _leaflet_dir()
         head_assets = f"<style>\n{_leaflet_css_inline()}\n</style>"
@@ -944,7 +981,7 @@ def build_map(
 <style>
 {static_text("map.css")}</style>
 </head><body>
-<header>{banner}<h1>{e(shown_title)}</h1></header>
+<header>{banner}<h1>{e(shown_title)}</h1>{notice_html}</header>
 <div id="bs-map" role="region" aria-label="{e(shown_title, quote=True)}"></div>
 <div id="bs-info" class="bs-panel"><details><summary>Sources, licences and caveats</summary>
 <h2>Caveats</h2><ul>{caveat_items}</ul>
@@ -1016,6 +1053,7 @@ def render(
         assets_url=assets_url,
         bbox=gathered.bbox,
         outcomes=gathered.outcomes,
+        notices=gathered.notices,
     )
 
 

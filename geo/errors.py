@@ -29,6 +29,14 @@ class InputError(BorderscapeError):
     """An input (file, argument, parameter) is malformed or out of range."""
 
 
+class NoDataError(InputError):
+    """No layer a study's primary results count could be read: the run would report nothing.
+
+    Raised before anything is computed or written (``borderscape run``, ``map`` and ``brief``
+    exit with code 2); the message names each missing layer and why, the remedy how to supply it.
+    """
+
+
 class CRSError(InputError):
     """A layer or raster has no CRS, or a CRS unsuitable for the computation."""
 

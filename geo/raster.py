@@ -42,12 +42,18 @@ class Raster:
         Coordinate reference system (:class:`pyproj.CRS`); never ``None``.
     nodata
         Value that marks missing cells, or ``None``.  NaN marks missing cells of float arrays too.
+    source_res_m
+        Cell size (metres, the coarser side) of the file this raster was resampled from, when
+        known (set by :func:`borderscape.analyses.inputs.prepare_dem`): a DEM resampled to 90 m
+        from 10 km cells holds no 90 m detail.  None when unknown; operations that make a new
+        raster do not carry it.
     """
 
     array: np.ndarray
     transform: Affine
     crs: CRS
     nodata: float | None = None
+    source_res_m: float | None = None
 
     def __post_init__(self) -> None:
         if self.array.ndim != 2:

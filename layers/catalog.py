@@ -22,8 +22,8 @@ byte-identical to the copies in the project's shared data folder.  The other dow
 not pinned, because no byte-identical copy of the publisher's file was available to compute
 the values from, or because the publisher replaces the file in place: ``iom-mmp`` (IOM's
 global CSV, updated continuously), ``ibwc-boundary`` (the shared copy is a KMZ conversion,
-not IBWC's zip), ``tiger-roads-az`` (the shared copy holds the extracted shapefile, not
-the Census zip), ``gshhg`` (the shared copy holds extracts made with GMT, not the zip) and
+not IBWC's zip), ``tiger-roads-*`` (the shared copy holds the extracted Arizona shapefile,
+not the Census zip), ``gshhg`` (the shared copy holds extracts made with GMT, not the zip) and
 the elevation tiles (thousands of tiles; none in the shared folder).  Unpinned downloads
 are checked for their expected format instead (:func:`borderscape.layers.fetch.check_download`).
 """
@@ -159,6 +159,174 @@ _CAPSTONE_URL = (
 )
 _CBP_KML_URL = "https://raw.githubusercontent.com/dtex/cc2kml/c5267a816773f92a4ed312e573d7f332496cbe06/docs/cbp.kml"
 
+#: U.S. states, the District of Columbia and Puerto Rico: postal code → (FIPS code, name).  TIGER/Line
+#: files are named by the FIPS code (``tl_2021_48_prisecroads.zip`` is Texas).
+STATES: dict[str, tuple[str, str]] = {
+    "AL": ("01", "Alabama"),
+    "AK": ("02", "Alaska"),
+    "AZ": ("04", "Arizona"),
+    "AR": ("05", "Arkansas"),
+    "CA": ("06", "California"),
+    "CO": ("08", "Colorado"),
+    "CT": ("09", "Connecticut"),
+    "DE": ("10", "Delaware"),
+    "DC": ("11", "District of Columbia"),
+    "FL": ("12", "Florida"),
+    "GA": ("13", "Georgia"),
+    "HI": ("15", "Hawaii"),
+    "ID": ("16", "Idaho"),
+    "IL": ("17", "Illinois"),
+    "IN": ("18", "Indiana"),
+    "IA": ("19", "Iowa"),
+    "KS": ("20", "Kansas"),
+    "KY": ("21", "Kentucky"),
+    "LA": ("22", "Louisiana"),
+    "ME": ("23", "Maine"),
+    "MD": ("24", "Maryland"),
+    "MA": ("25", "Massachusetts"),
+    "MI": ("26", "Michigan"),
+    "MN": ("27", "Minnesota"),
+    "MS": ("28", "Mississippi"),
+    "MO": ("29", "Missouri"),
+    "MT": ("30", "Montana"),
+    "NE": ("31", "Nebraska"),
+    "NV": ("32", "Nevada"),
+    "NH": ("33", "New Hampshire"),
+    "NJ": ("34", "New Jersey"),
+    "NM": ("35", "New Mexico"),
+    "NY": ("36", "New York"),
+    "NC": ("37", "North Carolina"),
+    "ND": ("38", "North Dakota"),
+    "OH": ("39", "Ohio"),
+    "OK": ("40", "Oklahoma"),
+    "OR": ("41", "Oregon"),
+    "PA": ("42", "Pennsylvania"),
+    "RI": ("44", "Rhode Island"),
+    "SC": ("45", "South Carolina"),
+    "SD": ("46", "South Dakota"),
+    "TN": ("47", "Tennessee"),
+    "TX": ("48", "Texas"),
+    "UT": ("49", "Utah"),
+    "VT": ("50", "Vermont"),
+    "VA": ("51", "Virginia"),
+    "WA": ("53", "Washington"),
+    "WV": ("54", "West Virginia"),
+    "WI": ("55", "Wisconsin"),
+    "WY": ("56", "Wyoming"),
+    "PR": ("72", "Puerto Rico"),
+}
+#: The U.S. states on the Mexican border, west to east, with the lon/lat box of their roads; each has a
+#: ``tiger-roads-<state>`` entry in the catalog (other states are built on demand by :func:`get_source`).
+BORDER_STATES: dict[str, tuple[float, float, float, float]] = {
+    "CA": (-124.5, 32.5, -114.1, 42.1),
+    "AZ": (-115.0, 31.0, -109.0, 37.1),
+    "NM": (-109.1, 31.3, -103.0, 37.1),
+    "TX": (-106.7, 25.8, -93.5, 36.6),
+}
+#: Where the Census Bureau publishes the 2021 TIGER/Line primary and secondary roads, one zip per state.
+TIGER_ROADS_URL = "https://www2.census.gov/geo/tiger/TIGER2021/PRISECROADS/tl_2021_{fips}_prisecroads.zip"
+
+
+def state_code(state: str) -> str:
+    """The postal code of a U.S. state given by postal code or FIPS code (any case, FIPS with or
+    without its leading zero).
+
+    Examples
+    --------
+    >>> state_code("tx"), state_code("48"), state_code("4"), state_code("06")
+    ('TX', 'TX', 'AZ', 'CA')
+
+    Raises
+    ------
+    SourceError
+        Not a state's postal or FIPS code; the message lists the border states.
+    """
+    text = str(state).strip().upper()
+    if text.isdigit() and len(text) <= 2:
+        text = next((code for code, (fips, _) in STATES.items() if fips == text.zfill(2)), text)
+    if text not in STATES:
+        border = ", ".join(f"{code}={STATES[code][0]}" for code in BORDER_STATES)
+        raise SourceError(
+            f"{state!r} is not a U.S. state's postal or FIPS code",
+            remedy=f"give --state as a postal code or FIPS code, e.g. {border}",
+        )
+    return text
+
+
+def tiger_roads_id(state: str) -> str:
+    """The catalog id of a state's TIGER/Line roads: ``tiger_roads_id("48") == "tiger-roads-tx"``."""
+    return f"tiger-roads-{state_code(state).lower()}"
+
+
+def with_state(source_id: str, state: str | None) -> str:
+    """The catalog id ``source_id`` names for ``state``: ``tiger-roads`` and a state give that state's
+    roads (``with_state("tiger-roads", "48") == "tiger-roads-tx"``); without a state, ``source_id``.
+
+    Raises
+    ------
+    SourceError
+        A state given for another source, a ``tiger-roads-XX`` id of another state, or not a state.
+    """
+    if state is None:
+        return source_id
+    sid = tiger_roads_id(state)
+    if source_id not in ("tiger-roads", sid):
+        other = source_id.startswith("tiger-roads-")
+        raise SourceError(
+            f"a state ({state!r}) was given with {source_id!r}"
+            + (", which is the roads of another state" if other else ": only tiger-roads takes a state"),
+            remedy=f"run `borderscape fetch tiger-roads --state {state_code(state)}`"
+            + ("" if other else f", and `borderscape fetch {source_id}` without --state"),
+        )
+    return sid
+
+
+def tiger_roads(state: str) -> Source:
+    """The catalog entry of the 2021 TIGER/Line primary and secondary roads of one U.S. state.
+
+    Parameters
+    ----------
+    state
+        Postal code (``TX``) or FIPS code (``48``).
+
+    Returns
+    -------
+    Source
+        Id ``tiger-roads-<postal code>``; file names ``tl_<year>_<FIPS>_prisecroads`` (shapefile,
+        or the Census zip); the download link of :data:`TIGER_ROADS_URL` (not pinned: the shared
+        copies hold extracted shapefiles, not the Census zip, so no byte-identical copy was
+        available to compute a checksum from; downloads are checked as zip files instead).
+
+    Examples
+    --------
+    >>> tiger_roads("NM").downloads[0].rsplit("/", 1)[-1]
+    'tl_2021_35_prisecroads.zip'
+    """
+    code = state_code(state)
+    fips, name = STATES[code]
+    sid = f"tiger-roads-{code.lower()}"
+    zipname = f"tl_2021_{fips}_prisecroads.zip"
+    return Source(
+        id=sid,
+        title=f"TIGER/Line 2021 {name} primary and secondary roads",
+        publisher="U.S. Census Bureau",
+        urls=("https://www.census.gov/geographies/mapping-files/time-series/geo/tiger-line-file.html",),
+        licence="U.S. Government work, public domain",
+        citation=f"U.S. Census Bureau, TIGER/Line Shapefiles 2021, Primary and Secondary Roads, {name}.",
+        patterns=(
+            FilePattern(f"tl_*_{fips}_prisecroads.shp", "shp"),
+            FilePattern(f"tl_*_{fips}_prisecroads.zip", "zip"),
+        ),
+        loader="roads",
+        kind="context",
+        how_to_get=f"Run `borderscape fetch tiger-roads --state {code}` (the same as `borderscape fetch {sid}`), "
+        f"or download {zipname} from the Census TIGER/Line site (www2.census.gov/geo/tiger/TIGER2021/PRISECROADS/).",
+        downloads=(TIGER_ROADS_URL.format(fips=fips),),
+        region=BORDER_STATES.get(code),
+        caveats="Primary and secondary roads only: no local roads, tracks or Border Patrol drag roads.",
+    )
+
+
 _SOURCES: tuple[Source, ...] = (
     Source(
         id="pcome",
@@ -284,21 +452,7 @@ _SOURCES: tuple[Source, ...] = (
         downloads=("https://www.ibwc.gov/GIS_Maps/downloads/us_mex_boundary.zip",),
         region=US_MEXICO_BORDER,
     ),
-    Source(
-        id="tiger-roads-az",
-        title="TIGER/Line 2021 Arizona primary and secondary roads",
-        publisher="U.S. Census Bureau",
-        urls=("https://www.census.gov/geographies/mapping-files/time-series/geo/tiger-line-file.html",),
-        licence="U.S. Government work, public domain",
-        citation="U.S. Census Bureau, TIGER/Line Shapefiles 2021, Primary and Secondary Roads, Arizona.",
-        patterns=(FilePattern("tl_*_04_prisecroads.shp", "shp"), FilePattern("tl_*_04_prisecroads.zip", "zip")),
-        loader="roads",
-        kind="context",
-        how_to_get="Run `borderscape fetch tiger-roads-az`, or download tl_2021_04_prisecroads.zip from the Census TIGER/Line site.",
-        downloads=("https://www2.census.gov/geo/tiger/TIGER2021/PRISECROADS/tl_2021_04_prisecroads.zip",),
-        region=(-115.0, 31.0, -109.0, 37.1),
-        caveats="Primary and secondary roads only: no local roads, tracks or Border Patrol drag roads.",
-    ),
+    *(tiger_roads(state) for state in BORDER_STATES),
     Source(
         id="usbp-stations",
         title="U.S. Border Patrol stations (geocoded addresses, 2019)",
@@ -559,18 +713,36 @@ CATALOG: dict[str, Source] = {s.id: s for s in _SOURCES}
 def get_source(source_id: str) -> Source:
     """The catalog entry of ``source_id``.
 
+    The roads of the border states are catalog entries (``tiger-roads-ca``, ``-az``, ``-nm``,
+    ``-tx``); ``tiger-roads-<postal code>`` of any other state is built here (:func:`tiger_roads`).
+
     Raises
     ------
     SourceError
-        When the id is unknown; the message lists the known ids.
+        When the id is unknown (the message lists the known ids), or is ``tiger-roads`` without a
+        state.
     """
     try:
         return CATALOG[source_id]
     except KeyError:
+        pass
+    if source_id == "tiger-roads":
         raise SourceError(
-            f"unknown source {source_id!r}",
-            remedy=f"use one of: {', '.join(sorted(CATALOG))} (see `borderscape sources`)",
-        ) from None
+            "tiger-roads is one file per U.S. state: the state is needed",
+            remedy="give the state, e.g. `borderscape fetch tiger-roads --state TX` (postal or FIPS code), "
+            f"or name one of {', '.join(tiger_roads_id(s) for s in BORDER_STATES)}",
+        )
+    if (
+        isinstance(source_id, str)
+        and source_id.startswith("tiger-roads-")
+        and source_id.removeprefix("tiger-roads-").upper() in STATES
+    ):
+        return tiger_roads(source_id.removeprefix("tiger-roads-"))
+    raise SourceError(
+        f"unknown source {source_id!r}",
+        remedy=f"use one of: {', '.join(sorted(CATALOG))} (see `borderscape sources`); "
+        "tiger-roads-XX for the roads of any U.S. state XX",
+    )
 
 
 def _tile_ranges(source_id: str, bbox: tuple[float, float, float, float]) -> tuple[range, range]:

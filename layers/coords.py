@@ -3,7 +3,8 @@ a source is expected to cover.
 
 Accepted forms of one coordinate: decimal degrees (``-110.9281``, ``32,175`` with a decimal
 comma), degrees–minutes–seconds (``32°10'30.4"N``, ``32 10 30.4 N``, ``110d55m41sW``,
-``W 110 55.7``), and of a pair: one ``"lat, lon"`` string (IOM's ``location_coodinates``)
+``W 110 55.7``; separate degree/minute/second/hemisphere cells are joined into that text by
+:func:`join_dms`), and of a pair: one ``"lat, lon"`` string (IOM's ``location_coodinates``)
 or WKT ``POINT (lon lat)``.
 
 These functions parse values and never touch a ledger: what a reader records about a
@@ -80,6 +81,66 @@ def parse_coordinate(value: object) -> float:
     if hemis and hemis[0].upper() in "SW":
         negative = True
     return -result if negative else result
+
+
+_HEMISPHERES = {
+    "lat": {"n": "N", "north": "N", "s": "S", "south": "S"},
+    "lon": {"e": "E", "east": "E", "w": "W", "west": "W"},
+}
+
+
+def join_dms(
+    degrees: pd.Series,
+    minutes: pd.Series | None = None,
+    seconds: pd.Series | None = None,
+    hemisphere: pd.Series | None = None,
+    *,
+    axis: str,
+) -> pd.Series:
+    """Separate degree, minute, second and hemisphere cells → one DMS text per row.
+
+    The text is read by :func:`parse_coordinate` (the one DMS reader): ``31``, ``20``,
+    ``15``, ``N`` → ``"31 20 15 N"``.  Missing minutes or seconds are 0; a missing
+    hemisphere leaves the sign of the degrees.  A hemisphere that does not belong to
+    ``axis`` (``lat``: N, S, North, South; ``lon``: E, W, East, West) or degrees with a
+    fraction next to minutes or seconds give a text :func:`parse_coordinate` refuses, which
+    says why.
+
+    Parameters
+    ----------
+    degrees, minutes, seconds, hemisphere
+        Cells as text (None where missing); only ``degrees`` is required.
+    axis
+        ``lat`` or ``lon``.
+
+    Returns
+    -------
+    Series of object
+        None where the degrees are missing.
+    """
+    if axis not in _HEMISPHERES:
+        raise ValueError(f"axis must be 'lat' or 'lon', not {axis!r}")
+    n = len(degrees)
+
+    def listed(col: pd.Series | None) -> list:
+        return [None] * n if col is None else [None if v is None or v != v else str(v).strip() for v in col.tolist()]
+
+    out: list[str | None] = []
+    for d, m, sec, h in zip(listed(degrees), listed(minutes), listed(seconds), listed(hemisphere)):
+        if not d:
+            out.append(None)
+            continue
+        parts = [d, m or "0", sec or "0"]
+        text = " ".join(parts)
+        if (m or sec) and re.search(r"[.,]\d*[1-9]", d):
+            text += " (degrees with a fraction and minutes)"
+        if h:
+            letter = _HEMISPHERES[axis].get(h.lower())
+            text += (
+                f" {letter}" if letter else f" {h} (not a {'latitude' if axis == 'lat' else 'longitude'} hemisphere)"
+            )
+        out.append(text)
+    return pd.Series(out, index=degrees.index, dtype=object)
 
 
 def parse_pair(value: object) -> tuple[float, float]:

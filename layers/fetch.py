@@ -73,7 +73,7 @@ from borderscape.geo.errors import (
     SourceNotFound,
 )
 from borderscape.geo.files import write_text_atomic
-from borderscape.layers.catalog import FilePattern, Source, dem_tile_count, dem_tile_names, get_source
+from borderscape.layers.catalog import FilePattern, Source, dem_tile_count, dem_tile_names, get_source, with_state
 
 #: Callback for download progress: ``progress(bytes_done, bytes_total_or_None)``.
 Progress = Callable[[int, "int | None"], None]
@@ -1558,6 +1558,7 @@ def fetch(
     progress: Progress | None = None,
     force: bool = False,
     max_tiles: int = MAX_TILES,
+    state: str | None = None,
 ) -> Fetched:
     """Download a source's files into the cache (``CACHE/SOURCE_ID/``).
 
@@ -1597,6 +1598,10 @@ def fetch(
         Download again even when the cache holds the file.
     max_tiles
         The most elevation tiles one call may ask for (default :data:`MAX_TILES`).
+    state
+        For ``tiger-roads``: the U.S. state, by postal code (``TX``) or FIPS code (``48``); the
+        roads of that state are the source ``tiger-roads-<postal code>`` (cached under that id,
+        where a study's ``roads = "tiger-roads-tx"`` finds them).
 
     Returns
     -------
@@ -1605,7 +1610,8 @@ def fetch(
     Raises
     ------
     SourceError
-        Nothing to download (no link and no ``url``; no ``bbox`` for tiles; an invalid box).
+        Nothing to download (no link and no ``url``; no ``bbox`` for tiles; an invalid box;
+        ``tiger-roads`` without a ``state``, or a ``state`` for another source).
     InputError
         A URL or file name is unsafe or malformed, a path resolves outside the cache, or the
         box needs more than ``max_tiles`` tiles (the message gives the number).
@@ -1613,7 +1619,7 @@ def fetch(
         A download failed or did not pass its check; the message names the source and the
         remedy.
     """
-    source = get_source(source_id)
+    source = get_source(with_state(source_id, state))
     expected = _hex_digest(sha256) if sha256 is not None else None
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     folder = cache / source.id

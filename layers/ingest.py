@@ -62,7 +62,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from borderscape.geo.errors import CRSError, InputError, SourceError
-from borderscape.geo.files import atomic_path
+from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.layers import parse
 from borderscape.layers.catalog import get_source
 from borderscape.layers.fetch import locate as locate_files
@@ -70,7 +70,7 @@ from borderscape.layers.fetch import sha256_file
 from borderscape.layers.quality import Ledger
 from borderscape.layers.readers_med import READERS as _MED_READERS
 from borderscape.layers.readers_us import READERS as _US_READERS
-from borderscape.layers.readers_us import check_sensors, read_sensor_vector
+from borderscape.layers.readers_us import check_sensors, has_prior_ledger, read_sensor_vector
 from borderscape.layers.schemas import SCHEMAS, Layer, RasterLayer
 from borderscape.layers.tables import read_table, read_vector
 
@@ -78,7 +78,8 @@ from borderscape.layers.tables import read_table, read_vector
 READERS: dict[str, Callable[..., Layer | RasterLayer]] = {**_US_READERS, **_MED_READERS}
 
 #: Roles a column mapping may name, per kind of layer (geometry roles are common to all).
-GEOMETRY_ROLES = ("lat", "lon", "latlon", "wkt", "x", "y")
+DMS_ROLES = ("lat_deg", "lat_min", "lat_sec", "lat_hemi", "lon_deg", "lon_min", "lon_sec", "lon_hemi")
+GEOMETRY_ROLES = ("lat", "lon", "latlon", "wkt", "x", "y") + DMS_ROLES
 ROLES: dict[str, tuple[str, ...]] = {
     "deaths": ("date", "dead", "missing", "cause", "location_precision", "record_id"),
     "sensors": ("kind", "height", "range", "swath", "active_from", "active_to", "deployment", "name"),
@@ -152,6 +153,7 @@ def ingest_file(
     crs: str | None = None,
     keep_personal: bool = False,
     sensor_role: str | None = None,
+    date_format: str | None = None,
 ) -> Layer:
     """Ingest a file that has no catalog entry, given which column plays which role.
 
@@ -166,7 +168,10 @@ def ingest_file(
         a ``crs`` member is WGS84 by RFC 7946).
     columns
         Role → column of the file.  Geometry of a table: ``lat`` + ``lon`` (decimal degrees
-        or degrees–minutes–seconds), ``latlon`` (one ``"lat, lon"`` text), ``wkt`` (WKT
+        or degrees–minutes–seconds text such as ``31°20'15"N``), or either axis from separate
+        columns ``lat_deg``, ``lat_min``, ``lat_sec``, ``lat_hemi`` / ``lon_deg``, ``lon_min``,
+        ``lon_sec``, ``lon_hemi`` (degrees required; minutes, seconds and the hemisphere N/S,
+        E/W optional — without it the sign of the degrees holds), ``latlon`` (one ``"lat, lon"`` text), ``wkt`` (WKT
         geometry, lon-first), or ``x`` + ``y`` (in ``crs``; lon/lat degrees when ``crs`` is
         not given).  Attributes: deaths — ``date``, ``dead``, ``missing``, ``cause``,
         ``location_precision``, ``record_id``; sensors — ``kind``, ``height`` (m), ``range``
@@ -186,13 +191,21 @@ def ingest_file(
     keep_personal
         Needed to keep a column of a deaths table whose name says it identifies a person
         (name, surname, case/ML number …; see :data:`PERSONAL_COLUMN`), for a researcher's
-        own file only.
+        own file only.  Columns of the file named like that and neither mapped nor kept are
+        dropped (as every unmapped column) and listed in ``report.removed_columns``; their
+        values are never read into the layer or the report.
     sensor_role
         Sensors only: ``towers``/``coastal_stations`` (points), ``aerial_tracks`` (lines) or
         ``operational_areas`` (polygons); None: the family most geometries belong to.  Every
         sensors layer is checked by :func:`borderscape.layers.readers_us.check_sensors`
         (plausible heights, ranges and swaths; geometries of the role; end not before start;
         duplicates; an empty file is an :class:`IngestError`).
+    date_format
+        A strptime pattern (``%m/%d/%Y %H:%M:%S``) every ``date``, ``active_from`` and
+        ``active_to`` cell must match; a cell that does not is quarantined with the reason
+        (``date is not a date in the format …``).  None: the layouts of
+        :mod:`borderscape.layers.dates` (ISO, ``M/D/YYYY``, ``M/D/YY``, with or without a
+        time).  Times are dropped to the day.
 
     Returns
     -------
@@ -201,7 +214,9 @@ def ingest_file(
         Cells are read as by every catalog reader (:mod:`borderscape.layers.parse`):
         coordinates are required; ``date`` is optional; ``dead`` and ``missing`` are
         optional counts; ``height``, ``range`` and ``swath`` are measures that cannot be
-        negative.
+        negative.  Exact duplicate rows are quarantined and likely duplicates listed
+        (:func:`borderscape.layers.parse.finish`); the report holds samples of the rejected
+        values per reason and the warnings (whole-number coordinates, refused repairs).
 
     Raises
     ------
@@ -229,6 +244,7 @@ def ingest_file(
         raise InputError(
             f"unknown role(s) {unknown} for a {kind} layer", remedy=f"map columns to: {', '.join(allowed)}"
         )
+    _check_dms_roles(columns)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"the file {path} does not exist", remedy="check the path")
@@ -247,6 +263,8 @@ def ingest_file(
         _check_columns(raw, columns, keep, path)
         ledger = Ledger(len(raw))
         geometry = parse.check_geometries(frame.geometry, ledger, region)
+        # the geometry is not a cell of a vector file: compare it too (rows without one are quarantined)
+        parse.exact_duplicates(raw, ledger, geometry)
     else:
         if suffix not in _TABLE_SUFFIXES:
             notes.append(f"{path.name}: suffix {suffix or '(none)'} not recognised; read as delimited text")
@@ -256,7 +274,8 @@ def ingest_file(
         _check_columns(raw, columns, keep, path)
         ledger = Ledger(len(raw))
         geometry = _table_geometry(raw, columns, ledger, region, crs)
-    out = _attributes(kind, raw, columns, ledger, notes)
+    _check_prior_ledger(raw, columns, keep, path)
+    out = _attributes(kind, raw, columns, ledger, notes, date_format)
     for col in keep:
         if (
             col in out.columns
@@ -269,7 +288,14 @@ def ingest_file(
         out["source_id"] = kind
     if kind == "sensors":
         geometry = check_sensors(out, geometry, ledger, raw=raw, role=sensor_role, name=path.name, notes=notes)
-    layer = parse.finish(kind, kind, out, ledger, geometry=geometry, notes=notes)
+    used = set(columns.values()) | set(keep)
+    removed = [str(c) for c in raw.columns if c not in used and PERSONAL_COLUMN.search(str(c))]
+    if removed:
+        notes.append(
+            f"{len(removed)} column(s) named like names or case numbers of people were in the file and dropped "
+            "(removed_columns); their values were not read into the layer"
+        )
+    layer = parse.finish(kind, kind, out, ledger, geometry=geometry, notes=notes, removed=removed, raw=raw)
     files = [{"path": str(path), "sha256": sha256_file(path), "how": "file", "format": suffix.lstrip(".")}]
     return dataclasses.replace(layer, report=dataclasses.replace(layer.report, files=files))
 
@@ -282,6 +308,47 @@ def _check_columns(raw: pd.DataFrame, columns: Mapping[str, str], keep: Sequence
         raise InputError(f"{path.name} has no column(s) {absent}", remedy=f"use the file's column names: {shown}")
 
 
+def _check_dms_roles(columns: Mapping[str, str]) -> None:
+    for axis in ("lat", "lon"):
+        parts = [r for r in DMS_ROLES if r.startswith(axis + "_") and r in columns]
+        if parts and f"{axis}_deg" not in columns:
+            raise InputError(
+                f"{', '.join(parts)} mapped without {axis}_deg",
+                remedy=f"map {axis}_deg=COL (the degrees), with {axis}_min, {axis}_sec, {axis}_hemi as the file has them",
+            )
+        if parts and axis in columns:
+            raise InputError(
+                f"both {axis} and {axis}_deg are mapped",
+                remedy=f"map {axis}=COL for one decimal or DMS text column, or {axis}_deg/_min/_sec/_hemi, not both",
+            )
+
+
+def _check_prior_ledger(raw: pd.DataFrame, columns: Mapping[str, str], keep: Sequence[str], path: Path) -> None:
+    """A file written by ``borderscape ingest``: its ``status`` is the ledger's, never data."""
+    if not has_prior_ledger(raw):
+        return
+    mapped = [c for c in list(columns.values()) + list(keep) if parse.snake(c) in ("status", "reason", "row")]
+    if mapped:
+        raise InputError(
+            f"{path.name} was written by `borderscape ingest`: its column(s) {mapped} are that ingest's ledger "
+            "(kept/repaired/quarantined), not data",
+            remedy="map the source's own columns (e.g. deployment=<the source's status column>), or use the layer file "
+            "as it is",
+        )
+
+
+def _axis(raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger, axis: str) -> tuple[np.ndarray, np.ndarray]:
+    """One axis (``lat`` or ``lon``) from a decimal/DMS text column or from separate DMS columns."""
+    if axis in columns:
+        return parse.coordinates(raw[columns[axis]], ledger)
+
+    def part(name: str) -> pd.Series | None:
+        role = f"{axis}_{name}"
+        return raw[columns[role]] if role in columns else None
+
+    return parse.dms_coordinates(part("deg"), part("min"), part("sec"), part("hemi"), ledger, axis=axis)
+
+
 def _table_geometry(
     raw: pd.DataFrame,
     columns: Mapping[str, str],
@@ -289,9 +356,9 @@ def _table_geometry(
     region: tuple[float, float, float, float] | None,
     crs: str | None,
 ) -> gpd.GeoSeries:
-    if "lat" in columns and "lon" in columns:
-        lat, bad_lat = parse.coordinates(raw[columns["lat"]], ledger)
-        lon, bad_lon = parse.coordinates(raw[columns["lon"]], ledger)
+    if ("lat" in columns or "lat_deg" in columns) and ("lon" in columns or "lon_deg" in columns):
+        lat, bad_lat = _axis(raw, columns, ledger, "lat")
+        lon, bad_lon = _axis(raw, columns, ledger, "lon")
         unreadable = bad_lat | bad_lon
     elif "latlon" in columns:
         lat, lon, unreadable = parse.coordinate_pairs(raw[columns["latlon"]], ledger)
@@ -316,13 +383,19 @@ def _table_geometry(
     else:
         raise InputError(
             "no coordinates mapped",
-            remedy="map lat=COL,lon=COL, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL",
+            remedy="map lat=COL,lon=COL (decimal or DMS text), or lat_deg/lat_min/lat_sec/lat_hemi and "
+            "lon_deg/lon_min/lon_sec/lon_hemi, or latlon=COL ('lat, lon' text), or wkt=COL, or x=COL,y=COL",
         )
     return parse.locate(lat, lon, ledger, region, unreadable=unreadable)[0]
 
 
 def _attributes(
-    kind: str, raw: pd.DataFrame, columns: Mapping[str, str], ledger: Ledger, notes: list[str]
+    kind: str,
+    raw: pd.DataFrame,
+    columns: Mapping[str, str],
+    ledger: Ledger,
+    notes: list[str],
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     out = pd.DataFrame(index=raw.index)
 
@@ -330,7 +403,7 @@ def _attributes(
         return raw[columns[role]]
 
     if "date" in columns:
-        out["date"], precision = parse.dates(col("date"), ledger, "date")
+        out["date"], precision = parse.dates(col("date"), ledger, "date", date_format=date_format)
         if kind == "deaths":
             out["date_precision"] = pd.array(precision, dtype="string")
     if kind == "deaths":
@@ -350,7 +423,7 @@ def _attributes(
                 out[name] = parse.measures(col(role), ledger, name, negative_ok=False)
         for role in ("active_from", "active_to"):
             if role in columns:
-                out[role], _ = parse.dates(col(role), ledger, role)
+                out[role], _ = parse.dates(col(role), ledger, role, date_format=date_format)
         for role in ("kind", "deployment", "name"):
             if role in columns:
                 out[role] = parse.text(col(role))
@@ -361,18 +434,32 @@ def _attributes(
     return out
 
 
-def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
-    """Write a layer atomically (temporary file in the same folder, then rename).
+def write_layer(
+    layer: Layer | RasterLayer, path: str | os.PathLike, *, credit: Mapping[str, str] | None = None
+) -> Path:
+    """Write a layer atomically (temporary file in the same folder, then rename), with the record of
+    what it is (:mod:`borderscape.layers.layerfile`: kind, schema version, source and credit,
+    quality report) so that :func:`~borderscape.layers.layerfile.read_layer` reads it back.
 
-    ``.parquet`` → GeoParquet (plain Parquet for table layers), ``.gpkg`` → GeoPackage
-    (spatial layers), ``.csv`` → CSV (geometry as WKT), ``.tif``/``.tiff`` → GeoTIFF
-    (raster layers only).
+    ``.parquet`` → GeoParquet (plain Parquet for table layers; record in the schema's key-value
+    metadata), ``.gpkg`` → GeoPackage (record in the layer's ``gpkg_metadata``), ``.geojson`` →
+    GeoJSON (record as the top-level member ``"borderscape"``), ``.csv`` → CSV (geometry as WKT;
+    record in the sidecar ``<name>.csv.json``), ``.tif``/``.tiff`` → GeoTIFF (raster layers only,
+    no record).
+
+    Parameters
+    ----------
+    credit
+        Whom to credit (publisher, licence, citation, url, caveats); default: the catalog entry
+        of ``layer.source``, none for a file with no catalog entry.
 
     Raises
     ------
     InputError
-        A suffix that does not fit the layer (a raster to ``.parquet``, a table to ``.gpkg`` …).
+        A suffix that does not fit the layer (a raster to ``.parquet``, a vector layer to ``.tif`` …).
     """
+    from borderscape.layers.layerfile import layer_record, sidecar, write_record_file
+
     path = Path(path)
     suffix = path.suffix.lower()
     if isinstance(layer, RasterLayer):
@@ -384,20 +471,11 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
         return layer.raster.write(path)
     frame = layer.frame
     spatial = isinstance(frame, gpd.GeoDataFrame)
-    if suffix == ".parquet":
+    record = layer_record(layer, credit=credit)
+    if suffix in (".parquet", ".gpkg", ".geojson"):
 
         def write(tmp: str) -> None:
-            frame.to_parquet(tmp, index=False)
-    elif suffix == ".gpkg":
-        if not spatial:
-            raise InputError(f"{layer.source} is a table without geometry", remedy="write it as .parquet or .csv")
-
-        def write(tmp: str) -> None:
-            out = frame.copy()
-            for c in out.columns:
-                if isinstance(out[c].dtype, pd.CategoricalDtype):
-                    out[c] = out[c].astype(str)
-            out.to_file(tmp, driver="GPKG", layer=layer.source, engine="pyogrio")
+            write_record_file(frame, tmp, suffix, record, layer.source)
     elif suffix == ".csv":
 
         def write(tmp: str) -> None:
@@ -411,10 +489,14 @@ def write_layer(layer: Layer | RasterLayer, path: str | os.PathLike) -> Path:
     else:
         raise InputError(
             f"cannot write a layer as {suffix or 'a file without suffix'}",
-            remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .csv, or .tif for rasters",
+            remedy="name the output .parquet (GeoParquet), .gpkg (GeoPackage), .geojson, .csv, or .tif for rasters",
         )
     with atomic_path(path) as tmp:
         write(str(tmp))
+    if suffix == ".csv":
+        import json
+
+        write_text_atomic(sidecar(path), json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return path
 
 

@@ -45,10 +45,27 @@ measure                    ``float64`` times the reader's unit ``scale`` (height
                            the measure cannot be negative (heights, ranges, swaths,
                            rates, proportions)
 date                       the layouts of :mod:`borderscape.layers.dates`, with a          quarantined ``F is not a date``; value missing
-                           precision (day, month, year)
+                           precision (day, month, year): ``YYYY-MM-DD``, ``M/D/YYYY``,
+                           ``M/D/YY``, each with an optional time (``05/07/2013 13:12:00``,
+                           ``06/25/17 22:10``, ``2013-05-07T13:12:00Z``), ``YYYY-MM``,
+                           ``YYYY`` …; a time of day is read and dropped to the day (keep
+                           the column with ``keep``/``--keep`` to keep the text as written)
+two-digit year ``YY``      20YY, unless 20YY is after the current year: then 19YY (in      —
+                           2026: ``26`` → 2026, ``27`` → 1927); also for ``%y`` in a
+                           ``date_format``
+date with ``date_format``  a strptime pattern (``%m/%d/%Y %H:%M:%S``) replaces the         quarantined ``F is not a date in the format
+                           layouts: every date cell must match it                          FMT``; value missing
 true/false                 ``true false yes no 1 0`` in any case → nullable boolean        quarantined ``F is not true/false``
-coordinate                 decimal (also with a decimal comma) or DMS; a pair ``"lat,      quarantined ``coordinates are unreadable``
-                           lon"`` or WKT ``POINT (lon lat)`` (:mod:`~.coords`)
+coordinate                 decimal (also with a decimal comma) or DMS (``31°20'15"N``,     quarantined ``coordinates are unreadable``
+                           ``31 20 15 N``, ``-110°58'30"``, ``110d58m30sW``); a pair
+                           ``"lat, lon"`` or WKT ``POINT (lon lat)`` (:mod:`~.coords`)
+DMS in separate columns    degrees, minutes, seconds, hemisphere (roles ``lat_deg``        quarantined ``coordinates are unreadable``
+                           ``lat_min`` ``lat_sec`` ``lat_hemi``, ``lon_…``): deg +         (a minute or second outside [0, 60), a
+                           min/60 + sec/3600; minutes and seconds optional (0); the        hemisphere of the other axis, ``E`` for a
+                           hemisphere (N S E W or the word) optional, else the sign of     latitude …)
+                           the degrees
+every coordinate whole     kept as read (they may be whole degrees)                        warning ``every latitude is a whole number
+                                                                                           …``; region repairs refused (below)
 latitude xor longitude     no point                                                        quarantined ``coordinates are incomplete``
 no coordinates             no point                                                        required: ``coordinates are missing``;
                                                                                            optional: nothing
@@ -59,11 +76,22 @@ outside the region         the first of: swap latitude/longitude, flip the longi
 … no candidate fits        no geometry                                                     quarantined ``coordinates are out of range``
                                                                                            (beyond ±90°/±180°) or ``coordinates are
                                                                                            outside the expected region``
+… repairs would touch      no geometry: a repair of most rows means a wrong column         quarantined ``coordinates are outside the
+most rows (> 50 % of at    mapping or a missing hemisphere, not typing errors; nor are     expected region (repair refused: …)``; a
+least 10 located), or      whole-degree positions ever moved into the region               warning with the remedy
+every coordinate is whole
+exact duplicate row        every raw cell (and the geometry) equal to an earlier row's:    quarantined ``row is a duplicate of row N``
+                           counted once (:func:`exact_duplicates`, every reader)
+likely duplicate           same date and position (to 1e-5°) as an earlier row, other      kept; listed in ``likely_duplicates`` and a
+(deaths)                   fields differ: may be people found together                     note (:func:`finish`)
 no geometry, or empty      no geometry                                                     quarantined ``geometry is missing``
 invalid geometry           ``shapely.make_valid(method="structure")``: the area the        repaired ``geometry was made valid (GEOS
                            rings enclose, collapsed parts dropped                          reason)``; nothing left: quarantined
                                                                                            ``geometry is invalid and cannot be made valid``
 =========================  ==============================================================  ==============================================
+
+Every quarantine and repair reason shows, in the report's ``samples``, up to three distinct
+raw values of the cell that broke the rule (never a cell of a personal column).
 
 A cell breaks at most one rule: the first of *missing, not a number, not finite, too
 large, negative, not a whole number* is recorded.  A value that breaks a rule is never
@@ -103,7 +131,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from borderscape.layers.coords import CANDIDATES, check_region, parse_column, parse_pair_column
+from borderscape.layers.coords import CANDIDATES, check_region, join_dms, parse_column, parse_pair_column
 from borderscape.layers.dates import parse_dates
 from borderscape.layers.quality import Ledger, QualityReport
 from borderscape.layers.schemas import LEDGER_COLUMNS, SCHEMAS, Layer, RasterLayer, conform
@@ -120,6 +148,13 @@ THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 #: Largest count held exactly (float64 and Int64 agree up to 2**53).
 MAX_COUNT = 2.0**53
+
+#: Region repairs are refused when they would touch more than this share of the located rows …
+REPAIR_SHARE_MAX = 0.5
+#: … and at least this many rows are located (a majority of two or three rows says little).
+REPAIR_SHARE_MIN_ROWS = 10
+#: Likely duplicates: same date and a position equal to this many degrees (about 1 m).
+SAME_POSITION_DEG = 1e-5
 
 # --------------------------------------------------------------------------- wording
 
@@ -243,18 +278,19 @@ def _numbers(
     values: pd.Series, ledger: Ledger, field: str, *, whole: bool, negative_ok: bool, required: bool
 ) -> np.ndarray:
     texts = cells(values)
+    written = texts.copy()
     missing = texts.isna().to_numpy(dtype=bool)
     grouped = np.array([t is not None and THOUSANDS.fullmatch(t) is not None for t in texts.tolist()], dtype=bool)
     if grouped.any():
         texts = texts.copy()
         texts[grouped] = [t.replace(",", "") for t in texts[grouped].tolist()]
-        ledger.repair(grouped, change(field, THOUSANDS_REMOVED))
+        ledger.repair(grouped, change(field, THOUSANDS_REMOVED), values=written)
     v = pd.to_numeric(texts, errors="coerce").astype(float).to_numpy()
     bad = np.zeros(len(v), dtype=bool)
 
     def rule(mask: np.ndarray, what: str) -> None:
         mask = mask & ~bad
-        ledger.quarantine(mask, problem(field, what))
+        ledger.quarantine(mask, problem(field, what), values=written)
         bad[:] |= mask
 
     if required:
@@ -322,7 +358,9 @@ def measures(
 # --------------------------------------------------------------------------- dates and booleans
 
 
-def dates(values: pd.Series, ledger: Ledger, field: str, *, required: bool = False) -> tuple[pd.Series, np.ndarray]:
+def dates(
+    values: pd.Series, ledger: Ledger, field: str, *, required: bool = False, date_format: str | None = None
+) -> tuple[pd.Series, np.ndarray]:
     """Dates (``datetime64[ns]``, time of day dropped) and their precision.
 
     Parameters
@@ -331,6 +369,9 @@ def dates(values: pd.Series, ledger: Ledger, field: str, *, required: bool = Fal
         Date texts in the layouts of :mod:`borderscape.layers.dates`.
     ledger, field, required
         As in :func:`counts`; an unreadable date quarantines the row (``F is not a date``).
+    date_format
+        A strptime pattern every date must match (``%m/%d/%Y %H:%M:%S``); a date that does
+        not is quarantined ``F is not a date in the format FMT``.  None: the layouts.
 
     Returns
     -------
@@ -339,12 +380,13 @@ def dates(values: pd.Series, ledger: Ledger, field: str, *, required: bool = Fal
         ``day``, ``month``, ``year`` or None.
     """
     texts = cells(values)
-    parsed, precision, errors = _unique_apply(parse_dates, texts)
+    parsed, precision, errors = _unique_apply(lambda v: parse_dates(v, date_format), texts)
     out = pd.Series(parsed, index=values.index, dtype="datetime64[ns]")
     missing = texts.isna().to_numpy(dtype=bool)
     if required:
         ledger.quarantine(missing, problem(field, MISSING))
-    ledger.quarantine(np.array([e is not None for e in errors], dtype=bool), problem(field, NOT_A_DATE))
+    why = problem(field, NOT_A_DATE) + (f" in the format {date_format}" if date_format else "")
+    ledger.quarantine(np.array([e is not None for e in errors], dtype=bool), why, values=texts)
     return out, np.asarray(precision, dtype=object)
 
 
@@ -358,7 +400,7 @@ def booleans(values: pd.Series, ledger: Ledger, field: str, *, required: bool = 
     out = texts.map(lambda t: None if t is None else _BOOLEANS.get(t.lower()))
     if required:
         ledger.quarantine(missing, problem(field, MISSING))
-    ledger.quarantine(~missing & out.isna().to_numpy(dtype=bool), problem(field, NOT_BOOLEAN))
+    ledger.quarantine(~missing & out.isna().to_numpy(dtype=bool), problem(field, NOT_BOOLEAN), values=texts)
     return out.astype("boolean")
 
 
@@ -374,8 +416,42 @@ def coordinates(values: pd.Series, ledger: Ledger, subject: str = "coordinates")
     texts = cells(values)
     parsed, errors = _unique_apply(parse_column, texts)
     unreadable = texts.notna().to_numpy(dtype=bool) & np.array([e is not None for e in errors], dtype=bool)
-    ledger.quarantine(unreadable, problem(subject, UNREADABLE))
+    ledger.quarantine(unreadable, problem(subject, UNREADABLE), values=texts)
     return np.where(unreadable, np.nan, parsed.astype(float)), unreadable
+
+
+def dms_coordinates(
+    degrees: pd.Series,
+    minutes: pd.Series | None,
+    seconds: pd.Series | None,
+    hemisphere: pd.Series | None,
+    ledger: Ledger,
+    *,
+    axis: str,
+    subject: str = "coordinates",
+) -> tuple[np.ndarray, np.ndarray]:
+    """One coordinate from separate degree, minute, second and hemisphere columns.
+
+    The parts of a row are joined (:func:`borderscape.layers.coords.join_dms`) and read by
+    :func:`coordinates` — the one DMS reader — so ``31``, ``20``, ``15``, ``N`` is
+    ``31°20'15"N`` = 31 + 20/60 + 15/3600.  Minutes and seconds are optional (0); without a
+    hemisphere the sign of the degrees holds.  A hemisphere of the other ``axis`` (``E`` for
+    a latitude) or not a hemisphere makes the row unreadable.
+
+    Returns
+    -------
+    values : ndarray of float
+        Decimal degrees, NaN where missing or unreadable.
+    unreadable : ndarray of bool
+    """
+    joined = join_dms(
+        cells(degrees),
+        None if minutes is None else cells(minutes),
+        None if seconds is None else cells(seconds),
+        None if hemisphere is None else cells(hemisphere),
+        axis=axis,
+    )
+    return coordinates(joined, ledger, subject)
 
 
 def coordinate_pairs(
@@ -385,7 +461,7 @@ def coordinate_pairs(
     texts = cells(values)
     lat, lon, errors = _unique_apply(parse_pair_column, texts)
     unreadable = texts.notna().to_numpy(dtype=bool) & np.array([e is not None for e in errors], dtype=bool)
-    ledger.quarantine(unreadable, problem(subject, UNREADABLE))
+    ledger.quarantine(unreadable, problem(subject, UNREADABLE), values=texts)
     return (
         np.where(unreadable, np.nan, lat.astype(float)),
         np.where(unreadable, np.nan, lon.astype(float)),
@@ -454,21 +530,54 @@ def locate(
     lon = np.asarray(lon, dtype=float)
     explained = np.zeros(len(lat), dtype=bool) if unreadable is None else np.asarray(unreadable, dtype=bool)
     check = check_region(lat, lon, region or WORLD)
+    pairs = pd.Series(
+        [None if np.isnan(a) and np.isnan(b) else f"{a:g}, {b:g}" for a, b in zip(lat, lon)], dtype=object
+    )
+    present = ~np.isnan(lat) & ~np.isnan(lon) & ~((lat == 0) & (lon == 0))
+    whole = _whole_columns(lat, lon, present)
+    for name in whole:
+        ledger.warn(
+            f"every {name} of the {subject} is a whole number: if only the degrees column was mapped, map "
+            f"{name[:3]}_deg, {name[:3]}_min, {name[:3]}_sec (and {name[:3]}_hemi) instead, or one DMS text column"
+        )
+    repaired = np.array([r is not None for r in check.repair], dtype=bool)
+    n_present = int(present.sum())
+    most = n_present >= REPAIR_SHARE_MIN_ROWS and repaired.sum() > REPAIR_SHARE_MAX * n_present
+    if repaired.any() and (whole or most):
+        why = "whole-degree positions are never moved" if whole else "it would touch most rows"
+        refused = problem(subject, f"{OUTSIDE_REGION} (repair refused: {why})")
+        ledger.warn(
+            f"{int(repaired.sum())} of {n_present} located rows lie outside the expected region and would need a "
+            f"swap or sign flip; not repaired ({why}): quarantined. Check the column mapping (latitude and "
+            "longitude, degrees/minutes/seconds) and the hemisphere (a missing W or S, or a minus sign)"
+        )
+        ledger.quarantine(repaired, refused, values=pairs)
+        check.problem[repaired] = "refused"
+        check.repair[repaired] = None
     for what in sorted({r for r in check.repair if r is not None}):
-        ledger.repair(check.repair == what, change(subject, _REGION_REPAIRS[what]))
+        ledger.repair(check.repair == what, change(subject, _REGION_REPAIRS[what]), values=pairs)
     half = np.isnan(lat) != np.isnan(lon)
-    ledger.quarantine(half & ~explained, problem(subject, INCOMPLETE))
-    for why in sorted({p for p in check.problem if p is not None}):
+    ledger.quarantine(half & ~explained, problem(subject, INCOMPLETE), values=pairs)
+    for why in sorted({p for p in check.problem if p is not None and p != "refused"}):
         mask = check.problem == why
         if why == "missing coordinates":
             mask = mask & ~half & ~explained
             if not required:
                 continue
-        ledger.quarantine(mask, problem(subject, _REGION_PROBLEMS[why]))
+        ledger.quarantine(mask, problem(subject, _REGION_PROBLEMS[why]), values=pairs)
     ok = np.array([p is None for p in check.problem], dtype=bool)
     lat_ok, lon_ok = np.where(ok, check.lat, np.nan), np.where(ok, check.lon, np.nan)
     points = np.array([shapely.Point(x, y) if k else None for x, y, k in zip(lon_ok, lat_ok, ok)], dtype=object)
     return gpd.GeoSeries(points, crs=WGS84), ok, lat_ok, lon_ok
+
+
+def _whole_columns(lat: np.ndarray, lon: np.ndarray, present: np.ndarray) -> list[str]:
+    """``latitude``/``longitude`` when every one of at least two located values is a whole number."""
+    if present.sum() < 2:
+        return []
+    return [
+        name for name, v in (("latitude", lat), ("longitude", lon)) if bool(np.all(v[present] == np.round(v[present])))
+    ]
 
 
 def _within(geom: Any, box: Any, world: Any) -> tuple[bool, bool]:
@@ -566,6 +675,82 @@ def tidy_columns(frame: pd.DataFrame, rename: Mapping[str, str] | None = None) -
     return out
 
 
+# --------------------------------------------------------------------------- duplicates
+
+#: The words of an exact duplicate's reason (``row is a duplicate of row N``; read back by
+#: :mod:`borderscape.analyses.region`, which never counts such a row).
+DUPLICATE_OF = "a duplicate of row"
+
+
+def exact_duplicates(raw: pd.DataFrame, ledger: Ledger, geometry: gpd.GeoSeries | None = None) -> int:
+    """Quarantine rows equal in every raw cell (and geometry) to an earlier row: ``row is a duplicate of row N``.
+
+    The one rule for exact duplicates, run once per ledger whichever reader calls it first
+    (a reader, :func:`borderscape.layers.readers_us.check_sensors`, or :func:`finish` given
+    ``raw``).  Cells are compared as written (a missing cell equals a missing cell); N is the
+    first such row.  With ``geometry`` (a vector file, whose geometry is not a cell) rows
+    without a geometry are never duplicates: they are quarantined already.
+
+    Returns
+    -------
+    int
+        Rows quarantined as duplicates here (0 when the ledger was checked before).
+    """
+    if ledger.duplicates_checked:
+        return 0
+    ledger.duplicates_checked = True
+    n = len(raw)
+    if n < 2:
+        return 0
+    keys = pd.DataFrame({f"c{j}": raw.iloc[:, j].to_numpy(dtype=object) for j in range(raw.shape[1])}).astype(str)
+    unplaced = np.zeros(n, dtype=bool)
+    if geometry is not None:
+        geoms = np.asarray(geometry.values, dtype=object)
+        keys["geometry"] = shapely.to_wkb(geoms, hex=True)
+        unplaced = shapely.is_missing(geoms)
+    if keys.shape[1] == 0:
+        return 0
+    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    group = np.where(unplaced, group.max(initial=0) + 1 + np.arange(n), group)
+    _, first_of, which = np.unique(group, return_index=True, return_inverse=True)
+    first = first_of[which]
+    later = np.flatnonzero(first != np.arange(n))
+    for i in later:
+        ledger.quarantine_row(int(i), problem("row", f"{DUPLICATE_OF} {int(first[i])}"))
+        ledger.duplicate_of[int(i)] = int(first[i])
+    return len(later)
+
+
+def likely_duplicates(dates: pd.Series, geometry: gpd.GeoSeries, ledger: Ledger) -> list[tuple[int, int]]:
+    """(row, earlier row) pairs with the same date and point position to :data:`SAME_POSITION_DEG`.
+
+    Rows already quarantined as exact duplicates are left out; the pairs are recorded in the
+    ledger (the report's ``likely_duplicates``) and the rows are kept: two people can be
+    found together on one day.
+    """
+    geoms = np.asarray(geometry.values, dtype=object)
+    day = pd.to_datetime(pd.Series(dates).reset_index(drop=True), errors="coerce")
+    is_point = ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) == 0)
+    candidates = np.flatnonzero(is_point & day.notna().to_numpy())
+    candidates = np.array([i for i in candidates if int(i) not in ledger.duplicate_of], dtype=np.int64)
+    if len(candidates) < 2:
+        return []
+    pts = geoms[candidates]
+    key = pd.DataFrame(
+        {
+            "d": day.to_numpy()[candidates],
+            "x": np.round(shapely.get_x(pts) / SAME_POSITION_DEG).astype(np.int64),
+            "y": np.round(shapely.get_y(pts) / SAME_POSITION_DEG).astype(np.int64),
+        }
+    )
+    group = key.groupby(["d", "x", "y"], sort=False).ngroup().to_numpy()
+    _, first_of, which = np.unique(group, return_index=True, return_inverse=True)
+    first = candidates[first_of[which]]
+    pairs = [(int(i), int(f)) for i, f in zip(candidates, first) if i != f]
+    ledger.likely_duplicates.extend(pairs)
+    return pairs
+
+
 # --------------------------------------------------------------------------- finishing
 
 
@@ -578,8 +763,14 @@ def finish(
     geometry: gpd.GeoSeries | None = None,
     removed: Sequence[str] = (),
     notes: Sequence[str] = (),
+    raw: pd.DataFrame | None = None,
 ) -> Layer:
     """The layer of a reader: its columns, the checked geometry and the ledger.
+
+    Duplicates are decided here for every reader: given ``raw``, rows equal in every raw
+    cell to an earlier row are quarantined (:func:`exact_duplicates`, unless the reader ran
+    it already); in a ``deaths`` layer, located rows with the same date and position as an
+    earlier row are listed as likely duplicates and kept (:func:`likely_duplicates`).
 
     Parameters
     ----------
@@ -597,6 +788,9 @@ def finish(
         Personal columns removed from the layer.
     notes
         What the reader decided, for the report.
+    raw
+        The input's cells (every column, personal ones included: compared, never stored),
+        for exact duplicates.
 
     Returns
     -------
@@ -605,7 +799,21 @@ def finish(
         ``reason``; the report from the ledger (``files`` filled in by
         :func:`borderscape.layers.ingest.ingest`).
     """
+    notes = list(notes)
+    if raw is not None:
+        n_dup = exact_duplicates(raw.reset_index(drop=True), ledger, geometry)
+        if n_dup:
+            notes.append(f"{n_dup} row(s) are exact duplicates of an earlier row: quarantined, so each counts once")
     out = pd.DataFrame(frame).reset_index(drop=True)
+    if kind == "deaths" and geometry is not None and "date" in out.columns:
+        pairs = likely_duplicates(out["date"], geometry.reset_index(drop=True), ledger)
+        if pairs:
+            shown = ", ".join(f"row {a} ~ row {b}" for a, b in pairs[:10]) + (" …" if len(pairs) > 10 else "")
+            notes.append(
+                f"{len(pairs)} row(s) have the same date and position (to {SAME_POSITION_DEG:g}°) as an earlier row "
+                f"but other fields differ ({shown}): likely duplicates, kept (people can be found together); "
+                "listed in likely_duplicates — check the source"
+            )
     if kind in SCHEMAS:
         out = conform(out, kind)
         first = list(SCHEMAS[kind])
@@ -666,9 +874,12 @@ __all__ = [
     "coordinates",
     "counts",
     "dates",
+    "dms_coordinates",
+    "exact_duplicates",
     "finish",
     "finish_raster",
     "is_missing",
+    "likely_duplicates",
     "locate",
     "measures",
     "problem",

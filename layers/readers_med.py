@@ -209,16 +209,8 @@ def _json_records(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[str], list[
 
 
 def _exact_duplicates(raw: pd.DataFrame, ledger: Ledger) -> int:
-    """Quarantine rows equal in every field to an earlier row (reason ``row is a duplicate of row N``)."""
-    first: dict[tuple, int] = {}
-    n = 0
-    for i, key in enumerate(raw.itertuples(index=False, name=None)):
-        if key in first:
-            ledger.quarantine_row(i, problem("row", f"a duplicate of row {first[key]}"))
-            n += 1
-        else:
-            first[key] = i
-    return n
+    """Quarantine rows equal in every field to an earlier row (:func:`borderscape.layers.parse.exact_duplicates`)."""
+    return parse.exact_duplicates(raw, ledger)
 
 
 def read_iom_mmp(located, *, keep_personal: bool = False) -> Layer:
@@ -438,7 +430,7 @@ def read_frontex_incidents(located, *, keep_personal: bool = False) -> Layer:
         f"{int(ok.sum())} of {len(frame)} boats have a detection position; the others are kept "
         "with location_precision 'no coordinates'"
     )
-    return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes)
+    return parse.finish(source.id, "deaths", out, ledger, geometry=geometry, notes=notes, raw=table.frame)
 
 
 # --------------------------------------------------------------------------- tables

@@ -209,7 +209,7 @@ def read_pcome(located: Located | str | os.PathLike, *, keep_personal: bool = Fa
                 out[name] = parse.text(raw[col])
         removed = []
         notes.append("personal columns kept on request (keep_personal): never show them in a rendered output")
-    return parse.finish("pcome", "deaths", out, ledger, geometry=geometry, removed=removed, notes=notes)
+    return parse.finish("pcome", "deaths", out, ledger, geometry=geometry, removed=removed, notes=notes, raw=raw)
 
 
 def _county_case(value: str) -> str:
@@ -264,6 +264,7 @@ def read_pcome_terrain(located: Located | str | os.PathLike, *, keep_personal: b
         ledger,
         geometry=geometry,
         notes=table.notes + ["undated table: body locations and the author's random points"],
+        raw=raw,
     )
 
 
@@ -551,19 +552,9 @@ def check_sensors(
 
 def _sensor_duplicates(raw: pd.DataFrame, geometry: gpd.GeoSeries, ledger: Ledger, notes: list[str]) -> None:
     """Exact duplicates quarantined; positional duplicates of point sensors noted (:func:`check_sensors`)."""
-    n = len(raw)
     geoms = np.asarray(geometry.values, dtype=object)
-    # every cell as text (a missing cell equals a missing cell), and the geometry as WKB
-    keys = pd.DataFrame({f"c{j}": raw[c].to_numpy(dtype=object) for j, c in enumerate(raw.columns)}).astype(str)
-    keys["geometry"] = shapely.to_wkb(geoms, hex=True)
-    group = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
-    # rows without a geometry are quarantined already; what their input held may differ
-    unplaced = shapely.is_missing(geoms)
-    group = np.where(unplaced, group.max(initial=0) + 1 + np.arange(n), group)
-    _, first_of, which = np.unique(group, return_index=True, return_inverse=True)
-    first = first_of[which]
-    for i in np.flatnonzero(first != np.arange(n)):
-        ledger.quarantine_row(int(i), problem("row", f"a duplicate of row {int(first[i])}"))
+    # every cell and the geometry equal to an earlier located row's: the one rule of parse
+    parse.exact_duplicates(raw, ledger, geometry)
     # positional duplicates among the usable point sensors
     usable_points = (shapely.get_type_id(geoms) == 0) & (ledger.status != "quarantined")
     idx = np.flatnonzero(usable_points)
@@ -699,8 +690,11 @@ def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = F
         if col:
             out[role], _ = parse.dates(raw[col], ledger, role)
             used.add(col)
+    # a file written by `borderscape ingest` carries its ledger (row, status, reason): that
+    # status is kept/repaired/quarantined, never the source's deployment status
+    prior = [c for c in raw.columns if snake(c) == "status"] if has_prior_ledger(raw) else []
     for role in ("deployment", "name"):
-        col = _find_role(raw.columns, role)
+        col = _find_role([c for c in raw.columns if c not in prior], role)
         if col:
             out[role] = parse.text(raw[col])
             used.add(col)
@@ -710,6 +704,19 @@ def read_towers(located: Located | str | os.PathLike, *, keep_personal: bool = F
     out["source_id"] = "eff-towers"
     geometry = check_sensors(out, geometry, ledger, raw=raw, role="towers", name=path.name, notes=notes)
     return parse.finish("eff-towers", "sensors", out, ledger, geometry=geometry, notes=notes)
+
+
+def has_prior_ledger(raw: pd.DataFrame) -> bool:
+    """True when ``raw`` holds the ledger columns of an earlier ingest (``row``, ``status``, ``reason``).
+
+    Its ``status`` (kept, repaired, quarantined) describes that ingest, not the data: it must
+    never fill a data column (a sensor's ``deployment``).
+    """
+    names = {snake(c): c for c in raw.columns}
+    if not {"row", "status", "reason"} <= set(names):
+        return False
+    values = {str(v).strip().lower() for v in raw[names["status"]].dropna().tolist()}
+    return values <= {"kept", "repaired", "quarantined", ""}
 
 
 def read_sensor_vector(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -777,17 +784,19 @@ def read_boundary(located: Located | str | os.PathLike, *, keep_personal: bool =
 
 
 def read_roads(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:
-    """TIGER/Line primary and secondary roads (shapefile, or the zip published by the Census).
+    """TIGER/Line primary and secondary roads of any state (shapefile, or the zip published by the Census).
 
     Reprojected from NAD83 (EPSG:4269) to EPSG:4326 (sub-metre difference, noted); the
     fields LINEARID, FULLNAME, RTTYP and MTFCC are kept (as the file types them) under
-    lower-case names.
+    lower-case names.  The layer's source is the located catalog entry (``tiger-roads-tx`` …),
+    ``tiger-roads-az`` for a bare path.
     """
 
     def keep(attrs: pd.DataFrame) -> pd.DataFrame:
         return parse.tidy_columns(attrs)
 
-    return _read_context_vector(located, "tiger-roads-az", None, keep)
+    source = getattr(getattr(located, "source", None), "id", "tiger-roads-az")
+    return _read_context_vector(located, source, None, keep)
 
 
 def read_stations(located: Located | str | os.PathLike, *, keep_personal: bool = False) -> Layer:

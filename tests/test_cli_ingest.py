@@ -37,7 +37,9 @@ def test_catalog_source_with_report(data_dir, tmp_path, capsys):
     )
     assert code == 0
     lines = out.strip().splitlines()
-    assert len(lines) == 1
+    # the summary line, then one indented line per reason/repair (with samples), removed columns …
+    assert all(line.startswith("  ") for line in lines[1:])
+    assert any("quarantined 60: coordinates are the medical examiner's office" in line for line in lines[1:])
     assert lines[0].startswith("pcome: 4300 rows read, ") and "61 quarantined" in lines[0]
     assert "ogis_deaths_1981_2024-09.csv" in lines[0] and "not chosen: ogis_deaths_bansak2025" in lines[0]
     report = json.loads((tmp_path / "d.json").read_text())

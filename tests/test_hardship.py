@@ -141,7 +141,10 @@ def test_real_h2_road_distance_against_geopandas(real):
     deaths = deaths[keep.to_numpy()].to_crs(study.crs)
     assert len(records) == len(deaths) < located
     excluded = _by_id(sections["h2_hardship"])["H2.road_distance"].parameters["excluded_records"]
-    assert sum(excluded.values()) == located - len(deaths) and excluded["outside the study period"] > 0
+    quarantined = int((inputs.get("deaths").frame["status"] == "quarantined").sum())
+    assert excluded["quarantined"] == quarantined
+    assert sum(excluded.values()) - quarantined == located - len(deaths)
+    assert excluded["before the study period"] + excluded["after the study period"] > 0
     roads = usable(inputs.get("roads").frame).to_crs(study.crs).geometry.union_all()
     pick = np.random.default_rng(0).choice(len(deaths), 50, replace=False)
     expected = deaths.geometry.iloc[pick].distance(roads).to_numpy()

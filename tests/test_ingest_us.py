@@ -544,7 +544,8 @@ def test_real_etopo_subset(data_dir):
 def test_write_layer_formats_and_atomicity(pcome, tmp_path):
     for name in ("l.parquet", "l.gpkg", "l.csv"):
         write_layer(pcome, tmp_path / name)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.csv", "l.gpkg", "l.parquet"]  # no temp files left
+    # no temp files left; a CSV layer's record is its sidecar l.csv.json (borderscape.layers.layerfile)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.csv", "l.csv.json", "l.gpkg", "l.parquet"]
     back = gpd.read_parquet(tmp_path / "l.parquet")
     assert back.crs.to_epsg() == 4326 and len(back) == 4300
     assert (back["status"].astype(str) == pcome.frame["status"].astype(str)).all()
@@ -563,8 +564,13 @@ def test_write_table_layer(data_dir, tmp_path):
     write_layer(layer, tmp_path / "t.parquet")
     back = pd.read_parquet(tmp_path / "t.parquet")
     assert len(back) == 36_676 and "geometry" not in back.columns
+    # a table is a GeoPackage attribute table; it reads back as a table layer (issue 18)
+    from borderscape.layers.layerfile import read_layer
+
+    again = read_layer(write_layer(layer, tmp_path / "t.gpkg"))
+    assert again.kind == "table" and len(again.frame) == 36_676 and "geometry" not in again.frame.columns
     with pytest.raises(InputError):
-        write_layer(layer, tmp_path / "t.gpkg")
+        write_layer(layer, tmp_path / "t.tif")
 
 
 def test_failed_write_leaves_no_file(pcome, tmp_path, monkeypatch):

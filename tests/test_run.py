@@ -102,7 +102,11 @@ def outcomes_by_id(out: Path) -> dict[str, dict]:
 
 def test_run_writes_every_output(plain, data_dir):
     results = json.loads((plain / "results.json").read_text(encoding="utf-8"))
-    assert set(results) == {"study", "seed", "simulated", "tests", "sources", "caveats"}
+    assert set(results) == {"study", "seed", "simulated", "tests", "sources", "caveats", "records"}
+    # the region rule's counts: PCOME rows read, inside the region and period, left out by reason
+    deaths = results["records"]["deaths"]
+    assert deaths["read"] == 4300 and deaths["inside"] == 4121 and deaths["quarantined"] == 61
+    assert deaths["before the study period"] == 118 and deaths["outside the study region"] == 0
     assert results["study"] == "arizona-sonora" and results["seed"] == load_study("arizona-sonora").seed
     assert results["simulated"] is False
     assert results["caveats"] == list(load_study("arizona-sonora").caveats)
@@ -310,7 +314,11 @@ def test_towers_and_dem_make_h1_and_h3_run(full):
     prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     by_role = {i["role"]: i for i in prov["inputs"]}
     assert by_role["dem"]["files"][0]["sha256"] == sha256_file(dem)
-    assert by_role["towers"]["source"] == "eff-towers"
+    # a user's tower file is read with the eff-towers reader but credited to the file, not to EFF (issue 18)
+    assert by_role["towers"]["source"] == "file" and "'eff-towers'" in by_role["towers"]["read_with"]
+    assert by_role["towers"]["credit"].startswith(
+        f"user-supplied file my_towers.csv (sha256 {sha256_file(towers)[:12]}"
+    )
     assert by_role["towers"]["files"][0]["sha256"] == sha256_file(towers)
     assert prov["missing"] == {}
     assert (out / "figures" / "coverage_growth.svg").is_file()

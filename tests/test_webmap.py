@@ -23,6 +23,7 @@ from pyproj import CRS
 from test_no_names import count_names, name_forms
 
 from borderscape import webmap
+from borderscape.analyses.study import load_study
 from borderscape.cli import main
 from borderscape.errors import InputError
 from borderscape.geo.raster import Raster
@@ -110,10 +111,15 @@ def test_arizona_map_is_one_small_file_without_remote_assets(arizona, data_dir):
     assert not (arizona.parent / "arizona-sonora_files").exists()  # one file, no _files folder
     data = map_data(page)
     remains = layer_named(data, "Arizona OpenGIS Initiative")
-    # every located, not quarantined PCOME record is in the map, rounded to 3 decimals
+    # every located, not quarantined PCOME record inside the study's region and period is in the map
+    # (records before 2000 are not drawn: the region rule of every analysis), rounded to 3 decimals
     frame = ingest("pcome", data_dir=data_dir).frame
-    usable = frame[(frame["status"] != "quarantined").to_numpy()]
-    assert remains["n"] == len(usable) == len(remains["geometry"]) // 2 == 4239
+    dates = pd.to_datetime(frame["date"])
+    w, s, e, n = load_study("arizona-sonora").bbox
+    x, y = frame.geometry.x, frame.geometry.y
+    inside = (x >= w) & (x <= e) & (y >= s) & (y <= n) & (dates >= "2000-01-01") & (dates <= "2024-09-30")
+    usable = frame[((frame["status"] != "quarantined") & inside).to_numpy()]
+    assert remains["n"] == len(usable) == len(remains["geometry"]) // 2 == 4121
     xy = np.array(remains["geometry"]).reshape(-1, 2)
     raw = shapely.get_coordinates(usable.geometry.values)
     assert np.abs(xy - raw).max() <= 0.0005 + 1e-9 and np.allclose(xy * 1000, np.round(xy * 1000), atol=1e-6)
@@ -171,12 +177,14 @@ def test_central_med_map_holds_every_incident_under_5_mb(central_med, data_dir):
     data = map_data(page)
     iom = layer_named(data, "IOM Missing Migrants Project")
     frame = ingest("iom-mmp", data_dir=data_dir).frame
-    located = frame[
-        (frame["status"] != "quarantined").to_numpy()
-        & frame.geometry.notna().to_numpy()
-        & ~frame.geometry.is_empty.to_numpy()
-    ]
-    assert iom["n"] == len(located) > 17000
+    # the located, not quarantined incidents inside the study's region and period (the rule of every analysis)
+    study = load_study("central-med")
+    w, s, e, n = study.bbox
+    ok = (frame["status"] != "quarantined") & frame.geometry.notna() & ~frame.geometry.is_empty
+    x, y, dates = frame.geometry.x, frame.geometry.y, pd.to_datetime(frame["date"]).dt.normalize()
+    ok &= (x >= w) & (x <= e) & (y >= s) & (y <= n)
+    ok &= (dates >= pd.Timestamp(study.start)) & (dates <= pd.Timestamp(study.end))
+    assert iom["n"] == int(ok.sum()) > 1500
     names = [ly["name"] for ly in data["layers"]]
     assert any(n.startswith("Coverage from ") for n in names)
     assert {"Search and rescue regions", "Coastline", "Operational areas"} <= set(names)

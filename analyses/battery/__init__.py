@@ -36,11 +36,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from borderscape.analyses import region
 from borderscape.analyses.battery import (
     h1_coverage,
     h2_hardship,
@@ -178,11 +180,14 @@ def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outc
 
 @dataclass(frozen=True, eq=False)
 class Battery:
-    """Every outcome of the battery, with its tables (name → frame) and rasters."""
+    """Every outcome of the battery, with its tables (name → frame) and rasters, and how many
+    records of each record layer were inside the study's region and period and why the others were
+    left out (:func:`borderscape.analyses.region.record_counts`)."""
 
     outcomes: tuple[Outcome, ...]
     tables: Mapping[str, pd.DataFrame]
     rasters: Mapping[str, Raster]
+    records: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 #: The exceptions that make a hypothesis skipped rather than fail the run (see :func:`run_battery`).
@@ -260,4 +265,4 @@ def run_battery(study: Study, inputs: StudyInputs, *, seed: int | None = None) -
         outcomes.extend(declare(section.outcomes, study, prefix))
         tables.update(section.tables)
         rasters.update(section.rasters)
-    return Battery(tuple(adjust(outcomes)), tables, rasters)
+    return Battery(tuple(adjust(outcomes)), tables, rasters, region.record_counts(study, inputs.layers))

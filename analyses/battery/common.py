@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from borderscape.analyses import region
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome, StatResult
 from borderscape.analyses.stats.hotspots import GiStar, fdr_bh, hot_share
@@ -37,7 +37,6 @@ from borderscape.analyses.study import Study
 from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.nearest import nearest
 from borderscape.geo.raster import Raster
-from borderscape.layers.quality import usable
 from borderscape.layers.readers_med import COARSE
 
 #: How to supply the layers that a study's own files rarely hold, keyed by role: (flag, remedy).
@@ -221,45 +220,51 @@ def frame_of(layer: Any) -> pd.DataFrame:
 
 def in_period(dates: Any, study: Study) -> np.ndarray:
     """True where a date lies in the study period, ``[periods] start`` … ``end``, both days
-    included (dates are compared by day; NaT is outside)."""
-    d = pd.Series(pd.to_datetime(dates)).dt.normalize()
-    return ((d >= pd.Timestamp(study.start)) & (d <= pd.Timestamp(study.end))).to_numpy(dtype=bool)
+    included (dates are compared by day; NaT is outside): :func:`borderscape.analyses.region.in_period`."""
+    return region.in_period(dates, study)
 
 
-def records(study: Study, layer: Any) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
-    """The records of a point layer that count for a study.
+#: Why a record with whole-degree coordinates is left out of a location analysis (:func:`records`).
+CENTROIDS = "whole-degree coordinates (regional centroids)"
+
+
+def centroid_mask(frame: pd.DataFrame) -> np.ndarray:
+    """True for the rows whose position is a regional centroid, not a site: ``location_precision`` is
+    :data:`borderscape.layers.readers_med.COARSE` (IOM: latitude and longitude both whole degrees),
+    or ``coord_decimals`` is 0 (a coordinate written without decimals)."""
+    coarse = np.zeros(len(frame), dtype=bool)
+    if "location_precision" in frame.columns:
+        coarse |= (frame["location_precision"] == COARSE).fillna(False).to_numpy(dtype=bool)
+    if "coord_decimals" in frame.columns:
+        coarse |= (pd.to_numeric(frame["coord_decimals"], errors="coerce") == 0).fillna(False).to_numpy(dtype=bool)
+    return coarse
+
+
+def records(
+    study: Study, layer: Any, *, centroids: bool = False, **options: Any
+) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The records of a point layer that count for a study: the one region-and-period rule of
+    :func:`borderscape.analyses.region.select` (``options`` are passed on to it).
 
     A record counts when it is usable (not quarantined by the ingest,
-    :func:`borderscape.layers.quality.usable`), has a point, is dated inside the study period
-    (:func:`in_period`) and lies inside the study's bounding box ``[region] bbox`` (its edges
-    included).
+    :func:`borderscape.layers.quality.usable`), has a point, lies inside the study's bounding box
+    ``[region] bbox`` (its edges included) and is dated inside the study period (:func:`in_period`).
+    The analyses of where records lie leave out regional centroids (:func:`centroid_mask`: IOM
+    records with whole-degree coordinates, which can be tens of kilometres from the site) unless
+    ``centroids``; they are counted under :data:`CENTROIDS`.
 
     Returns
     -------
     (records, excluded)
         The records (every column, the layer's CRS, ``date`` as datetime64) and the number of
-        usable rows left out, by reason (``no location``, ``undated``, ``outside the study
-        period``, ``outside the study region``): nothing is dropped silently.
+        rows left out, by reason (:data:`borderscape.analyses.region.REASONS`, and :data:`CENTROIDS`
+        when the layer records location precision): nothing is dropped silently.
     """
-    frame = usable(frame_of(layer))
-    geom = frame.geometry.values
-    located = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
-    dates = pd.to_datetime(frame["date"]) if "date" in frame else pd.Series(pd.NaT, index=frame.index)
-    dated = dates.notna().to_numpy()
-    period = in_period(dates, study)
-    lonlat = gpd.GeoSeries(geom[located], crs=frame.crs).to_crs("EPSG:4326")
-    inside = np.zeros(len(frame), dtype=bool)
-    inside[located] = shapely.intersects_xy(shapely.box(*study.bbox), lonlat.x.to_numpy(), lonlat.y.to_numpy())
-    excluded = {
-        "no location": int((~located).sum()),
-        "undated": int((located & ~dated).sum()),
-        "outside the study period": int((located & dated & ~period).sum()),
-        "outside the study region": int((located & period & ~inside).sum()),
-    }
-    keep = located & period & inside
-    out = frame[keep].copy()
-    out["date"] = dates.to_numpy()[keep]
-    return out, excluded
+    kept, excluded = region.inside(study, frame_of(layer), **options)
+    if centroids or not {"location_precision", "coord_decimals"} & set(kept.columns):
+        return kept, excluded
+    coarse = centroid_mask(kept)
+    return kept[~coarse], {**excluded, CENTROIDS: int(coarse.sum())}
 
 
 def records_on_grid(study: Study, layer: Any, dem: Raster) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -274,7 +279,7 @@ def records_on_grid(study: Study, layer: Any, dem: Raster) -> tuple[pd.DataFrame
     """
     frame = frame_of(layer)
     kept, excluded = records(study, frame)
-    notes: dict[str, int] = {"records": len(frame), "quarantined": len(frame) - len(usable(frame)), **excluded}
+    notes: dict[str, int] = {"records": len(frame), **excluded}
     pts = kept.geometry.to_crs(dem.crs)
     x, y = pts.x.to_numpy(), pts.y.to_numpy()
     r, c = dem.rowcol(x, y)
@@ -301,12 +306,10 @@ def precise_deaths(study: Study, inputs: StudyInputs, iom_routes: Sequence[str])
     (incidents, note)
         The incidents (EPSG:4326 as ingested) and a note saying how many were left out.
     """
-    f, _ = records(study, inputs.get("deaths"))
+    f, _ = records(study, inputs.get("deaths"), centroids=True)
     if "route" in f.columns and iom_routes:
         f = f[f["route"].isin(list(iom_routes))]
-    coarse = (f["location_precision"] == COARSE).fillna(False).to_numpy(dtype=bool)
-    if "coord_decimals" in f.columns:
-        coarse |= (pd.to_numeric(f["coord_decimals"], errors="coerce") == 0).fillna(False).to_numpy()
+    coarse = centroid_mask(f)
     note = (
         f"{int(coarse.sum())} of {len(f)} incident(s) on {', '.join(iom_routes) or 'all routes'} inside the study "
         "box have whole-degree (centroid) coordinates and are left out."

@@ -57,6 +57,7 @@ import shapely
 from pyproj import CRS
 from scipy import stats
 
+from borderscape.analyses import region
 from borderscape.analyses.battery.common import (
     REMEDIES,
     Section,
@@ -168,6 +169,8 @@ def _border_segments(points: gpd.GeoDataFrame, border: Any, k: int) -> np.ndarra
         if isinstance(line, shapely.LineString)
         else np.asarray(points.geometry.x)
     )
+    if not len(along):  # no records: no bands
+        return np.zeros(0, dtype=np.intp)
     edges = np.quantile(along, np.linspace(0.0, 1.0, k + 1)[1:-1])
     return np.searchsorted(edges, along, side="right")
 
@@ -181,8 +184,18 @@ def _terrain_at(
     note saying where the values come from.
     """
     dem = inputs.dem()
+    window = study.params.hardship.terrain_window_m
+    coarse = ""
+    if dem is not None and dem.source_res_m is not None and dem.source_res_m > window:
+        # a DEM resampled from cells larger than the window holds no slope at the window's scale
+        coarse = (
+            f"The DEM's cells are {dem.source_res_m / 1e3:.3g} km, coarser than the {window:g} m terrain window "
+            "(resampled to the study's cells it shows only a smoothed surface), so its slope and ruggedness are "
+            "not used; give a DEM with cells of at most "
+            f"{window:g} m (e.g. `borderscape fetch dem-copernicus`) for them. "
+        )
+        dem = None
     if dem is not None:
-        window = study.params.hardship.terrain_window_m
         try:
             values = {
                 "slope": sample_points(focal_mean(slope(dem), window), points),
@@ -209,7 +222,7 @@ def _terrain_at(
         return (
             {"slope": joined["slope"], "ruggedness": joined["rough"]},
             {},
-            f"Slope (degrees) and Rough of the nearest pcome-terrain BodyLocation within {tol:g} m "
+            coarse + f"Slope (degrees) and Rough of the nearest pcome-terrain BodyLocation within {tol:g} m "
             "(White 2024's covariates; records farther away have none)",
         )
     env = inputs.get("environment")
@@ -222,15 +235,17 @@ def _terrain_at(
         return (
             {"slope": joined["slope_deg"]},
             {
-                "ruggedness": "No ruggedness: the environment grid holds slope only; "
+                "ruggedness": coarse
+                + "No ruggedness: the environment grid holds slope only; "
                 + REMEDIES["dem"][1]
-                + ", or name the pcome-terrain table under [layers] terrain_covariates."
+                + ", or name the pcome-terrain table (southern Arizona only) under [layers] terrain_covariates."
             },
-            f"mean slope (degrees) of the nearest environment-grid cell (0.044°) within {tol:g} m",
+            coarse + f"mean slope (degrees) of the nearest environment-grid cell (0.044°) within {tol:g} m",
         )
-    why = (
+    why = coarse + (
         "No terrain source: " + REMEDIES["dem"][1] + ", or name pcome-terrain under [layers] terrain_covariates "
-        "or az-env-grid under [layers] environment."
+        "or az-env-grid under [layers] environment (both southern Arizona only; elsewhere a grid of your own "
+        "with slope_deg)."
     )
     return {}, {"slope": why, "ruggedness": why}, ""
 
@@ -282,7 +297,8 @@ def _climate_at(
     if heat is None:
         reasons["heat"] = (
             missing(study, inputs, "environment")
-            or "The environment layer has no july_tmax_c column: name az-env-grid under [layers] environment."
+            or "The environment layer has no july_tmax_c column: name az-env-grid (southern Arizona only) or a grid "
+            "of your own with july_tmax_c under [layers] environment."
         )
     else:
         values["heat"] = heat
@@ -297,7 +313,8 @@ def _climate_at(
     if arid is None or "point_type" not in frame_of(terrain).columns:
         reasons["aridity"] = (
             missing(study, inputs, "terrain_covariates")
-            or "The terrain_covariates layer has no TotAveArid column (needs the pcome-terrain table)."
+            or "The terrain_covariates layer has no TotAveArid column (needs the pcome-terrain table, southern "
+            "Arizona only)."
         )
     else:
         values["aridity"] = arid
@@ -1034,12 +1051,14 @@ def _case_control(study: Study, inputs: StudyInputs, config: dict[str, Any]) -> 
             Outcome.skipped(
                 id_,
                 f"remains against background points: odds ratio per SD of {label}",
-                why + " (needs the pcome-terrain table: body locations and random points.)",
+                why + " (needs the pcome-terrain table: body locations and random points, southern Arizona only.)",
                 role="descriptive",
             )
             for id_, (_, label, _, _) in CASE_CONTROL.items()
         ]
     frame = frame[frame["point_type"].isin(["BodyLocation", "RandomLocation"])]
+    # the study's region (background points are undated, so the region only, for both kinds)
+    frame = frame[region.select(study, frame, period=False).keep]
     points = gpd.GeoDataFrame(geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
     tmax = _grid_values(
         inputs.get("environment"),
@@ -1064,7 +1083,8 @@ def _case_control(study: Study, inputs: StudyInputs, config: dict[str, Any]) -> 
         name = f"remains against background points: odds ratio per SD of {label}"
         if column in absent:
             why = (
-                "No July maximum temperature: name az-env-grid under [layers] environment."
+                "No July maximum temperature: name az-env-grid (southern Arizona only) or a grid of your own with "
+                "july_tmax_c under [layers] environment."
                 if column == "tmax"
                 else "The terrain_covariates table has no TotAveArid (aridity) column."
             )

@@ -1,9 +1,12 @@
 """H4 mortality rate: deaths per encounter, its trend over the months of the series, and its change at
 intervention dates.
 
-*Counts by month* include every row of the ``deaths`` layer dated in the study period
-(:func:`~borderscape.analyses.battery.common.in_period`), quarantined ones too (a wrong location
-does not make a death less real), by the month the remains were reported; the denominator is the
+*Counts by month* include every row of the ``deaths`` layer inside the study's region and period
+(the one rule, :func:`borderscape.analyses.region.select`), quarantined ones too when their recorded
+point lies inside the region (a wrong location does not make a death less real; ``quarantined="by
+point"``), by the month the remains were reported, in the months of the encounter series (H4's own
+window, stated as ``window`` in its parameters; the rows left out by the rule are counted under
+``excluded_records``); the denominator is the
 CBP encounters of the Border Patrol sectors of ``[parameters.h4] sectors``.  ``[parameters.h4]``:
 ``sectors`` (``["Tucson Sector"]``), ``per`` (100000); ``[parameters.statistics]``: ``confidence``,
 ``min_months`` (fewest months on each side of a before/after comparison or an interrupted time
@@ -34,7 +37,7 @@ import datetime as dt
 import math
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,12 +45,12 @@ import pandas as pd
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from borderscape.analyses import region
 from borderscape.analyses.battery.common import (
     Section,
     composition,
     denominator_breaks,
     frame_of,
-    in_period,
     missing,
     settings,
     shock_caveats,
@@ -117,6 +120,7 @@ class _Series:
     sectors: list[str]
     authority: bool
     recent: bool
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 def _authority(enc: pd.DataFrame) -> pd.Series | None:
@@ -156,7 +160,8 @@ def _monthly(study: Study, inputs: StudyInputs) -> tuple[_Series | None, str, li
     encounters = counts.groupby(months).sum(min_count=1).astype(float)
     authority = _authority(enc)
     deaths = frame_of(inputs.get("deaths"))
-    dated = deaths[in_period(deaths["date"], study)]
+    chosen = region.select(study, deaths, quarantined="by point")  # the study's region and period first
+    dated = deaths[chosen.keep]
     dmonth = pd.to_datetime(dated["date"]).dt.to_period("M").to_numpy()
     dead = (
         pd.to_numeric(dated["dead"], errors="coerce").fillna(0).to_numpy() if "dead" in dated else np.ones(len(dated))
@@ -198,7 +203,7 @@ def _monthly(study: Study, inputs: StudyInputs) -> tuple[_Series | None, str, li
     if "demographic" in enc.columns:
         erows["demographic"] = enc["demographic"].to_numpy()
     erows = erows[erows["month"].isin(kept)]
-    series = _Series(table, rows, erows, note, sectors, "encounters_title8" in table, recent)
+    series = _Series(table, rows, erows, note, sectors, "encounters_title8" in table, recent, chosen.excluded)
     return series, note, sectors
 
 
@@ -542,6 +547,9 @@ def _common(series: _Series, conf: float, study: Study) -> dict[str, Any]:
         "encounters": float(table["encounters"].sum()),
         "per": study.params.h4.per,
         "confidence": conf,
+        "window": "the months of the encounter series inside the study period; deaths inside the study region "
+        "(quarantined rows by their recorded point)",
+        "excluded_records": dict(series.excluded),
     }
 
 

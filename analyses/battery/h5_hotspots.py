@@ -113,7 +113,8 @@ def _cell_slope(study: Study, inputs: StudyInputs, grid: gpd.GeoDataFrame) -> tu
             "centre within environment_join_m"
         )
     return None, (
-        "No terrain for the hot cells: " + REMEDIES["dem"][1] + ", or name az-env-grid under [layers] environment."
+        "No terrain for the hot cells: " + REMEDIES["dem"][1] + ", or name az-env-grid (southern Arizona only) or a "
+        "grid of your own with slope_deg under [layers] environment."
     )
 
 
@@ -328,7 +329,17 @@ def h5_hotspots(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         {"date": located["date"]}, geometry=located.geometry.values, crs=located.crs, index=located.index
     ).to_crs(working_crs(study))
     if len(points) < 3:
-        return Section([Outcome.skipped("H5", name, "Fewer than 3 located, dated remains.")])
+        left = ", ".join(f"{v:,} {k}" for k, v in excluded.items() if v)
+        return Section(
+            [
+                Outcome.skipped(
+                    "H5",
+                    name,
+                    f"{len(points)} remains inside the study region and period (fewer than 3)"
+                    + (f"; left out: {left}." if left else "."),
+                )
+            ]
+        )
     cell, band = hotspot_grid(study, points)
     grid = square_grid(points, cell)
     slope_cells, slope_note = _cell_slope(study, inputs, grid)

@@ -5,8 +5,9 @@ asset against vessel-detected boats, a risk ratio from a modified Poisson regres
 cluster-robust variance by month (boats of one month, and of one shipwreck, are not independent;
 the Katz interval and a month-block bootstrap as sensitivity variants); deaths per 1000
 people on board in the table (a negative-binomial model of deaths per person does not converge
-on these heavy-tailed counts).  Incidents are counted in the study period
-(:func:`~borderscape.analyses.battery.common.in_period`), wherever they lie.
+on these heavy-tailed counts).  Incidents are counted inside the study's region and period (the one rule,
+:func:`borderscape.analyses.region.select`); incidents without a position (most Frontex records) are
+counted, said in the note; those left out are counted under ``excluded_records``.
 
 References
 ----------
@@ -26,12 +27,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from borderscape.analyses import region
 from borderscape.analyses.battery.common import (
     Section,
-    in_period,
     missing,
     reason,
     sea_settings,
+    with_excluded,
 )
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome, StatResult, Variant
@@ -39,7 +41,6 @@ from borderscape.analyses.stats.resampling import cluster_bootstrap
 from borderscape.analyses.stats.tests import risk_ratio
 from borderscape.analyses.study import Study
 from borderscape.geo.errors import BorderscapeError
-from borderscape.layers.quality import usable
 
 __all__ = ["DETECTOR_CLASS", "m4_detection_assets"]
 
@@ -73,7 +74,7 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
     why = missing(study, inputs, "incidents")
     if why:
         return Section([Outcome.skipped("M4", name, why)])
-    f = usable(inputs.get("incidents").frame)
+    f = inputs.get("incidents").frame
     if "detector_type" not in f.columns or "num_deaths" not in f.columns:
         return Section(
             [
@@ -85,7 +86,12 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
                 )
             ]
         )
-    f = f[in_period(f["date"], study)]
+    # inside the study's region and period (the one rule); incidents without a position (most Frontex
+    # records) are counted: which asset saw a boat does not need where
+    chosen = region.select(study, f, unlocated="keep")
+    excluded = chosen.excluded
+    no_position = int((chosen.keep & ~region.located_inside(f, study.bbox)[0]).sum())
+    f = f[chosen.keep]
     d = pd.DataFrame(
         {
             "cls": f["detector_type"].map(DETECTOR_CLASS),
@@ -96,7 +102,9 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
     ).dropna(subset=["cls", "deaths", "month"])
     d["dead"] = (d["deaths"] > 0).astype(int)
     note = (
-        f"{len(f) - len(d)} of {len(f)} incident(s) without a known detector class or death count are left out. "
+        f"{len(f) - len(d)} of {len(f)} incident(s) without a known detector class or death count are left out; "
+        f"{no_position} of the {len(f)} have no position and are counted; "
+        f"{excluded['outside the study region']} outside the study region are left out. "
         "Deaths are those Frontex recorded at the incident, a minimum; detection is not random, so the "
         "ratios describe, they do not prove that an asset type causes deaths."
     )
@@ -197,7 +205,7 @@ def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Genera
                 ),
             )
         )
-    return Section(outcomes, tables={"deaths_by_detector": summary})
+    return Section(with_excluded(outcomes, excluded), tables={"deaths_by_detector": summary})
 
 
 def _cluster_poisson(d: pd.DataFrame, confidence: float) -> dict[str, tuple[float, tuple[float, float], float]]:

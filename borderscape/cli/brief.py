@@ -42,6 +42,9 @@ def brief_command(
     recomputing anything. Otherwise runs the study into OUT/run/ (results.json, tables, figures, map, provenance), then writes
     OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf: headline numbers with
     their uncertainty in plain language, maps, charts, method, caveats, sources and licences.
+    A layer the study names that a primary result needed and the run lacked is said on the first
+    page. A study (or run folder) with no layer its questions count is refused: exit code 2,
+    nothing written.
     """
     from borderscape.errors import InputError
 
@@ -54,14 +57,19 @@ def brief_command(
     if study is not None and study != "demo":
         check_budget([study], dem, max_memory, max_work)
     from borderscape.brief import brief_from, write_brief
+    from borderscape.cli.run import say_notices
 
     if from_run is not None:
+        from borderscape.runfolder import read_run
+
+        read_run(from_run).check()
         result = brief_from(from_run, out=out)
     else:
         from borderscape.analyses.budget import limits
 
         with limits(max_memory, max_work):
             result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
+    say_notices(result.run.notices())
     tests = result.run.results["tests"]
     ran = sum(t["status"] == "ran" for t in tests)
     click.echo(f"{ran} of {len(tests)} tests ran; briefing written to {result.html} and {result.pdf}")

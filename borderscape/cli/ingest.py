@@ -11,7 +11,7 @@ import click
 from borderscape.errors import BorderscapeError, IngestError, InputError
 
 GENERIC_KINDS = ("deaths", "sensors", "context")
-LAYER_SUFFIXES = (".parquet", ".gpkg", ".csv", ".tif", ".tiff")
+LAYER_SUFFIXES = (".parquet", ".gpkg", ".geojson", ".csv", ".tif", ".tiff")
 
 
 def parse_columns(specs: tuple[str, ...]) -> dict[str, str]:
@@ -95,7 +95,8 @@ Examples:
     "out",
     required=True,
     type=click.Path(path_type=Path),
-    help="Layer file: .parquet (GeoParquet), .gpkg, .csv; .tif for elevation rasters.",
+    help="Layer file: .parquet (GeoParquet), .gpkg, .geojson, .csv (+ its record NAME.csv.json); "
+    ".tif for elevation rasters. The file records its kind and source; a study names it under [layers].",
 )
 @click.option("--report", type=click.Path(path_type=Path), help="Write the quality report (JSON) here.")
 @click.option(
@@ -123,6 +124,13 @@ Examples:
     "sign-flipped coordinates are repaired against it.",
 )
 @click.option("--crs", help="For deaths|sensors|context FILE with x=COL,y=COL: the CRS of x/y (e.g. EPSG:32612).")
+@click.option(
+    "--date-format",
+    metavar="STRFTIME",
+    help="For deaths|sensors|context FILE: the layout of every date (e.g. '%m/%d/%Y %H:%M:%S', '%d.%m.%y'); "
+    "a date that does not match is quarantined with the reason. Default: ISO, M/D/YYYY and M/D/YY, "
+    "with or without a time (times are dropped to the day; two-digit years after this year are 19YY).",
+)
 def ingest(
     source: str,
     file: Path | None,
@@ -134,6 +142,7 @@ def ingest(
     keep: tuple[str, ...],
     region: str | None,
     crs: str | None,
+    date_format: str | None,
 ) -> None:
     """Ingest SOURCE (a catalog id, see `borderscape sources`) into a typed layer.
 
@@ -143,13 +152,21 @@ def ingest(
 
     For a file with no catalog entry, give its kind instead of a source:
     `borderscape ingest deaths|sensors|context FILE --columns lat=COL,lon=COL,...`.
-    Only mapped columns (and those named by --keep) are kept.
+    Only mapped columns (and those named by --keep) are kept; columns named like names or
+    case numbers that are dropped are listed in the report's removed_columns. Coordinates in
+    degrees, minutes and seconds: one text column (lat=COL, e.g. 31°20'15"N) or separate
+    columns lat_deg, lat_min, lat_sec, lat_hemi and lon_deg, lon_min, lon_sec, lon_hemi.
+
+    The report printed (and written with --report, as JSON) gives each quarantine or repair
+    reason with up to three sample values of the cell that failed, and warnings.
     """
     from borderscape.layers.ingest import ingest as ingest_source
     from borderscape.layers.ingest import ingest_file, write_layer
 
     if out.suffix.lower() not in LAYER_SUFFIXES:
-        raise InputError(f"--out {out.name}: unknown layer format", remedy="name it .parquet, .gpkg, .csv or .tif")
+        raise InputError(
+            f"--out {out.name}: unknown layer format", remedy="name it .parquet, .gpkg, .geojson, .csv or .tif"
+        )
     generic = source in GENERIC_KINDS
     if generic:
         if file is None:
@@ -165,9 +182,9 @@ def ingest(
                 "--columns is required for a file with no catalog entry",
                 remedy="e.g. --columns lat=Latitude,lon=Longitude,date=Date",
             )
-    elif columns or keep or region or crs:
+    elif columns or keep or region or crs or date_format:
         raise InputError(
-            "--columns, --keep, --region and --crs are for deaths|sensors|context FILE",
+            "--columns, --keep, --region, --crs and --date-format are for deaths|sensors|context FILE",
             remedy=f"catalog source {source!r} has a fixed reader; drop these options",
         )
     if keep_personal:
@@ -188,6 +205,7 @@ def ingest(
                     region=parse_region(region),
                     crs=crs,
                     keep_personal=keep_personal,
+                    date_format=date_format,
                 )
             else:
                 layer = ingest_source(source, file, data_dir=data_dir, keep_personal=keep_personal)
@@ -213,3 +231,10 @@ def ingest(
         f"{source}: {r.rows_read} {unit} read, {r.kept} kept, {r.repaired} repaired, {r.quarantined} quarantined"
         f" | {chosen} | wrote {written}" + (f" and {report}" if report is not None else "")
     )
+    details = r.text().splitlines()[1:]
+    warnings = [line for line in details if line.lstrip().startswith("warning:")]
+    for line in details:
+        if line not in warnings:
+            click.echo(line)
+    for line in warnings:
+        click.secho(line.strip(), fg="yellow", err=True)

@@ -68,7 +68,9 @@ def map_command(
 
     Layers can be switched on and off, a slider filters remains, incidents, sensors and
     coverage by year, and records are aggregated into circles. The map states every source's
-    publisher, licence and citation and the caveats; popups show no personal data.
+    publisher, licence and citation and the caveats; popups show no personal data. A layer the
+    study names that a primary result needed and the run lacked is said under the title. A study
+    (or run folder) with no layer its questions count is refused: exit code 2, nothing written.
 
     \b
     Examples:
@@ -86,10 +88,14 @@ def map_command(
         )
     if embed and embed_url is not None:
         embed_snippet(embed_url, title="")  # refuse a bad --embed-url before any work
+    from borderscape.cli.run import say_notices
+
     if from_run is not None:
         from borderscape.runfolder import read_run
 
-        gathered = with_files(read_run(from_run).map_data(), layers)
+        folder = read_run(from_run).check()
+        say_notices(folder.notices(), err=True)
+        gathered = with_files(folder.map_data(), layers)
     elif study is not None:
         check_budget([study], dem, max_memory, max_work)
         from borderscape.pipeline import run
@@ -97,6 +103,7 @@ def map_command(
         result = run(
             study, data_dir=data_dir, towers=towers, dem=dem, seed=seed, max_memory_gb=max_memory, max_work=max_work
         )
+        say_notices(result.notices, err=True)
         gathered = with_files(result.map_data(), layers)
     else:
         gathered = files_map(layers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from borderscape.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from borderscape.analyses.needs import Notice
     from borderscape.pipeline import RunOutput
 
 
@@ -34,14 +35,27 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+def say_notices(notices: Sequence[Notice], *, err: bool = False) -> None:
+    """The first-screen lines of a run (:func:`borderscape.analyses.needs.notices`), each with what
+    to do, before anything else a command prints."""
+    for n in notices:
+        click.secho(n.text, fg="yellow", bold=True, err=err)
+        if n.remedy:
+            click.echo(f"  What to do: {n.remedy}", err=err)
+
+
 def _summary(result: RunOutput) -> None:
-    """A short table of the outcomes on standard output (plain text when not a terminal): id, role
+    """The run's first-screen notices (a layer it promised and lacked, no primary finding), then
+    a short table of the outcomes on standard output (plain text when not a terminal): id, role
     (primary, secondary, descriptive), status, estimate, interval, the p-value adjusted for the
     number of tests (Holm across the primary results, Benjamini–Hochberg within a question) and the
     unadjusted one, n.  A descriptive result shows no p-value."""
     from rich.console import Console
     from rich.table import Table
 
+    from borderscape.runfolder import read_run
+
+    say_notices(read_run(result.out).notices())
     simulated = result.results["simulated"]
     table = Table(
         title=("SIMULATED DATA — " if simulated else "") + f"{result.results['study']}: results by role",
@@ -70,6 +84,10 @@ def _summary(result: RunOutput) -> None:
             f"{len(skipped)} test(s) skipped; the reasons and remedies are in results.json and map.html.",
             highlight=False,
         )
+    from borderscape.analyses.region import summary_line
+
+    if line := summary_line(result.results.get("records") or {}):
+        console.print(f"Records — {line}.", highlight=False)
     console.print(f"outputs written to {result.out}", highlight=False)
 
 
@@ -104,7 +122,11 @@ def run(
     """Run the funnel-effect battery of STUDY (a shipped name such as arizona-sonora, or a TOML file).
 
     Writes results.json, tables/, figures/, map.html and provenance.json into the output
-    folder. Tests whose layers are missing are skipped with the reason and what to supply.
+    folder. Tests whose layers are missing are skipped with the reason and what to supply;
+    a layer the study names that a primary result needed is said first. When no question can
+    read the records its primary result counts (no deaths layer for Arizona …), nothing is
+    computed or written and the command exits with code 2, saying what is missing and how to
+    supply it (--data-dir DIR or BORDERSCAPE_DATA).
     With --workers N or --scheduler ADDRESS the viewsheds, routes and simulations run on Dask;
     results.json is the same as without. Several studies run one per worker at a time, each
     into OUT/<study name>, with the same results as run one by one. A study whose estimated

@@ -12,7 +12,7 @@ import click
 
 from borderscape import settings
 from borderscape.errors import SourceNotFound
-from borderscape.layers.catalog import CATALOG, Source, get_source
+from borderscape.layers.catalog import CATALOG, Source, get_source, with_state
 from borderscape.layers.fetch import MAX_TILES, Fetched, Located, Progress, locate, remedy_for
 from borderscape.layers.fetch import fetch as fetch_source
 
@@ -194,6 +194,14 @@ def _parse_bbox(ctx: click.Context, param: click.Parameter, value: str | None) -
     help=f"Most elevation tiles a --bbox may ask for (default {MAX_TILES}); a larger box is refused "
     "before any request, with the number of tiles it needs.",
 )
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    metavar="XX",
+    help="For tiger-roads: a U.S. state by postal or FIPS code (TX or 48, NM or 35, AZ or 04, CA or 06); "
+    "repeat for several states. Each is cached as tiger-roads-<state>, the id a study's [layers] roads names.",
+)
 @click.option("--force", is_flag=True, help="Download again even if the cache holds the file.")
 def fetch(
     source_ids: tuple[str, ...],
@@ -205,6 +213,7 @@ def fetch(
     timeout: float | None,
     retries: int | None,
     max_tiles: int | None,
+    states: tuple[str, ...],
     force: bool,
 ) -> None:
     """Download SOURCE... into the cache and print each file's path and sha256.
@@ -213,9 +222,14 @@ def fetch(
     kept only when it has the size and sha256 the catalog pins (or --sha256), or else
     passes a check of its format (not an HTML page, not cut off); otherwise it is deleted.
 
+    Road layers of any U.S. state: `borderscape fetch tiger-roads --state TX` (TIGER/Line 2021
+    primary and secondary roads from the Census Bureau).
+
     Without network, get the files by hand (`borderscape sources` says how) and point to
     them with --data-dir DIR or BORDERSCAPE_DATA.
     """
+    if states:  # tiger-roads --state TX --state NM → tiger-roads-tx tiger-roads-nm
+        source_ids = tuple(dict.fromkeys(with_state(sid, state) for sid in source_ids for state in states))
     if (url or sha256) and len(source_ids) != 1:
         raise click.UsageError("--url and --sha256 apply to a single SOURCE")
     for sid in source_ids:  # fail on an unknown id before downloading anything
