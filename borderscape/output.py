@@ -447,7 +447,7 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
     if not (np.isfinite(drawn) and box.is_valid.iloc[0] and 0.5 * true_area <= drawn <= 2 * true_area):
         raise InputError(
             f"the study box {list(study.bbox)} cannot be drawn in the study's CRS {crs.to_string()}",
-            remedy="use a region a few hundred kilometres across, or crs = \"auto\"",
+            remedy='use a region a few hundred kilometres across, or crs = "auto"',
         )
     layers = {
         role: figures.usable(layer.frame)
