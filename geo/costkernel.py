@@ -13,12 +13,64 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-TOBLER, PANDOLF, NAISMITH, IRMISCHER, RWALK = 0, 1, 2, 3, 4
-NPARAMS = 7  # the most parameters of any model; kernels take them as a tuple of this length
+TOBLER, PANDOLF, NAISMITH, IRMISCHER, RWALK, WATER = 0, 1, 2, 3, 4, 5
+NPARAMS = 14  # the most parameters of any model; kernels take them as a tuple of this length
 
 # neighbour offsets (row, col) in r.walk's order
 DR = np.array([0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1], dtype=np.int64)
 DC = np.array([-1, 1, 0, 0, -1, 1, 1, -1, -1, 1, 1, -1, -2, 2, 2, -2], dtype=np.int64)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def pandolf_rate(w: float, load: float, v: float, eta: float, santee: float, continuous: float, g: float) -> float:
+    """Pandolf (1977) metabolic rate, watts, with the Santee (2001) downhill correction (numba).
+
+    ``g`` is the grade in percent; see :mod:`borderscape.geo.costmodels` for the formula and
+    the ``continuous`` option.  Floored at the standing rate.
+    """
+    stand = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2
+    level = stand + eta * (w + load) * 1.5 * v * v
+    m = level + eta * (w + load) * 0.35 * v * g
+    if santee == 1.0 and g < 0.0:
+        m -= eta * (g * (w + load) * v / 3.5 - (w + load) * (g + 6.0) ** 2 / w + (25.0 - v * v))
+        # continuous at zero grade: between 0 % and the grade where the corrected rate is least,
+        # g_min = −b/(2a) of the quadratic (M − level)/η = a·g² + b·g + c, no dearer than level walking
+        if continuous == 1.0 and m > level:
+            a = (w + load) / w
+            b = (w + load) * (0.35 * v - v / 3.5 + 12.0 / w)
+            if g > -b / (2.0 * a):
+                m = level
+    if m < stand:
+        m = stand
+    return m
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def water_rate(p: tuple, s: float, cell: float) -> float:
+    """Sweat rate, litres per hour, of the ``water`` model (numba); formulas in :mod:`borderscape.geo.water`.
+
+    ``p`` holds W, L, V, η, santee, continuous, air temperature (K, the cell parameter's
+    default), RH, T_sk, I_cl, i_m, wind, solar, A_D; ``s`` is the slope dz/d and ``cell`` the
+    move's air temperature in kelvin.
+    """
+    w, load, v = p[0], p[1], p[2]
+    m = pandolf_rate(w, load, v, p[3], p[4], p[5], 100.0 * s)
+    ta = cell - 273.15
+    rh, tsk, icl, im, wind, solar, area = p[7], p[8], p[9], p[10], p[11], p[12], p[13]
+    wext = (w + load) * 9.81 * v * s if s > 0.0 else 0.0  # power against gravity, W; 0 downhill
+    va = np.sqrt(wind * wind + v * v)  # air speed relative to the walker, m/s
+    it = icl + 1.0 / (0.155 * (12.1 * np.sqrt(va) + 4.7)) / (1.0 + 0.31 * icl)  # total insulation, clo
+    rt = 0.155 * it  # dry resistance, m²·K/W
+    psk = 0.61078 * np.exp(17.27 * tsk / (tsk + 237.3))  # kPa
+    pa = rh * 0.61078 * np.exp(17.27 * ta / (ta + 237.3))
+    emax = 16.5 * im * (psk - pa) / rt
+    if emax < 0.0:
+        emax = 0.0
+    ereq = (m - wext) / area + (ta - tsk) / rt + solar
+    msw = 147.0 + 1.527 * ereq - 0.87 * emax  # g·m⁻²·h⁻¹, Gonzalez et al. (2009) PW
+    if msw < 0.0:
+        msw = 0.0
+    return msw * area / 1000.0
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -37,13 +89,14 @@ def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> floa
     d
         Horizontal distance, metres.
     cell
-        Value of the model's cell parameter for this move (η for Pandolf, friction for r.walk);
+        Value of the model's cell parameter for this move (η for Pandolf, friction for r.walk,
+        air temperature in kelvin for water);
         ignored by models without one.
 
     Returns
     -------
     float
-        Cost in the model's units (s or kJ), ≥ 0.
+        Cost in the model's units (s, kJ or L), ≥ 0.
     """
     s = dz / d
     if model_id == TOBLER:
@@ -52,23 +105,10 @@ def move_cost(model_id: int, p: tuple, dz: float, d: float, cell: float) -> floa
             v *= 0.6
         cost = d / v
     elif model_id == PANDOLF:
-        w, load, v, santee, continuous = p[0], p[1], p[2], p[4], p[5]
-        g = 100.0 * s
-        stand = 1.5 * w + 2.0 * (w + load) * (load / w) ** 2
-        level = stand + cell * (w + load) * 1.5 * v * v
-        m = level + cell * (w + load) * 0.35 * v * g
-        if santee == 1.0 and g < 0.0:
-            m -= cell * (g * (w + load) * v / 3.5 - (w + load) * (g + 6.0) ** 2 / w + (25.0 - v * v))
-            # continuous at zero grade: between 0 % and the grade where the corrected rate is least,
-            # g_min = −b/(2a) of the quadratic (M − level)/η = a·g² + b·g + c, no dearer than level walking
-            if continuous == 1.0 and m > level:
-                a = (w + load) / w
-                b = (w + load) * (0.35 * v - v / 3.5 + 12.0 / w)
-                if g > -b / (2.0 * a):
-                    m = level
-        if m < stand:
-            m = stand
-        cost = m * (d / v) / 1000.0
+        m = pandolf_rate(p[0], p[1], p[2], cell, p[4], p[5], 100.0 * s)
+        cost = m * (d / p[2]) / 1000.0
+    elif model_id == WATER:
+        cost = water_rate(p, s, cell) * (d / p[2]) / 3600.0
     elif model_id == NAISMITH:
         cost = d / (p[0] / 3.6)
         if dz > 0.0:
@@ -107,7 +147,7 @@ def padded(p: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True, inline="always")
 def as_tuple(p: np.ndarray) -> tuple:
     """The :data:`NPARAMS` padded parameters as a tuple (numba)."""
-    return (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+    return (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13])
 
 
 @numba.njit(cache=True)

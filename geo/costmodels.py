@@ -58,6 +58,11 @@ Langmuir's (1984) descent corrections: −10 min per 300 m of descent on slopes 
 on road v = 0.11 + exp(−(G + 5)² / 1800) m/s; off road (``off_path=1``)
 v = 0.11 + 0.67·exp(−(G + 2)² / 1800) m/s; t = d / v.
 
+``water`` — litres.  Sweat lost on a move: the Pandolf–Santee metabolic rate above (η a model
+parameter here) in the human heat balance, with air temperature (kelvin) as the cell parameter,
+and the sweat rate of Gonzalez et al. (2009); L = ṁ_sw(M, T_a, …)·A_D/1000 · (d / V)/3600.
+Equations, defaults and references: :mod:`borderscape.geo.water`.
+
 ``rwalk`` — seconds (plus weighted friction).  GRASS ``r.walk`` (after Aitken 1977 and
 Langmuir 1984): T = a·d + b·dz (S ≥ 0) | c·dz (slope_factor ≤ S < 0) | d·dz (S < slope_factor)
 + λ·F̄·d with a = 0.72 s/m, b = 6.0, c = 1.9998, d = −1.9998 s/m, slope_factor = −0.2125 and
@@ -71,7 +76,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from borderscape.geo.costkernel import IRMISCHER, NAISMITH, PANDOLF, RWALK, TOBLER, cost_many, padded
+from borderscape.geo.costkernel import IRMISCHER, NAISMITH, PANDOLF, RWALK, TOBLER, WATER, cost_many, padded
 from borderscape.geo.errors import InputError
 
 TERRAIN_FACTORS: dict[float, str] = {
@@ -114,11 +119,11 @@ class CostModel:
     Attributes
     ----------
     name
-        Registry key (``tobler``, ``pandolf``, ``naismith``, ``irmischer``, ``rwalk``).
+        Registry key (``tobler``, ``pandolf``, ``naismith``, ``irmischer``, ``rwalk``, ``water``).
     model_id
         Integer code used inside the numba kernels.
     units
-        Units of the cost of a move and of accumulated cost (``s`` or ``kJ``).
+        Units of the cost of a move and of accumulated cost (``s``, ``kJ`` or ``L``).
     params
         Parameters in the order the kernel reads them.
     cell_param
@@ -199,12 +204,17 @@ def _check(model: CostModel, v: dict[str, float]) -> None:
     def bad(name: str, why: str) -> None:
         raise InputError(f"parameter {name}={v[name]:g} of model {model.name!r} {why}")
 
-    for name in ("W", "V", "speed_kmh", "climb_m_per_h"):
+    for name in ("W", "V", "speed_kmh", "climb_m_per_h", "tair_k", "im", "area"):
         if name in v and v[name] <= 0:
             bad(name, "must be > 0")
-    for name in ("L", "eta", "friction"):
+    for name in ("L", "eta", "friction", "clo", "wind", "solar"):
         if name in v and v[name] < 0:
             bad(name, "must be ≥ 0")
+    for name in ("rh", "im"):
+        if name in v and v[name] > 1:
+            bad(name, "must be a fraction ≤ 1")
+    if "tsk" in v and not 20.0 <= v["tsk"] <= 40.0:
+        bad("tsk", "must be a skin temperature between 20 and 40 °C")
     for name in ("off_path", "santee", "continuous", "langmuir"):
         if name in v and v[name] not in (0.0, 1.0):
             bad(name, "must be 0 or 1")
@@ -305,6 +315,42 @@ MODELS: dict[str, CostModel] = {
             "T = a·d + {b·dz if S ≥ 0; c·dz if slope_factor ≤ S < 0; d·dz if S < slope_factor} + λ·F̄·d",
             "GRASS GIS r.walk (Fontanari 2002) after Aitken, R. (1977), Wilderness areas in Scotland, "
             "PhD thesis, Univ. Aberdeen, and Langmuir (1984), Mountaincraft and Leadership.",
+        ),
+        CostModel(
+            "water",
+            WATER,
+            "L",
+            (
+                Param("W", 70.0, "kg", "body mass"),
+                Param("L", 0.0, "kg", "load carried"),
+                Param("V", 1.25, "m/s", "walking speed"),
+                Param("eta", 1.0, "1", "terrain factor η of the Pandolf rate (Soule & Goldman 1972), one value here"),
+                Param("santee", 1.0, "0/1", "1: apply the Santee et al. downhill correction"),
+                Param("continuous", 0.0, "0/1", "1: Santee's correction made continuous at zero grade"),
+                Param(
+                    "tair_k",
+                    313.15,
+                    "K",
+                    "air temperature in kelvin (the cell parameter: kelvin keeps per-cell values ≥ 0; "
+                    "borderscape.geo.water.temperature_grid gives °C, + 273.15); default 40 °C",
+                ),
+                Param("rh", 0.2, "1", "relative humidity, fraction (0–1)"),
+                Param("tsk", 36.0, "°C", "mean skin temperature, held constant (Cheuvront et al. 2007, 'SHAP36')"),
+                Param("clo", 0.6, "clo", "intrinsic clothing insulation (trousers + long-sleeved shirt)"),
+                Param("im", 0.38, "1", "moisture permeability index of clothing and air layer (Woodcock 1962)"),
+                Param("wind", 0.0, "m/s", "wind speed (combined in quadrature with walking speed)"),
+                Param("solar", 0.0, "W/m²", "absorbed solar heat load per m² of body surface (0: shade or night)"),
+                Param("area", 1.81, "m²", "body surface area A_D (DuBois & DuBois 1916; 70 kg, 1.70 m)"),
+            ),
+            "tair_k",
+            "L = ṁ_sw·A_D/1000 · d/V/3600 with ṁ_sw = 147 + 1.527·E_req − 0.87·E_max g·m⁻²·h⁻¹, "
+            "E_req = (M − W_ext)/A_D + (T_a − T_sk)/R_T + solar, E_max = 16.5·i_m·(p_sk − p_a)/R_T, "
+            "M Pandolf–Santee, W_ext = (W+L)·g·V·max(S, 0), R_T = 0.155·I_T",
+            "Gonzalez, R. R., Cheuvront, S. N., Montain, S. J., Goodman, D. A., Blanchard, L. A., Berglund, L. G. "
+            "& Sawka, M. N. (2009). Expanded prediction equations of human sweat loss and water needs. "
+            "J. Appl. Physiol. 107, 379–388. Metabolic rate: Pandolf et al. (1977), Santee et al. (2001, 2003). "
+            "Heat exchange: ISO 7730 (h_c), ASHRAE Handbook—Fundamentals ch. 9 (h_r, clothing), Woodcock (1962) "
+            "(i_m); DuBois, D. & DuBois, E. F. (1916) Arch. Intern. Med. 17, 863–871. See geo/water.py.",
         ),
     )
 }

@@ -10,9 +10,9 @@ from borderscape.geo.errors import InputError
 
 
 def test_registry_records_units_parameters_and_references():
-    assert set(MODELS) == {"tobler", "pandolf", "naismith", "irmischer", "rwalk"}
+    assert set(MODELS) == {"tobler", "pandolf", "naismith", "irmischer", "rwalk", "water"}
     units = {name: m.units for name, m in MODELS.items()}
-    assert units == {"tobler": "s", "pandolf": "kJ", "naismith": "s", "irmischer": "s", "rwalk": "s"}
+    assert units == {"tobler": "s", "pandolf": "kJ", "naismith": "s", "irmischer": "s", "rwalk": "s", "water": "L"}
     for m in MODELS.values():
         assert m.reference and m.formula
         assert all(p.unit for p in m.params)

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "borderscape.cli.brief:brief_command",
         "A study's briefing: self-contained HTML page (print styles) and PDF.",
     ),
+    "replicate": (
+        "borderscape.cli.replicate:replicate",
+        "Published numbers (Bansak 2025, White 2025, IOM) beside borderscape's: agree/differ and why.",
+    ),
 }
 
 
