@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from borderscape.analyses.budget import Budget, Estimate, check, estimate
@@ -53,8 +54,10 @@ from borderscape.analyses.params import ROLE_NEEDS, role_kind
 from borderscape.analyses.study import Study, working_crs
 from borderscape.geo.errors import BorderscapeError, InputError, RasterError, SourceNotFound
 from borderscape.geo.raster import Raster, mosaic
+from borderscape.geo.water import read_temperature
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.fetch import locate, remedy_for, sha256_file
+from borderscape.layers.flights import Flights, flight_hours, read_flights
 from borderscape.layers.ingest import ingest, read_sensor_file
 from borderscape.layers.layerfile import is_pinned_file, user_file_credit
 from borderscape.layers.schemas import Layer, RasterLayer
@@ -93,11 +96,15 @@ class StudyInputs:
         Role → why it is absent and how to supply it (used verbatim in skip reasons).
     simulated
         True when the layers come from a simulated world.
+    tables
+        Tables derived from a layer while assembling (``flight_hours``: flight hours per month over the
+        study's sea and each SAR region, from the ``flights`` layer, :func:`borderscape.layers.flights.flight_hours`).
     """
 
     layers: Mapping[str, Layer | RasterLayer | Raster]
     missing: Mapping[str, str] = field(default_factory=dict)
     simulated: bool = False
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def get(self, role: str) -> Layer | RasterLayer | Raster | None:
         """The layer of ``role`` or None."""
@@ -616,6 +623,7 @@ def assemble_inputs(
     layers: dict[str, Layer | RasterLayer | Raster] = {}
     missing: dict[str, str] = {}
     records: list[InputRecord] = []
+    flights: dict[str, Flights] = {}
     given = {r for r, v in (("towers", towers), ("dem", dem)) if v is not None}
     for role in sorted(roles, key=lambda r: (r not in given, r)):  # files given as options first: fail fast
         entry = roles[role]
@@ -635,6 +643,24 @@ def assemble_inputs(
                 "sources`) nor an existing file (a relative path is read from the study file's folder). "
                 "What to do: correct it"
             )
+            continue
+        if role == "flights" and path is not None:  # ADS-B reports; hours per month are made below
+            flights[role] = read_flights(path)
+            fl = flights[role]
+            layers[role] = Layer(source="flights", kind="table", frame=fl.points, report=fl.report)
+            files = [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}]
+            source = entry.get("source") if isinstance(entry, Mapping) else None
+            reader = (
+                f"flight tracks (borderscape.layers.flights: {fl.kept:,} reports kept, {fl.quarantined:,} "
+                f"quarantined with a reason, {fl.hours:,.1f} flight hours)"
+            )
+            records.append(credit_file(role, files, reader=reader, study=study, source=source))
+            continue
+        if role == "temperature" and path is not None:  # a climate raster (°C), resampled onto the DEM later
+            layers[role] = read_temperature(path, month=study.params.cost.temperature_month, bounds=study.bbox)
+            files = [{"path": str(path.resolve()), "sha256": sha256_file(path), "how": how}]
+            source = entry.get("source") if isinstance(entry, Mapping) else None
+            records.append(credit_file(role, files, reader="GeoTIFF (air temperature, °C)", study=study, source=source))
             continue
         if role == "dem":
             if path is not None:
@@ -694,7 +720,13 @@ def assemble_inputs(
         records.append(_record(role, value, files))
     est = layers_estimate(study, layers, dem_file=dem_file if "dem" in layers else None)
     check(est, budget, study)
-    return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False), tuple(records), est)
+    tables: dict[str, pd.DataFrame] = {}
+    if "flights" in flights:
+        sar = layers.get("sar_regions")
+        tables["flight_hours"] = flight_hours(
+            flights["flights"], study.bbox, sar if isinstance(sar, Layer) else None, crs=working_crs(study)
+        )
+    return Assembled(StudyInputs(layers=layers, missing=missing, simulated=False, tables=tables), tuple(records), est)
 
 
 def _dem_path(value: str | Mapping[str, Any] | None, study: Study, *, explicit: bool) -> Path | None:

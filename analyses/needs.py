@@ -69,6 +69,7 @@ NEEDS: dict[str, tuple[Requirement, ...]] = {
     "M3": ("deaths", "sar_regions"),
     "M4": ("incidents",),
     "M5": ("deaths", "coastline"),
+    "M6": ("crossings", "incidents"),
 }
 
 #: The roles that hold the records a question counts; the other roles are context.

@@ -96,6 +96,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "towers",
         "dem",
         "environment",
+        "temperature",
     ),
     "maritime": (
         "crossings",
@@ -106,6 +107,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "coastline",
         "coastal_stations",
         "aerial_tracks",
+        "flights",
         "dem",
     ),
 }
@@ -127,6 +129,7 @@ MaritimeRole = Literal[
     "coastline",
     "coastal_stations",
     "aerial_tracks",
+    "flights",
     "dem",
 ]
 
@@ -600,7 +603,11 @@ class Routes(Section):
 
 @section("cost")
 class Cost(Section):
-    """``[parameters.cost]``: the walker of the Pandolf (1977) energy model, with Santee (2001) downhill."""
+    """``[parameters.cost]``: the walker of the Pandolf (1977) energy model, with Santee (2001) downhill,
+    and the weather and clothing of the water-loss model (``water``, litres: Pandolf–Santee metabolism in
+    the human heat balance, sweat rate of Gonzalez et al. 2009; borderscape.geo.water), whose air
+    temperature comes from the ``temperature`` layer (a climate raster, °C) or the environment grid's
+    July maximum."""
 
     ALIASES: ClassVar[Mapping[str, str]] = {
         "W": "body_mass_kg",
@@ -625,6 +632,56 @@ class Cost(Section):
         "and the grade of its minimum, so continuous at zero grade (borderscape.geo.costmodels; the measured "
         "shape of Minetti et al. 2002).",
     )
+    body_height_m: float = _key(
+        1.70,
+        "Body height, for the body surface area A_D of the water-loss model (DuBois & DuBois 1916; 70 kg and "
+        "1.70 m give 1.81 m²).",
+        unit="m",
+        gt=0.5,
+        le=2.5,
+    )
+    relative_humidity: float = _key(
+        0.20,
+        "Relative humidity of the air of the water-loss model, a fraction: 0.20 is a Sonoran-desert summer "
+        "afternoon before the monsoon (an assumption; H2 also reports 0.10 and 0.40).",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    clothing_clo: float = _key(
+        0.6,
+        "Intrinsic clothing insulation of the water-loss model: 0.6 clo is trousers and a long-sleeved shirt "
+        "(ISO 9920 / ASHRAE 55 garment tables).",
+        unit="clo",
+        ge=0,
+        le=2,
+    )
+    wind_m_s: float = _key(
+        0.0,
+        "Wind speed of the water-loss model, combined in quadrature with the walking speed (0: still air; "
+        "Gonzalez et al. 2009 derived their equation for 0.4-2.5 m/s of air movement).",
+        unit="m/s",
+        ge=0,
+        le=20,
+    )
+    solar_w_m2: float = _key(
+        0.0,
+        "Absorbed solar heat per m² of body surface, added to the required evaporation (Gonzalez et al. 2012): "
+        "0 is shade or night, so litres are a lower bound for daytime walking; H2 and H3 also report 150 W/m² "
+        "(an assumed midday load in full sun).",
+        unit="W/m²",
+        ge=0,
+        le=500,
+    )
+    temperature_month: int | None = _key(
+        None,
+        "The month (1 = January) of the temperature layer: the band read from a 12-band climate raster, or "
+        "the month a one-band raster holds, stated in every water-loss result. None: a one-band raster's month "
+        "is unstated; without a temperature layer the environment grid's July maximum is used (month 7 only).",
+        unit="month",
+        ge=1,
+        le=12,
+    )
 
 
 @dataclass(frozen=True)
@@ -637,7 +694,7 @@ class DepartureCoast:
 
 @section("maritime")
 class Maritime(Section):
-    """``[parameters.maritime]``: the maritime battery (M1 … M5)."""
+    """``[parameters.maritime]``: the maritime battery (M1 … M6)."""
 
     routes: tuple[Route, ...] = _key(("central",), "Sea routes of the crossings table.", min_items=1)
     iom_routes: tuple[str, ...] | None = _key(
@@ -672,6 +729,14 @@ class Maritime(Section):
     )
     min_per_month: int = _key(
         3, "M2 trends: months with fewer located events are left out of the monthly medians.", ge=1
+    )
+    aerial_lags: tuple[int, ...] = _key(
+        (1, 2),
+        "M6: lags of aerial surveillance activity tested as its secondary family (Benjamini–Hochberg within M6); "
+        "the primary uses the same month (lag 0). Only earlier months' activity: nothing looks forward in time.",
+        unit="months",
+        ge=1,
+        le=12,
     )
 
     def __post_init__(self) -> None:

@@ -71,7 +71,7 @@ __all__ = [
     "working_crs",
 ]
 
-#: The batteries of tests a study can run (funnel: desert crossings, H1 … H5; maritime: sea crossings, M1 … M5).
+#: The batteries of tests a study can run (funnel: desert crossings, H1 … H5; maritime: sea crossings, M1 … M6).
 BATTERIES = ("funnel", "maritime")
 #: The keys of each table of a study file ("" is the top level).
 TABLES: dict[str, tuple[str, ...]] = {
@@ -83,7 +83,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 #: The questions of each battery: the hypotheses, each with one primary endpoint.
 QUESTIONS: dict[str, tuple[str, ...]] = {
     "funnel": ("H1", "H2", "H3", "H4", "H5"),
-    "maritime": ("M1", "M2", "M3", "M4", "M5"),
+    "maritime": ("M1", "M2", "M3", "M4", "M5", "M6"),
 }
 SENSOR_KEYS = ("height_m", "range_m", "active_from", "basis")
 #: Keys of an inline ``[layers]`` table of this module's own; the others are the keyword arguments of
@@ -179,6 +179,11 @@ ENDPOINTS: dict[str, dict[str, Endpoint]] = {
         ),
         "M5": Endpoint(
             "M5", "either", "hot spots of incidents lie nearer to or farther from the departure coasts after the split"
+        ),
+        "M6": Endpoint(
+            "M6.aerial",
+            "either",
+            "the monthly share of attempted crossings ended by a Libyan interception moves with aerial surveillance",
         ),
     },
 }

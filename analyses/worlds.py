@@ -78,6 +78,21 @@ and later reports are left out).  The reported position is the death's, displace
 *Encounters.*  Monthly encounters ~ Poisson(``encounters_per_walker`` · walkers · λ(month) /
 Σλ): a denominator proportional to the crossing intensity.
 
+*Air temperature.*  A July-maximum field (°C) on the DEM's cells, so that the water-loss results
+(litres of sweat, :mod:`borderscape.geo.water`) run on a world as on real data:
+
+    T(x, y) = T₀ − Γ · z(x, y) / 1000 − g · n(y) + σ · ε(x, y)
+
+with Γ = ``lapse_rate_k_per_km`` (6.5 K/km, the standard-atmosphere lapse rate), n the northward
+fraction of the world (0 on the southern edge, 1 on the northern; g = 2 K: lower, hotter desert
+toward the border, an assumption), ε a smooth random field (white noise filtered by a Gaussian of
+size/16 cells, scaled to unit standard deviation; σ = 0.5 K), and T₀ chosen so that the hottest cell
+is ``tmax_c`` (42 °C); with the default relief of 600 m the field spans about 35–42 °C.  Its random
+numbers come from a child generator spawned from the world's (:meth:`numpy.random.Generator.spawn`),
+so it shifts no other draw of the world.  The temperature changes no route, death or discovery (the
+walkers' hazard follows energy): it only measures the simulated journeys in litres.  It is
+:attr:`World.temperature`, the ``temperature`` layer of :func:`inputs_from_world`.
+
 All randomness comes from one :class:`numpy.random.Generator`, drawn in a fixed order that
 does not depend on α: worlds with the same seed and different α share terrain, towers,
 crossing dates, origins and the uniform numbers of death and discovery, and differ only by
@@ -202,6 +217,9 @@ class World:
         :class:`Truth`.
     simulated
         Always True.
+    temperature
+        July maximum air temperature (°C) on the DEM's grid (see the module docstring), or None
+        for a world made without one.
     """
 
     dem: Raster
@@ -213,6 +231,7 @@ class World:
     encounters: Layer
     truth: Truth
     simulated: bool = True
+    temperature: Raster | None = None
 
     @property
     def layers(self) -> dict[str, Layer | Raster]:
@@ -255,6 +274,8 @@ def simulate_world(
     imprecise_share: float = 0.1,
     encounters_per_walker: float = 1000.0,
     neighbours: int = 8,
+    tmax_c: float = 42.0,
+    lapse_rate_k_per_km: float = 6.5,
 ) -> World:
     """Generate a world in which surveillance displaces walkers with a known strength α.
 
@@ -304,6 +325,10 @@ def simulate_world(
         Mean encounters per simulated walker (scales the monthly encounters table).
     neighbours
         8 or 16 moves per cell in the route search.
+    tmax_c
+        Air temperature (°C) of the hottest cell of the July-maximum field.
+    lapse_rate_k_per_km
+        Fall of the air temperature with elevation, K per km (≥ 0).
 
     Returns
     -------
@@ -340,6 +365,8 @@ def simulate_world(
         imprecise_share=imprecise_share,
         neighbours=neighbours,
         lead_in_days=lead_in_days,
+        tmax_c=tmax_c,
+        lapse_rate_k_per_km=lapse_rate_k_per_km,
     )
     params = dict(
         alpha=float(alpha),
@@ -369,6 +396,8 @@ def simulate_world(
         walker=dict(WALKER),
         tower_kinds={k: list(v) for k, v in TOWER_KINDS.items()},
         target_height_m=TARGET_HEIGHT_M,
+        tmax_c=float(tmax_c),
+        lapse_rate_k_per_km=float(lapse_rate_k_per_km),
     )
 
     # -- terrain, border, roads (drawn first, in a fixed order) ---------------------------------
@@ -595,6 +624,7 @@ def simulate_world(
     )
     encounters_layer = _layer("table", encounters, None, None)
 
+    temperature = air_temperature(dem, gen.spawn(1)[0], tmax_c=tmax_c, lapse_rate_k_per_km=lapse_rate_k_per_km)
     truth = Truth(
         alpha=float(alpha),
         intervention=t_int,
@@ -613,7 +643,52 @@ def simulate_world(
         remains=remains,
         encounters=encounters_layer,
         truth=truth,
+        temperature=temperature,
     )
+
+
+#: Northward fall of the simulated July maximum (K from the southern to the northern edge), and the
+#: standard deviation of its smooth random part (K).
+NORTH_COOLING_K, TEMPERATURE_NOISE_K = 2.0, 0.5
+
+
+def air_temperature(
+    dem: Raster, gen: np.random.Generator, *, tmax_c: float = 42.0, lapse_rate_k_per_km: float = 6.5
+) -> Raster:
+    """A simulated July-maximum air temperature field (°C) on the DEM's cells.
+
+    T = T₀ − Γ·z/1000 − g·n + σ·ε (module docstring): Γ = ``lapse_rate_k_per_km``, n the northward
+    fraction of the grid (0 on the last row, 1 on the first), g = :data:`NORTH_COOLING_K`, ε a
+    Gaussian-filtered white noise (σ_filter = max(rows, cols)/16 cells) scaled to unit standard deviation,
+    σ = :data:`TEMPERATURE_NOISE_K`, and T₀ such that the hottest valid cell is ``tmax_c``.
+    NaN where the DEM has no data.  Nothing here is a real place.
+
+    Parameters
+    ----------
+    dem
+        Elevations (m).
+    gen
+        The generator of ε.
+    tmax_c
+        Temperature of the hottest cell, °C.
+    lapse_rate_k_per_km
+        K per km of elevation.
+
+    Returns
+    -------
+    Raster
+        float32 °C on the DEM's grid.
+    """
+    rows, cols = dem.shape
+    noise = ndimage.gaussian_filter(gen.standard_normal(dem.shape), sigma=max(rows, cols) / 16.0, mode="reflect")
+    noise = (noise - noise.mean()) / (noise.std() or 1.0)
+    north = 1.0 - np.arange(rows, dtype=np.float64)[:, None] / max(rows - 1, 1)
+    z = dem.array.astype(np.float64)
+    field = -lapse_rate_k_per_km * z / 1000.0 - NORTH_COOLING_K * north + TEMPERATURE_NOISE_K * noise
+    valid = dem.valid_mask()
+    field = np.where(valid, field, np.nan)
+    field = field + (tmax_c - np.nanmax(field))
+    return dem.with_array(field.astype(np.float32), nodata=np.nan)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -651,9 +726,13 @@ def _check(
     imprecise_share: float,
     neighbours: int,
     lead_in_days: int,
+    tmax_c: float,
+    lapse_rate_k_per_km: float,
 ) -> None:
     rules = [
         (lead_in_days >= 0, "lead_in_days must be ≥ 0"),
+        (bool(np.isfinite(tmax_c)) and -30 <= tmax_c <= 55, "tmax_c must be an air temperature of -30 to 55 °C"),
+        (bool(np.isfinite(lapse_rate_k_per_km)) and 0 <= lapse_rate_k_per_km <= 15, "lapse_rate_k_per_km must be 0-15"),
         (np.isfinite(alpha) and alpha >= 0, "alpha must be a finite number ≥ 0"),
         (size >= 32, "size must be at least 32 cells"),
         (res > 0, "res must be > 0 metres"),
@@ -802,7 +881,7 @@ def world_study(
         start=start,
         end=end,
         interventions=(Intervention("towers deployed (simulated)", world.truth.intervention),),
-        layers={k: "simulated" for k in world.layers},
+        layers={k: "simulated" for k in (*world.layers, *(("temperature",) if world.temperature is not None else ()))},
         sensors={
             k: SensorDefaults(k, h, r, world.truth.intervention, "simulated") for k, (h, r, _) in TOWER_KINDS.items()
         },
@@ -812,5 +891,9 @@ def world_study(
 
 
 def inputs_from_world(world: World) -> StudyInputs:
-    """The :class:`~borderscape.analyses.inputs.StudyInputs` of a simulated world."""
-    return StudyInputs(layers=dict(world.layers), missing={}, simulated=True)
+    """The :class:`~borderscape.analyses.inputs.StudyInputs` of a simulated world: its layers, and its
+    air temperature field as the ``temperature`` layer (for the litres of H2 and H3)."""
+    layers: dict[str, Layer | Raster] = dict(world.layers)
+    if world.temperature is not None:
+        layers["temperature"] = world.temperature
+    return StudyInputs(layers=layers, missing={}, simulated=True)

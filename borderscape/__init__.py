@@ -21,6 +21,9 @@ The parts:
     Compute a study's battery (:mod:`borderscape.pipeline`).
 ``read_run``
     Read a run folder back (:mod:`borderscape.runfolder`).
+``map``
+    The interactive map of a run, a run folder or layer files, as a ``folium.Map``
+    (:mod:`borderscape.maps`).
 ``borderscape.geo``
     Rasters, CRSs, terrain, walking cost, visibility, sampling, tiles, parallel executors.
 ``borderscape.layers``
@@ -54,6 +57,7 @@ _API = {
     "demo": "borderscape.pipeline",
     "Result": "borderscape.pipeline",
     "read_run": "borderscape.runfolder",
+    "map": "borderscape.maps",
 }
 _SUBPACKAGES = ("geo", "layers", "analyses", "settings", "errors")
 

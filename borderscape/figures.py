@@ -22,6 +22,7 @@ is shown as it is, and matplotlib's SVG writer escapes ``<``, ``>`` and ``&``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -204,7 +205,8 @@ def hardship_over_time(
         simulated=simulated,
         panels=max(1, len(measures)),
     )
-    for ax, measure, colour in zip(axes, measures, PALETTE):
+    # one panel per measure: the palette repeats (each panel has one colour), a measure is never dropped
+    for ax, measure, colour in zip(axes, measures, itertools.cycle(PALETTE)):
         part = table[table["measure"] == measure].sort_values("year")
         unit, scale = (part["unit"].iloc[0], 1.0) if part["unit"].iloc[0] != "m" else ("km", 1e-3)
         x = pd.to_datetime(part["year"].astype(str) + "-07-01")
@@ -268,6 +270,40 @@ def mortality_per_crossing(
             ax,
             [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()],
         )
+    return fig
+
+
+def pullback_share(table: pd.DataFrame, *, footer: str, simulated: bool = False, interventions: Sequence[object] = ()):
+    """Share of attempted central-Mediterranean crossings ended by the Libyan coast guard, by month, with
+    exact 95 % intervals, above the boats Frontex records as first detected by aircraft (M6).
+
+    ``table`` is M6's ``m6_monthly``: ``month``, ``pullback_share``, ``ci_low``, ``ci_high`` (shares) and
+    ``aerial_detections`` (boats).  Months without a share are gaps, not interpolated lines.
+    """
+    fig, (top, bottom) = _figure(
+        "Crossings ended by the Libyan coast guard (share, by month) and boats first seen from the air",
+        footer,
+        simulated=simulated,
+        panels=2,
+    )
+    part = (
+        table.assign(month=lambda t: pd.to_datetime(t["month"].astype(str)))
+        .set_index("month")
+        .sort_index()[["pullback_share", "ci_low", "ci_high", "aerial_detections"]]
+        .astype(float)
+        .dropna(how="all", subset=["pullback_share", "aerial_detections"])
+        .asfreq("MS")
+        .reset_index()
+    )
+    top.fill_between(part["month"], 100 * part["ci_low"], 100 * part["ci_high"], color=PALETTE[0], alpha=0.25, lw=0)
+    top.plot(part["month"], 100 * part["pullback_share"], color=PALETTE[0], lw=1.2)
+    top.set_ylabel("returned to Libya\n(% of attempts)", fontsize=8, parse_math=False)
+    top.set_ylim(bottom=0)
+    bottom.bar(part["month"], part["aerial_detections"].fillna(0.0), width=25, color=PALETTE[1])
+    bottom.set_ylabel("boats first seen\nfrom the air (Frontex)", fontsize=8, parse_math=False)
+    shown = [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()]
+    for ax in (top, bottom):
+        _interventions(ax, shown)
     return fig
 
 

@@ -346,6 +346,21 @@ def write_figures(
             return figures.mortality_per_crossing(rates, footer=footer, simulated=simulated, interventions=dates)
 
         drawers.append(("mortality_per_crossing", per_crossing))
+    pullback = battery.tables.get("m6_monthly")
+    if pullback is not None and len(pullback) and {"pullback_share", "aerial_detections"} <= set(pullback.columns):
+
+        def returns() -> Any:
+            footer = _footer(
+                records,
+                ("crossings", "incidents"),
+                "attempts = interceptions by the Libyan coast guard + arrivals in Italy and Malta + dead and "
+                "missing (IOM); aerial detections are the boats Frontex recorded as first seen by its aircraft, "
+                "mostly boats that went on to reach Europe. An association over time, not proof of cause.",
+                simulated=simulated,
+            )
+            return figures.pullback_share(pullback, footer=footer, simulated=simulated, interventions=dates)
+
+        drawers.append(("pullback_share", returns))
     coverage = coverage_table(battery.rasters)
     if len(coverage):
 
@@ -698,7 +713,8 @@ def write_run(
                         bbox=study.bbox,
                         results=results,
                         notices=[n.text for n in first_screen(study, assembled, results, options)],
-                    )
+                    ),
+                    data_dir=options.get("data_dir"),
                 ),
             )
         )

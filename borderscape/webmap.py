@@ -1,30 +1,33 @@
-"""Interactive, self-contained Leaflet maps (``borderscape map``).
+"""Interactive maps (``borderscape map``, ``borderscape.map(...)``), made with folium.
 
-A map is one HTML file: Leaflet 1.9.4 (from the ``django-js-lib-leaflet`` package, never a
-CDN), a small script and stylesheet of our own (grid clustering, a time slider by year, a legend;
-``borderscape/static/map.js`` and ``map.css``, package data read by :func:`static_text`), and
-the data as JSON inside ``<script type="application/json">``.  It makes no network request, except
-OpenStreetMap tiles when asked for (``tiles="osm"``); by default the background is the
-study's own vector context (border, coastlines, roads).
+A map is a :class:`folium.Map` (:func:`interactive_map`) a researcher can show in a notebook,
+extend with folium and save; :func:`to_html` (and ``m.save``) writes its page.  folium and its
+plugins do the map, the layer control, the clustering (Leaflet.markercluster), the scale bar
+and gesture handling (Leaflet.GestureHandling); borderscape's script (``static/map.js``) adds
+only what no maintained plugin does: filling the layers from compact JSON, cluster icons that
+count people, a legend with a size key, and a range of years.  A self-contained page inlines
+Leaflet and the plugins from their installed XStatic packages (:mod:`borderscape.assets`) and
+makes no network request, except OpenStreetMap tiles when asked for (``tiles="osm"``); by
+default the background is a quiet vector basemap (:mod:`borderscape.basemap`: GSHHG coastlines
+and borders, GeoNames places) and the study's own border, coastlines and roads.  Static
+exports of the same map: :mod:`borderscape.staticmap`.
 
 Safety and privacy
-    Every text from data is put on the page with DOM ``textContent`` (never ``innerHTML``);
-    the JSON has ``<``, ``>`` and ``&`` written as ``\\u003c`` … so no data can close the
-    script element; titles, sources and caveats in the HTML are escaped with
-    :func:`html.escape`.  Popups show only allow-listed fields per kind of layer
-    (:data:`FIELDS`): never a record id, name, age or sex.  Dates of deaths are shown to the
-    month and their coordinates rounded to 3 decimals (about 100 m).
+    Every text from data is put on the page with DOM ``textContent`` (never ``innerHTML``) or
+    escaped with :func:`html.escape` (titles, sources, caveats, layer names, place names); the
+    JSON has ``<``, ``>`` and ``&`` written as ``\\u003c`` … so no data can close the script
+    element.  Popups show only allow-listed fields per kind of layer (:data:`FIELDS`): never a
+    record id, name, age or sex.  Dates of deaths are shown to the month and their coordinates
+    rounded to 3 decimals (about 100 m).
 
 Aggregation
-    Points of deaths layers are binned into square cells of :data:`CLUSTER_PX` screen pixels
-    at the current zoom (recomputed on zoom, pan and a change of year); a cell with several
-    records is one circle whose area grows with the count, a single record shows its own
-    popup.  This keeps all 17,846 IOM incidents smooth with a few hundred SVG elements.
+    Points are clustered by Leaflet.markercluster (within :data:`CLUSTER_RADIUS` pixels); a
+    cluster shows the number of people (dead + missing) or sensors it holds, in the layer's
+    colour, and grows with the logarithm of that number (the size key in the legend).
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import html
@@ -44,7 +47,7 @@ import shapely
 
 from borderscape.errors import BorderscapeError, CRSError, InputError
 from borderscape.figures import SIMULATED, usable
-from borderscape.geo.files import atomic_path, write_text_atomic
+from borderscape.geo.files import write_text_atomic
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.schemas import DEATHS, SENSORS
 
@@ -60,6 +63,9 @@ OKABE_ITO = {
     "black": "#000000",
 }
 GREY = "#8C8C8C"
+#: Hot spots: Paul Tol's "wine" (Tol 2021, colour-blind safe), far from the vermillion of remains for every
+#: kind of colour vision (tests/test_webmap.py).
+WINE = "#882255"
 #: Colours of sensor layers, one per kind, in turn.
 SENSOR_COLOURS = tuple(OKABE_ITO[c] for c in ("blue", "orange", "purple", "sky_blue", "yellow", "black"))
 #: Popup fields allowed per kind of layer (every other column stays out of the file).
@@ -108,12 +114,12 @@ MAP_CAVEAT = (
 #: Study roles drawn on a study map: role -> (group, name, colour); roles not listed are not drawn.
 ROLES = {
     "deaths": ("Remains and incidents", None, OKABE_ITO["vermillion"]),
-    "incidents": ("Remains and incidents", None, OKABE_ITO["purple"]),
+    "incidents": ("Remains and incidents", None, OKABE_ITO["yellow"]),
     "towers": ("Surveillance", "Surveillance towers", OKABE_ITO["blue"]),
     "coastal_stations": ("Surveillance", "Coastal radar stations", OKABE_ITO["blue"]),
     "aerial_tracks": ("Surveillance", "Aerial surveillance tracks", OKABE_ITO["blue"]),
     "operational_areas": ("Surveillance", "Operational areas", OKABE_ITO["blue"]),
-    "sar_regions": ("Context", "Search and rescue regions", OKABE_ITO["green"]),
+    "sar_regions": ("Context", "Search and rescue regions", "#4D4D4D"),
     "border": ("Context", "Border", OKABE_ITO["black"]),
     "coastline": ("Context", "Coastline", GREY),
     "roads": ("Context", "Roads", GREY),
@@ -335,7 +341,7 @@ def layers_from_frame(
                 cluster=clustered,
                 decimals=DEATHS_DECIMALS if kind == "deaths" else DECIMALS,
                 visible=visible,
-                note="circle area grows with the number of records" if clustered else "",
+                note="",
                 source=source,
                 fill=0.0 if kind == "context" else 0.25,
             )
@@ -467,7 +473,7 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
                 kind="areas",
                 frame=frame,
                 fields=("period", "count", "gi_z"),
-                colour=OKABE_ITO["orange"],
+                colour=WINE,
                 years=("year_from", "year_to"),
                 visible=False,
                 note="cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)",
@@ -562,7 +568,7 @@ def file_layers(paths: Sequence[str | os.PathLike]) -> tuple[list[MapLayer], lis
     layers: list[MapLayer] = []
     sources: list[dict[str, str]] = []
     palette = {
-        "deaths": [OKABE_ITO["vermillion"], OKABE_ITO["purple"], OKABE_ITO["orange"]],
+        "deaths": [OKABE_ITO["vermillion"], OKABE_ITO["yellow"], OKABE_ITO["blue"]],
         "sensors": [OKABE_ITO["blue"], OKABE_ITO["sky_blue"]],
         "context": [OKABE_ITO["black"], GREY, OKABE_ITO["green"], OKABE_ITO["yellow"]],
     }
@@ -682,22 +688,6 @@ def static_text(name: str) -> str:
             remedy="reinstall borderscape (`pip install --force-reinstall borderscape`, "
             "or `pip install -e .` in a checkout)",
         ) from exc
-
-
-def _leaflet_dir() -> Any:
-    return resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
-
-
-def _leaflet_css_inline() -> str:
-    """leaflet.css with its images as data: URIs (no file request)."""
-    folder = _leaflet_dir()
-    css = (folder / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(m: re.Match) -> str:
-        png = (folder / "images" / m.group(1)).read_bytes()
-        return "url(data:image/png;base64," + base64.b64encode(png).decode("ascii") + ")"
-
-    return re.sub(r"url\(images/([A-Za-z0-9_-]+\.png)\)", data_uri, css)
 
 
 def _script_text(js: str) -> str:
@@ -847,6 +837,708 @@ def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> str:
     return "".join(rows)
 
 
+#: Every text the map's script shows (one place, so that a translation has one table to fill).
+STRINGS = {
+    "legend": "Legend",
+    "layers": "Layers",
+    "years": "Years",
+    "first_year": "First year shown",
+    "last_year": "Last year shown",
+    "records": "records",
+    "record": "record",
+    "cluster_hint": "press Enter or click to zoom in",
+    "size_key": "Numbers count {unit}; circles grow with the number.",
+    "size_key_other": "In the circles of the other layers: {units}.",
+    "towns": "Town or city",
+    "countries": "Country",
+    "single": "One record (click for details)",
+    "simulated": SIMULATED,
+    "not_shown": "What this map cannot show",
+}
+#: Numbers drawn in the size key of the legend.
+SIZE_KEY = (1, 10, 100, 1000)
+#: Below this window size (CSS pixels) the layer control and the legend start collapsed behind buttons.
+WIDE = "(min-width: 800px) and (min-height: 640px)"
+#: Maximum cluster radius in pixels: for layers marked ``cluster`` and for the others (few points,
+#: clustered only where they overlap).
+CLUSTER_RADIUS = (48, 14)
+#: A layer control listing more layers than this starts collapsed on every screen (it would hide the map).
+MAX_EXPANDED = 10
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.1 relative luminance of a ``#RRGGBB`` colour.
+
+    ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of the linearised channels, each
+    ``c / 12.92`` if ``c ≤ 0.04045`` else ``((c + 0.055) / 1.055)^2.4`` (W3C WCAG 2.1, §1.4.3,
+    definition of relative luminance).
+    """
+    channels = [int(colour[i : i + 2], 16) / 255.0 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio ``(L1 + 0.05) / (L2 + 0.05)`` of two ``#RRGGBB`` colours (1 to 21)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (numbers on clusters)."""
+    return "#000000" if contrast_ratio("#000000", background) >= contrast_ratio("#FFFFFF", background) else "#FFFFFF"
+
+
+def _colour(value: str) -> str:
+    """A ``#RRGGBB`` colour, or black for anything else (a run folder's layers.json is data)."""
+    return value if isinstance(value, str) and _HEX.fullmatch(value) else OKABE_ITO["black"]
+
+
+def _unit(layer: MapLayer) -> str:
+    """What the number on a cluster of ``layer`` counts."""
+    if layer.group == "Remains and incidents" and ({"dead", "missing"} & set(layer.fields)):
+        return "people dead or missing"
+    if layer.group == "Remains and incidents":
+        return "records"
+    if layer.group == "Surveillance":
+        return "sensors"
+    return "sites"
+
+
+def _weights(layer: MapLayer) -> list[int] | None:
+    """People per record (dead + missing, at least 1) for records with those columns; else None."""
+    if _unit(layer) != "people dead or missing":
+        return None
+    total = np.zeros(len(layer.frame))
+    for c in ("dead", "missing"):
+        if c in layer.frame.columns:
+            total += pd.to_numeric(layer.frame[c], errors="coerce").fillna(0).clip(lower=0).to_numpy()
+    return [max(1, int(v)) for v in total]
+
+
+def _line_weight(layer: MapLayer) -> float:
+    """Stroke width in pixels: context lines (roads, coasts) thin and quiet, the border bold."""
+    if layer.group != "Context":
+        return 1.5 if layer.kind == "areas" else 2.0
+    return 2.5 if layer.name == "Border" else 1.0
+
+
+def _shape(layer: MapLayer) -> str:
+    return {"Remains and incidents": "circle", "Surveillance": "square"}.get(layer.group, "diamond")
+
+
+def _period(layers: Sequence[MapLayer]) -> tuple[int, int] | None:
+    """The years the slider offers: those of the records (already limited to the study period),
+    else those of any layer with years."""
+
+    def years(ly: MapLayer) -> list[int]:
+        if ly.years is None:
+            return []
+        vals = pd.concat([pd.Series(pd.array(ly.frame[c], dtype="Int64")) for c in ly.years]).dropna()
+        return [int(v) for v in vals]
+
+    records = [y for ly in layers if ly.group == "Remains and incidents" for y in years(ly)]
+    found = records or [y for ly in layers for y in years(ly)]
+    return (min(found), max(found)) if found else None
+
+
+def _ordered(layers: Sequence[MapLayer]) -> list[MapLayer]:
+    return sorted(layers, key=lambda ly: GROUP_ORDER.index(ly.group) if ly.group in GROUP_ORDER else len(GROUP_ORDER))
+
+
+def _sources_with_layers(
+    sources: Sequence[Mapping[str, str]], layers: Sequence[MapLayer]
+) -> tuple[list[Mapping[str, str]], list[str]]:
+    """The sources, with those credited by layers (catalog ids) added once; and their ids."""
+    out = list(sources)
+    ids = [str(s.get("id", "")) for s in sources]
+    for ly in layers:
+        entry = _source_entry(ly.source)
+        if entry is not None and entry["id"] not in ids:
+            out.append(entry)
+            ids.append(entry["id"])
+    return out, ids
+
+
+def _years_text(a: Any, b: Any) -> str:
+    a = None if a is None or pd.isna(a) else int(a)
+    b = None if b is None or pd.isna(b) else int(b)
+    if a is None and b is None:
+        return ""
+    if a == b:
+        return str(a)
+    return f"{'' if a is None else a}–{'' if b is None else b}"
+
+
+def data_tables(layers: Sequence[MapLayer], period: tuple[int, int] | None) -> str:
+    """The data-table alternative of the map (escaped HTML): what each layer holds, and the
+    records and people of each records layer per year."""
+    e = html.escape
+    rows = []
+    for ly in layers:
+        span = ""
+        if ly.years is not None and len(ly.frame):
+            first = pd.Series(pd.array(ly.frame[ly.years[0]], dtype="Int64"))
+            last = pd.Series(pd.array(ly.frame[ly.years[1]], dtype="Int64"))
+            lo = first.min() if first.notna().any() else None
+            hi = last.max() if last.notna().any() else (first.max() if first.notna().any() else None)
+            span = _years_text(lo, hi)
+        kind = {"points": "points", "lines": "lines", "areas": "areas"}[ly.kind]
+        rows.append(
+            f"<tr><th scope='row'>{e(ly.name)}</th><td>{e(ly.group)}</td><td>{kind}</td>"
+            f"<td class='bs-num'>{len(ly.frame):,}</td><td>{e(span)}</td></tr>"
+        )
+    parts = [
+        "<table><caption>What the map shows</caption><thead><tr><th scope='col'>Layer</th><th scope='col'>Group</th>"
+        "<th scope='col'>Drawn as</th><th scope='col'>Features</th><th scope='col'>Years</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    ]
+    for ly in layers:
+        if ly.group != "Remains and incidents" or ly.kind != "points" or ly.years is None or not len(ly.frame):
+            continue
+        year = pd.Series(pd.array(ly.frame[ly.years[0]], dtype="Int64"))
+        weights = _weights(ly)
+        people = pd.Series(weights if weights is not None else [1] * len(ly.frame), dtype="int64")
+        table = pd.DataFrame({"year": year, "people": people}).dropna(subset=["year"])
+        by = table.groupby("year").agg(records=("people", "size"), people=("people", "sum"))
+        if period is not None:
+            by = by.reindex(range(period[0], period[1] + 1), fill_value=0)
+        head = "<th scope='col'>People dead or missing</th>" if weights is not None else ""
+        body = "".join(
+            f"<tr><th scope='row'>{int(y)}</th><td class='bs-num'>{int(r.records):,}</td>"
+            + (f"<td class='bs-num'>{int(r.people):,}</td>" if weights is not None else "")
+            + "</tr>"
+            for y, r in by.iterrows()
+        )
+        parts.append(
+            f"<table><caption>{e(ly.name)}: records per year</caption><thead><tr><th scope='col'>Year</th>"
+            f"<th scope='col'>Records</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+    return "".join(parts)
+
+
+def _control_label(layer: MapLayer) -> str:
+    """The layer control's entry (Leaflet writes it as HTML): a colour key and the escaped name."""
+    return (
+        f'<span class="bs-key bs-key-{layer.kind}" style="--bs-colour:{_colour(layer.colour)}"></span>'
+        f"{html.escape(layer.name)}"
+    )
+
+
+def _place_markers(folium: Any, group: Any, places: Sequence[Any], max_zoom: int = 13) -> None:
+    """Labels of countries and towns (non-interactive markers in the labels pane)."""
+    for p in places:
+        if p.min_zoom > max_zoom:
+            continue
+        if p.kind == "country":
+            icon = folium.DivIcon(
+                html=f"<span>{html.escape(p.name)}</span>",
+                class_name=f"bs-country bs-minzoom-{int(p.min_zoom)}",
+                icon_size=(0, 0),
+            )
+        else:
+            icon = folium.DivIcon(
+                html=f'<span class="bs-town-dot"></span><span class="bs-town-name">{html.escape(p.name)}</span>',
+                class_name=f"bs-town bs-minzoom-{int(p.min_zoom)}",
+                icon_size=(0, 0),
+            )
+        folium.Marker(
+            [round(p.lat, 4), round(p.lon, 4)], icon=icon, interactive=False, keyboard=False, pane="bs-labels"
+        ).add_to(group)
+
+
+def _line_features(geoms: gpd.GeoSeries, style: Mapping[str, Any]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of lines (rounded to 4 decimals) carrying their Leaflet style."""
+    features = []
+    for g in geoms.values:
+        if g is None or g.is_empty:
+            continue
+        parts = [shapely.get_coordinates(p) for p in shapely.get_parts(g) if shapely.get_num_coordinates(p) >= 2]
+        if not parts:
+            continue
+        coords = [[[round(float(x), 4), round(float(y), 4)] for x, y in part] for part in parts]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"style": dict(style)},
+                "geometry": {"type": "MultiLineString", "coordinates": coords},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _page_class() -> type:
+    """:class:`MapPage`, defined on first use (branca is imported only when a map is drawn)."""
+    global _MAP_PAGE
+    if _MAP_PAGE is None:
+        _MAP_PAGE = _define_page()
+    return _MAP_PAGE
+
+
+_MAP_PAGE: type | None = None
+
+
+def _walk(element: Any) -> Any:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def _define_page() -> type:
+    from branca.element import CssLink, Element, Figure, JavascriptLink
+
+    from borderscape import assets
+
+    class MapPage(Figure):
+        """The HTML page around a borderscape map (a :class:`branca.element.Figure`).
+
+        It writes the page's language, title, header (title, subtitle, first-screen notices,
+        year range), footer (source line, sources, licences and caveats, data table, results),
+        the map's data (``<script type="application/json" id="bs-data">``) and borderscape's
+        own script and styles; and it replaces the CDN addresses folium and its plugins name
+        with the files of the installed XStatic packages (:mod:`borderscape.assets`): inlined
+        when ``self_contained``, else linked under ``assets_url``.  Element ids are numbered in
+        tree order when first rendered, so the same map gives the same bytes.
+        """
+
+        def __init__(self, *, title: str, lang: str = "en") -> None:
+            super().__init__(title=title)
+            self.lang = lang
+            self.parts: dict[str, Any] = {}
+            self.self_contained = True
+            self.assets_url: str | None = None
+            self.assets_used: list[str] = []
+            self.numbered = 0
+
+        def render(self, **kwargs: Any) -> str:
+            import folium
+
+            elements = list(_walk(self))
+            if any(isinstance(el, folium.Popup) for el in elements):  # folium's popups call jQuery
+                for m in (el for el in elements if isinstance(el, folium.Map)):
+                    if _JQUERY_JS not in m.default_js:
+                        m.default_js = [*m.default_js, _JQUERY_JS]
+            if self.self_contained and any(isinstance(el, folium.Icon) for el in elements):
+                raise InputError(
+                    "folium.Icon needs Leaflet.awesome-markers and Bootstrap's icon fonts, of which borderscape has "
+                    "no offline copy",
+                    remedy="use folium.CircleMarker or folium.DivIcon, or write the map with self_contained=False",
+                )
+            for el in _walk(self):  # numbered once, in tree order: the same map, the same names
+                if el is not self and not getattr(el, "_bs_numbered", False):
+                    self.numbered += 1
+                    el._id = f"{self.numbered:04d}"
+                    el._bs_numbered = True
+            data = dict(self.parts.get("data", {}))
+            bound = self.parts.get("elements", [])
+            if data:
+                data["layers"] = [
+                    {**spec, "var": el.get_name()} for spec, el in zip(data.get("layers", []), bound, strict=True)
+                ]
+                maps = [c for c in self._children.values() if c._name == "Map"]
+                data["map"] = maps[0].get_name() if maps else None
+            # folium adds elements while it renders (each render again): they are dropped afterwards, so
+            # that rendering twice (to_html, then m.save) gives the same page
+            saved = [(el, el._children.copy()) for el in [*_walk(self), self.header, self.html, self.script]]
+            try:
+                for child in self._children.values():
+                    child.render(**kwargs)
+                return self._page(data, **kwargs)
+            finally:
+                for el, children in saved:
+                    el._children = children
+
+        def _page(self, data: dict[str, Any], **kwargs: Any) -> str:
+            head = self._head()
+            e = html.escape
+            p = self.parts
+            lang = e(self.lang, quote=True)
+            js = _script_text(static_text("map.js"))
+            data_json = f'<script type="application/json" id="bs-data">{_json_for_html(data)}</script>' if data else ""
+            libraries = "".join(
+                f"<li><b>{e(name)}</b>. Licence: {e(licence)}.</li>"
+                for name, licence in assets.credits(self.assets_used)
+            )
+            footer = p.get("footer", "").replace("<!--libraries-->", libraries)
+            return (
+                f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">\n'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                f"<title>{e(self.title or '')}</title>\n{head}\n<style>\n{static_text('map.css')}</style>\n</head>"
+                f'<body class="{e(p.get("body_class", ""), quote=True)}">\n{p.get("header", "")}\n'
+                f'<main id="bs-map" aria-label="{e(p.get("label", self.title or ""), quote=True)}">'
+                f"{self.html.render(**kwargs)}</main>\n{footer}\n{data_json}\n"
+                f"<script>\n{self.script.render(**kwargs)}\n</script>\n<script>\n{js}</script>\n</body></html>\n"
+            )
+
+        def _head(self) -> str:
+            """The header's elements, with every CDN address replaced by the installed file."""
+            out = []
+            self.assets_used = []
+            for child in self.header._children.values():
+                if isinstance(child, (JavascriptLink, CssLink)):
+                    out.append(self._asset(child.url, script=isinstance(child, JavascriptLink)))
+                    continue
+                text = child.render()
+                text = re.sub(r"<meta name=\"viewport\"[^>]*>", "", text)  # folium forbids zooming the page
+                text = re.sub(r"<meta http-equiv=\"content-type\"[^>]*>", "", text)
+                out.append(text)
+            return "\n".join(t for t in out if t.strip())
+
+        def _asset(self, url: str, *, script: bool) -> str:
+            name = assets.local_name(url)
+            if name is None:
+                if self.self_contained:
+                    raise InputError(
+                        f"the map holds a plugin loaded from {url}, of which borderscape has no offline copy",
+                        remedy="write the map with self_contained=False (it then loads that file from the network), "
+                        "or leave that plugin out",
+                    )
+                ref = html.escape(url, quote=True)
+                return f'<script src="{ref}"></script>' if script else f'<link rel="stylesheet" href="{ref}">'
+            self.assets_used.append(name)
+            if self.self_contained:
+                if script:
+                    return f"<script>\n{_script_text(assets.asset_text(name))}\n</script>"
+                return f"<style>\n{_style_text(assets.inline_css(name))}\n</style>"
+            ref = html.escape(f"{(self.assets_url or '').rstrip('/')}/{name}", quote=True)
+            return f'<script src="{ref}"></script>' if script else f'<link rel="stylesheet" href="{ref}">'
+
+    class GestureHandling(Element):
+        """Leaflet.GestureHandling: the page scrolls under the map; zooming needs two fingers or
+        Ctrl + wheel (the map option ``gestureHandling`` switches it on)."""
+
+        def render(self, **kwargs: Any) -> None:
+            figure = self.get_root()
+            figure.header.add_child(JavascriptLink(_GESTURE_URL + ".js"), name="leaflet_gesture_js")
+            figure.header.add_child(CssLink(_GESTURE_URL + ".css"), name="leaflet_gesture_css")
+
+    MapPage.GestureHandling = GestureHandling
+    return MapPage
+
+
+_GESTURE_URL = "https://unpkg.com/leaflet-gesture-handling@1.2.1/dist/leaflet-gesture-handling.min"
+_LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
+_LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
+_JQUERY_JS = ("jquery", "https://code.jquery.com/jquery-3.7.1.min.js")
+
+
+def _style_text(css: str) -> str:
+    """CSS safe inside a ``<style>`` element."""
+    return re.sub(r"<(/style)", r"<\\\1", css, flags=re.IGNORECASE)
+
+
+def interactive_map(
+    gathered: StudyMap,
+    *,
+    title: str | None = None,
+    subtitle: str | None = None,
+    credit: str | None = None,
+    embed: bool = False,
+    stats: bool | None = None,
+    tiles: str = "none",
+    data_dir: str | os.PathLike[str] | None = None,
+    basemap: bool = True,
+    lang: str = "en",
+) -> Any:
+    """The interactive map of ``gathered`` as a :class:`folium.Map` to show in a notebook, extend
+    and save.
+
+    The map is folium's: its layers are folium layers (a ``MarkerCluster`` per point layer,
+    a ``FeatureGroup`` per line or area layer, ``GeoJson`` coastlines and borders, ``Marker``
+    place labels), switched by folium's ``LayerControl``, with Leaflet's scale bar and
+    Leaflet.GestureHandling.  The records and features themselves travel as compact JSON in
+    the page, and borderscape's script (``static/map.js``) fills the layers from it: dictionary
+    encoded popups, cluster icons with counts, the legend with its size key and the year
+    range, which no folium plugin provides.  Its root is a page (``m.get_root()``) that writes
+    the title, notices, footer and data table, and swaps every CDN address for the installed
+    XStatic files (:func:`to_html`).
+
+    Parameters
+    ----------
+    gathered
+        What to draw (:class:`StudyMap`).
+    title, subtitle, credit
+        The page's heading, the line under it, and who made the map (in the source line);
+        default: the study's title, a line saying what the records are and their years, none.
+    embed
+        A page for an iframe: compact heading, and the results of the tests left out unless
+        ``stats``.
+    stats
+        Show the results of the tests in a panel (default: not in an ``embed`` map).
+    tiles
+        ``none`` (the vector basemap only) or ``osm`` (OpenStreetMap tiles: a network request).
+    data_dir
+        Where the GSHHG coastlines and borders are looked for (default ``BORDERSCAPE_DATA``).
+    basemap
+        Draw coastlines, borders and place names (:mod:`borderscape.basemap`).
+    lang
+        The page's language (``lang`` attribute).
+
+    Returns
+    -------
+    folium.Map
+        Add folium layers to it and show or save it; :func:`to_html` writes its page.
+
+    Examples
+    --------
+    A map of a layer file, extended with a folium marker (a run folder works the same way:
+    ``bs.map(bs.read_run("out/az"))``):
+
+    >>> import folium, geopandas as gpd, shapely, borderscape as bs
+    >>> remains = gpd.GeoDataFrame(
+    ...     {"date": ["2020-05-01"], "dead": [1]}, geometry=[shapely.Point(-111.0, 31.9)], crs="EPSG:4326"
+    ... )
+    >>> remains.to_parquet("remains.parquet")
+    >>> m = bs.map(["remains.parquet"])
+    >>> _ = folium.CircleMarker([32.2, -110.97], radius=8, tooltip="Tucson").add_to(m)
+    >>> m.save("remains.html")
+    >>> "remains" in open("remains.html", encoding="utf-8").read()
+    True
+    """
+    import folium
+    from folium.plugins import MarkerCluster
+    from folium.utilities import JsCode
+
+    from borderscape import basemap as basemap_module
+
+    if tiles not in TILES:
+        raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
+    e = html.escape
+    layers = _ordered(gathered.layers)
+    west, south, east, north = tuple(gathered.bbox) if gathered.bbox is not None else _bounds(layers)
+    tolerance = max(east - west, north - south) / 2048.0
+    stats = (not embed) if stats is None else bool(stats)
+    simulated = gathered.simulated
+    heading = title if title is not None else gathered.title
+    shown_title = f"{SIMULATED} — {heading}" if simulated else heading
+    period = _period(layers)
+    page = _page_class()(title=shown_title, lang=lang)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.5,
+        gesture_handling=True,
+    )
+    m.options.update(min_zoom=1, max_zoom=18)  # folium's own min_zoom/max_zoom are the tile layer's
+    m.default_js = [_LEAFLET_JS]
+    m.default_css = [_LEAFLET_CSS]
+    page.add_child(m)
+    page.GestureHandling().add_to(m)
+    m.fit_bounds([[south, west], [north, east]], max_zoom=12)
+    if tiles == "osm":
+        folium.TileLayer(OSM_URL, attr=html.escape(OSM_ATTRIBUTION), name="OpenStreetMap", control=False).add_to(m)
+    folium.map.CustomPane("bs-basemap", z_index=350).add_to(m)
+    folium.map.CustomPane("bs-labels", z_index=450).add_to(m)
+
+    sources, attribution = _sources_with_layers(gathered.sources, layers)
+    notes: list[str] = []
+    if basemap and not simulated:  # a generated world has no real places
+        mx, my = (east - west) * 0.25, (north - south) * 0.25
+        borders = [g for ly in layers if ly.name == "Border" for g in ly.frame.geometry.values if g is not None]
+        base = basemap_module.basemap(
+            (west - mx, south - my, east + mx, north + my),
+            data_dir,
+            border_lines=borders,
+            tolerance=tolerance,
+            label_box=(west, south, east, north),
+        )
+        notes += list(base.notes)
+        for entry in base.sources:
+            if entry["id"] not in attribution:
+                sources.append(entry)
+                attribution.append(entry["id"])
+        for geoms, style, name in (
+            (base.coastlines, {"color": "#7f8c96", "weight": 1, "opacity": 0.9}, "Coastlines (GSHHG)"),
+            (base.borders, {"color": "#6b6b6b", "weight": 1.5, "dashArray": "5 4", "opacity": 0.9}, "Borders (WDBII)"),
+        ):
+            if len(geoms):
+                folium.GeoJson(
+                    _line_features(geoms, style), name=name, control=False, pane="bs-basemap", interactive=False
+                ).add_to(m)
+        places = folium.FeatureGroup(name="Place names (GeoNames)", control=True, show=True)
+        _place_markers(folium, places, base.places)
+        places.add_to(m)
+
+    specs, elements = [], []
+    for ly in layers:
+        spec = _layer_data(ly, tolerance)
+        spec.update(
+            colour=_colour(ly.colour),
+            text=text_colour(_colour(ly.colour)),
+            unit=_unit(ly),
+            shape=_shape(ly),
+            weight=_line_weight(ly),
+            weights=_weights(ly) if ly.kind == "points" else None,
+        )
+        keep = _kept(ly, tolerance)
+        if spec["weights"] is not None:
+            spec["weights"] = [w for w, k in zip(spec["weights"], keep) if k]
+        if ly.kind == "points":
+            element = MarkerCluster(
+                name=_control_label(ly),
+                show=ly.visible,
+                max_cluster_radius=CLUSTER_RADIUS[0] if ly.cluster else CLUSTER_RADIUS[1],
+                show_coverage_on_hover=False,
+                spiderfy_on_max_zoom=True,
+                chunked_loading=True,
+            )
+        else:
+            element = folium.FeatureGroup(name=_control_label(ly), show=ly.visible)
+        element.add_to(m)
+        specs.append(spec)
+        elements.append(element)
+    # collapsed behind its button on a small screen, and on any screen when it lists many layers
+    entries = len(elements) + (1 if basemap and not simulated else 0)
+    collapsed = "true" if entries > MAX_EXPANDED else f"!window.matchMedia({json.dumps(WIDE)}).matches"
+    folium.LayerControl(position="topright", collapsed=JsCode(collapsed)).add_to(m)
+
+    # the page around the map
+    all_caveats = list(gathered.caveats) + [MAP_CAVEAT, PRIVACY_CAVEAT]
+    if simulated:
+        all_caveats.insert(0, f"{SIMULATED}: a generated world; nothing here is a real place, tower or person.")
+    if tiles == "osm":
+        all_caveats.append("Basemap tiles are requested from OpenStreetMap (the only network request of this map).")
+    all_caveats += [f"Basemap: {n}." for n in notes]
+    source_items = "".join(
+        f"<li><b>{e(str(s.get('id', '')))}</b>: {e(str(s.get('publisher', '')))}. Licence: {e(str(s.get('licence', '')))}. "
+        f"Cite: {e(str(s.get('citation', '')))}."
+        + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "")
+        + "</li>"
+        for s in sources
+    )
+    source_items += "<!--libraries--><li><b>folium and branca</b> (© python-visualization). Licence: MIT.</li>"
+    if tiles == "osm":
+        source_items += f"<li><b>Basemap</b>: {e(OSM_ATTRIBUTION)}.</li>"
+    caveat_items = "".join(f"<li>{e(c)}</li>" for c in all_caveats)
+    tests = ""
+    if stats and gathered.outcomes:
+        tests = (
+            "<details id='bs-tests'><summary>Results of the tests</summary><p>Role: each question has one primary "
+            "result; secondary results qualify it; descriptive results are not tests. Adj. p is adjusted for the "
+            "number of tests (Holm across the primary results, Benjamini–Hochberg within a question): judge chance by "
+            "it.</p><table><tr><th>id</th><th>role</th><th>test</th><th>status</th><th>estimate</th><th>CI</th>"
+            "<th>adj. p</th><th>p</th><th>n</th><th>notes / reason</th></tr>"
+            f"{_outcome_rows(gathered.outcomes)}</table></details>"
+        )
+    drawn = {ly.source for ly in layers} | {"gshhg", "geonames"}
+    publishers = []
+    for s in sources:
+        if s.get("id") not in drawn:
+            continue
+        name = re.split(r" \(|, | via |; ", str(s.get("publisher", "")), maxsplit=1)[0]
+        if name and name not in publishers:
+            publishers.append(name)
+    made = f" Map: {e(credit)}." if credit else ""
+    source_line = f"<p class='bs-source'>Sources: {e('; '.join(publishers))}.{made}</p>"
+    footer = (
+        f'<footer id="bs-info" class="bs-panel">{source_line}'
+        "<details><summary>Sources, licences and caveats</summary>"
+        f"<h2>Caveats</h2><ul>{caveat_items}</ul><h2>Sources and licences</h2><ul>{source_items}</ul>"
+        "<p>Made with borderscape, for accountability about past surveillance: it forecasts no crossing and ranks no "
+        "place.</p></details>"
+        f"<details id='bs-table'><summary>Data table</summary>{data_tables(layers, period)}</details>{tests}</footer>"
+    )
+    records = [ly for ly in layers if ly.group == "Remains and incidents" and ly.kind == "points"]
+    if subtitle is None and records and period is not None:
+        subtitle = "; ".join(f"{len(ly.frame):,} records of {ly.name}" for ly in records) + (
+            f", {period[0]}–{period[1]}" if period[0] != period[1] else f", {period[0]}"
+        )
+    banner = (
+        f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or person.</div>'
+        if simulated
+        else ""
+    )
+    years = ""
+    if period is not None and period[0] < period[1]:
+        lo, hi = period
+        years = (
+            '<div class="bs-years" role="group" aria-labelledby="bs-years-label">'
+            f'<span id="bs-years-label">{STRINGS["years"]}</span><span class="bs-range">'
+            f'<input type="range" id="bs-year-from" min="{lo}" max="{hi}" step="1" value="{lo}" '
+            f'aria-label="{STRINGS["first_year"]}">'
+            f'<input type="range" id="bs-year-to" min="{lo}" max="{hi}" step="1" value="{hi}" '
+            f'aria-label="{STRINGS["last_year"]}"></span>'
+            f'<output id="bs-years-shown" for="bs-year-from bs-year-to" aria-live="polite">{lo}–{hi}</output></div>'
+        )
+    header = (
+        f'<header>{banner}<div class="bs-titles"><h1>{e(shown_title)}</h1>'
+        + (f'<p class="bs-subtitle">{e(subtitle)}</p>' if subtitle else "")
+        + f"</div>{years}"
+        + (
+            f'<details class="bs-notices" open><summary>{e(STRINGS["not_shown"])} ({len(gathered.notices)})</summary>'
+            + "".join(f'<p class="bs-notice" role="note">{e(n)}</p>' for n in gathered.notices)
+            + "</details>"
+            if gathered.notices
+            else ""
+        )
+        + "</header>"
+    )
+    page.parts = {
+        "header": header,
+        "footer": footer,
+        "label": f"Interactive map: {shown_title}",
+        "body_class": "bs-embed" if embed else "",
+        "elements": elements,
+        "data": {
+            "layers": specs,
+            "labels": LABELS,
+            "text": STRINGS,
+            "bounds": [[south, west], [north, east]],
+            "tiles": tiles,
+            "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
+            "attribution": sorted(set(attribution)),
+            "simulated": simulated,
+            "period": list(period) if period is not None else None,
+            "size_key": list(SIZE_KEY),
+            "wide": WIDE,
+        },
+    }
+    return m
+
+
+def _kept(layer: MapLayer, tolerance: float) -> np.ndarray:
+    """Which features of ``layer`` :func:`_layer_data` keeps (not missing or empty)."""
+    geoms = layer.frame.geometry.values
+    if layer.kind != "points" and tolerance > 0:
+        geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+def to_html(m: Any, *, self_contained: bool = True, assets_url: str | None = None) -> str:
+    """The HTML page of a map made by :func:`interactive_map` (and extended, maybe).
+
+    Parameters
+    ----------
+    m
+        The :class:`folium.Map` (its root must be borderscape's page).
+    self_contained
+        Inline Leaflet, its plugins and their images: one file that makes no network request
+        (except tiles, when asked for).  A plugin of which borderscape has no offline copy is
+        refused (:class:`InputError`).
+    assets_url
+        Without ``self_contained``: the relative URL of the folder holding the files
+        (:func:`borderscape.assets.copy_assets`).
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    if not self_contained and not assets_url:
+        raise InputError(
+            "a map that is not self-contained needs assets_url", remedy="pass assets_url or self_contained=True"
+        )
+    page = m.get_root()
+    if not hasattr(page, "parts"):
+        raise InputError("this map was not made by borderscape.webmap.interactive_map", remedy="use m.save(path)")
+    page.self_contained = self_contained
+    page.assets_url = assets_url
+    return page.render()
+
+
 def build_map(
     layers: Sequence[MapLayer],
     *,
@@ -860,35 +1552,22 @@ def build_map(
     bbox: Sequence[float] | None = None,
     outcomes: Sequence[Mapping[str, Any]] = (),
     notices: Sequence[str] = (),
+    **options: Any,
 ) -> str:
-    """The HTML text of an interactive Leaflet map.
+    """The HTML text of an interactive map of ``layers`` (:func:`interactive_map`, :func:`to_html`).
 
     Parameters
     ----------
-    layers
-        Map layers, drawn in the order of :data:`GROUP_ORDER` then as given.
-    title
-        Page title (escaped).
-    sources
-        ``{"id", "publisher", "licence", "citation", "caveats"}`` per source (escaped), shown in
-        the "Sources, licences and caveats" panel.
-    caveats
-        Caveats of the study (escaped); the map's own privacy caveat is added.
-    simulated
-        Mark every title ``SIMULATED DATA``.
-    self_contained
-        Inline Leaflet (its CSS images as data: URIs); else reference ``assets_url``.
+    layers, title, sources, caveats, simulated, bbox, outcomes, notices
+        As the fields of :class:`StudyMap`: titles, sources and caveats are escaped; the
+        map's own privacy caveat is added; ``notices`` are shown under the title.
+    self_contained, assets_url
+        See :func:`to_html`.
     tiles
-        ``none`` (vector context only) or ``osm`` (OpenStreetMap tiles: the only network request).
-    assets_url
-        Relative URL of the folder holding ``leaflet.js``/``leaflet.css`` (without self_contained).
-    bbox
-        ``(west, south, east, north)`` in degrees to open on (default: the layers' extent).
-    outcomes
-        Results of the battery (``results.json`` ``tests``), listed in a panel.
-    notices
-        Sentences shown under the title, on the first screen (escaped): a layer the study
-        promises that the run did not have (:func:`borderscape.analyses.needs.notices`).
+        ``none`` or ``osm``.
+    **options
+        Passed to :func:`interactive_map` (``subtitle``, ``credit``, ``embed``, ``stats``,
+        ``data_dir``, ``basemap``, ``lang``).
 
     Returns
     -------
@@ -898,117 +1577,38 @@ def build_map(
     """
     if tiles not in TILES:
         raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
-    if not self_contained and not assets_url:
-        raise InputError(
-            "a map that is not self-contained needs assets_url", remedy="pass assets_url or self_contained=True"
-        )
-    e = html.escape
-    west, south, east, north = tuple(bbox) if bbox is not None else _bounds(layers)
-    tolerance = max(east - west, north - south) / 2048.0
-    ordered = sorted(
-        layers, key=lambda ly: GROUP_ORDER.index(ly.group) if ly.group in GROUP_ORDER else len(GROUP_ORDER)
+    gathered = StudyMap(
+        tuple(layers),
+        title,
+        tuple(sources),
+        tuple(caveats),
+        simulated,
+        None if bbox is None else tuple(float(v) for v in bbox),
+        tuple(outcomes),
+        tuple(notices),
     )
-    sources_ids = {s.get("id") for s in sources}
-    attribution = [str(s.get("id", "")) for s in sources]
-    for ly in ordered:
-        entry = _source_entry(ly.source)
-        if entry is not None and entry["id"] not in sources_ids:
-            sources = [*sources, entry]
-            sources_ids.add(entry["id"])
-            attribution.append(entry["id"])
-    data = {
-        "layers": [_layer_data(ly, tolerance) for ly in ordered],
-        "labels": LABELS,
-        "bounds": [[south, west], [north, east]],
-        "tiles": tiles,
-        "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
-        "attribution": sorted(set(attribution)),
-        "simulated": simulated,
-        "cluster_px": CLUSTER_PX,
-    }
-    shown_title = f"{SIMULATED} — {title}" if simulated else title
-    all_caveats = list(caveats) + [MAP_CAVEAT, PRIVACY_CAVEAT]
-    if simulated:
-        all_caveats.insert(0, f"{SIMULATED}: a generated world; nothing here is a real place, tower or person.")
-    if tiles == "osm":
-        all_caveats.append("Basemap tiles are requested from OpenStreetMap (the only network request of this map).")
-    source_items = "".join(
-        f"<li><b>{e(str(s.get('id', '')))}</b>: {e(str(s.get('publisher', '')))}. Licence: {e(str(s.get('licence', '')))}. "
-        f"Cite: {e(str(s.get('citation', '')))}."
-        + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "")
-        + "</li>"
-        for s in sources
-    )
-    source_items += (
-        "<li><b>Leaflet 1.9.4</b>: © Volodymyr Agafonkin and contributors. Licence: BSD-2-Clause "
-        "(bundled from the django-js-lib-leaflet package).</li>"
-    )
-    if tiles == "osm":
-        source_items += f"<li><b>Basemap</b>: {e(OSM_ATTRIBUTION)}.</li>"
-    caveat_items = "".join(f"<li>{e(c)}</li>" for c in all_caveats)
-    tests = ""
-    if outcomes:
-        tests = (
-            "<details><summary>Results of the tests</summary><p>Role: each question has one primary result; "
-            "secondary results qualify it; descriptive results are not tests. Adj. p is adjusted for the number of "
-            "tests (Holm across the primary results, Benjamini–Hochberg within a question): judge chance by it.</p>"
-            "<table><tr><th>id</th><th>role</th><th>test</th><th>status</th><th>estimate</th><th>CI</th>"
-            "<th>adj. p</th><th>p</th><th>n</th><th>notes / reason</th></tr>"
-            f"{_outcome_rows(outcomes)}</table></details>"
-        )
-    banner = (
-        (
-            f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or '
-            "person.</div>"
-        )
-        if simulated
-        else ""
-    )
-    notice_html = "".join(f'<p class="bs-notice" role="note">{e(n)}</p>' for n in notices)
-    if self_contained:
-        folder = _leaflet_dir()
-        head_assets = f"<style>\n{_leaflet_css_inline()}\n</style>"
-        leaflet_js = f"<script>\n{_script_text((folder / 'leaflet.js').read_text(encoding='utf-8'))}\n</script>"
-    else:
-        base = e(assets_url.rstrip("/"), quote=True)
-        head_assets = f'<link rel="stylesheet" href="{base}/leaflet.css">'
-        leaflet_js = f'<script src="{base}/leaflet.js"></script>'
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(shown_title)}</title>
-{head_assets}
-<style>
-{static_text("map.css")}</style>
-</head><body>
-<header>{banner}<h1>{e(shown_title)}</h1>{notice_html}</header>
-<div id="bs-map" role="region" aria-label="{e(shown_title, quote=True)}"></div>
-<div id="bs-info" class="bs-panel"><details><summary>Sources, licences and caveats</summary>
-<h2>Caveats</h2><ul>{caveat_items}</ul>
-<h2>Sources and licences</h2><ul>{source_items}</ul>
-<p>Made with borderscape, for accountability about past surveillance: it forecasts no crossing and ranks no place.</p>
-</details>{tests}</div>
-<script type="application/json" id="bs-data">{_json_for_html(data)}</script>
-{leaflet_js}
-<script>
-{_script_text(static_text("map.js"))}</script>
-</body></html>
-"""
+    return render(gathered, self_contained=self_contained, tiles=tiles, assets_url=assets_url, **options)
 
 
 # -- files ----------------------------------------------------------------------------------
 
+#: The files a map written with its files beside it needs (:func:`write_map`).
+FILES = (
+    "leaflet.js",
+    "leaflet.css",
+    "leaflet.markercluster.js",
+    "MarkerCluster.css",
+    "MarkerCluster.Default.css",
+    "leaflet-gesture-handling.min.js",
+    "leaflet-gesture-handling.min.css",
+)
+
 
 def _copy_assets(folder: Path) -> None:
-    """Copy leaflet.js, leaflet.css and images/ into ``folder`` (atomically, file by file)."""
-    src = _leaflet_dir()
-    for name in ("leaflet.js", "leaflet.css"):
-        with atomic_path(folder / name) as tmp:
-            tmp.write_bytes((src / name).read_bytes())
-    for png in (src / "images").iterdir():
-        if png.name.endswith(".png"):
-            with atomic_path(folder / "images" / png.name) as tmp:
-                tmp.write_bytes(png.read_bytes())
+    """Copy Leaflet, its plugins and Leaflet's images into ``folder`` (atomically, file by file)."""
+    from borderscape.assets import copy_assets
+
+    copy_assets(folder, list(FILES))
 
 
 def files_map(paths: Sequence[str | os.PathLike]) -> StudyMap:
@@ -1038,38 +1638,62 @@ def with_files(gathered: StudyMap, paths: Sequence[str | os.PathLike]) -> StudyM
     return dataclasses.replace(gathered, layers=gathered.layers + tuple(more), sources=tuple(sources))
 
 
+def run_data_dir(folder: str | os.PathLike[str]) -> Path | None:
+    """The data folder a run read its inputs from (``provenance.json`` ``options.data_dir``), if it
+    still exists: where the map of the run folder finds the basemap's coastlines again."""
+    try:
+        options = json.loads((Path(folder) / "provenance.json").read_text(encoding="utf-8")).get("options") or {}
+    except (OSError, ValueError):
+        return None
+    value = options.get("data_dir") if isinstance(options, Mapping) else None
+    return Path(value) if isinstance(value, str) and value and Path(value).is_dir() else None
+
+
 def render(
-    gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none", assets_url: str | None = None
+    gathered: StudyMap,
+    *,
+    self_contained: bool = True,
+    tiles: str = "none",
+    assets_url: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
 ) -> str:
-    """The HTML text of the map of ``gathered`` (:func:`build_map`)."""
-    return build_map(
-        gathered.layers,
-        title=gathered.title,
-        sources=gathered.sources,
-        caveats=gathered.caveats,
-        simulated=gathered.simulated,
-        self_contained=self_contained,
-        tiles=tiles,
-        assets_url=assets_url,
-        bbox=gathered.bbox,
-        outcomes=gathered.outcomes,
-        notices=gathered.notices,
-    )
+    """The HTML text of the map of ``gathered`` (:func:`interactive_map`, then :func:`to_html`).
+
+    ``data_dir`` (the GSHHG files of the basemap) defaults to ``borderscape.settings.data_dir``.
+    """
+    if data_dir is None:
+        from borderscape import settings
+
+        data_dir = settings.data_dir
+    m = interactive_map(gathered, tiles=tiles, data_dir=data_dir, **options)
+    return to_html(m, self_contained=self_contained, assets_url=assets_url)
 
 
-def write_map(out: str | os.PathLike, gathered: StudyMap, *, self_contained: bool = True, tiles: str = "none") -> Path:
+def write_map(
+    out: str | os.PathLike,
+    gathered: StudyMap,
+    *,
+    self_contained: bool = True,
+    tiles: str = "none",
+    **options: Any,
+) -> Path:
     """Write the map of ``gathered`` (a run's :class:`StudyMap`, or :func:`files_map`).
 
     Parameters
     ----------
     out
-        The HTML file.  Without ``self_contained``, Leaflet is copied into ``<stem>_files/``
-        beside it and referenced relatively (the folder is written first, the HTML last).
+        The HTML file.  Without ``self_contained``, Leaflet and its plugins are copied into
+        ``<stem>_files/`` beside it and referenced relatively (the folder is written first,
+        the HTML last).
     gathered
         What to draw: from a run in memory (``borderscape.Result.map_data()``), a run folder
         (``borderscape.read_run(folder).map_data()``) or layer files (:func:`files_map`).
     self_contained, tiles
         See :func:`build_map`.
+    **options
+        Passed to :func:`interactive_map` (``title``, ``subtitle``, ``credit``, ``embed``,
+        ``stats``, ``data_dir``, ``basemap``, ``lang``).
 
     Returns
     -------
@@ -1079,12 +1703,13 @@ def write_map(out: str | os.PathLike, gathered: StudyMap, *, self_contained: boo
     if tiles not in TILES:
         raise InputError(f"unknown tiles {tiles!r}", remedy=f"use one of {', '.join(TILES)}")
     out = Path(out)
-    assets = None
+    assets_url = None
     if not self_contained:
         folder = out.parent / f"{out.stem}_files"
         _copy_assets(folder)
-        assets = folder.name
-    return write_text_atomic(out, render(gathered, self_contained=self_contained, tiles=tiles, assets_url=assets))
+        assets_url = folder.name
+    page = render(gathered, self_contained=self_contained, tiles=tiles, assets_url=assets_url, **options)
+    return write_text_atomic(out, page)
 
 
 def embed_snippet(src: str, *, title: str, aspect: str = "4 / 3") -> str:

@@ -79,12 +79,18 @@ Respiratory water loss and water from metabolism are not counted.
 
 Use in an analysis (H2, H3)
 ---------------------------
-``temp = temperature_grid(dem, lon, lat, tmax)`` (e.g. from :func:`az_july_tmax`, or a month of
-a user's climate raster's cell centres), then
+The temperature of a run comes from a climate raster (:func:`read_temperature`, one band, or
+the month's band of a 12-band file, °C) resampled onto the cost grid
+(:func:`temperature_on_grid`), or from temperatures at points such as the cell centres of the
+shipped 0.044° July maximum grid (:func:`az_july_tmax`; :func:`temperature_grid`).  Then
 ``accumulated_cost(dem, border, model="water", params={**walker(study), "rh": …}, cell_values=kelvin(temp))``
-gives litres from the border on every cell (NaN temperature cells are impassable); sample it at
-remains (H2) or take :func:`~borderscape.geo.costdistance.least_cost_paths` totals for the
-observed and the coverage-avoiding routes (H3), beside the ``pandolf`` energy.
+gives litres from the border on every cell (NaN temperature cells are impassable); H2 samples it
+at remains.  :func:`route_litres` sums the litres move by move along a given route (H3: the same
+least-energy routes, unconstrained and avoiding coverage, measured in litres beside kJ); on a
+least-litre route it equals the accumulated cost (the same kernel, the same cell averages).
+A monthly maximum temperature is a hot afternoon of that month, not the day each person walked:
+litres from it describe a worst-case summer day, and the surface describes past journeys of
+people who died, never where people are or will be.
 
 References
 ----------
@@ -103,17 +109,20 @@ ISO 7730:2005; ISO 7933:2004; ASHRAE Handbook — Fundamentals (2017), ch. 9.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from pyproj import Transformer
+import rasterio
+from pyproj import CRS, Transformer
+from rasterio.warp import reproject
 from scipy.interpolate import griddata
 from scipy.spatial import cKDTree
 
 from borderscape.geo.costkernel import WATER, cost_many, padded
 from borderscape.geo.costmodels import get_model
-from borderscape.geo.errors import InputError
+from borderscape.geo.errors import InputError, RasterError
 from borderscape.geo.raster import Raster
 
 KELVIN = 273.15
@@ -340,3 +349,173 @@ def az_july_tmax(data_dir: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarr
         raise InputError(f"{path} not found", remedy="pass --data-dir pointing at the shared data directory")
     frame = pd.read_csv(path, usecols=["longitude", "latitude", "july_tmax_c"])
     return frame["longitude"].to_numpy(), frame["latitude"].to_numpy(), frame["july_tmax_c"].to_numpy()
+
+
+# -- a climate raster on the cost grid, and litres along a route -------------------------------
+#: Air temperatures outside this range (°C) are refused as a unit error (kelvin, tenths of a degree).
+PLAUSIBLE_C = (-60.0, 60.0)
+
+
+def read_temperature(
+    path: str | os.PathLike[str],
+    *,
+    month: int | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    bounds_crs: str = "EPSG:4326",
+) -> Raster:
+    """Read air temperature (°C) from a climate raster: its one band, or a month of a 12-band file.
+
+    Parameters
+    ----------
+    path
+        A GeoTIFF (or any GDAL raster) of air temperature in °C, e.g. a PRISM or WorldClim
+        monthly maximum; with 12 bands, band k is month k (1 = January).
+    month
+        The month (1–12) to read from a 12-band file; for a one-band file it only names the
+        month (checked to be 1–12).
+    bounds, bounds_crs
+        The window to read (default the whole file), e.g. the study's box in degrees.
+
+    Returns
+    -------
+    Raster
+        float64 °C, NaN where the file has no data.
+
+    Raises
+    ------
+    InputError
+        A file with neither 1 nor 12 bands, a 12-band file without a month, a month outside
+        1–12, no finite value, or values outside −60…60 °C (kelvin, or tenths of a degree).
+    RasterError, CRSError
+        A file that cannot be read as a raster, without a CRS, or missing ``bounds``.
+    """
+    if month is not None and not 1 <= int(month) <= 12:
+        raise InputError(f"month must be 1-12, got {month}", remedy="give the month as a number, 7 for July")
+    try:
+        with rasterio.open(path) as src:
+            bands = src.count
+    except rasterio.errors.RasterioIOError as exc:
+        raise RasterError(
+            f"cannot read the temperature raster {path}: {exc}", remedy="give a GeoTIFF of air temperature in °C"
+        ) from exc
+    if bands == 12:
+        if month is None:
+            raise InputError(
+                f"the temperature raster {Path(path).name} has 12 bands (months) and no month was chosen",
+                remedy="set [parameters.cost] temperature_month = 1 … 12 (7 for July)",
+            )
+        band = int(month)
+    elif bands == 1:
+        band = 1
+    else:
+        raise InputError(
+            f"the temperature raster {Path(path).name} has {bands} bands",
+            remedy="give one band of °C, or 12 bands, January to December",
+        )
+    raster = Raster.read(path, band=band, bounds=bounds, bounds_crs=bounds_crs)
+    values = raster.array.astype(np.float64)
+    values[~raster.valid_mask()] = np.nan
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise InputError(f"the temperature raster {Path(path).name} holds no value in the window read")
+    lo, hi = PLAUSIBLE_C
+    if finite.min() < lo or finite.max() > hi:
+        raise InputError(
+            f"the temperature raster {Path(path).name} holds values from {finite.min():g} to {finite.max():g}, "
+            f"outside {lo:g}…{hi:g} °C",
+            remedy="give air temperature in °C (from kelvin subtract 273.15; PRISM and WorldClim are in °C)",
+        )
+    return Raster(values, raster.transform, raster.crs, np.nan)
+
+
+def temperature_on_grid(dem: Raster, temperature: Raster, *, resampling: str = "bilinear") -> np.ndarray:
+    """A temperature raster (°C) on the cells of ``dem``: copied when on the same grid, else
+    resampled (:func:`rasterio.warp.reproject`, bilinear by default) from its own CRS and cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 °C of the DEM's shape; NaN where the raster has no data or does not reach (the
+        cost search treats those cells as impassable).
+    """
+    src = temperature.array.astype(np.float64)
+    src = np.where(temperature.valid_mask(), src, np.nan)
+    if temperature.crs == dem.crs and temperature.transform == dem.transform and temperature.shape == dem.shape:
+        return src
+    from rasterio.enums import Resampling
+
+    try:
+        method = Resampling[resampling]
+    except KeyError:
+        raise InputError(f"unknown resampling {resampling!r}", remedy="use 'bilinear' or 'nearest'") from None
+    out = np.full(dem.shape, np.nan)
+    reproject(
+        src,
+        out,
+        src_transform=temperature.transform,
+        src_crs=CRS(temperature.crs).to_wkt(),
+        dst_transform=dem.transform,
+        dst_crs=CRS(dem.crs).to_wkt(),
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=method,
+    )
+    return out
+
+
+def route_litres(
+    dem: Raster, route: object, temperature_c: np.ndarray, params: Mapping[str, float] | None = None
+) -> float:
+    """Sweat lost (L) walking a route through cell centres, move by move (the ``water`` model).
+
+    L = Σ moves ṁ_sw(S, T̄)·A_D/1000 · d/V/3600, with S = dz/d along the line's direction and T̄
+    the move's air temperature averaged as the accumulated-cost kernel does: the mean of the
+    two cells for a move to one of the 8 neighbours, of the four cells a knight's move passes
+    for a 16-neighbour move (in kelvin, as float32 cell values).  NaN when the route crosses a
+    cell without a temperature.
+
+    Parameters
+    ----------
+    dem
+        Elevations (m), projected CRS.
+    route
+        A :class:`shapely.LineString` through cell centres of ``dem`` (as
+        :func:`~borderscape.geo.costdistance.least_cost_paths` returns).
+    temperature_c
+        Air temperature (°C) on the DEM's grid (:func:`temperature_on_grid`).
+    params
+        ``water`` model parameters (``tair_k`` is taken from ``temperature_c``).
+
+    Returns
+    -------
+    float
+        Litres.
+    """
+    import shapely
+
+    xy = shapely.get_coordinates(route)
+    if len(xy) < 2:
+        return 0.0
+    r, c = dem.rowcol(xy[:, 0], xy[:, 1])
+    z = dem.array[r, c].astype(np.float64)
+    kelv = kelvin(temperature_c).astype(np.float32).astype(np.float64)
+    dr, dc = np.diff(r), np.diff(c)
+    t = kelv[r[:-1], c[:-1]] / 2.0 + kelv[r[1:], c[1:]] / 2.0
+    knight = (np.abs(dr) == 2) | (np.abs(dc) == 2)
+    if knight.any():
+        i = np.flatnonzero(knight)
+        r0, c0 = r[:-1][i], c[:-1][i]
+        # the two cells a knight's move passes between (as the kernel's off1/off2)
+        along_r = np.abs(dr[i]) == 2
+        r1 = np.where(along_r, r0 + dr[i] // 2, r0)
+        c1 = np.where(along_r, c0, c0 + dc[i] // 2)
+        r2 = np.where(along_r, r0 + dr[i] // 2, r0 + dr[i])
+        c2 = np.where(along_r, c0 + dc[i], c0 + dc[i] // 2)
+        t[i] = (kelv[r0, c0] + kelv[r[1:][i], c[1:][i]] + kelv[r1, c1] + kelv[r2, c2]) / 4.0
+    if not np.all(np.isfinite(t)):
+        return float("nan")
+    step = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+    model = get_model("water")
+    p = model.pack({k: v for k, v in (params or {}).items() if k != "tair_k"})
+    out = cost_many(WATER, padded(p), np.diff(z), step, np.ascontiguousarray(t))
+    return float(out.sum())

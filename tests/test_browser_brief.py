@@ -1,10 +1,12 @@
 """The briefing in a real browser: offline headless Chromium, opened from file://.
 
-Screenshots: ``screenshot_dir()/brief-central-med.png`` (full page, screen) and
-``brief-print.png`` (full page, print media).
+Screenshots: ``screenshot_dir()/brief-central-med.png`` (full page, screen),
+``brief-print.png`` (full page, print media) and ``brief-arizona-es.png`` (page 1, screen).
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from browser import open_page, screenshot_dir
@@ -14,6 +16,11 @@ from test_brief import HOSTILE, built
 @pytest.fixture(scope="module")
 def central(tmp_path_factory, data_dir):
     return built("central-med", tmp_path_factory, data_dir)
+
+
+@pytest.fixture(scope="module")
+def arizona_es(tmp_path_factory, data_dir):
+    return built("arizona-es", tmp_path_factory, data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +35,28 @@ def test_brief_opens_offline_without_errors(central):
         assert charts.count() >= 4
         # every inline chart is laid out at the page's width, with the height its viewBox implies
         sizes = page.evaluate(
-            "[...document.querySelectorAll('svg.chart')].map(s => s.getBoundingClientRect())"
+            "[...document.querySelectorAll('figure:not(.area) svg.chart')].map(s => s.getBoundingClientRect())"
             ".map(r => [r.width, r.height])"
         )
-        assert all(w > 600 and h > 200 for w, h in sizes), sizes
-        assert page.locator("#headlines + ul.findings > li").count() == 5  # M1 … M5
+        assert sizes and all(w > 600 and h > 150 for w, h in sizes), sizes
+        results = json.loads((central / "run" / "results.json").read_text(encoding="utf-8"))
+        ran = [t for t in results["tests"] if t["role"] == "primary" and t["status"] == "ran"]
+        assert page.locator("ol.key > li").count() == len(ran)
+        # on screen a finding links to its details, not to a page number
+        assert page.locator("ol.key a.see .on-screen").first.is_visible()
+        assert not page.locator("ol.key a.see .on-paper").first.is_visible()
         page.screenshot(path=screenshot_dir() / "brief-central-med.png", full_page=True)
     assert report.errors == [] and report.blocked == [] and report.dialogs == []
     assert all(u.startswith("file:") or u.startswith("data:") for u in report.requests)
+
+
+def test_spanish_brief_speaks_spanish(arizona_es):
+    with open_page(arizona_es / "brief.html", width=1000, height=1400) as (page, report):
+        assert page.evaluate("document.documentElement.lang") == "es"
+        assert page.inner_text("#key-findings") == "Hallazgos principales"
+        assert "Sin evaluar:" in page.inner_text("#not-assessed")
+        page.screenshot(path=screenshot_dir() / "brief-arizona-es.png")
+    assert report.errors == [] and report.blocked == [] and report.dialogs == []
 
 
 def test_hostile_text_shows_as_text_and_runs_nothing(hostile):
@@ -46,11 +67,6 @@ def test_hostile_text_shows_as_text_and_runs_nothing(hostile):
         assert f"{HOSTILE} Central Med" in page.inner_text("h1")
         assert f"{HOSTILE} in a caveat" in body and f"{HOSTILE} in the description" in body
         assert f"{HOSTILE} MoU" in body
-        # the map's title inside the inline SVG is text, not an element
-        assert page.evaluate(
-            "[...document.querySelectorAll('svg.chart text')]"
-            ".some(t => t.textContent.includes('<img src=x onerror=alert(1)> Central Med'))"
-        )
     assert report.dialogs == [] and report.errors == [] and report.blocked == []
 
 
@@ -58,11 +74,15 @@ def test_print_media_lays_out_for_paper(central):
     with open_page(central / "brief.html", width=794, height=1123, media="print") as (page, report):
         style = page.evaluate("""() => ({
             hidden: getComputedStyle(document.querySelector('.no-print')).display,
-            breakMethod: getComputedStyle(document.querySelector('#method')).breakBefore,
-            breakFirst: getComputedStyle(document.querySelector('#headlines')).breakBefore,
+            summary: getComputedStyle(document.querySelector('.summary')).breakAfter,
+            method: getComputedStyle(document.querySelector('#method')).breakBefore,
             figure: getComputedStyle(document.querySelector('figure')).breakInside,
+            paper: getComputedStyle(document.querySelector('a.see .on-paper')).display,
+            source: getComputedStyle(document.querySelector('.src')).fontSize,
         })""")
-        assert style == {"hidden": "none", "breakMethod": "page", "breakFirst": "auto", "figure": "avoid"}
+        assert style["hidden"] == "none" and style["summary"] == "page" and style["method"] == "auto"
+        assert style["figure"] == "avoid" and style["paper"] == "inline"
+        assert float(style["source"].removesuffix("px")) >= 8 * 96 / 72 - 0.01  # 8 pt source lines
         assert page.evaluate("matchMedia('print').matches")
         page.screenshot(path=screenshot_dir() / "brief-print.png", full_page=True)
     assert report.errors == [] and report.blocked == [] and report.dialogs == []

@@ -218,3 +218,23 @@ def test_a_disclosure_reaches_the_primary_results_caveats():
     assert ARIZONA.endpoints["H2"].disclosure and ARIZONA.endpoints["H2"].disclosure in got.caveats
     sea = load_study("central-med")
     assert "not a blind pre-specification" in sea.endpoints["M1"].disclosure
+
+
+def test_a_variant_whose_interval_includes_no_effect_is_said():
+    base = dict(estimate=6000.0, sensitivity=())
+    o = dataclasses.replace(_ran("H2.road_distance", 1e-4, **base), ci=(4000.0, 8000.0), n=4000)
+    assert not any("includes no effect" in c for c in declare([o], ARIZONA, "H2")[0].caveats)
+    wide = (
+        Variant("spatial blocks of 25 km", 6000.0, (-1000.0, 11000.0), 4000, 0.3),
+        Variant("GPS-located only", 7000.0, (5000.0, 9000.0), 3000),
+        Variant("corridor A only", 2000.0, (-500.0, 4000.0), 600),
+        Variant("placebo split at 2002", 100.0, (-900.0, 1000.0), 900),
+    )
+    got = declare([dataclasses.replace(o, sensitivity=wide)], ARIZONA, "H2")[0]
+    text = " ".join(got.caveats)
+    assert "spatial blocks of 25 km (-1e+03 to 1.1e+04)" in text
+    assert "In 1 of the 2 variants on part of the records" in text and "corridor A only" in text
+    assert "placebo" not in text
+    # a primary whose own interval includes no effect gets no such caveat
+    weak = dataclasses.replace(o, ci=(-100.0, 8000.0), sensitivity=wide)
+    assert not any("includes no effect" in c for c in declare([weak], ARIZONA, "H2")[0].caveats)

@@ -31,7 +31,8 @@ from borderscape.layers.schemas import Layer, conform
 
 FORMATS = (".parquet", ".gpkg", ".geojson", ".csv")
 KINDS = ("deaths", "sensors", "context", "table")
-CATALOG_PUBLISHERS = (b"Pima", b"Humane Borders", b"Electronic Frontier")
+# "Pima County", not "Pima": the map's place labels include the town of Pima, Arizona (GeoNames).
+CATALOG_PUBLISHERS = (b"Pima County", b"PCOME", b"Humane Borders", b"Electronic Frontier")
 BBOX = (-112.2, 31.3, -110.3, 32.7)
 
 

@@ -34,8 +34,14 @@ PUBLISHED = {
     "white.pet_strongest": 1,
     "iom.libya_2021": 32425,
     "hrw.libya_2021": 32400,
+    "pima.1990_2012": 2238,
+    "pima.1990_fy2013": 2413,
+    "pima.2007": 214,
+    "pima.2010": 222,
+    "pima.2019": 153,
+    "pima.2020_q1_q3": 177,
 }
-CITED = {"bansak": "Bansak", "white": "White", "iom": "IOM", "hrw": "Human Rights Watch"}
+CITED = {"bansak": "Bansak", "white": "White", "iom": "IOM", "hrw": "Human Rights Watch", "pima": "Pima County"}
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +197,17 @@ def test_cli_strict_and_missing_data(monkeypatch, tmp_path, by_id):
     assert all(r["reason"] for r in data["comparisons"])
     strict = CliRunner().invoke(cli, ["replicate", "--data-dir", str(tmp_path / "empty"), "--strict"])
     assert strict.exit_code == 1
+
+
+def test_pima_summaries_count_the_raw_export_by_reporting_date(by_id, data_dir):
+    # the reporting date column only (never the names), counted with pandas on the raw CSV
+    raw = pd.read_csv(
+        data_dir / "ogis-pima-ome-humane-borders" / "ogis_deaths_1981_2024-09.csv", usecols=["Reporting Date"]
+    )
+    dates = pd.to_datetime(raw["Reporting Date"], format="%Y-%m-%d")
+    for cid, _what, citation, published, first, last in replication.PIMA_SUMMARIES:
+        c = by_id[cid]
+        assert c.ours == ((dates >= first) & (dates <= last)).sum(), cid
+        assert c.published == published and c.relative and c.tolerance == 0.05
+        assert c.agrees == (abs(c.ours - published) <= 0.05 * published), cid
+        assert "Pima County" in c.citation or "Pima County" in citation

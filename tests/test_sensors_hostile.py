@@ -401,7 +401,7 @@ def test_a_map_of_100000_sensors_opens_clustered(tmp_path):
     html = tmp_path / "sensors.html"
     assert main(["map", "--layer", str(tmp_path / "sensors.parquet"), "--out", str(html), "--self-contained"]) == 0
     with open_page(html, width=1200, height=800) as (page, report):
-        clusters = page.locator("path.bs-cluster").count()
-        drawn = page.locator("path.bs-point").count()
+        clusters = page.locator(".bs-cluster").count()
+        drawn = page.locator(".bs-cluster, .bs-dot").count()
         assert clusters > 10 and drawn < 3000  # cells, not 100,000 markers
         assert report.errors == [] and report.blocked == []

@@ -336,10 +336,18 @@ OLD_DEFAULTS = [
     ("maritime", "iom_routes", None),
     ("maritime", "departure_coasts", []),
     ("maritime", "window_months", 24),
+    ("maritime", "aerial_lags", [1, 2]),
     ("maritime", "exclude_years", []),
     ("maritime", "target_height_m", 2.0),
     ("maritime", "hotspot_permutations", 9999),
     ("maritime", "lacking", {}),
+    # the weather, clothing and body of the water-loss model (borderscape.geo.water)
+    ("cost", "body_height_m", 1.70),
+    ("cost", "relative_humidity", 0.20),
+    ("cost", "clothing_clo", 0.6),
+    ("cost", "wind_m_s", 0.0),
+    ("cost", "solar_w_m2", 0.0),
+    ("cost", "temperature_month", None),
 ]
 
 
@@ -359,7 +367,8 @@ def test_the_walker_defaults_are_the_cost_models():
         model["V"],
         model["eta"],
     )
-    assert {P.Cost.ALIASES[k] for k in ("W", "L", "V", "eta")} == set(P.Cost.keys_()) - {"model", "downhill"}
+    water = {"body_height_m", "relative_humidity", "clothing_clo", "wind_m_s", "solar_w_m2", "temperature_month"}
+    assert {P.Cost.ALIASES[k] for k in ("W", "L", "V", "eta")} == set(P.Cost.keys_()) - {"model", "downhill", *water}
 
 
 def test_every_declared_key_is_in_the_table():

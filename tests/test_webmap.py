@@ -5,12 +5,14 @@ snippet and the CLI errors.  (tests/test_browser_map.py opens the maps in Chromi
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,6 +43,12 @@ def map_data(page: str) -> dict:
     m = re.search(r'<script type="application/json" id="bs-data">(.*?)</script>', page, re.DOTALL)
     assert m, "no data element"
     return json.loads(m.group(1))
+
+
+def place_labels(page: str) -> list[str]:
+    """The texts of the place labels (folium writes their HTML as JSON strings in the script)."""
+    found = re.findall(r'"html": ("(?:[^"\\]|\\.)*")', page)
+    return [m.group(1) for h in found if (m := re.search(r"<span[^>]*>([^<]+)</span>$", json.loads(h)))]
 
 
 def layer_named(data: dict, start: str) -> dict:
@@ -83,12 +91,42 @@ def deaths_file(path: Path, causes: list[str], *, extra: dict | None = None) -> 
 # -- the real studies --------------------------------------------------------------------
 
 
-def study_map_file(study: str, data_dir: Path, tmp_path_factory) -> Path:
-    """The self-contained map of a real study, built once per test session (the battery behind it
-    takes 10–30 s), also used by tests/test_browser_map.py."""
-    out = tmp_path_factory.getbasetemp() / "webmap-studies" / f"{study}.html"
+def study_run(study: str, data_dir: Path, tmp_path_factory) -> Path:
+    """``borderscape run STUDY`` once per test run: under pytest-xdist the workers share one folder
+    (the first to come runs the study, the others wait for its results), so the battery behind the
+    maps (10–30 s a study) runs once however the test files are spread."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "webmap-runs"
+    root.mkdir(parents=True, exist_ok=True)
+    run = root / study
+    lock = root / f"{study}.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        for _ in range(1200):  # another worker runs it: wait for its results (at most 10 minutes)
+            if (run / "results.json").is_file() or (root / f"{study}.failed").exists():
+                break
+            time.sleep(0.5)
+        assert (run / "results.json").is_file(), f"the run of {study} by another worker failed"
+        return run
+    os.close(fd)
+    try:
+        assert main(["run", study, "--data-dir", str(data_dir), "--out", str(run)]) == 0
+    except BaseException:
+        (root / f"{study}.failed").touch()
+        raise
+    return run
+
+
+def study_map_file(study: str, data_dir: Path, tmp_path_factory, *, embed: bool = False) -> Path:
+    """The self-contained map of a real study, drawn from its run folder (:func:`study_run`, then
+    ``borderscape map --from RUN --self-contained [--embed]``), built once per test session; also
+    used by tests/test_browser_map.py."""
+    run = study_run(study, data_dir, tmp_path_factory)
+    out = tmp_path_factory.getbasetemp() / "webmap-studies" / f"{study}{'-embed' if embed else ''}.html"
     if not out.is_file():
-        assert main(["map", study, "--data-dir", str(data_dir), "--out", str(out), "--self-contained"]) == 0
+        args = ["map", "--from", str(run), "--out", str(out), "--self-contained"]
+        assert main(args + (["--embed"] if embed else [])) == 0
     return out
 
 
@@ -148,7 +186,11 @@ def test_arizona_map_is_one_small_file_without_remote_assets(arizona, data_dir):
         "Licence:",
         "International Boundary and Water Commission",
         "Remains are recorded where they were found",
-        "Leaflet 1.9.4",
+        "Leaflet 1.9",
+        "Leaflet.markercluster",
+        "GeoNames",
+        "CC BY 4.0",
+        "Wessel",
         "about 100 m",
     ):
         assert text in page
@@ -333,8 +375,8 @@ def test_files_mode_writes_leaflet_beside_the_map(tmp_path):
     out = webmap.write_map(tmp_path / "site" / "deaths.html", webmap.files_map([layer]), self_contained=False)
     page = out.read_text(encoding="utf-8")
     refs = re.findall(r'<script[^>]*\bsrc="([^"]+)"|<link[^>]*\bhref="([^"]+)"', page)
-    assert sorted("".join(r) for r in refs) == ["deaths_files/leaflet.css", "deaths_files/leaflet.js"]
-    for ref in ("deaths_files/leaflet.js", "deaths_files/leaflet.css", "deaths_files/images/layers.png"):
+    assert sorted("".join(r) for r in refs) == sorted(f"deaths_files/{name}" for name in webmap.FILES)
+    for ref in [*(f"deaths_files/{name}" for name in webmap.FILES), "deaths_files/images/layers.png"]:
         assert (out.parent / ref).is_file(), ref
     assert not REMOTE_ASSET.search(page) and len(page) < 100_000  # Leaflet not inlined
     assert sorted(p.name for p in out.parent.iterdir()) == ["deaths.html", "deaths_files"]
@@ -360,7 +402,8 @@ def test_embed_snippet_is_escaped_and_sandboxed(tmp_path, capsys):
     layer = deaths_file(tmp_path / "d.parquet", ["drowning"])
     assert main(["map", "--layer", str(layer), "--out", str(tmp_path / "m.html"), "--embed"]) == 0
     out = capsys.readouterr().out
-    assert out.strip().startswith("<div") and '<iframe src="m.html"' in out and 'title="Map of d.parquet"' in out
+    assert out.strip().startswith("<div") and '<iframe src="m.html"' in out
+    assert 'title="Interactive map: Map of d.parquet"' in out and 'sandbox="allow-scripts"' in out
 
 
 def test_cli_errors_are_typed(tmp_path, capsys):
@@ -471,7 +514,7 @@ def test_maps_inline_the_front_end_files(tmp_path):
         assert f"<style>\n{css}</style>" in page
         assert f"<script>\n{webmap._script_text(js)}</script>" in page
     webmap._copy_assets(tmp_path / "m_files")
-    assert sorted(p.name for p in (tmp_path / "m_files").iterdir()) == ["images", "leaflet.css", "leaflet.js"]
+    assert sorted(p.name for p in (tmp_path / "m_files").iterdir()) == sorted(["images", *webmap.FILES])
 
 
 def test_arizona_map_inlines_the_front_end_files(arizona):
@@ -519,3 +562,222 @@ def test_no_script_or_stylesheet_is_left_in_a_python_string():
         if (hits := front_end_in_strings(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+# -- issue 20: folium, basemap, places, colours, embeds, static exports ----------------------------
+
+#: Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of color vision
+#: deficiency", IEEE TVCG 15(6): the matrices for severity 1.0, applied to linear RGB.
+MACHADO = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+    "normal": np.eye(3).tolist(),
+}
+#: Smallest CIEDE2000 difference allowed between two layers drawn together, for every kind of vision.
+MIN_DELTA_E = 15.0
+
+
+def colour_distance(a: str, b: str) -> float:
+    """The smallest CIEDE2000 difference of two colours under normal vision and the three dichromacies."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    def linear(c):
+        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+    def srgb(c):
+        c = np.clip(c, 0, 1)
+        return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+    def seen(h, m):
+        rgb = np.array([int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        return rgb2lab(srgb(np.asarray(m) @ linear(rgb))[None, None])
+
+    return min(float(deltaE_ciede2000(seen(a, m), seen(b, m))[0, 0]) for m in MACHADO.values())
+
+
+def test_colour_distance_tells_the_old_orange_pair_apart_from_the_new_colours():
+    """Negative control: the remains and hot spots of the old map (#D55E00 / #E69F00) are too close
+    for deuteranopes; the colours now used for remains and hot spots are not."""
+    assert colour_distance("#D55E00", "#E69F00") < MIN_DELTA_E
+    assert colour_distance("#0072B2", "#0072B2") == pytest.approx(0.0, abs=1e-9)
+    assert colour_distance(webmap.ROLES["deaths"][2], webmap.WINE) >= MIN_DELTA_E
+
+
+@pytest.mark.parametrize("study", ["arizona-sonora", "central-med"])
+def test_layers_drawn_together_have_colour_blind_safe_colours(study, arizona, central_med):
+    page = {"arizona-sonora": arizona, "central-med": central_med}[study].read_text(encoding="utf-8")
+    data = map_data(page)
+    kinds = {}
+    for ly in data["layers"]:
+        if ly["group"] != "Context":  # records, hot spots, sensors, coverage, routes
+            kinds.setdefault(ly["colour"], set()).add(ly["group"] + ":" + ly["name"].split(" from ")[0])
+    assert all(len(v) == 1 for v in kinds.values()), kinds  # one colour, one kind of layer
+    colours = sorted(kinds)
+    assert len(colours) >= 2
+    for i, a in enumerate(colours):
+        for b in colours[i + 1 :]:
+            assert colour_distance(a, b) >= MIN_DELTA_E, (kinds[a], kinds[b])
+
+
+def test_contrast_ratio_follows_wcag():
+    """WCAG 2.1's own examples: black on white 21:1, #777777 on white 4.48:1 (just under AA)."""
+    assert webmap.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert webmap.contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.478, abs=0.002)
+    for colour in ("#D55E00", webmap.WINE, "#0072B2", "#56B4E9", "#F0E442", "#000000"):
+        assert webmap.contrast_ratio(webmap.text_colour(colour), colour) >= 4.5  # numbers on clusters
+
+
+def test_arizona_map_is_a_folium_map_with_places_borders_and_mexico(arizona):
+    page = arizona.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "L.markerClusterGroup(" in page and "gestureHandling" in page
+    assert "L.control.scale()" in page and "L.control.layers(" in page  # folium's controls
+    labels = place_labels(page)
+    for place in ("Tucson", "Nogales", "Ajo", "Sells", "MEXICO", "UNITED STATES"):
+        assert place in labels, place
+    assert "user-scalable=no" not in page  # a reader may zoom the page
+    assert "cdn.jsdelivr" not in page and "cdnjs" not in page and "unpkg.com" not in page
+    data = map_data(page)
+    assert data["period"] == [2000, 2024]  # the slider offers the study period only
+    remains = layer_named(data, "Arizona OpenGIS Initiative")
+    assert remains["unit"] == "people dead or missing" and len(remains["weights"]) == remains["n"]
+    assert "<summary>Results of the tests</summary>" in page  # not an embed: the panel is there
+
+
+def test_embed_maps_leave_the_tests_out_and_take_title_subtitle_and_credit(tmp_path, capsys):
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning", "exposure"])
+    out = tmp_path / "m.html"
+    args = ["map", "--layer", str(layer), "--out", str(out), "--self-contained", "--embed"]
+    args += ["--title", HOSTILE, "--subtitle", "Deaths " + HOSTILE, "--credit", "Desk <i>x</i>"]
+    args += ["--embed-url", "https://example.org/m.html"]
+    assert main(args) == 0
+    snippet = capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert "<img" not in page and "<i>x</i>" not in page
+    assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in page
+    assert '<p class="bs-subtitle">Deaths &lt;img' in page and "Map: Desk &lt;i&gt;x&lt;/i&gt;." in page
+    assert 'class="bs-embed"' in page and "Results of the tests" not in page
+    assert 'title="Interactive map: &lt;img src=x onerror=alert(1)&gt;"' in snippet
+    outcomes = [{"id": "T1", "name": "t", "role": "primary", "status": "ran", "estimate": 1.0, "p_value": 0.5}]
+    gathered = dataclasses.replace(webmap.files_map([layer]), outcomes=tuple(outcomes))
+    assert "Results of the tests" not in webmap.render(gathered, embed=True, basemap=False)
+    assert "Results of the tests" in webmap.render(gathered, embed=True, stats=True, basemap=False)
+    assert "Results of the tests" in webmap.render(gathered, basemap=False)
+
+
+def test_the_same_map_gives_the_same_bytes_and_a_researcher_can_extend_it(tmp_path):
+    import folium
+
+    import borderscape as bs
+
+    layer = deaths_file(tmp_path / "d.parquet", ["drowning", "exposure"])
+    one = webmap.to_html(bs.map([layer]))
+    assert one == webmap.to_html(bs.map([layer]))  # ids numbered in tree order, no uuid
+    m = bs.map([layer], title="Mine")
+    assert isinstance(m, folium.Map)
+    folium.CircleMarker([31.8, -111.0], radius=9, popup="a note").add_to(m)
+    page = webmap.to_html(m)
+    assert "L.circleMarker(" in page and "jQuery" in page  # folium's popups need jQuery: inlined
+    assert not REMOTE_ASSET.search(page) and not re.search(r"<script[^>]*\bsrc=|<link[^>]*\bhref=", page)
+    m.save(str(tmp_path / "saved.html"))  # folium's own save writes borderscape's page
+    assert (tmp_path / "saved.html").read_bytes().decode("utf-8") == page
+    folium.Marker([31.8, -111.0], icon=folium.Icon(color="red")).add_to(m)
+    with pytest.raises(InputError, match="no\\s+offline copy"):
+        webmap.to_html(m)
+    m2 = bs.map([layer])
+    folium.plugins.Fullscreen().add_to(m2)  # a plugin borderscape has no offline copy of
+    with pytest.raises(InputError, match="no offline copy"):
+        webmap.to_html(m2)
+    assert "fullscreen" in webmap.to_html(m2, self_contained=False, assets_url="m_files").lower()
+    with pytest.raises(InputError):
+        bs.map(42)
+
+
+def test_place_labels_never_overlap_at_the_zoom_they_are_shown():
+    """Simulated towns on a line 0.05° apart: at each zoom the labels shown do not overlap (checked
+    with the boxes recomputed independently), and every label is shown at the deepest zoom."""
+    from borderscape import basemap
+
+    towns = [basemap.Place(f"Town{i:02d}", -111 + 0.05 * i, 32.0, 10_000 - i, "US") for i in range(30)]
+    fixed = [basemap.Place("MEXICO", -110.5, 31.6, 0, "MX", kind="country", min_zoom=0)]
+    labelled = basemap.label_zooms(towns, fixed=fixed)
+    assert labelled[0].min_zoom == min(p.min_zoom for p in labelled)  # the biggest first
+    assert all(p.min_zoom <= basemap.ZOOMS[-1] for p in labelled)
+    for z in basemap.ZOOMS:
+        shown = [p for p in labelled if p.min_zoom <= z] + fixed
+        x, y = basemap.mercator_px(np.array([p.lon for p in shown]), np.array([p.lat for p in shown]), z)
+        boxes = []
+        for p, xi, yi in zip(shown, x, y):
+            if p.kind == "country":
+                w = basemap.COUNTRY_CHAR_PX * len(p.name) + 8
+                boxes.append((xi - w / 2, yi - 9, xi + w / 2, yi + 9))
+            else:
+                boxes.append((xi - 4, yi - 8, xi + basemap.CHAR_PX * len(p.name) + 12, yi + 8))
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), z
+    # Leaflet's pixel coordinates: 256 · 2^z pixels around the world, the equator at the middle
+    x, y = basemap.mercator_px(np.array([-180.0, 0.0]), np.array([0.0, 0.0]), 3)
+    assert x.tolist() == [0.0, 1024.0] and y.tolist() == [1024.0, 1024.0]
+
+
+def test_country_labels_lie_on_their_side_of_the_border(data_dir):
+    """Mexico's label lies south of the IBWC boundary and the United States' north of it, inside the
+    study box; the boundary is read independently of the basemap."""
+    from borderscape import basemap
+    from borderscape.layers.ingest import ingest
+
+    border = ingest("ibwc-boundary", data_dir=data_dir).frame.to_crs(4326).geometry.union_all()
+    bbox = load_study("arizona-sonora").bbox
+    base = basemap.basemap(bbox, data_dir, border_lines=[border])
+    labels = {p.name: p for p in base.places if p.kind == "country"}
+    assert {"MEXICO", "UNITED STATES"} <= set(labels)
+    for name, south in (("MEXICO", True), ("UNITED STATES", False)):
+        p = labels[name]
+        assert bbox[0] <= p.lon <= bbox[2] and bbox[1] <= p.lat <= bbox[3]
+        cut = border.intersection(shapely.LineString([(p.lon, 20), (p.lon, 40)]))
+        border_lat = shapely.get_coordinates(cut)[:, 1].mean()
+        assert bool(p.lat < border_lat) is south, (name, p.lat, border_lat)
+    assert len(base.coastlines) > 0 and len(base.borders) > 0
+    assert [s["id"] for s in base.sources] == ["gshhg", "geonames"]
+
+
+def test_scale_bar_is_true_at_the_middle_latitude():
+    """The bar's projected length, taken back to longitudes at its latitude, is its stated length on
+    the WGS 84 ellipsoid (pyproj's geodesic) to the sphere's 0.5 %."""
+    from pyproj import Geod
+
+    from borderscape import staticmap
+
+    for lat, width in ((32.6, 600_000.0), (35.0, 2_000_000.0), (0.0, 50_000.0)):
+        metres, projected = staticmap.scale_bar(width, lat)
+        assert metres in {m * 10**k for m in (1, 2, 5) for k in range(0, 8)} and metres <= width / 5 / 0.99
+        lon = np.degrees(projected / staticmap.R)
+        _, _, geodesic = Geod(ellps="WGS84").inv(0.0, lat, float(lon), lat)
+        assert geodesic == pytest.approx(metres, rel=5e-3)
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf", "png"])
+def test_static_exports_hold_title_legend_places_scale_and_sources(fmt, tmp_path, capsys):
+    layer = deaths_file(tmp_path / "pcomecopy.parquet", ["drowning"] * 40)
+    frame = gpd.read_parquet(layer)
+    rng = np.random.default_rng(7)
+    frame.geometry = gpd.points_from_xy(rng.uniform(-111.6, -110.4, 40), rng.uniform(31.5, 32.4, 40), crs=4326)
+    frame.to_parquet(layer, index=False)
+    out = tmp_path / f"m.{fmt}"
+    args = ["map", "--layer", str(layer), "--out", str(out), "--format", fmt]
+    assert main(args + ["--title", "Remains near Tucson", "--credit", "The Desk"]) == 0
+    capsys.readouterr()
+    if fmt == "png":
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+        return
+    if fmt == "svg":
+        text = out.read_text(encoding="utf-8")
+    else:
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(out).pages)
+    text = " ".join(text.split())
+    for expected in ("Remains near Tucson", "Tucson", "km", "Sources:", "GeoNames", "Map: The Desk", "40"):
+        assert expected in text, expected
+    assert "pcomecopy" in text  # the legend names the layer

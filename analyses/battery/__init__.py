@@ -1,4 +1,4 @@
-"""The batteries of tests: the desert funnel effect (H1 … H5) and the sea (M1 … M5).
+"""The batteries of tests: the desert funnel effect (H1 … H5) and the sea (M1 … M6).
 
 After Chambers, Boyce, Launius & Dinsmore (2019), "Mortality, surveillance and the tertiary
 'funnel effect' on the U.S.–Mexico border", J. Borderlands Studies 36(3):
@@ -19,7 +19,8 @@ The sea battery, same contract: M1 mortality per crossing by route and month
 (:mod:`.m1_mortality`), M2 distances of deaths and detections from the departure coasts and
 from coverage (:mod:`.m2_distances`), M3 shares of incidents inside search-and-rescue regions
 (:mod:`.m3_sar_regions`), M4 deaths by detecting asset (:mod:`.m4_assets`), M5 hot spots of
-incidents (:mod:`.m5_hotspots`).
+incidents (:mod:`.m5_hotspots`), M6 aerial surveillance and interceptions by the Libyan coast guard
+(:mod:`.m6_interceptions`).
 
 Each hypothesis is a function ``(study, inputs, rng) -> Section`` returning
 :class:`~borderscape.analyses.results.Outcome` records (``H2.road_distance`` …) with estimate,
@@ -54,8 +55,10 @@ from borderscape.analyses.battery import (
     m3_sar_regions,
     m4_assets,
     m5_hotspots,
+    m6_interceptions,
 )
 from borderscape.analyses.battery.common import Section, reason
+from borderscape.analyses.calibration import sector_caveat
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome
 from borderscape.analyses.stats.seeds import generator
@@ -84,6 +87,7 @@ MARITIME: list[tuple[str, Hypothesis]] = [
     ("M3", m3_sar_regions.m3_sar_regions),
     ("M4", m4_assets.m4_detection_assets),
     ("M5", m5_hotspots.m5_hotspots),
+    ("M6", m6_interceptions.m6_interceptions),
 ]
 
 
@@ -174,7 +178,53 @@ def declare(outcomes: Sequence[Outcome], study: Study, prefix: str) -> list[Outc
             + "; ".join(flipped)
             + "."
         )
+    caveats.extend(_wider_variants(o, flipped))
+    calibrated = sector_caveat(o.id) if study.battery == "funnel" else None
+    if calibrated:
+        caveats.append(calibrated)
     out[i] = dataclasses.replace(o, role="primary", direction=endpoint.direction, caveats=tuple(caveats))
+    return out
+
+
+def _includes_null(o: Outcome, ci: tuple[float, float] | None) -> bool:
+    if ci is None or not all(math.isfinite(c) for c in ci):
+        return False
+    return min(ci) <= o.null_value <= max(ci)
+
+
+def _wider_variants(o: Outcome, flipped: Sequence[str]) -> list[str]:
+    """Caveats of a primary whose interval excludes no effect when a sensitivity variant's includes it: a
+    variant on all the records (another way of drawing the interval, another model) is named with its
+    interval; variants on part of the records are counted.  Placebos and sign changes (said already) are
+    left out."""
+    if o.status != "ran" or o.ci is None or not all(math.isfinite(c) for c in o.ci) or _includes_null(o, o.ci):
+        return []
+    wide = [
+        v
+        for v in o.sensitivity
+        if _includes_null(o, v.ci) and not v.name.lower().startswith("placebo") and v.name not in flipped
+    ]
+    if not wide:
+        return []
+    full = [v for v in wide if v.n is None or v.n == o.n]
+    part = [v for v in wide if v not in full]
+    out = []
+    if full:
+        said = "; ".join(f"{v.name} ({v.ci[0]:.3g} to {v.ci[1]:.3g})" for v in full if v.ci)
+        out.append(
+            "The interval includes no effect with the same records under another assumption: "
+            f"{said}. The finding depends on the assumption the primary interval makes."
+        )
+    if part:
+        subsets = [
+            v
+            for v in o.sensitivity
+            if v.n is not None and v.n != o.n and v.ci is not None and not v.name.lower().startswith("placebo")
+        ]
+        out.append(
+            f"In {len(part)} of the {len(subsets)} variants on part of the records the interval includes no "
+            f"effect ({'; '.join(v.name for v in part)}); smaller subsets give wider intervals."
+        )
     return out
 
 
@@ -213,7 +263,7 @@ def hypotheses(battery: str = "funnel") -> list[tuple[str, Hypothesis]]:
     """The tests of a battery in order: (id prefix, function).
 
     ``funnel`` is the desert battery H1 … H5 (:data:`FUNNEL`); ``maritime`` the sea battery
-    M1 … M5 (:data:`MARITIME`).
+    M1 … M6 (:data:`MARITIME`).
     """
     return list(MARITIME if battery == "maritime" else FUNNEL)
 

@@ -27,7 +27,18 @@ number of bootstrap resamples), ``trend_autocorrelation`` (Mann–Kendall correc
 ``[parameters.hardship]`` ``split``, ``terrain_window_m`` (270), ``terrain_join_m`` (100),
 ``environment_join_m`` (3500), ``min_per_year`` (20), ``energy_segments`` (4),
 ``short_pmi_days`` (35), ``spatial_block_m`` (25,000), ``corridor_min_records`` (30),
-``placebo_splits``; ``[parameters.cost]`` for the walker.
+``placebo_splits``; ``[parameters.cost]`` for the walker, and for the water-loss model its weather and
+clothing (``relative_humidity``, ``clothing_clo``, ``wind_m_s``, ``solar_w_m2``, ``body_height_m``) and
+``temperature_month``.
+
+*Hardship in litres.*  ``H2.water_loss`` is the accumulated sweat loss walking from the border to the
+remains (litres; the ``water`` cost model: Pandolf–Santee metabolism in the human heat balance, sweat
+rate of Gonzalez et al. 2009, :mod:`borderscape.geo.water`), beside the energy, from the air
+temperature of the ``temperature`` layer or else the environment grid's July maximum
+(:func:`run_temperature`).  It is descriptive: a modelled measure for readers ("litres of water"), not
+one of H2's tests; its caveat names the month and source of the temperature (a monthly maximum is a
+worst-case afternoon, not the day each person walked).  These litres describe the past hardship of
+people who died; they are never a map of where people are or will be.
 
 References
 ----------
@@ -54,6 +65,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from pyproj import CRS
 from scipy import stats
 
@@ -86,14 +98,26 @@ from borderscape.analyses.stats.trends import (
 )
 from borderscape.analyses.study import Study, working_crs
 from borderscape.geo.costdistance import accumulated_cost
+from borderscape.geo.costmodels import get_model
 from borderscape.geo.errors import BorderscapeError, InputError
 from borderscape.geo.nearest import nearest
 from borderscape.geo.raster import Raster
 from borderscape.geo.sample import sample_points
 from borderscape.geo.terrain import focal_mean, ruggedness, slope
+from borderscape.geo.water import dubois_area, kelvin, temperature_grid, temperature_on_grid
 from borderscape.layers.quality import usable
+from borderscape.layers.schemas import RasterLayer
 
-__all__ = ["COVARIATES", "h2_hardship", "pmi_days"]
+__all__ = [
+    "COVARIATES",
+    "WATER_VARIANTS",
+    "RunTemperature",
+    "h2_hardship",
+    "pmi_days",
+    "run_temperature",
+    "water_variants",
+    "water_walker",
+]
 
 #: H2 covariates: sub-id → (plain name, unit).  The generator of H2 is spawned into one child per
 #: covariate in this order (then one for the case-control variants).
@@ -105,7 +129,11 @@ COVARIATES: dict[str, tuple[str, str]] = {
     "energy": ("accumulated walking energy from the border to remains (Pandolf)", "kJ"),
     "heat": ("July maximum temperature at remains (PRISM 2014-2023 mean)", "°C"),
     "aridity": ("aridity index at remains (pcome-terrain TotAveArid, gridMET)", "index"),
+    "water_loss": ("accumulated sweat loss walking from the border to remains (Gonzalez et al. 2009)", "L"),
 }
+
+#: Covariates whose results are descriptive, not tests of H2 (the rest are secondary).
+_ROLE = {"water_loss": "descriptive"}
 
 #: What each before/after comparison shows of the records' make-up (column → name in words).
 COMPOSITION = {
@@ -269,6 +297,238 @@ def _energy_at(
         sample_points(surface.cost, points),
         f"accumulated Pandolf (1977) energy from the border, {surface.units}, walker {surface.params}",
     )
+
+
+# -- hardship in litres ------------------------------------------------------------------------------
+
+#: The sensitivity variants of the water-loss results (H2.water_loss, H3.water_loss): name → changes of
+#: the ``water`` model's parameters (relative humidity; absorbed sun, an assumed midday load in full sun).
+WATER_VARIANTS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("relative humidity 10 %", {"rh": 0.10}),
+    ("relative humidity 40 % (monsoon)", {"rh": 0.40}),
+    ("in sun: 150 W/m² absorbed", {"solar": 150.0}),
+)
+
+#: What every water-loss result says of itself.
+WATER_ETHICS = (
+    "These litres model the past hardship of people who died crossing this ground; they are never a map of "
+    "where people are or will be, and must not be used to forecast crossings or to direct enforcement."
+)
+
+WATER_METHOD = (
+    "sweat rate from the human heat balance: Pandolf (1977)-Santee (2001) metabolic rate, dry heat exchange and "
+    "E_max from air temperature (ISO 7730, ASHRAE; Woodcock 1962), sweat by the piecewise equation of Gonzalez "
+    "et al. (2009, J. Appl. Physiol. 107, 379-388), 147 + 1.527·E_req − 0.87·E_max g·m⁻²·h⁻¹; litres = sweat "
+    "rate × A_D × time, summed move by move (borderscape.geo.water)"
+)
+
+
+def water_walker(study: Study) -> dict[str, float]:
+    """The ``water`` model's parameters of a study: its walker (:func:`~borderscape.analyses.routes.walker`:
+    W, L, V, η and the downhill model) with ``[parameters.cost]`` ``relative_humidity`` (rh),
+    ``clothing_clo`` (clo), ``wind_m_s`` (wind), ``solar_w_m2`` (solar) and the body surface area
+    A_D = 0.007184·W^0.425·H^0.725 (m²; W kg, H cm = 100·``body_height_m``; DuBois & DuBois 1916).
+
+    Examples
+    --------
+    >>> from borderscape.analyses.study import load_study
+    >>> p = water_walker(load_study("arizona-sonora"))
+    >>> p["rh"], p["clo"], p["wind"], p["solar"], round(p["area"], 2)
+    (0.2, 0.6, 0.0, 0.0, 1.81)
+    """
+    c = study.params.cost
+    return {
+        **walker(study),
+        "rh": c.relative_humidity,
+        "clo": c.clothing_clo,
+        "wind": c.wind_m_s,
+        "solar": c.solar_w_m2,
+        "area": dubois_area(c.body_mass_kg, c.body_height_m),
+    }
+
+
+def water_variants(study: Study) -> list[tuple[str, dict[str, float]]]:
+    """The water model's parameters under each of :data:`WATER_VARIANTS` (:func:`water_walker` with
+    one thing changed); a variant equal to the study's own is left out."""
+    base = water_walker(study)
+    return [(name, {**base, **change}) for name, change in WATER_VARIANTS if {**base, **change} != base]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RunTemperature:
+    """The air temperature of a run on the DEM's cells, and where it came from.
+
+    Attributes
+    ----------
+    grid
+        °C on the DEM's grid (NaN: no temperature, impassable to the water-loss search).
+    source
+        Where it came from, in words (layer, month, how it was put on the grid).
+    month
+        The month (1–12) it describes, or None when the layer does not say.
+    caveat
+        What the temperature is and is not (a monthly maximum is a hot afternoon, not the day each
+        person walked), with the weather and clothing assumed and the ethics sentence.
+    """
+
+    grid: np.ndarray
+    source: str
+    month: int | None
+    caveat: str
+
+    def parameters(self) -> dict[str, Any]:
+        """JSON-ready description: source, month, range of the grid (°C)."""
+        finite = self.grid[np.isfinite(self.grid)]
+        return {
+            "temperature_source": self.source,
+            "temperature_month": self.month,
+            "temperature_c_range": [float(finite.min()), float(finite.max())] if finite.size else None,
+        }
+
+
+#: Most cells on which the environment grid's temperatures are interpolated directly (larger DEMs: every k-th cell).
+_TEMPERATURE_CELLS = 1_000_000
+
+_MONTHS = ("January February March April May June July August September October November December").split()
+
+
+def _weather_words(study: Study) -> str:
+    c = study.params.cost
+    return (
+        f"relative humidity {100 * c.relative_humidity:g} %, {c.clothing_clo:g} clo, wind {c.wind_m_s:g} m/s, "
+        + ("shade (no sun)" if c.solar_w_m2 == 0 else f"{c.solar_w_m2:g} W/m² of absorbed sun")
+        + " ([parameters.cost])"
+    )
+
+
+def run_temperature(study: Study, inputs: StudyInputs, dem: Raster) -> RunTemperature | str:
+    """The air temperature (°C) of a run on the DEM's cells, or why there is none.
+
+    In this order: the ``temperature`` layer (a climate raster in °C, one band or the month
+    ``[parameters.cost] temperature_month`` of a 12-band file, or a simulated world's field),
+    resampled bilinearly onto the DEM (:func:`~borderscape.geo.water.temperature_on_grid`); else the
+    ``july_tmax_c`` of the ``environment`` layer (for Arizona the shipped 0.044° grid, catalog source
+    ``az-env-grid``: PRISM July maximum, mean of 2014-2023), interpolated linearly between its cell
+    centres, nearest within 1.5 cells at the edges (:func:`~borderscape.geo.water.temperature_grid`).
+
+    The result's caveat says which month and source it is: a monthly maximum is a hot afternoon of
+    that month, a worst case, not the day each person walked.  Litres from it describe the past
+    hardship of people who died; they are never a map of where people are or will be.
+    """
+    month = study.params.cost.temperature_month
+    layer = inputs.get("temperature")
+    when = f"{_MONTHS[month - 1]} " if month is not None else ""
+    if isinstance(layer, (Raster, RasterLayer)):
+        raster = layer.raster if isinstance(layer, RasterLayer) else layer
+        grid = temperature_on_grid(dem, raster)
+        if inputs.simulated:
+            source = (
+                "the simulated world's July maximum air temperature field (°C; elevation lapse rate, no real place)"
+            )
+            month, when = 7, "July "  # a simulated world's field is its July maximum, whatever the study says
+        else:
+            source = (
+                f"the study's temperature layer (climate raster, °C; {when.strip() or 'month not stated'}, "
+                "[parameters.cost] temperature_month), resampled bilinearly onto the DEM's cells"
+            )
+    elif layer is not None:
+        return (
+            "The temperature layer is not a raster: give a climate raster of air temperature in °C (GeoTIFF) under "
+            "[layers] temperature."
+        )
+    else:
+        env = inputs.get("environment")
+        frame = None if env is None or isinstance(env, (Raster, RasterLayer)) else usable(frame_of(env))
+        if frame is None or "july_tmax_c" not in frame.columns:
+            return (
+                "No air temperature for the water-loss model: name a climate raster (°C, GeoTIFF) under [layers] "
+                "temperature, or az-env-grid (southern Arizona only) or a grid of your own with july_tmax_c under "
+                "[layers] environment."
+            )
+        if month not in (None, 7):
+            return (
+                f"[parameters.cost] temperature_month = {month}, but the environment grid holds July maxima only: "
+                "name a climate raster of that month under [layers] temperature, or remove temperature_month."
+            )
+        month, when = 7, "July "
+        frame = frame[np.isfinite(frame["july_tmax_c"].to_numpy(dtype=np.float64))]
+        geom = frame.geometry.values
+        frame = frame[~(shapely.is_missing(geom) | shapely.is_empty(geom))]
+        if len(frame) < 3:
+            return "The environment layer holds fewer than 3 cells with a July maximum temperature."
+        centres = shapely.centroid(frame.geometry.values)
+        x, y = shapely.get_x(centres), shapely.get_y(centres)
+        t = frame["july_tmax_c"].to_numpy(dtype=np.float64)
+        crs = frame.crs.to_string()
+        # a large DEM: interpolate on every k-th cell (at most about 10⁶ cells, each well below the
+        # grid's 4.5 km), then bilinearly onto every cell
+        step = max(1, math.ceil(math.sqrt(dem.array.size / _TEMPERATURE_CELLS)))
+        rows, cols = math.ceil(dem.shape[0] / step), math.ceil(dem.shape[1] / step)
+        target = Raster(np.zeros((rows, cols), np.float32), dem.transform * Affine.scale(step), dem.crs)
+        near = temperature_grid(target, x, y, t, crs=crs, method="nearest")
+        lin = temperature_grid(target, x, y, t, crs=crs, method="linear")
+        coarse = np.where(np.isnan(lin), near, lin)
+        grid = coarse if step == 1 else temperature_on_grid(dem, target.with_array(coarse, nodata=np.nan))
+        grid = np.where(dem.valid_mask(), grid, np.nan)
+        source = (
+            "July maximum air temperature of the environment layer (for Arizona az-env-grid: PRISM 4 km, mean of "
+            "July 2014-2023, 0.044° cells), interpolated linearly between cell centres onto the DEM's cells"
+            + (f" (every {step}th cell, then bilinearly)" if step > 1 else "")
+        )
+    if not np.isfinite(grid).any():
+        return "The temperature layer does not cover the DEM: give one that overlaps the study area."
+    caveat = (
+        f"Air temperature: {source}. A {when}maximum is a hot afternoon of that month, a worst case for walking in "
+        f"{when.strip() or 'that month'}, not the day each person walked (many died in other months); weather and "
+        f"clothing assumed: {_weather_words(study)}. Sweat below about 22 °C is floored at 0 and respiratory water "
+        f"is not counted, so litres are a lower bound in cool air. {WATER_ETHICS}"
+    )
+    return RunTemperature(grid=grid, source=source, month=month, caveat=caveat)
+
+
+def _water_at(
+    study: Study, inputs: StudyInputs, points: gpd.GeoDataFrame
+) -> tuple[pd.Series | None, list[tuple[str, pd.Series]], str, dict[str, Any], str]:
+    """Accumulated water loss (L) from the border at ``points`` (model ``water``,
+    :func:`water_walker`), and under each of :func:`water_variants`; or None and the reason.
+
+    Returns (values, variants, source note or reason, parameters, caveat)."""
+    why = missing(study, inputs, "dem", "border")
+    if why:
+        return None, [], why, {}, ""
+    dem: Raster = inputs.dem()
+    try:
+        temperature = run_temperature(study, inputs, dem)
+    except BorderscapeError as exc:
+        return None, [], f"The air temperature cannot be put on the DEM: {reason(exc)}", {}, ""
+    if isinstance(temperature, str):
+        return None, [], temperature, {}, ""
+    cells = kelvin(temperature.grid)
+    params = water_walker(study)
+    try:
+        border = gpd.GeoSeries(_geoms(inputs.get("border"), dem.crs), crs=dem.crs)
+        surface = accumulated_cost(dem, border, model="water", params=params, cell_values=cells)
+        values = sample_points(surface.cost, points)
+        alternatives = [
+            (
+                f"weather: {name}",
+                sample_points(accumulated_cost(dem, border, model="water", params=p, cell_values=cells).cost, points),
+            )
+            for name, p in water_variants(study)
+        ]
+    except BorderscapeError as exc:
+        return None, [], f"The water loss from the border cannot be computed: {reason(exc)}", {}, ""
+    note = (
+        f"accumulated sweat loss from the border, {surface.units} (model 'water': {WATER_METHOD}); walker and "
+        f"weather {surface.params}; {temperature.source}"
+    )
+    extra = {
+        "cost_model": "water",
+        "cost_parameters": surface.params,
+        "reference": get_model("water").reference,
+        **temperature.parameters(),
+    }
+    return values, alternatives, note, extra, temperature.caveat
 
 
 def _grid_values(
@@ -777,7 +1037,9 @@ def _comparison(
         variants.append(
             _variant(
                 label, a[fine], post[fine], sub["year"].to_numpy()[fine], config, stream,
-                strata=None if st is None else st[fine], note="The energy surface under another walker.",
+                strata=None if st is None else st[fine],
+                note="The energy surface under another walker." if key == "energy"
+                else "The water-loss surface under other weather (temperature, walker and clothing unchanged).",
             )
         )  # fmt: skip
     shift = _shift_words(sub, post, study.params.hardship.short_pmi_days)
@@ -864,6 +1126,27 @@ def _trend(
     return dataclasses.replace(outcome, parameters={**outcome.parameters, **extra}), all_medians.rename(key)
 
 
+def _as_water(outcome: Outcome, extra: dict[str, Any], caveat: str) -> Outcome:
+    """An ``H2.water_loss`` outcome made descriptive (litres are a modelled, secondary measure of hardship
+    beside energy: not adjusted with the tests of H2), with the model, its reference, the temperature
+    used and its caveat (month and source; never a map of where people are or will be)."""
+    if outcome.status != "ran":
+        return dataclasses.replace(outcome, role="descriptive")
+    params = dict(outcome.parameters)
+    if "median_before" in params:
+        params["litres_at_remains"] = {
+            "median_before": params["median_before"],
+            "median_after": params["median_after"],
+        }
+    return dataclasses.replace(
+        outcome,
+        role="descriptive",
+        method=f"{outcome.method}; litres: {WATER_METHOD}",
+        caveats=(*outcome.caveats, *((caveat,) if caveat else ())),
+        parameters={**params, **extra},
+    )
+
+
 def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:
     """H2: are remains found in harder places, more so over time and after interventions?
 
@@ -876,15 +1159,18 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     ``terrain_join_m``; else the slope of the nearest environment-grid cell within
     ``environment_join_m``), the accumulated Pandolf energy from the border (kJ; needs a DEM and the
     border), the July maximum temperature of the environment grid (``heat``) and the aridity index of
-    the pcome-terrain table (``aridity``).
+    the pcome-terrain table (``aridity``), and the accumulated sweat loss from the border (``water_loss``,
+    litres; needs a DEM, the border and an air temperature, :func:`run_temperature`; model ``water``,
+    Gonzalez et al. 2009; ``descriptive``, with its variants at relative humidity 10 % and 40 % and in
+    sun, :data:`WATER_VARIANTS`).
 
     For each covariate two outcomes, both ``secondary`` (the study declares which one is primary:
-    ``[endpoints.H2]``, for Arizona ``H2.road_distance``):
+    ``[endpoints.H2]``, for Arizona ``H2.road_distance``; the two of ``water_loss`` are ``descriptive``):
 
     * ``H2.<covariate>``: median after the split date minus median before, clustered by year
       (:func:`~borderscape.analyses.stats.trends.clustered_comparison`: year-cluster bootstrap
       interval stratified by side, Welch test of the yearly mean percentile ranks).  For the energy
-      from the border the comparison is within border segments (``energy_segments`` equal-count bands
+      from the border (and the water loss) the comparison is within border segments (``energy_segments`` equal-count bands
       of the position of the nearest border point along the border): the energy accumulated from the
       border depends strongly on where along the border a record lies.  Two-sided.  Each carries
       ``composition`` (location precision, post-mortem interval, body condition, corridor, source
@@ -930,8 +1216,9 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
     if deaths is None:
         why = missing(study, inputs, "deaths") or ""
         for key, (name, _) in COVARIATES.items():
-            outcomes.append(Outcome.skipped(f"H2.{key}", name, why))
-            outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", why))
+            role = _ROLE.get(key, "secondary")
+            outcomes.append(Outcome.skipped(f"H2.{key}", name, why, role=role))
+            outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", why, role=role))
     else:
         located, excluded = records(study, deaths)
         points = gpd.GeoDataFrame(
@@ -972,11 +1259,20 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
         values.update(climate)
         reasons.update(why)
         sources.update(notes)
+        water, water_alternatives, note, water_extra, water_caveat = _water_at(study, inputs, points)
+        if water is None:
+            reasons["water_loss"] = note
+        else:
+            values["water_loss"], sources["water_loss"] = water, note
+            if strata is None:
+                strata = _border_segments(points, inputs.get("border"), study.params.hardship.energy_segments)
+        by_border = {"energy": alternatives, "water_loss": water_alternatives}
         yearly_cols = []
         for (key, (name, _)), child in zip(COVARIATES.items(), children):
             if key not in values:
-                outcomes.append(Outcome.skipped(f"H2.{key}", name, reasons.get(key, "")))
-                outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", reasons.get(key, "")))
+                why, role = reasons.get(key, ""), _ROLE.get(key, "secondary")
+                outcomes.append(Outcome.skipped(f"H2.{key}", name, why, role=role))
+                outcomes.append(Outcome.skipped(f"H2.{key}.trend", f"{name}: trend over years", why, role=role))
                 continue
             outcome, more = _comparison(
                 key,
@@ -987,11 +1283,16 @@ def h2_hardship(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> 
                 config,
                 child,
                 sources[key],
-                strata if key == "energy" else None,
-                alternatives if key == "energy" else [],
+                strata if key in by_border else None,
+                by_border.get(key, []),
             )
             tables.update(more)
             trend, yearly = _trend(key, values[key], ctx, study, config, sources[key])
+            if key == "water_loss":
+                outcome, trend = (
+                    _as_water(outcome, water_extra, water_caveat),
+                    _as_water(trend, water_extra, water_caveat),
+                )
             outcomes.extend([outcome, trend])
             yearly_cols.append(yearly)
         record_table = pd.DataFrame({"date": points["date"].to_numpy(), "year": ctx["year"].to_numpy()})

@@ -39,6 +39,20 @@ bootstrap over routes; p-value by permuting the avoid/free labels within each ro
 measures what avoiding coverage *would* cost (a model counterfactual), it has no null of
 "no avoidance" (its rejection rate is 100 % in simulated worlds with α = 0 as with α > 0).
 
+``H3.water_loss`` — the same routes in litres.  Every route of H3 (the least-energy routes,
+unconstrained and avoiding coverage) is also measured in litres of sweat, move by move, with the
+``water`` model (Pandolf–Santee metabolism in the human heat balance, the sweat rate of Gonzalez
+et al. 2009; :func:`borderscape.geo.water.route_litres`) at the run's air temperature
+(:func:`~borderscape.analyses.battery.h2_hardship.run_temperature`: the ``temperature`` layer, or
+the environment grid's July maximum) and the weather and clothing of ``[parameters.cost]``.
+``H3.water_loss`` is the mean extra litres per route for the latest epoch, with the same paired
+sign-flip test and percentile bootstrap as ``H3`` (descriptive), its weather variants (relative
+humidity 10 % and 40 %, in sun) on the same routes; every ``H3.<epoch>`` carries the mean litres of
+both routes and the mean extra (``mean_extra_litres``) beside its kJ, and the table ``h3_routes`` a
+``litres`` column.  Routes are chosen for energy, so a few avoiding routes may cost fewer litres
+(cooler ground).  Litres describe the past hardship of people who died; they are never a map of
+where people are or will be.
+
 ``H3.fit`` is the testable counterpart: did people take the avoiding routes?  For every
 remains record, v = (distance to the nearest unconstrained route) − (distance to the nearest
 route avoiding the coverage of the record's epoch), metres; positive when it lies nearer the
@@ -82,6 +96,7 @@ from borderscape.analyses.battery.common import (
     Section,
     composition,
     missing,
+    reason,
     records_on_grid,
     settings,
     shock_caveats,
@@ -92,6 +107,13 @@ from borderscape.analyses.battery.h1_coverage import (
     background_estimate,
     record_attributes,
     subset_variants,
+)
+from borderscape.analyses.battery.h2_hardship import (
+    WATER_METHOD,
+    RunTemperature,
+    run_temperature,
+    water_variants,
+    water_walker,
 )
 from borderscape.analyses.inputs import StudyInputs
 from borderscape.analyses.results import Outcome, StatResult, Variant
@@ -108,14 +130,22 @@ from borderscape.analyses.sensors import Deployment, deployment, epoch_coverage
 from borderscape.analyses.stats.intervals import percentile_ci
 from borderscape.analyses.stats.tests import paired_tests
 from borderscape.analyses.study import Study
-from borderscape.geo.costmodels import terrain_label
+from borderscape.geo.costmodels import get_model, terrain_label
+from borderscape.geo.errors import BorderscapeError
 from borderscape.geo.parallel import current
 from borderscape.geo.raster import Raster
+from borderscape.geo.water import route_litres
 from borderscape.layers.quality import usable
 
 __all__ = ["h3_routes"]
 
 _H3_NAME = "H3 routes: extra energy of routes that avoid the coverage of active sensors"
+_WATER_NAME = "H3 routes in litres: extra sweat loss of routes that avoid the coverage of active sensors"
+_COUNTERFACTUAL_LITRES = (
+    "A property of the terrain, the heat and the coverage, not a test of the funnel effect: what avoiding coverage "
+    "would cost in water along the least-energy routes, whatever people did (H3.fit tests whether they took the "
+    "avoiding routes)."
+)
 _COUNTERFACTUAL = (
     "A property of the terrain and the coverage, not a test of the funnel effect: the avoiding route can never "
     "cost less than the unconstrained one, so this is positive whatever people did (H3.fit tests whether they "
@@ -151,10 +181,10 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     Returns
     -------
     Section
-        Outcomes ``H3``, ``H3.slope``, ``H3.<epoch start>`` and ``H3.fit`` (with remains);
-        table ``h3_routes``
+        Outcomes ``H3``, ``H3.slope``, ``H3.water_loss``, ``H3.<epoch start>`` and ``H3.fit`` (with
+        remains); table ``h3_routes``
         (GeoDataFrame in EPSG:4326: origin, epoch_start, kind ``unconstrained``/``avoiding``,
-        energy_kj, length_m, straight_m, LineString).
+        energy_kj, litres, length_m, straight_m, LineString).
     """
     why = missing(study, inputs, "dem", "towers", "border")
     if why is not None:
@@ -210,6 +240,18 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
         if edge_row is None:
             return Section([Outcome.skipped("H3", _H3_NAME, _no_north_edge(dem, study.bbox), role="descriptive")])
     origin_pts = gpd.GeoSeries(gpd.points_from_xy(origins[:, 0], origins[:, 1]), crs=dem.crs)
+    # the air temperature of the water-loss model on the DEM (or why there is none): litres along the same routes
+    try:
+        temperature: RunTemperature | str = run_temperature(study, inputs, dem)
+    except BorderscapeError as exc:
+        temperature = f"The air temperature cannot be put on the DEM: {reason(exc)}"
+    water_params = water_walker(study)
+
+    def litres(geoms: list, params: dict[str, float] = water_params) -> np.ndarray:
+        if isinstance(temperature, str):
+            return np.full(len(geoms), np.nan)
+        return np.array([route_litres(dem, g, temperature.grid, params) if g is not None else np.nan for g in geoms])
+
     # separate streams for the year-block interval of H3.fit and for the sensitivity variants:
     # spawning leaves rng's own draws (hence the main numbers) as they were
     block_rng, variant_rng = rng.spawn(2)
@@ -251,8 +293,8 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
     )
     rows: list[dict[str, Any]] = []
 
-    def add_rows(kind: str, epoch_start: str, energy: np.ndarray, geoms: list) -> None:
-        for j, (e, g) in enumerate(zip(energy, geoms)):
+    def add_rows(kind: str, epoch_start: str, energy: np.ndarray, geoms: list, water: np.ndarray) -> None:
+        for j, (e, g, w) in enumerate(zip(energy, geoms, water)):
             xy = shapely.get_coordinates(g) if g is not None else np.full((2, 2), np.nan)
             rows.append(
                 {
@@ -260,20 +302,24 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
                     "epoch_start": epoch_start,
                     "kind": kind,
                     "energy_kj": e,
+                    "litres": w,
                     "length_m": g.length if g is not None else np.nan,
                     "straight_m": float(np.hypot(*(xy[-1] - xy[0]))),
                     "geometry": g,
                 }
             )
 
-    add_rows("unconstrained", "", free, free_geoms)
+    free_litres = litres(free_geoms)
+    avoid_litres: dict[int, np.ndarray] = {}
+    add_rows("unconstrained", "", free, free_geoms, free_litres)
     outcomes: list[Outcome] = []
     per_epoch: dict[int, StatResult] = {}
     slopes: dict[int, StatResult] = {}
     for k, (avoid, avoid_geoms) in zip(epochs, main):
         avoiding[k] = avoid_geoms
         start = str(dep.changes[k])
-        add_rows("avoiding", start, avoid, avoid_geoms)
+        avoid_litres[k] = litres(avoid_geoms)
+        add_rows("avoiding", start, avoid, avoid_geoms, avoid_litres[k])
         ok = _both(free, free_geoms, avoid)
         if ok.sum() < 3:
             outcomes.append(
@@ -307,6 +353,7 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
             "mean_unconstrained_kj": float(free[ok].mean()),
             "mean_avoiding_kj": float(avoid[ok].mean()),
             "relative_extra": float(t["mean"] / free[ok].mean()) if free[ok].mean() > 0 else float("nan"),
+            **_litres_beside(free_litres[ok], avoid_litres[k][ok]),
         }
         per_epoch[k] = StatResult(
             name=f"mean extra energy (kJ per route) of routes avoiding the coverage in force from {start}",
@@ -386,8 +433,152 @@ def h3_routes(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Se
                 common,
             )
         )
+    # litres last: its generator is spawned after every other draw of H3, which it leaves as they were
+    water = _water_outcome(
+        study,
+        temperature,
+        per_epoch,
+        dep,
+        free_geoms,
+        free,
+        free_litres,
+        {k: (avoid, avoid_litres[k], geoms) for k, (avoid, geoms) in zip(epochs, main)},
+        lambda geoms, params: litres(geoms, params),
+        n_perm,
+        n_boot,
+        confidence,
+        rng.spawn(1)[0],
+    )
+    at = next((i + 1 for i, o in enumerate(outcomes) if o.id == "H3.slope"), len(outcomes))
+    outcomes.insert(at, water)
     table = gpd.GeoDataFrame(rows, geometry="geometry", crs=dem.crs).to_crs("EPSG:4326")
     return Section(outcomes, tables={"h3_routes": table})
+
+
+def _litres_beside(free: np.ndarray, avoid: np.ndarray) -> dict[str, float | None]:
+    """The mean litres of the unconstrained and avoiding routes and the mean extra (None without a
+    temperature), for the parameters of an energy result."""
+    ok = np.isfinite(free) & np.isfinite(avoid)
+    if not ok.any():
+        return {"mean_unconstrained_litres": None, "mean_avoiding_litres": None, "mean_extra_litres": None}
+    return {
+        "mean_unconstrained_litres": float(free[ok].mean()),
+        "mean_avoiding_litres": float(avoid[ok].mean()),
+        "mean_extra_litres": float((avoid[ok] - free[ok]).mean()),
+    }
+
+
+def _water_outcome(
+    study: Study,
+    temperature: RunTemperature | str,
+    per_epoch: dict[int, StatResult],
+    dep: Deployment,
+    free_geoms: list,
+    free: np.ndarray,
+    free_litres: np.ndarray,
+    by_epoch: dict[int, tuple[np.ndarray, np.ndarray, list]],
+    litres: Any,
+    n_perm: int,
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> Outcome:
+    """``H3.water_loss``: the mean extra litres of sweat of the routes avoiding the coverage of the latest
+    epoch of H3, over the same routes as the energy (paired sign-flip test and percentile bootstrap,
+    as H3), with the weather variants of :data:`~borderscape.analyses.battery.h2_hardship.WATER_VARIANTS`
+    along the same routes.  Descriptive, like H3."""
+    if isinstance(temperature, str):
+        return Outcome.skipped("H3.water_loss", _WATER_NAME, temperature, role="descriptive")
+    if not per_epoch:
+        return Outcome.skipped(
+            "H3.water_loss", _WATER_NAME, "no epoch had enough routes; see the H3.<date> outcomes", role="descriptive"
+        )
+    latest = max(per_epoch)
+    avoid, avoid_litres, avoid_geoms = by_epoch[latest]
+    ok = _both(free, free_geoms, avoid) & np.isfinite(free_litres) & np.isfinite(avoid_litres)
+    start = str(dep.changes[latest])
+    if ok.sum() < 3:
+        return Outcome.skipped(
+            "H3.water_loss",
+            _WATER_NAME,
+            f"only {int(ok.sum())} routes have litres on both sides (cells without a temperature cut them)",
+            role="descriptive",
+        )
+    straight = (
+        np.array(
+            [
+                np.hypot(*(shapely.get_coordinates(g)[-1] - shapely.get_coordinates(g)[0]))
+                for g in np.asarray(free_geoms, dtype=object)[ok]
+            ]
+        )
+        / 1000.0
+    )
+    main_rng, variant_rng = rng.spawn(2)
+    t = paired_tests(
+        free_litres[ok],
+        avoid_litres[ok],
+        straight,
+        permutations=n_perm,
+        bootstrap=n_boot,
+        confidence=confidence,
+        seed=main_rng,
+    )
+    variants = []
+    free_ok = [g for g, good in zip(free_geoms, ok) if good]
+    avoid_ok = [g for g, good in zip(avoid_geoms, ok) if good]
+    for (name, params), stream in zip(water_variants(study), variant_rng.spawn(max(len(water_variants(study)), 1))):
+        a, b = litres(free_ok, params), litres(avoid_ok, params)
+        delta = b - a
+        boots = delta[stream.integers(0, delta.size, size=(n_boot, delta.size))].mean(axis=1)
+        variants.append(
+            Variant(
+                f"weather: {name}",
+                float(delta.mean()),
+                ci=percentile_ci(boots, confidence),
+                n=int(delta.size),
+                note=f"the same routes; mean unconstrained route {a.mean():.2f} L",
+            )
+        )
+    result = StatResult(
+        name=f"mean extra sweat loss (litres per route) of routes avoiding the coverage in force from {start}",
+        estimate=t["mean"],
+        ci=t["ci_mean"],
+        p_value=t["p_mean"],
+        n=int(ok.sum()),
+        statistic=t["mean"],
+        method=(
+            "the least-energy routes of H3 (unconstrained and avoiding coverage) measured in litres, move by move "
+            f"(borderscape.geo.water.route_litres; {WATER_METHOD}); paired sign-flip permutation test (Good 2005) "
+            "and percentile bootstrap CI over routes"
+        ),
+        parameters={
+            "epoch_start": start,
+            "routes": int(ok.sum()),
+            "units": "L",
+            "cost_model": "water",
+            "cost_parameters": water_walker(study),
+            "reference": get_model("water").reference,
+            **_litres_beside(free_litres[ok], avoid_litres[ok]),
+            "mean_extra_kj": float((avoid[ok] - free[ok]).mean()),
+            "extra_litres_per_km_of_straight_line": t["slope_diff"],
+            "permutations": n_perm,
+            "bootstrap": n_boot,
+            "confidence": confidence,
+            **temperature.parameters(),
+        },
+    )
+    return Outcome.ran(
+        "H3.water_loss",
+        result,
+        name=_WATER_NAME,
+        reason=(
+            f"the latest epoch holding remains (from {start}), as H3; the routes are chosen for least energy: an "
+            "avoiding route never costs less energy, but may cost fewer litres (over cooler ground)"
+        ),
+        role="descriptive",
+        sensitivity=tuple(variants),
+        caveats=(_COUNTERFACTUAL_LITRES, temperature.caveat),
+    )
 
 
 def _variant_plan(

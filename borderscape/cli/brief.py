@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
+from borderscape.i18n import LANGUAGES
 
 
 @click.command()
@@ -23,6 +24,13 @@ from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, T
 @DEM
 @SEED
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The briefing's language: English, Spanish, French or Italian.",
+)
 @MAX_MEMORY
 @MAX_WORK
 def brief_command(
@@ -33,6 +41,7 @@ def brief_command(
     dem: Path | None,
     seed: int | None,
     out: Path,
+    lang: str,
     max_memory: float | None,
     max_work: float | None,
 ) -> None:
@@ -40,8 +49,10 @@ def brief_command(
 
     With --from RUN_DIR, renders the run folder RUN_DIR (from `borderscape run`) without
     recomputing anything. Otherwise runs the study into OUT/run/ (results.json, tables, figures, map, provenance), then writes
-    OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf: headline numbers with
-    their uncertainty in plain language, maps, charts, method, caveats, sources and licences.
+    OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf, in the language of --lang:
+    page 1 the key findings as sentences with their uncertainty, the study-area map and what could
+    not be assessed; then the charts; an annex with every result, the method, caveats, sources and
+    licences; and how to reproduce it.
     A layer the study names that a primary result needed and the run lacked is said on the first
     page. A study (or run folder) with no layer its questions count is refused: exit code 2,
     nothing written.
@@ -63,12 +74,12 @@ def brief_command(
         from borderscape.runfolder import read_run
 
         read_run(from_run).check()
-        result = brief_from(from_run, out=out)
+        result = brief_from(from_run, out=out, lang=lang)
     else:
         from borderscape.analyses.budget import limits
 
         with limits(max_memory, max_work):
-            result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed)
+            result = write_brief(study, out=out, data_dir=data_dir, towers=towers, dem=dem, seed=seed, lang=lang)
     say_notices(result.run.notices())
     tests = result.run.results["tests"]
     ran = sum(t["status"] == "ran" for t in tests)

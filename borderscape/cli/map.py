@@ -6,7 +6,20 @@ from pathlib import Path
 
 import click
 
-from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
+from borderscape.cli.options import (
+    DATA_DIR,
+    DEM,
+    MAP_CREDIT,
+    MAP_FORMAT,
+    MAP_STATS,
+    MAP_SUBTITLE,
+    MAP_TITLE,
+    MAX_MEMORY,
+    MAX_WORK,
+    SEED,
+    TOWERS,
+    check_budget,
+)
 
 
 @click.command()
@@ -29,7 +42,14 @@ from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, T
 @TOWERS
 @DEM
 @SEED
-@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path), help="The HTML file to write.")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The file to write: HTML, or with --format an image or PDF.",
+)
 @click.option(
     "--self-contained",
     is_flag=True,
@@ -46,8 +66,18 @@ from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, T
 )
 @MAX_MEMORY
 @MAX_WORK
-@click.option("--embed", is_flag=True, help="Also print a responsive <iframe> snippet for embedding the map.")
+@click.option(
+    "--embed",
+    is_flag=True,
+    help="A map for an iframe (compact heading, no panel of test results unless --stats), and print a "
+    "responsive, sandboxed <iframe> snippet for it.",
+)
 @click.option("--embed-url", default=None, help="URL the snippet points to (default: the output file's name).")
+@MAP_TITLE
+@MAP_SUBTITLE
+@MAP_CREDIT
+@MAP_STATS
+@MAP_FORMAT
 def map_command(
     study: str | None,
     from_run: Path | None,
@@ -61,22 +91,33 @@ def map_command(
     tiles: str,
     embed: bool,
     embed_url: str | None,
+    title: str | None,
+    subtitle: str | None,
+    credit: str | None,
+    stats: bool | None,
+    fmt: str | None,
     max_memory: float | None,
     max_work: float | None,
 ) -> None:
     """An interactive map of STUDY (a shipped name or a TOML file) and/or of --layer files.
 
-    Layers can be switched on and off, a slider filters remains, incidents, sensors and
-    coverage by year, and records are aggregated into circles. The map states every source's
-    publisher, licence and citation and the caveats; popups show no personal data. A layer the
-    study names that a primary result needed and the run lacked is said under the title. A study
-    (or run folder) with no layer its questions count is refused: exit code 2, nothing written.
+    The map is made with folium (Leaflet): layers switch on and off, a range of years filters
+    remains, incidents, sensors and coverage, records are clustered into circles that show how
+    many people they hold (a size key in the legend), and a quiet basemap (GSHHG coastlines and
+    borders from the data folder, GeoNames place names, a scale bar) keeps readers oriented.
+    With --self-contained the file makes no network request. The map states every source's
+    publisher, licence and citation and the caveats, and has a data table; popups show no
+    personal data. A layer the study names that a primary result needed and the run lacked is
+    said under the title. A study (or run folder) with no layer its questions count is refused:
+    exit code 2, nothing written. --format png|svg|pdf writes a static map instead.
 
     \b
     Examples:
       borderscape map arizona-sonora --data-dir ../shared/data --out map.html --self-contained
-      borderscape map --from out/arizona-sonora --out map.html --self-contained
-      borderscape map --layer deaths.parquet --layer towers.parquet --out map.html --embed
+      borderscape map --from out/arizona-sonora --out map.html --self-contained --embed --credit "The Desk"
+      borderscape map --from out/arizona-sonora --out map.html --title "Deaths in the Sonoran Desert"
+      borderscape map --from out/arizona-sonora --out map.png --format png
+      borderscape map --layer deaths.parquet --layer towers.parquet --out map.html
     """
     from borderscape.errors import InputError
     from borderscape.webmap import embed_snippet, files_map, with_files, write_map
@@ -95,6 +136,10 @@ def map_command(
 
         folder = read_run(from_run).check()
         say_notices(folder.notices(), err=True)
+        if data_dir is None:  # the basemap's coastlines from where the run read its data, if still there
+            from borderscape.webmap import run_data_dir
+
+            data_dir = run_data_dir(from_run)
         gathered = with_files(folder.map_data(), layers)
     elif study is not None:
         check_budget([study], dem, max_memory, max_work)
@@ -107,10 +152,27 @@ def map_command(
         gathered = with_files(result.map_data(), layers)
     else:
         gathered = files_map(layers)
-    written = write_map(out, gathered, self_contained=self_contained, tiles=tiles)
+    options = {"title": title, "subtitle": subtitle, "credit": credit}
+    if fmt is not None:
+        from borderscape.staticmap import write_static_map
+
+        written = write_static_map(out, gathered, fmt=fmt, data_dir=data_dir, **options)
+        click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB)")
+        return
+    written = write_map(
+        out,
+        gathered,
+        self_contained=self_contained,
+        tiles=tiles,
+        embed=embed,
+        stats=stats,
+        data_dir=data_dir,
+        **options,
+    )
     size = written.stat().st_size
     click.echo(f"wrote {written} ({size / 1e6:.2f} MB)", err=embed)
     if embed:
         from urllib.parse import quote
 
-        click.echo(embed_snippet(embed_url or quote(written.name), title=gathered.title))
+        shown = title or gathered.title
+        click.echo(embed_snippet(embed_url or quote(written.name), title=f"Interactive map: {shown}"))

@@ -57,6 +57,27 @@ MAX_WORK = click.option(
     "record permutations, weighted by their measured cost (default: 6e11, about ten minutes of one core).",
 )
 
+# -- options of `borderscape map` -------------------------------------------------------------
+MAP_TITLE = click.option("--title", default=None, help="The map's heading (default: the study's title).")
+MAP_SUBTITLE = click.option(
+    "--subtitle", default=None, help="The line under the heading (default: what the records are, and their years)."
+)
+MAP_CREDIT = click.option(
+    "--credit", default=None, help="Who made the map, added to the source line (e.g. 'Jane Doe / The Daily')."
+)
+MAP_STATS = click.option(
+    "--stats/--no-stats",
+    default=None,
+    help="Show the panel of test results (default: shown, except in an --embed map).",
+)
+MAP_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "svg", "pdf"]),
+    default=None,
+    help="Write a static map (legend, title, scale bar, place names, source line) instead of HTML.",
+)
+
 
 def check_budget(
     studies: tuple[str, ...] | list[str], dem: Path | None, max_memory: float | None, max_work: float | None

@@ -1,27 +1,35 @@
+// borderscape's own script for the interactive maps (borderscape/webmap.py inlines it after the map
+// that folium writes). folium and its plugins make the map, the layers, the layer control, the
+// clustering (Leaflet.markercluster), the scale bar and the gesture handling (Leaflet.GestureHandling);
+// this script does only what no maintained plugin does:
+// - it fills folium's empty layers from the compact JSON of the element with id "bs-data" (dictionary-encoded
+//   popup fields, flat coordinates), with popups built as text (never as HTML);
+// - cluster icons in each layer's colour that show how many people (or sensors) they hold;
+// - a legend with a size key for those circles, collapsed behind a button on small screens;
+// - a range of years (two thumbs on one track) that filters records, sensors and coverage;
+// - place labels shown from the zoom at which they no longer overlap (chosen in Python).
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("bs-data").textContent);
-  var esc = function (s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  };
-  var map = L.map("bs-map", {zoomSnap: 0.5, minZoom: 1, maxZoom: 18});
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="A JavaScript library for interactive maps">Leaflet</a>');
-  if (data.tiles === "osm") {
-    L.tileLayer(data.osm.url, {maxZoom: 18, attribution: esc(data.osm.attribution)}).addTo(map);
-  }
-  if (data.attribution.length) {
-    map.attributionControl.addAttribution("Data: " + esc(data.attribution.join(", ")) + " (publishers and licences under “Sources”)");
-  }
-  map.fitBounds(data.bounds, {maxZoom: 12});
-  var year = null;  // null: all years
+  var node = document.getElementById("bs-data");
+  if (!node) { return; }
+  var data = JSON.parse(node.textContent);
+  var map = window[data.map];
+  if (!map) { return; }
+  var text = data.text;
+  var lang = document.documentElement.lang || "en";
+  var range = data.period ? data.period.slice() : null;
+  var wide = window.matchMedia(data.wide).matches;
+  var HEX = /^#[0-9a-fA-F]{6}$/;
 
-  function el(tag, text, cls) {
+  function el(tag, content, cls) {
     var e = document.createElement(tag);
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (content !== undefined && content !== null) { e.textContent = String(content); }
     if (cls) { e.className = cls; }
     return e;
   }
+  function colour(c) { return HEX.test(c) ? c : "#000000"; }
+  function number(n) { return Number(n).toLocaleString(lang); }
+  function diameter(n) { return Math.round(18 + 7 * Math.log10(Math.max(n, 1))); }
   function value(spec, field, i) {
     var p = spec.props[field], c = p.codes[i];
     return c < 0 ? null : p.values[c];
@@ -42,201 +50,199 @@
     return box;
   }
   function active(spec, i) {
-    if (year === null || !spec.years) { return true; }
+    if (range === null || !spec.years) { return true; }
     var y = spec.years[i];
-    return (y[0] === null || y[0] <= year) && (y[1] === null || year <= y[1]);
-  }
-  // popups are opened on the map (not bound to a marker), so that redrawing the clusters after
-  // the popup pans the map does not close it; their content is built only when clicked
-  function onClick(layer, content) {
-    layer.on("click", function (e) {
-      L.popup().setLatLng(e.latlng).setContent(content()).openOn(map);
-    });
+    return (y[0] === null || y[0] <= range[1]) && (y[1] === null || y[1] >= range[0]);
   }
   function latlngs(flat) {
     var out = [];
     for (var k = 0; k < flat.length; k += 2) { out.push([flat[k + 1], flat[k]]); }
     return out;
   }
+  function disc(fill, ink, n, hint) {
+    var d = diameter(n), box = el("span", null, "bs-cluster-disc");
+    box.style.background = fill;
+    box.style.color = ink;
+    box.style.width = box.style.height = box.style.lineHeight = d + "px";
+    box.appendChild(el("span", number(n), "bs-count"));
+    if (hint) { box.appendChild(el("span", hint, "bs-sr")); }
+    return box;
+  }
+  function clusterIcon(spec) {
+    return function (cluster) {
+      var n = 0;
+      cluster.getAllChildMarkers().forEach(function (m) { n += m.options.bsWeight; });
+      var d = diameter(n);
+      return L.divIcon({html: disc(spec.colour, spec.text, n, " " + spec.unit + ", " + spec.name + ": " + text.cluster_hint),
+                        className: "bs-cluster", iconSize: L.point(d, d)});
+    };
+  }
 
   var layers = data.layers.map(function (spec) {
-    var group = L.layerGroup(), features = [];
-    var style = {color: spec.colour, weight: spec.kind === "areas" ? 1 : 2, fillColor: spec.colour,
-                 fillOpacity: spec.fill, fill: spec.kind === "areas" && spec.fill > 0,
-                 className: "bs-" + spec.kind};
+    var group = window[spec.var];
+    spec.colour = colour(spec.colour);
+    spec.text = colour(spec.text);
+    var entry = {spec: spec, group: group, items: []};
     if (spec.kind === "points") {
+      group.options.iconCreateFunction = clusterIcon(spec);
+      group.on("clusterkeypress", function (e) {
+        if (e.originalEvent && e.originalEvent.key === "Enter") { e.layer.zoomToBounds({padding: [24, 24]}); }
+      });
+      var icon = L.divIcon({className: "bs-dot bs-shape-" + spec.shape, iconSize: [12, 12],
+                            html: '<span style="background:' + spec.colour + '"></span>'});
       var n = spec.geometry.length / 2;
-      spec.px = new Float64Array(n); spec.py = new Float64Array(n);
       for (var i = 0; i < n; i++) {
-        var p = map.project([spec.geometry[2 * i + 1], spec.geometry[2 * i]], 0);
-        spec.px[i] = p.x; spec.py[i] = p.y;
+        var m = L.marker([spec.geometry[2 * i + 1], spec.geometry[2 * i]], {
+          icon: icon, keyboard: true, title: spec.name + ": " + text.single,
+          bsWeight: spec.weights ? spec.weights[i] : 1
+        });
+        if (spec.fields.length) { m.bindPopup(popup.bind(null, spec, i)); }
+        entry.items.push(m);
       }
     } else {
-      spec.geometry.forEach(function (g, i) {
+      var style = {color: spec.colour, weight: spec.weight, fillColor: spec.colour,
+                   fillOpacity: spec.fill, fill: spec.kind === "areas" && spec.fill > 0,
+                   interactive: spec.fields.length > 0, className: "bs-" + spec.kind};
+      spec.geometry.forEach(function (g, j) {
         var shape = spec.kind === "lines"
           ? L.polyline(g.map(latlngs), style)
           : L.polygon(g.map(function (poly) { return poly.map(latlngs); }), style);
-        if (spec.fields.length) { onClick(shape, function () { return popup(spec, i); }); }
-        features.push(shape);
+        if (spec.fields.length) { shape.bindPopup(popup.bind(null, spec, j)); }
+        entry.items.push(shape);
       });
     }
-    return {spec: spec, group: group, features: features};
+    return entry;
   });
 
-  function marker(spec, lat, lng, radius, cls) {
-    return L.circleMarker([lat, lng], {radius: radius, color: "#333", weight: 1, fillColor: spec.colour,
-                                       fillOpacity: 0.75, className: cls});
-  }
-  function cellPopup(spec, cell) {
-    var box = el("div", null, "bs-popup");
-    box.appendChild(el("b", spec.name));
-    var table = el("table");
-    var rows = [["records", cell.n]];
-    if (cell.dead !== null) { rows.push(["dead", cell.dead]); }
-    if (cell.missing !== null) { rows.push(["missing", cell.missing]); }
-    if (cell.y0 !== null) { rows.push(["years", cell.y0 === cell.y1 ? cell.y0 : cell.y0 + "–" + cell.y1]); }
-    rows.forEach(function (r) {
-      var tr = el("tr"); tr.appendChild(el("th", r[0])); tr.appendChild(el("td", r[1])); table.appendChild(tr);
-    });
-    box.appendChild(table);
-    box.appendChild(el("div", "Zoom in to see single records."));
-    return box;
-  }
-  function drawPoints(entry) {
-    var spec = entry.spec, group = entry.group;
-    group.clearLayers();
-    var n = spec.px.length, scale = Math.pow(2, map.getZoom()), size = data.cluster_px;
-    var view = map.getPixelBounds().pad(0.25);
-    var cells = new Map(), k, cell;
-    for (var i = 0; i < n; i++) {
-      if (!active(spec, i)) { continue; }
-      var x = spec.px[i] * scale, y = spec.py[i] * scale;
-      if (x < view.min.x || x > view.max.x || y < view.min.y || y > view.max.y) { continue; }
-      if (!spec.cluster) {
-        var m = marker(spec, spec.geometry[2 * i + 1], spec.geometry[2 * i], 5, "bs-point");
-        if (spec.fields.length) { onClick(m, popup.bind(null, spec, i)); }
-        group.addLayer(m);
-        continue;
-      }
-      k = Math.floor(x / size) + ":" + Math.floor(y / size);
-      cell = cells.get(k);
-      if (!cell) { cell = {n: 0, sx: 0, sy: 0, first: i, dead: null, missing: null, y0: null, y1: null}; cells.set(k, cell); }
-      cell.n += 1; cell.sx += x; cell.sy += y;
-      ["dead", "missing"].forEach(function (f) {
-        if (!spec.props[f]) { return; }
-        var v = value(spec, f, i);
-        if (v !== null) { cell[f] = (cell[f] || 0) + Number(v); }
-      });
-      if (spec.years && spec.years[i][0] !== null) {
-        var yy = spec.years[i][0];
-        cell.y0 = cell.y0 === null ? yy : Math.min(cell.y0, yy);
-        cell.y1 = cell.y1 === null ? yy : Math.max(cell.y1, yy);
-      }
-    }
-    cells.forEach(function (c) {
-      var m;
-      if (c.n === 1) {
-        m = marker(spec, spec.geometry[2 * c.first + 1], spec.geometry[2 * c.first], 5, "bs-point bs-single");
-        onClick(m, popup.bind(null, spec, c.first));
-      } else {
-        var ll = map.unproject([c.sx / c.n, c.sy / c.n], map.getZoom());
-        m = marker(spec, ll.lat, ll.lng, Math.min(size / 2 - 2, 4 + 1.6 * Math.sqrt(c.n)), "bs-point bs-cluster");
-        onClick(m, cellPopup.bind(null, spec, c));
-      }
-      group.addLayer(m);
-    });
-  }
-  function drawShapes(entry) {
-    entry.features.forEach(function (f, i) {
-      var on = active(entry.spec, i), has = entry.group.hasLayer(f);
-      if (on && !has) { entry.group.addLayer(f); } else if (!on && has) { entry.group.removeLayer(f); }
-    });
-  }
   function redraw() {
     layers.forEach(function (entry) {
-      if (!map.hasLayer(entry.group)) { return; }
-      if (entry.spec.kind === "points") { drawPoints(entry); } else { drawShapes(entry); }
+      var spec = entry.spec;
+      var on = entry.items.filter(function (item, i) { return active(spec, i); });
+      if (spec.kind === "points") {
+        entry.group.clearLayers();
+        entry.group.addLayers(on);
+      } else {
+        entry.items.forEach(function (item, i) {
+          var want = active(spec, i), has = entry.group.hasLayer(item);
+          if (want && !has) { entry.group.addLayer(item); } else if (!want && has) { entry.group.removeLayer(item); }
+        });
+      }
     });
   }
 
-  // layer control: areas first so that points stay on top
-  var overlays = {};
-  var order = layers.slice().sort(function (a, b) {
-    var rank = {areas: 0, lines: 1, points: 2};
-    return rank[a.spec.kind] - rank[b.spec.kind];
-  });
-  order.forEach(function (entry) { if (entry.spec.visible) { entry.group.addTo(map); } });
-  layers.forEach(function (entry) {
-    overlays['<span class="bs-layer-name">' + esc(entry.spec.group + ": " + entry.spec.name) + "</span>"] = entry.group;
-  });
-  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  // place labels: each shown from its own zoom level (bs-minzoom-N)
+  function showPlaces() {
+    var z = map.getZoom();
+    Array.prototype.forEach.call(document.querySelectorAll(".bs-town, .bs-country"), function (label) {
+      var m = /bs-minzoom-(\d+)/.exec(label.className);
+      label.classList.toggle("bs-hidden", m !== null && Number(m[1]) > z);
+    });
+  }
 
-  // legend of the visible layers
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "bs-legend");
-    L.DomEvent.disableClickPropagation(div);
-    return div;
-  };
-  legend.addTo(map);
+  // legend: the layers shown, the size key of the circles and the place labels
+  var Legend = L.Control.extend({
+    options: {position: "bottomright"},
+    onAdd: function () {
+      var box = L.DomUtil.create("div", "bs-legend");
+      var toggle = el("button", text.legend, "bs-legend-toggle");
+      var body = el("div", null, "bs-legend-body");
+      toggle.type = "button";
+      body.id = "bs-legend-body";
+      toggle.setAttribute("aria-controls", body.id);
+      box.appendChild(toggle);
+      box.appendChild(body);
+      this.setOpen = function (open) {
+        body.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        box.classList.toggle("bs-open", open);
+      };
+      var self = this;
+      toggle.addEventListener("click", function () { self.setOpen(body.hidden); });
+      this.body = body;
+      this.setOpen(wide);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    }
+  });
+  var legend = new Legend().addTo(map);
   function updateLegend() {
-    var div = legend.getContainer();
-    div.textContent = "";
+    var body = legend.body, units = [];
+    body.textContent = "";
     layers.forEach(function (entry) {
       if (!map.hasLayer(entry.group)) { return; }
-      var row = el("div");
-      var sw = el("span", null, "bs-swatch");
-      sw.style.background = entry.spec.colour;
-      if (entry.spec.kind === "points") { sw.style.borderRadius = "50%"; }
-      if (entry.spec.kind === "lines") { sw.style.height = "3px"; sw.style.border = "none"; sw.style.verticalAlign = "3px"; }
-      row.appendChild(sw);
-      row.appendChild(el("span", entry.spec.name));
-      if (entry.spec.note) { row.appendChild(el("span", " — " + entry.spec.note, "bs-note")); }
-      div.appendChild(row);
+      var spec = entry.spec, row = el("div", null, "bs-legend-row");
+      var key = el("span", null, "bs-key bs-key-" + spec.kind + (spec.kind === "points" ? " bs-shape-" + spec.shape : ""));
+      key.style.setProperty("--bs-colour", spec.colour);
+      row.appendChild(key);
+      row.appendChild(el("span", spec.name));
+      if (spec.note) { row.appendChild(el("span", " — " + spec.note, "bs-note")); }
+      body.appendChild(row);
+      if (spec.kind === "points" && units.indexOf(spec.unit) < 0) { units.push(spec.unit); }
     });
-    if (data.simulated) { div.appendChild(el("b", "SIMULATED DATA")); }
+    if (units.length) {
+      var sizes = el("div", null, "bs-size-key");
+      sizes.appendChild(el("p", text.size_key.replace("{unit}", units[0]), "bs-note"));
+      if (units.length > 1) { sizes.appendChild(el("p", text.size_key_other.replace("{units}", units.slice(1).join(", ")), "bs-note")); }
+      var row = el("div", null, "bs-size-row");
+      data.size_key.forEach(function (n) { row.appendChild(disc("#d9d9d9", "#000000", n)); });
+      sizes.appendChild(row);
+      body.appendChild(sizes);
+    }
+    if (document.querySelector(".bs-town")) {
+      var town = el("div", null, "bs-legend-row");
+      town.appendChild(el("span", null, "bs-key bs-key-town"));
+      town.appendChild(el("span", text.towns));
+      body.appendChild(town);
+    }
+    if (document.querySelector(".bs-country")) {
+      var country = el("div", null, "bs-legend-row");
+      country.appendChild(el("span", "ABC", "bs-key-country"));
+      country.appendChild(el("span", text.countries));
+      body.appendChild(country);
+    }
+    if (data.simulated) { body.appendChild(el("b", text.simulated)); }
   }
 
-  // time slider by year
-  var years = [];
-  data.layers.forEach(function (spec) {
-    if (!spec.years) { return; }
-    spec.years.forEach(function (y) {
-      [y[0], y[1]].forEach(function (v) { if (v !== null) { years.push(v); } });
-    });
-  });
-  if (years.length) {
-    var lo = Math.min.apply(null, years), hi = Math.max.apply(null, years);
-    var slider = L.control({position: "bottomleft"});
-    slider.onAdd = function () {
-      var div = L.DomUtil.create("div", "bs-years");
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      var label = el("label", "Year: ");
-      var input = el("input");
-      input.type = "range"; input.min = String(lo - 1); input.max = String(hi); input.step = "1";
-      input.value = String(lo - 1); input.id = "bs-year";
-      input.setAttribute("aria-label", "Year shown (leftmost: all years)");
-      var shown = el("output", "all years");
-      shown.id = "bs-year-shown";
-      input.addEventListener("input", function () {
-        var v = Number(input.value);
-        year = v < lo ? null : v;
-        shown.textContent = year === null ? "all years" : String(year);
-        redraw();
-      });
-      label.appendChild(input);
-      div.appendChild(label);
-      div.appendChild(el("span", " "));
-      div.appendChild(shown);
-      return div;
-    };
-    slider.addTo(map);
+  // the range of years: two thumbs on one track, each a native, keyboard-operable range input
+  var from = document.getElementById("bs-year-from"), to = document.getElementById("bs-year-to");
+  var shown = document.getElementById("bs-years-shown");
+  var pending = false;
+  function paint() {
+    var lo = Number(from.min), span = Math.max(1, Number(from.max) - lo);
+    var track = from.parentNode;
+    track.style.setProperty("--bs-lo", (100 * (range[0] - lo) / span) + "%");
+    track.style.setProperty("--bs-hi", (100 * (range[1] - lo) / span) + "%");
+    from.setAttribute("aria-valuetext", String(range[0]));
+    to.setAttribute("aria-valuetext", String(range[1]));
+    shown.textContent = range[0] === range[1] ? String(range[0]) : range[0] + "–" + range[1];
+  }
+  function onYears(ev) {
+    var a = Number(from.value), b = Number(to.value);
+    if (a > b) {
+      if (ev.target === from) { to.value = String(a); b = a; } else { from.value = String(b); a = b; }
+    }
+    range = [a, b];
+    paint();
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; redraw(); });
+    }
+  }
+  if (from && to && shown && range) {
+    from.addEventListener("input", onYears);
+    to.addEventListener("input", onYears);
+    paint();
   }
 
-  map.on("overlayadd overlayremove", function () { redraw(); updateLegend(); });
-  map.on("zoomend moveend", redraw);
+  // on a small screen the first-screen notices start folded (their summary stays in view)
+  Array.prototype.forEach.call(document.querySelectorAll("details.bs-notices"), function (d) { d.open = wide; });
+  map.attributionControl.setPrefix("Leaflet");
+  map.on("overlayadd overlayremove", function () { updateLegend(); showPlaces(); });
+  map.on("zoomend", showPlaces);
   redraw();
   updateLegend();
+  showPlaces();
   window.borderscapeMap = map;
+  window.borderscapeRange = function () { return range ? range.slice() : null; };
 }());
