@@ -3,7 +3,9 @@
 Each check is a :class:`Comparison`: the published value and where it is published, the value
 borderscape computes from the shared data, the tolerance, whether they agree, and — when they
 differ — by how much and the likely reason (a later export, a different filter, a different
-model), said instead of hidden.  :func:`replicate` runs every check from one data folder:
+model), said instead of hidden, and the catalog ids of the data it compares (``sources``), by which
+:func:`about` picks the checks about a run's sources (the briefing's "Checks against the published
+record", :mod:`borderscape.brief`).  :func:`replicate` runs every check from one data folder:
 
 1. Bansak, Blanco, Coon & Dieringer (2025), record counts by period, from the snapshot of the
    Arizona OpenGIS records their replication repository ships (``pcome``,
@@ -21,7 +23,12 @@ model), said instead of hidden.  :func:`replicate` runs every check from one dat
    (:func:`borderscape.analyses.battery.m1_mortality.mortality_per_crossing`).
 5. The 2021 interceptions by the Libyan coast guard: IOM 32,425; Human Rights Watch / Border
    Forensics "Airborne Complicity" (2022): more than 32,400.
-6. Published Pima County summaries of the same records: 2,238 remains of undocumented border
+6. Where aerial flight tracks are supplied (``borderscape replicate --flights FILE``): the sign and size
+   of the correlation between monthly flight hours over the central Mediterranean and the monthly
+   interceptions by the Libyan coast guard, and the death rate, against "Airborne Complicity"'s
+   "moderate and statistically significant" correlation with interceptions and "no meaningful
+   impact" on the death rate (:func:`flight_correlations`).
+7. Published Pima County summaries of the same records: 2,238 remains of undocumented border
    crossers 1990–2012 (Martínez et al. 2013), 2,413 from 1990 to fiscal year 2013 (Martínez,
    Reineke, Rubio-Goldsmith & Parks 2014), and the medical examiner's yearly counts quoted in 2020
    (214 in 2007, 222 in 2010, 153 in 2019, 177 from January to September 2020), against the newest
@@ -40,6 +47,9 @@ Geogr. Anal. 24, 189–206 (the Gi* statistic of the hot-spot grid).
 IOM Missing Migrants Project (2025). ALL MED DATA 2010–2025 (12 Aug 2025).
 Human Rights Watch & Border Forensics (2022). Airborne Complicity: Frontex Aerial Surveillance
 Enables Abuse.
+Ratner, B. (2009). The correlation coefficient: its values range between +1/−1, or do they? J.
+Target. Meas. Anal. Mark. 17, 139–142 (0–0.3 weak, 0.3–0.7 moderate, 0.7–1 strong: the reading
+of "moderate" assumed here).
 Martínez, D. E. et al. (2013). A Continued Humanitarian Crisis at the Border: Undocumented Border
 Crosser Deaths Recorded by the Pima County Office of the Medical Examiner, 1990–2012. Binational
 Migration Institute, University of Arizona.
@@ -54,7 +64,7 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +79,10 @@ __all__ = [
     "BANSAK_SNAPSHOT",
     "Comparison",
     "Replication",
+    "about",
     "bansak_periods",
+    "flight_correlations",
+    "has_checks",
     "populated_cells",
     "replicate",
     "to_markdown",
@@ -89,6 +102,22 @@ HRW = (
     "Human Rights Watch & Border Forensics (2022), Airborne Complicity: Frontex Aerial Surveillance Enables "
     "Abuse ('more than 32,400' interceptions by the Libyan coast guard in 2021)"
 )
+HRW_FLIGHTS = (
+    "Human Rights Watch & Border Forensics (2022), Airborne Complicity: 'a moderate and statistically significant "
+    "relationship between drone flights and the number of interceptions carried out by the Libyan Coast Guard' "
+    "(their news release of December 2022); 'While the presence of Frontex aircraft has not had a meaningful impact on the "
+    "death rate at sea, we found a moderate and statistically significant correlation between its aerial assets "
+    "flights and the number [of interceptions]' (borderforensics.org/investigations/airborne-complicity). "
+    "No coefficient is published: 'moderate' is read as Spearman 0.3-0.7 and 'no meaningful impact' as |rho| <= 0.3 "
+    "(Ratner 2009, J. Target. Meas. Anal. Mark. 17, 139-142: 0-0.3 weak, 0.3-0.7 moderate, 0.7-1 strong)"
+)
+#: The reading of "moderate" (Spearman's rho) assumed for Airborne Complicity's correlation: 0.5 ± 0.2.
+MODERATE = (0.3, 0.7)
+#: |rho| up to this is read as "no meaningful impact" (weak or none on the same scale).
+NO_EFFECT = 0.3
+#: Fewer months than this with both flight hours and an IOM figure: the correlation is not computed.
+MIN_FLIGHT_MONTHS = 6
+NO_TRACKS = "not computed: no flight tracks supplied (`--flights FILE`)"
 
 BMI_2013 = (
     "Martínez et al. (2013), A Continued Humanitarian Crisis at the Border: Undocumented Border Crosser Deaths "
@@ -130,6 +159,14 @@ LONG_PMI = "> 6-8 months"
 
 KINDS = ("value", "at_least", "direction", "rank")
 
+#: The catalog ids each group of checks compares (the ``sources`` of its comparisons): the Arizona
+#: counts, hot-spot grid and Pima summaries; White et al.'s case-control directions; the IOM and HRW
+#: figures; the flight correlations (``flights``: a file of flight tracks, ``--flights``).
+ARIZONA = ("pcome",)
+TERRAIN = ("pcome-terrain",)
+MONTHLY = ("iom-med-monthly",)
+FLOWN = ("iom-med-monthly", "flights")
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -168,6 +205,9 @@ class Comparison:
         when there is a known cause.
     details
         Further numbers (variants, ranges) for the JSON output.
+    sources
+        The catalog ids of the data compared (``pcome``, ``iom-med-monthly`` …; ``flights`` for a
+        file of flight tracks), set by :func:`replicate`: :func:`about` selects by them.
     """
 
     id: str
@@ -183,6 +223,7 @@ class Comparison:
     how: str = ""
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -221,16 +262,17 @@ class Comparison:
         return "not computed" if a is None else ("agree" if a else "differ")
 
     def tolerance_text(self) -> str:
-        """The tolerance in words."""
+        """The tolerance in words (``exact``, ``± 2 %`` of the published value, ``± 0.5`` in the unit of
+        the values, ``same sign`` …)."""
         if self.kind == "at_least":
-            return "ours above the bound"
+            return "above the published bound"
         if self.kind == "direction":
             return "same sign"
         if self.kind == "rank":
             return "same rank" if self.tolerance == 0 else f"rank ± {self.tolerance:g}"
         if self.tolerance == 0:
             return "exact"
-        return f"± {self.tolerance:.3g}" + (" (relative)" if self.relative else f" {self.unit}".rstrip())
+        return f"± {100 * self.tolerance:.3g} %" if self.relative else f"± {self.tolerance:.3g}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record (the fields, the difference and the verdict)."""
@@ -307,7 +349,8 @@ def _bansak_counts(snapshot: pd.DataFrame, export: pd.DataFrame | None) -> list[
     return [
         Comparison(
             "bansak.pre",
-            "records before the Secure Fence Act (found 2000–2007, plus 2008 finds with PMI '> 6-8 months')",
+            "records before the Secure Fence Act (found 2000–2007, plus 2008 finds with a post-mortem interval "
+            "'> 6-8 months')",
             BANSAK,
             1215,
             float(n["pre"]),
@@ -559,7 +602,7 @@ def _white(terrain: Any, environment: Any) -> list[Comparison]:
             reason="Most likely a different model: the table carries elevation, aspect, solar radiation, MSAVI2 "
             "and an aridity index that a fuller model can adjust slope for, whereas H2 adjusts it for July heat "
             "only (Tmax and aridity are never in one model here, r ≈ −0.9); slope alone gives a larger effect "
-            "still (see how). The random points' sampling frame is undocumented, so the size depends on it.",
+            "still. The random points' sampling frame is undocumented, so the size depends on it.",
         )
     )
     # PET strongest predictor: rank of the aridity index among the covariates by |log OR per SD|, alone
@@ -634,7 +677,8 @@ def _iom(monthly: pd.DataFrame) -> list[Comparison]:
         out.append(
             Comparison(
                 "iom.cmr_rate_worst_month",
-                f"central-Mediterranean death rate in the month that differs most ({worst['month']})",
+                f"central-Mediterranean deaths per 1,000 attempted crossings in the month that differs most "
+                f"({worst['month']})",
                 IOM,
                 float(worst["iom_rate"]) * 1000,
                 float(worst["rate"]) * 1000,
@@ -678,18 +722,213 @@ def _iom(monthly: pd.DataFrame) -> list[Comparison]:
     return out
 
 
-def _duplicate_year(monthly: pd.DataFrame) -> str:
-    """Words on any calendar year whose monthly central-Mediterranean deaths copy another year's."""
+def _copied_years(monthly: pd.DataFrame) -> list[tuple[int, int]]:
+    """(a, b) for every calendar year b whose twelve monthly central-Mediterranean deaths copy year a's."""
     year = pd.to_datetime(monthly["date"]).dt.year
     deaths = pd.to_numeric(monthly["cmr"], errors="coerce")
     series = {y: tuple(deaths[year == y].tolist()) for y in sorted(set(year))}
     full = {y: s for y, s in series.items() if len(s) == 12 and not any(pd.isna(v) for v in s) and any(s)}
-    pairs = [(a, b) for a in full for b in full if a < b and full[a] == full[b]]
+    return [(int(a), int(b)) for a in full for b in full if a < b and full[a] == full[b]]
+
+
+def _duplicate_year(monthly: pd.DataFrame) -> str:
+    """Words on any calendar year whose monthly central-Mediterranean deaths copy another year's."""
+    pairs = _copied_years(monthly)
     return "; ".join(
         f"The compilation's {b} monthly deaths are an exact copy of {a}'s, so the {b} rates, IOM's and "
         f"ours alike, rest on copied deaths (they agree only because both use them; M1 leaves {b} out)"
         for a, b in pairs
     ) + ("." if pairs else "")
+
+
+# -- 6. flight activity against interceptions and the death rate (Airborne Complicity) ----------------
+
+
+def flight_hours_per_month(path: str | os.PathLike[str]) -> tuple[pd.Series, str]:
+    """Monthly flight hours over the central-Mediterranean study's sea from a file of flight tracks.
+
+    The tracks are read and checked by :func:`borderscape.layers.flights.read_flights` and counted by
+    :func:`~borderscape.layers.flights.flight_hours` inside the ``central-med`` study's box, in its
+    working CRS; the ``sea`` rows are taken as M6 takes them
+    (:func:`borderscape.analyses.battery.m6_interceptions.flight_activity`).
+
+    Returns
+    -------
+    tuple
+        The hours (index: first day of each month from the first to the last flown month) and a
+        sentence on what was read (reports kept and quarantined).
+    """
+    from borderscape.analyses.battery.m6_interceptions import flight_activity
+    from borderscape.analyses.study import load_study, working_crs
+    from borderscape.layers.flights import flight_hours, read_flights
+
+    study = load_study("central-med")
+    tracks = read_flights(path)
+    hours = flight_activity(flight_hours(tracks, study.bbox, crs=working_crs(study)), area="sea")
+    words = (
+        f"{Path(path).name}: {tracks.kept:,} position reports kept, {tracks.quarantined:,} quarantined with a reason, "
+        f"{float(hours.sum()):,.1f} flight hours inside the central-med study's sea ({study.bbox})"
+    )
+    return hours, words
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from scipy.stats import spearmanr
+
+    result = spearmanr(x, y)
+    return float(result.statistic), float(result.pvalue)
+
+
+def flight_correlations(
+    monthly: pd.DataFrame | None, hours: pd.Series | None, *, why: str = NO_TRACKS, read: str = ""
+) -> list[Comparison]:
+    """Sign and size of the monthly correlation of flight hours with Libyan interceptions and the death rate.
+
+    Spearman's rank correlation (:func:`scipy.stats.spearmanr`) over the months that have both flight
+    hours and an IOM figure: flight hours against ``interceptions_by_libyan_coast_guard``, and against
+    M1's central-Mediterranean death rate (dead and missing per attempted crossing,
+    :func:`~borderscape.analyses.battery.m1_mortality.mortality_per_crossing`), leaving out any year
+    whose deaths copy another year's.  Three rows: ``hrw.flights_interceptions_sign`` (positive, as
+    published), ``hrw.flights_interceptions_size`` (moderate: rho in :data:`MODERATE`) and
+    ``hrw.flights_death_rate`` (no meaningful impact: |rho| <= :data:`NO_EFFECT`).  The p-value is
+    reported, not judged: monthly series are autocorrelated, so it is descriptive (M6 in the battery
+    is the inferential test).
+
+    Parameters
+    ----------
+    monthly
+        The ``iom-med-monthly`` table; None when it could not be read (rows not computed, ``why``).
+    hours
+        Monthly flight hours (:func:`flight_hours_per_month`); None without tracks (rows not
+        computed with ``why``).
+    why
+        The reason of the not-computed rows.
+    read
+        Words on the tracks read, for the rows' ``how``.
+    """
+    low, high = MODERATE
+    centre, half = (low + high) / 2.0, (high - low) / 2.0
+    rows = {
+        "sign": dict(
+            id="hrw.flights_interceptions_sign",
+            what="sign of the monthly correlation of flight hours with Libyan interceptions",
+            published=centre,
+            kind="direction",
+            published_text="positive",
+        ),
+        "size": dict(
+            id="hrw.flights_interceptions_size",
+            what="size of the monthly correlation of flight hours with Libyan interceptions",
+            published=centre,
+            tolerance=half,
+            published_text=f"moderate, statistically significant (rho {low:g}-{high:g} assumed)",
+        ),
+        "death": dict(
+            id="hrw.flights_death_rate",
+            what="monthly correlation of flight hours with the central-Mediterranean death rate",
+            published=0.0,
+            tolerance=NO_EFFECT,
+            published_text=f"no meaningful impact (rho -{NO_EFFECT:g} to {NO_EFFECT:g} assumed)",
+        ),
+    }
+
+    def row(key: str, ours: float | None, *, how: str = "", reason: str = "", details: Any = None) -> Comparison:
+        spec = dict(rows[key])
+        return Comparison(
+            spec.pop("id"),
+            spec.pop("what"),
+            HRW_FLIGHTS,
+            spec.pop("published"),
+            ours,
+            unit="Spearman rho",
+            how=how,
+            reason=reason,
+            details=details or {},
+            **spec,
+        )
+
+    if monthly is None or hours is None:
+        return [row(k, None, reason=why) for k in rows]
+    from borderscape.analyses.battery.m1_mortality import mortality_per_crossing
+
+    flown = hours.rename("flight_hours").rename_axis("date").reset_index()
+    flown["month"] = pd.to_datetime(flown["date"]).dt.strftime("%Y-%m")
+    table = pd.DataFrame(
+        {
+            "month": pd.to_datetime(monthly["date"]).dt.strftime("%Y-%m"),
+            "interceptions": pd.to_numeric(monthly["interceptions_by_libyan_coast_guard"], errors="coerce"),
+        }
+    )
+    span = f"{flown['month'].min()} to {flown['month'].max()}" if len(flown) else "no month"
+    descriptive = (
+        "The p-value is descriptive only: monthly series are autocorrelated (months close in time resemble each "
+        "other), so it overstates the evidence; M6 in the battery (M6.flight_hours, its null bootstrap with AR(1) "
+        "months) is the inferential test."
+    )
+    out = []
+    both = flown.merge(table[table["interceptions"].notna()], on="month")
+    for key in ("sign", "size"):
+        how = (
+            f"Spearman's rho of monthly flight hours against interceptions_by_libyan_coast_guard (iom-med-monthly) over "
+            f"the {len(both)} months with both (tracks {span}); {read}"
+        )
+        if len(both) < MIN_FLIGHT_MONTHS or both["flight_hours"].nunique() < 2 or both["interceptions"].nunique() < 2:
+            out.append(
+                row(
+                    key,
+                    None,
+                    how=how,
+                    reason=f"not computed: {len(both)} month(s) of the tracks have an IOM figure of Libyan "
+                    f"interceptions (at least {MIN_FLIGHT_MONTHS}, not all equal, are needed)",
+                )
+            )
+            continue
+        rho, p = _spearman(both["flight_hours"].to_numpy(), both["interceptions"].to_numpy())
+        out.append(
+            row(
+                key,
+                rho,
+                how=f"{how}; rho {rho:.3f}, p {p:.3g}, n {len(both)} months",
+                reason=descriptive
+                + (
+                    ""
+                    if key == "sign"
+                    else f" Agreement is judged on the size alone (rho {low:g}-{high:g}); the publication's 'statistically "
+                    "significant' is not tested here."
+                ),
+                details={"n_months": len(both), "p_value": p, "months": [both["month"].min(), both["month"].max()]},
+            )
+        )
+    copied = [b for _, b in _copied_years(monthly)]
+    rates = mortality_per_crossing(monthly, ["central"], exclude_years=copied)
+    dead = flown.merge(rates[["month", "rate"]], on="month")
+    left_out = f"; years left out (deaths copied from another year): {', '.join(map(str, copied))}" if copied else ""
+    how = (
+        "Spearman's rho of monthly flight hours against M1's central-Mediterranean death rate (dead and missing / "
+        f"attempted crossings, iom-med-monthly) over the {len(dead)} months with both{left_out}; {read}"
+    )
+    if len(dead) < MIN_FLIGHT_MONTHS or dead["flight_hours"].nunique() < 2 or dead["rate"].nunique() < 2:
+        out.append(
+            row(
+                "death",
+                None,
+                how=how,
+                reason=f"not computed: {len(dead)} month(s) of the tracks have a death rate (at least "
+                f"{MIN_FLIGHT_MONTHS}, not all equal, are needed){left_out}",
+            )
+        )
+    else:
+        rho, p = _spearman(dead["flight_hours"].to_numpy(), dead["rate"].to_numpy())
+        out.append(
+            row(
+                "death",
+                rho,
+                how=f"{how}; rho {rho:.3f}, p {p:.3g}, n {len(dead)} months",
+                reason=descriptive,
+                details={"n_months": len(dead), "p_value": p, "years_left_out": copied},
+            )
+        )
+    return out
 
 
 # -- the whole report --------------------------------------------------------------------------------
@@ -699,7 +938,37 @@ def _not_computed(ids: list[tuple[str, str, str, float]], why: str) -> list[Comp
     return [Comparison(id_, what, cite, pub, None, reason=why) for id_, what, cite, pub in ids]
 
 
-def replicate(data_dir: str | os.PathLike[str] | None = None) -> Replication:
+def _covered(compared: tuple[str, ...], sources: Collection[str]) -> bool:
+    """Whether every source of a comparison is among ``sources`` (a comparison with none is not)."""
+    return bool(compared) and set(compared) <= set(sources)
+
+
+def has_checks(sources: Collection[str]) -> bool:
+    """Whether some check compares data of ``sources`` alone (:func:`about` would find rows).
+
+    >>> has_checks({"pcome", "ibwc-boundary"}), has_checks({"file"})
+    (True, False)
+    """
+    return any(_covered(group, sources) for group in (ARIZONA, TERRAIN, MONTHLY, FLOWN))
+
+
+def about(comparisons: Iterable[Comparison], sources: Collection[str]) -> list[Comparison]:
+    """The comparisons whose data all come from ``sources`` (catalog ids, such as the ``id`` of a
+    run's ``results.json`` sources), in their order.
+
+    >>> c = Comparison("x", "x", "c", 1, 1, sources=("iom-med-monthly", "flights"))
+    >>> about([c], {"iom-med-monthly"}), len(about([c], {"iom-med-monthly", "flights"}))
+    ([], 1)
+    """
+    return [c for c in comparisons if _covered(c.sources, sources)]
+
+
+def replicate(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    flights: str | os.PathLike[str] | None = None,
+    sources: Collection[str] | None = None,
+) -> Replication:
     """Every comparison, from the files of one data folder.
 
     Parameters
@@ -707,14 +976,25 @@ def replicate(data_dir: str | os.PathLike[str] | None = None) -> Replication:
     data_dir
         The local mirror (default ``BORDERSCAPE_DATA``).  A source that cannot be found gives
         ``not computed`` rows with the reason instead of an error.
+    flights
+        A file of aerial flight tracks (docs/flights.md: CSV of position reports or GeoJSON lines
+        with times) for the flight-activity correlations (:func:`flight_correlations`); without it
+        those rows are ``not computed``.  A file that cannot be read gives ``not computed`` rows
+        with the reason.
+    sources
+        Only the comparisons about these catalog ids (:func:`about`); the other checks are not run.
+        Default: every comparison.
 
     Returns
     -------
     Replication
-        The comparisons in a fixed order, the files read (path and sha256) and the run time.
+        The comparisons in a fixed order, each with the catalog ids of the data it compares
+        (``pcome`` for the Arizona counts, grid and Pima rows, ``pcome-terrain`` for White's,
+        ``iom-med-monthly`` for the IOM and HRW rows, and ``flights`` as well for the flight rows),
+        the files read (path and sha256) and the run time.
     """
     from borderscape.layers.catalog import get_source
-    from borderscape.layers.fetch import locate
+    from borderscape.layers.fetch import locate, sha256_file
     from borderscape.layers.ingest import ingest
 
     start = time.perf_counter()
@@ -726,11 +1006,19 @@ def replicate(data_dir: str | os.PathLike[str] | None = None) -> Replication:
         files.extend({"source": source_id, "path": f["path"], "sha256": f["sha256"]} for f in layer.report.files)
         return layer
 
-    def step(ids: list[tuple[str, str, str, float]], run: Callable[[], list[Comparison]]) -> None:
+    def wanted(compared: tuple[str, ...]) -> bool:
+        return sources is None or _covered(compared, sources)
+
+    def step(
+        compared: tuple[str, ...], ids: list[tuple[str, str, str, float]], run: Callable[[], list[Comparison]]
+    ) -> None:
+        if not wanted(compared):
+            return
         try:
-            comparisons.extend(run())
+            found = run()
         except BorderscapeError as exc:
-            comparisons.extend(_not_computed(ids, str(exc)))
+            found = _not_computed(ids, str(exc))
+        comparisons.extend(dataclasses.replace(c, sources=compared) for c in found)
 
     def arizona() -> list[Comparison]:
         found = locate("pcome", data_dir=data_dir)
@@ -751,6 +1039,7 @@ def replicate(data_dir: str | os.PathLike[str] | None = None) -> Replication:
         return _bansak_counts(snapshot, export) + _bansak_grid(snapshot) + pima
 
     step(
+        ARIZONA,
         [
             ("bansak.pre", "records before the Secure Fence Act", BANSAK, 1215),
             ("bansak.post", "records after the Secure Fence Act", BANSAK, 1826),
@@ -769,15 +1058,34 @@ def replicate(data_dir: str | os.PathLike[str] | None = None) -> Replication:
             environment = None
         return _white(terrain, environment)
 
-    step([("white.slope_direction", "direction of the slope effect", WHITE, -1.094)], white)
+    step(TERRAIN, [("white.slope_direction", "direction of the slope effect", WHITE, -1.094)], white)
+    monthly: dict[str, pd.DataFrame] = {}
+
+    def iom() -> list[Comparison]:
+        monthly["frame"] = read("iom-med-monthly").frame
+        return _iom(monthly["frame"])
+
     step(
+        MONTHLY,
         [
             ("iom.cmr_rates_months", "central-Mediterranean monthly death rates", IOM, math.nan),
             ("iom.libya_2021", "Libyan interceptions 2021", IOM, 32425),
             ("hrw.libya_2021", "Libyan interceptions 2021", HRW, 32400),
         ],
-        lambda: _iom(read("iom-med-monthly").frame),
+        iom,
     )
+    if wanted(FLOWN):
+        hours, why, words = None, NO_TRACKS, ""
+        if flights is not None:
+            try:
+                hours, words = flight_hours_per_month(flights)
+                files.append({"source": "flights", "path": str(flights), "sha256": sha256_file(Path(flights))})
+            except BorderscapeError as exc:
+                why = f"not computed: the flight tracks {Path(flights).name} could not be used: {exc}"
+        if "frame" not in monthly and hours is not None:
+            why = "not computed: the IOM monthly table (iom-med-monthly) was not found"
+        found = flight_correlations(monthly.get("frame"), hours, why=why, read=words)
+        comparisons.extend(dataclasses.replace(c, sources=FLOWN) for c in found)
     return Replication(tuple(comparisons), tuple(files), time.perf_counter() - start)
 
 
@@ -814,7 +1122,8 @@ def to_markdown(result: Replication) -> str:
         )
     lines += ["", "## How each was computed, and why it differs", ""]
     for c in result.comparisons:
-        lines.append(f"- `{c.id}` — **{c.verdict}**. Published: {c.citation}. Ours: {c.how or '—'}.")
+        data = ", ".join(f"`{s}`" for s in c.sources) or "—"
+        lines.append(f"- `{c.id}` — **{c.verdict}**. Data: {data}. Published: {c.citation}. Ours: {c.how or '—'}.")
         if c.reason:
             lines.append(f"  {'Reason' if c.verdict == 'differ' else 'Note'}: {c.reason}")
     lines += ["", "## Files read", ""]

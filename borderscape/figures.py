@@ -177,9 +177,55 @@ def _figure(
     return fig, flat[:panels]
 
 
-def _interventions(ax, dates: Sequence[object]) -> None:
-    for date in dates:
-        ax.axvline(pd.Timestamp(date), color="#777777", lw=0.8, ls="--")
+def _dated(interventions: Sequence[object], first: Any, last: Any) -> list[tuple[int, pd.Timestamp, str]]:
+    """The interventions that fall between ``first`` and ``last`` as (number, date, name).
+
+    An intervention is a date, a ``(date, name)`` pair or an object with ``date`` and ``name``
+    (:class:`borderscape.analyses.study.Intervention`).  Its number is its place in the study's list
+    (from 1), so one number names one event in every figure and in the briefing's key."""
+    out = []
+    for i, item in enumerate(interventions, 1):
+        if isinstance(item, tuple):
+            date, name = item
+        else:
+            date, name = getattr(item, "date", item), getattr(item, "name", "")
+        when = pd.Timestamp(date)
+        if pd.notna(first) and pd.notna(last) and pd.Timestamp(first) <= when <= pd.Timestamp(last):
+            out.append((i, when, str(name)))
+    return out
+
+
+def _key(shown: Sequence[tuple[int, pd.Timestamp, str]]) -> str:
+    """Footer text naming the numbered dashed lines (empty when none has a name)."""
+    if not any(name for *_, name in shown):
+        return ""
+    return " Dashed lines: " + "; ".join(f"{i} {name} ({when:%Y-%m-%d})" for i, when, name in shown) + "."
+
+
+def _interventions(ax, shown: Sequence[tuple[int, pd.Timestamp, str]], *, numbered: bool = True) -> None:
+    """Dashed vertical lines at the interventions, numbered at the top of the panel (the key is in the
+    footer; lines closer than two months share one label)."""
+    named = any(name for *_, name in shown)
+    labels: list[tuple[pd.Timestamp, list[str]]] = []
+    for i, when, _ in shown:
+        ax.axvline(when, color="#777777", lw=0.8, ls="--")
+        if labels and (when - labels[-1][0]).days < 62:
+            labels[-1][1].append(str(i))
+        else:
+            labels.append((when, [str(i)]))
+    if named and numbered:
+        for when, numbers in labels:
+            ax.annotate(
+                ", ".join(numbers),
+                (when, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#444444",
+            )
 
 
 def hardship_over_time(
@@ -199,9 +245,11 @@ def hardship_over_time(
         Dates drawn as dashed vertical lines.
     """
     measures = list(dict.fromkeys(table["measure"]))
+    years = pd.to_datetime(table["year"].astype(str) + "-07-01")
+    shown = _dated(interventions, years.min() - pd.DateOffset(months=6), years.max() + pd.DateOffset(months=6))
     fig, axes = _figure(
         "Hardship at recovered remains, by year (median and interquartile range)",
-        footer,
+        footer + _key(shown),
         simulated=simulated,
         panels=max(1, len(measures)),
     )
@@ -213,7 +261,7 @@ def hardship_over_time(
         ax.fill_between(x, scale * part["q25"], scale * part["q75"], color=colour, alpha=0.25, lw=0)
         ax.plot(x, scale * part["median"], color=colour, marker="o", ms=3)
         ax.set_ylabel("\n".join(textwrap.wrap(f"{measure} ({unit})", 28)), fontsize=8, parse_math=False)
-        _interventions(ax, interventions)
+        _interventions(ax, shown, numbered=ax is axes[0])
     return fig
 
 
@@ -226,8 +274,11 @@ def mortality_over_time(
     ``encounters`` columns (months without encounters left out).
     """
     table = table[pd.to_numeric(table["encounters"], errors="coerce") > 0]
-    fig, (ax,) = _figure("Recovered remains per 10,000 Border Patrol encounters, by month", footer, simulated=simulated)
     table = table.assign(month=pd.to_datetime(table["month"]))
+    shown = _dated(interventions, table["month"].min(), table["month"].max())
+    fig, (ax,) = _figure(
+        "Recovered remains per 10,000 Border Patrol encounters, by month", footer + _key(shown), simulated=simulated
+    )
     ax.plot(
         table["month"],
         1e4 * table["deaths"].astype(float) / table["encounters"].astype(float),
@@ -235,9 +286,7 @@ def mortality_over_time(
         lw=1.2,
     )
     ax.set_ylabel("remains per 10,000 encounters", fontsize=8)
-    _interventions(
-        ax, [d for d in interventions if len(table) and table["month"].min() <= pd.Timestamp(d) <= table["month"].max()]
-    )
+    _interventions(ax, shown)
     return fig
 
 
@@ -249,8 +298,13 @@ def mortality_per_crossing(
     ``table`` has ``route``, ``month``, ``rate``, ``ci_low`` and ``ci_high`` (rates as shares).
     """
     routes = list(dict.fromkeys(table["route"]))
+    months = pd.to_datetime(table["month"])
+    shown = _dated(interventions, months.min(), months.max())
     fig, axes = _figure(
-        "Dead and missing per 1,000 attempted sea crossings, by month", footer, simulated=simulated, panels=len(routes)
+        "Dead and missing per 1,000 attempted sea crossings, by month",
+        footer + _key(shown),
+        simulated=simulated,
+        panels=len(routes),
     )
     for ax, route, colour in zip(axes, routes, PALETTE):
         part = (
@@ -266,10 +320,7 @@ def mortality_per_crossing(
         ax.plot(part["month"], 1e3 * part["rate"], color=colour, lw=1.2)
         ax.set_ylabel(f"{route}\nper 1,000", fontsize=8, parse_math=False)
         ax.set_ylim(bottom=0)
-        _interventions(
-            ax,
-            [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()],
-        )
+        _interventions(ax, shown, numbered=ax is axes[0])
     return fig
 
 
@@ -278,32 +329,46 @@ def pullback_share(table: pd.DataFrame, *, footer: str, simulated: bool = False,
     exact 95 % intervals, above the boats Frontex records as first detected by aircraft (M6).
 
     ``table`` is M6's ``m6_monthly``: ``month``, ``pullback_share``, ``ci_low``, ``ci_high`` (shares) and
-    ``aerial_detections`` (boats).  Months without a share are gaps, not interpolated lines.
+    ``aerial_detections`` (boats), optionally ``used`` (False: a month M6 leaves out, drawn grey and
+    named in the footer with its ``left_out`` reason).  Months without a share are gaps, not
+    interpolated lines.
     """
-    fig, (top, bottom) = _figure(
-        "Crossings ended by the Libyan coast guard (share, by month) and boats first seen from the air",
-        footer,
-        simulated=simulated,
-        panels=2,
-    )
+    frame = table.assign(month=lambda t: pd.to_datetime(t["month"].astype(str))).set_index("month").sort_index()
+    used = frame["used"].astype("boolean").fillna(False) if "used" in frame else pd.Series(True, index=frame.index)
     part = (
-        table.assign(month=lambda t: pd.to_datetime(t["month"].astype(str)))
-        .set_index("month")
-        .sort_index()[["pullback_share", "ci_low", "ci_high", "aerial_detections"]]
+        frame[["pullback_share", "ci_low", "ci_high", "aerial_detections"]]
         .astype(float)
         .dropna(how="all", subset=["pullback_share", "aerial_detections"])
         .asfreq("MS")
-        .reset_index()
     )
-    top.fill_between(part["month"], 100 * part["ci_low"], 100 * part["ci_high"], color=PALETTE[0], alpha=0.25, lw=0)
-    top.plot(part["month"], 100 * part["pullback_share"], color=PALETTE[0], lw=1.2)
+    used = used.reindex(part.index).fillna(False).astype(bool)
+    part = part.reset_index()
+    shown = _dated(interventions, part["month"].min(), part["month"].max()) if len(part) else []
+    dropped = frame.index[~frame.index.isin(used[used].index) & frame["pullback_share"].notna()]
+    why = sorted(set(frame.loc[dropped, "left_out"].dropna().astype(str)) - {""}) if "left_out" in frame else []
+    note = (
+        f" Grey: {len(dropped)} month(s) the analysis leaves out ({'; '.join(why) or 'not used'})."
+        if len(dropped)
+        else ""
+    )
+    fig, (top, bottom) = _figure(
+        "Crossings ended by the Libyan coast guard (share, by month) and boats first seen from the air",
+        footer + note + _key(shown),
+        simulated=simulated,
+        panels=2,
+    )
+    share, low, high = (100 * part[c] for c in ("pullback_share", "ci_low", "ci_high"))
+    kept = used.to_numpy()
+    top.fill_between(part["month"], low.where(kept), high.where(kept), color=PALETTE[0], alpha=0.25, lw=0)
+    top.plot(part["month"], share.where(kept), color=PALETTE[0], lw=1.2)
+    if not kept.all():
+        top.plot(part["month"], share.where(~kept), color="#999999", lw=1.0, ls=":")
     top.set_ylabel("returned to Libya\n(% of attempts)", fontsize=8, parse_math=False)
     top.set_ylim(bottom=0)
     bottom.bar(part["month"], part["aerial_detections"].fillna(0.0), width=25, color=PALETTE[1])
     bottom.set_ylabel("boats first seen\nfrom the air (Frontex)", fontsize=8, parse_math=False)
-    shown = [d for d in interventions if len(part) and part["month"].min() <= pd.Timestamp(d) <= part["month"].max()]
-    for ax in (top, bottom):
-        _interventions(ax, shown)
+    _interventions(top, shown)
+    _interventions(bottom, shown, numbered=False)
     return fig
 
 

@@ -446,6 +446,16 @@ class Translator:
         digits (``= 0.031``), in this language's digits."""
         return f"< {self.number(0.001)}" if p < 0.001 else f"= {self.number(p, 2)}"
 
+    def interval(self, low: float, high: float, digits: int = 3) -> str:
+        """An interval as a table writes it: ``[5.85, 7.54]``, and with a semicolon where the comma
+        is the decimal sign (``[5,85; 7,54]``).
+
+        >>> Translator("en").interval(5.85, 7.54), Translator("fr").interval(5.85, 7.54)
+        ('[5.85, 7.54]', '[5,85; 7,54]')
+        """
+        sep = "; " if "," in format_decimal(0.5, locale=self.locale) else ", "
+        return f"[{self.number(low, digits)}{sep}{self.number(high, digits)}]"
+
     def localize(self, text: str) -> str:
         """The numbers and dates of an English text written this language's way: periods
         ``2000-01-10/2006-09-20`` and dates ``2006-09-21`` by :meth:`period` and :meth:`date`,

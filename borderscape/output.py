@@ -290,7 +290,7 @@ def write_figures(
 
     log = logging.getLogger(__name__)
     records = assembled.records
-    dates = [i.date for i in study.interventions]
+    dates = list(study.interventions)  # drawn as numbered dashed lines, named in the footer
     maritime = study.battery == "maritime"
     drawers: list[tuple[str, Callable[[], Any]]] = [
         ("study_area", lambda: area_figure(study, assembled, battery, simulated=simulated))

@@ -25,6 +25,7 @@ import shapely
 from borderscape import webmap
 from borderscape.errors import InputError
 from borderscape.figures import SIMULATED
+from borderscape.i18n import N_, Translator
 
 FORMATS = ("png", "svg", "pdf")
 #: Mean radius of the Earth used by Web Mercator (EPSG:3857), metres.
@@ -33,6 +34,8 @@ R = 6378137.0
 CELLS_ACROSS = 14
 #: CSS pixels per inch, to relate the figure's size to the interactive map's zoom levels.
 PX_PER_INCH = 96.0
+#: The legend's line before the size key.
+CIRCLES = N_("Numbers in circles: {units} nearby")
 
 
 def diameter_px(n: float) -> float:
@@ -81,6 +84,7 @@ def static_map(
     credit: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     width_in: float = 10.0,
+    lang: str = "en",
 ) -> Any:
     """A matplotlib figure of the map of ``gathered`` (the layers shown when the interactive map opens).
 
@@ -94,6 +98,8 @@ def static_map(
         Where the GSHHG coastlines and borders are looked for.
     width_in
         Width of the figure, inches.
+    lang
+        The language of its texts, numbers and country names, as the interactive map's.
 
     Returns
     -------
@@ -109,6 +115,8 @@ def static_map(
 
     from borderscape import basemap as basemap_module
 
+    tr = Translator(lang)
+    _ = tr.gettext
     layers = [ly for ly in webmap._ordered(gathered.layers) if ly.visible]
     west, south, east, north = gathered.bbox if gathered.bbox is not None else webmap._bounds(gathered.layers)
     (x0, x1), (y0, y1) = mercator(np.array([west, east]), np.array([south, north]))
@@ -123,14 +131,11 @@ def static_map(
     else:
         pad = ((y1 - y0) * map_w / map_h - (x1 - x0)) / 2
         x0, x1 = x0 - pad, x1 + pad
-    heading = title if title is not None else gathered.title
+    heading = title if title is not None else tr.text(gathered.title)
     if gathered.simulated:
-        heading = f"{SIMULATED} — {heading}"
-    period = webmap._period(gathered.layers)
-    records = [ly for ly in gathered.layers if ly.group == "Remains and incidents" and ly.kind == "points"]
-    if subtitle is None and records and period is not None:
-        years = f"{period[0]}–{period[1]}" if period[0] != period[1] else str(period[0])
-        subtitle = "; ".join(f"{len(ly.frame):,} records of {ly.name}" for ly in records) + f", {years}"
+        heading = f"{_(SIMULATED)} — {heading}"
+    if subtitle is None:
+        subtitle = webmap.default_subtitle(gathered.layers, tr)
     head_lines = textwrap.wrap(heading, 80)
     sub_lines = textwrap.wrap(subtitle or "", 120)
     head_in = 0.3 + 0.25 * len(head_lines) + 0.18 * len(sub_lines)
@@ -147,8 +152,9 @@ def static_map(
             border_lines=borders,
             tolerance=max(east - west, north - south) / 1500,
             label_box=(west, south, east, north),
+            lang=tr.locale,
         )
-    sources, _ = webmap._sources_with_layers(gathered.sources, gathered.layers)
+    sources, _ids = webmap._sources_with_layers(gathered.sources, gathered.layers)
     if base is not None:
         sources += [s for s in base.sources if s["id"] not in {x.get("id") for x in sources}]
     drawn = {ly.source for ly in gathered.layers} | {"gshhg", "geonames"}
@@ -156,12 +162,13 @@ def static_map(
     for s in sources:
         if s.get("id") in drawn:
             name = str(s.get("publisher", "")).split(" (", 1)[0]
-            licence = str(s.get("licence", ""))
+            licence = tr.text(str(s.get("licence", "")))
             entry = f"{name} ({licence})" if licence and len(licence) < 40 else name
             if entry not in publishers:
                 publishers.append(entry)
-    footer = "Sources: " + "; ".join(publishers) + "." + (f" Map: {credit}." if credit else "")
-    footer += " " + webmap.MAP_CAVEAT
+    sources_word, map_word = _("Sources:"), _("Map:")
+    footer = f"{sources_word} {'; '.join(publishers)}." + (f" {map_word} {credit}." if credit else "")
+    footer += " " + _(webmap.MAP_CAVEAT)
     foot_lines = textwrap.wrap(footer, 150)
     foot_in = 0.15 + 0.14 * len(foot_lines)
     height = head_in + map_h + foot_in + 0.2
@@ -207,11 +214,11 @@ def static_map(
                 PolyCollection(rings, facecolors=colour, alpha=max(ly.fill, 0.001), edgecolors="none", zorder=2)
             )
             ax.add_collection(PolyCollection(rings, facecolors="none", edgecolors=colour, linewidths=0.8, zorder=2))
-            handles.append(Patch(facecolor=colour, alpha=0.6, edgecolor=colour, label=ly.name))
+            handles.append(Patch(facecolor=colour, alpha=0.6, edgecolor=colour, label=webmap.shown_name(ly, tr)))
         elif ly.kind == "lines":
             width = webmap._line_weight(ly) * 0.5
             ax.add_collection(LineCollection(lines_of(geoms), colors=colour, linewidths=width, zorder=3))
-            handles.append(Line2D([], [], color=colour, lw=width * 1.5, label=ly.name))
+            handles.append(Line2D([], [], color=colour, lw=width * 1.5, label=webmap.shown_name(ly, tr)))
         else:
             pts = shapely.get_coordinates(
                 shapely.centroid(geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))])
@@ -222,7 +229,11 @@ def static_map(
             marker = {"circle": "o", "square": "s", "diamond": "D"}[webmap._shape(ly)]
             if not ly.cluster:  # a few sites: each its own small marker, as the interactive map shows them
                 ax.scatter(x, y, s=22, marker=marker, color=colour, edgecolors="#1a1a1a", lw=0.5, zorder=5)
-                handles.append(Line2D([], [], marker=marker, color=colour, mec="#1a1a1a", ls="", ms=5, label=ly.name))
+                handles.append(
+                    Line2D(
+                        [], [], marker=marker, color=colour, mec="#1a1a1a", ls="", ms=5, label=webmap.shown_name(ly, tr)
+                    )
+                )
                 continue
             weights = webmap._weights(ly)
             w = np.ones(len(x)) if weights is None else np.asarray(weights, float)[: len(x)]
@@ -231,11 +242,11 @@ def static_map(
             agg = frame.groupby(["i", "j"]).agg(x=("x", "mean"), y=("y", "mean"), n=("w", "sum")).reset_index()
             sizes = (np.array([diameter_px(n) for n in agg["n"]]) * 0.75) ** 2  # points²
             ax.scatter(agg["x"], agg["y"], s=sizes, marker=marker, color=colour, edgecolors="#1a1a1a", lw=0.6, zorder=5)
-            for _, r in agg.iterrows():
+            for _cell, r in agg.iterrows():
                 ax.text(
                     r["x"],
                     r["y"],
-                    f"{int(r['n']):,}",
+                    tr.integer(r["n"]),
                     ha="center",
                     va="center",
                     fontsize=5.5,
@@ -244,7 +255,9 @@ def static_map(
                     zorder=6,
                     clip_on=True,
                 )
-            handles.append(Line2D([], [], marker=marker, color=colour, mec="#1a1a1a", ls="", ms=7, label=ly.name))
+            handles.append(
+                Line2D([], [], marker=marker, color=colour, mec="#1a1a1a", ls="", ms=7, label=webmap.shown_name(ly, tr))
+            )
     # a pale box behind labels (a stroked halo would turn the text into outlines in SVG and PDF)
     halo = {"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.65, "linewidth": 0}
     if base is not None:
@@ -262,24 +275,31 @@ def static_map(
                 ax.plot([px], [py], "o", ms=2.5, color="#333333", zorder=4)
                 ax.text(px + cell * 0.15, py, p.name, ha="left", va="center", fontsize=6.5, color="#262626",
                         bbox=halo, zorder=4, clip_on=True)  # fmt: skip
-        handles.append(Line2D([], [], marker="o", color="#333333", ls="", ms=3, label="Town or city (GeoNames)"))
+        handles.append(Line2D([], [], marker="o", color="#333333", ls="", ms=3, label=_("Town or city (GeoNames)")))
     # scale bar: true length at the middle latitude (Web Mercator stretches by 1 / cos φ)
     metres, bar = scale_bar(x1 - x0, (south + north) / 2)
     bx, by = x0 + 0.03 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([bx, bx + bar], [by, by], color="#000000", lw=2.5, zorder=7, solid_capstyle="butt")
-    ax.text(bx + bar / 2, by + 0.012 * (y1 - y0), f"{metres / 1e3:g} km", ha="center", va="bottom", fontsize=7,
+    ax.text(bx + bar / 2, by + 0.012 * (y1 - y0), f"{tr.number(metres / 1e3)} km", ha="center", va="bottom", fontsize=7,
             bbox=halo, zorder=7)  # fmt: skip
     if any(ly.kind == "points" and ly.cluster for ly in layers):
         for n in webmap.SIZE_KEY[1:]:
             handles.append(
                 Line2D(
-                    [], [], marker="o", color="#d9d9d9", mec="#1a1a1a", ls="", ms=diameter_px(n) * 0.75, label=f"{n:,}"
+                    [],
+                    [],
+                    marker="o",
+                    color="#d9d9d9",
+                    mec="#1a1a1a",
+                    ls="",
+                    ms=diameter_px(n) * 0.75,
+                    label=tr.integer(n),
                 )
             )
-        units = sorted({webmap._unit(ly) for ly in layers if ly.kind == "points" and ly.cluster})
+        units = sorted({_(webmap._unit(ly)) for ly in layers if ly.kind == "points" and ly.cluster})
         handles.insert(
             len(handles) - 3,
-            Line2D([], [], ls="", label=f"Numbers in circles: {' / '.join(units)} nearby"),
+            Line2D([], [], ls="", label=_(CIRCLES).replace("{units}", " / ".join(units))),
         )
     ax.legend(
         handles=handles,
@@ -315,7 +335,7 @@ def write_static_map(
     dpi
         Resolution of a PNG, dots per inch.
     **options
-        ``title``, ``subtitle``, ``credit``, ``data_dir`` (:func:`static_map`).
+        ``title``, ``subtitle``, ``credit``, ``data_dir``, ``lang`` (:func:`static_map`).
 
     Returns
     -------

@@ -48,6 +48,7 @@ import shapely
 from borderscape.errors import BorderscapeError, CRSError, InputError
 from borderscape.figures import SIMULATED, usable
 from borderscape.geo.files import write_text_atomic
+from borderscape.i18n import N_, Translator
 from borderscape.layers.catalog import CATALOG
 from borderscape.layers.schemas import DEATHS, SENSORS
 
@@ -63,6 +64,8 @@ OKABE_ITO = {
     "black": "#000000",
 }
 GREY = "#8C8C8C"
+#: The banner and first caveat of a map of a generated world.
+SIMULATED_WORLD = N_("SIMULATED DATA: a generated world; nothing here is a real place, tower or person.")
 #: Hot spots: Paul Tol's "wine" (Tol 2021, colour-blind safe), far from the vermillion of remains for every
 #: kind of colour vision (tests/test_webmap.py).
 WINE = "#882255"
@@ -74,21 +77,31 @@ FIELDS = {
     "sensors": ("kind", "deployment", "height_m", "active"),
     "context": ("name", "fullname", "feature", "kind", "type", "operation", "rcc", "country_iso3"),
 }
+#: The popup's name of each field (translated where shown).
 LABELS = {
-    "date": "date (month)",
-    "location_precision": "location precision",
-    "source_id": "source",
-    "height_m": "height (m)",
-    "active": "active (years)",
-    "fullname": "name",
-    "rcc": "rescue centre",
-    "country_iso3": "country",
-    "count": "records in cell",
-    "gi_z": "Gi* z-score",
-    "period": "period",
-    "energy_kj": "energy (kJ)",
-    "length_m": "length (m)",
-    "epoch": "coverage from",
+    "date": N_("date (month)"),
+    "dead": N_("dead"),
+    "missing": N_("missing"),
+    "cause": N_("cause"),
+    "location_precision": N_("location precision"),
+    "source_id": N_("source"),
+    "kind": N_("kind"),
+    "deployment": N_("deployment"),
+    "height_m": N_("height (m)"),
+    "active": N_("active (years)"),
+    "name": N_("name"),
+    "fullname": N_("name"),
+    "feature": N_("feature"),
+    "type": N_("type"),
+    "operation": N_("operation"),
+    "rcc": N_("rescue centre"),
+    "country_iso3": N_("country"),
+    "count": N_("records in cell"),
+    "gi_z": N_("Gi* z-score"),
+    "period": N_("period"),
+    "energy_kj": N_("energy (kJ)"),
+    "length_m": N_("length (m)"),
+    "epoch": N_("coverage from"),
 }
 #: Decimals kept in coordinates: deaths ~100 m, everything else ~10 m.
 DEATHS_DECIMALS = 3
@@ -101,31 +114,39 @@ CLUSTER_PX = 48
 CLUSTER_SENSORS_ABOVE = 500
 TILES = ("none", "osm")
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
-PRIVACY_CAVEAT = (
+OSM_ATTRIBUTION = N_("© OpenStreetMap contributors (ODbL)")
+PRIVACY_CAVEAT = N_(
     "Privacy: the map shows no record id, name, age or sex; dates of deaths are shown to the month "
     "and their positions rounded to 0.001° (about 100 m); places with several records are "
     "aggregated into circles whose area grows with the count."
 )
-MAP_CAVEAT = (
+MAP_CAVEAT = N_(
     "Remains and incidents are shown where they were found or reported, not where people walked or "
     "sailed; deaths are undercounted."
 )
 #: Study roles drawn on a study map: role -> (group, name, colour); roles not listed are not drawn.
+#: Layer names and groups are kept in English (the keys of run folders) and translated where shown.
 ROLES = {
-    "deaths": ("Remains and incidents", None, OKABE_ITO["vermillion"]),
-    "incidents": ("Remains and incidents", None, OKABE_ITO["yellow"]),
-    "towers": ("Surveillance", "Surveillance towers", OKABE_ITO["blue"]),
-    "coastal_stations": ("Surveillance", "Coastal radar stations", OKABE_ITO["blue"]),
-    "aerial_tracks": ("Surveillance", "Aerial surveillance tracks", OKABE_ITO["blue"]),
-    "operational_areas": ("Surveillance", "Operational areas", OKABE_ITO["blue"]),
-    "sar_regions": ("Context", "Search and rescue regions", "#4D4D4D"),
-    "border": ("Context", "Border", OKABE_ITO["black"]),
-    "coastline": ("Context", "Coastline", GREY),
-    "roads": ("Context", "Roads", GREY),
-    "water_stations": ("Context", "Water stations", OKABE_ITO["sky_blue"]),
-    "stations": ("Context", "Border Patrol stations", OKABE_ITO["yellow"]),
+    "deaths": (N_("Remains and incidents"), None, OKABE_ITO["vermillion"]),
+    "incidents": (N_("Remains and incidents"), None, OKABE_ITO["yellow"]),
+    "towers": (N_("Surveillance"), N_("Surveillance towers"), OKABE_ITO["blue"]),
+    "coastal_stations": (N_("Surveillance"), N_("Coastal radar stations"), OKABE_ITO["blue"]),
+    "aerial_tracks": (N_("Surveillance"), N_("Aerial surveillance tracks"), OKABE_ITO["blue"]),
+    "operational_areas": (N_("Surveillance"), N_("Operational areas"), OKABE_ITO["blue"]),
+    "sar_regions": (N_("Context"), N_("Search and rescue regions"), "#4D4D4D"),
+    "border": (N_("Context"), N_("Border"), OKABE_ITO["black"]),
+    "coastline": (N_("Context"), N_("Coastline"), GREY),
+    "roads": (N_("Context"), N_("Roads"), GREY),
+    "water_stations": (N_("Context"), N_("Water stations"), OKABE_ITO["sky_blue"]),
+    "stations": (N_("Context"), N_("Border Patrol stations"), OKABE_ITO["yellow"]),
 }
+
+#: The layer of the boats a Frontex aircraft saw first (the incidents' ``detector_type`` of the aerial class),
+#: drawn apart from the other incidents in a colour of its own.
+AERIAL_DETECTIONS = N_("Boats first seen from the air (Frontex detection positions)")
+AERIAL_COLOUR = OKABE_ITO[
+    "black"
+]  # the only palette colour CVD-distinct from remains, incidents, areas, coverage and hot spots
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,6 +248,15 @@ def _month_text(dates: pd.Series, precision: pd.Series | None) -> pd.Series:
     return text.astype("object").where(d.notna().to_numpy(), None)
 
 
+def _active_years(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The first and last year of each row from ``active_from``/``active_to`` (missing: open-ended)."""
+    none = pd.Series(pd.NA, index=rows.index, dtype="Int64")
+    return (
+        _year(rows["active_from"]) if "active_from" in rows.columns else none,
+        _year(rows["active_to"]) if "active_to" in rows.columns else none,
+    )
+
+
 def layers_from_frame(
     frame: gpd.GeoDataFrame,
     *,
@@ -272,7 +302,7 @@ def layers_from_frame(
         colours = [colour, *(c for c in SENSOR_COLOURS if c != colour)]
         unknown = frame[frame["kind"].isna()]
         parts = [(k, frame[frame["kind"].astype("string") == k]) for k in kinds]
-        parts += [("kind not stated", unknown)] if len(unknown) else []
+        parts += [(N_("kind not stated"), unknown)] if len(unknown) else []
         return [
             layer
             for i, (k, part) in enumerate(parts)
@@ -297,16 +327,7 @@ def layers_from_frame(
         for c in ("dead", "missing", "cause", "location_precision", "source_id"):
             out[c] = rows[c].to_numpy() if c in rows.columns else None
     elif kind == "sensors":
-        first = (
-            _year(rows["active_from"])
-            if "active_from" in rows.columns
-            else pd.Series(pd.NA, index=rows.index, dtype="Int64")
-        )
-        last = (
-            _year(rows["active_to"])
-            if "active_to" in rows.columns
-            else pd.Series(pd.NA, index=rows.index, dtype="Int64")
-        )
+        first, last = _active_years(rows)
         out["year_from"], out["year_to"] = first.to_numpy(), last.to_numpy()
         years = ("year_from", "year_to")
         out["active"] = [
@@ -320,6 +341,11 @@ def layers_from_frame(
         for c in FIELDS["context"]:
             if c in rows.columns:
                 out[c] = rows[c].to_numpy()
+        if {"active_from", "active_to"} & set(rows.columns):
+            # a dated context feature (the Libyan search-and-rescue region from 2018) follows the time slider
+            first, last = _active_years(rows)
+            out["year_from"], out["year_to"] = first.to_numpy(), last.to_numpy()
+            years = ("year_from", "year_to")
     fields = tuple(c for c in FIELDS[kind] if c in out.columns and out[c].notna().any())
     families = _family(out.geometry)
     layers = []
@@ -383,14 +409,14 @@ def coverage_layers(rasters: Mapping[str, Any], *, until: int | None = None) -> 
         layers.append(
             MapLayer(
                 name=f"Coverage from {date}",
-                group="Coverage",
+                group=N_("Coverage"),
                 kind="areas",
                 frame=frame,
                 fields=("epoch",),
                 colour=OKABE_ITO["sky_blue"],
                 years=("year_from", "year_to"),
                 visible=i == len(epochs) - 1,
-                note="what sensors could see (modelled), not what was watched",
+                note=N_("what sensors could see (modelled), not what was watched"),
             )
         )
     return layers
@@ -412,8 +438,8 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
     if isinstance(routes, gpd.GeoDataFrame) and len(routes):
         r = routes.to_crs("EPSG:4326")
         for kind, name, colour in (
-            ("unconstrained", "Modelled routes, unconstrained", OKABE_ITO["green"]),
-            ("avoiding", "Modelled routes avoiding coverage", OKABE_ITO["orange"]),
+            ("unconstrained", N_("Modelled routes, unconstrained"), OKABE_ITO["green"]),
+            ("avoiding", N_("Modelled routes avoiding coverage"), OKABE_ITO["orange"]),
         ):
             part = r[(r["kind"] == kind).to_numpy() & r.geometry.notna().to_numpy()]
             if not len(part):
@@ -438,13 +464,13 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
             layers.append(
                 MapLayer(
                     name=name,
-                    group="Routes",
+                    group=N_("Routes"),
                     kind="lines",
                     frame=frame,
                     fields=("epoch", "energy_kj") if kind == "avoiding" else ("energy_kj",),
                     colour=colour,
                     years=("year_from", "year_to"),
-                    note="least-energy model, not observed paths",
+                    note=N_("least-energy model, not observed paths"),
                 )
             )
     for key in ("h5_cells", "m5_cells"):
@@ -468,15 +494,15 @@ def table_layers(tables: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
         )
         layers.append(
             MapLayer(
-                name="Hot spots of deaths (Gi*, past periods)",
-                group="Hot spots",
+                name=N_("Hot spots of deaths (Gi*, past periods)"),
+                group=N_("Hot spots"),
                 kind="areas",
                 frame=frame,
                 fields=("period", "count", "gi_z"),
                 colour=WINE,
                 years=("year_from", "year_to"),
                 visible=False,
-                note="cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)",
+                note=N_("cells where recorded deaths cluster (Getis–Ord Gi*, FDR-controlled)"),
             )
         )
     return layers
@@ -628,6 +654,7 @@ def layers_from_inputs(
     routes and hot spots.  ``credits`` (role → the credited source id of the run's
     :class:`~borderscape.analyses.inputs.InputRecord`) names and attributes each input layer; without
     it the layer's own ``source`` is used."""
+    from borderscape.analyses.battery.m4_assets import first_seen_from_the_air
     from borderscape.analyses.region import select
     from borderscape.layers.schemas import Layer
 
@@ -647,6 +674,18 @@ def layers_from_inputs(
             frame = frame[select(study, frame).keep]
         # the credited source of the role (the run's InputRecord), never the catalog id of the reader
         credited = layer.source if credits is None else credits.get(role, "file")
+        if role == "incidents" and "detector_type" in frame.columns:
+            # the boats Frontex first saw from the air (their detection positions: 2014-11 to 2017-09), apart
+            aerial = first_seen_from_the_air(frame["detector_type"])
+            out += layers_from_frame(
+                frame[aerial],
+                kind=layer.kind,
+                name=AERIAL_DETECTIONS,
+                group=group,
+                colour=AERIAL_COLOUR,
+                source=credited,
+            )
+            frame = frame[~aerial]
         out += layers_from_frame(
             frame, kind=layer.kind, name=_name_for(role, credited), group=group, colour=colour, source=credited
         )
@@ -799,7 +838,14 @@ def _layer_data(layer: MapLayer, tolerance: float) -> dict[str, Any]:
     }
 
 
-GROUP_ORDER = ("Remains and incidents", "Hot spots", "Surveillance", "Coverage", "Routes", "Context")
+GROUP_ORDER = (
+    N_("Remains and incidents"),
+    N_("Hot spots"),
+    N_("Surveillance"),
+    N_("Coverage"),
+    N_("Routes"),
+    N_("Context"),
+)
 
 
 def _bounds(layers: Sequence[MapLayer]) -> tuple[float, float, float, float]:
@@ -810,50 +856,70 @@ def _bounds(layers: Sequence[MapLayer]) -> tuple[float, float, float, float]:
     return (float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3])))
 
 
-def _outcome_rows(outcomes: Sequence[Mapping[str, Any]]) -> str:
+#: Words of the panel of results (a result's role and status), translated where shown.
+#: Marks an element holding names, ids or symbols that are not to be translated (in the pseudo-locale's test too).
+NO = ' translate="no"'
+ROLE_NAMES = {"primary": N_("primary"), "secondary": N_("secondary"), "descriptive": N_("descriptive")}
+STATUS_NAMES = {"ran": N_("ran"), "skipped": N_("skipped")}
+
+
+def _outcome_rows(outcomes: Sequence[Mapping[str, Any]], tr: Translator, present: set[str]) -> str:
+    """The rows of the panel of results: each result named as the briefing names it
+    (:func:`borderscape.readings.reading`), numbers written the reader's way, every text escaped."""
+    from borderscape.readings import Context, _skipped_reason, reading
+
     e = html.escape
-
-    def num(v: Any, fmt: str) -> str:
-        return "" if v is None else format(v, fmt)
-
+    ctx = Context(tr, tests=outcomes)
     rows = []
     for t in outcomes:
         ci = t.get("ci")
-        ci_text = "" if ci is None or None in ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
         test = t.get("role") != "descriptive"  # a descriptive result is not a test: no p-value shown
+        role, status = str(t.get("role") or ""), str(t["status"])
+        if status == "ran":
+            reason = tr.text(str(t.get("reason") or "")) if t.get("reason") else ""
+        else:
+            reason = _skipped_reason(t, present, ctx)
         cells = (
             t["id"],
-            t.get("role") or "",
-            t.get("name", ""),
-            t["status"],
-            num(t.get("estimate"), ".4g"),
-            ci_text,
-            num(t.get("p_adjusted"), ".3g") if test else "",
-            num(t.get("p_value"), ".3g") if test else "",
-            "" if t.get("n") is None else str(t["n"]),
-            t.get("reason") or "",
+            tr.gettext(ROLE_NAMES[role]) if role in ROLE_NAMES else role,
+            reading(t, ctx).label,
+            tr.gettext(STATUS_NAMES[status]) if status in STATUS_NAMES else status,
+            "" if t.get("estimate") is None else tr.number(t["estimate"], 4),
+            "" if ci is None or None in ci else tr.interval(ci[0], ci[1], 4),
+            tr.number(t["p_adjusted"], 3) if test and t.get("p_adjusted") is not None else "",
+            tr.number(t["p_value"], 3) if test and t.get("p_value") is not None else "",
+            "" if t.get("n") is None else tr.integer(t["n"]),
+            reason,
         )
-        rows.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in cells) + "</tr>")
+        rows.append(f"<tr><td{NO}>" + "</td><td>".join(e(str(c)) for c in cells) + "</td></tr>")
     return "".join(rows)
 
 
-#: Every text the map's script shows (one place, so that a translation has one table to fill).
+#: Every text the map's script shows (one place, so that a translation has one table to fill; sent
+#: translated to the script in the page's data).
 STRINGS = {
-    "legend": "Legend",
-    "layers": "Layers",
-    "years": "Years",
-    "first_year": "First year shown",
-    "last_year": "Last year shown",
-    "records": "records",
-    "record": "record",
-    "cluster_hint": "press Enter or click to zoom in",
-    "size_key": "Numbers count {unit}; circles grow with the number.",
-    "size_key_other": "In the circles of the other layers: {units}.",
-    "towns": "Town or city",
-    "countries": "Country",
-    "single": "One record (click for details)",
-    "simulated": SIMULATED,
-    "not_shown": "What this map cannot show",
+    "legend": N_("Legend"),
+    "layers": N_("Layers"),
+    "years": N_("Years"),
+    "first_year": N_("First year shown"),
+    "last_year": N_("Last year shown"),
+    "cluster_hint": N_("{unit}, {layer}: press Enter or click to zoom in"),
+    "size_key": N_("Numbers count {unit}; circles grow with the number."),
+    "size_key_other": N_("In the circles of the other layers: {units}."),
+    "towns": N_("Town or city"),
+    "countries": N_("Country"),
+    "single": N_("{layer}: one record (click for details)"),
+    "simulated": N_("SIMULATED DATA"),
+    "not_shown": N_("What this map cannot show"),
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
+    "close": N_("Close"),
+}
+#: Leaflet.GestureHandling's messages (its ``gestureHandlingOptions.text``).
+GESTURES = {
+    "touch": N_("Use two fingers to move the map"),
+    "scroll": N_("Use Ctrl + scroll to zoom the map"),
+    "scrollMac": N_("Use ⌘ + scroll to zoom the map"),
 }
 #: Numbers drawn in the size key of the legend.
 SIZE_KEY = (1, 10, 100, 1000)
@@ -896,14 +962,14 @@ def _colour(value: str) -> str:
 
 
 def _unit(layer: MapLayer) -> str:
-    """What the number on a cluster of ``layer`` counts."""
+    """What the number on a cluster of ``layer`` counts (English; translated where shown)."""
     if layer.group == "Remains and incidents" and ({"dead", "missing"} & set(layer.fields)):
-        return "people dead or missing"
+        return N_("people dead or missing")
     if layer.group == "Remains and incidents":
-        return "records"
+        return N_("records")
     if layer.group == "Surveillance":
-        return "sensors"
-    return "sites"
+        return N_("sensors")
+    return N_("sites")
 
 
 def _weights(layer: MapLayer) -> list[int] | None:
@@ -971,10 +1037,28 @@ def _years_text(a: Any, b: Any) -> str:
     return f"{'' if a is None else a}–{'' if b is None else b}"
 
 
-def data_tables(layers: Sequence[MapLayer], period: tuple[int, int] | None) -> str:
+KINDS = {"points": N_("points"), "lines": N_("lines"), "areas": N_("areas")}
+
+
+def data_tables(layers: Sequence[MapLayer], period: tuple[int, int] | None, tr: Translator) -> str:
     """The data-table alternative of the map (escaped HTML): what each layer holds, and the
-    records and people of each records layer per year."""
+    records and people of each records layer per year, in the language of ``tr``."""
+    _ = tr.gettext
     e = html.escape
+    w = {
+        m: e(_(m))
+        for m in (
+            N_("What the map shows"),
+            N_("Layer"),
+            N_("Group"),
+            N_("Drawn as"),
+            N_("Features"),
+            N_("Years"),
+            N_("People dead or missing"),
+            N_("Year"),
+            N_("Records"),
+        )
+    }
     rows = []
     for ly in layers:
         span = ""
@@ -984,14 +1068,14 @@ def data_tables(layers: Sequence[MapLayer], period: tuple[int, int] | None) -> s
             lo = first.min() if first.notna().any() else None
             hi = last.max() if last.notna().any() else (first.max() if first.notna().any() else None)
             span = _years_text(lo, hi)
-        kind = {"points": "points", "lines": "lines", "areas": "areas"}[ly.kind]
         rows.append(
-            f"<tr><th scope='row'>{e(ly.name)}</th><td>{e(ly.group)}</td><td>{kind}</td>"
-            f"<td class='bs-num'>{len(ly.frame):,}</td><td>{e(span)}</td></tr>"
+            f"<tr><th scope='row'>{e(shown_name(ly, tr))}</th><td>{e(tr.text(ly.group))}</td><td>{e(_(KINDS[ly.kind]))}</td>"
+            f"<td class='bs-num'>{tr.integer(len(ly.frame))}</td><td>{e(span)}</td></tr>"
         )
     parts = [
-        "<table><caption>What the map shows</caption><thead><tr><th scope='col'>Layer</th><th scope='col'>Group</th>"
-        "<th scope='col'>Drawn as</th><th scope='col'>Features</th><th scope='col'>Years</th></tr></thead>"
+        f"<table><caption>{w['What the map shows']}</caption><thead><tr><th scope='col'>{w['Layer']}</th>"
+        f"<th scope='col'>{w['Group']}</th><th scope='col'>{w['Drawn as']}</th>"
+        f"<th scope='col'>{w['Features']}</th><th scope='col'>{w['Years']}</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     ]
     for ly in layers:
@@ -1004,26 +1088,50 @@ def data_tables(layers: Sequence[MapLayer], period: tuple[int, int] | None) -> s
         by = table.groupby("year").agg(records=("people", "size"), people=("people", "sum"))
         if period is not None:
             by = by.reindex(range(period[0], period[1] + 1), fill_value=0)
-        head = "<th scope='col'>People dead or missing</th>" if weights is not None else ""
+        head = f"<th scope='col'>{w['People dead or missing']}</th>" if weights is not None else ""
         body = "".join(
-            f"<tr><th scope='row'>{int(y)}</th><td class='bs-num'>{int(r.records):,}</td>"
-            + (f"<td class='bs-num'>{int(r.people):,}</td>" if weights is not None else "")
+            f"<tr><th scope='row'>{int(y)}</th><td class='bs-num'>{tr.integer(r.records)}</td>"
+            + (f"<td class='bs-num'>{tr.integer(r.people)}</td>" if weights is not None else "")
             + "</tr>"
             for y, r in by.iterrows()
         )
+        caption = _("{layer}: records per year").replace("{layer}", shown_name(ly, tr))
         parts.append(
-            f"<table><caption>{e(ly.name)}: records per year</caption><thead><tr><th scope='col'>Year</th>"
-            f"<th scope='col'>Records</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<table><caption>{e(caption)}</caption><thead><tr><th scope='col'>{w['Year']}</th>"
+            f"<th scope='col'>{w['Records']}</th>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
     return "".join(parts)
 
 
-def _control_label(layer: MapLayer) -> str:
+def _control_label(layer: MapLayer, tr: Translator) -> str:
     """The layer control's entry (Leaflet writes it as HTML): a colour key and the escaped name."""
     return (
         f'<span class="bs-key bs-key-{layer.kind}" style="--bs-colour:{_colour(layer.colour)}"></span>'
-        f"{html.escape(layer.name)}"
+        f"{html.escape(shown_name(layer, tr))}"
     )
+
+
+def shown_name(layer: MapLayer, tr: Translator) -> str:
+    """A layer's name as the reader sees it: translated (names are kept in English) and capitalised;
+    a name no catalogue knows (a file's) as it is."""
+    name = tr.text(layer.name)
+    return name[:1].upper() + name[1:] if tr.known(layer.name) else name
+
+
+def _shown(field: str, value: Any, tr: Translator) -> Any:
+    """A popup value the reader's way: numbers, months (``date``), dates (``epoch``) and periods
+    (``period``) written by ``tr``; any other text as it is (data are not translated)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return tr.integer(value)
+    if isinstance(value, float):
+        return tr.number(value)
+    if field == "date" and re.fullmatch(r"\d{4}-\d{2}", value):
+        return tr.month(value)
+    if field in ("epoch", "period"):
+        return tr.localize(value)
+    return value
 
 
 def _place_markers(folium: Any, group: Any, places: Sequence[Any], max_zoom: int = 13) -> None:
@@ -1102,9 +1210,9 @@ def _define_page() -> type:
         tree order when first rendered, so the same map gives the same bytes.
         """
 
-        def __init__(self, *, title: str, lang: str = "en") -> None:
+        def __init__(self, *, title: str, translator: Translator) -> None:
             super().__init__(title=title)
-            self.lang = lang
+            self.translator = translator
             self.parts: dict[str, Any] = {}
             self.self_contained = True
             self.assets_url: str | None = None
@@ -1153,11 +1261,13 @@ def _define_page() -> type:
             head = self._head()
             e = html.escape
             p = self.parts
-            lang = e(self.lang, quote=True)
+            tr = self.translator
+            lang = e(tr.lang, quote=True)
             js = _script_text(static_text("map.js"))
             data_json = f'<script type="application/json" id="bs-data">{_json_for_html(data)}</script>' if data else ""
+            licence_word = e(tr.gettext("Licence:"))
             libraries = "".join(
-                f"<li><b>{e(name)}</b>. Licence: {e(licence)}.</li>"
+                f"<li><b{NO}>{e(name)}</b>. {licence_word} <span{NO}>{e(licence)}</span>.</li>"
                 for name, licence in assets.credits(self.assets_used)
             )
             footer = p.get("footer", "").replace("<!--libraries-->", libraries)
@@ -1273,7 +1383,12 @@ def interactive_map(
     basemap
         Draw coastlines, borders and place names (:mod:`borderscape.basemap`).
     lang
-        The page's language (``lang`` attribute).
+        The language of every text the reader sees (:data:`borderscape.i18n.LANGUAGES`, or the
+        pseudo-locale :data:`borderscape.i18n.PSEUDO`): the page's own texts, the study's title and
+        caveats, the layers, legend, popups' labels and the data table, with numbers and dates
+        written the reader's way; place names and the values of data are shown as they are.
+        The :class:`~borderscape.i18n.Translator` used is ``m.get_root().translator`` (its
+        ``untranslated`` holds the texts no catalogue translated).
 
     Returns
     -------
@@ -1310,10 +1425,12 @@ def interactive_map(
     tolerance = max(east - west, north - south) / 2048.0
     stats = (not embed) if stats is None else bool(stats)
     simulated = gathered.simulated
-    heading = title if title is not None else gathered.title
-    shown_title = f"{SIMULATED} — {heading}" if simulated else heading
+    tr = Translator(lang)
+    _ = tr.gettext
+    heading = title if title is not None else tr.text(gathered.title)
+    shown_title = f"{_(SIMULATED)} — {heading}" if simulated else heading
     period = _period(layers)
-    page = _page_class()(title=shown_title, lang=lang)
+    page = _page_class()(title=shown_title, translator=tr)
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=6,
@@ -1321,6 +1438,7 @@ def interactive_map(
         control_scale=True,
         zoom_snap=0.5,
         gesture_handling=True,
+        gesture_handling_options={"text": {k: _(v) for k, v in GESTURES.items()}, "duration": 1000},
     )
     m.options.update(min_zoom=1, max_zoom=18)  # folium's own min_zoom/max_zoom are the tile layer's
     m.default_js = [_LEAFLET_JS]
@@ -1329,7 +1447,7 @@ def interactive_map(
     page.GestureHandling().add_to(m)
     m.fit_bounds([[south, west], [north, east]], max_zoom=12)
     if tiles == "osm":
-        folium.TileLayer(OSM_URL, attr=html.escape(OSM_ATTRIBUTION), name="OpenStreetMap", control=False).add_to(m)
+        folium.TileLayer(OSM_URL, attr=e(_(OSM_ATTRIBUTION)), name="OpenStreetMap", control=False).add_to(m)
     folium.map.CustomPane("bs-basemap", z_index=350).add_to(m)
     folium.map.CustomPane("bs-labels", z_index=450).add_to(m)
 
@@ -1344,6 +1462,7 @@ def interactive_map(
             border_lines=borders,
             tolerance=tolerance,
             label_box=(west, south, east, north),
+            lang=tr.locale,
         )
         notes += list(base.notes)
         for entry in base.sources:
@@ -1358,7 +1477,7 @@ def interactive_map(
                 folium.GeoJson(
                     _line_features(geoms, style), name=name, control=False, pane="bs-basemap", interactive=False
                 ).add_to(m)
-        places = folium.FeatureGroup(name="Place names (GeoNames)", control=True, show=True)
+        places = folium.FeatureGroup(name=e(_("Place names (GeoNames)")), control=True, show=True)
         _place_markers(folium, places, base.places)
         places.add_to(m)
 
@@ -1366,9 +1485,12 @@ def interactive_map(
     for ly in layers:
         spec = _layer_data(ly, tolerance)
         spec.update(
+            name=shown_name(ly, tr),
+            note=tr.text(ly.note) if ly.note else "",
+            props={f: {**p, "values": [_shown(f, v, tr) for v in p["values"]]} for f, p in spec["props"].items()},
             colour=_colour(ly.colour),
             text=text_colour(_colour(ly.colour)),
-            unit=_unit(ly),
+            unit=_(_unit(ly)),
             shape=_shape(ly),
             weight=_line_weight(ly),
             weights=_weights(ly) if ly.kind == "points" else None,
@@ -1378,7 +1500,7 @@ def interactive_map(
             spec["weights"] = [w for w, k in zip(spec["weights"], keep) if k]
         if ly.kind == "points":
             element = MarkerCluster(
-                name=_control_label(ly),
+                name=_control_label(ly, tr),
                 show=ly.visible,
                 max_cluster_radius=CLUSTER_RADIUS[0] if ly.cluster else CLUSTER_RADIUS[1],
                 show_coverage_on_hover=False,
@@ -1386,7 +1508,7 @@ def interactive_map(
                 chunked_loading=True,
             )
         else:
-            element = folium.FeatureGroup(name=_control_label(ly), show=ly.visible)
+            element = folium.FeatureGroup(name=_control_label(ly, tr), show=ly.visible)
         element.add_to(m)
         specs.append(spec)
         elements.append(element)
@@ -1396,32 +1518,56 @@ def interactive_map(
     folium.LayerControl(position="topright", collapsed=JsCode(collapsed)).add_to(m)
 
     # the page around the map
-    all_caveats = list(gathered.caveats) + [MAP_CAVEAT, PRIVACY_CAVEAT]
+    all_caveats = [tr.text(c) for c in gathered.caveats] + [_(MAP_CAVEAT), _(PRIVACY_CAVEAT)]
     if simulated:
-        all_caveats.insert(0, f"{SIMULATED}: a generated world; nothing here is a real place, tower or person.")
+        all_caveats.insert(0, _(SIMULATED_WORLD))
     if tiles == "osm":
-        all_caveats.append("Basemap tiles are requested from OpenStreetMap (the only network request of this map).")
-    all_caveats += [f"Basemap: {n}." for n in notes]
+        all_caveats.append(_("Basemap tiles are requested from OpenStreetMap (the only network request of this map)."))
+    all_caveats += [_("Basemap: {note}.").replace("{note}", tr.text(n)) for n in notes]
+    licence, cite, caveat = _("Licence:"), _("Cite:"), _("Caveat:")
+    w = {
+        m: e(_(m))
+        for m in (
+            N_("Basemap"),
+            N_("Results of the tests"),
+            N_("Map:"),
+            N_("Sources:"),
+            N_("Sources, licences and caveats"),
+            N_("Caveats"),
+            N_("Sources and licences"),
+            N_("Data table"),
+        )
+    }
     source_items = "".join(
-        f"<li><b>{e(str(s.get('id', '')))}</b>: {e(str(s.get('publisher', '')))}. Licence: {e(str(s.get('licence', '')))}. "
-        f"Cite: {e(str(s.get('citation', '')))}."
-        + (f" Caveat: {e(str(s['caveats']))}" if s.get("caveats") else "")
+        f"<li><b translate='no'>{e(str(s.get('id', '')))}</b>: <span translate='no'>{e(str(s.get('publisher', '')))}</span>. "
+        f"{e(licence)} {e(tr.text(str(s.get('licence', ''))))}. {e(cite)} <span translate='no'>{e(str(s.get('citation', '')))}</span>."
+        + (f" {e(caveat)} {e(tr.text(str(s['caveats'])))}" if s.get("caveats") else "")
         + "</li>"
         for s in sources
     )
-    source_items += "<!--libraries--><li><b>folium and branca</b> (© python-visualization). Licence: MIT.</li>"
+    source_items += (
+        f"<!--libraries--><li><b translate='no'>folium, branca</b> <span translate='no'>(© python-visualization)</span>. "
+        f"{e(licence)} <span translate='no'>MIT</span>.</li>"
+    )
     if tiles == "osm":
-        source_items += f"<li><b>Basemap</b>: {e(OSM_ATTRIBUTION)}.</li>"
+        source_items += f"<li><b>{w['Basemap']}</b>: {e(_(OSM_ATTRIBUTION))}.</li>"
     caveat_items = "".join(f"<li>{e(c)}</li>" for c in all_caveats)
     tests = ""
     if stats and gathered.outcomes:
+        present = {str(s.get("role")) for s in sources}
+        heads = ("id", _("role"), _("test"), _("status"), _("estimate"), _("CI"), _("adj. p"), "p", "n")
         tests = (
-            "<details id='bs-tests'><summary>Results of the tests</summary><p>Role: each question has one primary "
-            "result; secondary results qualify it; descriptive results are not tests. Adj. p is adjusted for the "
-            "number of tests (Holm across the primary results, Benjamini–Hochberg within a question): judge chance by "
-            "it.</p><table><tr><th>id</th><th>role</th><th>test</th><th>status</th><th>estimate</th><th>CI</th>"
-            "<th>adj. p</th><th>p</th><th>n</th><th>notes / reason</th></tr>"
-            f"{_outcome_rows(gathered.outcomes)}</table></details>"
+            f"<details id='bs-tests'><summary>{w['Results of the tests']}</summary><p>"
+            + e(
+                _(
+                    "Role: each question has one primary result; secondary results qualify it; descriptive results "
+                    "are not tests. Adj. p is adjusted for the number of tests (Holm across the primary results, "
+                    "Benjamini–Hochberg within a question): judge chance by it."
+                )
+            )
+            + "</p><table><tr>"
+            + "".join(f"<th{NO if h in ('id', 'p', 'n') else ''}>{e(h)}</th>" for h in (*heads, _("notes / reason")))
+            + f"</tr>{_outcome_rows(gathered.outcomes, tr, present)}</table></details>"
         )
     drawn = {ly.source for ly in layers} | {"gshhg", "geonames"}
     publishers = []
@@ -1431,36 +1577,38 @@ def interactive_map(
         name = re.split(r" \(|, | via |; ", str(s.get("publisher", "")), maxsplit=1)[0]
         if name and name not in publishers:
             publishers.append(name)
-    made = f" Map: {e(credit)}." if credit else ""
-    source_line = f"<p class='bs-source'>Sources: {e('; '.join(publishers))}.{made}</p>"
+    made = f" {w['Map:']} <span translate='no'>{e(credit)}</span>." if credit else ""
+    source_line = (
+        f"<p class='bs-source'>{w['Sources:']} <span translate='no'>{e('; '.join(publishers))}</span>.{made}</p>"
+    )
     footer = (
         f'<footer id="bs-info" class="bs-panel">{source_line}'
-        "<details><summary>Sources, licences and caveats</summary>"
-        f"<h2>Caveats</h2><ul>{caveat_items}</ul><h2>Sources and licences</h2><ul>{source_items}</ul>"
-        "<p>Made with borderscape, for accountability about past surveillance: it forecasts no crossing and ranks no "
-        "place.</p></details>"
-        f"<details id='bs-table'><summary>Data table</summary>{data_tables(layers, period)}</details>{tests}</footer>"
-    )
-    records = [ly for ly in layers if ly.group == "Remains and incidents" and ly.kind == "points"]
-    if subtitle is None and records and period is not None:
-        subtitle = "; ".join(f"{len(ly.frame):,} records of {ly.name}" for ly in records) + (
-            f", {period[0]}–{period[1]}" if period[0] != period[1] else f", {period[0]}"
+        f"<details><summary>{w['Sources, licences and caveats']}</summary>"
+        f"<h2>{w['Caveats']}</h2><ul>{caveat_items}</ul><h2>{w['Sources and licences']}</h2><ul>{source_items}</ul>"
+        "<p>"
+        + e(
+            _(
+                "Made with borderscape, for accountability about past surveillance: it forecasts no crossing and ranks "
+                "no place."
+            )
         )
-    banner = (
-        f'<div class="bs-simulated">{SIMULATED}: a generated world; nothing here is a real place, tower or person.</div>'
-        if simulated
-        else ""
+        + f"</p></details><details id='bs-table'><summary>{w['Data table']}</summary>"
+        f"{data_tables(layers, period, tr)}</details>{tests}</footer>"
     )
+    if subtitle is None:
+        subtitle = default_subtitle(layers, tr)
+    banner = f'<div class="bs-simulated">{e(_(SIMULATED_WORLD))}</div>' if simulated else ""
+    text = {k: _(v) for k, v in STRINGS.items()}
     years = ""
     if period is not None and period[0] < period[1]:
         lo, hi = period
         years = (
             '<div class="bs-years" role="group" aria-labelledby="bs-years-label">'
-            f'<span id="bs-years-label">{STRINGS["years"]}</span><span class="bs-range">'
+            f'<span id="bs-years-label">{e(text["years"])}</span><span class="bs-range">'
             f'<input type="range" id="bs-year-from" min="{lo}" max="{hi}" step="1" value="{lo}" '
-            f'aria-label="{STRINGS["first_year"]}">'
+            f'aria-label="{e(text["first_year"], quote=True)}">'
             f'<input type="range" id="bs-year-to" min="{lo}" max="{hi}" step="1" value="{hi}" '
-            f'aria-label="{STRINGS["last_year"]}"></span>'
+            f'aria-label="{e(text["last_year"], quote=True)}"></span>'
             f'<output id="bs-years-shown" for="bs-year-from bs-year-to" aria-live="polite">{lo}–{hi}</output></div>'
         )
     header = (
@@ -1468,8 +1616,8 @@ def interactive_map(
         + (f'<p class="bs-subtitle">{e(subtitle)}</p>' if subtitle else "")
         + f"</div>{years}"
         + (
-            f'<details class="bs-notices" open><summary>{e(STRINGS["not_shown"])} ({len(gathered.notices)})</summary>'
-            + "".join(f'<p class="bs-notice" role="note">{e(n)}</p>' for n in gathered.notices)
+            f'<details class="bs-notices" open><summary>{e(text["not_shown"])} ({len(gathered.notices)})</summary>'
+            + "".join(f'<p class="bs-notice" role="note">{e(tr.text(n))}</p>' for n in gathered.notices)
             + "</details>"
             if gathered.notices
             else ""
@@ -1479,16 +1627,17 @@ def interactive_map(
     page.parts = {
         "header": header,
         "footer": footer,
-        "label": f"Interactive map: {shown_title}",
+        "label": map_label(shown_title, tr),
         "body_class": "bs-embed" if embed else "",
         "elements": elements,
         "data": {
             "layers": specs,
-            "labels": LABELS,
-            "text": STRINGS,
+            "labels": {k: _(v) for k, v in LABELS.items()},
+            "text": text,
+            "locale": tr.locale,
             "bounds": [[south, west], [north, east]],
             "tiles": tiles,
-            "osm": {"url": OSM_URL, "attribution": OSM_ATTRIBUTION} if tiles == "osm" else None,
+            "osm": {"url": OSM_URL, "attribution": _(OSM_ATTRIBUTION)} if tiles == "osm" else None,
             "attribution": sorted(set(attribution)),
             "simulated": simulated,
             "period": list(period) if period is not None else None,
@@ -1497,6 +1646,25 @@ def interactive_map(
         },
     }
     return m
+
+
+def default_subtitle(layers: Sequence[MapLayer], tr: Translator) -> str | None:
+    """The line under a map's title: how many records of each records layer, and their years."""
+    records = [ly for ly in layers if ly.group == "Remains and incidents" and ly.kind == "points"]
+    period = _period(layers)
+    if not records or period is None:
+        return None
+    return "; ".join(
+        tr.ngettext("{n} record of {layer}", "{n} records of {layer}", len(ly.frame))
+        .replace("{n}", tr.integer(len(ly.frame)))
+        .replace("{layer}", shown_name(ly, tr))
+        for ly in records
+    ) + (f", {period[0]}–{period[1]}" if period[0] != period[1] else f", {period[0]}")
+
+
+def map_label(title: str, tr: Translator) -> str:
+    """The accessible name of a map (its ``aria-label``, an embedding iframe's ``title``)."""
+    return tr.gettext("Interactive map: {title}").replace("{title}", title)
 
 
 def _kept(layer: MapLayer, tolerance: float) -> np.ndarray:

@@ -44,6 +44,30 @@ coefficient of steps 3–6 was fitted here.  The original Shapiro, Pandolf & Gol
 equation (OSE) and Gonzalez's correction of it (OSEC) are given by :func:`sweat_rate_ose` and
 :func:`sweat_rate_osec` for comparison; the cost model uses PW.
 
+Verified, and not verified, against the reference
+-------------------------------------------------
+Checked against the published text that could be reached (abstracts only; the full paper could not
+be read): the PW, OSE and OSEC equations, their coefficients and units (g·m⁻²·h⁻¹ with E in W/m²)
+and the derivation domain are as printed in the abstract of Gonzalez et al. (2009)
+(journals.physiology.org/doi/full/10.1152/japplphysiol.00089.2009; DTIC report M09-20, ADA506525)
+and restated, with PW,cool and the solar form, in the abstract of Gonzalez et al. (2012) (DTIC
+ADA559767); ``tests/test_water_loss.py`` asserts them as printed.  The heat balance is checked
+against a flat-terrain case worked by hand, term by term, independently of this module's code
+(``test_heat_balance_closed_form_by_hand``), and the numba kernel against this numpy reference.
+
+Not verified: (a) no worked example of the paper (inputs → sweat rate) was found — neither in the
+reachable text of Gonzalez et al. (2009, 2012), nor in the Professional Geographer paper that
+applies it to the Sonoran Desert ("Dehydration Rate and a Novel Model to Aid Search and Relief for
+Undocumented Border Crossers in the Sonoran Desert", 2022, pp. 642–658, doi 10.1080/00330124.2022.2081223;
+abstract only), nor in
+public code (the implementations found restate the abstract's equation without test values); so
+agreement "with the reference's worked values within the paper's rounding" is untested.  (b) How
+USARIEM computes E_req and E_max from clothing (its own i_m/clo and wind functions) is not in the
+abstracts: steps 3–4 are the standard forms cited there, not theirs, and E_max here may differ
+from what the paper's regression saw for the same clothing.  (c) No independent package
+implements PW: pythermalcomfort 4.8.1 (PyPI) has no Gonzalez or Shapiro sweat equation (its
+wheel was searched for them), so there is no cross-check against another implementation.
+
 Defaults (model parameters; override per run)
 ---------------------------------------------
 * ``W`` 70 kg, ``L`` 0 kg, ``V`` 1.25 m/s, ``eta`` 1.0: the study's Pandolf walker

@@ -663,15 +663,32 @@ def _vector_layer(located, *, sensors: Callable[[pd.DataFrame], pd.DataFrame] | 
     return parse.finish(source.id, source.kind, attrs, ledger, geometry=geometry, notes=notes)
 
 
+#: When a search-and-rescue region of the central Mediterranean came into force, where it is recent enough
+#: to matter (ISO 3166 alpha-3 → date): Libya declared its region to the IMO on 2018-06-28 (the same date as
+#: the central-Mediterranean study's intervention; a test checks they agree).  The Italian, Maltese and
+#: Tunisian regions predate every period studied (no date: always drawn).
+SRR_DECLARED = {"LBY": "2018-06-28"}
+_SRR_COUNTRY = {"LIBYA": "LBY"}  # the derived sea-area file names countries in full
+
+
 def read_srr(located, *, keep_personal: bool = False) -> Layer:
     """IMO search-and-rescue regions (GeoJSON or the GISIS GML files) as a context layer.
 
     Polygons as filed; an invalid one (the Italian ring is self-intersecting) is made valid
     by :func:`borderscape.layers.parse.check_geometries` and the repair is recorded with
     the invalidity reason.
-    Attribute columns are kept (``country_iso3``, ``rcc``, ``description`` …).
+    Attribute columns are kept (``country_iso3``, ``rcc``, ``description`` …), and ``active_from`` is the
+    date the region came into force where :data:`SRR_DECLARED` knows it (missing otherwise), so that a map
+    draws each region only from then on.
     """
-    return _vector_layer(located)
+    layer = _vector_layer(located)
+    frame = layer.frame
+    code = next((c for c in ("country_iso3", "country") if c in frame.columns), None)
+    if code is not None:
+        iso3 = frame[code].astype("string").str.strip().str.upper().replace(_SRR_COUNTRY)
+        declared = iso3.map(SRR_DECLARED)
+        frame["active_from"] = pd.to_datetime(declared, errors="coerce")
+    return layer
 
 
 _MONTHS = {

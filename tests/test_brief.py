@@ -9,6 +9,7 @@ test_i18n.py): ``borderscape brief arizona-sonora --lang es`` and ``borderscape 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import io
 import json
@@ -21,21 +22,10 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from borderscape.brief import (
-    Context,
-    PDFError,
-    brief_html,
-    chance_words,
-    composition_table,
-    finding,
-    headline,
-    number,
-    robustness_table,
-    run_page,
-    write_pdf,
-)
+from borderscape.brief import PDFError, brief_html, run_page, write_pdf
 from borderscape.cli import main
 from borderscape.i18n import Translator
+from borderscape.readings import Context, chance_words, composition_table, finding, headline, number, robustness_table
 from borderscape.runfolder import read_run
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -74,7 +64,7 @@ def built(kind: str, factory: pytest.TempPathFactory, data_dir: Path) -> Path:
         out = factory.mktemp(f"brief-{kind}") / "brief"
         if kind == "central-med":
             run = built("central-med-it", factory, data_dir) / "run"
-            args = ["brief", "--from", str(run), "--out", str(out)]
+            args = ["brief", "--from", str(run), "--out", str(out), "--data-dir", str(data_dir)]
         elif kind in ("arizona-es", "central-med-it"):
             study, lang = {"arizona-es": ("arizona-sonora", "es"), "central-med-it": ("central-med", "it")}[kind]
             args = ["brief", study, "--data-dir", str(data_dir), "--out", str(out), "--lang", lang]
@@ -111,8 +101,8 @@ def arizona_es(tmp_path_factory, data_dir) -> Path:
 
 
 @pytest.fixture(scope="module")
-def arizona_en(arizona_es) -> str:
-    return run_page(read_run(arizona_es / "run"), lang="en")
+def arizona_en(arizona_es, data_dir) -> str:
+    return run_page(read_run(arizona_es / "run"), lang="en", data_dir=data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -403,6 +393,104 @@ def test_missing_weasyprint_is_a_typed_error_after_the_html(tmp_path, monkeypatc
         write_pdf(page, tmp_path / "brief.pdf")
     assert "pip install weasyprint" in info.value.remedy and "pango" in info.value.remedy.lower()
     assert not (tmp_path / "brief.pdf").exists() and not list(tmp_path.glob("*.pdf*"))
+
+
+# -- checks against the published record -------------------------------------------------------------
+
+
+def check_rows(page: str) -> list[tuple[str, list[str]]]:
+    """(verdict class, visible cells) of each row of the checks table; a reason row is ("why", [text])."""
+    section = page[page.index('<section class="checks"') :]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r'<tr class="(check-[\w-]+|why)">(.*?)</tr>', section, re.S)
+    return [(k, [visible_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]) for k, r in rows]
+
+
+def test_arizona_checks_against_the_published_record(arizona_en, arizona_es):
+    """After the results annex, the Bansak, Pima and White rows, each with its published value and
+    citation number, ours, the tolerance and the verdict; a difference says by how much and why."""
+    page = arizona_en
+    assert page.index('id="results"') < page.index('id="checks"') < page.index('id="method"')
+    rows = check_rows(page)
+    checks = [(k, cells) for k, cells in rows if k != "why"]
+    assert len(checks) == 17  # 4 counts, 4 grid, 6 Pima summaries, 3 White
+    pre = checks[0][1]
+    assert pre[0].startswith("Records before the Secure Fence Act (found 2000–2007")
+    assert pre[1:] == ["1,215 [1]", "1,215", "exact", "agrees"] and checks[0][0] == "check-agree"
+    unfiltered = next(i for i, (k, c) in enumerate(rows) if c[0].startswith("Records found 2000–2019"))
+    assert rows[unfiltered][1][1:] == ["3,041 [1]", "3,155", "exact", "differs by +114"]
+    assert rows[unfiltered + 1][0] == "why" and rows[unfiltered + 1][1][0].startswith(
+        "114 records found 2008–2019 have no post-mortem interval"
+    )
+    whats = " ".join(c[0] for _, c in checks)
+    assert "Remains recovered in 2019" in whats and "Size of the slope effect" in whats
+    assert "Libyan" not in whats and "flight" not in whats
+    for k, cells in checks:  # every difference has its reason row, every agreement none
+        assert (k == "check-differ") == cells[-1].startswith("differs by"), cells
+    assert sum(k == "why" for k, _ in rows) == sum(k == "check-differ" for k, _ in checks) >= 5
+    section = visible_text(page[page.index('id="checks"') : page.index('id="method"')])
+    assert "differences are reported, not hidden" in section
+    assert "[1] Bansak, Blanco, Coon & Dieringer (2025)" in section and "[6] White, J. et al. (2025)" in section
+    assert not SCIENTIFIC.search(section) and not COMMAND_LINE.search(section)
+    assert "checks-not-run" not in page
+    # the Spanish PDF has the section, numbers written the Spanish way
+    text = " ".join(" ".join(pdf_text(arizona_es / "brief.pdf")).split())
+    assert "Contraste con las cifras publicadas" in text and "1.215 [1] 1.215 igualdad exacta coincide" in text
+
+
+def test_central_med_checks_against_the_published_record(central, central_it):
+    """The IOM and HRW rows (the 2021 Libyan interceptions 32,425 agree with both); no Arizona row and no
+    flight row (the run had no flight tracks)."""
+    page = (central / "brief.html").read_text(encoding="utf-8")
+    checks = [(k, c) for k, c in check_rows(page) if k != "why"]
+    libya = [c for _, c in checks if c[0] == "Interceptions by the Libyan coast guard in 2021"]
+    assert libya == [
+        ["Interceptions by the Libyan coast guard in 2021", "32,425 [1]", "32,425", "exact", "agrees"],
+        [
+            "Interceptions by the Libyan coast guard in 2021",
+            "more than 32,400 [2]",
+            "32,425",
+            "above the published bound",
+            "agrees",
+        ],
+    ]
+    assert len(checks) == 4 and checks[0][1][0].startswith("Months whose central-Mediterranean death rate")
+    section = visible_text(page[page.index('id="checks"') : page.index('id="method"')])
+    assert "[1] IOM Missing Migrants Project" in section and "[2] Human Rights Watch & Border Forensics" in section
+    assert "Secure Fence" not in section and "Spearman" not in section
+    assert "Tunisian" in section  # why the monthly rates differ
+    it = (central_it / "brief.html").read_text(encoding="utf-8")
+    assert "Confronto con i dati pubblicati" in it and "più di 32.400" in it
+
+
+def test_no_checks_for_the_demo_or_a_run_on_the_user_s_own_files(demo, central, data_dir):
+    page = (demo / "brief.html").read_text(encoding="utf-8")
+    assert 'id="checks"' not in page and "checks-not-run" not in page and "replicate" not in page
+    run = read_run(central / "run")
+    own = dataclasses.replace(
+        run, results={**run.results, "sources": [{**s, "id": "file"} for s in run.results["sources"]]}
+    )
+    page = run_page(own, data_dir=data_dir)
+    assert 'id="checks"' not in page and "checks-not-run" not in page
+
+
+def test_without_the_data_folder_how_to_reproduce_says_how_to_run_the_checks(central, tmp_path, monkeypatch):
+    from borderscape import settings
+
+    run = read_run(central / "run")
+    monkeypatch.setattr(settings, "data_dir", None)
+    for folder in (tmp_path / "absent", None):
+        page = run_page(run, data_dir=folder)
+        assert 'id="checks"' not in page
+        before, reproduce = page.split('<section class="reproduce"')
+        assert "checks-not-run" not in before and "replicate" not in before
+        line = html.unescape(re.sub(r"<[^>]+>", "", re.search(r'<p id="checks-not-run">(.*?)</p>', reproduce).group(1)))
+        assert line == (
+            "The checks against the published record could not be run: no data folder holding their files was "
+            "available when this briefing was written. To run them: borderscape replicate --data-dir DIR; to add "
+            "them to this briefing: borderscape brief --from OUT --out BRIEF --data-dir DIR."
+        )
+        assert '<code translate="no">borderscape replicate --data-dir DIR</code>' in reproduce
 
 
 # -- sentences, by kind of effect ----------------------------------------------------------------

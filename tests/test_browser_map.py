@@ -263,3 +263,31 @@ def test_hostile_text_shows_as_text_and_runs_nothing(tmp_path):
         page.wait_for_timeout(400)
         page.screenshot(path=str(screenshot_dir() / "map-hostile-popup.png"))
         assert report.dialogs == [] and report.errors == [] and report.blocked == []
+
+
+def test_spanish_arizona_map_fits_at_two_sizes(data_dir, tmp_path_factory):
+    """The Arizona map in Spanish (longer words than English) at 375 × 667 and 1400 × 900: nothing
+    overflows the page sideways, the header leaves most of the height to the map, and Leaflet's and
+    borderscape's controls speak Spanish; screenshots ``map-arizona-sonora-es-*.png``."""
+    from test_webmap import study_run
+
+    run = study_run("arizona-sonora", data_dir, tmp_path_factory)
+    path = tmp_path_factory.getbasetemp() / "map-arizona-es.html"
+    assert main(["map", "--from", str(run), "--out", str(path), "--self-contained", "--lang", "es"]) == 0
+    for width, height in ((375, 667), (1400, 900)):
+        with open_page(path, width=width, height=height) as (page, report):
+            page.wait_for_selector(".bs-cluster")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(screenshot_dir() / f"map-arizona-sonora-es-{width}x{height}.png"))
+            sizes = page.evaluate(
+                """() => ({page: document.documentElement.scrollWidth, view: innerWidth,
+                           header: document.querySelector('header').getBoundingClientRect().height,
+                           map: document.querySelector('.folium-map').getBoundingClientRect().height})"""
+            )
+            assert sizes["page"] <= sizes["view"], sizes
+            assert sizes["map"] > 0.5 * height and sizes["header"] < 0.3 * height, sizes
+            assert page.locator(".bs-legend-toggle").inner_text().startswith("Leyenda")
+            assert page.locator(".leaflet-control-zoom-in").get_attribute("aria-label") == "Acercar"
+            assert page.locator(".leaflet-control-layers-toggle").get_attribute("title") == "Capas"
+            assert page.evaluate("() => document.documentElement.lang") == "es"
+            assert report.errors == [] and report.blocked == [] and report.dialogs == []

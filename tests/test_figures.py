@@ -160,3 +160,41 @@ def test_existing_charts_are_print_quality(tmp_path):
     )
     svg = _saved(figures.hardship_over_time(yearly, footer="f"), tmp_path, "hardship")
     assert "<img" not in svg and "&lt;img" in svg
+
+
+def test_dashed_lines_carry_the_study_number_of_their_intervention_and_left_out_months_are_grey(tmp_path):
+    """The pull-back figure numbers each dashed line by its place in the study's list of interventions
+    (the briefing's Annex B numbers them the same way), names only the lines it draws in its footer, and
+    draws the months M6 leaves out apart, saying why."""
+    months = pd.date_range("2016-01-01", periods=36, freq="MS")
+    share = np.linspace(0.05, 0.4, len(months))
+    table = pd.DataFrame(
+        {
+            "month": months.strftime("%Y-%m"),
+            "pullback_share": share,
+            "ci_low": share - 0.01,
+            "ci_high": share + 0.01,
+            "aerial_detections": np.arange(len(months)),
+            "used": months.year != 2017,
+            "left_out": np.where(months.year == 2017, "year left out (test)", ""),
+        }
+    )
+    interventions = [
+        ("2014-10-31", "Before the figure"),
+        ("2016-06-01", "First shown"),
+        ("2016-07-01", "Close to the first"),
+        ("2018-03-01", "Last shown"),
+    ]
+    fig = figures.pullback_share(table, footer="Sources: test.", interventions=interventions)
+    texts = [t.get_text() for t in fig.texts]
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels == ["2, 3", "4"]  # lines under two months apart share one label; the 2014 one is not drawn
+    assert not fig.axes[1].texts
+    footer = " ".join(next(t for t in texts if t.startswith("Sources: test.")).split())
+    assert "2 First shown (2016-06-01); 3 Close to the first (2016-07-01); 4 Last shown (2018-03-01)" in footer
+    assert "Before the figure" not in footer
+    assert "Grey: 12 month(s) the analysis leaves out (year left out (test))" in footer
+    # the grey line holds exactly the months left out
+    grey = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":"]
+    assert len(grey) == 1 and int(np.isfinite(np.asarray(grey[0].get_ydata(), float)).sum()) == 12
+    _saved(fig, tmp_path, "pullback")

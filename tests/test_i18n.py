@@ -9,6 +9,7 @@ ids of the code and templates are extracted again with Babel's own extractors an
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 import tomllib
@@ -278,3 +279,160 @@ def test_no_visible_string_of_a_real_briefing_is_left_untranslated(runs, study):
         page = run_page(run, lang=lang, translator=tr)
         assert sorted(tr.untranslated) == [], lang
         assert f'<html lang="{lang}">' in page
+
+
+# -- the maps of real runs: no visible string escapes translation ------------------------------
+
+
+@pytest.fixture(scope="module")
+def map_runs(data_dir, tmp_path_factory):
+    from test_webmap import study_run
+
+    return {study: study_run(study, data_dir, tmp_path_factory) for study in ("arizona-sonora", "central-med")}
+
+
+def study_map(run: Path, lang: str, data_dir: Path) -> tuple[str, Translator]:
+    """The interactive map of a run folder in ``lang``, and the translator it used."""
+    from borderscape import webmap
+    from borderscape.runfolder import read_run
+
+    m = webmap.interactive_map(read_run(run).map_data(), lang=lang, data_dir=data_dir)
+    return webmap.to_html(m), m.get_root().translator
+
+
+class _Labels(_Visible):
+    """The accessible names and tooltips of a page (``aria-label``, ``title``, ``alt``)."""
+
+    def handle_starttag(self, tag, attrs):
+        hidden = bool(self.stack and self.stack[-1][1]) or dict(attrs).get("translate") == "no"
+        if not hidden:
+            self.parts += [v for k, v in attrs if k in ("aria-label", "title", "alt") and v]
+        super().handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        pass
+
+
+def left(text: str) -> str:
+    """What a text holds outside the pseudo-locale's marks, when that is more than numbers and signs."""
+    previous = None
+    while previous != text:
+        previous, text = text, re.sub(r"⟦[^⟦⟧]*⟧", " ", text)
+    return "" if _DATA_LEFT.fullmatch(text) else text.strip()
+
+
+@pytest.mark.parametrize("study", ["arizona-sonora", "central-med"])
+def test_no_visible_string_of_a_real_map_is_left_untranslated(map_runs, data_dir, study):
+    """Rendered in the pseudo-locale, every visible text of the map — text nodes, accessible names and
+    tooltips, and every text the map's script shows (its messages, popup labels, layer names, notes and
+    units, Leaflet's buttons and gesture messages) — came through a catalogue, except numbers, dates,
+    names marked translate="no" and the values of data; and in each language no text written
+    elsewhere (the study's title and caveats, the sources' licences, notices, results) lacks a
+    translation."""
+    from test_webmap import map_data
+
+    page, tr = study_map(map_runs[study], PSEUDO, data_dir)
+    assert sorted(tr.untranslated) == []
+    assert unmarked(page) == []
+    labels = _Labels()
+    labels.feed(page)
+    assert labels.parts and [p for p in labels.parts if left(p)] == []
+    data = map_data(page)
+    shown = [*data["text"].values(), *data["labels"].values()]
+    shown += [ly[k] for ly in data["layers"] for k in ("name", "note", "unit") if ly[k]]
+    assert [s for s in shown if left(s)] == []
+    for message in ("Use two fingers to move the map", "Place names (GeoNames)"):  # in folium's script, as JSON
+        assert json.dumps(f"⟦{message}⟧") in page, message
+    for lang in OTHERS:
+        page, tr = study_map(map_runs[study], lang, data_dir)
+        assert sorted(tr.untranslated) == [], lang
+        assert f'<html lang="{lang}">' in page
+
+
+def test_the_spanish_map_reads_in_spanish_with_spanish_numbers_and_dates(map_runs, data_dir):
+    """The Arizona map in Spanish: its own texts, the study's title, layer names and the country names
+    in Spanish; months, counts and p-values written the Spanish way; place names as GeoNames has them."""
+    from test_webmap import column, layer_named, map_data, place_labels
+
+    page, _tr = study_map(map_runs["arizona-sonora"], "es", data_dir)
+    es = Translator("es")
+    data = map_data(page)
+    assert data["text"]["legend"] == "Leyenda" and data["text"]["years"] == "Años" and data["locale"] == "es"
+    assert data["labels"]["dead"] == "muertos" and data["labels"]["date"] == "fecha (mes)"
+    remains = layer_named(data, "Arizona OpenGIS Initiative for Deceased Migrants (restos recuperados)")
+    assert remains["unit"] == "personas muertas o desaparecidas"
+    assert {"Frontera", "Carreteras", "Estaciones de agua", "Estaciones de la Patrulla Fronteriza"} <= {
+        ly["name"] for ly in data["layers"]
+    }
+    months = {es.month(f"{y}-{m:02d}") for y in range(1980, 2025) for m in range(1, 13)} | {
+        str(y) for y in range(1980, 2025)
+    }
+    assert set(column(remains, "date")) <= months and "sept 2006" in months
+    title = translate(read_study_title("arizona-sonora"), "es")
+    assert f"<h1>{title}</h1>" in page.replace("&#x27;", "'") and title != read_study_title("arizona-sonora")
+    for text in (
+        "Mapa interactivo: ",
+        "Lo que este mapa no puede mostrar",
+        "Fuentes:",
+        "Tabla de datos",
+        "Resultados de las pruebas",
+    ):
+        assert text in page, text
+    visible = _Visible()
+    visible.feed(page)
+    shown = " ".join(visible.parts)
+    assert "Data table" not in shown and "Sources:" not in shown and "Caveats" not in shown
+    assert {"MÉXICO", "ESTADOS UNIDOS"} <= set(place_labels(page)) and "Tucson" in place_labels(page)
+    p_cells = re.findall(r"<td>(0,\d+)</td>", page)
+    assert p_cells and not re.search(r"<td>0\.\d+</td>", page)
+    assert "4.121 registros de Arizona OpenGIS Initiative for Deceased Migrants (restos recuperados), 2000–2024" in page
+
+
+def read_study_title(study: str) -> str:
+    return tomllib.loads((REPO / "analyses" / "studies" / f"{study}.toml").read_text(encoding="utf-8"))["study"][
+        "title"
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf"])
+def test_the_static_map_in_spanish(fmt, tmp_path, capsys):
+    """``borderscape map --format svg|pdf --lang es``: the title, the legend and the source line in
+    Spanish, numbers the Spanish way; the layer's own name (a file's) as it is."""
+    import geopandas as gpd
+    import numpy as np
+    from test_webmap import deaths_file
+
+    from borderscape.cli import main
+
+    layer = deaths_file(tmp_path / "restos.parquet", ["drowning"] * 40)
+    frame = gpd.read_parquet(layer)
+    rng = np.random.default_rng(7)
+    frame.geometry = gpd.points_from_xy(rng.uniform(-111.6, -110.4, 40), rng.uniform(31.5, 32.4, 40), crs=4326)
+    frame.to_parquet(layer, index=False)
+    out = tmp_path / f"m.{fmt}"
+    assert (
+        main(["map", "--layer", str(layer), "--out", str(out), "--format", fmt, "--lang", "es", "--credit", "La Mesa"])
+        == 0
+    )
+    capsys.readouterr()
+    if fmt == "svg":
+        text = out.read_text(encoding="utf-8")
+    else:
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(out).pages)
+    text = " ".join(text.split())
+    for expected in (
+        "Mapa de restos.parquet",
+        "40 registros de restos",
+        "Fuentes:",
+        "Mapa: La Mesa",
+        "Pueblo o ciudad (GeoNames)",
+        "Cifras en los círculos",
+        "no por donde caminaron",
+        "Tucson",
+        "km",
+    ):
+        assert expected in text, expected
+    for english in ("Sources:", "Town or city", "Numbers in circles", "records of"):
+        assert english not in text, english

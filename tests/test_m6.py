@@ -309,3 +309,23 @@ def test_primary_detects_a_planted_effect():
     f = simulated_series(np.random.default_rng(3), odds_ratio=1.5)
     r = aerial_odds_ratio(f, "x", SHIFTS, np.random.default_rng(4), resamples=199)
     assert r.ci[0] < 1.5 < r.ci[1] and r.ci[0] > 1.0
+
+
+def test_the_libyan_search_and_rescue_region_starts_on_the_studys_date(data_dir):
+    """The map draws the Libyan SRR only from its declaration: the reader's date (SRR_DECLARED) is the
+    central-Mediterranean study's intervention date, in both the GISIS file and the derived sea areas."""
+    from borderscape.analyses.study import load_study
+    from borderscape.layers.ingest import ingest
+    from borderscape.layers.readers_med import SRR_DECLARED
+
+    study = load_study("central-med")
+    declared = [i.date for i in study.interventions if "search-and-rescue region" in i.name]
+    assert [pd.Timestamp(d) for d in declared] == [pd.Timestamp(SRR_DECLARED["LBY"])]
+    folder = Path(data_dir) / "imo-sar-regions-central-med"
+    for file in (None, folder / "srr_sea_areas_clipped_by_thesis_author.geojson"):
+        frame = ingest("imo-srr", file=file, data_dir=data_dir).frame
+        code = frame["country_iso3"] if "country_iso3" in frame else frame["country"]
+        libya = code.isin(["LBY", "Libya"]).to_numpy()
+        assert libya.sum() == 1
+        assert (frame.loc[libya, "active_from"] == pd.Timestamp("2018-06-28")).all()
+        assert frame.loc[~libya, "active_from"].isna().all()

@@ -4,6 +4,11 @@ The real-data tests run the whole report once (about 10 s) on the shared mirror 
 references computed here independently: the Bansak et al. (2025) periods counted from the raw CSV
 with pandas (not through the ``pcome`` reader), populated cells counted with a Python set, and IOM's
 2021 Libyan interceptions summed from the raw CSV.  No row of the Arizona records is ever printed.
+
+The flight-activity correlations (Airborne Complicity) are checked on flight tracks generated here
+(:func:`test_flights.patrol`, one patrol a month over the central Mediterranean) whose monthly hours are
+planted to rise with IOM's monthly Libyan interceptions: the reference rho is computed with scipy from
+the planted hours and the raw CSV, not through the flights reader.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy.stats import spearmanr
+from test_flights import patrol
 
 from borderscape.analyses import replication
 from borderscape.analyses.replication import BANSAK_SNAPSHOT, Comparison, populated_cells
@@ -42,6 +49,41 @@ PUBLISHED = {
     "pima.2020_q1_q3": 177,
 }
 CITED = {"bansak": "Bansak", "white": "White", "iom": "IOM", "hrw": "Human Rights Watch", "pima": "Pima County"}
+FLIGHT_ROWS = ("hrw.flights_interceptions_sign", "hrw.flights_interceptions_size", "hrw.flights_death_rate")
+MONTHLY_CSV = (
+    "iom-mediterranean-crossings-monthly/iom_med_atlantic_crossings_interceptions_deaths_monthly_2014_2025.csv"
+)
+
+
+def _raw_monthly(data_dir) -> pd.DataFrame:
+    raw = pd.read_csv(data_dir / MONTHLY_CSV)
+    raw["month"] = raw["date"].str[:7]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def rising_tracks(tmp_path_factory, data_dir):
+    """One patrol a month 2017-01 ... 2020-12 inside the central-med sea; hours rise with the interceptions.
+
+    Hours = 0.5 + 2.5·(0.4·rank share of the month's Libyan interceptions + 0.6·uniform noise): a
+    positive, moderate rank correlation by construction (the planted rho is checked below).
+    """
+    raw = _raw_monthly(data_dir)
+    window = raw[(raw["month"] >= "2017-01") & (raw["month"] <= "2020-12")]
+    intercepted = window["interceptions_by_libyan_coast_guard"].to_numpy(float)
+    share = (pd.Series(intercepted).rank().to_numpy() - 0.5) / len(intercepted)
+    hours = 0.5 + 2.5 * (0.4 * share + 0.6 * np.random.default_rng(0).uniform(size=len(share)))
+    rng = np.random.default_rng(21)
+    reports = pd.concat(
+        [
+            patrol(rng, "4ca7f1", f"{m}-10 08:00:00", h, lon=14.0, lat=34.5, step_s=(60.0, 120.0))
+            for m, h in zip(window["month"], hours)
+        ],
+        ignore_index=True,
+    )
+    path = tmp_path_factory.mktemp("tracks") / "drone_2017_2020.csv"
+    reports.to_csv(path, index=False)
+    return path, window.assign(planted_hours=hours)
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +200,25 @@ def test_verdict_follows_the_tolerance(by_id):
         Comparison("x", "x", "c", 1, 1, kind="guess")
 
 
+def test_each_comparison_names_the_sources_it_compares(report, data_dir):
+    """The catalog ids of each row's data; ``about`` and ``replicate(sources=...)`` pick the rows about a
+    run's sources (the briefing's checks), a user's own file (id ``file``) picks none."""
+    expected = {"bansak": ("pcome",), "pima": ("pcome",), "white": ("pcome-terrain",), "iom": ("iom-med-monthly",)}
+    for c in report.comparisons:
+        if c.id in FLIGHT_ROWS:
+            assert c.sources == ("iom-med-monthly", "flights"), c.id
+        else:
+            assert c.sources == expected.get(c.id.split(".")[0], ("iom-med-monthly",)), c.id
+        assert json.loads(json.dumps(c.to_dict()))["sources"] == list(c.sources)
+    central = {"iom-med-monthly", "iom-mmp", "gshhg", "file"}
+    about = [c.id for c in replication.about(report.comparisons, central)]
+    assert about == ["iom.cmr_rates_months", "iom.cmr_rate_worst_month", "iom.libya_2021", "hrw.libya_2021"]
+    only = replication.replicate(data_dir, sources=central)
+    assert [c.id for c in only.comparisons] == about and {f["source"] for f in only.files} == {"iom-med-monthly"}
+    assert replication.about(report.comparisons, {"file"}) == [] and not replication.has_checks({"file"})
+    assert replication.has_checks({"pcome-terrain"}) and not replication.has_checks({"flights"})
+
+
 def test_cli_exit_code_json_and_runtime(data_dir, tmp_path):
     out, md = tmp_path / "rep.json", tmp_path / "rep.md"
     result = CliRunner().invoke(
@@ -211,3 +272,91 @@ def test_pima_summaries_count_the_raw_export_by_reporting_date(by_id, data_dir):
         assert c.published == published and c.relative and c.tolerance == 0.05
         assert c.agrees == (abs(c.ours - published) <= 0.05 * published), cid
         assert "Pima County" in c.citation or "Pima County" in citation
+
+
+# -- flight activity against interceptions and the death rate (Airborne Complicity) ---------------------
+
+
+def test_flight_rows_without_tracks_are_not_computed(by_id):
+    for id_ in FLIGHT_ROWS:
+        c = by_id[id_]
+        assert c.verdict == "not computed" and c.ours is None, id_
+        assert c.reason == "not computed: no flight tracks supplied (`--flights FILE`)"
+        assert "Human Rights Watch" in c.citation and "moderate and statistically significant" in c.citation
+        assert "no meaningful" in c.published_text or "moderate" in c.published_text or c.published_text == "positive"
+
+
+def test_tracks_rising_with_interceptions_agree(rising_tracks, data_dir):
+    path, window = rising_tracks
+    planted = spearmanr(window["planted_hours"], window["interceptions_by_libyan_coast_guard"])
+    assert 0.3 < planted.statistic < 0.7  # the fixture is what it claims: positive and moderate
+    hours, words = replication.flight_hours_per_month(path)
+    # the reader counts the planted hours (reports 60-120 s apart, every patrol inside the sea)
+    assert np.abs(hours.to_numpy() - window["planted_hours"].to_numpy()).max() < 0.02
+    assert "quarantined" in words
+    from borderscape.layers.ingest import ingest
+
+    monthly = ingest("iom-med-monthly", data_dir=data_dir).frame
+    rows = {c.id: c for c in replication.flight_correlations(monthly, hours, read=words)}
+    sign, size, death = (rows[i] for i in FLIGHT_ROWS)
+    assert sign.verdict == "agree" and size.verdict == "agree"
+    assert size.ours == pytest.approx(planted.statistic, abs=0.02)
+    assert size.details["n_months"] == 48
+    assert size.details["p_value"] == pytest.approx(planted.pvalue, rel=0.5)
+    assert "rho" in size.how and "n 48 months" in size.how and "p " in size.how
+    assert "autocorrelated" in size.reason and "M6" in size.reason
+    # the death rate: recomputed from the raw CSV (dead and missing / attempted crossings, central route)
+    parts = ["sea_arrivals_in_italy", "sea_arrivals_in_malta"]
+    parts += ["interceptions_by_libyan_coast_guard", "interceptions_by_tunisian_coast_guard", "cmr"]
+    rate = window["cmr"] / window[parts].fillna(0).sum(axis=1)
+    expected = spearmanr(window["planted_hours"], rate).statistic
+    assert death.ours == pytest.approx(expected, abs=0.02)
+    assert death.verdict == ("agree" if abs(death.ours) <= 0.3 else "differ")
+    assert death.details["n_months"] == 48 and 0 < death.details["p_value"] <= 1
+
+
+def test_falling_hours_differ_in_sign_and_a_short_series_is_not_computed(data_dir):
+    from borderscape.layers.ingest import ingest
+
+    monthly = ingest("iom-med-monthly", data_dir=data_dir).frame
+    months = pd.date_range("2018-01-01", "2019-12-01", freq="MS")
+    libya = (
+        pd.to_numeric(monthly["interceptions_by_libyan_coast_guard"], errors="coerce")
+        .set_axis(pd.to_datetime(monthly["date"]))
+        .reindex(months)
+    )
+    falling = pd.Series(-libya.to_numpy(), index=months)
+    rows = {c.id: c for c in replication.flight_correlations(monthly, falling)}
+    assert rows["hrw.flights_interceptions_sign"].ours == pytest.approx(-1.0)
+    assert rows["hrw.flights_interceptions_sign"].verdict == "differ"
+    assert rows["hrw.flights_interceptions_size"].verdict == "differ"
+    short = {c.id: c for c in replication.flight_correlations(monthly, falling.iloc[:3])}
+    for id_ in FLIGHT_ROWS:
+        assert short[id_].verdict == "not computed" and "at least 6" in short[id_].reason, id_
+    # 2021's deaths copy 2014's: a series inside 2021 has interceptions but no death rate
+    in_2021 = pd.Series(np.arange(12.0), index=pd.date_range("2021-01-01", periods=12, freq="MS"))
+    rows = {c.id: c for c in replication.flight_correlations(monthly, in_2021)}
+    assert rows["hrw.flights_interceptions_size"].ours is not None
+    death = rows["hrw.flights_death_rate"]
+    assert death.verdict == "not computed" and "2021" in death.reason
+
+
+def test_cli_with_flights_adds_the_rows(rising_tracks, data_dir, tmp_path, monkeypatch):
+    path, _ = rising_tracks
+    out = tmp_path / "rep.json"
+    result = CliRunner().invoke(
+        cli, ["replicate", "--data-dir", str(data_dir), "--flights", str(path), "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    rows = {r["id"]: r for r in data["comparisons"]}
+    assert rows["hrw.flights_interceptions_size"]["verdict"] == "agree"
+    assert rows["hrw.flights_interceptions_sign"]["verdict"] == "agree"
+    assert any(f["source"] == "flights" and f["path"].endswith("drone_2017_2020.csv") for f in data["files"])
+    assert data["seconds"] < 60
+    monkeypatch.setenv("BORDERSCAPE_CACHE", str(tmp_path / "cache"))
+    bad = tmp_path / "empty.csv"
+    bad.write_text("", encoding="utf-8")
+    rows = {c.id: c for c in replication.replicate(tmp_path / "nothing", flights=bad).comparisons}
+    assert rows["hrw.flights_interceptions_size"].verdict == "not computed"
+    assert "could not be used" in rows["hrw.flights_interceptions_size"].reason

@@ -29,6 +29,7 @@ from borderscape.analyses.study import load_study
 from borderscape.cli import main
 from borderscape.errors import InputError
 from borderscape.geo.raster import Raster
+from borderscape.i18n import Translator
 from borderscape.layers.ingest import ingest
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -171,7 +172,8 @@ def test_arizona_map_is_one_small_file_without_remote_assets(arizona, data_dir):
     ]
     years = pd.to_datetime(usable["date"]).dt.year.to_numpy()
     assert [y[0] for y in remains["years"]] == years.tolist()
-    assert set(column(remains, "date")) <= {f"{y}-{m:02d}" for y in range(1980, 2025) for m in range(1, 13)}
+    months = {Translator("en").month(f"{y}-{m:02d}") for y in range(1980, 2025) for m in range(1, 13)}
+    assert set(column(remains, "date")) <= months | {str(y) for y in range(1980, 2025)}  # to the month
     names = [ly["name"] for ly in data["layers"]]
     for expected_name in (
         "Border",
@@ -265,7 +267,7 @@ def test_only_allow_listed_fields_reach_the_file(tmp_path):
         assert secret not in page
     data = map_data(page)
     assert data["layers"][0]["fields"] == ["date", "dead", "missing", "cause", "location_precision", "source_id"]
-    assert column(data["layers"][0], "date") == ["2012-03", "2012-03"]  # to the month
+    assert column(data["layers"][0], "date") == ["Mar 2012", "Mar 2012"]  # to the month
 
 
 def test_titles_sources_and_caveats_are_escaped():
@@ -291,15 +293,15 @@ def test_tests_panel_shows_role_and_adjusted_p():
     layers = webmap.layers_from_frame(frame, kind="context", name="a", group="Context", colour="#000000")
     common = {"status": "ran", "estimate": 6.69, "ci": [5.85, 7.54], "n": 4121, "reason": ""}
     outcomes = [
-        {**common, "id": "H2.road_distance", "name": HOSTILE, "role": "primary", "p_value": 0.0123, "p_adjusted": 0.2},
+        {**common, "id": "T2.hostile", "name": HOSTILE, "role": "primary", "p_value": 0.0123, "p_adjusted": 0.2},
         {**common, "id": "H4", "name": "rate", "role": "descriptive", "p_value": 0.0456, "p_adjusted": None},
     ]
     page = webmap.build_map(layers, title="t", caveats=[], sources=[], outcomes=outcomes)
     assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "<th>role</th>" in page and "<th>adj. p</th><th>p</th>" in page
-    rows = re.findall(r"<tr><td>(H2\.road_distance|H4)</td>(.*?)</tr>", page)
+    assert "<th>role</th>" in page and '<th>adj. p</th><th translate="no">p</th>' in page
+    rows = re.findall(r'<tr><td translate="no">(T2\.hostile|H4)</td>(.*?)</tr>', page)
     cells = {i: re.findall(r"<td>(.*?)</td>", r) for i, r in rows}
-    assert cells["H2.road_distance"][0] == "primary" and cells["H2.road_distance"][5:7] == ["0.2", "0.0123"]
+    assert cells["T2.hostile"][0] == "primary" and cells["T2.hostile"][5:7] == ["0.2", "0.0123"]
     assert cells["H4"][0] == "descriptive" and cells["H4"][5:7] == ["", ""] and "0.0456" not in page
 
 
@@ -441,7 +443,7 @@ def test_demo_run_writes_the_interactive_map_marked_simulated(tmp_path, capsys):
     assert kinds <= set(world["tower_kinds"]) and sum(ly["n"] for ly in towers) == world["towers"]
     results = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
     for t in results["tests"]:
-        assert f"<td>{t['id']}</td>" in page  # every outcome is listed
+        assert f'<td translate="no">{t["id"]}</td>' in page  # every outcome is listed
 
 
 # -- front-end code as package data --------------------------------------------------------
@@ -655,7 +657,10 @@ def test_embed_maps_leave_the_tests_out_and_take_title_subtitle_and_credit(tmp_p
     page = out.read_text(encoding="utf-8")
     assert "<img" not in page and "<i>x</i>" not in page
     assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in page
-    assert '<p class="bs-subtitle">Deaths &lt;img' in page and "Map: Desk &lt;i&gt;x&lt;/i&gt;." in page
+    assert (
+        '<p class="bs-subtitle">Deaths &lt;img' in page
+        and "Map: <span translate='no'>Desk &lt;i&gt;x&lt;/i&gt;</span>." in page
+    )
     assert 'class="bs-embed"' in page and "Results of the tests" not in page
     assert 'title="Interactive map: &lt;img src=x onerror=alert(1)&gt;"' in snippet
     outcomes = [{"id": "T1", "name": "t", "role": "primary", "status": "ran", "estimate": 1.0, "p_value": 0.5}]
@@ -781,3 +786,33 @@ def test_static_exports_hold_title_legend_places_scale_and_sources(fmt, tmp_path
     for expected in ("Remains near Tucson", "Tucson", "km", "Sources:", "GeoNames", "Map: The Desk", "40"):
         assert expected in text, expected
     assert "pcomecopy" in text  # the legend names the layer
+
+
+def test_sea_map_draws_aerial_detections_apart_and_the_libyan_region_from_2018(data_dir):
+    """Issue 21: the boats Frontex first saw from the air are a layer of their own (every located aerial
+    record of the study's region and period, and no other), and the search-and-rescue regions follow the
+    time slider: the Libyan one from its declaration (2018), the others always."""
+    from borderscape.analyses.battery.m4_assets import first_seen_from_the_air
+    from borderscape.analyses.region import select
+    from borderscape.analyses.study import load_study
+    from borderscape.layers.ingest import ingest
+    from borderscape.layers.quality import usable
+
+    study = load_study("central-med")
+    incidents = ingest("frontex-incidents", data_dir=data_dir)
+    regions = ingest("imo-srr", data_dir=data_dir)
+    layers = webmap.layers_from_inputs(study, {"incidents": incidents, "sar_regions": regions}, {}, {})
+    by_name = {ly.name: ly for ly in layers}
+    aerial = by_name[webmap.AERIAL_DETECTIONS]
+    frame = incidents.frame[select(study, incidents.frame).keep]
+    located = usable(frame).geometry.notna().to_numpy() & ~usable(frame).geometry.is_empty.to_numpy()
+    expected = int((first_seen_from_the_air(usable(frame)["detector_type"]) & located).sum())
+    assert expected > 100 and len(aerial.frame) == expected
+    assert aerial.colour == webmap.AERIAL_COLOUR and aerial.cluster
+    assert aerial.frame["year"].between(2014, 2017).all()  # detection positions exist for 2014-11 to 2017-09
+    others = [ly for ly in layers if ly.group == aerial.group and ly is not aerial]
+    assert sum(len(ly.frame) for ly in others) + expected == int(located.sum())
+    srr = next(ly for ly in layers if ly.name == "Search and rescue regions")
+    assert srr.years == ("year_from", "year_to")
+    starts = dict(zip(srr.frame["country_iso3"], srr.frame["year_from"]))
+    assert starts["LBY"] == 2018 and all(pd.isna(starts[c]) for c in ("ITA", "MLT", "TUN"))

@@ -42,7 +42,7 @@ from borderscape.analyses.stats.tests import risk_ratio
 from borderscape.analyses.study import Study
 from borderscape.geo.errors import BorderscapeError
 
-__all__ = ["DETECTOR_CLASS", "m4_detection_assets"]
+__all__ = ["DETECTOR_CLASS", "first_seen_from_the_air", "m4_detection_assets"]
 
 #: Detector classes of Frontex incidents (``detector_type`` → class); others are dropped.
 DETECTOR_CLASS = {
@@ -56,6 +56,13 @@ DETECTOR_CLASS = {
     "Coastal_surv": "coastal_surveillance",
     "Land_patrol": "none_at_sea",
 }
+
+
+def first_seen_from_the_air(detector_type: pd.Series) -> np.ndarray:
+    """Whether each Frontex record's detecting asset is of the ``aerial`` class of :data:`DETECTOR_CLASS`
+    (boolean array; an unknown or missing asset is not aerial).  The map's layer of aerial detections
+    uses it, as M4 and M6 use the class."""
+    return (detector_type.map(DETECTOR_CLASS) == "aerial").fillna(False).to_numpy(dtype=bool)
 
 
 def m4_detection_assets(study: Study, inputs: StudyInputs, rng: np.random.Generator) -> Section:

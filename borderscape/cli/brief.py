@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from borderscape.cli.options import DATA_DIR, DEM, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
-from borderscape.i18n import LANGUAGES
+from borderscape.cli.options import DATA_DIR, DEM, LANG, MAX_MEMORY, MAX_WORK, SEED, TOWERS, check_budget
 
 
 @click.command()
@@ -24,13 +23,7 @@ from borderscape.i18n import LANGUAGES
 @DEM
 @SEED
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option(
-    "--lang",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="The briefing's language: English, Spanish, French or Italian.",
-)
+@LANG
 @MAX_MEMORY
 @MAX_WORK
 def brief_command(
@@ -52,7 +45,8 @@ def brief_command(
     OUT/brief.html (self-contained, with print styles) and OUT/brief.pdf, in the language of --lang:
     page 1 the key findings as sentences with their uncertainty, the study-area map and what could
     not be assessed; then the charts; an annex with every result, the method, caveats, sources and
-    licences; and how to reproduce it.
+    licences; the checks of borderscape's numbers against the published record (read from the
+    data folder, --data-dir or BORDERSCAPE_DATA; with --from too); and how to reproduce it.
     A layer the study names that a primary result needed and the run lacked is said on the first
     page. A study (or run folder) with no layer its questions count is refused: exit code 2,
     nothing written.
@@ -74,7 +68,7 @@ def brief_command(
         from borderscape.runfolder import read_run
 
         read_run(from_run).check()
-        result = brief_from(from_run, out=out, lang=lang)
+        result = brief_from(from_run, out=out, lang=lang, data_dir=data_dir)
     else:
         from borderscape.analyses.budget import limits
 

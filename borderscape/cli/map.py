@@ -9,6 +9,7 @@ import click
 from borderscape.cli.options import (
     DATA_DIR,
     DEM,
+    LANG,
     MAP_CREDIT,
     MAP_FORMAT,
     MAP_STATS,
@@ -78,6 +79,7 @@ from borderscape.cli.options import (
 @MAP_CREDIT
 @MAP_STATS
 @MAP_FORMAT
+@LANG
 def map_command(
     study: str | None,
     from_run: Path | None,
@@ -96,6 +98,7 @@ def map_command(
     credit: str | None,
     stats: bool | None,
     fmt: str | None,
+    lang: str,
     max_memory: float | None,
     max_work: float | None,
 ) -> None:
@@ -109,7 +112,8 @@ def map_command(
     publisher, licence and citation and the caveats, and has a data table; popups show no
     personal data. A layer the study names that a primary result needed and the run lacked is
     said under the title. A study (or run folder) with no layer its questions count is refused:
-    exit code 2, nothing written. --format png|svg|pdf writes a static map instead.
+    exit code 2, nothing written. --format png|svg|pdf writes a static map instead. --lang es|fr|it
+    writes every text a reader sees in Spanish, French or Italian (place names as GeoNames has them).
 
     \b
     Examples:
@@ -118,6 +122,7 @@ def map_command(
       borderscape map --from out/arizona-sonora --out map.html --title "Deaths in the Sonoran Desert"
       borderscape map --from out/arizona-sonora --out map.png --format png
       borderscape map --layer deaths.parquet --layer towers.parquet --out map.html
+      borderscape map --from out/arizona-sonora --out mapa.html --self-contained --lang es
     """
     from borderscape.errors import InputError
     from borderscape.webmap import embed_snippet, files_map, with_files, write_map
@@ -152,7 +157,7 @@ def map_command(
         gathered = with_files(result.map_data(), layers)
     else:
         gathered = files_map(layers)
-    options = {"title": title, "subtitle": subtitle, "credit": credit}
+    options = {"title": title, "subtitle": subtitle, "credit": credit, "lang": lang}
     if fmt is not None:
         from borderscape.staticmap import write_static_map
 
@@ -174,5 +179,9 @@ def map_command(
     if embed:
         from urllib.parse import quote
 
-        shown = title or gathered.title
-        click.echo(embed_snippet(embed_url or quote(written.name), title=f"Interactive map: {shown}"))
+        from borderscape.i18n import translator
+        from borderscape.webmap import map_label
+
+        tr = translator(lang)
+        shown = title or tr.text(gathered.title)
+        click.echo(embed_snippet(embed_url or quote(written.name), title=map_label(shown, tr)))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from borderscape.i18n import LANGUAGES
+
 DATA_DIR = click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
@@ -24,6 +26,13 @@ DEM = click.option(
     type=click.Path(path_type=Path),
     default=None,
     help="An elevation GeoTIFF; resampled to the study's CRS and cell size, clipped to its region.",
+)
+LANG = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The language of what a reader sees: English, Spanish, French or Italian.",
 )
 SEED = click.option("--seed", type=int, default=None, help="Overrides the study's seed.")
 WORKERS = click.option(

@@ -22,18 +22,30 @@ from borderscape.cli.options import DATA_DIR
     default=None,
     help="Write the report as Markdown (docs/replication.md is made this way).",
 )
+@click.option(
+    "--flights",
+    "flights_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Aerial flight tracks (CSV of position reports or GeoJSON lines with times, docs/flights.md): adds the "
+    "sign and size of the monthly flight-hours correlation with Libyan interceptions and the death rate "
+    "(Airborne Complicity, 2022).",
+)
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any comparison differs or was not computed.")
-def replicate(data_dir: Path | None, json_file: Path | None, markdown_file: Path | None, strict: bool) -> int:
+def replicate(
+    data_dir: Path | None, json_file: Path | None, markdown_file: Path | None, flights_file: Path | None, strict: bool
+) -> int:
     """Set borderscape's numbers beside published ones: Bansak et al. (2025) record counts and hot-spot
     grid, White et al. (2025) case-control directions, IOM's central-Mediterranean death rates and the
-    2021 Libyan interceptions; each with its citation, tolerance, agree/differ and the likely reason.
+    2021 Libyan interceptions and, with --flights, the correlation of monthly flight hours with the
+    interceptions and the death rate; each with its citation, tolerance, agree/differ and the likely reason.
 
     Differences are findings, not errors: the exit code is 0 unless --strict is given.
     """
     from borderscape.analyses.replication import replicate as run_replication
     from borderscape.analyses.replication import to_markdown
 
-    result = run_replication(data_dir if data_dir is not None else settings.data_dir)
+    result = run_replication(data_dir if data_dir is not None else settings.data_dir, flights=flights_file)
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

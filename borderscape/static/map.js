@@ -1,7 +1,8 @@
 // borderscape's own script for the interactive maps (borderscape/webmap.py inlines it after the map
 // that folium writes). folium and its plugins make the map, the layers, the layer control, the
 // clustering (Leaflet.markercluster), the scale bar and the gesture handling (Leaflet.GestureHandling);
-// this script does only what no maintained plugin does:
+// this script does only what no maintained plugin does (every text it shows comes translated from Python,
+// in data.text, data.labels and the layers' names, notes and units; counts are written for data.locale):
 // - it fills folium's empty layers from the compact JSON of the element with id "bs-data" (dictionary-encoded
 //   popup fields, flat coordinates), with popups built as text (never as HTML);
 // - cluster icons in each layer's colour that show how many people (or sensors) they hold;
@@ -16,7 +17,6 @@
   var map = window[data.map];
   if (!map) { return; }
   var text = data.text;
-  var lang = document.documentElement.lang || "en";
   var range = data.period ? data.period.slice() : null;
   var wide = window.matchMedia(data.wide).matches;
   var HEX = /^#[0-9a-fA-F]{6}$/;
@@ -28,7 +28,16 @@
     return e;
   }
   function colour(c) { return HEX.test(c) ? c : "#000000"; }
-  function number(n) { return Number(n).toLocaleString(lang); }
+  function number(n) { return Number(n).toLocaleString(data.locale); }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+  function label(selector, words) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), function (e) {
+      e.title = words;
+      e.setAttribute("aria-label", words);
+    });
+  }
   function diameter(n) { return Math.round(18 + 7 * Math.log10(Math.max(n, 1))); }
   function value(spec, field, i) {
     var p = spec.props[field], c = p.codes[i];
@@ -42,7 +51,7 @@
       var v = value(spec, f, i);
       if (v === null) { return; }
       var tr = el("tr");
-      tr.appendChild(el("th", data.labels[f] || f.replace(/_/g, " ")));
+      tr.appendChild(el("th", data.labels[f] || f));
       tr.appendChild(el("td", v));
       table.appendChild(tr);
     });
@@ -73,7 +82,7 @@
       var n = 0;
       cluster.getAllChildMarkers().forEach(function (m) { n += m.options.bsWeight; });
       var d = diameter(n);
-      return L.divIcon({html: disc(spec.colour, spec.text, n, " " + spec.unit + ", " + spec.name + ": " + text.cluster_hint),
+      return L.divIcon({html: disc(spec.colour, spec.text, n, " " + fill(text.cluster_hint, {unit: spec.unit, layer: spec.name})),
                         className: "bs-cluster", iconSize: L.point(d, d)});
     };
   }
@@ -93,7 +102,7 @@
       var n = spec.geometry.length / 2;
       for (var i = 0; i < n; i++) {
         var m = L.marker([spec.geometry[2 * i + 1], spec.geometry[2 * i]], {
-          icon: icon, keyboard: true, title: spec.name + ": " + text.single,
+          icon: icon, keyboard: true, title: fill(text.single, {layer: spec.name}),
           bsWeight: spec.weights ? spec.weights[i] : 1
         });
         if (spec.fields.length) { m.bindPopup(popup.bind(null, spec, i)); }
@@ -182,8 +191,8 @@
     });
     if (units.length) {
       var sizes = el("div", null, "bs-size-key");
-      sizes.appendChild(el("p", text.size_key.replace("{unit}", units[0]), "bs-note"));
-      if (units.length > 1) { sizes.appendChild(el("p", text.size_key_other.replace("{units}", units.slice(1).join(", ")), "bs-note")); }
+      sizes.appendChild(el("p", fill(text.size_key, {unit: units[0]}), "bs-note"));
+      if (units.length > 1) { sizes.appendChild(el("p", fill(text.size_key_other, {units: units.slice(1).join(", ")}), "bs-note")); }
       var row = el("div", null, "bs-size-row");
       data.size_key.forEach(function (n) { row.appendChild(disc("#d9d9d9", "#000000", n)); });
       sizes.appendChild(row);
@@ -238,6 +247,11 @@
   // on a small screen the first-screen notices start folded (their summary stays in view)
   Array.prototype.forEach.call(document.querySelectorAll("details.bs-notices"), function (d) { d.open = wide; });
   map.attributionControl.setPrefix("Leaflet");
+  // Leaflet's own buttons, in the reader's language
+  label(".leaflet-control-zoom-in", text.zoom_in);
+  label(".leaflet-control-zoom-out", text.zoom_out);
+  label(".leaflet-control-layers-toggle", text.layers);
+  map.on("popupopen", function () { label(".leaflet-popup-close-button", text.close); });
   map.on("overlayadd overlayremove", function () { updateLegend(); showPlaces(); });
   map.on("zoomend", showPlaces);
   redraw();
