@@ -57,6 +57,7 @@ from markupsafe import Markup, escape
 
 from borderscape import settings
 from borderscape.analyses.study import Study
+from borderscape.basemap import GEONAMES
 from borderscape.errors import BorderscapeError, InputError
 from borderscape.geo.files import atomic_path, write_text_atomic
 from borderscape.i18n import LANGUAGES, N_, Translator, check_language
@@ -212,7 +213,14 @@ def figure_svg(path: Path, tr: Translator) -> Markup:
                     bottom = min(bottom, y - 9)
             bottom = min(bottom, _lowest(figure) + 4)
             root.set("viewBox", f"{view[0]:g} {top:g} {view[2]:g} {max(1.0, bottom - top):g}")
+    names = set()
     for g in root.iter(f"{{{_SVG}}}g"):
+        if (g.get("id") or "").startswith("place-"):
+            g.set("translate", "no")  # a town's name (GeoNames), as written there
+            names.update(id(inner) for inner in g.iter(f"{{{_SVG}}}g"))
+    for g in root.iter(f"{{{_SVG}}}g"):
+        if id(g) in names:
+            continue
         lines = [t for t in g.findall("s:text", ns)]
         if not lines:
             continue
@@ -608,9 +616,12 @@ def brief_html(
         if not path.is_file():
             continue
         publishers = list(dict.fromkeys(p for r in roles for p in roles_by_source.get(r, ())))
+        svg = figure_svg(path, tr)
+        if 'id="place-' in svg:
+            publishers.append(f"{GEONAMES['publisher']} ({GEONAMES['licence']})")
         entry: dict[str, Any] = {
             "stem": stem,
-            "svg": figure_svg(path, tr),
+            "svg": svg,
             "caption": _(caption),
             "sources": "; ".join(publishers),
         }

@@ -594,8 +594,9 @@ def study_area_map(
     what: str = "recovered remains",
     coverage: tuple[np.ndarray, tuple[float, float, float, float]] | None = None,
     simulated: bool = False,
+    places: Sequence[tuple[str, float, float]] = (),
 ):
-    """A map of the study area: context, sensors, coverage and records counted per cell.
+    """A map of the study area: context, sensors, coverage, records counted per cell and towns.
 
     Parameters
     ----------
@@ -614,6 +615,10 @@ def study_area_map(
         What the records are, for the legend.
     coverage
         A boolean array (True = covered) and its extent (left, right, bottom, top, metres).
+    places
+        Towns to label, ``(name, x, y)`` in the map's CRS, most important first: a dot and the name
+        (SVG group id ``place-<i>``, so the briefing keeps names untranslated); a town whose label
+        would crowd one already drawn (within a tenth of the map's width) is left out.
     """
     crs = box.crs
     clip = box.iloc[0]
@@ -692,6 +697,30 @@ def study_area_map(
                     ),
                 )
             )
+    drawn: list[tuple[float, float]] = []
+    spacing = (right - left) / 10
+    for name, x, y in places:
+        if not (left <= x <= right and bottom <= y <= top) or any(
+            abs(x - a) < spacing and abs(y - b) < spacing / 3 for a, b in drawn
+        ):
+            continue
+        drawn.append((x, y))
+        ax.plot([x], [y], "o", ms=2.2, color="#333333", zorder=6)
+        label = ax.text(
+            x + (right - left) / 150,
+            y,
+            name,
+            ha="left",
+            va="center",
+            fontsize=6.5,
+            color="#262626",
+            zorder=6,
+            clip_on=True,
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.65, "linewidth": 0},
+        )
+        label.set_gid(f"place-{len(drawn)}")
+    if drawn:
+        handles.append(Line2D([], [], marker="o", color="#333333", ls="", ms=3, label="town or city (GeoNames)"))
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")

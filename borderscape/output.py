@@ -446,6 +446,10 @@ def write_figures(
     return written
 
 
+#: The largest towns (GeoNames) considered for labels on the static map of the study area.
+AREA_TOWNS = 40
+
+
 def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulated: bool) -> Any:
     """The static map of the study area (:func:`borderscape.figures.study_area_map`): context layers,
     sensors, the latest coverage raster in the study's CRS, and remains (or sea incidents with dead
@@ -499,6 +503,16 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
         simulated=simulated,
     )
     cell_m, _ = hotspot_grid(study, points.to_crs(crs) if points is not None else box)
+    places: list[tuple[str, float, float]] = []
+    if not simulated:  # a generated world has no real towns
+        from borderscape.basemap import towns
+
+        found = towns(study.bbox, limit=AREA_TOWNS)
+        xy = gpd.GeoSeries(gpd.points_from_xy([t.lon for t in found], [t.lat for t in found]), crs="EPSG:4326")
+        projected = xy.to_crs(crs)
+        places = [(t.name, float(p.x), float(p.y)) for t, p in zip(found, projected)]
+        if places:
+            footer += " Place names: GeoNames (CC BY 4.0)."
     return figures.study_area_map(
         layers,
         box=box,
@@ -509,6 +523,7 @@ def area_figure(study: Study, assembled: Assembled, battery: Battery, *, simulat
         coverage=coverage,
         simulated=simulated,
         what="incidents with dead or missing" if maritime else "recovered remains",
+        places=places,
     )
 
 

@@ -1162,7 +1162,7 @@ def finding(test: Mapping[str, Any], ctx: Context, anchor: str) -> Markup:
                 _(
                     "Caution: on simulated sectors where searches and location records changed over time as they "
                     "did here, but towers had no effect, this test gave the same kind of result in {size} of "
-                    "worlds; it shows where remains were found, not that towers caused it."
+                    "worlds; on its own it does not show that towers caused anything."
                 ),
                 size=tr.percent(size),
             )

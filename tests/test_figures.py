@@ -198,3 +198,21 @@ def test_dashed_lines_carry_the_study_number_of_their_intervention_and_left_out_
     grey = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":"]
     assert len(grey) == 1 and int(np.isfinite(np.asarray(grey[0].get_ydata(), float)).sum()) == 12
     _saved(fig, tmp_path, "pullback")
+
+
+def test_study_area_map_labels_towns_without_crowding_and_marks_them_as_names(tmp_path):
+    """Towns are drawn biggest first; one whose label would crowd a drawn one, or outside the box, is left
+    out; each label is an SVG group ``place-<i>`` (the briefing keeps those names as written)."""
+    box = gpd.GeoSeries([shapely.box(400_000, 3_500_000, 500_000, 3_560_000)], crs=CRS)
+    places = [
+        ("Big Town", 420_000, 3_520_000),
+        ("Next Door", 421_000, 3_520_500),  # within a tenth of the width of Big Town: crowded out
+        ("Far Town", 470_000, 3_540_000),
+        ("Outside", 900_000, 3_520_000),
+    ]
+    fig = figures.study_area_map({}, box=box, title="t", footer="f", cell_m=5_000, places=places)
+    (ax,) = fig.axes
+    labels = {t.get_text(): t.get_gid() for t in ax.texts if (t.get_gid() or "").startswith("place-")}
+    assert labels == {"Big Town": "place-1", "Far Town": "place-2"}
+    svg = _saved(fig, tmp_path, "places")
+    assert '<g id="place-1">' in svg and "Far Town" in svg and "Next Door" not in svg

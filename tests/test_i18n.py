@@ -226,6 +226,8 @@ class _Visible(HTMLParser):
         self.stack.append((tag, hidden))
 
     def handle_endtag(self, tag):
+        if tag in self.VOID:  # a self-closing <path/> ends nothing that is open
+            return
         while self.stack and self.stack.pop()[0] != tag:
             pass
 
