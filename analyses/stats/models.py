@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -454,6 +454,30 @@ def _quasi_poisson_t(y: np.ndarray, x: np.ndarray, offset: np.ndarray, j: int) -
     return np.where(y.sum(axis=0) == 0, 0.0, t)
 
 
+def _bootstrap_t(
+    t_obs: float, replicate: Callable[[int], np.ndarray], resamples: int, confidence: float
+) -> tuple[np.ndarray, int, int, float, float]:
+    """The two-sided bootstrap-t test and its critical value, one rule for every null bootstrap here.
+
+    ``replicate(b)`` gives b null replicates of the t statistic (``inf`` for a failed fit).  When none
+    reaches ``|t_obs|``, 3 × ``resamples`` more are drawn (the p-value then rests on 4 × as many).
+    p = (1 + #{|t*| ≥ |t|}) / (B + 1) (Davison & Hinkley 1997 §4.2); the critical value is the (K+1)-th
+    largest |t*|, K the most replicates at or beyond |t| that still give p < 1 − confidence, so that the
+    interval coef ± crit · se excludes no effect exactly when p < 1 − confidence.
+
+    Returns (t*, B, exceedances, p-value, critical value).
+    """
+    t_star = replicate(resamples)
+    if not np.any(np.abs(t_star) >= abs(t_obs)):
+        t_star = np.concatenate([t_star, replicate(3 * resamples)])
+    b_used = len(t_star)
+    hits = int(np.sum(np.abs(t_star) >= abs(t_obs)))
+    p_value = (1 + hits) / (b_used + 1)
+    most = math.ceil(round((1.0 - confidence) * (b_used + 1), 9)) - 2
+    crit = float(np.sort(np.abs(t_star))[::-1][most]) if most >= 0 else math.inf
+    return t_star, b_used, hits, p_value, crit
+
+
 def null_bootstrap_rate_ratio(
     data: pd.DataFrame,
     count: str,
@@ -588,16 +612,9 @@ def null_bootstrap_rate_ratio(
             g = rng.gamma(k, alpha, size=(n, b))
         return rng.poisson(np.minimum(mu0[:, None] * g, _MAX_MEAN)).astype(np.float64)
 
-    t_star = _quasi_poisson_t(draw(resamples), x, offset, p - 1)
-    if not np.any(np.abs(t_star) >= abs(t_obs)):
-        t_star = np.concatenate([t_star, _quasi_poisson_t(draw(3 * resamples), x, offset, p - 1)])
-    b_used = len(t_star)
-    hits = int(np.sum(np.abs(t_star) >= abs(t_obs)))
-    p_value = (1 + hits) / (b_used + 1)
-    # the critical value: the (K+1)-th largest |t*|, K the most replicates at or beyond |t| that still give
-    # p < 1 - confidence, so that the interval excludes a ratio of 1 exactly when p < 1 - confidence
-    most = math.ceil(round((1.0 - confidence) * (b_used + 1), 9)) - 2
-    crit = float(np.sort(np.abs(t_star))[::-1][most]) if most >= 0 else math.inf
+    t_star, b_used, hits, p_value, crit = _bootstrap_t(
+        t_obs, lambda b: _quasi_poisson_t(draw(b), x, offset, p - 1), resamples, confidence
+    )
     with np.errstate(over="ignore", invalid="ignore"):
         low, high = (float(np.exp(coef + s * crit * se)) for s in (-1.0, 1.0))
     return StatResult(
@@ -1038,15 +1055,9 @@ def null_bootstrap_odds_ratio(
         rho, sigma2 = rho_start, sigma2_raw
     sigma = math.sqrt(sigma2)
 
-    t_star = _quasi_binomial_t(draw(resamples, rho, sigma) / n_t[:, None], x, w, p - 1)
-    if not np.any(np.abs(t_star) >= abs(t_obs)):
-        t_star = np.concatenate(
-            [t_star, _quasi_binomial_t(draw(3 * resamples, rho, sigma) / n_t[:, None], x, w, p - 1)]
-        )
-    b_used = len(t_star)
-    hits = int(np.sum(np.abs(t_star) >= abs(t_obs)))
-    p_value = (1 + hits) / (b_used + 1)
-    crit = float(np.quantile(np.abs(t_star), confidence, method="higher"))
+    t_star, b_used, hits, p_value, crit = _bootstrap_t(
+        t_obs, lambda b: _quasi_binomial_t(draw(b, rho, sigma) / n_t[:, None], x, w, p - 1), resamples, confidence
+    )
     with np.errstate(over="ignore", invalid="ignore"):
         low, high = (float(np.exp(coef + sign * crit * se)) for sign in (-1.0, 1.0))
     return StatResult(
